@@ -1,0 +1,80 @@
+# Wushe (五社通). `make run` and `make test` are the two commands; the rest are helpers.
+# GNU make. Recipes are tab-indented.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=server.app:create_app $(BIN)/flask
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+TRANSLATIONS := server/translations
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean
+
+help:
+	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000"
+	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
+	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean"
+
+setup: venv assets messages-compile
+
+# The stamp reruns the install whenever pyproject.toml changes.
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+# Browser tests drive Debian's Chromium; CJK fonts so screenshots show Chinese.
+system-deps:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "system-deps: chromium and fonts-noto-cjk present"; \
+	else \
+		$(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; \
+	fi
+
+# --ignore-scripts: the packages only ship files; no install script needs to run.
+assets: web/node_modules/.installed
+	node web/build.mjs
+web/node_modules/.installed: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+messages-compile: venv
+	@if ls $(TRANSLATIONS)/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -d $(TRANSLATIONS); \
+	else \
+		echo "messages-compile: no catalogues under $(TRANSLATIONS) yet"; \
+	fi
+
+# Re-extract msgids after editing templates or code, then merge into each catalogue.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup system-deps
+	@echo "== SQLite =="
+	WUSHE_TEST_DB=sqlite $(PYTEST)
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		echo "== PostgreSQL =="; \
+		WUSHE_TEST_DB="$$TEST_DATABASE_URL" $(PYTEST); \
+	else \
+		echo "== PostgreSQL == skipped: TEST_DATABASE_URL is not set"; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check server tests bench
+
+clean:
+	rm -rf $(VENV) web/node_modules static/vendor static/dist test-artifacts
+	find server tests bench -type d -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null || true
+	find $(TRANSLATIONS) -name "*.mo" -delete 2>/dev/null || true

@@ -1,0 +1,82 @@
+"""People, their consents and the roles they hold on the tree."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.communities.models import Node, Organisation
+from server.core.db import UTCDateTime
+from server.extensions import db
+
+ROLES = ("organiser", "coordinator", "admin")
+SKILLS = ("legal", "education", "medical", "psychology", "first_aid", "elderly_care",
+          "childcare", "photography", "it")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(8))  # "female" | "male"
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    home_node_id: Mapped[int | None] = mapped_column(ForeignKey("nodes.id"), index=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    guardian_name: Mapped[str | None] = mapped_column(String(40))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    care_mode: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # who registered this person on their behalf (a community worker for an elder)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    home_node: Mapped[Node | None] = relationship()
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", foreign_keys="RoleAssignment.user_id")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+
+class Consent(db.Model):
+    """Append-only: one row each time a person (or guardian) accepts a notice."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "privacy" | "guardian"
+    notice_version: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    guardian_name: Mapped[str | None] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+
+class RoleAssignment(db.Model):
+    """A person holds a role at a node (and, for organisers, for one organisation)."""
+
+    __tablename__ = "role_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+    node: Mapped[Node] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        Index("uq_role_assignments_grant", "user_id", "role", "node_id", "organisation_id",
+              unique=True),
+    )

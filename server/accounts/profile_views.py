@@ -1,0 +1,91 @@
+"""Page endpoints (thin) about oneself: profile, notifications, language, care mode."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.accounts import permissions, services
+from server.accounts.models import SKILLS
+from server.accounts.schemas import ProfileIn
+from server.accounts.views import bp
+from server.communities.services import places_for_residents
+from server.core import clock
+from server.core.pages import FORM_ERRORS, load_form, me, problem, safe_next
+from server.notifications import services as notifications
+
+PROFILE_FIELDS = ("name", "gender", "birth_date", "home_node_id", "skills")
+LANG_ALIASES = {"zh": "zh_CN", "zh-CN": "zh_CN", "zh_CN": "zh_CN", "en": "en"}
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/me", endpoint="me")
+@login_required
+def me_page():
+    """My profile and everything about me."""
+    user = me()
+    return render_template("accounts/me.html", user=user,
+                           admin=bool(permissions.assignments(user, "admin")),
+                           overseer=bool(permissions.assignments(user, "coordinator", "admin")))
+
+
+def _profile_values(user) -> dict:
+    return {"name": user.name, "gender": user.gender or "",
+            "birth_date": user.birth_date.isoformat() if user.birth_date else "",
+            "home_node_id": user.home_node_id or "", "skills": list(user.skills or [])}
+
+
+@bp.route("/me/edit", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    """Change my name, gender, birth date, community and skills."""
+    user = me()
+    message, fields, status = None, {}, 200
+    values = _profile_values(user)
+    if request.method == "POST":
+        try:
+            data = load_form(ProfileIn(only=PROFILE_FIELDS))
+            services.update_profile(user, now=clock.now(), **data)
+        except FORM_ERRORS as exc:
+            message, fields, status = problem(exc)
+            values = {**request.form.to_dict(), "skills": request.form.getlist("skills")}
+        else:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts_pages.me"))
+    return render_template("accounts/edit.html", values=values, message=message,
+                           errors=fields, places=places_for_residents(),
+                           skills=SKILLS), status
+
+
+@bp.route("/me/care-mode", methods=["POST"])
+@login_required
+def care_mode():
+    """Turn 关怀模式 (larger text, stronger contrast) on or off."""
+    user = me()
+    services.update_profile(user, now=clock.now(), care_mode=not user.care_mode)
+    flash(_("Care mode is on.") if user.care_mode else _("Care mode is off."), "success")
+    return redirect(safe_next(url_for("accounts_pages.me")))
+
+
+@bp.route("/me/notifications")
+@login_required
+def notifications_page():
+    """My messages, newest first; opening the page marks them read."""
+    user = me()
+    notes = notifications.inbox(user.id)
+    items = [(note, notifications.render(note), note.read_at is None) for note in notes]
+    notifications.mark_all_read(user.id, now=clock.now())
+    return render_template("accounts/notifications.html", items=items)
+
+
+@bp.route("/lang/<code>")
+def lang(code: str):
+    """Switch the interface language (remembered in a cookie)."""
+    locale = LANG_ALIASES.get(code)
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(404)
+    resp = redirect(safe_next(url_for("activities_pages.index")))
+    resp.set_cookie("lang", locale, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+                    secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return resp

@@ -1,0 +1,90 @@
+"""Who holds which role where. Only an admin above the node may grant or revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from server.accounts import errors, permissions
+from server.accounts.models import ROLES, RoleAssignment, User
+from server.activities.models import Activity, Signup
+from server.communities.models import Node, Organisation
+from server.core.errors import Forbidden, NotFound, ValidationError
+from server.extensions import db
+
+
+def grant_role(*, actor: User, user: User, role: str, node: Node, now: datetime,
+               organisation: Organisation | None = None) -> RoleAssignment:
+    if role not in ROLES:
+        raise ValidationError(code="bad_role", errors={"role": [role]})
+    if (role == "organiser") != (organisation is not None):
+        raise errors.BadRole()
+    if organisation is not None and not organisation.node.contains(node) \
+            and not node.contains(organisation.node):
+        raise errors.BadRole()
+    if not permissions.is_admin_for(actor, node):
+        raise Forbidden()
+    same_org = (RoleAssignment.organisation_id == organisation.id if organisation
+                else RoleAssignment.organisation_id.is_(None))
+    exists = db.session.scalar(select(RoleAssignment.id).where(
+        RoleAssignment.user_id == user.id, RoleAssignment.role == role,
+        RoleAssignment.node_id == node.id, same_org))
+    if exists:
+        raise errors.RoleExists()
+    grant = RoleAssignment(user_id=user.id, role=role, node_id=node.id,
+                           organisation_id=organisation.id if organisation else None,
+                           granted_by_id=actor.id, granted_at=now)
+    db.session.add(grant)
+    db.session.flush()
+    db.session.refresh(user)
+    return grant
+
+
+def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
+    if not permissions.is_admin_for(actor, grant.node):
+        raise Forbidden()
+    if grant.user_id == actor.id and grant.role == "admin":
+        # keep at least one admin able to undo mistakes: nobody removes their own admin
+        raise Forbidden(code="own_admin_role")
+    user = grant.user
+    db.session.delete(grant)
+    db.session.flush()
+    db.session.refresh(user)
+
+
+def get_grant(grant_id: int) -> RoleAssignment:
+    grant = db.session.get(RoleAssignment, grant_id)
+    if grant is None:
+        raise NotFound()
+    return grant
+
+
+def grants_visible_to(actor: User) -> list[RoleAssignment]:
+    paths = permissions.scope_paths(actor, "admin")
+    return list(db.session.scalars(
+        select(RoleAssignment).join(Node, RoleAssignment.node_id == Node.id)
+        .where(permissions.under(Node.path, paths)).order_by(Node.path, RoleAssignment.role)))
+
+
+def people_visible_to(actor: User, *, q: str | None = None, limit: int = 100) -> list[User]:
+    """Coordinators and admins: residents living below their nodes or signed up there."""
+    paths = permissions.scope_paths(actor, "coordinator", "admin")
+    if not paths:
+        raise Forbidden()
+    lives_here = select(User.id).join(Node, User.home_node_id == Node.id).where(
+        permissions.under(Node.path, paths))
+    takes_part = (select(Signup.user_id).join(Activity, Signup.activity_id == Activity.id)
+                  .join(Node, Activity.node_id == Node.id)
+                  .where(permissions.under(Node.path, paths)))
+    query = select(User).where(or_(User.id.in_(lives_here), User.id.in_(takes_part)))
+    if q:
+        q = q.strip()
+        query = query.where(or_(User.name.contains(q, autoescape=True),
+                                User.phone.endswith(q, autoescape=True)))
+    return list(db.session.scalars(query.order_by(User.name).limit(limit)))
+
+
+def find_user_by_phone(phone: str) -> User | None:
+    from server.accounts.services import normalise_phone
+    return db.session.scalar(select(User).where(User.phone == normalise_phone(phone)))

@@ -1,0 +1,96 @@
+"""Accounts: what comes in and what goes out."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate as v
+
+from server.accounts.models import ROLES, SKILLS
+from server.accounts.privacy import mask_phone
+
+GENDERS = ("female", "male")
+
+
+class RegisterIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128))
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
+    birth_date = ma.fields.Date(load_default=None, allow_none=True)
+    gender = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(GENDERS))
+    home_node_id = ma.fields.Integer(load_default=None, allow_none=True)
+    skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)), load_default=list)
+    accept_privacy = ma.fields.Boolean(load_default=False)
+    guardian_name = ma.fields.String(load_default=None, allow_none=True,
+                                     validate=v.Length(max=40))
+    guardian_consent = ma.fields.Boolean(load_default=False)
+
+
+class LoginIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128))
+    remember = ma.fields.Boolean(load_default=True)
+
+
+class ProfileIn(ma.Schema):
+    name = ma.fields.String(validate=v.Length(min=1, max=40))
+    gender = ma.fields.String(allow_none=True, validate=v.OneOf(GENDERS))
+    birth_date = ma.fields.Date(allow_none=True)
+    home_node_id = ma.fields.Integer(allow_none=True)
+    skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)))
+    locale = ma.fields.String(allow_none=True, validate=v.OneOf(("zh_CN", "en")))
+    care_mode = ma.fields.Boolean()
+
+
+class RoleOut(ma.Schema):
+    id = ma.fields.Integer()
+    role = ma.fields.String()
+    node_id = ma.fields.Integer()
+    node_name = ma.fields.Function(lambda a: a.node.name)
+    organisation_id = ma.fields.Integer(allow_none=True)
+    organisation_name = ma.fields.Function(
+        lambda a: a.organisation.name if a.organisation else None)
+    user_id = ma.fields.Integer()
+    user_name = ma.fields.Function(lambda a: a.user.name)
+    user_phone = ma.fields.Function(lambda a: mask_phone(a.user.phone))
+
+
+class MeOut(ma.Schema):
+    """A person's own record: the only place their full phone number is shown."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String()
+    gender = ma.fields.String(allow_none=True)
+    birth_date = ma.fields.Date(allow_none=True)
+    home_node_id = ma.fields.Integer(allow_none=True)
+    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
+    skills = ma.fields.List(ma.fields.String())
+    locale = ma.fields.String(allow_none=True)
+    care_mode = ma.fields.Boolean()
+    roles = ma.fields.List(ma.fields.Nested(RoleOut(exclude=("user_name", "user_phone",
+                                                             "user_id"))))
+
+
+class PersonOut(ma.Schema):
+    """Someone else, as a coordinator or organiser sees them: phone masked."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.Function(lambda u: mask_phone(u.phone))
+    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
+    skills = ma.fields.List(ma.fields.String())
+
+
+class RoleIn(ma.Schema):
+    user_phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    role = ma.fields.String(required=True, validate=v.OneOf(ROLES))
+    node_id = ma.fields.Integer(required=True)
+    organisation_id = ma.fields.Integer(load_default=None, allow_none=True)
+
+
+class PeopleArgs(ma.Schema):
+    q = ma.fields.String(load_default=None, validate=v.Length(max=40))
+
+
+class CsrfOut(ma.Schema):
+    csrf_token = ma.fields.String()

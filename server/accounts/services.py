@@ -1,0 +1,136 @@
+"""Registration, login and profile rules. Services flush, never commit."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.accounts import errors
+from server.accounts.models import SKILLS, Consent, User
+from server.accounts.passwords import hash_password, needs_rehash, verify_password
+from server.core.errors import ValidationError
+from server.extensions import db
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Letters of any script (Chinese names first), with the middle dot of minority
+# and transliterated names (阿依古丽·买买提) and spaces for Latin names.
+NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[·•・ .'-])*$")
+
+
+def normalise_phone(raw: str) -> str:
+    phone = re.sub(r"[\s-]", "", raw or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.match(phone):
+        raise errors.InvalidPhone()
+    return phone
+
+
+def check_name(raw: str, field: str = "name") -> str:
+    name = " ".join((raw or "").split())
+    if not (1 <= len(name) <= 40) or not NAME_RE.match(name):
+        raise errors.InvalidName(errors={field: [str(errors.InvalidName.message)]})
+    return name
+
+
+def check_password(password: str) -> None:
+    if (len(password or "") < 8 or not re.search(r"\d", password)
+            or not re.search(r"[^\d\s]", password)):
+        raise errors.WeakPassword()
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def check_skills(skills: list[str] | None) -> list[str]:
+    skills = list(dict.fromkeys(skills or []))
+    unknown = [s for s in skills if s not in SKILLS]
+    if unknown:
+        raise ValidationError(code="unknown_skill", errors={"skills": unknown})
+    return skills
+
+
+def register_user(*, phone: str, password: str, name: str, now: datetime,
+                  accept_privacy: bool, birth_date: date | None = None,
+                  gender: str | None = None, home_node_id: int | None = None,
+                  skills: list[str] | None = None, guardian_name: str | None = None,
+                  guardian_consent: bool = False, ip: str | None = None,
+                  acted_by: User | None = None) -> User:
+    """Create a resident account and record the consents it was given with."""
+    phone = normalise_phone(phone)
+    name = check_name(name)
+    check_password(password)
+    if not accept_privacy:
+        raise errors.ConsentRequired()
+    if birth_date is not None and birth_date > now.date():
+        raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
+    minor = (birth_date is not None
+             and age_on(birth_date, now.date()) < current_app.config["GUARDIAN_CONSENT_AGE"])
+    if minor:
+        if not guardian_consent or not (guardian_name or "").strip():
+            raise errors.GuardianConsentRequired()
+        guardian_name = check_name(guardian_name, "guardian_name")
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise errors.PhoneTaken()
+
+    user = User(phone=phone, password_hash=hash_password(password), name=name,
+                birth_date=birth_date, gender=gender, home_node_id=home_node_id,
+                skills=check_skills(skills), guardian_name=guardian_name if minor else None,
+                created_at=now, registered_by_id=acted_by.id if acted_by else None)
+    db.session.add(user)
+    db.session.flush()
+    version = current_app.config["PRIVACY_NOTICE_VERSION"]
+    db.session.add(Consent(user_id=user.id, kind="privacy", notice_version=version,
+                           accepted_at=now, ip=ip))
+    if minor:
+        db.session.add(Consent(user_id=user.id, kind="guardian", notice_version=version,
+                               accepted_at=now, guardian_name=guardian_name, ip=ip))
+    db.session.flush()
+    return user
+
+
+def authenticate(*, phone: str, password: str) -> User:
+    """The user for these credentials, or BadCredentials (same answer for unknown phones)."""
+    try:
+        phone = normalise_phone(phone)
+    except errors.InvalidPhone:
+        verify_password(None, password)
+        raise errors.BadCredentials() from None
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if not verify_password(user.password_hash if user else None, password):
+        raise errors.BadCredentials()
+    if not user.active:
+        raise errors.AccountDisabled()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.flush()
+    return user
+
+
+def update_profile(user: User, *, now: datetime, **changes) -> User:
+    """Change what a person may change about themselves."""
+    if "name" in changes:
+        user.name = check_name(changes["name"])
+    if "skills" in changes:
+        user.skills = check_skills(changes["skills"])
+    for key in ("gender", "home_node_id", "locale", "care_mode"):
+        if key in changes:
+            setattr(user, key, changes[key])
+    if "birth_date" in changes:
+        bd = changes["birth_date"]
+        if bd is not None and bd > now.date():
+            raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
+        if (bd is not None and user.guardian_name is None
+                and age_on(bd, now.date()) < current_app.config["GUARDIAN_CONSENT_AGE"]):
+            raise errors.GuardianConsentRequired()
+        user.birth_date = bd
+    db.session.flush()
+    return user
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

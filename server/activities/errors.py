@@ -1,0 +1,89 @@
+from flask_babel import lazy_gettext as _l
+
+from server.core.errors import Conflict, NotFound, ValidationError
+
+
+class ActivityNotFound(NotFound):
+    code = "activity_not_found"
+    message = _l("This activity does not exist or is not published.")
+
+
+class SignupNotFound(NotFound):
+    code = "signup_not_found"
+    message = _l("You are not signed up for this activity.")
+
+
+class BadTransition(Conflict):
+    code = "bad_transition"
+    message = _l("This activity cannot go from %(current)s to %(target)s.")
+
+
+class NotOpen(Conflict):
+    code = "not_open"
+    message = _l("This activity is not open for sign-up.")
+
+
+class ActivityCancelled(Conflict):
+    code = "activity_cancelled"
+    message = _l("This activity has been cancelled.")
+
+
+class ActivityFinished(Conflict):
+    code = "activity_finished"
+    message = _l("This activity has already finished.")
+
+
+class SignupNotOpenYet(Conflict):
+    code = "signup_not_open_yet"
+    message = _l("Sign-up opens at %(opens)s.")
+
+
+class SignupClosed(Conflict):
+    code = "signup_closed"
+    message = _l("Sign-up for this activity has closed.")
+
+
+class AlreadySignedUp(Conflict):
+    code = "already_signed_up"
+    message = _l("You are already signed up for this activity.")
+
+
+class BirthDateRequired(ValidationError):
+    code = "birth_date_required"
+    message = _l("This activity has a minimum age. Add your birth date to your profile first.")
+
+
+class TooYoung(Conflict):
+    code = "too_young"
+    message = _l("This activity is for people aged %(min_age)s and over.")
+
+
+class SkillsMissing(Conflict):
+    code = "skills_missing"
+    message = _l("This activity needs skills you have not listed: %(skills)s.")
+
+
+class TimeClash(Conflict):
+    code = "time_clash"
+    message = _l("It overlaps with an activity you are already signed up for: %(other)s.")
+
+
+class WithdrawClosed(Conflict):
+    code = "withdraw_closed"
+    message = _l("It is too late to withdraw online. Please tell the organiser.")
+
+
+class CapacityBelowConfirmed(Conflict):
+    code = "capacity_below_confirmed"
+    message = _l("%(confirmed)s people already have a place; capacity cannot be lower.")
+
+
+class BadSchedule(ValidationError):
+    code = "bad_schedule"
+    message = _l("Check the times: the end must come after the start, and sign-up "
+                 "must open before it closes.")
+
+
+class PlaceOutsideOrganisation(ValidationError):
+    code = "place_outside_organisation"
+    message = _l("The organisation can only hold activities in its own area.")

@@ -1,0 +1,105 @@
+"""Programmes, activities and sign-ups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.accounts.models import User
+from server.communities.models import Node, Organisation
+from server.core.db import UTCDateTime
+from server.extensions import db
+
+ACTIVITY_KINDS = ("home_visit", "case_work", "community_event", "lecture",
+                  "charity_festival", "book_drive", "programme_session", "training")
+STATUSES = ("draft", "published", "cancelled", "finished")
+# the five forces a single activity can link (五社联动)
+FORCES = ("community", "social_workers", "organisations", "volunteers", "charity")
+ACTIVE_SIGNUP = ("confirmed", "waitlisted")
+
+
+class Programme(db.Model):
+    """A programme groups many activities, e.g. 全职妈妈成长计划."""
+
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Activity(db.Model):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signup_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signup_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdraw_cutoff_hours: Mapped[int] = mapped_column(Integer, default=2)
+    capacity: Mapped[int] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    insurance_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    forces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # counters kept under the activity row lock; the signups table is the truth
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    organisation: Mapped[Organisation] = relationship()
+    node: Mapped[Node] = relationship()
+    programme: Mapped[Programme | None] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def places_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+
+class Signup(db.Model):
+    __tablename__ = "signups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))  # confirmed|waitlisted|withdrawn|cancelled
+    # FIFO order for the waitlist: a monotonically increasing number per activity
+    queue_no: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    # someone else signed this person up (a community worker for an elder)
+    acted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    activity: Mapped[Activity] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    acted_by: Mapped[User | None] = relationship(foreign_keys=[acted_by_id])
+
+    __table_args__ = (
+        # one live sign-up per person and activity; withdrawn rows stay as history
+        Index("uq_signups_live", "activity_id", "user_id", unique=True,
+              sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
+              postgresql_where=text("status IN ('confirmed', 'waitlisted')")),
+        Index("ix_signups_queue", "activity_id", "status", "queue_no"),
+    )

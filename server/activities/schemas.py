@@ -1,0 +1,125 @@
+"""Activities and sign-ups: in and out."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate as v
+
+from server.accounts.models import SKILLS
+from server.accounts.privacy import mask_phone
+from server.activities.models import ACTIVITY_KINDS, FORCES
+from server.core.fields import LocalDateTime
+from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
+
+
+class ActivityIn(ma.Schema):
+    organisation_id = ma.fields.Integer(required=True)
+    node_id = ma.fields.Integer()
+    programme_id = ma.fields.Integer(allow_none=True)
+    title = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
+    kind = ma.fields.String(required=True, validate=v.OneOf(ACTIVITY_KINDS))
+    description = ma.fields.String(validate=v.Length(max=5000))
+    place = ma.fields.String(required=True, validate=v.Length(min=1, max=200))
+    starts_at = LocalDateTime(required=True)
+    ends_at = LocalDateTime(required=True)
+    signup_opens_at = LocalDateTime(allow_none=True)
+    signup_closes_at = LocalDateTime(allow_none=True)
+    withdraw_cutoff_hours = ma.fields.Integer(validate=v.Range(0, 720))
+    capacity = ma.fields.Integer(required=True, validate=v.Range(1, 100000))
+    min_age = ma.fields.Integer(allow_none=True, validate=v.Range(0, 120))
+    required_skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)))
+    insurance_required = ma.fields.Boolean()
+    forces = ma.fields.List(ma.fields.String(validate=v.OneOf(FORCES)))
+    contact_name = ma.fields.String(validate=v.Length(max=40))
+
+
+class ActivityPatch(ActivityIn):
+    class Meta:
+        exclude = ("organisation_id",)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class ActivityArgs(ma.Schema):
+    node_id = ma.fields.Integer(load_default=None)
+    kind = ma.fields.String(load_default=None, validate=v.OneOf(ACTIVITY_KINDS))
+    date = ma.fields.Date(load_default=None)
+    q = ma.fields.String(load_default=None, validate=v.Length(max=60))
+    include_past = ma.fields.Boolean(load_default=False)
+    page = ma.fields.Integer(load_default=1, validate=v.Range(1, 10000))
+
+
+class ActivityOut(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    kind = ma.fields.String()
+    kind_label = ma.fields.Function(lambda a: label(ACTIVITY_KIND, a.kind))
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda a: label(ACTIVITY_STATUS, a.status))
+    description = ma.fields.String()
+    place = ma.fields.String()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    signup_opens_at = LocalDateTime(allow_none=True)
+    signup_closes_at = LocalDateTime(allow_none=True)
+    withdraw_cutoff_hours = ma.fields.Integer()
+    capacity = ma.fields.Integer()
+    confirmed_count = ma.fields.Integer()
+    places_left = ma.fields.Integer()
+    waitlist_count = ma.fields.Integer()
+    min_age = ma.fields.Integer(allow_none=True)
+    required_skills = ma.fields.List(ma.fields.String())
+    insurance_required = ma.fields.Boolean()
+    forces = ma.fields.List(ma.fields.String())
+    contact_name = ma.fields.String()
+    cancel_reason = ma.fields.String(allow_none=True)
+    organisation_id = ma.fields.Integer()
+    organisation_name = ma.fields.Function(lambda a: a.organisation.name)
+    node_id = ma.fields.Integer()
+    node_name = ma.fields.Function(lambda a: a.node.name)
+    programme_id = ma.fields.Integer(allow_none=True)
+    programme_name = ma.fields.Function(lambda a: a.programme.name if a.programme else None)
+
+
+class ActivityPageOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ActivityOut))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+
+
+class SignupOut(ma.Schema):
+    id = ma.fields.Integer()
+    activity_id = ma.fields.Integer()
+    activity_title = ma.fields.Function(lambda s: s.activity.title)
+    starts_at = ma.fields.Function(lambda s: LocalDateTime()._serialize(
+        s.activity.starts_at, None, None))
+    status = ma.fields.String()
+    position = ma.fields.Integer(allow_none=True, dump_default=None)
+    created_at = LocalDateTime()
+    promoted_at = LocalDateTime(allow_none=True)
+
+
+class MyActivitiesOut(ma.Schema):
+    upcoming = ma.fields.List(ma.fields.Nested(SignupOut))
+    waitlisted = ma.fields.List(ma.fields.Nested(SignupOut))
+    past = ma.fields.List(ma.fields.Nested(SignupOut))
+
+
+class RosterEntryOut(ma.Schema):
+    """Organisers and coordinators see names and masked phones, never full numbers."""
+
+    id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    name = ma.fields.Function(lambda s: s.user.name)
+    phone = ma.fields.Function(lambda s: mask_phone(s.user.phone))
+    status = ma.fields.String()
+    queue_no = ma.fields.Integer()
+    created_at = LocalDateTime()
+    acted_by_name = ma.fields.Function(lambda s: s.acted_by.name if s.acted_by else None)
+
+
+class ReasonIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))

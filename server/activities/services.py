@@ -1,0 +1,205 @@
+"""Activity lifecycle: draft → published → cancelled / finished, and who may see what."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select
+
+from server.accounts import permissions
+from server.accounts.models import SKILLS, User
+from server.activities import errors
+from server.activities.models import ACTIVITY_KINDS, FORCES, Activity
+from server.communities.models import Node, Organisation
+from server.core.errors import Forbidden, ValidationError
+from server.extensions import db
+
+EDITABLE = ("title", "kind", "description", "place", "starts_at", "ends_at",
+            "signup_opens_at", "signup_closes_at", "withdraw_cutoff_hours", "capacity",
+            "min_age", "required_skills", "insurance_required", "forces", "contact_name",
+            "programme_id", "node_id")
+TRANSITIONS = {"draft": {"published", "cancelled"},
+               "published": {"cancelled", "finished"},
+               "cancelled": set(), "finished": set()}
+PUBLIC_STATUSES = ("published", "cancelled", "finished")
+MAX_LENGTH = timedelta(days=14)
+
+
+def can_manage(user: User | None, activity: Activity) -> bool:
+    """Organisers of the activity's organisation, and admins above it."""
+    return (activity.organisation_id in permissions.organiser_org_ids(user)
+            or permissions.is_admin_for(user, activity.node))
+
+
+def can_oversee(user: User | None, activity: Activity) -> bool:
+    """Who may see the roster and drafts: managers, and coordinators above the place."""
+    return can_manage(user, activity) or permissions.oversees(user, activity.node)
+
+
+def can_create_for(user: User | None, organisation: Organisation) -> bool:
+    return (organisation.id in permissions.organiser_org_ids(user)
+            or permissions.is_admin_for(user, organisation.node))
+
+
+def get_activity(activity_id: int, *, viewer: User | None) -> Activity:
+    """An activity the viewer may see; drafts only to those who oversee it."""
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        raise errors.ActivityNotFound()
+    if activity.status == "draft" and not can_oversee(viewer, activity):
+        raise errors.ActivityNotFound()
+    return activity
+
+
+def _validate(fields: dict, organisation: Organisation) -> dict:
+    problems: dict[str, list[str]] = {}
+    if "title" in fields:
+        fields["title"] = " ".join((fields["title"] or "").split())
+        if not 1 <= len(fields["title"]) <= 120:
+            problems["title"] = ["length"]
+    if "kind" in fields and fields["kind"] not in ACTIVITY_KINDS:
+        problems["kind"] = ["unknown"]
+    if "place" in fields and not (fields["place"] or "").strip():
+        problems["place"] = ["required"]
+    if "capacity" in fields and not 1 <= (fields["capacity"] or 0) <= 100000:
+        problems["capacity"] = ["range"]
+    if fields.get("min_age") is not None and not 0 <= fields["min_age"] <= 120:
+        problems["min_age"] = ["range"]
+    if "withdraw_cutoff_hours" in fields and not 0 <= fields["withdraw_cutoff_hours"] <= 720:
+        problems["withdraw_cutoff_hours"] = ["range"]
+    bad = [s for s in fields.get("required_skills") or [] if s not in SKILLS]
+    if bad:
+        problems["required_skills"] = bad
+    bad = [f for f in fields.get("forces") or [] if f not in FORCES]
+    if bad:
+        problems["forces"] = bad
+    if problems:
+        raise ValidationError(errors=problems)
+    if "node_id" in fields:
+        node = db.session.get(Node, fields["node_id"])
+        if node is None or not organisation.node.contains(node):
+            raise errors.PlaceOutsideOrganisation()
+    return fields
+
+
+def _check_schedule(activity: Activity) -> None:
+    start, end = activity.starts_at, activity.ends_at
+    opens, closes = activity.signup_opens_at, activity.signup_closes_at
+    if end <= start or end - start > MAX_LENGTH:
+        raise errors.BadSchedule(errors={"ends_at": ["after_start"]})
+    if closes is not None and (closes > end or (opens is not None and opens >= closes)):
+        raise errors.BadSchedule(errors={"signup_closes_at": ["window"]})
+
+
+def create_activity(*, actor: User, organisation: Organisation, now: datetime,
+                    **fields) -> Activity:
+    if not can_create_for(actor, organisation):
+        raise Forbidden()
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(errors={k: ["unknown"] for k in unknown})
+    fields.setdefault("node_id", organisation.node_id)
+    fields = _validate(fields, organisation)
+    activity = Activity(organisation_id=organisation.id, status="draft", created_by_id=actor.id,
+                        created_at=now, updated_at=now, confirmed_count=0, waitlist_count=0,
+                        **fields)
+    activity.organisation = organisation
+    activity.required_skills = list(fields.get("required_skills") or [])
+    activity.forces = list(fields.get("forces") or [])
+    _check_schedule(activity)
+    db.session.add(activity)
+    db.session.flush()
+    return activity
+
+
+def update_activity(activity: Activity, *, actor: User, now: datetime, **changes) -> Activity:
+    from server.activities import signups  # sign-up rules own promotion
+    if not can_manage(actor, activity):
+        raise Forbidden()
+    if activity.status in ("cancelled", "finished"):
+        raise errors.BadTransition(current=activity.status, target="edit")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(errors={k: ["unknown"] for k in unknown})
+    activity = signups.lock_activity(activity.id)
+    changes = _validate(changes, activity.organisation)
+    if "capacity" in changes and changes["capacity"] < activity.confirmed_count:
+        raise errors.CapacityBelowConfirmed(confirmed=activity.confirmed_count)
+    moved = any(k in changes and changes[k] != getattr(activity, k)
+                for k in ("starts_at", "ends_at", "place"))
+    for key, value in changes.items():
+        setattr(activity, key, value)
+    _check_schedule(activity)
+    activity.updated_at = now
+    db.session.flush()
+    if activity.status == "published":
+        signups.promote_waitlist(activity, now=now)
+        if moved:
+            signups.notify_live(activity, "activity_changed", now=now)
+    return activity
+
+
+def _transition(activity: Activity, target: str) -> None:
+    if target not in TRANSITIONS[activity.status]:
+        raise errors.BadTransition(current=activity.status, target=target)
+
+
+def publish(activity: Activity, *, actor: User, now: datetime) -> Activity:
+    if not can_manage(actor, activity):
+        raise Forbidden()
+    _transition(activity, "published")
+    if activity.ends_at <= now:
+        raise errors.BadSchedule(errors={"ends_at": ["past"]})
+    activity.status = "published"
+    activity.published_at = activity.updated_at = now
+    db.session.flush()
+    return activity
+
+
+def cancel(activity: Activity, *, actor: User, now: datetime, reason: str) -> Activity:
+    from server.activities import signups
+    if not can_manage(actor, activity):
+        raise Forbidden()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(errors={"reason": ["required"]})
+    activity = signups.lock_activity(activity.id)
+    _transition(activity, "cancelled")
+    activity.status = "cancelled"
+    activity.cancel_reason = reason
+    activity.updated_at = now
+    signups.end_all(activity, reason="activity_cancelled", now=now)
+    return activity
+
+
+def finish(activity: Activity, *, actor: User | None, now: datetime) -> Activity:
+    """Close an activity that has started. actor=None is the scheduler/CLI."""
+    if actor is not None and not can_manage(actor, activity):
+        raise Forbidden()
+    _transition(activity, "finished")
+    if now < activity.starts_at:
+        raise errors.BadTransition(current=activity.status, target="finished")
+    activity.status = "finished"
+    activity.updated_at = now
+    db.session.flush()
+    return activity
+
+
+def finish_due(*, now: datetime) -> int:
+    """Finish every published activity that has ended. One unit of work for the caller."""
+    due = db.session.scalars(select(Activity).where(
+        Activity.status == "published", Activity.ends_at <= now)).all()
+    for activity in due:
+        finish(activity, actor=None, now=now)
+    return len(due)
+
+
+def managed_query(actor: User) -> Select:
+    """Activities the actor manages or oversees, any status."""
+    org_ids = permissions.organiser_org_ids(actor)
+    paths = permissions.scope_paths(actor, "coordinator", "admin")
+    cond = permissions.under(Node.path, paths)
+    if org_ids:
+        cond = cond | Activity.organisation_id.in_(org_ids)
+    return (select(Activity).join(Node, Activity.node_id == Node.id).where(cond)
+            .order_by(Activity.starts_at.desc()))

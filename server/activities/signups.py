@@ -1,0 +1,209 @@
+"""Sign-up rules: capacity, FIFO waitlist with promotion, window, age, skills, clashes.
+
+Every change takes the activity row lock first (SELECT … FOR UPDATE on PostgreSQL;
+SQLite transactions are BEGIN IMMEDIATE), then counts from the signups table, so
+simultaneous sign-ups can never overfill (the count-then-insert race that systers/vms had).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from server.accounts.models import User
+from server.accounts.services import age_on
+from server.activities import errors
+from server.activities.models import ACTIVE_SIGNUP, Activity, Signup
+from server.core.clock import local
+from server.extensions import db
+from server.notifications.services import notify
+
+
+def lock_activity(activity_id: int) -> Activity:
+    activity = db.session.execute(
+        select(Activity).where(Activity.id == activity_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if activity is None:
+        raise errors.ActivityNotFound()
+    return activity
+
+
+def _recount(activity: Activity) -> None:
+    rows = db.session.execute(
+        select(Signup.status, func.count()).where(
+            Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))
+        .group_by(Signup.status)).all()
+    counts = dict(rows)
+    activity.confirmed_count = counts.get("confirmed", 0)
+    activity.waitlist_count = counts.get("waitlisted", 0)
+
+
+def _clash(user_id: int, activity: Activity) -> Activity | None:
+    """Another published activity this person holds a confirmed place in, overlapping this one."""
+    return db.session.scalar(
+        select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
+            Signup.user_id == user_id, Signup.status == "confirmed",
+            Activity.id != activity.id, Activity.status == "published",
+            Activity.starts_at < activity.ends_at, Activity.ends_at > activity.starts_at)
+        .limit(1))
+
+
+def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
+    """Every rule except capacity; raises the first that fails."""
+    if activity.status == "cancelled":
+        raise errors.ActivityCancelled()
+    if activity.status == "finished" or now >= activity.ends_at:
+        raise errors.ActivityFinished()
+    if activity.status != "published":
+        raise errors.NotOpen()
+    if activity.signup_opens_at and now < activity.signup_opens_at:
+        raise errors.SignupNotOpenYet(opens=local(activity.signup_opens_at).strftime(
+            "%Y-%m-%d %H:%M"))
+    if now >= (activity.signup_closes_at or activity.starts_at):
+        raise errors.SignupClosed()
+    if activity.min_age:
+        if user.birth_date is None:
+            raise errors.BirthDateRequired()
+        if age_on(user.birth_date, local(activity.starts_at).date()) < activity.min_age:
+            raise errors.TooYoung(min_age=activity.min_age)
+    missing = [s for s in activity.required_skills or [] if s not in (user.skills or [])]
+    if missing:
+        from server.core.labels import skill_label
+        raise errors.SkillsMissing(skills="、".join(skill_label(s) for s in missing),
+                                   errors={"skills": missing})
+    other = _clash(user.id, activity)
+    if other is not None:
+        raise errors.TimeClash(other=other.title)
+
+
+def sign_up(activity_id: int, *, user: User, now: datetime,
+            acted_by: User | None = None) -> Signup:
+    """A place if one is free, else the end of the waitlist."""
+    activity = lock_activity(activity_id)
+    live = db.session.scalar(select(Signup).where(
+        Signup.activity_id == activity.id, Signup.user_id == user.id,
+        Signup.status.in_(ACTIVE_SIGNUP)))
+    if live is not None:
+        raise errors.AlreadySignedUp()
+    check_eligible(activity, user, now=now)
+    _recount(activity)
+    last = db.session.scalar(select(func.max(Signup.queue_no)).where(
+        Signup.activity_id == activity.id)) or 0
+    status = "confirmed" if activity.confirmed_count < activity.capacity else "waitlisted"
+    signup = Signup(activity_id=activity.id, user_id=user.id, status=status, queue_no=last + 1,
+                    created_at=now,
+                    acted_by_id=acted_by.id if acted_by and acted_by.id != user.id else None)
+    db.session.add(signup)
+    db.session.flush()
+    _recount(activity)
+    db.session.flush()
+    return signup
+
+
+def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
+    """The person (or whoever signed them up) gives up their place or waitlist spot."""
+    activity = lock_activity(signup.activity_id)
+    db.session.refresh(signup)
+    if actor.id not in (signup.user_id, signup.acted_by_id) or signup.status not in ACTIVE_SIGNUP:
+        raise errors.SignupNotFound()
+    if signup.status == "confirmed":
+        if now >= activity.starts_at - timedelta(hours=activity.withdraw_cutoff_hours):
+            raise errors.WithdrawClosed()
+    elif now >= activity.starts_at:
+        raise errors.WithdrawClosed()
+    was_confirmed = signup.status == "confirmed"
+    signup.status = "withdrawn"
+    signup.ended_at = now
+    signup.end_reason = "withdrawn"
+    db.session.flush()
+    if was_confirmed:
+        promote_waitlist(activity, now=now)
+    _recount(activity)
+    db.session.flush()
+    return signup
+
+
+def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup:
+    """An organiser takes someone off the list (with a reason they are told)."""
+    from server.activities.services import can_manage
+    from server.core.errors import Forbidden, ValidationError
+    activity = lock_activity(signup.activity_id)
+    if not can_manage(actor, activity):
+        raise Forbidden()
+    if not (reason or "").strip():
+        raise ValidationError(errors={"reason": ["required"]})
+    db.session.refresh(signup)
+    if signup.status not in ACTIVE_SIGNUP:
+        raise errors.SignupNotFound()
+    was_confirmed = signup.status == "confirmed"
+    signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason.strip()
+    notify(signup.user_id, "signup_removed", now=now, activity_id=activity.id,
+           title=activity.title, reason=reason.strip())
+    db.session.flush()
+    if was_confirmed and activity.status == "published":
+        promote_waitlist(activity, now=now)
+    _recount(activity)
+    db.session.flush()
+    return signup
+
+
+def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
+    """Fill free places from the waitlist in FIFO order; the caller holds the lock.
+
+    Someone who meanwhile took a clashing place is passed over but keeps their spot.
+    """
+    _recount(activity)
+    free = activity.capacity - activity.confirmed_count
+    promoted: list[Signup] = []
+    if free <= 0 or now >= activity.starts_at:
+        return promoted
+    waiting = db.session.scalars(select(Signup).where(
+        Signup.activity_id == activity.id, Signup.status == "waitlisted")
+        .order_by(Signup.queue_no)).all()
+    for signup in waiting:
+        if len(promoted) == free:
+            break
+        if _clash(signup.user_id, activity) is not None:
+            continue
+        signup.status = "confirmed"
+        signup.promoted_at = now
+        notify(signup.user_id, "promoted", now=now, activity_id=activity.id,
+               title=activity.title)
+        promoted.append(signup)
+    db.session.flush()
+    _recount(activity)
+    return promoted
+
+
+def end_all(activity: Activity, *, reason: str, now: datetime) -> None:
+    """The activity was cancelled: every live sign-up ends and its person is told."""
+    for signup in db.session.scalars(select(Signup).where(
+            Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))):
+        signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason
+        notify(signup.user_id, "activity_cancelled", now=now, activity_id=activity.id,
+               title=activity.title, reason=activity.cancel_reason or "")
+    db.session.flush()
+    _recount(activity)
+    db.session.flush()
+
+
+def notify_live(activity: Activity, kind: str, *, now: datetime) -> None:
+    for user_id in db.session.scalars(select(Signup.user_id).where(
+            Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))):
+        notify(user_id, kind, now=now, activity_id=activity.id, title=activity.title)
+    db.session.flush()
+
+
+def waitlist_position(signup: Signup) -> int | None:
+    if signup.status != "waitlisted":
+        return None
+    return db.session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.activity_id == signup.activity_id, Signup.status == "waitlisted",
+        Signup.queue_no <= signup.queue_no))
+
+
+def live_signup(activity_id: int, user_id: int) -> Signup | None:
+    return db.session.scalar(select(Signup).where(
+        Signup.activity_id == activity_id, Signup.user_id == user_id,
+        Signup.status.in_(ACTIVE_SIGNUP)))

@@ -1,0 +1,158 @@
+"""Page endpoints (thin): the activity list, an activity, signing up and withdrawing,
+and "my activities". Staff pages are in manage_views.py on the same blueprint."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from babel.dates import format_date, format_skeleton
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.activities import queries, services, signups
+from server.activities.models import Activity, Signup
+from server.activities.schemas import ActivityArgs
+from server.communities.services import places_for_residents
+from server.core import clock
+from server.core.errors import WusheError
+from server.core.pages import FORM_ERRORS, is_htmx, load_args, me, problem
+from server.extensions import db
+
+bp = Blueprint("activities_pages", __name__)
+MY_TABS = ("upcoming", "waitlisted", "past")
+
+
+def _day(value: datetime, now: datetime) -> str:
+    locale = get_locale() or "zh_CN"
+    skeleton = "MMMd" if value.year == now.year else "yMMMd"
+    day, weekday = format_skeleton(skeleton, value, locale=locale), format_date(
+        value, "EEE", locale=locale)
+    return f"{day} {weekday}" if str(locale).startswith("zh") else f"{weekday} {day}"
+
+
+@bp.app_template_filter("when")
+def when(activity: Activity) -> str:
+    """Beijing time, e.g. "11月30日 周六 09:00–11:00"."""
+    now, start, end = clock.local(clock.now()), clock.local(activity.starts_at), clock.local(
+        activity.ends_at)
+    if start.date() == end.date():
+        return f"{_day(start, now)} {start:%H:%M}–{end:%H:%M}"
+    return f"{_day(start, now)} {start:%H:%M} – {_day(end, now)} {end:%H:%M}"
+
+
+@bp.app_template_filter("at")
+def at(value: datetime | None) -> str:
+    """One moment in Beijing time, e.g. "11月28日 周五 18:00"."""
+    if value is None:
+        return ""
+    moment = clock.local(value)
+    return f"{_day(moment, clock.local(clock.now()))} {moment:%H:%M}"
+
+
+@bp.route("/")
+def index():
+    """Activities open for sign-up, soonest first, with filters."""
+    args = load_args(ActivityArgs())
+    flt = queries.ActivityFilter(node_id=args["node_id"], kind=args["kind"], day=args["date"],
+                                 q=args["q"], include_past=args["include_past"],
+                                 page=args["page"])
+    page = queries.public_activities(flt, now=clock.now())
+    filters = {k: v for k, v in request.args.items() if v and k != "page"}
+    return render_template("activities/index.html", page=page, filters=filters, args=args,
+                           places=places_for_residents())
+
+
+def box_context(activity: Activity, *, now: datetime, result: str | None = None,
+                error: str | None = None) -> dict:
+    """What the sign-up box shows this viewer: their place, or why they cannot sign up."""
+    user = me()
+    signup = signups.live_signup(activity.id, user.id) if user else None
+    reason, withdraw_until = None, None
+    if signup is not None:
+        hours = activity.withdraw_cutoff_hours if signup.status == "confirmed" else 0
+        withdraw_until = activity.starts_at - timedelta(hours=hours)
+    elif user is not None:
+        try:
+            signups.check_eligible(activity, user, now=now)
+        except WusheError as exc:  # shown, not raised: this only reads
+            reason = exc
+    return {"activity": activity, "signup": signup, "reason": reason, "result": result,
+            "error": error, "position": signups.waitlist_position(signup) if signup else None,
+            "can_withdraw": withdraw_until is not None and now < withdraw_until,
+            "withdraw_until": withdraw_until, "ended": now >= activity.ends_at,
+            "can_manage": services.can_manage(user, activity),
+            "can_oversee": services.can_oversee(user, activity)}
+
+
+def render_detail(activity: Activity, *, status: int = 200, **extra):
+    context = box_context(activity, now=clock.now())
+    context.update(extra)
+    return render_template("activities/detail.html", **context), status
+
+
+@bp.route("/activities/<int:activity_id>")
+def detail(activity_id: int):
+    """One activity: when, where, who organises it, and signing up."""
+    return render_detail(services.get_activity(activity_id, viewer=me()))
+
+
+def _after_signup_change(activity_id: int, *, result: str | None = None,
+                         error: str | None = None, status: int = 200):
+    """htmx gets the new sign-up box; a plain form post goes back to the activity."""
+    if is_htmx():
+        activity = services.get_activity(activity_id, viewer=me())
+        return render_template("activities/_signup_box.html",
+                               **box_context(activity, now=clock.now(), result=result,
+                                             error=error)), status
+    flash(result or error, "success" if result else "warning")
+    return redirect(url_for("activities_pages.detail", activity_id=activity_id))
+
+
+def result_text(signup: Signup) -> str:
+    if signup.status == "waitlisted":
+        return _("You are number %(n)s on the waitlist.", n=signups.waitlist_position(signup))
+    return _("You have a place.")
+
+
+@bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
+@login_required
+def signup(activity_id: int):
+    """Sign up: a place if one is free, else the end of the waitlist."""
+    try:
+        signup = signups.sign_up(activity_id, user=me(), now=clock.now())
+    except FORM_ERRORS as exc:
+        message, _fields, status = problem(exc)
+        return _after_signup_change(activity_id, error=message, status=status)
+    return _after_signup_change(activity_id, result=result_text(signup))
+
+
+@bp.route("/signups/<int:signup_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(signup_id: int):
+    """Give up my place or waitlist spot."""
+    signup = db.session.get(Signup, signup_id)
+    if signup is None:
+        abort(404)
+    activity_id = signup.activity_id
+    try:
+        signups.withdraw(signup, actor=me(), now=clock.now())
+    except FORM_ERRORS as exc:
+        message, _fields, status = problem(exc)
+        return _after_signup_change(activity_id, error=message, status=status)
+    return _after_signup_change(
+        activity_id, result=_("You have withdrawn. Thank you for letting the organiser know."))
+
+
+@bp.route("/me/activities")
+@login_required
+def my_activities():
+    """What I signed up for: upcoming, waitlisted, past."""
+    tab = request.args.get("tab") if request.args.get("tab") in MY_TABS else "upcoming"
+    mine = queries.my_activities(me(), now=clock.now())
+    return render_template("activities/mine.html", mine=mine, current=tab)
+
+
+# Staff pages register their routes on `bp` when imported.
+from server.activities import manage_views  # noqa: E402,F401

@@ -1,0 +1,66 @@
+"""Application factory: settings → extensions → domains → errors → CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_login import current_user
+
+from server.core import http
+from server.core.api import API_SETTINGS, api
+from server.extensions import babel, csrf, db, limiter, login_manager, migrate
+from server.settings import PROJECT_DIR, load_settings
+
+ROOT = Path(PROJECT_DIR)
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and scheduler jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    # zh_CN first: a browser saying "zh" or "zh-CN" matches it
+    best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])
+    if best and best.startswith("en"):
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides)
+    app = Flask("server", template_folder=str(ROOT / "web" / "templates"),
+                static_folder=str(ROOT / "static"), static_url_path="/static",
+                instance_path=str(ROOT / "instance"))
+    app.config.update(settings)
+    app.config.update(API_SETTINGS)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DURATION_DAYS"])
+    app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
+    if settings["DATABASE_URL"].startswith("sqlite"):
+        Path(app.instance_path).mkdir(exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    db.init_app(app)
+    from server.core import sqlite
+    sqlite.install(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(ROOT / "server" / "translations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    from server import domains
+    domains.register(app, api)
+    http.register(app)
+    return app

@@ -1,0 +1,3 @@
+"""/api/v1 endpoints (thin): filled in below."""
+
+blueprints: list = []

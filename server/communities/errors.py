@@ -1,0 +1,29 @@
+from flask_babel import lazy_gettext as _l
+
+from server.core.errors import Conflict, NotFound, ValidationError
+
+
+class NodeNotFound(NotFound):
+    code = "node_not_found"
+    message = _l("This place is not in the community tree.")
+
+
+class BadParent(ValidationError):
+    code = "bad_parent"
+    message = _l("A district sits at the top, streets and towns under a district, "
+                 "communities and villages under a street or town.")
+
+
+class NameTaken(Conflict):
+    code = "name_taken"
+    message = _l("Another entry here already has this name.")
+
+
+class OrganisationNotFound(NotFound):
+    code = "organisation_not_found"
+    message = _l("This organisation does not exist.")
+
+
+class NodeInUse(Conflict):
+    code = "node_in_use"
+    message = _l("This place still has places, organisations or people under it.")

@@ -1,0 +1,63 @@
+"""The community tree and organisations: in and out."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate as v
+
+from server.communities.models import NODE_KINDS, ORG_KINDS
+
+SINCE = v.Regexp(r"^\d{4}-\d{2}$")
+
+
+class NodeIn(ma.Schema):
+    parent_id = ma.fields.Integer(load_default=None, allow_none=True)
+    kind = ma.fields.String(required=True, validate=v.OneOf(tuple(NODE_KINDS)))
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=80))
+    platform_name = ma.fields.String(load_default=None, allow_none=True,
+                                     validate=v.Length(max=120))
+    platform_since = ma.fields.String(load_default=None, allow_none=True, validate=SINCE)
+
+
+class NodePatch(ma.Schema):
+    name = ma.fields.String(validate=v.Length(min=1, max=80))
+    platform_name = ma.fields.String(allow_none=True, validate=v.Length(max=120))
+    platform_since = ma.fields.String(allow_none=True, validate=SINCE)
+
+
+class NodeOut(ma.Schema):
+    id = ma.fields.Integer()
+    parent_id = ma.fields.Integer(allow_none=True)
+    kind = ma.fields.String()
+    level = ma.fields.Integer()
+    name = ma.fields.String()
+    path = ma.fields.String()
+    platform_name = ma.fields.String(allow_none=True)
+    platform_since = ma.fields.String(allow_none=True)
+
+
+class OrganisationIn(ma.Schema):
+    node_id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, validate=v.OneOf(ORG_KINDS))
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
+    description = ma.fields.String(load_default="", validate=v.Length(max=2000))
+    contact_phone = ma.fields.String(load_default=None, allow_none=True,
+                                     validate=v.Length(max=20))
+
+
+class OrganisationPatch(ma.Schema):
+    kind = ma.fields.String(validate=v.OneOf(ORG_KINDS))
+    name = ma.fields.String(validate=v.Length(min=1, max=120))
+    description = ma.fields.String(validate=v.Length(max=2000))
+    contact_phone = ma.fields.String(allow_none=True, validate=v.Length(max=20))
+    active = ma.fields.Boolean()
+
+
+class OrganisationOut(ma.Schema):
+    id = ma.fields.Integer()
+    node_id = ma.fields.Integer()
+    node_name = ma.fields.Function(lambda o: o.node.name)
+    kind = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    active = ma.fields.Boolean()

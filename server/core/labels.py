@@ -1,0 +1,74 @@
+"""Translated labels for the fixed vocabularies (kinds, statuses, skills, forces)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ACTIVITY_KIND = {
+    "home_visit": _l("Home visit"),
+    "case_work": _l("Case work"),
+    "community_event": _l("Community event"),
+    "lecture": _l("Public lecture"),
+    "charity_festival": _l("Charity festival"),
+    "book_drive": _l("Book drive"),
+    "programme_session": _l("Programme session"),
+    "training": _l("Training"),
+}
+ACTIVITY_STATUS = {
+    "draft": _l("Draft"),
+    "published": _l("Open"),
+    "cancelled": _l("Cancelled"),
+    "finished": _l("Finished"),
+}
+SIGNUP_STATUS = {
+    "confirmed": _l("Confirmed"),
+    "waitlisted": _l("Waitlisted"),
+    "withdrawn": _l("Withdrawn"),
+    "cancelled": _l("Cancelled"),
+}
+SKILL = {
+    "legal": _l("Legal"),
+    "education": _l("Education"),
+    "medical": _l("Medical"),
+    "psychology": _l("Psychology"),
+    "first_aid": _l("First aid"),
+    "elderly_care": _l("Elderly care"),
+    "childcare": _l("Childcare"),
+    "photography": _l("Photography"),
+    "it": _l("Computers and phones"),
+}
+FORCE = {
+    "community": _l("Community"),
+    "social_workers": _l("Social workers"),
+    "organisations": _l("Social organisations"),
+    "volunteers": _l("Volunteers"),
+    "charity": _l("Charitable resources"),
+}
+NODE_KIND = {
+    "district": _l("District"),
+    "street": _l("Street"),
+    "town": _l("Town"),
+    "community": _l("Community"),
+    "village": _l("Village"),
+}
+ORG_KIND = {
+    "community": _l("Residents' committee"),
+    "social_work": _l("Social work station or centre"),
+    "social_org": _l("Social organisation"),
+    "volunteer_team": _l("Volunteer team"),
+    "charity": _l("Charity or foundation"),
+}
+ROLE = {
+    "organiser": _l("Organiser"),
+    "coordinator": _l("Coordinator"),
+    "admin": _l("Administrator"),
+}
+GENDER = {"female": _l("Female"), "male": _l("Male")}
+
+
+def skill_label(code: str) -> str:
+    return str(SKILL.get(code, code))
+
+
+def label(table: dict, code: str | None) -> str:
+    return str(table.get(code, code or ""))

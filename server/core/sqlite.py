@@ -1,0 +1,36 @@
+"""SQLite, the embedded default, made safe for concurrent writers.
+
+pysqlite begins transactions lazily and only before writes, so a sign-up that
+counts places and then inserts could interleave with another. Every transaction
+here starts with BEGIN IMMEDIATE instead: writers queue up (busy timeout) and a
+read-then-write is atomic. PostgreSQL uses row locks (with_for_update) instead.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+
+from server.extensions import db
+
+
+def _setup(engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def install(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        _setup(db.engine)

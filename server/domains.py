@@ -1,0 +1,67 @@
+"""Wires every domain into the app: blueprints, login, template globals, CLI."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from server.core import labels
+from server.core.api import Api
+from server.core.clock import local
+from server.core.errors import Unauthorised
+from server.extensions import db, login_manager
+
+
+def _load_user(user_id: str):
+    from server.accounts.models import User
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.active else None
+
+
+def _unauthorised():
+    if request.path.startswith("/api/"):
+        raise Unauthorised()
+    return redirect(url_for("accounts_pages.login", next=request.full_path.rstrip("?")))
+
+
+def _template_globals() -> dict:
+    from server.accounts import permissions
+    from server.accounts.privacy import mask_phone
+    from server.notifications.services import unread_count
+    locale = str(get_locale() or "zh_CN")
+    user = current_user if current_user and current_user.is_authenticated else None
+    return {
+        "current_locale": locale,
+        "current_locale_tag": "zh-CN" if locale.startswith("zh") else "en",
+        "care_mode": bool(user and user.care_mode) or request.cookies.get("care") == "1",
+        "labels": labels,
+        "label": labels.label,
+        "mask_phone": mask_phone,
+        "local": local,
+        "unread_count": unread_count(user.id) if user else 0,
+        "is_staff": permissions.has_any_role(user),
+        "permissions": permissions,
+    }
+
+
+def register(app: Flask, api: Api) -> None:
+    from server.accounts import api as accounts_api
+    from server.accounts import views as accounts_views
+    from server.activities import api as activities_api
+    from server.activities import views as activities_views
+    from server.communities import api as communities_api
+    from server.communities import views as communities_views
+    from server.core import cli
+    from server.shell import views as shell_views
+
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorised)
+    app.context_processor(_template_globals)
+
+    for blp in (*accounts_api.blueprints, *communities_api.blueprints,
+                *activities_api.blueprints):
+        api.register_blueprint(blp)
+    for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp):
+        app.register_blueprint(bp)
+    cli.register(app)

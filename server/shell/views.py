@@ -1,0 +1,46 @@
+"""The app shell: the tabs not built yet, and small helpers every page template uses."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+
+from server.core.labels import label
+
+bp = Blueprint("shell", __name__)
+
+
+@bp.route("/code")
+def my_code():
+    """My personal check-in QR code (coming)."""
+    return render_template(
+        "shell/coming.html", tab="code", title=_("My code"),
+        what=_("Your personal check-in QR code will be shown here: organisers scan it at "
+               "the venue."))
+
+
+@bp.route("/hours")
+def my_hours():
+    """My volunteer hours, star level and certificates (coming)."""
+    return render_template(
+        "shell/coming.html", tab="hours", title=_("My hours"),
+        what=_("Your approved volunteer hours, star level and certificates will be shown "
+               "here."))
+
+
+@bp.app_template_global()
+def options(table: dict, codes=None) -> list[tuple[str, str]]:
+    """(code, translated label) pairs for a select or checkbox group."""
+    return [(code, label(table, code)) for code in (codes or table.keys())]
+
+
+@bp.app_template_global()
+def place_options(nodes) -> list[tuple[int, str]]:
+    """A community with its street or town, so two 新村 can be told apart."""
+    return [(n.id, f"{n.name} · {n.parent.name}" if n.parent else n.name) for n in nodes]
+
+
+@bp.app_template_global()
+def named_options(items) -> list[tuple[int, str]]:
+    """(id, name) pairs, e.g. for organisations."""
+    return [(item.id, item.name) for item in items]

@@ -1,0 +1,249 @@
+"""Activity pages, as a person sees them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+from server.activities import signups
+from server.activities.models import Signup
+from server.extensions import db
+
+PASSWORD = "secret123"  # tests/conftest.py's password for make_user
+EN = {"Accept-Language": "en"}
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_ips = (f"10.2.{n // 250}.{n % 250 + 1}" for n in count())  # login is rate-limited per address
+
+
+def csrf(client, path="/login"):
+    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def login(client, user):
+    client.environ_base["REMOTE_ADDR"] = next(_ips)
+    token = csrf(client)
+    resp = client.post("/login", data={"phone": user.phone, "password": PASSWORD,
+                                       "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return token
+
+
+def text(resp):
+    return resp.get_data(as_text=True)
+
+
+def test_list_shows_published_and_hides_drafts(client, make_activity):
+    make_activity(title="图书捐赠进乡村")
+    make_activity(title="草稿里的活动", status="draft")
+    page = text(client.get("/"))
+    assert "图书捐赠进乡村" in page
+    assert "草稿里的活动" not in page
+
+
+def test_list_shows_places_left_and_beijing_time(client, make_activity, now):
+    # 01:00 UTC is 09:00 in Beijing
+    start = datetime(now.year + 1, 11, 30, 1, 0, tzinfo=UTC)
+    make_activity(title="慈善公益节", starts_in=start - now, hours=2, capacity=8)
+    page = text(client.get("/", headers=EN))
+    assert "09:00–11:00" in page
+    assert "8 places left" in page
+    chinese = text(client.get("/"))
+    assert "11月30日" in chinese and "09:00–11:00" in chinese
+
+
+def test_filters_narrow_the_list_and_bad_values_are_ignored(client, make_activity):
+    make_activity(title="法律讲堂", kind="lecture")
+    make_activity(title="入户走访", kind="home_visit")
+    page = text(client.get("/?kind=home_visit"))
+    assert "入户走访" in page and "法律讲堂" not in page
+    resp = client.get("/?kind=nonsense&node_id=abc&date=tomorrow")
+    assert resp.status_code == 200
+    assert "法律讲堂" in text(resp)
+
+
+def test_detail_shows_places_left_and_login_link_for_visitors(client, make_activity):
+    activity = make_activity(capacity=5, min_age=16, insurance_required=True,
+                             forces=["volunteers", "charity"])
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "5 places left" in page
+    assert "16 and over" in page
+    assert "Charitable resources" in page
+    assert f"/login?next=/activities/{activity.id}" in page
+
+
+def test_draft_detail_is_not_found_for_residents(client, make_activity):
+    activity = make_activity(status="draft")
+    assert client.get(f"/activities/{activity.id}").status_code == 404
+
+
+def test_sign_up_with_htmx_then_organiser_sees_masked_phone(client, app, make_activity,
+                                                           make_user, make_org, grant):
+    org = make_org()
+    activity = make_activity(org=org)
+    resident = make_user(name="王秀兰", phone="13812341234")
+    token = login(client, resident)
+    resp = client.post(f"/activities/{activity.id}/signup", data={"csrf_token": token},
+                       headers={**EN, "HX-Request": "true"})
+    assert resp.status_code == 200
+    assert "You have a place" in text(resp)
+    assert "<html" not in text(resp)  # a fragment for htmx to swap
+
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", org.node, org)
+    staff = app.test_client()
+    login(staff, organiser)
+    roster = text(staff.get(f"/manage/{activity.id}/roster"))
+    assert "王秀兰" in roster
+    assert "138****1234" in roster
+    assert "13812341234" not in roster
+
+
+def test_sign_up_without_htmx_redirects_with_the_result(client, make_activity, make_user):
+    activity = make_activity()
+    token = login(client, make_user())
+    resp = client.post(f"/activities/{activity.id}/signup", data={"csrf_token": token},
+                       headers=EN)
+    assert resp.status_code == 302
+    page = text(client.get(resp.headers["Location"], headers=EN))
+    assert "You have a place" in page
+    assert "Withdraw" in page
+
+
+def test_full_activity_puts_people_on_the_waitlist(client, make_activity, make_user, now):
+    activity = make_activity(capacity=1)
+    signups.sign_up(activity.id, user=make_user(name="先到者"), now=now)
+    token = login(client, make_user(name="后到者"))
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "Join the waitlist" in page
+    resp = client.post(f"/activities/{activity.id}/signup", data={"csrf_token": token},
+                       headers={**EN, "HX-Request": "true"})
+    assert "You are number 1 on the waitlist" in text(resp)
+    again = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "You are number 1 on the waitlist" in again
+    mine = text(client.get("/me/activities?tab=waitlisted", headers=EN))
+    assert activity.title in mine and "Number 1 on the waitlist" in mine
+
+
+def test_withdraw_gives_the_place_back(client, make_activity, make_user, now):
+    activity = make_activity(capacity=3)
+    user = make_user()
+    signup = signups.sign_up(activity.id, user=user, now=now)
+    token = login(client, user)
+    resp = client.post(f"/signups/{signup.id}/withdraw", data={"csrf_token": token},
+                       headers={**EN, "HX-Request": "true"})
+    assert resp.status_code == 200
+    body = text(resp)
+    assert "You have withdrawn" in body and "3 places left" in body
+    db.session.expire_all()
+    assert db.session.get(Signup, signup.id).status == "withdrawn"
+
+
+def test_withdraw_after_the_cutoff_is_refused_on_the_page(client, make_activity, make_user,
+                                                          now):
+    activity = make_activity(starts_in=timedelta(hours=1), withdraw_cutoff_hours=2)
+    user = make_user()
+    signup = signups.sign_up(activity.id, user=user, now=now)
+    token = login(client, user)
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "too late to withdraw online" in page
+    resp = client.post(f"/signups/{signup.id}/withdraw", data={"csrf_token": token},
+                       headers={**EN, "HX-Request": "true"})
+    assert resp.status_code == 409
+    assert "too late to withdraw online" in text(resp)
+
+
+def test_ineligible_people_see_why(client, make_activity, make_user):
+    activity = make_activity(required_skills=["medical"])
+    login(client, make_user(skills=["legal"]))
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "needs skills you have not listed: Medical" in page
+    assert "/me/edit" in page
+
+
+def test_resident_cannot_see_the_roster(client, make_activity, make_user):
+    activity = make_activity()
+    login(client, make_user())
+    assert client.get(f"/manage/{activity.id}/roster").status_code == 403
+    assert client.get("/manage").status_code == 403
+
+
+def test_my_activities_has_three_tabs(client, make_user):
+    login(client, make_user())
+    page = text(client.get("/me/activities", headers=EN))
+    for tab in ("Upcoming", "Waitlisted", "Past"):
+        assert tab in page
+    assert "weui-navbar" in page
+
+
+def _organiser(app, make_user, make_org, grant):
+    org = make_org(name="运河园社区BQteam")
+    user = make_user(name="社工小李")
+    grant(user, "organiser", org.node, org)
+    staff = app.test_client()
+    token = login(staff, user)
+    return staff, token, org
+
+
+def _form(org, token, **changes):
+    data = {"csrf_token": token, "organisation_id": str(org.id), "node_id": "",
+            "kind": "lecture", "title": "法律问题进社区", "description": "",
+            "place": "运河园社区活动室", "starts_at": "2031-03-01T09:00",
+            "ends_at": "2031-03-01T11:00", "signup_opens_at": "", "signup_closes_at": "",
+            "withdraw_cutoff_hours": "2", "capacity": "30", "min_age": "",
+            "required_skills": ["legal"], "forces": ["community", "social_workers"],
+            "insurance_required": "1", "contact_name": "李老师"}
+    data.update(changes)
+    return data
+
+
+def test_organiser_creates_publishes_and_cancels(app, make_user, make_org, grant):
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    page = text(staff.get("/manage/new", headers=EN))
+    assert "运河园社区BQteam" in page and 'type="datetime-local"' in page
+    resp = staff.post("/manage/new", data=_form(org, token), headers=EN)
+    assert resp.status_code == 302
+    detail_url = resp.headers["Location"]
+    page = text(staff.get(detail_url, headers=EN))
+    assert "Draft" in page and "Publish" in page
+    assert "09:00–11:00" in page  # typed in Beijing time, shown in Beijing time
+    activity_id = int(detail_url.rstrip("/").split("/")[-1])
+
+    assert staff.post(f"/manage/{activity_id}/publish",
+                      data={"csrf_token": token}).status_code == 302
+    assert "法律问题进社区" in text(staff.get("/"))
+
+    refused = staff.post(f"/manage/{activity_id}/cancel", data={"csrf_token": token,
+                                                                "reason": ""}, headers=EN)
+    assert refused.status_code == 422
+    assert "Give a reason" in text(refused)
+    resp = staff.post(f"/manage/{activity_id}/cancel",
+                      data={"csrf_token": token, "reason": "天气原因"}, headers=EN)
+    assert resp.status_code == 302
+    page = text(staff.get(detail_url, headers=EN))
+    assert "Cancelled" in page and "天气原因" in page
+    assert "法律问题进社区" in text(staff.get("/manage"))
+
+
+def test_activity_form_shows_errors_next_to_the_fields(app, make_user, make_org, grant):
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    resp = staff.post("/manage/new", data=_form(org, token, ends_at="2031-03-01T08:00"),
+                      headers=EN)
+    assert resp.status_code == 422
+    assert "The end must come after the start" in text(resp)
+    resp = staff.post("/manage/new", data=_form(org, token, title="", capacity="many"),
+                      headers=EN)
+    assert resp.status_code == 422
+    assert "Some fields need your attention" in text(resp)
+
+
+def test_organiser_edits_an_activity(app, make_user, make_org, grant, make_activity):
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    activity = make_activity(org=org)
+    page = text(staff.get(f"/manage/{activity.id}/edit", headers=EN))
+    assert activity.title in page
+    data = _form(org, token, title="新的标题", capacity="12")
+    data.pop("organisation_id")
+    resp = staff.post(f"/manage/{activity.id}/edit", data=data, headers=EN)
+    assert resp.status_code == 302
+    assert "新的标题" in text(staff.get(f"/activities/{activity.id}"))

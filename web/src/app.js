@@ -1,0 +1,128 @@
+// Wushe page glue: CSRF for htmx, which responses htmx swaps, success toasts,
+// and a dialog when the server or the network fails. Nothing else lives here.
+(function () {
+  "use strict";
+
+  // Texts come from the server (data-* on <body>, translated by Babel);
+  // the fallbacks cover pages that do not carry them.
+  function text(key, zh, en) {
+    var body = document.body;
+    var value = body && body.dataset ? body.dataset[key] : "";
+    if (value) return value;
+    return /^zh/i.test(document.documentElement.lang || "zh") ? zh : en;
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // ---- toast (success only: errors get a dialog or a result page) ----------
+
+  function toast(message, ms) {
+    if (!message) return;
+    var root = document.createElement("div");
+    root.className = "wushe-toast";
+    root.setAttribute("role", "status");
+    root.setAttribute("aria-live", "polite");
+    var box = document.createElement("div");
+    box.className = "weui-toast";
+    var icon = document.createElement("i");
+    icon.className = "weui-icon-success-no-circle weui-icon_toast";
+    icon.setAttribute("aria-hidden", "true");
+    var p = document.createElement("p");
+    p.className = "weui-toast__content";
+    p.textContent = message;
+    box.appendChild(icon);
+    box.appendChild(p);
+    root.appendChild(box);
+    document.body.appendChild(root);
+    window.setTimeout(function () { root.remove(); }, ms || 2000);
+  }
+
+  // ---- dialog --------------------------------------------------------------
+
+  var dialogOpen = false;
+
+  function dialog(message, title) {
+    if (dialogOpen) return; // one failure, one dialog: not a stack of them
+    dialogOpen = true;
+    var opener = document.activeElement;
+    var root = document.createElement("div");
+    root.className = "wushe-dialog";
+    root.setAttribute("role", "alertdialog");
+    root.setAttribute("aria-modal", "true");
+    var mask = document.createElement("div");
+    mask.className = "weui-mask";
+    var box = document.createElement("div");
+    box.className = "weui-dialog";
+    if (title) {
+      var hd = document.createElement("div");
+      hd.className = "weui-dialog__hd";
+      var strong = document.createElement("strong");
+      strong.className = "weui-dialog__title";
+      strong.textContent = title;
+      hd.appendChild(strong);
+      box.appendChild(hd);
+    }
+    var bd = document.createElement("div");
+    bd.className = "weui-dialog__bd";
+    bd.textContent = message;
+    var ft = document.createElement("div");
+    ft.className = "weui-dialog__ft";
+    var ok = document.createElement("button");
+    ok.type = "button";
+    ok.className = "weui-dialog__btn weui-dialog__btn_primary";
+    ok.textContent = text("msgOk", "知道了", "OK");
+    ok.addEventListener("click", function () {
+      root.remove();
+      dialogOpen = false;
+      if (opener && opener.focus) opener.focus();
+    });
+    ft.appendChild(ok);
+    box.appendChild(bd);
+    box.appendChild(ft);
+    root.appendChild(mask);
+    root.appendChild(box);
+    document.body.appendChild(root);
+    ok.focus();
+  }
+
+  function networkProblem() {
+    dialog(text("msgNetwork", "网络异常，请稍后再试", "Network problem. Please try again later."));
+  }
+
+  window.wushe = { toast: toast, dialog: dialog };
+
+  // ---- htmx ----------------------------------------------------------------
+
+  if (window.htmx) {
+    // 4xx carry an error fragment (errors/fragment.html) that the person must
+    // see, so swap them; 5xx bodies are not meant for people: show the dialog.
+    window.htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "4..", swap: true, error: true },
+      { code: "5..", swap: false, error: true },
+      { code: "...", swap: false },
+    ];
+  }
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var token = csrfToken();
+    if (token) evt.detail.headers["X-CSRFToken"] = token;
+  });
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (!xhr || xhr.status >= 500) networkProblem();
+  });
+  document.addEventListener("htmx:sendError", networkProblem);
+  document.addEventListener("htmx:timeout", networkProblem);
+
+  // Server side: HX-Trigger: {"wushe:toast": {"message": "..."}}
+  document.addEventListener("wushe:toast", function (evt) {
+    var detail = evt.detail || {};
+    toast(typeof detail === "string" ? detail : detail.message || detail.value);
+  });
+})();
