@@ -54,7 +54,9 @@ def app(tmp_path_factory):
             db.drop_all()
         db.create_all()
     app.test_client_class = IsolatedClient
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _empty_tables() -> None:

@@ -1,3 +1,207 @@
-"""/api/v1 endpoints (thin): filled in below."""
+"""/api/v1 accounts: session (auth), the person's own record (me), people and roles."""
 
-blueprints: list = []
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+
+from server.accounts import permissions, roles, services
+from server.accounts.schemas import (
+    CsrfOut,
+    LoginIn,
+    MeOut,
+    PeopleArgs,
+    PersonOut,
+    ProfileIn,
+    RegisterIn,
+    RoleIn,
+    RoleOut,
+)
+from server.activities import queries
+from server.activities.schemas import MyActivitiesOut, SignupOut
+from server.communities.services import get_node, get_organisation
+from server.core import clock
+from server.core.errors import Forbidden, NotFound
+from server.core.fields import LocalDateTime
+from server.extensions import limiter
+from server.notifications import services as notifications
+
+auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
+                 description="Session: CSRF token, register, log in and out.")
+me = Blueprint("me", __name__, url_prefix="/api/v1/me",
+               description="The logged-in person's own record, sign-ups and messages.")
+people = Blueprint("people", __name__, url_prefix="/api/v1/people",
+                   description="Residents as coordinators and admins see them (phones masked).")
+grants = Blueprint("roles", __name__, url_prefix="/api/v1/roles",
+                   description="Who holds which role where; admins grant and revoke.")
+blueprints = [auth, me, people, grants]
+
+
+class WaitlistedOut(SignupOut):
+    """A waitlisted sign-up with its place in the queue; dumps (signup, position) pairs."""
+
+    @ma.pre_dump
+    def _signup(self, pair, **kwargs):
+        return pair[0]
+
+    @ma.post_dump(pass_original=True)
+    def _position(self, data, pair, **kwargs):
+        data["position"] = pair[1]
+        return data
+
+
+class MyActivitiesWithPositionsOut(MyActivitiesOut):
+    waitlisted = ma.fields.List(ma.fields.Nested(WaitlistedOut))
+
+
+class NotificationOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    text = ma.fields.Function(notifications.render)
+    created_at = LocalDateTime()
+    read = ma.fields.Function(lambda n: n.read_at is not None)
+
+
+class GrantOut(RoleOut):
+    """A role assignment with its holder (phone masked)."""
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _login_key() -> str:
+    """Throttle per client address and per phone tried, so one flood cannot lock out others."""
+    body = request.get_json(silent=True)
+    phone = body.get("phone") if isinstance(body, dict) else None
+    return f"{get_remote_address()}|{str(phone or '').strip()[:20]}"
+
+
+# --- session -------------------------------------------------------------------------------
+
+@auth.route("/csrf", methods=["GET"])
+@auth.response(200, CsrfOut)
+def csrf_token():
+    """A CSRF token to send back in the X-CSRFToken header of every write."""
+    return {"csrf_token": generate_csrf()}
+
+
+@auth.route("/register", methods=["POST"])
+@auth.arguments(RegisterIn)
+@auth.response(201, MeOut)
+def register(data):
+    """Create a resident account (with consent) and log in."""
+    user = services.register_user(**data, now=clock.now(), ip=request.remote_addr)
+    login_user(user)
+    return user
+
+
+@auth.route("/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
+@auth.arguments(LoginIn)
+@auth.response(200, MeOut)
+def login(data):
+    """Log in with mobile number and password."""
+    user = services.authenticate(phone=data["phone"], password=data["password"])
+    login_user(user, remember=data["remember"])
+    return user
+
+
+@auth.route("/logout", methods=["POST"])
+@auth.response(204)
+def logout():
+    """Log out (harmless when not logged in)."""
+    logout_user()
+
+
+# --- me ------------------------------------------------------------------------------------
+
+@me.route("", methods=["GET"])
+@login_required
+@me.response(200, MeOut)
+def show_me():
+    """The logged-in person's own record, full phone number included."""
+    return _actor()
+
+
+@me.route("", methods=["PATCH"])
+@login_required
+@me.arguments(ProfileIn)
+@me.response(200, MeOut)
+def update_me(data):
+    """Change one's own profile."""
+    return services.update_profile(_actor(), now=clock.now(), **data)
+
+
+@me.route("/activities", methods=["GET"])
+@login_required
+@me.response(200, MyActivitiesWithPositionsOut)
+def my_activities():
+    """One's sign-ups: upcoming, waitlisted (with queue position) and past."""
+    return queries.my_activities(_actor(), now=clock.now())
+
+
+@me.route("/notifications", methods=["GET"])
+@login_required
+@me.response(200, NotificationOut(many=True))
+def my_notifications():
+    """One's latest messages, newest first, in the reader's language."""
+    return notifications.inbox(_actor().id)
+
+
+@me.route("/notifications/read", methods=["POST"])
+@login_required
+@me.response(204)
+def read_notifications():
+    """Mark all of one's messages as read."""
+    notifications.mark_all_read(_actor().id, now=clock.now())
+
+
+# --- people and roles ----------------------------------------------------------------------
+
+@people.route("", methods=["GET"])
+@login_required
+@people.arguments(PeopleArgs, location="query")
+@people.response(200, PersonOut(many=True))
+def list_people(args):
+    """Residents living or taking part below the coordinator's or admin's nodes."""
+    return roles.people_visible_to(_actor(), q=args["q"])
+
+
+@grants.route("", methods=["GET"])
+@login_required
+@grants.response(200, GrantOut(many=True))
+def list_roles():
+    """Role assignments at and below the admin's nodes."""
+    if not permissions.assignments(_actor(), "admin"):
+        raise Forbidden()
+    return roles.grants_visible_to(_actor())
+
+
+@grants.route("", methods=["POST"])
+@login_required
+@grants.arguments(RoleIn)
+@grants.response(201, GrantOut)
+def grant_role(data):
+    """Give a registered person a role at a node (organisers: for one organisation)."""
+    user = roles.find_user_by_phone(data["user_phone"])
+    if user is None:
+        raise NotFound(_l("Nobody has registered with this mobile number yet."),
+                       code="user_not_found")
+    org_id = data["organisation_id"]
+    return roles.grant_role(actor=_actor(), user=user, role=data["role"],
+                            node=get_node(data["node_id"]), now=clock.now(),
+                            organisation=get_organisation(org_id) if org_id else None)
+
+
+@grants.route("/<int:grant_id>", methods=["DELETE"])
+@login_required
+@grants.response(204)
+def revoke_role(grant_id):
+    """Take a role away."""
+    roles.revoke_role(roles.get_grant(grant_id), actor=_actor(), now=clock.now())

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.accounts import errors
 from server.accounts.models import SKILLS, Consent, User
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
+from server.communities.models import Node
 from server.core.errors import ValidationError
 from server.extensions import db
 
@@ -54,6 +55,11 @@ def check_skills(skills: list[str] | None) -> list[str]:
     return skills
 
 
+def check_home_node(node_id: int | None) -> None:
+    if node_id is not None and db.session.get(Node, node_id) is None:
+        raise ValidationError(code="unknown_node", errors={"home_node_id": ["unknown"]})
+
+
 def register_user(*, phone: str, password: str, name: str, now: datetime,
                   accept_privacy: bool, birth_date: date | None = None,
                   gender: str | None = None, home_node_id: int | None = None,
@@ -64,6 +70,7 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
     phone = normalise_phone(phone)
     name = check_name(name)
     check_password(password)
+    check_home_node(home_node_id)
     if not accept_privacy:
         raise errors.ConsentRequired()
     if birth_date is not None and birth_date > now.date():
@@ -117,6 +124,8 @@ def update_profile(user: User, *, now: datetime, **changes) -> User:
         user.name = check_name(changes["name"])
     if "skills" in changes:
         user.skills = check_skills(changes["skills"])
+    if "home_node_id" in changes:
+        check_home_node(changes["home_node_id"])
     for key in ("gender", "home_node_id", "locale", "care_mode"):
         if key in changes:
             setattr(user, key, changes[key])

@@ -1,3 +1,206 @@
-"""/api/v1 endpoints (thin): filled in below."""
+"""/api/v1 activities: the public list, the organiser's lifecycle, sign-ups and rosters."""
 
-blueprints: list = []
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from server.accounts import permissions
+from server.activities import errors, queries, services, signups
+from server.activities.models import Signup
+from server.activities.schemas import (
+    ActivityArgs,
+    ActivityIn,
+    ActivityOut,
+    ActivityPageOut,
+    ActivityPatch,
+    ReasonIn,
+    RosterEntryOut,
+    SignupOut,
+)
+from server.communities.services import get_organisation
+from server.core import clock
+from server.core.errors import Forbidden
+from server.extensions import db
+
+activities = Blueprint("activities", __name__, url_prefix="/api/v1/activities",
+                       description="Activities: browse, manage, sign up, roster.")
+signups_blp = Blueprint("signups", __name__, url_prefix="/api/v1/signups",
+                        description="Withdraw a sign-up (volunteer) or remove it (organiser).")
+blueprints = [activities, signups_blp]
+
+
+class MySignupOut(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    position = ma.fields.Integer(allow_none=True)
+
+
+class ActivityDetailOut(ActivityOut):
+    """An activity plus, for a logged-in viewer, their own live sign-up; dumps (activity, mine)."""
+
+    my_signup = ma.fields.Nested(MySignupOut, allow_none=True)
+
+    @ma.pre_dump
+    def _activity(self, pair, **kwargs):
+        return pair[0]
+
+    @ma.post_dump(pass_original=True)
+    def _mine(self, data, pair, **kwargs):
+        data["my_signup"] = MySignupOut().dump(pair[1]) if pair[1] else None
+        return data
+
+
+class PositionedSignupOut(SignupOut):
+    """A sign-up with its waitlist position (None when it holds a place); dumps a Signup."""
+
+    @ma.post_dump(pass_original=True)
+    def _position(self, data, signup, **kwargs):
+        data["position"] = signups.waitlist_position(signup)
+        return data
+
+
+class ManageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 10000))
+
+
+def _actor():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _signup(signup_id: int) -> Signup:
+    signup = db.session.get(Signup, signup_id)
+    if signup is None:
+        raise errors.SignupNotFound()
+    return signup
+
+
+def _visible(activity_id: int):
+    return services.get_activity(activity_id, viewer=_actor())
+
+
+# --- browsing ------------------------------------------------------------------------------
+
+@activities.route("", methods=["GET"])
+@activities.arguments(ActivityArgs, location="query")
+@activities.response(200, ActivityPageOut)
+def list_activities(args):
+    """Published activities, soonest first, filtered by place, kind, day or words (public)."""
+    flt = queries.ActivityFilter(node_id=args["node_id"], kind=args["kind"], day=args["date"],
+                                 q=args["q"], include_past=args["include_past"],
+                                 page=args["page"])
+    return queries.public_activities(flt, now=clock.now())
+
+
+@activities.route("/manage", methods=["GET"])
+@login_required
+@activities.arguments(ManageArgs, location="query")
+@activities.response(200, ActivityPageOut)
+def managed_activities(args):
+    """Every activity, any status, that the organiser, coordinator or admin handles."""
+    if not permissions.has_any_role(_actor()):
+        raise Forbidden()
+    return db.paginate(services.managed_query(_actor()), page=args["page"],
+                       per_page=queries.PAGE_SIZE, error_out=False)
+
+
+@activities.route("/<int:activity_id>", methods=["GET"])
+@activities.response(200, ActivityDetailOut)
+def show_activity(activity_id):
+    """One activity (drafts only to those who oversee it), with the viewer's own sign-up."""
+    activity = _visible(activity_id)
+    mine = signups.live_signup(activity.id, _actor().id) if _actor() else None
+    if mine is not None:
+        mine = {"id": mine.id, "status": mine.status,
+                "position": signups.waitlist_position(mine)}
+    return activity, mine
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+@activities.route("", methods=["POST"])
+@login_required
+@activities.arguments(ActivityIn)
+@activities.response(201, ActivityOut)
+def create_activity(data):
+    """Create a draft activity for an organisation one organises for (or administers)."""
+    organisation = get_organisation(data.pop("organisation_id"))
+    return services.create_activity(actor=_actor(), organisation=organisation, now=clock.now(),
+                                    **data)
+
+
+@activities.route("/<int:activity_id>", methods=["PATCH"])
+@login_required
+@activities.arguments(ActivityPatch)
+@activities.response(200, ActivityOut)
+def update_activity(data, activity_id):
+    """Change a draft or published activity; a larger capacity promotes from the waitlist."""
+    return services.update_activity(_visible(activity_id), actor=_actor(), now=clock.now(),
+                                    **data)
+
+
+@activities.route("/<int:activity_id>/publish", methods=["POST"])
+@login_required
+@activities.response(200, ActivityOut)
+def publish_activity(activity_id):
+    """Open a draft for sign-up."""
+    return services.publish(_visible(activity_id), actor=_actor(), now=clock.now())
+
+
+@activities.route("/<int:activity_id>/cancel", methods=["POST"])
+@login_required
+@activities.arguments(ReasonIn)
+@activities.response(200, ActivityOut)
+def cancel_activity(data, activity_id):
+    """Cancel an activity; everyone signed up is told why."""
+    return services.cancel(_visible(activity_id), actor=_actor(), now=clock.now(),
+                           reason=data["reason"])
+
+
+@activities.route("/<int:activity_id>/finish", methods=["POST"])
+@login_required
+@activities.response(200, ActivityOut)
+def finish_activity(activity_id):
+    """Mark a started activity as finished."""
+    return services.finish(_visible(activity_id), actor=_actor(), now=clock.now())
+
+
+# --- sign-ups ------------------------------------------------------------------------------
+
+@activities.route("/<int:activity_id>/signups", methods=["POST"])
+@login_required
+@activities.response(201, PositionedSignupOut)
+def sign_up(activity_id):
+    """Sign oneself up: a place if one is free, else the end of the waitlist."""
+    activity = _visible(activity_id)
+    return signups.sign_up(activity.id, user=_actor(), now=clock.now())
+
+
+@activities.route("/<int:activity_id>/roster", methods=["GET"])
+@login_required
+@activities.response(200, RosterEntryOut(many=True))
+def roster(activity_id):
+    """Who is signed up and who is waiting (phones masked); organisers and coordinators."""
+    activity = _visible(activity_id)
+    if not services.can_oversee(_actor(), activity):
+        raise Forbidden()
+    return queries.roster(activity)
+
+
+@signups_blp.route("/<int:signup_id>/withdraw", methods=["POST"])
+@login_required
+@signups_blp.response(200, PositionedSignupOut)
+def withdraw(signup_id):
+    """Give up one's place or waitlist spot; the next person waiting is promoted."""
+    return signups.withdraw(_signup(signup_id), actor=_actor(), now=clock.now())
+
+
+@signups_blp.route("/<int:signup_id>/remove", methods=["POST"])
+@login_required
+@signups_blp.arguments(ReasonIn)
+@signups_blp.response(200, PositionedSignupOut)
+def remove(data, signup_id):
+    """Take someone off the list, with a reason they are told (organisers)."""
+    return signups.remove(_signup(signup_id), actor=_actor(), now=clock.now(),
+                          reason=data["reason"])

@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from server.accounts import permissions
 from server.accounts.models import SKILLS, User
 from server.activities import errors
-from server.activities.models import ACTIVITY_KINDS, FORCES, Activity
+from server.activities.models import ACTIVITY_KINDS, FORCES, Activity, Programme
 from server.communities.models import Node, Organisation
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
@@ -75,6 +75,10 @@ def _validate(fields: dict, organisation: Organisation) -> dict:
         problems["forces"] = bad
     if problems:
         raise ValidationError(errors=problems)
+    if fields.get("programme_id") is not None:
+        programme = db.session.get(Programme, fields["programme_id"])
+        if programme is None or programme.organisation_id != organisation.id:
+            raise ValidationError(errors={"programme_id": ["unknown"]})
     if "node_id" in fields:
         node = db.session.get(Node, fields["node_id"])
         if node is None or not organisation.node.contains(node):

@@ -146,3 +146,9 @@ def organisations_visible_to(actor: User) -> list[Organisation]:
     if ids:
         cond = cond | Organisation.id.in_(ids)
     return list(db.session.scalars(query.where(cond).order_by(Organisation.name)))
+
+
+def active_organisations() -> list[Organisation]:
+    """Every active organisation, for residents browsing who runs what (public)."""
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name)))
