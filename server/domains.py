@@ -22,7 +22,12 @@ def _load_user(user_id: str):
 def _unauthorised():
     if request.path.startswith("/api/"):
         raise Unauthorised()
-    return redirect(url_for("accounts_pages.login", next=request.full_path.rstrip("?")))
+    target = url_for("accounts_pages.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        # an htmx swap would paste the login page into a fragment: send the whole page there
+        from flask import Response
+        return Response(status=204, headers={"HX-Redirect": target})
+    return redirect(target)
 
 
 def _template_globals() -> dict:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import marshmallow as ma
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 
 from server.accounts import permissions
 from server.activities import errors, queries, services, signups
-from server.activities.models import Signup
+from server.activities.models import Activity, Signup
 from server.activities.schemas import (
     ActivityArgs,
     ActivityIn,
@@ -37,18 +39,26 @@ class MySignupOut(ma.Schema):
     position = ma.fields.Integer(allow_none=True)
 
 
+@dataclass
+class ActivityView:
+    activity: Activity
+    my_signup: Signup | None
+
+
 class ActivityDetailOut(ActivityOut):
-    """An activity plus, for a logged-in viewer, their own live sign-up; dumps (activity, mine)."""
+    """An activity plus, for a logged-in viewer, their own live sign-up; dumps ActivityView."""
 
     my_signup = ma.fields.Nested(MySignupOut, allow_none=True)
 
     @ma.pre_dump
-    def _activity(self, pair, **kwargs):
-        return pair[0]
+    def _activity(self, view, **kwargs):
+        return view.activity
 
     @ma.post_dump(pass_original=True)
-    def _mine(self, data, pair, **kwargs):
-        data["my_signup"] = MySignupOut().dump(pair[1]) if pair[1] else None
+    def _mine(self, data, view, **kwargs):
+        mine = view.my_signup
+        data["my_signup"] = None if mine is None else {
+            "id": mine.id, "status": mine.status, "position": signups.waitlist_position(mine)}
         return data
 
 
@@ -110,11 +120,8 @@ def managed_activities(args):
 def show_activity(activity_id):
     """One activity (drafts only to those who oversee it), with the viewer's own sign-up."""
     activity = _visible(activity_id)
-    mine = signups.live_signup(activity.id, _actor().id) if _actor() else None
-    if mine is not None:
-        mine = {"id": mine.id, "status": mine.status,
-                "position": signups.waitlist_position(mine)}
-    return activity, mine
+    return ActivityView(activity, signups.live_signup(activity.id, _actor().id)
+                        if _actor() else None)
 
 
 # --- lifecycle -----------------------------------------------------------------------------

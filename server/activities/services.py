@@ -78,7 +78,7 @@ def _validate(fields: dict, organisation: Organisation) -> dict:
     if fields.get("programme_id") is not None:
         programme = db.session.get(Programme, fields["programme_id"])
         if programme is None or programme.organisation_id != organisation.id:
-            raise ValidationError(errors={"programme_id": ["unknown"]})
+            raise ValidationError(errors={"programme_id": ["not_this_organisation"]})
     if "node_id" in fields:
         node = db.session.get(Node, fields["node_id"])
         if node is None or not organisation.node.contains(node):

@@ -101,7 +101,7 @@ def test_admin_grants_and_revokes_roles(client, make_user, make_node, grant):
     page = text(client.get("/admin/roles"))
     assert "社工王芳" in page and "137****5678" in page and "13712345678" not in page
     ra = db.session.query(RoleAssignment).filter_by(user_id=worker.id).one()
-    resp = client.post(f"/admin/roles/{ra.id}/revoke", data={"csrf_token": token})
+    resp = client.post(f"/admin/roles/{ra.id}/revoke", data={"csrf_token": token}, headers=EN)
     assert resp.status_code == 302
     page = text(client.get("/admin/roles", headers=EN))
     assert "Role taken back from 社工王芳" in page  # the toast

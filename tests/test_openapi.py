@@ -1,0 +1,70 @@
+"""The OpenAPI document and the self-hosted Swagger UI page."""
+
+from __future__ import annotations
+
+import re
+
+EXPECTED = {
+    "/api/v1/auth/csrf": {"get"},
+    "/api/v1/auth/register": {"post"},
+    "/api/v1/auth/login": {"post"},
+    "/api/v1/auth/logout": {"post"},
+    "/api/v1/me": {"get", "patch"},
+    "/api/v1/me/activities": {"get"},
+    "/api/v1/me/notifications": {"get"},
+    "/api/v1/me/notifications/read": {"post"},
+    "/api/v1/people": {"get"},
+    "/api/v1/roles": {"get", "post"},
+    "/api/v1/roles/{grant_id}": {"delete"},
+    "/api/v1/nodes": {"get", "post"},
+    "/api/v1/nodes/{node_id}": {"get", "patch"},
+    "/api/v1/organisations": {"get", "post"},
+    "/api/v1/organisations/{org_id}": {"get", "patch"},
+    "/api/v1/activities": {"get", "post"},
+    "/api/v1/activities/manage": {"get"},
+    "/api/v1/activities/{activity_id}": {"get", "patch"},
+    "/api/v1/activities/{activity_id}/publish": {"post"},
+    "/api/v1/activities/{activity_id}/cancel": {"post"},
+    "/api/v1/activities/{activity_id}/finish": {"post"},
+    "/api/v1/activities/{activity_id}/signups": {"post"},
+    "/api/v1/activities/{activity_id}/roster": {"get"},
+    "/api/v1/signups/{signup_id}/withdraw": {"post"},
+    "/api/v1/signups/{signup_id}/remove": {"post"},
+}
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def test_openapi_lists_every_endpoint_with_a_summary(client):
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    spec = resp.get_json()
+    assert spec["openapi"].startswith("3.") and spec["info"]["version"] == "v1"
+    paths = {path: {m for m in ops if m in METHODS} for path, ops in spec["paths"].items()}
+    for path, methods in EXPECTED.items():
+        assert methods <= paths.get(path, set()), path
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method in METHODS:
+                assert op.get("summary"), f"{method.upper()} {path} has no docstring"
+
+
+def test_openapi_describes_bodies_and_responses(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    register = spec["paths"]["/api/v1/auth/register"]["post"]
+    assert register["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/RegisterIn")
+    assert "201" in register["responses"]
+    schemas = spec["components"]["schemas"]
+    assert "password" not in schemas["MeOut"]["properties"]
+    assert {"my_signup", "places_left"} <= set(schemas["ActivityDetailOut"]["properties"])
+
+
+def test_swagger_ui_is_self_hosted(client):
+    resp = client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "/static/vendor/swagger-ui/" in html
+    assert "/api/v1/openapi.json" in html
+    foreign = [url for url in re.findall(r"https?://[^\s\"'<>]+", html)
+               if not url.startswith("http://localhost")]
+    assert foreign == []
