@@ -43,7 +43,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(API_SETTINGS)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
-    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DURATION_DAYS"])
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(
+        days=settings["REMEMBER_COOKIE_DURATION_DAYS"])
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
     if settings["DATABASE_URL"].startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from server.accounts import permissions, roles, services
+from server.accounts.errors import InvalidPhone
 from server.accounts.schemas import (
     CsrfOut,
     LoginIn,
@@ -78,8 +79,12 @@ def _actor():
 def _login_key() -> str:
     """Throttle per client address and per phone tried, so one flood cannot lock out others."""
     body = request.get_json(silent=True)
-    phone = body.get("phone") if isinstance(body, dict) else None
-    return f"{get_remote_address()}|{str(phone or '').strip()[:20]}"
+    phone = str(body.get("phone") or "")[:20] if isinstance(body, dict) else ""
+    try:  # "136 1234 1234" and "+8613612341234" are one phone, one budget
+        phone = services.normalise_phone(phone)
+    except InvalidPhone:
+        pass
+    return f"{get_remote_address()}|{phone}"
 
 
 # --- session -------------------------------------------------------------------------------

@@ -40,7 +40,8 @@ def error_response(code: str, status: int, message: str, errors: dict | None = N
     if wants_json():
         resp = jsonify(code=code, status=status, message=message, errors=errors or {})
     else:
-        template = "errors/fragment.html" if request.headers.get("HX-Request") else "errors/page.html"
+        fragment = request.headers.get("HX-Request")
+        template = "errors/fragment.html" if fragment else "errors/page.html"
         resp = Response(render_template(template, code=code, status=status, message=message,
                                         errors=errors or {}))
     resp.status_code = status
@@ -56,14 +57,15 @@ def handle_wushe_error(exc: WusheError) -> Response:
 
 def handle_csrf_error(exc: CSRFError) -> Response:
     db.session.rollback()
-    return error_response("csrf_failed", 400,
-                          _("Your session expired or the form is stale. Reload the page and try again."))
+    return error_response("csrf_failed", 400, _(
+        "Your session expired or the form is stale. Reload the page and try again."))
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
     db.session.rollback()
     status = exc.code or 500
-    code, message = HTTP_CODES.get(status, ("http_error", _l("The request could not be processed.")))
+    code, message = HTTP_CODES.get(
+        status, ("http_error", _l("The request could not be processed.")))
     errors = {}
     data = getattr(exc, "data", None) or {}
     if status == 422 and "messages" in data:

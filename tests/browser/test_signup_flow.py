@@ -52,7 +52,7 @@ def test_register_browse_sign_up_withdraw(live_server, phone, make_node, make_or
     page.shot("activity-detail")
 
     page.locator("#signup-box form button[type=submit]").click()
-    withdraw = page.locator(f"#signup-box form[action$='/withdraw']")
+    withdraw = page.locator("#signup-box form[action$='/withdraw']")
     expect(withdraw).to_be_visible()
     expect(page.locator("#signup-box")).to_contain_text("1")
     page.shot("signed-up")
@@ -64,7 +64,7 @@ def test_register_browse_sign_up_withdraw(live_server, phone, make_node, make_or
     db.session.close()
 
     withdraw.locator("button[type=submit]").click()
-    expect(page.locator(f"#signup-box form[action$='/signup']")).to_be_visible()
+    expect(page.locator("#signup-box form[action$='/signup']")).to_be_visible()
     page.shot("withdrawn")
     assert db.session.get(Signup, signup_id).status == "withdrawn"
     db.session.close()
