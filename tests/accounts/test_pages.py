@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from itertools import count
 
 from server.accounts.models import Consent, User
 from server.activities import signups
 from server.extensions import db
 from server.notifications.models import Notification
-
-PASSWORD = "secret123"  # tests/conftest.py's password for make_user
-EN = {"Accept-Language": "en"}
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_ips = (f"10.1.{n // 250}.{n % 250 + 1}" for n in count())  # login is rate-limited per address
-
-
-def csrf(client, path="/login"):
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
-
-
-def login(client, user):
-    client.environ_base["REMOTE_ADDR"] = next(_ips)
-    token = csrf(client)
-    resp = client.post("/login", data={"phone": user.phone, "password": PASSWORD,
-                                       "csrf_token": token})
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    return token
-
-
-def text(resp):
-    return resp.get_data(as_text=True)
+from tests.pages import EN, PASSWORD, csrf, login, text
 
 
 def _registration(token, **changes):
