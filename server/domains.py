@@ -55,9 +55,11 @@ def register(app: Flask, api: Api) -> None:
     from server.accounts import views as accounts_views
     from server.activities import api as activities_api
     from server.activities import views as activities_views
+    from server.checkin import api as checkin_api
+    from server.checkin import views as checkin_views
     from server.communities import api as communities_api
     from server.communities import views as communities_views
-    from server.core import cli
+    from server.core import cli, health
     from server.shell import views as shell_views
 
     login_manager.user_loader(_load_user)
@@ -65,8 +67,9 @@ def register(app: Flask, api: Api) -> None:
     app.context_processor(_template_globals)
 
     for blp in (*accounts_api.blueprints, *communities_api.blueprints,
-                *activities_api.blueprints):
+                *activities_api.blueprints, *checkin_api.blueprints, *health.blueprints):
         api.register_blueprint(blp)
-    for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp):
+    for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
+               checkin_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -230,3 +230,15 @@ def api(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def scan(now):
+    """Redeem a scan with sensible defaults: scan(activity, operator, code=..., ...)."""
+    from server.checkin.services import ScanRequest, redeem
+
+    def do(activity, operator, *, at=None, direction="entry", source="organiser_scan", **kw):
+        req = ScanRequest(activity_id=activity.id, direction=direction, source=source,
+                          operator=operator, **kw)
+        return redeem(req, now=at or now)
+    return do

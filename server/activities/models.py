@@ -89,6 +89,9 @@ class Signup(db.Model):
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # where the person is now, from the scans (checkin domain keeps the history)
+    presence: Mapped[str] = mapped_column(String(8), default="none")  # none | in | out
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     # someone else signed this person up (a community worker for an elder)
     acted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

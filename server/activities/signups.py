@@ -101,6 +101,28 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
     return signup
 
 
+def walk_in(activity_id: int, *, user: User, operator: User, now: datetime) -> Signup | None:
+    """At the venue, the organiser admits someone who did not sign up, if a place is free.
+
+    The caller has checked the operator's right; returns None when the activity is full.
+    """
+    activity = lock_activity(activity_id)
+    if activity.status != "published" or live_signup(activity.id, user.id) is not None:
+        return None
+    _recount(activity)
+    if activity.confirmed_count >= activity.capacity:
+        return None
+    last = db.session.scalar(select(func.max(Signup.queue_no)).where(
+        Signup.activity_id == activity.id)) or 0
+    signup = Signup(activity_id=activity.id, user_id=user.id, status="confirmed",
+                    queue_no=last + 1, created_at=now, walk_in=True, acted_by_id=operator.id)
+    db.session.add(signup)
+    db.session.flush()
+    _recount(activity)
+    db.session.flush()
+    return signup
+
+
 def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     """The person (or whoever signed them up) gives up their place or waitlist spot."""
     activity = lock_activity(signup.activity_id)

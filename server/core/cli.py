@@ -25,6 +25,17 @@ def register(app: Flask) -> None:
     activities = click.Group("activities", help="Activity housekeeping.")
     app.cli.add_command(activities)
 
+    checkin = click.Group("checkin", help="Check-in housekeeping.")
+    app.cli.add_command(checkin)
+
+    @checkin.command("auto-checkout")
+    def auto_checkout() -> None:
+        """Check out, at the activity's end, everyone still checked in after it ended."""
+        from server.checkin.services import auto_check_out_due
+        count = auto_check_out_due(now=clock.now())
+        db.session.commit()
+        click.echo(f"checked out {count} people automatically")
+
     @activities.command("finish-due")
     def finish_due() -> None:
         """Mark every published activity that has ended as finished."""

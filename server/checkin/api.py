@@ -1,0 +1,149 @@
+"""/api/v1 check-in: personal codes, scans (live and offline), scanner state, venue codes.
+
+A scan's answer is a recorded fact, failed scans included, so every answered scan is a
+200 with its `result` code (and a replayed nonce gets the very same answer); 4xx is kept
+for requests that could not be answered at all (bad input, not logged in, no activity).
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+
+from server.activities.services import can_oversee, get_activity
+from server.checkin import codes, qr, roster, services
+from server.checkin.schemas import (
+    BatchIn,
+    BatchOut,
+    MyCodeOut,
+    RosterRowOut,
+    ScanIn,
+    ScannerStateOut,
+    ScanOut,
+    SearchArgs,
+    SelfCheckInIn,
+    VenueCodeOut,
+)
+from server.core import clock
+from server.core.errors import Forbidden
+
+scanning = Blueprint("checkin", __name__, url_prefix="/api/v1/activities",
+                     description="Check-in and check-out at an activity.")
+my_code = Blueprint("my_code", __name__, url_prefix="/api/v1/me/code",
+                    description="The logged-in person's personal QR code.")
+blueprints = [scanning, my_code]
+
+
+def _overseen(activity_id: int):
+    activity = get_activity(activity_id, viewer=current_user)
+    if not can_oversee(current_user, activity):
+        raise Forbidden()
+    return activity
+
+
+def _request(activity_id: int, data: dict, source: str) -> services.ScanRequest:
+    if source == "organiser_scan" and data.get("user_id") is not None:
+        source = "manual_search"
+    return services.ScanRequest(
+        activity_id=activity_id, direction=data["direction"], source=source,
+        operator=current_user, code=data.get("code"), user_id=data.get("user_id"),
+        client_time=data.get("client_time"), nonce=data.get("nonce"),
+        device=data.get("device"), forced=data["forced"], walk_in=data["walk_in"],
+        ip=request.remote_addr)
+
+
+@scanning.route("/<int:activity_id>/scans", methods=["POST"])
+@login_required
+@scanning.arguments(ScanIn)
+@scanning.response(200, ScanOut)
+def scan(data, activity_id):
+    """Redeem one scanned personal code (or a person found by search)."""
+    get_activity(activity_id, viewer=current_user)
+    return services.redeem(_request(activity_id, data, "organiser_scan"), now=clock.now())
+
+
+@scanning.route("/<int:activity_id>/scans/batch", methods=["POST"])
+@login_required
+@scanning.arguments(BatchIn)
+@scanning.response(200, BatchOut)
+def upload(data, activity_id):
+    """Upload scans queued offline; each gets its own answer, replays change nothing."""
+    get_activity(activity_id, viewer=current_user)
+    now = clock.now()
+    results = [services.redeem(_request(activity_id, item, "offline_upload"), now=now)
+               for item in data["scans"]]
+    return {"results": results}
+
+
+@scanning.route("/<int:activity_id>/scanner")
+@login_required
+@scanning.response(200, ScannerStateOut)
+def scanner_state(activity_id):
+    """Live counts and the roster a scanner caches to decide entry while offline."""
+    activity = _overseen(activity_id)
+    return {"activity_id": activity.id, "title": activity.title,
+            "counts": services.counts(activity), "roster": roster.offline_roster(activity)}
+
+
+@scanning.route("/<int:activity_id>/scanner/search")
+@login_required
+@scanning.arguments(SearchArgs, location="query")
+@scanning.response(200, RosterRowOut(many=True))
+def search(args, activity_id):
+    """Find a signed-up person by name or the last digits of their phone."""
+    return roster.search(_overseen(activity_id), args["q"])
+
+
+@scanning.route("/<int:activity_id>/venue-code")
+@login_required
+@scanning.response(200, VenueCodeOut)
+def venue_code(activity_id):
+    """The rotating self check-in link (changes every step) and the printable poster link."""
+    activity = _overseen(activity_id)
+    path, left = codes.venue_path(activity.id, now=clock.now())
+    return {"url": request.host_url.rstrip("/") + path, "seconds_left": left,
+            "poster_url": request.host_url.rstrip("/") + codes.poster_path(activity.id)}
+
+
+@scanning.route("/<int:activity_id>/self-checkin", methods=["POST"])
+@login_required
+@scanning.arguments(SelfCheckInIn)
+@scanning.response(200, ScanOut)
+def self_check_in(data, activity_id):
+    """Check oneself in (or out) with the venue code's step and signature."""
+    return services.self_check_in(activity_id, user=current_user, step=data["step"],
+                                  mac=data["mac"], now=clock.now(), ip=request.remote_addr,
+                                  latitude=data["latitude"], longitude=data["longitude"])
+
+
+@my_code.route("")
+@login_required
+@my_code.response(200, MyCodeOut)
+def show_code():
+    """The personal code's text (what the QR encodes)."""
+    code = codes.active_code(current_user, now=clock.now())
+    return {"payload": codes.personal_payload(code), "created_at": code.created_at}
+
+
+@my_code.route("", methods=["POST"])
+@login_required
+@my_code.response(201, MyCodeOut)
+def regenerate():
+    """Replace the personal code; the old one answers `revoked` from now on."""
+    code = codes.regenerate(current_user, now=clock.now())
+    return {"payload": codes.personal_payload(code), "created_at": code.created_at}
+
+
+@my_code.route("/qr.<any(svg, png):fmt>")
+@login_required
+@my_code.response(200, description="The QR image")
+def image(fmt):
+    """The personal QR as SVG (pages) or PNG (download)."""
+    payload = codes.personal_payload(codes.active_code(current_user, now=clock.now()))
+    if fmt == "svg":
+        return Response(qr.svg(payload), mimetype="image/svg+xml",
+                        headers={"Cache-Control": "no-store"})
+    return Response(qr.png(payload), mimetype="image/png",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Disposition": 'attachment; filename="wushe-code.png"'})

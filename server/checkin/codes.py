@@ -1,0 +1,121 @@
+"""QR payloads: personal codes (random tokens) and venue codes (HMAC of activity + time step).
+
+Personal QR:  WSP1:<token>           random 256-bit token, revocable
+Venue QR:     /c/<activity>/<step>/<mac>   mac = HMAC(key, "venue:<activity>:<step>")
+Poster QR:    /c/<activity>/poster/<mac>  mac = HMAC(key, "poster:<activity>"), for venues
+              without a screen; it cannot rotate, so its scans are marked for the reviewer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from base64 import urlsafe_b64encode
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.checkin.models import PersonalCode
+from server.extensions import db
+
+PERSONAL_PREFIX = "WSP1:"
+
+
+def _key() -> bytes:
+    # derived from SECRET_KEY so that there is one secret to keep, with a purpose label
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"wushe-checkin-v1",
+                    hashlib.sha256).digest()
+
+
+def _mac(message: str) -> str:
+    digest = hmac.new(_key(), message.encode(), hashlib.sha256).digest()[:12]
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def payload_hash(payload: str) -> str:
+    """What the offline roster carries instead of the codes themselves."""
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+# personal codes -------------------------------------------------------------------------
+
+def active_code(user: User, *, now: datetime) -> PersonalCode:
+    code = db.session.scalar(select(PersonalCode).where(
+        PersonalCode.user_id == user.id, PersonalCode.revoked_at.is_(None))
+        .order_by(PersonalCode.id.desc()).limit(1))
+    return code or regenerate(user, now=now)
+
+
+def regenerate(user: User, *, now: datetime) -> PersonalCode:
+    """A new code; every earlier one now answers `revoked`."""
+    for old in db.session.scalars(select(PersonalCode).where(
+            PersonalCode.user_id == user.id, PersonalCode.revoked_at.is_(None))):
+        old.revoked_at = now
+    code = PersonalCode(user_id=user.id, token=secrets.token_urlsafe(32), created_at=now)
+    db.session.add(code)
+    db.session.flush()
+    return code
+
+
+def personal_payload(code: PersonalCode) -> str:
+    return PERSONAL_PREFIX + code.token
+
+
+def lookup_personal(payload: str) -> PersonalCode | None:
+    """The code a scanned text names, revoked or not; None if it names none."""
+    text = (payload or "").strip()
+    if not text.startswith(PERSONAL_PREFIX):
+        return None
+    token = text[len(PERSONAL_PREFIX):]
+    if not 20 <= len(token) <= 64:
+        return None
+    return db.session.scalar(select(PersonalCode).where(PersonalCode.token == token))
+
+
+def hint(payload: str | None) -> str | None:
+    """A short, non-secret trace of what was scanned, for the record."""
+    return (payload or "")[:10] or None
+
+
+# venue codes ---------------------------------------------------------------------------
+
+def step_of(now: datetime) -> int:
+    return int(now.timestamp()) // current_app.config["ROTATING_CODE_STEP_SECONDS"]
+
+
+def venue_mac(activity_id: int, step: int) -> str:
+    return _mac(f"venue:{activity_id}:{step}")
+
+
+def poster_mac(activity_id: int) -> str:
+    return _mac(f"poster:{activity_id}")
+
+
+def venue_path(activity_id: int, *, now: datetime) -> tuple[str, int]:
+    """The current rotating link and the seconds until it changes."""
+    step = step_of(now)
+    size = current_app.config["ROTATING_CODE_STEP_SECONDS"]
+    left = size - int(now.timestamp()) % size
+    return f"/c/{activity_id}/{step}/{venue_mac(activity_id, step)}", left
+
+
+def poster_path(activity_id: int) -> str:
+    return f"/c/{activity_id}/poster/{poster_mac(activity_id)}"
+
+
+def check_venue(activity_id: int, step: str, mac: str, *, now: datetime) -> str | None:
+    """None when the link is good now; else `invalid_code` or `code_expired`."""
+    if step == "poster":
+        return None if hmac.compare_digest(mac, poster_mac(activity_id)) else "invalid_code"
+    if not step.isdigit() or not hmac.compare_digest(mac, venue_mac(activity_id, int(step))):
+        return "invalid_code"
+    age = step_of(now) - int(step)
+    grace = current_app.config["ROTATING_CODE_GRACE_STEPS"]
+    if age > grace:
+        return "code_expired"
+    if age < -grace:  # from the future: a clock far off, or a forged step
+        return "invalid_code"
+    return None

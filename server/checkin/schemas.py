@@ -1,0 +1,104 @@
+"""Scans in and answers out."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate as v
+
+from server.accounts.privacy import mask_phone
+from server.checkin.errors import result_text
+from server.checkin.models import DIRECTIONS
+from server.core.fields import LocalDateTime
+
+NONCE = v.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+class ScanIn(ma.Schema):
+    code = ma.fields.String(load_default=None, validate=v.Length(max=512))
+    user_id = ma.fields.Integer(load_default=None)
+    direction = ma.fields.String(load_default="entry", validate=v.OneOf(DIRECTIONS))
+    nonce = ma.fields.String(load_default=None, validate=NONCE)
+    device = ma.fields.String(load_default=None, validate=v.Length(max=64))
+    forced = ma.fields.Boolean(load_default=False)
+    walk_in = ma.fields.Boolean(load_default=False)
+
+
+class OfflineScanIn(ScanIn):
+    """A scan made without network: its nonce and the phone's clock are required."""
+
+    nonce = ma.fields.String(required=True, validate=NONCE)
+    client_time = LocalDateTime(required=True)
+
+
+class BatchIn(ma.Schema):
+    scans = ma.fields.List(ma.fields.Nested(OfflineScanIn), required=True,
+                           validate=v.Length(min=1, max=500))
+
+
+class ScanOut(ma.Schema):
+    id = ma.fields.Integer()
+    result = ma.fields.String()
+    ok = ma.fields.Function(lambda s: s.result == "ok")
+    message = ma.fields.Function(lambda s: result_text(s.result, s.direction))
+    direction = ma.fields.String()
+    source = ma.fields.String()
+    nonce = ma.fields.String(allow_none=True)
+    forced = ma.fields.Boolean()
+    walk_in = ma.fields.Boolean()
+    duplicate_of_id = ma.fields.Integer(allow_none=True)
+    server_time = LocalDateTime()
+    effective_time = LocalDateTime()
+    person = ma.fields.Function(lambda s: {"id": s.user.id, "name": s.user.name,
+                                           "phone": mask_phone(s.user.phone)}
+                                if s.user else None)
+
+
+class BatchOut(ma.Schema):
+    results = ma.fields.List(ma.fields.Nested(ScanOut))
+
+
+class CountsOut(ma.Schema):
+    signed_up = ma.fields.Integer()
+    present = ma.fields.Integer()
+    left = ma.fields.Integer()
+
+
+class RosterRowOut(ma.Schema):
+    """What a scanner caches to decide offline: hashes of codes, never the codes."""
+
+    signup_id = ma.fields.Integer()
+    user_id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String()
+    status = ma.fields.String()
+    presence = ma.fields.String()
+    code_hash = ma.fields.String(allow_none=True)
+
+
+class ScannerStateOut(ma.Schema):
+    activity_id = ma.fields.Integer()
+    title = ma.fields.String()
+    counts = ma.fields.Nested(CountsOut)
+    roster = ma.fields.List(ma.fields.Nested(RosterRowOut))
+
+
+class SearchArgs(ma.Schema):
+    q = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
+
+
+class VenueCodeOut(ma.Schema):
+    url = ma.fields.String()
+    seconds_left = ma.fields.Integer()
+    poster_url = ma.fields.String()
+
+
+class MyCodeOut(ma.Schema):
+    payload = ma.fields.String()
+    created_at = LocalDateTime()
+
+
+class SelfCheckInIn(ma.Schema):
+    step = ma.fields.String(required=True, validate=v.Length(max=20))
+    mac = ma.fields.String(required=True, validate=v.Length(max=40))
+    latitude = ma.fields.Float(load_default=None, validate=v.Range(-90, 90))
+    longitude = ma.fields.Float(load_default=None, validate=v.Range(-180, 180))
