@@ -48,9 +48,10 @@ class ScanOut(ma.Schema):
     duplicate_of_id = ma.fields.Integer(allow_none=True)
     server_time = LocalDateTime()
     effective_time = LocalDateTime()
+    # whoever may not scan here learns nothing about the code's owner
     person = ma.fields.Function(lambda s: {"id": s.user.id, "name": s.user.name,
                                            "phone": mask_phone(s.user.phone)}
-                                if s.user else None)
+                                if s.user and s.result != "not_allowed" else None)
 
 
 class BatchOut(ma.Schema):

@@ -195,10 +195,10 @@ def auto_check_out(activity: Activity, *, now: datetime) -> int:
 
 def auto_check_out_due(*, now: datetime) -> int:
     """For the CLI and the scheduler: every ended activity with people still inside."""
-    due = db.session.scalars(select(Activity).join(Signup, Signup.activity_id == Activity.id)
-                             .where(Activity.ends_at <= now, Signup.presence == "in")
-                             .distinct()).all()
-    return sum(auto_check_out(a, now=now) for a in due)
+    due = db.session.scalars(select(Signup.activity_id).join(
+        Activity, Signup.activity_id == Activity.id).where(
+        Activity.ends_at <= now, Signup.presence == "in").distinct()).all()
+    return sum(auto_check_out(db.session.get(Activity, a), now=now) for a in due)
 
 
 @dataclass

@@ -1,0 +1,158 @@
+"""The check-in API: answers, offline batches, roster privacy, codes and images."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from server.activities import signups
+from server.checkin import codes
+from server.checkin.models import Scan
+from server.core import clock
+from server.extensions import db
+
+
+@pytest.fixture
+def venue(make_activity, make_user, grant):
+    now = clock.now()
+    activity = make_activity(starts_in=timedelta(minutes=5), hours=2, capacity=5)
+    organiser = make_user(name="组织者")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    volunteer = make_user(name="志愿者小李", phone="13912345678")
+    signups.sign_up(activity.id, user=volunteer, now=now)
+    payload = codes.personal_payload(codes.active_code(volunteer, now=now))
+    return activity, organiser, volunteer, payload
+
+
+def test_scan_answers_with_result_and_masked_person(api, venue):
+    activity, organiser, _, payload = venue
+    api.login(organiser)
+    resp = api.post(f"/api/v1/activities/{activity.id}/scans",
+                    json={"code": payload, "nonce": "nonce-00000001"})
+    body = resp.get_json()
+    assert resp.status_code == 200
+    assert (body["result"], body["ok"], body["person"]["name"]) == ("ok", True, "志愿者小李")
+    assert body["person"]["phone"] == "139****5678"
+    assert "13912345678" not in resp.get_data(as_text=True)
+    again = api.post(f"/api/v1/activities/{activity.id}/scans",
+                     json={"code": payload, "nonce": "nonce-00000002"}).get_json()
+    assert (again["result"], again["ok"]) == ("already_checked_in", False)
+    replay = api.post(f"/api/v1/activities/{activity.id}/scans",
+                      json={"code": payload, "nonce": "nonce-00000001"}).get_json()
+    assert replay == body
+    assert db.session.query(Scan).count() == 2
+
+
+def test_a_resident_scanning_is_recorded_as_not_allowed(api, venue, make_user):
+    activity, _, _, payload = venue
+    api.login(make_user(name="好奇的居民"))
+    body = api.post(f"/api/v1/activities/{activity.id}/scans",
+                    json={"code": payload}).get_json()
+    assert (body["result"], body["person"]) == ("not_allowed", None)
+    assert db.session.query(Scan).filter_by(result="not_allowed").count() == 1
+    assert api.get(f"/api/v1/activities/{activity.id}/scanner").status_code == 403
+
+
+def test_bad_input_is_refused_and_records_nothing(api, venue):
+    activity, organiser, volunteer, payload = venue
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans"
+    cases = [({"code": payload, "direction": "sideways"}, "validation_error"),
+             ({"code": payload, "nonce": "短"}, "validation_error"),
+             ({"code": payload, "user_id": volunteer.id}, "code_or_person_required"),
+             ({}, "code_or_person_required")]
+    for body, code in cases:
+        resp = api.post(url, json=body)
+        assert resp.status_code == 422 and resp.get_json()["code"] == code
+    assert api.post("/api/v1/activities/999999/scans", json={"code": payload}).status_code == (
+        404)
+    assert db.session.query(Scan).count() == 0
+
+
+def test_offline_batch_upload_is_idempotent(api, venue):
+    activity, organiser, _, payload = venue
+    api.login(organiser)
+    start = activity.starts_at
+    batch = {"scans": [
+        {"code": payload, "nonce": "offline-0000001", "client_time": start.isoformat()},
+        {"code": payload, "nonce": "offline-0000002", "direction": "exit",
+         "client_time": (start + timedelta(minutes=1)).isoformat()},
+    ]}
+    url = f"/api/v1/activities/{activity.id}/scans/batch"
+    first = api.post(url, json=batch)
+    assert first.status_code == 200
+    results = [r["result"] for r in first.get_json()["results"]]
+    # the exit's phone time lies before the server's "now": it still counts
+    assert results[0] == "ok" and results[1] in ("ok", "too_late")
+    for _ in range(2):
+        assert api.post(url, json=batch).get_json() == first.get_json()
+    assert db.session.query(Scan).count() == 2
+    missing_time = api.post(url, json={"scans": [{"code": payload, "nonce": "offline-0000003"}]})
+    assert missing_time.status_code == 422
+
+
+def test_scanner_roster_carries_hashes_not_codes(api, venue):
+    activity, organiser, volunteer, payload = venue
+    api.login(organiser)
+    resp = api.get(f"/api/v1/activities/{activity.id}/scanner")
+    body = resp.get_json()
+    assert body["counts"] == {"signed_up": 1, "present": 0, "left": 0}
+    row = body["roster"][0]
+    assert row["code_hash"] == codes.payload_hash(payload)
+    assert payload.split(":")[1] not in resp.get_data(as_text=True)
+    assert row["phone"] == "139****5678"
+
+
+def test_search_by_name_or_last_four_digits(api, venue):
+    activity, organiser, volunteer, _ = venue
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scanner/search"
+    assert [r["name"] for r in api.get(url, query_string={"q": "5678"}).get_json()] == [
+        "志愿者小李"]
+    assert [r["name"] for r in api.get(url, query_string={"q": "小李"}).get_json()] == [
+        "志愿者小李"]
+    assert api.get(url, query_string={"q": "0000"}).get_json() == []
+    picked = api.post(f"/api/v1/activities/{activity.id}/scans",
+                      json={"user_id": volunteer.id}).get_json()
+    assert (picked["result"], picked["source"]) == ("ok", "manual_search")
+
+
+def test_venue_code_and_self_check_in(api, venue, app):
+    activity, organiser, volunteer, _ = venue
+    api.login(organiser)
+    link = api.get(f"/api/v1/activities/{activity.id}/venue-code").get_json()
+    assert f"/c/{activity.id}/" in link["url"] and 0 < link["seconds_left"] <= 30
+    step, mac = link["url"].rsplit("/", 2)[-2:]
+    api.post("/api/v1/auth/logout")
+    api.refresh_token()
+    api.login(volunteer)
+    url = f"/api/v1/activities/{activity.id}/self-checkin"
+    stale = str(int(step) - app.config["ROTATING_CODE_GRACE_STEPS"] - 1)
+    expired = api.post(url, json={"step": stale, "mac": codes.venue_mac(activity.id,
+                                                                        int(stale))})
+    assert expired.get_json()["result"] == "code_expired"
+    forged = api.post(url, json={"step": step, "mac": "A" * 16})
+    assert forged.get_json()["result"] == "invalid_code"
+    done = api.post(url, json={"step": step, "mac": mac, "latitude": 39.9, "longitude": 116.4})
+    assert (done.get_json()["result"], done.get_json()["direction"]) == ("ok", "entry")
+    leaving = api.post(url, json={"step": step, "mac": mac}).get_json()
+    assert (leaving["result"], leaving["direction"]) == ("ok", "exit")
+    assert api.get(f"/api/v1/activities/{activity.id}/venue-code").status_code == 403
+
+
+def test_my_code_regenerate_and_images(api, venue):
+    activity, organiser, volunteer, payload = venue
+    api.login(volunteer)
+    assert api.get("/api/v1/me/code").get_json()["payload"] == payload
+    new = api.post("/api/v1/me/code")
+    assert new.status_code == 201 and new.get_json()["payload"] != payload
+    svg = api.get("/api/v1/me/code/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    png = api.get("/api/v1/me/code/qr.png")
+    assert png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    api.post("/api/v1/auth/logout")
+    api.refresh_token()
+    api.login(organiser)
+    old = api.post(f"/api/v1/activities/{activity.id}/scans", json={"code": payload})
+    assert old.get_json()["result"] == "revoked"
