@@ -18,6 +18,8 @@ from server.checkin.schemas import (
     BatchOut,
     MyCodeOut,
     RosterRowOut,
+    ScanLogArgs,
+    ScanLogOut,
     ScanIn,
     ScannerStateOut,
     ScanOut,
@@ -61,6 +63,15 @@ def scan(data, activity_id):
     """Redeem one scanned personal code (or a person found by search)."""
     get_activity(activity_id, viewer=current_user)
     return services.redeem(_request(activity_id, data, "organiser_scan"), now=clock.now())
+
+
+@scanning.route("/<int:activity_id>/scans")
+@login_required
+@scanning.arguments(ScanLogArgs, location="query")
+@scanning.response(200, ScanLogOut(many=True))
+def scan_log(args, activity_id):
+    """Every scan of the activity, failed ones and duplicates included, newest first."""
+    return roster.scan_log(_overseen(activity_id), result=args["result"], limit=args["limit"])
 
 
 @scanning.route("/<int:activity_id>/scans/batch", methods=["POST"])

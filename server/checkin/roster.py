@@ -9,7 +9,7 @@ from server.accounts.models import User
 from server.accounts.privacy import mask_phone
 from server.activities.models import Activity, Signup
 from server.checkin import codes
-from server.checkin.models import PersonalCode
+from server.checkin.models import PersonalCode, Scan
 from server.extensions import db
 
 
@@ -42,3 +42,13 @@ def search(activity: Activity, q: str, limit: int = 20) -> list[dict]:
     return [{"signup_id": s.id, "user_id": s.user_id, "name": s.user.name,
              "phone": mask_phone(s.user.phone), "status": s.status, "presence": s.presence,
              "code_hash": None} for s in rows]
+
+
+def scan_log(activity: Activity, *, result: str | None = None, limit: int = 200) -> list[Scan]:
+    """Newest first; duplicates (two offline phones, double taps) carry duplicate_of_id."""
+    query = select(Scan).where(Scan.activity_id == activity.id)
+    if result:
+        query = query.where(Scan.result == result)
+    return list(db.session.scalars(query.options(joinedload(Scan.user),
+                                                 joinedload(Scan.operator))
+                                   .order_by(Scan.id.desc()).limit(limit)))

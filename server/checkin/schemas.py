@@ -103,3 +103,19 @@ class SelfCheckInIn(ma.Schema):
     mac = ma.fields.String(required=True, validate=v.Length(max=40))
     latitude = ma.fields.Float(load_default=None, validate=v.Range(-90, 90))
     longitude = ma.fields.Float(load_default=None, validate=v.Range(-180, 180))
+
+
+class ScanLogOut(ScanOut):
+    """The full record, for organisers and reviewers: where and how each scan happened."""
+
+    device = ma.fields.String(allow_none=True)
+    client_time = LocalDateTime(allow_none=True)
+    operator_name = ma.fields.Function(lambda s: s.operator.name if s.operator else None)
+    ip = ma.fields.String(allow_none=True)
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+
+
+class ScanLogArgs(ma.Schema):
+    result = ma.fields.String(load_default=None, validate=v.Length(max=24))
+    limit = ma.fields.Integer(load_default=200, validate=v.Range(1, 1000))

@@ -88,6 +88,9 @@ def test_offline_batch_upload_is_idempotent(api, venue):
     for _ in range(2):
         assert api.post(url, json=batch).get_json() == first.get_json()
     assert db.session.query(Scan).count() == 2
+    log = api.get(f"/api/v1/activities/{activity.id}/scans").get_json()
+    assert [(r["nonce"], r["source"], r["device"]) for r in log] == [
+        ("offline-0000002", "offline_upload", None), ("offline-0000001", "offline_upload", None)]
     missing_time = api.post(url, json={"scans": [{"code": payload, "nonce": "offline-0000003"}]})
     assert missing_time.status_code == 422
 
