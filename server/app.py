@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from server.core import http
 from server.core.api import API_SETTINGS, api
@@ -15,6 +16,12 @@ from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
 
 ROOT = Path(PROJECT_DIR)
+
+
+class DbIdConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _select_locale() -> str:
@@ -39,6 +46,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("server", template_folder=str(ROOT / "web" / "templates"),
                 static_folder=str(ROOT / "static"), static_url_path="/static",
                 instance_path=str(ROOT / "instance"))
+    # <int:...> in every route: ids beyond the database's integer are simply not found
+    app.url_map.converters["int"] = DbIdConverter
     app.config.update(settings)
     app.config.update(API_SETTINGS)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
@@ -50,6 +59,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
+    if settings["PROXY_FIX_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        count = settings["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
     from server.core import sqlite
     sqlite.install(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -22,7 +24,13 @@ def _load_user(user_id: str):
 def _unauthorised():
     if request.path.startswith("/api/"):
         raise Unauthorised()
-    target = url_for("accounts_pages.login", next=request.full_path.rstrip("?"))
+    back = request.full_path.rstrip("?")
+    if request.method != "GET":
+        # after logging in, a GET of a POST-only URL would be a dead end: go back to the page
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc in ("", request.host)
+        back = (referrer.path or "/") if same_site else "/"
+    target = url_for("accounts_pages.login", next=back)
     if request.headers.get("HX-Request"):
         # an htmx swap would paste the login page into a fragment: send the whole page there
         from flask import Response

@@ -193,7 +193,9 @@ def make_activity(make_org, make_user, now):
             created_at=now, updated_at=now, withdraw_cutoff_hours=fields.pop(
                 "withdraw_cutoff_hours", 2),
             required_skills=fields.pop("required_skills", []), forces=fields.pop("forces", []),
-            confirmed_count=0, waitlist_count=0, description="", contact_name="", **fields)
+            confirmed_count=0, waitlist_count=0, description="", contact_name="",
+            published_at=fields.pop("published_at", None if status == "draft" else now),
+            **fields)
         db.session.add(activity)
         db.session.flush()
         return activity

@@ -26,3 +26,11 @@ def test_seed_is_idempotent_and_tells_the_story(now):
     statuses = list(db.session.scalars(select(Signup.status).where(
         Signup.activity_id == books.id)))
     assert statuses.count("confirmed") == 8 and statuses.count("waitlisted") == 3
+
+
+def test_a_later_run_moves_the_demo_to_today(now):
+    from datetime import timedelta
+    seed(now=now)
+    first = db.session.scalar(select(func.min(Activity.starts_at)))
+    seed(now=now + timedelta(days=30))
+    assert db.session.scalar(select(func.min(Activity.starts_at))) == first + timedelta(days=30)

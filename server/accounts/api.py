@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, request
-from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
+from flask import request
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from server.accounts import permissions, roles, services
-from server.accounts.errors import InvalidPhone
 from server.accounts.schemas import (
     CsrfOut,
     LoginIn,
@@ -23,13 +20,13 @@ from server.accounts.schemas import (
     RoleIn,
     RoleOut,
 )
+from server.accounts.throttle import login_limit
 from server.activities import queries
 from server.activities.schemas import MyActivitiesOut, SignupOut
 from server.communities.services import get_node, get_organisation
 from server.core import clock
-from server.core.errors import Forbidden, NotFound
+from server.core.errors import Forbidden
 from server.core.fields import LocalDateTime
-from server.extensions import limiter
 from server.notifications import services as notifications
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
@@ -76,17 +73,6 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _login_key() -> str:
-    """Throttle per client address and per phone tried, so one flood cannot lock out others."""
-    body = request.get_json(silent=True)
-    phone = str(body.get("phone") or "")[:20] if isinstance(body, dict) else ""
-    try:  # "136 1234 1234" and "+8613612341234" are one phone, one budget
-        phone = services.normalise_phone(phone)
-    except InvalidPhone:
-        pass
-    return f"{get_remote_address()}|{phone}"
-
-
 # --- session -------------------------------------------------------------------------------
 
 @auth.route("/csrf", methods=["GET"])
@@ -107,7 +93,7 @@ def register(data):
 
 
 @auth.route("/login", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key)
+@login_limit
 @auth.arguments(LoginIn)
 @auth.response(200, MeOut)
 def login(data):
@@ -194,14 +180,11 @@ def list_roles():
 @grants.response(201, GrantOut)
 def grant_role(data):
     """Give a registered person a role at a node (organisers: for one organisation)."""
-    user = roles.find_user_by_phone(data["user_phone"])
-    if user is None:
-        raise NotFound(_l("Nobody has registered with this mobile number yet."),
-                       code="user_not_found")
     org_id = data["organisation_id"]
-    return roles.grant_role(actor=_actor(), user=user, role=data["role"],
-                            node=get_node(data["node_id"]), now=clock.now(),
-                            organisation=get_organisation(org_id) if org_id else None)
+    return roles.grant_role_by_phone(
+        actor=_actor(), phone=data["user_phone"], role=data["role"],
+        node=get_node(data["node_id"]), now=clock.now(),
+        organisation=get_organisation(org_id) if org_id else None)
 
 
 @grants.route("/<int:grant_id>", methods=["DELETE"])

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
-from server.core.errors import Conflict, Forbidden, Unauthorised, ValidationError
+from server.core.errors import Conflict, Forbidden, NotFound, Unauthorised, ValidationError
 
 
 class PhoneTaken(Conflict):
@@ -51,3 +51,13 @@ class BadRole(ValidationError):
 class InvalidName(ValidationError):
     code = "invalid_name"
     message = _l("Enter a name in letters (Chinese or other), up to 40 characters.")
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    message = _l("Nobody has registered with this mobile number yet. Ask them to register first.")
+
+
+class BirthDateLocked(Conflict):
+    code = "birth_date_locked"
+    message = _l("Your birth date is already recorded. Ask your community worker to correct it.")

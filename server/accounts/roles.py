@@ -18,13 +18,16 @@ def grant_role(*, actor: User, user: User, role: str, node: Node, now: datetime,
                organisation: Organisation | None = None) -> RoleAssignment:
     if role not in ROLES:
         raise ValidationError(code="bad_role", errors={"role": [role]})
-    if (role == "organiser") != (organisation is not None):
-        raise errors.BadRole()
-    if organisation is not None and not organisation.node.contains(node) \
-            and not node.contains(organisation.node):
-        raise errors.BadRole()
     if not permissions.is_admin_for(actor, node):
         raise Forbidden()
+    if (role == "organiser") != (organisation is not None):
+        raise errors.BadRole()
+    if organisation is not None:
+        if not organisation.node.contains(node) and not node.contains(organisation.node):
+            raise errors.BadRole()
+        # acting for an organisation reaches all its activities: only its own admins grant it
+        if not permissions.is_admin_for(actor, organisation.node):
+            raise Forbidden()
     same_org = (RoleAssignment.organisation_id == organisation.id if organisation
                 else RoleAssignment.organisation_id.is_(None))
     exists = db.session.scalar(select(RoleAssignment.id).where(
@@ -39,6 +42,18 @@ def grant_role(*, actor: User, user: User, role: str, node: Node, now: datetime,
     db.session.flush()
     db.session.refresh(user)
     return grant
+
+
+def grant_role_by_phone(*, actor: User, phone: str, role: str, node: Node, now: datetime,
+                        organisation: Organisation | None = None) -> RoleAssignment:
+    """Grant to whoever registered this phone; nobody learns who is registered but admins."""
+    if not permissions.is_admin_for(actor, node):
+        raise Forbidden()
+    user = find_user_by_phone(phone)
+    if user is None:
+        raise errors.UserNotFound(errors={"user_phone": [str(errors.UserNotFound.message)]})
+    return grant_role(actor=actor, user=user, role=role, node=node, now=now,
+                      organisation=organisation)
 
 
 def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:

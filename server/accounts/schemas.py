@@ -7,6 +7,7 @@ from marshmallow import validate as v
 
 from server.accounts.models import ROLES, SKILLS
 from server.accounts.privacy import mask_phone
+from server.core.fields import Day, Id
 
 GENDERS = ("female", "male")
 
@@ -15,9 +16,9 @@ class RegisterIn(ma.Schema):
     phone = ma.fields.String(required=True, validate=v.Length(max=20))
     password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128))
     name = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
-    birth_date = ma.fields.Date(load_default=None, allow_none=True)
+    birth_date = Day(load_default=None, allow_none=True)
     gender = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(GENDERS))
-    home_node_id = ma.fields.Integer(load_default=None, allow_none=True)
+    home_node_id = Id(load_default=None, allow_none=True)
     skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)), load_default=list)
     accept_privacy = ma.fields.Boolean(load_default=False)
     guardian_name = ma.fields.String(load_default=None, allow_none=True,
@@ -34,8 +35,8 @@ class LoginIn(ma.Schema):
 class ProfileIn(ma.Schema):
     name = ma.fields.String(validate=v.Length(min=1, max=40))
     gender = ma.fields.String(allow_none=True, validate=v.OneOf(GENDERS))
-    birth_date = ma.fields.Date(allow_none=True)
-    home_node_id = ma.fields.Integer(allow_none=True)
+    birth_date = Day(allow_none=True)
+    home_node_id = Id(allow_none=True)
     skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)))
     locale = ma.fields.String(allow_none=True, validate=v.OneOf(("zh_CN", "en")))
     care_mode = ma.fields.Boolean()
@@ -44,12 +45,12 @@ class ProfileIn(ma.Schema):
 class RoleOut(ma.Schema):
     id = ma.fields.Integer()
     role = ma.fields.String()
-    node_id = ma.fields.Integer()
+    node_id = Id()
     node_name = ma.fields.Function(lambda a: a.node.name)
-    organisation_id = ma.fields.Integer(allow_none=True)
+    organisation_id = Id(allow_none=True)
     organisation_name = ma.fields.Function(
         lambda a: a.organisation.name if a.organisation else None)
-    user_id = ma.fields.Integer()
+    user_id = Id()
     user_name = ma.fields.Function(lambda a: a.user.name)
     user_phone = ma.fields.Function(lambda a: mask_phone(a.user.phone))
 
@@ -61,8 +62,8 @@ class MeOut(ma.Schema):
     name = ma.fields.String()
     phone = ma.fields.String()
     gender = ma.fields.String(allow_none=True)
-    birth_date = ma.fields.Date(allow_none=True)
-    home_node_id = ma.fields.Integer(allow_none=True)
+    birth_date = Day(allow_none=True)
+    home_node_id = Id(allow_none=True)
     home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
     skills = ma.fields.List(ma.fields.String())
     locale = ma.fields.String(allow_none=True)
@@ -84,8 +85,8 @@ class PersonOut(ma.Schema):
 class RoleIn(ma.Schema):
     user_phone = ma.fields.String(required=True, validate=v.Length(max=20))
     role = ma.fields.String(required=True, validate=v.OneOf(ROLES))
-    node_id = ma.fields.Integer(required=True)
-    organisation_id = ma.fields.Integer(load_default=None, allow_none=True)
+    node_id = Id(required=True)
+    organisation_id = Id(load_default=None, allow_none=True)
 
 
 class PeopleArgs(ma.Schema):

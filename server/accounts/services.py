@@ -7,11 +7,13 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from server.accounts import errors
 from server.accounts.models import SKILLS, Consent, User
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.communities.models import Node
+from server.core.clock import local
 from server.core.errors import ValidationError
 from server.extensions import db
 
@@ -67,16 +69,33 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
                   guardian_consent: bool = False, ip: str | None = None,
                   acted_by: User | None = None) -> User:
     """Create a resident account and record the consents it was given with."""
-    phone = normalise_phone(phone)
-    name = check_name(name)
-    check_password(password)
-    check_home_node(home_node_id)
+    problems: dict[str, list[str]] = {}
+    first: ValidationError | None = None
+    # every field's problem at once, so the form shows them all, not one per attempt
+    for field, check in (("phone", lambda: normalise_phone(phone)),
+                         ("name", lambda: check_name(name)),
+                         ("password", lambda: check_password(password))):
+        try:
+            value = check()
+        except ValidationError as exc:
+            problems[field] = [exc.text()]
+            first = first or exc
+        else:
+            phone = value if field == "phone" else phone
+            name = value if field == "name" else name
     if not accept_privacy:
-        raise errors.ConsentRequired()
-    if birth_date is not None and birth_date > now.date():
+        problems["accept_privacy"] = [str(errors.ConsentRequired.message)]
+        first = first or errors.ConsentRequired()
+    if len(problems) == 1:
+        raise type(first)(errors=problems)
+    if problems:
+        raise ValidationError(errors=problems)
+    check_home_node(home_node_id)
+    today = local(now).date()
+    if birth_date is not None and birth_date > today:
         raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
     minor = (birth_date is not None
-             and age_on(birth_date, now.date()) < current_app.config["GUARDIAN_CONSENT_AGE"])
+             and age_on(birth_date, today) < current_app.config["GUARDIAN_CONSENT_AGE"])
     if minor:
         if not guardian_consent or not (guardian_name or "").strip():
             raise errors.GuardianConsentRequired()
@@ -88,8 +107,11 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
                 birth_date=birth_date, gender=gender, home_node_id=home_node_id,
                 skills=check_skills(skills), guardian_name=guardian_name if minor else None,
                 created_at=now, registered_by_id=acted_by.id if acted_by else None)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two taps on "register" at once
+            db.session.add(user)
+    except IntegrityError:
+        raise errors.PhoneTaken() from None
     version = current_app.config["PRIVACY_NOTICE_VERSION"]
     db.session.add(Consent(user_id=user.id, kind="privacy", notice_version=version,
                            accepted_at=now, ip=ip))
@@ -129,12 +151,15 @@ def update_profile(user: User, *, now: datetime, **changes) -> User:
     for key in ("gender", "home_node_id", "locale", "care_mode"):
         if key in changes:
             setattr(user, key, changes[key])
-    if "birth_date" in changes:
-        bd = changes["birth_date"]
-        if bd is not None and bd > now.date():
+    if "birth_date" in changes and changes["birth_date"] != user.birth_date:
+        bd, today = changes["birth_date"], local(now).date()
+        # age gates activities and guardian consent: once given, only staff correct it
+        if user.birth_date is not None:
+            raise errors.BirthDateLocked()
+        if bd is not None and bd > today:
             raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
         if (bd is not None and user.guardian_name is None
-                and age_on(bd, now.date()) < current_app.config["GUARDIAN_CONSENT_AGE"]):
+                and age_on(bd, today) < current_app.config["GUARDIAN_CONSENT_AGE"]):
             raise errors.GuardianConsentRequired()
         user.birth_date = bd
     db.session.flush()

@@ -13,16 +13,16 @@ from flask_login import login_user, logout_user
 from server.accounts import errors, services
 from server.accounts.models import SKILLS
 from server.accounts.schemas import LoginIn, RegisterIn
+from server.accounts.throttle import login_limit
 from server.communities.services import places_for_residents
 from server.core import clock
 from server.core.pages import FORM_ERRORS, load_form, me, problem, safe_next
-from server.extensions import limiter
 
 bp = Blueprint("accounts_pages", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@login_limit
 def login():
     """Log in with mobile number and password."""
     if me() is not None and request.method == "GET":

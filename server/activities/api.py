@@ -192,7 +192,7 @@ def roster(activity_id):
     activity = _visible(activity_id)
     if not services.can_oversee(_actor(), activity):
         raise Forbidden()
-    return queries.roster(activity)
+    return queries.roster(activity, include_ended=activity.status == "cancelled")
 
 
 @signups_blp.route("/<int:signup_id>/withdraw", methods=["POST"])

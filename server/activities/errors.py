@@ -15,7 +15,15 @@ class SignupNotFound(NotFound):
 
 class BadTransition(Conflict):
     code = "bad_transition"
-    message = _l("This activity cannot go from %(current)s to %(target)s.")
+    message = _l("This activity is “%(current)s”: it cannot become “%(target)s”.")
+
+
+EDITED = _l("edited")
+
+
+class NotStarted(Conflict):
+    code = "not_started"
+    message = _l("This activity has not started yet, so it cannot be marked finished.")
 
 
 class NotOpen(Conflict):

@@ -51,7 +51,7 @@ def _choices(user, organisations) -> dict:
     programmes = db.session.scalars(select(Programme).where(
         Programme.organisation_id.in_([o.id for o in organisations])).order_by(
         Programme.name)).all() if organisations else []
-    return {"organisations": organisations, "nodes": list(nodes.values()),
+    return {"organisations": organisations, "nodes": sorted(nodes.values(), key=lambda n: n.path),
             "node_orgs": node_orgs, "programmes": programmes}
 
 
@@ -122,6 +122,10 @@ def edit(activity_id: int):
     """Change an activity; people signed up are told if the time or place moves."""
     activity = _managed(activity_id)
     choices = _choices(me(), [activity.organisation])
+    if activity.status in ("cancelled", "finished"):
+        # nothing left to edit: say so on the activity page instead of a form that fails
+        flash(services.refusal(activity, "edit").text(), "warn")
+        return redirect(url_for("activities_pages.detail", activity_id=activity_id))
     if request.method == "GET":
         return _form(activity, choices, _values_from(activity))
     try:
@@ -183,7 +187,7 @@ def roster(activity_id: int):
     activity = services.get_activity(activity_id, viewer=me())
     if not services.can_oversee(me(), activity):
         raise Forbidden()
-    entries = queries.roster(activity)
+    entries = queries.roster(activity, include_ended=activity.status == "cancelled")
     confirmed = [s for s in entries if s.status == "confirmed"]
     waiting = [s for s in entries if s.status == "waitlisted"]
     return render_template("activities/roster.html", activity=activity, confirmed=confirmed,

@@ -41,7 +41,8 @@ class Page:
 
 def public_activities(flt: ActivityFilter, *, now: datetime) -> Page:
     """Published (and recently cancelled/finished) activities, soonest first."""
-    query = select(Activity).where(Activity.status.in_(PUBLIC_STATUSES))
+    query = select(Activity).where(Activity.status.in_(PUBLIC_STATUSES),
+                                   Activity.published_at.is_not(None))
     if flt.node_id:
         node = db.session.get(Node, flt.node_id)
         path = node.path if node else "/nonexistent/"

@@ -8,14 +8,14 @@ from marshmallow import validate as v
 from server.accounts.models import SKILLS
 from server.accounts.privacy import mask_phone
 from server.activities.models import ACTIVITY_KINDS, FORCES
-from server.core.fields import LocalDateTime
+from server.core.fields import Day, Id, LocalDateTime
 from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
 
 
 class ActivityIn(ma.Schema):
-    organisation_id = ma.fields.Integer(required=True)
-    node_id = ma.fields.Integer()
-    programme_id = ma.fields.Integer(allow_none=True)
+    organisation_id = Id(required=True)
+    node_id = Id()
+    programme_id = Id(allow_none=True)
     title = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
     kind = ma.fields.String(required=True, validate=v.OneOf(ACTIVITY_KINDS))
     description = ma.fields.String(validate=v.Length(max=5000))
@@ -43,9 +43,9 @@ class ActivityPatch(ActivityIn):
 
 
 class ActivityArgs(ma.Schema):
-    node_id = ma.fields.Integer(load_default=None)
+    node_id = Id(load_default=None)
     kind = ma.fields.String(load_default=None, validate=v.OneOf(ACTIVITY_KINDS))
-    date = ma.fields.Date(load_default=None)
+    date = Day(load_default=None)
     q = ma.fields.String(load_default=None, validate=v.Length(max=60))
     include_past = ma.fields.Boolean(load_default=False)
     page = ma.fields.Integer(load_default=1, validate=v.Range(1, 10000))
@@ -75,11 +75,11 @@ class ActivityOut(ma.Schema):
     forces = ma.fields.List(ma.fields.String())
     contact_name = ma.fields.String()
     cancel_reason = ma.fields.String(allow_none=True)
-    organisation_id = ma.fields.Integer()
+    organisation_id = Id()
     organisation_name = ma.fields.Function(lambda a: a.organisation.name)
-    node_id = ma.fields.Integer()
+    node_id = Id()
     node_name = ma.fields.Function(lambda a: a.node.name)
-    programme_id = ma.fields.Integer(allow_none=True)
+    programme_id = Id(allow_none=True)
     programme_name = ma.fields.Function(lambda a: a.programme.name if a.programme else None)
 
 
@@ -92,7 +92,7 @@ class ActivityPageOut(ma.Schema):
 
 class SignupOut(ma.Schema):
     id = ma.fields.Integer()
-    activity_id = ma.fields.Integer()
+    activity_id = Id()
     activity_title = ma.fields.Function(lambda s: s.activity.title)
     starts_at = ma.fields.Function(lambda s: LocalDateTime()._serialize(
         s.activity.starts_at, None, None))
@@ -112,7 +112,7 @@ class RosterEntryOut(ma.Schema):
     """Organisers and coordinators see names and masked phones, never full numbers."""
 
     id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
+    user_id = Id()
     name = ma.fields.Function(lambda s: s.user.name)
     phone = ma.fields.Function(lambda s: mask_phone(s.user.phone))
     status = ma.fields.String()

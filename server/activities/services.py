@@ -46,7 +46,8 @@ def get_activity(activity_id: int, *, viewer: User | None) -> Activity:
     activity = db.session.get(Activity, activity_id)
     if activity is None:
         raise errors.ActivityNotFound()
-    if activity.status == "draft" and not can_oversee(viewer, activity):
+    # never published (a draft, or a draft that was cancelled): staff only
+    if activity.published_at is None and not can_oversee(viewer, activity):
         raise errors.ActivityNotFound()
     return activity
 
@@ -93,6 +94,8 @@ def _check_schedule(activity: Activity) -> None:
         raise errors.BadSchedule(errors={"ends_at": ["after_start"]})
     if closes is not None and (closes > end or (opens is not None and opens >= closes)):
         raise errors.BadSchedule(errors={"signup_closes_at": ["window"]})
+    if opens is not None and opens >= (closes or start):
+        raise errors.BadSchedule(errors={"signup_opens_at": ["after_start"]})
 
 
 def create_activity(*, actor: User, organisation: Organisation, now: datetime,
@@ -121,7 +124,7 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     if not can_manage(actor, activity):
         raise Forbidden()
     if activity.status in ("cancelled", "finished"):
-        raise errors.BadTransition(current=activity.status, target="edit")
+        raise refusal(activity, "edit")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(errors={k: ["unknown"] for k in unknown})
@@ -134,6 +137,9 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     for key, value in changes.items():
         setattr(activity, key, value)
     _check_schedule(activity)
+    if activity.status == "published" and moved and activity.starts_at < now:
+        # people signed up for a future date; moving it into the past loses them
+        raise errors.BadSchedule(errors={"starts_at": ["past"]})
     activity.updated_at = now
     db.session.flush()
     if activity.status == "published":
@@ -143,9 +149,17 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     return activity
 
 
+def refusal(activity: Activity, target: str) -> errors.BadTransition:
+    from server.core.labels import ACTIVITY_STATUS, label
+    names = {**{k: label(ACTIVITY_STATUS, k) for k in ACTIVITY_STATUS},
+             "edit": str(errors.EDITED), "finished": label(ACTIVITY_STATUS, "finished")}
+    return errors.BadTransition(current=names[activity.status], target=names[target],
+                                errors={"status": [activity.status, target]})
+
+
 def _transition(activity: Activity, target: str) -> None:
     if target not in TRANSITIONS[activity.status]:
-        raise errors.BadTransition(current=activity.status, target=target)
+        raise refusal(activity, target)
 
 
 def publish(activity: Activity, *, actor: User, now: datetime) -> Activity:
@@ -182,7 +196,7 @@ def finish(activity: Activity, *, actor: User | None, now: datetime) -> Activity
         raise Forbidden()
     _transition(activity, "finished")
     if now < activity.starts_at:
-        raise errors.BadTransition(current=activity.status, target="finished")
+        raise errors.NotStarted()
     activity.status = "finished"
     activity.updated_at = now
     db.session.flush()

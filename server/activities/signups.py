@@ -69,8 +69,8 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
             raise errors.TooYoung(min_age=activity.min_age)
     missing = [s for s in activity.required_skills or [] if s not in (user.skills or [])]
     if missing:
-        from server.core.labels import skill_label
-        raise errors.SkillsMissing(skills="、".join(skill_label(s) for s in missing),
+        from server.core.labels import join, skill_label
+        raise errors.SkillsMissing(skills=join(skill_label(s) for s in missing),
                                    errors={"skills": missing})
     other = _clash(user.id, activity)
     if other is not None:

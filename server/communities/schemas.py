@@ -6,12 +6,13 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from server.communities.models import NODE_KINDS, ORG_KINDS
+from server.core.fields import Id
 
 SINCE = v.Regexp(r"^\d{4}-\d{2}$")
 
 
 class NodeIn(ma.Schema):
-    parent_id = ma.fields.Integer(load_default=None, allow_none=True)
+    parent_id = Id(load_default=None, allow_none=True)
     kind = ma.fields.String(required=True, validate=v.OneOf(tuple(NODE_KINDS)))
     name = ma.fields.String(required=True, validate=v.Length(min=1, max=80))
     platform_name = ma.fields.String(load_default=None, allow_none=True,
@@ -27,7 +28,7 @@ class NodePatch(ma.Schema):
 
 class NodeOut(ma.Schema):
     id = ma.fields.Integer()
-    parent_id = ma.fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     kind = ma.fields.String()
     level = ma.fields.Integer()
     name = ma.fields.String()
@@ -37,7 +38,7 @@ class NodeOut(ma.Schema):
 
 
 class OrganisationIn(ma.Schema):
-    node_id = ma.fields.Integer(required=True)
+    node_id = Id(required=True)
     kind = ma.fields.String(required=True, validate=v.OneOf(ORG_KINDS))
     name = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
     description = ma.fields.String(load_default="", validate=v.Length(max=2000))
@@ -55,7 +56,7 @@ class OrganisationPatch(ma.Schema):
 
 class OrganisationOut(ma.Schema):
     id = ma.fields.Integer()
-    node_id = ma.fields.Integer()
+    node_id = Id()
     node_name = ma.fields.Function(lambda o: o.node.name)
     kind = ma.fields.String()
     name = ma.fields.String()

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.accounts import permissions, roles
+from server.accounts.errors import UserNotFound
 from server.accounts.schemas import PeopleArgs, RoleIn
 from server.communities import services
 from server.communities.schemas import NodeIn, OrganisationIn
@@ -111,19 +112,15 @@ def roles_page():
     values = request.form.to_dict()
     try:
         data = load_form(RoleIn())
-        person = roles.find_user_by_phone(data["user_phone"])
-        if person is None:
-            return _roles_page(user, values=values, status=422,
-                               message=_("No one is registered with this mobile number."),
-                               fields={"user_phone": [_("Ask them to register first.")]})
         org_id = data["organisation_id"]
-        roles.grant_role(actor=user, user=person, role=data["role"], now=clock.now(),
-                         node=services.get_node(data["node_id"]),
-                         organisation=services.get_organisation(org_id) if org_id else None)
-    except FORM_ERRORS as exc:
+        grant = roles.grant_role_by_phone(
+            actor=user, phone=data["user_phone"], role=data["role"], now=clock.now(),
+            node=services.get_node(data["node_id"]),
+            organisation=services.get_organisation(org_id) if org_id else None)
+    except (*FORM_ERRORS, UserNotFound) as exc:
         message, fields, status = problem(exc)
         return _roles_page(user, values=values, message=message, fields=fields, status=status)
-    flash(_("Role granted to %(name)s.", name=person.name), "success")
+    flash(_("Role granted to %(name)s.", name=grant.user.name), "success")
     return redirect(url_for("communities_pages.roles"))
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import marshmallow as ma
+from marshmallow import validate as v
 
 from server.core.clock import from_local, local
 
@@ -17,6 +18,8 @@ class LocalDateTime(ma.fields.DateTime):
         if isinstance(value, str) and len(value) == 16 and "T" in value:
             value = value + ":00"  # <input type=datetime-local> sends minutes only
         parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= parsed.year <= 2100:
+            raise self.make_error("invalid")
         return from_local(parsed)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -25,5 +28,14 @@ class LocalDateTime(ma.fields.DateTime):
         return local(value).isoformat()
 
 
-def trimmed(**kwargs) -> ma.fields.String:
-    return ma.fields.String(**kwargs)
+MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds
+
+
+def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
+    """A database id: anything out of range is a 422, never an overflow deep in the driver."""
+    return ma.fields.Integer(validate=v.Range(1, MAX_ID), **kwargs)
+
+
+def Day(**kwargs) -> ma.fields.Date:  # noqa: N802 - used like a field class
+    """A calendar day within reason (birth dates, filters)."""
+    return ma.fields.Date(validate=v.Range(date(1900, 1, 1), date(2100, 12, 31)), **kwargs)

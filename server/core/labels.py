@@ -72,3 +72,10 @@ def skill_label(code: str) -> str:
 
 def label(table: dict, code: str | None) -> str:
     return str(table.get(code, code or ""))
+
+
+def join(items) -> str:
+    """A list in the reader's language: 法律、教育 / Legal, Education."""
+    from flask_babel import get_locale
+    separator = "、" if str(get_locale() or "zh").startswith("zh") else ", "
+    return separator.join(str(i) for i in items)

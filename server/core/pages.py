@@ -9,6 +9,8 @@ form carries but did not send is False or [].
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import marshmallow as ma
 from flask import request
 from flask_babel import gettext as _
@@ -63,8 +65,12 @@ def is_htmx() -> bool:
 
 def safe_next(default: str) -> str:
     """A `next` target on this site only (no //host or scheme: no open redirect)."""
-    target = (request.values.get("next") or "").strip()
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    raw = request.values.get("next") or ""
+    # browsers drop tabs and newlines inside URLs: "/\t/evil.org" would become "//evil.org"
+    target = "".join(ch for ch in raw if ch >= " " and ch != "\x7f").strip()
+    parts = urlsplit(target)
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not parts.scheme and not parts.netloc):
         return target
     return default
 

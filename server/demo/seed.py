@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.accounts.models import Consent, RoleAssignment, User
 from server.accounts.passwords import hash_password
 from server.activities import signups
-from server.activities.models import Activity, Programme
+from server.activities.models import Activity, Programme, Signup
 from server.communities.models import Node, Organisation
 from server.core.clock import SHANGHAI
 from server.extensions import db
@@ -46,8 +46,29 @@ def _logins() -> list[tuple[str, str, str, str]]:
     return [(role, phone, name, where) for phone, name, role, where in STAFF]
 
 
+def _keep_current(now: datetime) -> None:
+    """Demo dates are relative to the first seeding: move them to today on later runs,
+    so that `make run` a month later still shows upcoming activities."""
+    anchor = db.session.scalar(select(func.min(Activity.created_at)))
+    if anchor is None:
+        return
+    days = (now.astimezone(SHANGHAI).date() - anchor.astimezone(SHANGHAI).date()).days
+    if days <= 0:
+        return
+    shift = timedelta(days=days)
+    for a in db.session.scalars(select(Activity)):
+        for key in ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at",
+                    "created_at", "updated_at", "published_at"):
+            if getattr(a, key) is not None:
+                setattr(a, key, getattr(a, key) + shift)
+    for s in db.session.scalars(select(Signup)):
+        s.created_at += shift
+    db.session.flush()
+
+
 def seed(*, now: datetime) -> list[tuple[str, str, str, str]]:
     if db.session.scalar(select(Node.id).where(Node.name == "大兴区")) is not None:
+        _keep_current(now)
         return _logins()
 
     def node(name, kind, parent=None, platform=None, since=None):
@@ -178,8 +199,9 @@ def seed(*, now: datetime) -> list[tuple[str, str, str, str]]:
     activity("高龄老人入户走访", "home_visit", wsz_centre, villages["魏庄村"], "魏庄村各户",
              2, 9, 3, 6, min_age=18, skills=["elderly_care"], contact="周伟静",
              description="走访独居高龄老人，送去羽绒服与看护用品，了解急难愁盼。")
-    activity("社区疫情防控宣传片拍摄", "community_event", bqteam, yunheyuan, "运河园社区",
-             -20, 9, 4, 10, status="finished", skills=["photography"])
+    video = activity("社区疫情防控宣传片拍摄", "community_event", bqteam, yunheyuan, "运河园社区",
+                     -20, 9, 4, 10, status="finished", skills=["photography"],
+                     description="拍摄三段疫情防控知识宣传视频。")
     activity("全职妈妈心理支持小组（筹备中）", "programme_session", bqteam, yunheyuan,
              "运河园社区社工站", 20, 19, 2, 10, status="draft", programme_id=mums.id)
     db.session.flush()
@@ -190,5 +212,11 @@ def seed(*, now: datetime) -> list[tuple[str, str, str, str]]:
     for v in volunteers[11:17]:
         signups.sign_up(sharing.id, user=v, now=now)
     signups.sign_up(sharing.id, user=resident, now=now)
+    # a past activity people took part in, so "my activities › past" has something to show
+    crew = [v for v in volunteers if "photography" in v.skills][:3] + [resident]
+    for i, person in enumerate(crew, start=1):
+        db.session.add(Signup(activity_id=video.id, user_id=person.id, status="confirmed",
+                              queue_no=i, created_at=video.starts_at - timedelta(days=3)))
+    video.confirmed_count = len(crew)
     db.session.flush()
     return _logins()

@@ -141,7 +141,7 @@ def test_staff_see_their_links(client, make_user, make_node, grant):
 
 
 def test_edit_profile(client, make_user):
-    user = make_user(name="旧名字", skills=["legal"])
+    user = make_user(name="旧名字", skills=["legal"], birth_date=None)
     token = login(client, user)
     assert "旧名字" in text(client.get("/me/edit"))
     resp = client.post("/me/edit", data={"csrf_token": token, "name": "新名字", "gender": "",
@@ -155,6 +155,12 @@ def test_edit_profile(client, make_user):
     resp = client.post("/me/edit", data={"csrf_token": token, "name": "1234"}, headers=EN)
     assert resp.status_code == 422
     assert "Enter a name in letters" in text(resp)
+    # once recorded, the birth date (which gates ages and guardian consent) is fixed
+    resp = client.post("/me/edit", data={"csrf_token": token, "name": "新名字",
+                                         "birth_date": "2015-01-02"}, headers=EN)
+    assert resp.status_code == 409 and "Ask your community worker" in text(resp)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).birth_date == date(1970, 1, 2)
 
 
 def test_care_mode_toggle(client, make_user):

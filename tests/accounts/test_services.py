@@ -104,8 +104,48 @@ def test_authenticate(now, make_user):
 
 def test_birth_date_cannot_be_in_the_future(now, make_user):
     with pytest.raises(WusheError) as excinfo:
-        services.update_profile(make_user(), now=now, birth_date=now.date() + timedelta(days=1))
+        services.update_profile(make_user(birth_date=None), now=now,
+                                birth_date=now.date() + timedelta(days=2))
     assert excinfo.value.code == "birth_date_in_future"
+
+
+def test_birth_date_is_locked_once_recorded(now, make_user):
+    """A guardian-consented child cannot become an adult by editing their profile."""
+    child = make_user(birth_date=now.date().replace(year=now.year - 10),
+                      guardian_name="李建华")
+    with pytest.raises(WusheError) as excinfo:
+        services.update_profile(child, now=now, birth_date=date(1990, 1, 1))
+    assert excinfo.value.code == "birth_date_locked"
+
+
+def test_registration_reports_every_bad_field_at_once(now):
+    with pytest.raises(WusheError) as excinfo:
+        register(now, phone="123", name="张3", password="short", accept_privacy=False)
+    assert excinfo.value.code == "validation_error"
+    assert set(excinfo.value.errors) == {"phone", "name", "password", "accept_privacy"}
+
+
+def test_an_admin_of_a_community_cannot_act_for_the_street_organisation(
+        now, make_node, make_user, make_org, grant):
+    street = make_node(name="通运街道", kind="street")
+    community = make_node(name="运河园社区", kind="community", parent=street)
+    street_org = make_org(node=street)
+    local_admin = make_user(name="社区管理员")
+    grant(local_admin, "admin", community)
+    with pytest.raises(WusheError) as excinfo:
+        roles.grant_role(actor=local_admin, user=local_admin, role="organiser", node=community,
+                         organisation=street_org, now=now)
+    assert excinfo.value.code == "forbidden"
+
+
+def test_nobody_but_admins_learns_whether_a_phone_is_registered(now, make_node, make_user):
+    node = make_node(name="某社区", kind="community")
+    resident = make_user()
+    for phone in (resident.phone, "13700000000"):
+        with pytest.raises(WusheError) as excinfo:
+            roles.grant_role_by_phone(actor=resident, phone=phone, role="coordinator",
+                                      node=node, now=now)
+        assert excinfo.value.code == "forbidden"
 
 
 def test_masking():

@@ -259,7 +259,7 @@ def test_finish_a_started_activity(api, make_user, make_activity, grant):
     api.login(_organiser(make_user, grant, started.organisation))
     resp = api.post(f"/api/v1/activities/{started.id}/finish")
     assert resp.status_code == 200 and resp.get_json()["status"] == "finished"
-    _envelope(api.post(f"/api/v1/activities/{later.id}/finish"), 409, "bad_transition")
+    _envelope(api.post(f"/api/v1/activities/{later.id}/finish"), 409, "not_started")
 
 
 def test_manage_lists_the_organisers_activities_any_status(api, make_user, make_org,

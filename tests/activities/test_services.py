@@ -212,7 +212,7 @@ def test_finish_only_after_start_and_finish_due(make_activity, make_user, grant,
     grant(organiser, "organiser", activity.node, activity.organisation)
     with pytest.raises(WusheError) as excinfo:
         services.finish(activity, actor=organiser, now=now)
-    assert codes(excinfo) == "bad_transition"
+    assert codes(excinfo) == "not_started"
     assert services.finish_due(now=now + timedelta(hours=1, minutes=59)) == 0
     assert services.finish_due(now=now + timedelta(hours=2)) == 1
     assert activity.status == "finished"
@@ -256,3 +256,52 @@ def test_bad_schedule_refused(make_org, make_user, grant, now):
             place="某地", capacity=5, starts_at=now + timedelta(days=1),
             ends_at=now + timedelta(days=1, hours=-1))
     assert codes(excinfo) == "bad_schedule"
+
+
+def test_refusals_name_states_in_words(make_activity, make_user, grant, now, app):
+    activity = make_activity(status="cancelled")
+    organiser = make_user()
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        with pytest.raises(WusheError) as excinfo:
+            services.update_activity(activity, actor=organiser, now=now, title="新标题")
+        assert codes(excinfo) == "bad_transition"
+        assert "cancelled" not in excinfo.value.text() and "已取消" in excinfo.value.text()
+
+
+def test_sign_up_cannot_open_after_the_start(make_org, make_user, grant, now):
+    org = make_org()
+    organiser = make_user()
+    grant(organiser, "organiser", org.node, org)
+    with pytest.raises(WusheError) as excinfo:
+        services.create_activity(
+            actor=organiser, organisation=org, now=now, title="讲座", kind="lecture",
+            place="某地", capacity=5, starts_at=now + timedelta(days=1),
+            ends_at=now + timedelta(days=1, hours=1),
+            signup_opens_at=now + timedelta(days=1, minutes=1))
+    assert codes(excinfo) == "bad_schedule"
+
+
+def test_a_published_activity_cannot_move_into_the_past(make_activity, make_user, grant, now):
+    activity = make_activity()
+    organiser = make_user()
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    with pytest.raises(WusheError) as excinfo:
+        services.update_activity(activity, actor=organiser, now=now,
+                                 starts_at=now - timedelta(days=1),
+                                 ends_at=now - timedelta(days=1) + timedelta(hours=2))
+    assert codes(excinfo) == "bad_schedule"
+
+
+def test_a_cancelled_draft_stays_private(make_activity, make_user, grant, now):
+    from server.activities.queries import ActivityFilter, public_activities
+    draft = make_activity(status="draft", title="内部草稿")
+    organiser = make_user()
+    grant(organiser, "organiser", draft.node, draft.organisation)
+    services.cancel(draft, actor=organiser, now=now, reason="内部：预算未批")
+    with pytest.raises(WusheError) as excinfo:
+        services.get_activity(draft.id, viewer=make_user(name="路人"))
+    assert codes(excinfo) == "activity_not_found"
+    listed = public_activities(ActivityFilter(include_past=True), now=now).items
+    assert draft not in listed
+    assert services.get_activity(draft.id, viewer=organiser) is draft

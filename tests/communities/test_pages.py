@@ -68,8 +68,8 @@ def test_admin_grants_and_revokes_roles(client, make_user, make_node, grant):
     resp = client.post("/admin/roles", data={"csrf_token": token, "user_phone": "13700000000",
                                              "role": "coordinator",
                                              "node_id": str(district.id)}, headers=EN)
-    assert resp.status_code == 422
-    assert "No one is registered with this mobile number" in text(resp)
+    assert resp.status_code == 404
+    assert "Nobody has registered with this mobile number yet" in text(resp)
     resp = client.post("/admin/roles", data={"csrf_token": token, "user_phone": "13712345678",
                                              "role": "coordinator", "node_id": str(district.id),
                                              "organisation_id": ""})
