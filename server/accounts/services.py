@@ -72,17 +72,14 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
     problems: dict[str, list[str]] = {}
     first: ValidationError | None = None
     # every field's problem at once, so the form shows them all, not one per attempt
-    for field, check in (("phone", lambda: normalise_phone(phone)),
-                         ("name", lambda: check_name(name)),
-                         ("password", lambda: check_password(password))):
+    cleaned: dict[str, str] = {}
+    for field, check, raw in (("phone", normalise_phone, phone), ("name", check_name, name),
+                              ("password", check_password, password)):
         try:
-            value = check()
+            cleaned[field] = check(raw)
         except ValidationError as exc:
             problems[field] = [exc.text()]
             first = first or exc
-        else:
-            phone = value if field == "phone" else phone
-            name = value if field == "name" else name
     if not accept_privacy:
         problems["accept_privacy"] = [str(errors.ConsentRequired.message)]
         first = first or errors.ConsentRequired()
@@ -90,6 +87,7 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
         raise type(first)(errors=problems)
     if problems:
         raise ValidationError(errors=problems)
+    phone, name = cleaned["phone"], cleaned["name"]
     check_home_node(home_node_id)
     today = local(now).date()
     if birth_date is not None and birth_date > today:
