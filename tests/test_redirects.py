@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 
 
-@pytest.mark.parametrize("evil", ["//example.org", "/%09/example.org", "/\t/example.org",
-                                  "https://example.org/", "/\\example.org", "/%0a/x",
+@pytest.mark.parametrize("evil", ["//example.org", "/\t/example.org", "/\n/example.org",
+                                  "https://example.org/", "/\\example.org",
                                   "javascript:alert(1)"])
 def test_next_never_leaves_the_site(client, evil):
     resp = client.get("/lang/en", query_string={"next": evil})
