@@ -13,12 +13,12 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 TRANSLATIONS := server/translations
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean
+.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench
 
 help:
 	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
-	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean"
+	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
 
 setup: venv assets messages-compile
 
@@ -70,6 +70,11 @@ test: setup system-deps
 	else \
 		echo "== PostgreSQL == skipped: TEST_DATABASE_URL is not set"; \
 	fi
+
+# Scan throughput under gunicorn (bench/README.md); a helper, not part of `make test`.
+# PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench
+bench: venv
+	$(BIN)/python bench/scan_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check server tests bench

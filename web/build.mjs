@@ -18,6 +18,10 @@ const VENDOR = [
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
   ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
   ["swagger-ui-dist/swagger-ui-standalone-preset.js", "swagger-ui/swagger-ui-standalone-preset.js"],
+  // the scanner's QR decoder where the browser has no BarcodeDetector; scanner.js
+  // points the ponyfill's locateFile at our copy of the .wasm
+  ["barcode-detector/dist/iife/ponyfill.js", "barcode-detector/ponyfill.js"],
+  ["zxing-wasm/dist/reader/zxing_reader.wasm", "zxing/zxing_reader.wasm"],
 ];
 
 function fail(message) {

@@ -108,9 +108,12 @@ def poster_path(activity_id: int) -> str:
 
 def check_venue(activity_id: int, step: str, mac: str, *, now: datetime) -> str | None:
     """None when the link is good now; else `invalid_code` or `code_expired`."""
+    # bytes: compare_digest refuses non-ASCII str, and a URL can carry anything
     if step == "poster":
-        return None if hmac.compare_digest(mac, poster_mac(activity_id)) else "invalid_code"
-    if not step.isdigit() or not hmac.compare_digest(mac, venue_mac(activity_id, int(step))):
+        good = hmac.compare_digest(mac.encode(), poster_mac(activity_id).encode())
+        return None if good else "invalid_code"
+    if not (step.isascii() and step.isdigit()) or not hmac.compare_digest(
+            mac.encode(), venue_mac(activity_id, int(step)).encode()):
         return "invalid_code"
     age = step_of(now) - int(step)
     grace = current_app.config["ROTATING_CODE_GRACE_STEPS"]

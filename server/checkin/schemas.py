@@ -8,14 +8,14 @@ from marshmallow import validate as v
 from server.accounts.privacy import mask_phone
 from server.checkin.errors import result_text
 from server.checkin.models import DIRECTIONS
-from server.core.fields import LocalDateTime
+from server.core.fields import Id, LocalDateTime
 
 NONCE = v.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$")
 
 
 class ScanIn(ma.Schema):
     code = ma.fields.String(load_default=None, validate=v.Length(max=512))
-    user_id = ma.fields.Integer(load_default=None)
+    user_id = Id(load_default=None)
     direction = ma.fields.String(load_default="entry", validate=v.OneOf(DIRECTIONS))
     nonce = ma.fields.String(load_default=None, validate=NONCE)
     device = ma.fields.String(load_default=None, validate=v.Length(max=64))
@@ -45,7 +45,7 @@ class ScanOut(ma.Schema):
     nonce = ma.fields.String(allow_none=True)
     forced = ma.fields.Boolean()
     walk_in = ma.fields.Boolean()
-    duplicate_of_id = ma.fields.Integer(allow_none=True)
+    duplicate_of_id = Id(allow_none=True)
     server_time = LocalDateTime()
     effective_time = LocalDateTime()
     # whoever may not scan here learns nothing about the code's owner
@@ -67,8 +67,8 @@ class CountsOut(ma.Schema):
 class RosterRowOut(ma.Schema):
     """What a scanner caches to decide offline: hashes of codes, never the codes."""
 
-    signup_id = ma.fields.Integer()
-    user_id = ma.fields.Integer()
+    signup_id = Id()
+    user_id = Id()
     name = ma.fields.String()
     phone = ma.fields.String()
     status = ma.fields.String()
@@ -77,7 +77,7 @@ class RosterRowOut(ma.Schema):
 
 
 class ScannerStateOut(ma.Schema):
-    activity_id = ma.fields.Integer()
+    activity_id = Id()
     title = ma.fields.String()
     counts = ma.fields.Nested(CountsOut)
     roster = ma.fields.List(ma.fields.Nested(RosterRowOut))

@@ -1,5 +1,148 @@
-"""Page endpoints (thin): my code, the scanner, the venue code, self check-in."""
+"""Page endpoints (thin): my code, and the self check-in landing a venue QR opens.
+The organiser's pages (scanner, venue code, poster) are in manage_views.py."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import marshmallow as ma
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required
+from markupsafe import Markup
+
+from server.activities import signups
+from server.activities.services import get_activity
+from server.checkin import codes, geo, qr, services
+from server.checkin.errors import result_text
+from server.checkin.schemas import SelfCheckInIn
+from server.core import clock
+from server.core.pages import load_form, me
 
 bp = Blueprint("checkin_pages", __name__)
+
+# The venue link a volunteer opened, kept while they log in: {activity_id, step, mac, seen_at}
+HELD = "held_checkin"
+
+
+@bp.app_template_global()
+def qr_svg(text: str, label: str) -> Markup:
+    """An inline, scalable QR (black modules on a white quiet zone) with an accessible name."""
+    svg = qr.svg(text).replace(
+        "<svg ", f'<svg class="qr-svg" role="img" aria-label="{Markup.escape(label)}" '
+        'shape-rendering="crispEdges" ', 1)
+    return Markup(svg)  # the qrcode package's own SVG: no user text in it
+
+
+@bp.route("/code")
+@login_required
+def my_code():
+    """My personal QR code, shown to the organiser at the venue."""
+    code = codes.active_code(me(), now=clock.now())
+    return render_template("checkin/my_code.html", code=code,
+                           payload=codes.personal_payload(code))
+
+
+@bp.route("/code/regenerate", methods=["POST"])
+@login_required
+def regenerate():
+    """Replace my code; the old one answers `revoked` from now on."""
+    codes.regenerate(me(), now=clock.now())
+    flash(_("New code ready. Your old code no longer works."), "success")
+    return redirect(url_for("checkin_pages.my_code"))
+
+
+# self check-in ---------------------------------------------------------------------------
+
+def _held_seen_at(activity_id: int, step: str, mac: str, now: datetime) -> datetime | None:
+    """When this browser first opened this very link, if that was recent enough."""
+    held = session.get(HELD)
+    if not held or (held.get("activity_id"), held.get("step"), held.get("mac")) != (
+            activity_id, step, mac):
+        return None
+    try:
+        seen = datetime.fromisoformat(held["seen_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    hold = timedelta(minutes=current_app.config["SELF_CHECKIN_HOLD_MINUTES"])
+    return seen if now - hold <= seen <= now else None
+
+
+def _direction(activity_id: int, user) -> str:
+    """What pressing the button will do: the same rule as services.self_check_in."""
+    live = signups.live_signup(activity_id, user.id)
+    return "exit" if live is not None and live.presence == "in" else "entry"
+
+
+def _location() -> tuple[float | None, float | None]:
+    """The browser's WGS-84 position as GCJ-02, or nothing (never a reason to refuse)."""
+    try:
+        data = load_form(SelfCheckInIn(only=("latitude", "longitude")))
+    except ma.ValidationError:
+        return None, None
+    if data.get("latitude") is None or data.get("longitude") is None:
+        return None, None
+    return geo.wgs84_to_gcj02(data["latitude"], data["longitude"])
+
+
+def _bad_link(result: str):
+    return render_template("checkin/self_result.html", ok=False,
+                           title=result_text(result), result=result,
+                           message=_("Scan the code the organiser shows at the venue now."))
+
+
+@bp.route("/c/<int:activity_id>/<step>/<mac>", methods=["GET", "POST"])
+def venue_landing(activity_id: int, step: str, mac: str):
+    """Self check-in: a volunteer scanned the venue code (rotating, or the poster)."""
+    now = clock.now()
+    if len(step) > 20 or len(mac) > 40:
+        return _bad_link("invalid_code")
+    seen_at = _held_seen_at(activity_id, step, mac, now)
+    failure = codes.check_venue(activity_id, step, mac, now=seen_at or now)
+    if failure:
+        return _bad_link(failure)
+    if seen_at is None:
+        session[HELD] = {"activity_id": activity_id, "step": step, "mac": mac,
+                         "seen_at": now.isoformat()}
+    user = me()
+    if user is None:
+        return redirect(url_for("accounts_pages.login", next=request.path))
+    activity = get_activity(activity_id, viewer=user)
+    direction = _direction(activity_id, user)
+    if request.method == "GET":
+        return render_template("checkin/self_confirm.html", activity=activity,
+                               direction=direction,
+                               signed_up=signups.live_signup(activity_id, user.id) is not None)
+    confirmed = request.form.get("direction")
+    if confirmed in ("entry", "exit") and confirmed != direction:
+        # a second tap on the button: do not turn a check-in into a check-out
+        done = "already_checked_in" if confirmed == "entry" else "already_checked_out"
+        return render_template("checkin/self_result.html", ok=True, activity=activity,
+                               title=result_text(done), result=done, message=None)
+    latitude, longitude = _location()
+    scan = services.self_check_in(activity_id, user=user, step=step, mac=mac, now=now,
+                                  seen_at=seen_at, ip=request.remote_addr,
+                                  latitude=latitude, longitude=longitude)
+    session.pop(HELD, None)
+    if scan.result == "ok":
+        moment = f"{clock.local(scan.effective_time):%H:%M}"
+        title = (_("Checked out at %(time)s", time=moment) if scan.direction == "exit"
+                 else _("Checked in at %(time)s", time=moment))
+        return render_template("checkin/self_result.html", ok=True, activity=activity,
+                               title=title, result="ok", message=None)
+    return render_template("checkin/self_result.html", ok=False, activity=activity,
+                           title=result_text(scan.result, scan.direction), result=scan.result,
+                           message=None)
+
+
+# Organiser pages register their routes on `bp` when imported.
+from server.checkin import manage_views  # noqa: E402,F401

@@ -10,15 +10,6 @@ from server.core.labels import label
 bp = Blueprint("shell", __name__)
 
 
-@bp.route("/code")
-def my_code():
-    """My personal check-in QR code (coming)."""
-    return render_template(
-        "shell/coming.html", tab="code", title=_("My code"),
-        what=_("Your personal check-in QR code will be shown here: organisers scan it at "
-               "the venue."))
-
-
 @bp.route("/hours")
 def my_hours():
     """My volunteer hours, star level and certificates (coming)."""

@@ -50,6 +50,7 @@ def phone(browser, request):
                                   device_scale_factor=2, is_mobile=True, has_touch=True,
                                   timezone_id="Asia/Shanghai")
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the person confirms what they asked
     folder = ARTIFACTS / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     shots = iter(range(1, 100))

@@ -1,4 +1,4 @@
-"""The tabs that are not built yet still lead somewhere."""
+"""The tabs that are not built yet still lead somewhere; 我的码 now asks for a login."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.mark.parametrize(("path", "what"), [
-    ("/code", "Your personal check-in QR code will be shown here"),
     ("/hours", "Your approved volunteer hours, star level and certificates"),
 ])
 def test_coming_pages_render_with_the_tab_bar(client, path, what):
@@ -20,6 +19,13 @@ def test_coming_pages_render_with_the_tab_bar(client, path, what):
     assert f'href="{path}"' in page and 'aria-current="page"' in page
 
 
+def test_my_code_tab_asks_visitors_to_log_in(client):
+    resp = client.get("/code", headers=EN)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/login?next=/code")
+    assert 'href="/code"' in client.get("/hours").get_data(as_text=True)
+
+
 def test_chinese_is_the_default_locale(client):
-    page = client.get("/code").get_data(as_text=True)
+    page = client.get("/hours").get_data(as_text=True)
     assert 'lang="zh-CN"' in page

@@ -1,0 +1,294 @@
+"""A gunicorn under test and a small threaded HTTP client, for the benchmarks in bench/.
+
+Standard library only. Every wait is bounded: gunicorn has 60 s to answer its health
+check and 15 s to stop; a phase has a time limit and each request a timeout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+USER_AGENT = "wushe-bench/1"
+# connection-level failures worth one retry: a kept-alive socket the server had closed.
+# Retrying a scan is safe: it carries the same nonce, so the server answers it only once.
+RETRYABLE = (http.client.RemoteDisconnected, http.client.CannotSendRequest,
+             ConnectionResetError, BrokenPipeError)
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not be set up or run."""
+
+
+# --- the server ---------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+    log: Path
+
+    def stop(self, grace: float = 15) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # gunicorn: graceful shutdown of master and workers
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the group we started, nothing else
+            self.proc.wait(5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def cpu_seconds(self) -> float | None:
+        """User+system CPU of gunicorn's master and workers so far (Linux /proc)."""
+        try:
+            tick = os.sysconf("SC_CLK_TCK")
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+            total = 0
+            for pid in [self.proc.pid, *map(int, children.read_text().split())]:
+                rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(rest[11]) + int(rest[12])  # utime, stime
+            return total / tick
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+def start_gunicorn(app: str, *, env: dict[str, str], workers: int, worker_class: str,
+                   threads: int, workdir: Path, chdir: Path,
+                   health_path: str = "/api/v1/health") -> Server:
+    """gunicorn on a free loopback port, in its own process group; returns once it answers."""
+    port = free_port()
+    log = workdir / "gunicorn.log"
+    cmd = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+           "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
+           "--timeout", "60", "--graceful-timeout", "10", "--error-logfile", str(log),
+           "--chdir", str(chdir), app]
+    with open(os.devnull, "rb") as devnull:
+        proc = subprocess.Popen(cmd, env=env, stdin=devnull, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    server = Server(proc, port, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{server.log_tail()}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", health_path)
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    server.stop()
+    raise BenchError(f"gunicorn did not answer {health_path} within 60 s:\n{server.log_tail()}")
+
+
+# --- the client ---------------------------------------------------------------------------
+
+class Client:
+    """HTTP/1.1 to 127.0.0.1, one connection per thread, one shared login (cookies + CSRF).
+
+    Connections are kept alive when the server allows it (gthread workers); sync workers
+    close after every response and http.client reconnects on the next request.
+    """
+
+    def __init__(self, port: int, timeout: float):
+        self.port, self.timeout = port, timeout
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        self.retries = 0
+        self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def drop_own(self) -> None:
+        """Forget this thread's connection (it may hold half a response)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def close_all(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def headers(self, body: bool) -> dict[str, str]:
+        h = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if body:
+            h["Content-Type"] = "application/json"
+            h["X-CSRFToken"] = self.csrf
+        return h
+
+    def call(self, method: str, path: str, payload: dict | None = None):
+        """(status, parsed JSON or the first bytes, response headers)."""
+        body = None if payload is None else json.dumps(payload).encode()
+        for attempt in range(2):
+            conn = self._conn()
+            try:
+                conn.request(method, path, body=body, headers=self.headers(body is not None))
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except RETRYABLE:
+                self.drop_own()
+                if attempt:
+                    raise
+                with self._lock:
+                    self.retries += 1
+        try:
+            parsed = json.loads(data)
+        except ValueError:
+            parsed = data[:200]
+        return resp.status, parsed, resp.headers
+
+    def _keep_cookies(self, headers) -> None:
+        for line in headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(line).items():
+                self.cookies[name] = morsel.value
+
+    def login(self, phone: str, password: str) -> None:
+        """GET /api/v1/auth/csrf, then POST /api/v1/auth/login with its cookie and token."""
+        status, data, headers = self.call("GET", "/api/v1/auth/csrf")
+        if status != 200:
+            raise BenchError(f"GET /api/v1/auth/csrf answered {status}: {data}")
+        self._keep_cookies(headers)
+        self.csrf = data["csrf_token"]
+        status, data, headers = self.call("POST", "/api/v1/auth/login",
+                                          {"phone": phone, "password": password})
+        if status != 200:
+            raise BenchError(f"login answered {status}: {data}")
+        self._keep_cookies(headers)
+
+
+# --- a phase ------------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    name: str
+    requests: int
+    completed: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    client_cpu_pct: float | None = None
+    server_cpu_pct: float | None = None
+    error_kinds: dict[str, int] = field(default_factory=dict)
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Nearest rank."""
+    if not sorted_values:
+        return 0.0
+    return sorted_values[max(math.ceil(pct / 100 * len(sorted_values)), 1) - 1]
+
+
+def run_phase(name: str, client: Client, server: Server, items: list, send, check, *,
+              concurrency: int, time_limit: float) -> Phase:
+    """`send(item)` for every item from `concurrency` threads; `check(body)` names a failure.
+
+    Requests/s is completed requests over the phase's wall time; latency is per request,
+    connect and one possible retry included. CPU figures are percentages of one core.
+    """
+    work: queue.SimpleQueue = queue.SimpleQueue()
+    for item in items:
+        work.put(item)
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    lock = threading.Lock()
+    stop = threading.Event()
+    deadline = time.monotonic() + time_limit
+
+    def worker():
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                item = work.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            try:
+                status, data, _ = send(item)
+                problem = f"HTTP {status}: {str(data)[:120]}" if status != 200 else check(data)
+            except Exception as exc:  # every failure is counted, none hidden
+                problem = f"{type(exc).__name__}: {exc}"[:160]
+                client.drop_own()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if problem:
+                    errors[problem] += 1
+
+    threads = [threading.Thread(target=worker, daemon=True, name=f"{name}-{i}")
+               for i in range(concurrency)]
+    server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:  # join in slices so that Ctrl-C gets through
+            while t.is_alive() and time.monotonic() < deadline + client.timeout + 5:
+                t.join(0.5)
+    finally:
+        stop.set()
+    seconds = time.perf_counter() - started
+    client_cpu = time.process_time() - client_cpu
+    server_after = server.cpu_seconds()
+    client.close_all()
+    with lock:
+        done = sorted(latencies)
+        if len(done) < len(items):
+            errors[f"not sent: phase time limit of {time_limit:.0f} s reached"] += (
+                len(items) - len(done))
+    return Phase(
+        name=name, requests=len(items), completed=len(done), errors=sum(errors.values()),
+        seconds=round(seconds, 3), rps=round(len(done) / seconds, 1) if seconds else 0.0,
+        p50_ms=round(percentile(done, 50) * 1000, 2),
+        p99_ms=round(percentile(done, 99) * 1000, 2),
+        max_ms=round((done[-1] if done else 0) * 1000, 2),
+        client_cpu_pct=round(100 * client_cpu / seconds) if seconds else None,
+        server_cpu_pct=(round(100 * (server_after - server_cpu) / seconds)
+                        if seconds and server_cpu is not None and server_after is not None
+                        else None),
+        error_kinds=dict(errors.most_common(10)))

@@ -1,0 +1,267 @@
+"""Check-in scan throughput under gunicorn with production settings (issue 3's benchmark).
+
+    .venv/bin/python bench/scan_bench.py        # SQLite in a temp dir
+    .venv/bin/python bench/scan_bench.py --database-url postgresql://USER@127.0.0.1:5432/wushe_bench
+
+Seeds one published activity with N confirmed volunteers, each with a personal code,
+starts gunicorn on a free loopback port, logs in as the activity's organiser and drives
+three phases with the same request count and concurrency: the trivial endpoint
+(GET /api/v1/health), distinct codes (every volunteer once: `ok`) and repeated codes (the
+same codes again: `already_checked_in`). Prints requests/s and p50/p99 latency per phase
+and the scan/trivial throughput ratios against the target; writes the figures to
+bench/results/. bench/README.md explains how to read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+for _path in (str(PROJECT_DIR), str(BENCH_DIR)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from loadgen import BenchError, Client, Phase, Server, run_phase, start_gunicorn  # noqa: E402
+from scan_seed import (  # noqa: E402
+    ORGANISER_PHONE,
+    migrate_and_seed,
+    prepare_postgres,
+)
+
+TARGET_RATIO = 0.5  # issue 3: scan throughput at least half of the trivial endpoint's
+
+
+def parse_args(argv=None):
+    cores = os.cpu_count() or 1
+    p = argparse.ArgumentParser(
+        description="Scan throughput vs. a trivial endpoint, under gunicorn.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--database-url", help="PostgreSQL URL; the database is created if "
+                   "missing and its public schema dropped and recreated (default: SQLite in a "
+                   "temp dir)")
+    p.add_argument("--volunteers", type=int, default=5000, help="signed-up volunteers")
+    p.add_argument("--concurrency", type=int, default=16, help="client threads")
+    p.add_argument("--requests", type=int, help="requests per phase (default: --volunteers)")
+    p.add_argument("--workers", type=int, default=2 * cores,
+                   help="gunicorn workers (default: 2 × CPU cores)")
+    p.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+                   help="gunicorn worker class")
+    p.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    p.add_argument("--warmup", type=int, default=200,
+                   help="unmeasured requests of each kind before the phases")
+    p.add_argument("--phase-time-limit", type=float, default=600, help="seconds per phase")
+    p.add_argument("--timeout", type=float, default=30, help="seconds per request")
+    p.add_argument("--seed", type=int, default=1, help="shuffles the order of the codes")
+    p.add_argument("--no-results", action="store_true", help="do not write bench/results/")
+    args = p.parse_args(argv)
+    args.requests = args.requests or args.volunteers
+    for name in ("volunteers", "concurrency", "requests", "workers", "threads"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name} must be at least 1")
+    if args.requests > args.volunteers:
+        p.error("--requests cannot exceed --volunteers: each distinct code is scanned once")
+    if args.worker_class == "sync" and args.threads != 1:
+        p.error("--threads needs --worker-class gthread")
+    if args.database_url and not args.database_url.startswith(("postgresql://", "postgres://")):
+        p.error("--database-url must be a postgresql:// URL (SQLite is the default)")
+    return args
+
+
+def expect_result(wanted: str):
+    def check(data) -> str | None:
+        got = data.get("result") if isinstance(data, dict) else None
+        return None if got == wanted else f"result {got!r}, expected {wanted!r}"
+    return check
+
+
+def health_ok(data) -> str | None:
+    return None if isinstance(data, dict) and data.get("status") == "ok" else f"body {data!r}"
+
+
+def server_env(database_url: str, secret: str) -> dict[str, str]:
+    """Production settings, from the environment only (as a deployment would set them)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("WUSHE_") and k not in {"DATABASE_URL", "SECRET_KEY"}}
+    env.update(WUSHE_ENV="production", WUSHE_SECRET_KEY=secret, DATABASE_URL=database_url,
+               # no Redis needed; plain http on loopback
+               WUSHE_RATELIMIT_STORAGE_URI="memory://", WUSHE_SESSION_COOKIE_SECURE="false")
+    return env
+
+
+def print_table(phases: list[Phase]) -> None:
+    head = (f"{'phase':<22} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'client CPU':>10} {'server CPU':>10}")
+    print(head)
+    print("-" * len(head))
+    for ph in phases:
+        client = "-" if ph.client_cpu_pct is None else f"{ph.client_cpu_pct:.0f}%"
+        server = "-" if ph.server_cpu_pct is None else f"{ph.server_cpu_pct:.0f}%"
+        print(f"{ph.name:<22} {ph.requests:>8} {ph.errors:>6} {ph.rps:>8.1f} "
+              f"{ph.p50_ms:>8.1f} {ph.p99_ms:>8.1f} {client:>10} {server:>10}")
+
+
+def git_state() -> dict:
+    """The commit measured, and whether files outside bench/ differ from it."""
+    def git(*cmd: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(PROJECT_DIR), *cmd], capture_output=True,
+                                 text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+    changed = git("status", "--porcelain", "--", ".", ":(exclude)bench")
+    return {"commit": git("rev-parse", "HEAD"),
+            "uncommitted_changes": None if changed is None else bool(changed)}
+
+
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def write_results(args, kind: str, database_url: str, phases: list[Phase],
+                  ratios: dict[str, float], retries: int, load_before: float | None) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = BENCH_DIR / "results" / f"{stamp}-{kind}.json"
+    out.parent.mkdir(exist_ok=True)
+    parts = urlsplit(database_url)  # never the password
+    shown = (f"postgresql://{parts.hostname}:{parts.port or 5432}{parts.path}"
+             if kind == "postgresql" else "sqlite (temp file)")
+    out.write_text(json.dumps({
+        "when": stamp, "database": kind, "database_url": shown, **git_state(),
+        "python": platform.python_version(), "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "volunteers": args.volunteers, "requests_per_phase": args.requests,
+        "concurrency": args.concurrency, "warmup": args.warmup,
+        "gunicorn": {"workers": args.workers, "worker_class": args.worker_class,
+                     "threads": args.threads},
+        "phases": [asdict(ph) for ph in phases], "retries": retries,
+        "ratios_to_trivial": ratios, "target_ratio": TARGET_RATIO,
+        "meets_target": all(r >= TARGET_RATIO for r in ratios.values()),
+    }, ensure_ascii=False, indent=2) + "\n")
+    return out
+
+
+def run(args, workdir: Path, servers: list[Server]) -> int:
+    if args.database_url:
+        kind, database_url = "postgresql", args.database_url
+        print(f"preparing PostgreSQL database {urlsplit(database_url).path.lstrip('/')} …")
+        prepare_postgres(database_url)
+    else:
+        kind, database_url = "sqlite", f"sqlite:///{workdir / 'bench.db'}"
+    load_before = load_average()
+    if load_before is not None and load_before > 0.5:
+        print(f"note: load average {load_before} before the run: other work on this machine "
+              "will skew the figures")
+    secret = secrets.token_urlsafe(36)  # 48 characters
+    password = secrets.token_urlsafe(12)
+    started = time.perf_counter()
+    print(f"migrating and seeding {args.volunteers} volunteers ({kind}) …", flush=True)
+    seeded = migrate_and_seed(database_url, secret, args.volunteers, password)
+    print(f"  done in {time.perf_counter() - started:.1f} s")
+
+    server = start_gunicorn("server.app:create_app()", env=server_env(database_url, secret),
+                            workers=args.workers, worker_class=args.worker_class,
+                            threads=args.threads, workdir=workdir, chdir=PROJECT_DIR)
+    servers.append(server)
+    threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    print(f"gunicorn on 127.0.0.1:{server.port}: {args.workers} {args.worker_class} "
+          f"workers{threads}; client: {args.concurrency} threads, {args.requests} requests "
+          "per phase", flush=True)
+
+    client = Client(server.port, args.timeout)
+    client.login(ORGANISER_PHONE, password)
+    scans = f"/api/v1/activities/{seeded['activity_id']}/scans"
+
+    def scan(code):
+        return client.call("POST", scans, {"code": code, "direction": "entry",
+                                           "nonce": uuid.uuid4().hex, "device": "bench"})
+
+    def health(_):
+        return client.call("GET", "/api/v1/health")
+
+    def phase(name, items, send, check):
+        return run_phase(name, client, server, list(items), send, check,
+                         concurrency=args.concurrency, time_limit=args.phase_time_limit)
+
+    # warm-up, unmeasured: imports, compiled SQL and connection pools in every worker. The
+    # codes are well-formed but unknown: the whole scan path up to `invalid_code`.
+    unknown = ["WSP1:" + secrets.token_urlsafe(32) for _ in range(args.warmup)]
+    for warm in (phase("warm-up: health", range(args.warmup), health, health_ok),
+                 phase("warm-up: scans", unknown, scan, expect_result("invalid_code"))):
+        if warm.errors:
+            raise BenchError(f"{warm.name} failed: {warm.error_kinds}\n{server.log_tail()}")
+
+    codes = random.Random(args.seed).sample(seeded["payloads"], args.requests)
+    again = random.Random(args.seed + 1).sample(codes, len(codes))
+    phases = [phase("trivial (health)", range(args.requests), health, health_ok),
+              phase("scan: distinct codes", codes, scan, expect_result("ok")),
+              phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
+
+    print()
+    print_table(phases)
+    trivial = phases[0].rps
+    ratios = {ph.name: round(ph.rps / trivial, 3) if trivial else 0.0 for ph in phases[1:]}
+    print()
+    for name, ratio in ratios.items():
+        verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
+        print(f"{name} / trivial throughput = {ratio:.2f} ({verdict} the target ≥ "
+              f"{TARGET_RATIO})")
+    for ph in phases:
+        for problem, count in ph.error_kinds.items():
+            print(f"  error in {ph.name}: {count} × {problem}")
+    if client.retries:
+        print(f"  {client.retries} request(s) retried after the server closed a kept-alive "
+              "connection")
+    if not args.no_results:
+        out = write_results(args, kind, database_url, phases, ratios, client.retries,
+                            load_before)
+        print(f"\nfigures written to {out.relative_to(PROJECT_DIR)}")
+    return 1 if any(ph.errors for ph in phases) else 0
+
+
+def _interrupt(signum, frame):
+    """A SIGTERM (a CI timeout, say) cleans up the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    workdir = Path(tempfile.mkdtemp(prefix="wushe-bench-"))
+    servers: list[Server] = []
+    try:
+        return run(args, workdir, servers)
+    except BenchError as exc:
+        print(f"scan_bench: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nscan_bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

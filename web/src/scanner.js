@@ -1,0 +1,523 @@
+// The organiser's scanner page: QR text (scanner-camera.js) → POST .../scans → a
+// full-screen green or red answer, with a beep and a buzz.
+// Without network it decides from the roster cached in IndexedDB, queues the scan
+// (offline-queue.js) and uploads the queue when the network is back.
+// Texts come translated from the page (#scanner-config); nothing here is in a language.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("scanner");
+  var configEl = document.getElementById("scanner-config");
+  if (!root || !configEl) return;
+  var cfg = JSON.parse(configEl.textContent);
+  var Q = window.WusheOfflineQueue;
+  var PERSONAL_PREFIX = "WSP1:";
+  var SAME_CODE_MS = 3000;
+  var REFRESH_MS = 15000;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var el = {
+    video: $("scanner-video"), cameraMsg: $("scanner-camera-msg"),
+    signedUp: $("count-signed-up"), present: $("count-present"), left: $("count-left"),
+    banner: $("scanner-banner"), bannerText: $("scanner-banner-text"), retry: $("scanner-retry"),
+    conflicts: $("scanner-conflicts"), conflictList: $("scanner-conflict-list"),
+    conflictsClear: $("scanner-conflicts-clear"),
+    search: $("scanner-search"), q: $("scanner-q"), results: $("scanner-results"),
+    overlay: $("scanner-overlay"), verdict: $("scanner-verdict"), name: $("scanner-name"),
+    phone: $("scanner-phone"), message: $("scanner-message"), walkin: $("scanner-walkin"),
+  };
+
+  var state = {
+    direction: "entry",
+    rows: null, byId: {}, byHash: {},
+    serverCounts: null,
+    pending: [],          // this activity's queued scans, oldest first
+    netDown: false,       // a request failed although the browser says it is online
+    uploading: false,
+    uploadError: null,
+    busy: false,          // a scan is being decided
+    recent: {},           // scanned text -> ignore until (ms)
+    lastText: null,
+    walkIn: null,         // the scan a "Walk-in: admit" tap would resend
+    overlayTimer: null,
+  };
+
+  // ---- small helpers -------------------------------------------------------
+
+  function t(key, vars) {
+    var s = cfg.text[key] || key;
+    Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
+    return s;
+  }
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); });
+    return [h.slice(0, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10), h.slice(10)]
+      .map(function (p) { return p.join(""); }).join("-");
+  }
+
+  var memoryDevice = null;
+  function deviceId() {
+    var key = "wushe-scanner-device";
+    try {
+      var id = localStorage.getItem(key);
+      if (!id) { id = "web-" + uuid(); localStorage.setItem(key, id); }
+      return id;
+    } catch (e) { // private mode: one id for this page's life
+      return memoryDevice || (memoryDevice = "web-" + uuid());
+    }
+  }
+
+  // What the roster carries instead of codes: the first 20 hex of SHA-256.
+  function codeHash(text) {
+    if (!(window.crypto && crypto.subtle)) return Promise.resolve(null);
+    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (buf) {
+      return Array.prototype.map.call(new Uint8Array(buf), function (x) {
+        return (x + 0x100).toString(16).slice(1);
+      }).join("").slice(0, 20);
+    });
+  }
+
+  function request(url, options, ms) {
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, ms || 8000) : null;
+    var opts = Object.assign({ credentials: "same-origin" }, options || {});
+    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
+    if (ctrl) opts.signal = ctrl.signal;
+    return fetch(url, opts).finally(function () { if (timer) clearTimeout(timer); });
+  }
+
+  function postJSON(url, body) {
+    return request(url, { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() } });
+  }
+
+  function online() { return navigator.onLine !== false && !state.netDown; }
+
+  // ---- roster, presence and counts ----------------------------------------
+
+  function setRoster(rows) {
+    state.rows = rows;
+    state.byId = {};
+    state.byHash = {};
+    rows.forEach(function (r) {
+      state.byId[r.user_id] = r;
+      if (r.code_hash) state.byHash[r.code_hash] = r;
+    });
+  }
+
+  // The roster's presence, moved on by what this phone admitted and has not uploaded.
+  function presenceOf(row) {
+    var p = row.presence || "none";
+    state.pending.forEach(function (item) {
+      if (item.roster_user_id === row.user_id && item.local_result === "queued") {
+        p = item.direction === "entry" ? "in" : "out";
+      }
+    });
+    return p;
+  }
+
+  function renderCounts() {
+    var c = state.serverCounts;
+    if ((state.pending.length || !c) && state.rows) {
+      c = { signed_up: 0, present: 0, left: 0 };
+      state.rows.forEach(function (r) {
+        if (r.status !== "confirmed") return;
+        c.signed_up += 1;
+        var p = presenceOf(r);
+        if (p === "in") c.present += 1;
+        if (p === "out") c.left += 1;
+      });
+    }
+    if (!c) return;
+    el.signedUp.textContent = c.signed_up;
+    el.present.textContent = c.present;
+    el.left.textContent = c.left;
+  }
+
+  function loadState() {
+    // ask the server whenever the browser thinks it is online: a success ends netDown
+    var fromServer = navigator.onLine === false ? Promise.reject(new Error("offline"))
+      : request(cfg.urls.state, {}, 10000).then(function (resp) {
+        if (!resp.ok) throw new Error(String(resp.status));
+        return resp.json();
+      });
+    return fromServer.then(function (data) {
+      state.netDown = false;
+      setRoster(data.roster);
+      state.serverCounts = data.counts;
+      root.dataset.roster = "server";
+      return Q.saveRoster(cfg.activityId, data.roster).catch(function () {});
+    }).catch(function () {
+      if (state.rows) return null;
+      return Q.getRoster(cfg.activityId).then(function (saved) {
+        if (saved) { setRoster(saved.rows); root.dataset.roster = "saved"; }
+      }).catch(function () {});
+    }).then(function () { renderCounts(); renderBanner(); });
+  }
+
+  // After a scan: one roster fetch for a burst of scans, not one per scan.
+  var refreshTimer = null;
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(loadState, 1200);
+  }
+
+  function refreshPending() {
+    return Q.list(cfg.activityId).then(function (items) {
+      state.pending = items;
+    }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
+  }
+
+  // ---- offline banner, upload, conflicts -----------------------------------
+
+  function renderBanner() {
+    var n = state.pending.length;
+    var offline = !online();
+    if (!offline && !n && !state.uploadError) {
+      el.banner.hidden = true;
+      delete root.dataset.offline;
+      return;
+    }
+    var parts = [];
+    if (offline) parts.push(t("offline"));
+    if (state.uploading) parts.push(t("uploading"));
+    else if (state.uploadError) parts.push(t("upload_failed", { n: state.uploadError }));
+    parts.push(t("waiting", { n: n }));
+    el.bannerText.textContent = parts.join(" · ");
+    el.banner.dataset.waiting = String(n);
+    el.retry.hidden = !n || navigator.onLine === false || state.uploading;
+    el.banner.hidden = false;
+    if (offline) root.dataset.offline = "1"; else delete root.dataset.offline;
+  }
+
+  var retryTimer = null;
+  function upload() {
+    if (navigator.onLine === false) { renderBanner(); return Promise.resolve(); }
+    return Q.list().then(function (all) {
+      if (!all.length) return null;
+      state.uploading = true;
+      renderBanner();
+      return Q.upload({
+        batchUrl: function (id) { return cfg.urls.batch.replace("{id}", id); },
+        csrf: csrf,
+      }).then(function (summary) {
+        state.uploading = false;
+        var err = summary.error;
+        state.netDown = !!(err && err.kind === "network");
+        state.uploadError = err && err.kind === "refused" ? err.message : null;
+        clearTimeout(retryTimer);
+        if (err && err.kind === "network") retryTimer = setTimeout(upload, REFRESH_MS);
+        return refreshPending().then(renderConflicts).then(function () {
+          if (summary.uploaded) return loadState();
+          return null;
+        });
+      });
+    }).catch(function () { state.uploading = false; renderBanner(); });
+  }
+
+  function admittedText(direction) { return direction === "exit" ? t("ok_exit") : t("ok"); }
+
+  function renderConflicts() {
+    return Q.conflicts(cfg.activityId).then(function (items) {
+      el.conflictList.textContent = "";
+      items.forEach(function (c) {
+        var li = document.createElement("li");
+        var who = document.createElement("strong");
+        who.textContent = c.person ? c.person.name + " " + (c.person.phone || "") : "—";
+        var what = document.createElement("span");
+        var phoneSaid = c.local_result === "queued" ? admittedText(c.direction)
+          : t(c.local_result);
+        what.textContent = t("conflict", { phone: phoneSaid, server: c.message || c.result });
+        var when = document.createElement("time");
+        when.dateTime = c.client_time;
+        when.textContent = new Date(c.client_time).toLocaleTimeString([], {
+          hour: "2-digit", minute: "2-digit" });
+        li.dataset.result = c.result;
+        li.appendChild(who);
+        li.appendChild(when);
+        li.appendChild(what);
+        el.conflictList.appendChild(li);
+      });
+      el.conflicts.hidden = !items.length;
+    }).catch(function () {});
+  }
+
+  // ---- the answer, big -----------------------------------------------------
+
+  function show(answer) {
+    clearTimeout(state.overlayTimer);
+    el.overlay.classList.toggle("is-ok", !!answer.ok);
+    el.overlay.classList.toggle("is-fail", !answer.ok);
+    el.overlay.classList.toggle("is-offline", !!answer.offline);
+    el.overlay.dataset.result = answer.result || "";
+    el.overlay.dataset.direction = answer.direction || "";
+    el.verdict.textContent = answer.ok ? "✓" : "✕";
+    el.name.textContent = answer.person ? answer.person.name : "";
+    el.phone.textContent = answer.person ? answer.person.phone || "" : "";
+    el.message.textContent = answer.message || t(answer.result);
+    state.walkIn = answer.walkIn || null;
+    el.walkin.hidden = !state.walkIn;
+    el.overlay.hidden = false;
+    window.WusheCamera.feedback(!!answer.ok);
+    var ms = state.walkIn ? 8000 : answer.ok ? 2200 : 4000;
+    state.overlayTimer = setTimeout(hide, ms);
+  }
+
+  function hide() {
+    clearTimeout(state.overlayTimer);
+    el.overlay.hidden = true;
+    state.walkIn = null;
+    if (state.lastText) {
+      var until = Date.now() + SAME_CODE_MS;
+      state.recent[state.lastText] = Math.max(state.recent[state.lastText] || 0, until);
+    }
+  }
+
+  // ---- deciding a scan -----------------------------------------------------
+
+  function decideLocally(row, direction) {
+    if (!row) return "not_on_roster";
+    if (row.status !== "confirmed") return "waitlisted";
+    var p = presenceOf(row);
+    if (direction === "entry" && p === "in") return "already_checked_in";
+    if (direction === "exit" && p === "out") return "already_checked_out";
+    if (direction === "exit" && p !== "in") return "not_checked_in";
+    return "queued";
+  }
+
+  function queueOffline(scan, clientTime) {
+    var lookup = scan.user_id != null ? Promise.resolve(state.byId[scan.user_id] || null)
+      : codeHash(scan.code).then(function (h) { return (h && state.byHash[h]) || null; });
+    return lookup.then(function (row) {
+      var local = decideLocally(row, scan.direction);
+      var item = {
+        activity_id: cfg.activityId, nonce: scan.nonce, direction: scan.direction,
+        device: scan.device, client_time: clientTime, local_result: local,
+        roster_user_id: row ? row.user_id : null,
+        person: row ? { name: row.name, phone: row.phone } : null,
+      };
+      if (scan.code != null) item.code = scan.code;
+      if (scan.user_id != null) item.user_id = scan.user_id;
+      return Q.add(item).then(refreshPending).then(function () {
+        show({ ok: local === "queued", offline: true, result: local, person: item.person,
+               direction: scan.direction,
+               message: local === "queued" ? t("queued") : t(local) });
+      });
+    });
+  }
+
+  function submit(body) {
+    if (state.busy) return Promise.resolve();
+    state.busy = true;
+    var scan = Object.assign({ direction: state.direction, nonce: uuid(), device: deviceId() },
+                             body);
+    var clientTime = new Date().toISOString();
+    var done;
+    if (navigator.onLine === false) {
+      done = queueOffline(scan, clientTime);
+    } else {
+      done = postJSON(cfg.urls.scan, scan).then(function (resp) {
+        if (resp.status >= 500) throw new Error("server " + resp.status);
+        state.netDown = false;
+        return resp.json().catch(function () { return {}; }).then(function (data) {
+          if (!resp.ok) {
+            show({ ok: false, result: data.code, message: data.message || t("network") });
+            return;
+          }
+          var walkIn = data.result === "not_signed_up" && scan.direction === "entry"
+            ? { code: scan.code, user_id: scan.user_id } : null;
+          show({ ok: data.ok, result: data.result, message: data.message,
+                 person: data.person, walkIn: walkIn, direction: data.direction });
+          refreshSoon();
+          if (state.pending.length) upload();
+        });
+      }, function () {
+        // no answer: the same nonce goes in the queue, so if the server did get it,
+        // the upload is answered with the original scan and changes nothing
+        state.netDown = true;
+        return queueOffline(scan, clientTime);
+      }).catch(function () { return queueOffline(scan, clientTime); });
+    }
+    return done.catch(function () {
+      show({ ok: false, result: "network", message: t("network") });
+    }).finally(function () { state.busy = false; });
+  }
+
+  function onText(text) {
+    var now = Date.now();
+    if (!text || state.busy || !el.overlay.hidden || (state.recent[text] || 0) > now) return;
+    state.recent[text] = now + SAME_CODE_MS;
+    state.lastText = text;
+    if (text.indexOf(PERSONAL_PREFIX) !== 0) {
+      // not a Wushe personal code (a payment code, a poster): say so, do not record it
+      state.recent[text] = now + 10000;
+      show({ ok: false, result: "invalid_code", message: t("invalid_code") });
+      return;
+    }
+    submit({ code: text });
+  }
+
+  // ---- camera --------------------------------------------------------------
+
+  function startCamera() {
+    window.WusheCamera.start({
+      video: el.video,
+      ponyfill: cfg.urls.ponyfill,
+      wasm: cfg.urls.wasm,
+      // decode only while nothing is on screen and no scan is being decided
+      ready: function () { return !state.busy && el.overlay.hidden; },
+      onText: onText,
+      onDecoder: function (name) { root.dataset.decoder = name; },
+      onCamera: function (on) {
+        root.dataset.camera = on ? "on" : "off";
+        if (!on) {
+          el.cameraMsg.textContent = t("no_camera");
+          el.cameraMsg.hidden = false;
+        }
+      },
+    });
+  }
+
+  // ---- search --------------------------------------------------------------
+
+  var searchSeq = 0;
+  var searchTimer = null;
+
+  function localSearch(q) {
+    var digits = /^\d+$/.test(q);
+    return (state.rows || []).filter(function (r) {
+      return r.name.indexOf(q) >= 0 || (digits && (r.phone || "").slice(-q.length) === q);
+    }).slice(0, 20);
+  }
+
+  function renderResults(rows) {
+    el.results.textContent = "";
+    if (!rows.length) {
+      var none = document.createElement("li");
+      none.className = "scanner__none";
+      none.textContent = t("no_match");
+      el.results.appendChild(none);
+      return;
+    }
+    rows.forEach(function (r) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "scanner__person";
+      b.dataset.userId = r.user_id;
+      var name = document.createElement("span");
+      name.className = "scanner__person-name";
+      name.textContent = r.name;
+      var phone = document.createElement("span");
+      phone.className = "scanner__person-phone masked";
+      phone.textContent = r.phone || "";
+      b.appendChild(name);
+      b.appendChild(phone);
+      var known = state.byId[r.user_id] || r;
+      var p = presenceOf(known);
+      var tag = r.status !== "confirmed" ? t("waitlisted_tag")
+        : p === "in" ? t("present_tag") : p === "out" ? t("left_tag") : "";
+      if (tag) {
+        var pill = document.createElement("span");
+        pill.className = "status-pill";
+        pill.textContent = tag;
+        b.appendChild(pill);
+      }
+      li.appendChild(b);
+      el.results.appendChild(li);
+    });
+  }
+
+  function search() {
+    var q = el.q.value.trim();
+    var seq = ++searchSeq;
+    if (!q) { el.results.textContent = ""; return Promise.resolve(); }
+    var remote = !online() ? Promise.resolve(null)
+      : request(cfg.urls.search + "?q=" + encodeURIComponent(q), {}, 6000).then(function (r) {
+        return r.ok ? r.json() : null;
+      }).catch(function () { return null; });
+    return remote.then(function (rows) {
+      if (seq !== searchSeq) return;
+      renderResults(rows || localSearch(q));
+    });
+  }
+
+  // ---- wiring --------------------------------------------------------------
+
+  function setDirection(direction) {
+    state.direction = direction;
+    root.dataset.direction = direction;
+    document.querySelectorAll(".scanner__dir").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.direction === direction));
+    });
+  }
+
+  function bind() {
+    // browsers let a page make sound only after a tap
+    document.addEventListener("pointerdown", window.WusheCamera.unlockAudio);
+    document.addEventListener("keydown", window.WusheCamera.unlockAudio);
+    document.querySelectorAll(".scanner__dir").forEach(function (b) {
+      b.addEventListener("click", function () { setDirection(b.dataset.direction); });
+    });
+    el.overlay.addEventListener("click", function (evt) {
+      if (evt.target !== el.walkin) hide();
+    });
+    el.walkin.addEventListener("click", function () {
+      var again = state.walkIn;
+      hide();
+      if (!again) return;
+      var body = { walk_in: true, direction: "entry" };
+      if (again.code != null) body.code = again.code;
+      if (again.user_id != null) body.user_id = again.user_id;
+      submit(body);
+    });
+    el.search.addEventListener("submit", function (evt) { evt.preventDefault(); search(); });
+    el.q.addEventListener("input", function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(search, 250);
+    });
+    el.results.addEventListener("click", function (evt) {
+      var b = evt.target.closest(".scanner__person");
+      if (!b) return;
+      el.q.value = "";
+      el.results.textContent = "";
+      el.q.blur();
+      submit({ user_id: Number(b.dataset.userId) });
+    });
+    el.retry.addEventListener("click", function () { state.netDown = false; upload(); });
+    el.conflictsClear.addEventListener("click", function () {
+      Q.clearConflicts(cfg.activityId).then(renderConflicts);
+    });
+    window.addEventListener("online", function () {
+      state.netDown = false;
+      renderBanner();
+      loadState().then(upload);
+    });
+    window.addEventListener("offline", renderBanner);
+  }
+
+  function start() {
+    bind();
+    setDirection("entry");
+    startCamera();
+    refreshPending().then(renderConflicts).then(loadState).then(function () {
+      root.dataset.ready = "1";
+      return upload(); // scans left from an earlier visit go first
+    });
+    setInterval(function () {
+      loadState().then(function () { if (state.pending.length && online()) upload(); });
+    }, REFRESH_MS);
+  }
+
+  start();
+})();
