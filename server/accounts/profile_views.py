@@ -79,6 +79,15 @@ def notifications_page():
     return render_template("accounts/notifications.html", items=items)
 
 
+@bp.route("/care/<any(on, off):state>")
+def care_cookie(state: str):
+    """关怀模式 for visitors who are not logged in (logged-in people keep it in their profile)."""
+    resp = redirect(safe_next(url_for("activities_pages.index")))
+    resp.set_cookie("care", "1" if state == "on" else "0", max_age=ONE_YEAR, samesite="Lax",
+                    httponly=True, secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return resp
+
+
 @bp.route("/lang/<code>")
 def lang(code: str):
     """Switch the interface language (remembered in a cookie)."""

@@ -200,3 +200,14 @@ def test_notifications_are_shown_and_marked_read(client, make_user, make_activit
     assert db.session.query(Notification).filter(
         Notification.user_id == second.id, Notification.read_at.is_(None)).count() == 0
     assert 'class="weui-badge"' not in text(client.get("/me"))
+
+
+def test_visitors_choose_language_and_care_mode_without_logging_in(client):
+    page = text(client.get("/login"))
+    assert "English" in page and "关怀模式：关" in page
+    resp = client.get("/care/on", query_string={"next": "/login"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/login")
+    page = text(client.get("/login"))
+    assert 'class="care-mode"' in page and "关怀模式：开" in page
+    client.get("/lang/en", query_string={"next": "/login"})
+    assert "Care mode: on" in text(client.get("/login"))
