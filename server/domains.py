@@ -68,6 +68,7 @@ def register(app: Flask, api: Api) -> None:
     from server.communities import api as communities_api
     from server.communities import views as communities_views
     from server.core import cli, health
+    from server.hours import models as _hours_models  # noqa: F401 - tables for migrations
     from server.shell import views as shell_views
 
     login_manager.user_loader(_load_user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.communities.models import Node, Organisation
@@ -35,6 +35,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # who registered this person on their behalf (a community worker for an elder)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # identity document, only for certificates; the number is encrypted at rest
+    id_type: Mapped[str | None] = mapped_column(String(20))
+    id_number_encrypted: Mapped[str | None] = mapped_column(Text)
 
     home_node: Mapped[Node | None] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(

@@ -56,6 +56,8 @@ class Activity(db.Model):
     insurance_required: Mapped[bool] = mapped_column(Boolean, default=False)
     forces: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_name: Mapped[str] = mapped_column(String(40), default="")
+    # how served minutes are rounded, shown before sign-up: minute | quarter | half_hour
+    hours_rounding: Mapped[str] = mapped_column(String(12), default="minute")
     status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

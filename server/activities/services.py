@@ -200,6 +200,9 @@ def finish(activity: Activity, *, actor: User | None, now: datetime) -> Activity
     activity.status = "finished"
     activity.updated_at = now
     db.session.flush()
+    # attendance closes with the activity: scans become pending hours for review
+    from server.hours.ledger import close_attendance
+    close_attendance(activity, now=now)
     return activity
 
 

@@ -67,6 +67,8 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # 负责人: the person in charge who signs certificates (志愿服务记录证明)
+    leader_name: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,0 +1,142 @@
+"""The hours ledger (志愿服务时长): append-only entries, their reviews and corrections.
+
+An entry is never updated once written. A review is its own row (one per entry, so two
+reviewers approving at once approve it once). A change of minutes is a new entry that
+reverses the old one and another that replaces it, each saying who, when and why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.accounts.models import User
+from server.activities.models import Activity
+from server.core.db import UTCDateTime
+from server.extensions import db
+
+# how an entry came to be
+KINDS = ("attendance",   # from check-in/check-out scans when attendance closed
+         "retroactive",  # 补录: filed afterwards with evidence, always reviewed
+         "replacement",  # the corrected minutes of an earlier entry
+         "reversal")     # cancels an earlier approved entry (negative minutes)
+FLAGS = ("auto_checkout", "duplicate_scans", "self_checkin", "poster_checkin", "walk_in",
+         "forced", "retroactive", "no_location")
+
+
+class HourEntry(db.Model):
+    __tablename__ = "hour_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    signup_id: Mapped[int | None] = mapped_column(ForeignKey("signups.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    minutes: Mapped[int] = mapped_column(Integer)
+    # the time served, clipped to the activity (attendance entries)
+    served_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    served_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # how it was recorded (organiser_scan, self, offline_upload, automatic, retroactive…)
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("hour_entries.id"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("hour_entries.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    activity: Mapped[Activity] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    review: Mapped[HourReview | None] = relationship(back_populates="entry", uselist=False)
+
+    __table_args__ = (
+        # one attendance entry per sign-up, however often attendance is closed
+        Index("uq_hour_entries_attendance", "signup_id", unique=True,
+              sqlite_where=text("kind = 'attendance'"),
+              postgresql_where=text("kind = 'attendance'")),
+        # an entry is reversed at most once
+        Index("uq_hour_entries_reverses", "reverses_id", unique=True,
+              sqlite_where=text("reverses_id IS NOT NULL"),
+              postgresql_where=text("reverses_id IS NOT NULL")),
+    )
+
+    @property
+    def status(self) -> str:
+        return self.review.decision if self.review else "pending"
+
+
+class HourReview(db.Model):
+    """The decision on an entry. Unique per entry: approving twice approves once."""
+
+    __tablename__ = "hour_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id"), unique=True)
+    decision: Mapped[str] = mapped_column(String(10))  # approved | rejected
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entry: Mapped[HourEntry] = relationship(back_populates="review")
+    reviewer: Mapped[User | None] = relationship()
+
+
+class CorrectionRequest(db.Model):
+    """A volunteer reports an error in an entry; the organising body must answer."""
+
+    __tablename__ = "hour_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(String(10))  # corrected | declined
+    answer_reason: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    new_entry_id: Mapped[int | None] = mapped_column(ForeignKey("hour_entries.id"))
+
+    entry: Mapped[HourEntry] = relationship(foreign_keys=[entry_id])
+
+
+class Certificate(db.Model):
+    """志愿服务记录证明: issued by the organising body, never by the platform.
+
+    Everything printed is frozen at issue; the signature covers it, so the verification
+    page can tell a genuine certificate from an edited one.
+    """
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # requested | issued | declined | revoked
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    # frozen at issue
+    volunteer_name: Mapped[str | None] = mapped_column(String(40))
+    id_type: Mapped[str | None] = mapped_column(String(20))
+    id_number_masked: Mapped[str | None] = mapped_column(String(40))
+    volunteer_number: Mapped[str | None] = mapped_column(String(20))
+    total_minutes: Mapped[int | None] = mapped_column(Integer)
+    lines: Mapped[list[dict]] = mapped_column(JSON, default=list)  # date, title, minutes
+    issuer_name: Mapped[str | None] = mapped_column(String(120))
+    leader_name: Mapped[str | None] = mapped_column(String(40))   # 负责人
+    handler_name: Mapped[str | None] = mapped_column(String(40))  # 经办人
+    contact: Mapped[str | None] = mapped_column(String(40))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signature: Mapped[str | None] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,150 @@
+"""Reviewing hours: "谁组织谁记录" — the organising body and the coordinators above it.
+
+Each decision locks the entry row and writes one review row (unique per entry), so the
+same entry approved by two reviewers at once is approved once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from server.accounts import permissions
+from server.accounts.models import User
+from server.activities.models import Activity
+from server.activities.services import can_manage
+from server.communities.models import Node
+from server.core.clock import local
+from server.core.errors import ValidationError
+from server.extensions import db
+from server.hours import errors, ledger
+from server.hours.models import HourEntry, HourReview
+
+DUE_WORKING_DAYS = 10  # 《志愿服务记录与证明出具办法》 Art 11
+
+
+def can_review(user: User | None, activity: Activity) -> bool:
+    return can_manage(user, activity) or permissions.oversees(user, activity.node)
+
+
+def due_date(activity: Activity) -> date:
+    """Ten working days after the activity (weekends skipped; public holidays are not)."""
+    day, left = local(activity.ends_at).date(), DUE_WORKING_DAYS
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return day
+
+
+def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
+    query = select(HourEntry).where(HourEntry.id == entry_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    entry = db.session.execute(query).scalar_one_or_none()
+    if entry is None:
+        raise errors.EntryNotFound()
+    return entry
+
+
+def _checked(entry_id: int, reviewer: User) -> HourEntry:
+    entry = get_entry(entry_id, lock=True)
+    if not can_review(reviewer, entry.activity):
+        raise errors.NotReviewer()
+    if entry.user_id == reviewer.id:
+        raise errors.OwnHours()
+    if entry.kind == "reversal":
+        raise errors.AlreadyReviewed()
+    return entry
+
+
+def _decide(entry: HourEntry, decision: str, reviewer: User, reason: str | None,
+            now: datetime) -> HourEntry:
+    if entry.review is not None:
+        raise errors.AlreadyReviewed()
+    try:
+        with db.session.begin_nested():
+            db.session.add(HourReview(entry_id=entry.id, decision=decision,
+                                      reviewer_id=reviewer.id, reason=reason, decided_at=now))
+    except IntegrityError:
+        raise errors.AlreadyReviewed() from None
+    db.session.refresh(entry)
+    return entry
+
+
+def approve(entry_id: int, *, reviewer: User, now: datetime) -> HourEntry:
+    return _decide(_checked(entry_id, reviewer), "approved", reviewer, None, now)
+
+
+def reject(entry_id: int, *, reviewer: User, reason: str, now: datetime) -> HourEntry:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(errors={"reason": ["required"]})
+    return _decide(_checked(entry_id, reviewer), "rejected", reviewer, reason, now)
+
+
+def adjust(entry_id: int, *, reviewer: User, minutes: int, reason: str,
+           now: datetime) -> HourEntry:
+    """Other minutes, with a reason: a reversing replacement, never an edit."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(errors={"reason": ["required"]})
+    entry = _checked(entry_id, reviewer)
+    if db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == entry.id)) or (
+            entry.status == "rejected"):
+        raise errors.AlreadyReviewed()
+    return ledger.replace(entry, minutes=minutes, reviewer=reviewer, reason=reason, now=now)
+
+
+def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> int:
+    """Approve every pending entry of one activity (except the reviewer's own)."""
+    if not can_review(reviewer, activity):
+        raise errors.NotReviewer()
+    count = 0
+    for entry_id in pending_ids(activity):
+        entry = get_entry(entry_id, lock=True)
+        if entry.user_id == reviewer.id or entry.review is not None:
+            continue
+        _decide(entry, "approved", reviewer, None, now)
+        count += 1
+    return count
+
+
+def pending_ids(activity: Activity) -> list[int]:
+    return list(db.session.scalars(
+        select(HourEntry.id).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+        .where(HourEntry.activity_id == activity.id, HourReview.id.is_(None),
+               HourEntry.kind != "reversal").order_by(HourEntry.id)))
+
+
+@dataclass
+class QueueGroup:
+    activity: Activity
+    due: date
+    entries: list[HourEntry] = field(default_factory=list)
+
+
+def queue(reviewer: User) -> list[QueueGroup]:
+    """Pending entries the reviewer may decide, by activity, soonest due first."""
+    org_ids = permissions.organiser_org_ids(reviewer)
+    paths = permissions.scope_paths(reviewer, "coordinator", "admin")
+    cond = permissions.under(Node.path, paths)
+    if org_ids:
+        cond = cond | Activity.organisation_id.in_(org_ids)
+    rows = db.session.scalars(
+        select(HourEntry).join(Activity, HourEntry.activity_id == Activity.id)
+        .join(Node, Activity.node_id == Node.id)
+        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+        .where(cond, HourReview.id.is_(None), HourEntry.kind != "reversal")
+        .options(joinedload(HourEntry.user), joinedload(HourEntry.activity))
+        .order_by(Activity.ends_at, HourEntry.id)).unique().all()
+    groups: dict[int, QueueGroup] = {}
+    for entry in rows:
+        group = groups.setdefault(entry.activity_id,
+                                  QueueGroup(entry.activity, due_date(entry.activity)))
+        group.entries.append(entry)
+    return sorted(groups.values(), key=lambda g: g.due)

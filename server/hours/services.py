@@ -1,0 +1,153 @@
+"""What a volunteer sees of their hours, stars and corrections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from server.accounts.models import User
+from server.core.clock import local
+from server.core.errors import Forbidden, ValidationError
+from server.extensions import db
+from server.hours import errors, review
+from server.hours.models import CorrectionRequest, HourEntry, HourReview
+
+
+def star_level(total_minutes: int) -> tuple[int, int | None]:
+    """(stars, hours needed for the next star or None at the top). Thresholds in config."""
+    hours = total_minutes / 60
+    thresholds = current_app.config["STAR_THRESHOLDS_HOURS"]
+    stars = sum(1 for t in thresholds if hours >= t)
+    return stars, (thresholds[stars] if stars < len(thresholds) else None)
+
+
+@dataclass
+class ActivityHours:
+    activity_id: int
+    title: str
+    starts_at: datetime
+    minutes: int
+
+
+@dataclass
+class Summary:
+    total_minutes: int
+    year_minutes: int
+    stars: int
+    next_star_hours: int | None
+    minutes_to_next: int | None
+    by_activity: list[ActivityHours]
+    pending: list[HourEntry]
+    rejected: list[HourEntry]
+
+
+def entries_of(user: User) -> list[HourEntry]:
+    return list(db.session.scalars(
+        select(HourEntry).where(HourEntry.user_id == user.id)
+        .options(joinedload(HourEntry.activity), joinedload(HourEntry.review))
+        .order_by(HourEntry.created_at.desc(), HourEntry.id.desc())).unique())
+
+
+def summary(user: User, *, now: datetime) -> Summary:
+    """Totals count approved entries only (reversals included, so corrections net out)."""
+    entries = entries_of(user)
+    approved = [e for e in entries if e.status == "approved"]
+    total = sum(e.minutes for e in approved)
+    year = local(now).year
+    year_total = sum(e.minutes for e in approved if local(e.activity.starts_at).year == year)
+    per: dict[int, ActivityHours] = {}
+    for e in approved:
+        row = per.setdefault(e.activity_id, ActivityHours(e.activity_id, e.activity.title,
+                                                          e.activity.starts_at, 0))
+        row.minutes += e.minutes
+    stars, next_at = star_level(total)
+    return Summary(
+        total_minutes=total, year_minutes=year_total, stars=stars, next_star_hours=next_at,
+        minutes_to_next=None if next_at is None else max(next_at * 60 - total, 0),
+        by_activity=sorted((r for r in per.values() if r.minutes),
+                           key=lambda r: r.starts_at, reverse=True),
+        pending=[e for e in entries if e.status == "pending" and e.kind != "reversal"],
+        rejected=[e for e in entries if e.status == "rejected"])
+
+
+def history(entry: HourEntry) -> list[HourEntry]:
+    """The entry, what reversed or replaced it, and so on: the whole story, oldest first."""
+    seen, queue, story = set(), [entry], []
+    while queue:
+        current = queue.pop(0)
+        if current.id in seen:
+            continue
+        seen.add(current.id)
+        story.append(current)
+        queue.extend(db.session.scalars(select(HourEntry).where(
+            (HourEntry.reverses_id == current.id) | (HourEntry.replaces_id == current.id))))
+        if current.replaces_id:
+            queue.append(db.session.get(HourEntry, current.replaces_id))
+    return sorted(story, key=lambda e: (e.created_at, e.id))
+
+
+def request_correction(entry: HourEntry, *, user: User, message: str,
+                       now: datetime) -> CorrectionRequest:
+    """A volunteer reports an error; the organising body must check and answer."""
+    if entry.user_id != user.id:
+        raise errors.EntryNotFound()
+    message = (message or "").strip()
+    if len(message) < 4:
+        raise ValidationError(errors={"message": ["required"]})
+    open_one = db.session.scalar(select(CorrectionRequest.id).where(
+        CorrectionRequest.entry_id == entry.id, CorrectionRequest.answer.is_(None)))
+    if open_one:
+        raise errors.CorrectionOpen()
+    req = CorrectionRequest(entry_id=entry.id, user_id=user.id, message=message[:2000],
+                            created_at=now)
+    db.session.add(req)
+    db.session.flush()
+    return req
+
+
+def answer_correction(req: CorrectionRequest, *, reviewer: User, now: datetime,
+                      reason: str, minutes: int | None = None) -> CorrectionRequest:
+    """Correct (new minutes, as a reversing replacement) or decline, always with a reason."""
+    if req.answer is not None:
+        raise errors.AlreadyReviewed()
+    if not review.can_review(reviewer, req.entry.activity):
+        raise errors.NotReviewer()
+    if req.user_id == reviewer.id:
+        raise errors.OwnHours()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(errors={"reason": ["required"]})
+    if minutes is not None:
+        new = review.adjust(req.entry_id, reviewer=reviewer, minutes=minutes, reason=reason,
+                            now=now)
+        req.new_entry_id, req.answer = new.id, "corrected"
+    else:
+        req.answer = "declined"
+    req.answer_reason, req.answered_by_id, req.answered_at = reason, reviewer.id, now
+    db.session.flush()
+    return req
+
+
+def corrections_of(user: User) -> list[CorrectionRequest]:
+    return list(db.session.scalars(select(CorrectionRequest).where(
+        CorrectionRequest.user_id == user.id).order_by(CorrectionRequest.id.desc())))
+
+
+def open_corrections(reviewer: User) -> list[CorrectionRequest]:
+    rows = db.session.scalars(select(CorrectionRequest).where(
+        CorrectionRequest.answer.is_(None)).order_by(CorrectionRequest.id)).all()
+    return [r for r in rows if review.can_review(reviewer, r.entry.activity)
+            and r.user_id != reviewer.id]
+
+
+def reviewed_by(entry: HourEntry) -> HourReview | None:
+    return entry.review
+
+
+def ensure_reviewer(user: User, entry: HourEntry) -> None:
+    if not review.can_review(user, entry.activity):
+        raise Forbidden()
