@@ -13,12 +13,14 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 TRANSLATIONS := server/translations
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench
+.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench \
+	bench-export
 
 help:
 	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
 	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
+	@echo "             bench-export"
 
 setup: venv assets messages-compile
 
@@ -75,6 +77,11 @@ test: setup system-deps
 # PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench
 bench: venv
 	$(BIN)/python bench/scan_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
+
+# Hours export to Excel, 100,000 rows, in-process (bench/README.md).
+# PostgreSQL: make bench-export BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench_export
+bench-export: venv
+	$(BIN)/python bench/export_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check server tests bench

@@ -66,15 +66,41 @@ class Server:
     def cpu_seconds(self) -> float | None:
         """User+system CPU of gunicorn's master and workers so far (Linux /proc)."""
         try:
-            tick = os.sysconf("SC_CLK_TCK")
             children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-            total = 0
-            for pid in [self.proc.pid, *map(int, children.read_text().split())]:
-                rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(rest[11]) + int(rest[12])  # utime, stime
-            return total / tick
+            pids = [self.proc.pid, *map(int, children.read_text().split())]
+            return sum(_process_cpu(pid) for pid in pids)
         except (OSError, ValueError, IndexError):
             return None
+
+
+def _process_cpu(pid: int | str) -> float:
+    rest = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU so far of every process named postgres on this machine (server and backends)."""
+    try:
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == "postgres":
+                        total += _process_cpu(entry.name)
+                except (OSError, ValueError, IndexError):
+                    continue  # gone meanwhile
+        return total
+    except OSError:
+        return None
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all cores spent not idle so far (/proc/stat), summed over cores."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def start_gunicorn(app: str, *, env: dict[str, str], workers: int, worker_class: str,
@@ -215,6 +241,8 @@ class Phase:
     max_ms: float = 0.0
     client_cpu_pct: float | None = None
     server_cpu_pct: float | None = None
+    db_cpu_pct: float | None = None
+    other_cpu_pct: float | None = None
     error_kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -226,11 +254,12 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 
 
 def run_phase(name: str, client: Client, server: Server, items: list, send, check, *,
-              concurrency: int, time_limit: float) -> Phase:
+              concurrency: int, time_limit: float, db_cpu=None) -> Phase:
     """`send(item)` for every item from `concurrency` threads; `check(body)` names a failure.
 
     Requests/s is completed requests over the phase's wall time; latency is per request,
-    connect and one possible retry included. CPU figures are percentages of one core.
+    connect and one possible retry included. CPU figures are percentages of one core;
+    `db_cpu()`, if given, reads the database server's CPU seconds (postgres_cpu_seconds).
     """
     work: queue.SimpleQueue = queue.SimpleQueue()
     for item in items:
@@ -262,7 +291,7 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
 
     threads = [threading.Thread(target=worker, daemon=True, name=f"{name}-{i}")
                for i in range(concurrency)]
-    server_cpu, client_cpu = server.cpu_seconds(), time.process_time()
+    before = _cpu_now(server, db_cpu)
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -273,8 +302,7 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
     finally:
         stop.set()
     seconds = time.perf_counter() - started
-    client_cpu = time.process_time() - client_cpu
-    server_after = server.cpu_seconds()
+    used = _cpu_used(before, _cpu_now(server, db_cpu), seconds)
     client.close_all()
     with lock:
         done = sorted(latencies)
@@ -287,8 +315,24 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
         p50_ms=round(percentile(done, 50) * 1000, 2),
         p99_ms=round(percentile(done, 99) * 1000, 2),
         max_ms=round((done[-1] if done else 0) * 1000, 2),
-        client_cpu_pct=round(100 * client_cpu / seconds) if seconds else None,
-        server_cpu_pct=(round(100 * (server_after - server_cpu) / seconds)
-                        if seconds and server_cpu is not None and server_after is not None
-                        else None),
-        error_kinds=dict(errors.most_common(10)))
+        **used, error_kinds=dict(errors.most_common(10)))
+
+
+def _cpu_now(server: Server, db_cpu) -> dict[str, float | None]:
+    return {"client": time.process_time(), "server": server.cpu_seconds(),
+            "db": db_cpu() if db_cpu else None, "machine": machine_busy_seconds()}
+
+
+def _cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float | None]:
+    """Percent of one core per part; `other` is the machine's busy time nobody above used."""
+    def pct(key: str) -> float | None:
+        if not seconds or before[key] is None or after[key] is None:
+            return None
+        return round(100 * (after[key] - before[key]) / seconds)
+    used = {"client_cpu_pct": pct("client"), "server_cpu_pct": pct("server"),
+            "db_cpu_pct": pct("db"), "other_cpu_pct": None}
+    parts = [used["client_cpu_pct"], used["server_cpu_pct"], used["db_cpu_pct"] or 0]
+    machine = pct("machine")
+    if machine is not None and None not in parts:
+        used["other_cpu_pct"] = max(machine - sum(parts), 0)
+    return used

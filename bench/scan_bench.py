@@ -38,7 +38,16 @@ for _path in (str(PROJECT_DIR), str(BENCH_DIR)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from loadgen import BenchError, Client, Phase, Server, run_phase, start_gunicorn  # noqa: E402
+from loadgen import (  # noqa: E402
+    BenchError,
+    Client,
+    Phase,
+    Server,
+    machine_busy_seconds,
+    postgres_cpu_seconds,
+    run_phase,
+    start_gunicorn,
+)
 from scan_seed import (  # noqa: E402
     ORGANISER_PHONE,
     migrate_and_seed,
@@ -46,6 +55,7 @@ from scan_seed import (  # noqa: E402
 )
 
 TARGET_RATIO = 0.5  # issue 3: scan throughput at least half of the trivial endpoint's
+NOISY_PCT = 15  # other processes' CPU (percent of one core) worth a warning
 
 
 def parse_args(argv=None):
@@ -105,16 +115,20 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
     return env
 
 
-def print_table(phases: list[Phase]) -> None:
-    head = (f"{'phase':<22} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} "
-            f"{'p99 ms':>8} {'client CPU':>10} {'server CPU':>10}")
+def print_table(phases: list[Phase], db_label: str) -> None:
+    """The figures; CPU columns are percent of one core (bench/README.md)."""
+    head = (f"{'phase':<22} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>7} "
+            f"{'p99 ms':>7} │ CPU: {'client':>6} {'gunicorn':>8} {db_label:>8} {'other':>6}")
     print(head)
     print("-" * len(head))
+
+    def pct(value):
+        return "-" if value is None else f"{value:.0f}%"
+
     for ph in phases:
-        client = "-" if ph.client_cpu_pct is None else f"{ph.client_cpu_pct:.0f}%"
-        server = "-" if ph.server_cpu_pct is None else f"{ph.server_cpu_pct:.0f}%"
         print(f"{ph.name:<22} {ph.requests:>8} {ph.errors:>6} {ph.rps:>8.1f} "
-              f"{ph.p50_ms:>8.1f} {ph.p99_ms:>8.1f} {client:>10} {server:>10}")
+              f"{ph.p50_ms:>7.1f} {ph.p99_ms:>7.1f} │      {pct(ph.client_cpu_pct):>6} "
+              f"{pct(ph.server_cpu_pct):>8} {pct(ph.db_cpu_pct):>8} {pct(ph.other_cpu_pct):>6}")
 
 
 def git_state() -> dict:
@@ -131,15 +145,16 @@ def git_state() -> dict:
             "uncommitted_changes": None if changed is None else bool(changed)}
 
 
-def load_average() -> float | None:
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
+def busy_before(seconds: float = 3) -> float | None:
+    """How busy the machine is without us: percent of one core over a short sample."""
+    before = machine_busy_seconds()
+    time.sleep(seconds)
+    after = machine_busy_seconds()
+    return None if before is None or after is None else round(100 * (after - before) / seconds)
 
 
 def write_results(args, kind: str, database_url: str, phases: list[Phase],
-                  ratios: dict[str, float], retries: int, load_before: float | None) -> Path:
+                  ratios: dict[str, float], retries: int, busy: float | None) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = BENCH_DIR / "results" / f"{stamp}-{kind}.json"
     out.parent.mkdir(exist_ok=True)
@@ -149,7 +164,7 @@ def write_results(args, kind: str, database_url: str, phases: list[Phase],
     out.write_text(json.dumps({
         "when": stamp, "database": kind, "database_url": shown, **git_state(),
         "python": platform.python_version(), "cpus": os.cpu_count(),
-        "load_average_before": load_before,
+        "busy_before_pct": busy,
         "volunteers": args.volunteers, "requests_per_phase": args.requests,
         "concurrency": args.concurrency, "warmup": args.warmup,
         "gunicorn": {"workers": args.workers, "worker_class": args.worker_class,
@@ -168,10 +183,10 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
         prepare_postgres(database_url)
     else:
         kind, database_url = "sqlite", f"sqlite:///{workdir / 'bench.db'}"
-    load_before = load_average()
-    if load_before is not None and load_before > 0.5:
-        print(f"note: load average {load_before} before the run: other work on this machine "
-              "will skew the figures")
+    idle_check = busy_before()
+    if idle_check is not None and idle_check > NOISY_PCT:
+        print(f"note: the machine was {idle_check}% busy (of one core) before the run: other "
+              "work skews the figures")
     secret = secrets.token_urlsafe(36)  # 48 characters
     password = secrets.token_urlsafe(12)
     started = time.perf_counter()
@@ -201,7 +216,8 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
 
     def phase(name, items, send, check):
         return run_phase(name, client, server, list(items), send, check,
-                         concurrency=args.concurrency, time_limit=args.phase_time_limit)
+                         concurrency=args.concurrency, time_limit=args.phase_time_limit,
+                         db_cpu=postgres_cpu_seconds if kind == "postgresql" else None)
 
     # warm-up, unmeasured: imports, compiled SQL and connection pools in every worker. The
     # codes are well-formed but unknown: the whole scan path up to `invalid_code`.
@@ -218,7 +234,7 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
               phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
 
     print()
-    print_table(phases)
+    print_table(phases, "postgres" if kind == "postgresql" else "db")
     trivial = phases[0].rps
     ratios = {ph.name: round(ph.rps / trivial, 3) if trivial else 0.0 for ph in phases[1:]}
     print()
@@ -229,12 +245,16 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
     for ph in phases:
         for problem, count in ph.error_kinds.items():
             print(f"  error in {ph.name}: {count} × {problem}")
+    noisy = [ph.name for ph in phases if (ph.other_cpu_pct or 0) > NOISY_PCT]
+    if noisy:
+        print(f"  other work used over {NOISY_PCT}% of a core during: {', '.join(noisy)}; "
+              "those figures are low, run again on a quiet machine")
     if client.retries:
         print(f"  {client.retries} request(s) retried after the server closed a kept-alive "
               "connection")
     if not args.no_results:
         out = write_results(args, kind, database_url, phases, ratios, client.retries,
-                            load_before)
+                            idle_check)
         print(f"\nfigures written to {out.relative_to(PROJECT_DIR)}")
     return 1 if any(ph.errors for ph in phases) else 0
 

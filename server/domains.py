@@ -68,7 +68,9 @@ def register(app: Flask, api: Api) -> None:
     from server.communities import api as communities_api
     from server.communities import views as communities_views
     from server.core import cli, health
-    from server.hours import models as _hours_models  # noqa: F401 - tables for migrations
+    from server.hours import api as hours_api
+    from server.hours import cert_api, cert_views, export_views
+    from server.hours import views as hours_views
     from server.shell import views as shell_views
 
     login_manager.user_loader(_load_user)
@@ -76,9 +78,10 @@ def register(app: Flask, api: Api) -> None:
     app.context_processor(_template_globals)
 
     for blp in (*accounts_api.blueprints, *communities_api.blueprints,
-                *activities_api.blueprints, *checkin_api.blueprints, *health.blueprints):
+                *activities_api.blueprints, *checkin_api.blueprints, *hours_api.blueprints,
+                *cert_api.blueprints, *export_views.blueprints, *health.blueprints):
         api.register_blueprint(blp)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
-               checkin_views.bp):
+               checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('leader_name', sa.String(length=40), nullable=True),
     sa.Column('handler_name', sa.String(length=40), nullable=True),
     sa.Column('contact', sa.String(length=40), nullable=True),
+    sa.Column('base_url', sa.String(length=200), nullable=True),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('signature', sa.String(length=64), nullable=True),

@@ -46,3 +46,52 @@ class AlreadyRecorded(Conflict):
 class CorrectionOpen(Conflict):
     code = "correction_open"
     message = _l("A correction request for this entry is already waiting for an answer.")
+
+
+# certificates (志愿服务记录证明) -------------------------------------------------------------
+
+class CertificateNotFound(NotFound):
+    code = "certificate_not_found"
+    message = _l("This certificate does not exist.")
+
+
+class NotIssuer(Forbidden):
+    code = "not_issuer"
+    message = _l("Only the organising body's reviewers issue its certificates.")
+
+
+class OwnCertificate(Forbidden):
+    code = "own_certificate"
+    message = _l("Nobody issues or decides their own certificate: ask another reviewer.")
+
+
+class NoHoursWithOrganisation(Conflict):
+    code = "no_hours_with_organisation"
+    message = _l("You have no approved hours at this organisation's activities yet.")
+
+
+class CertificateRequestOpen(Conflict):
+    code = "certificate_request_open"
+    message = _l("You already have a request with this organisation waiting for an answer.")
+
+
+class CertificateNotRequested(Conflict):
+    code = "certificate_not_requested"
+    message = _l("This request has already been answered.")
+
+
+class CertificateNotIssued(Conflict):
+    code = "certificate_not_issued"
+    message = _l("This certificate is not issued (it may have been revoked).")
+
+
+class IdentityMissing(Conflict):
+    code = "identity_missing"
+    message = _l("The volunteer has not given an identity document number: decline and "
+                 "ask them to request again with it.")
+
+
+class OrganisationIncomplete(Conflict):
+    code = "organisation_incomplete"
+    message = _l("The organisation needs a contact phone on record before it can issue "
+                 "certificates.")

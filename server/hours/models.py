@@ -131,6 +131,9 @@ class Certificate(db.Model):
     leader_name: Mapped[str | None] = mapped_column(String(40))   # 负责人
     handler_name: Mapped[str | None] = mapped_column(String(40))  # 经办人
     contact: Mapped[str | None] = mapped_column(String(40))
+    # the site address the printed QR points to: the PDF is re-rendered byte for byte
+    # from the frozen fields on every download, whichever host name it is fetched through
+    base_url: Mapped[str | None] = mapped_column(String(200))
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signature: Mapped[str | None] = mapped_column(String(64))

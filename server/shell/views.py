@@ -1,22 +1,12 @@
-"""The app shell: the tabs not built yet, and small helpers every page template uses."""
+"""The app shell: small helpers every page template uses."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_babel import gettext as _
+from flask import Blueprint
 
 from server.core.labels import label
 
 bp = Blueprint("shell", __name__)
-
-
-@bp.route("/hours")
-def my_hours():
-    """My volunteer hours, star level and certificates (coming)."""
-    return render_template(
-        "shell/coming.html", tab="hours", title=_("My hours"),
-        what=_("Your approved volunteer hours, star level and certificates will be shown "
-               "here."))
 
 
 @bp.app_template_global()

@@ -1,0 +1,144 @@
+"""Identity documents, needed only for certificates (志愿服务记录证明).
+
+个人信息保护法: the number is checked, encrypted at rest (Fernet, with a key derived
+from SECRET_KEY for this one purpose) and shown masked (110***********1234) to everyone
+but the person themself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from base64 import urlsafe_b64encode
+from datetime import date, datetime
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from server.accounts.models import User
+from server.core.errors import ValidationError
+
+ID_TYPES = ("resident_id", "hk_macao_permit", "passport")
+ID_TYPE_LABELS = {
+    "resident_id": _l("Resident identity card"),
+    "hk_macao_permit": _l("Mainland travel permit for Hong Kong and Macao residents"),
+    "passport": _l("Passport"),
+}
+# What the certificate prints: an official document, always in Chinese.
+ID_TYPE_NAMES_ZH = {
+    "resident_id": "居民身份证",
+    "hk_macao_permit": "港澳居民来往内地通行证",
+    "passport": "护照",
+}
+
+# GB 11643-1999: weights of the first 17 digits, and the check character by sum mod 11
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+# province-level codes (the first two digits); 71 Taiwan, 81 Hong Kong, 82 Macao and 83
+# (Taiwan residents' residence permit) appear on residence permits of the same format
+_PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44,
+              45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
+_RESIDENT = re.compile(r"\d{17}[\dX]")
+# 回乡证: H or M, then 8 digits (10 on the older booklets)
+_HK_MACAO = re.compile(r"[HM]\d{8}(\d{2})?")
+# passports differ by country: letters and digits, within reason
+_PASSPORT = re.compile(r"[A-Z0-9]{5,17}")
+_KEY_LABEL = b"wushe:id-number-encryption:v1"
+
+
+class UnknownIdType(ValidationError):
+    code = "unknown_id_type"
+    message = _l("Choose the kind of identity document.")
+
+
+class InvalidIdNumber(ValidationError):
+    code = "invalid_id_number"
+    message = _l("This document number is not valid: check it against your document.")
+
+
+def check_character(first17: str) -> str:
+    """ISO 7064 MOD 11-2, as GB 11643 uses it: the 18th character of a 身份证 number."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def is_resident_id(number: str) -> bool:
+    if not _RESIDENT.fullmatch(number) or int(number[:2]) not in _PROVINCES:
+        return False
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return born.year >= 1900 and number[17] == check_character(number[:17])
+
+
+def normalise(number: str | None) -> str:
+    """Full-width digits from a Chinese keyboard become ASCII; spaces and dashes go."""
+    text = unicodedata.normalize("NFKC", number or "").upper()
+    return re.sub(r"[\s\-]", "", text)
+
+
+def validate(id_type: str | None, number: str | None) -> str:
+    """The number in its canonical form, or a ValidationError naming the field."""
+    if id_type not in ID_TYPES:
+        raise UnknownIdType(errors={"id_type": ["unknown"]})
+    number = normalise(number)
+    if not number:
+        raise InvalidIdNumber(errors={"id_number": ["required"]})
+    good = {"resident_id": is_resident_id,
+            "hk_macao_permit": lambda n: bool(_HK_MACAO.fullmatch(n)),
+            "passport": lambda n: bool(_PASSPORT.fullmatch(n))}[id_type](number)
+    if not good:
+        raise InvalidIdNumber(errors={"id_number": ["invalid"]})
+    return number
+
+
+def mask(number: str | None) -> str:
+    """110105194912310021 -> 110***********0021; H12345678 -> H******78."""
+    if not number:
+        return ""
+    if len(number) >= 14:
+        return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    if len(number) >= 5:
+        return number[:1] + "*" * (len(number) - 3) + number[-2:]
+    return "*" * len(number)
+
+
+def _fernet() -> Fernet:
+    # one secret to keep (SECRET_KEY); HKDF's label keeps this key apart from every other use
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL).derive(
+        current_app.config["SECRET_KEY"].encode())
+    return Fernet(urlsafe_b64encode(key))
+
+
+def encrypt(number: str, *, now: datetime) -> str:
+    return _fernet().encrypt_at_time(number.encode(), int(now.timestamp())).decode()
+
+
+def decrypt(token: str | None) -> str | None:
+    """The number, or None if there is none or it cannot be read (SECRET_KEY changed)."""
+    if not token:
+        return None
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def set_identity(user: User, *, id_type: str | None, id_number: str | None,
+                 now: datetime) -> None:
+    """Check and store a person's document; only the encrypted number is kept."""
+    number = validate(id_type, id_number)
+    user.id_type = id_type
+    user.id_number_encrypted = encrypt(number, now=now)
+
+
+def has_identity(user: User) -> bool:
+    return bool(user.id_type and decrypt(user.id_number_encrypted))
+
+
+def masked_number(user: User) -> str:
+    return mask(decrypt(user.id_number_encrypted))

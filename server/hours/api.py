@@ -1,0 +1,160 @@
+"""/api/v1 hours: my summary, entries, corrections and 补录; the reviewers' queue and decisions."""
+
+from __future__ import annotations
+
+from flask_login import login_required
+from flask_smorest import Blueprint
+
+from server.accounts import permissions
+from server.accounts.models import User
+from server.activities.services import get_activity
+from server.core import clock
+from server.core.errors import Forbidden, NotFound
+from server.core.pages import me
+from server.extensions import db
+from server.hours import errors, ledger, review, services
+from server.hours.models import CorrectionRequest, HourEntry
+from server.hours.schemas import (
+    AdjustIn,
+    AnswerIn,
+    ApprovedCountOut,
+    CorrectionIn,
+    CorrectionOut,
+    EntryDetailOut,
+    EntryOut,
+    EntryView,
+    RejectIn,
+    RetroactiveIn,
+    ReviewQueueOut,
+    SummaryOut,
+    SummaryView,
+)
+
+my_hours = Blueprint("my_hours", __name__, url_prefix="/api/v1/me/hours",
+                     description="The logged-in volunteer's hours, stars and corrections.")
+reviewing = Blueprint("hours_review", __name__, url_prefix="/api/v1/hours",
+                      description="Reviewing hours: the queue, approve, reject, adjust.")
+blueprints = [my_hours, reviewing]
+
+
+def is_reviewer(user: User, queue: list | None = None) -> bool:
+    """Who may open the review queue: anyone with something in it, or any staff role."""
+    return permissions.has_any_role(user) or bool(
+        review.queue(user) if queue is None else queue)
+
+
+def my_entry(entry_id: int) -> HourEntry:
+    """One of my own entries; anyone else's is "not found", never "forbidden"."""
+    entry = review.get_entry(entry_id)
+    if entry.user_id != me().id:
+        raise errors.EntryNotFound()
+    return entry
+
+
+def get_correction(correction_id: int) -> CorrectionRequest:
+    req = db.session.get(CorrectionRequest, correction_id)
+    if req is None:
+        raise NotFound(code="correction_not_found")
+    return req
+
+
+# --- mine ----------------------------------------------------------------------------------
+
+@my_hours.route("", methods=["GET"])
+@login_required
+@my_hours.response(200, SummaryOut)
+def summary():
+    """Approved hours in total and this year, by activity; star level; pending and rejected."""
+    return SummaryView(services.summary(me(), now=clock.now()), services.corrections_of(me()))
+
+
+@my_hours.route("/entries/<int:entry_id>", methods=["GET"])
+@login_required
+@my_hours.response(200, EntryDetailOut)
+def entry(entry_id):
+    """One of my entries with its review, its full history and my correction requests."""
+    found = my_entry(entry_id)
+    return EntryView(found, services.history(found),
+                     [c for c in services.corrections_of(me()) if c.entry_id == found.id])
+
+
+@my_hours.route("/entries/<int:entry_id>/corrections", methods=["POST"])
+@login_required
+@my_hours.arguments(CorrectionIn)
+@my_hours.response(201, CorrectionOut)
+def request_correction(data, entry_id):
+    """Report an error in one of my entries; the organising body must answer."""
+    return services.request_correction(my_entry(entry_id), user=me(), message=data["message"],
+                                       now=clock.now())
+
+
+@my_hours.route("/retroactive", methods=["POST"])
+@login_required
+@my_hours.arguments(RetroactiveIn)
+@my_hours.response(201, EntryOut)
+def file_retroactive(data):
+    """补录: file my hours for an activity that took place; capped and always reviewed."""
+    activity = get_activity(data["activity_id"], viewer=me())
+    return ledger.file_retroactive(actor=me(), activity=activity, user=me(),
+                                   minutes=data["minutes"], evidence=data["evidence"],
+                                   now=clock.now())
+
+
+# --- reviewing -----------------------------------------------------------------------------
+
+@reviewing.route("/review", methods=["GET"])
+@login_required
+@reviewing.response(200, ReviewQueueOut)
+def queue():
+    """Pending entries I may review, by activity, soonest due first; open correction requests."""
+    groups = review.queue(me())
+    if not is_reviewer(me(), groups):
+        raise Forbidden()
+    return {"groups": groups, "corrections": services.open_corrections(me())}
+
+
+@reviewing.route("/entries/<int:entry_id>/approve", methods=["POST"])
+@login_required
+@reviewing.response(200, EntryOut)
+def approve(entry_id):
+    """Approve one pending entry (never one's own)."""
+    return review.approve(entry_id, reviewer=me(), now=clock.now())
+
+
+@reviewing.route("/entries/<int:entry_id>/reject", methods=["POST"])
+@login_required
+@reviewing.arguments(RejectIn)
+@reviewing.response(200, EntryOut)
+def reject(data, entry_id):
+    """Reject one pending entry with a reason the volunteer reads."""
+    return review.reject(entry_id, reviewer=me(), reason=data["reason"], now=clock.now())
+
+
+@reviewing.route("/entries/<int:entry_id>/adjust", methods=["POST"])
+@login_required
+@reviewing.arguments(AdjustIn)
+@reviewing.response(200, EntryOut)
+def adjust(data, entry_id):
+    """Other minutes with a reason: reverses the entry (if approved) and adds the replacement."""
+    return review.adjust(entry_id, reviewer=me(), minutes=data["minutes"],
+                         reason=data["reason"], now=clock.now())
+
+
+@reviewing.route("/activities/<int:activity_id>/approve-all", methods=["POST"])
+@login_required
+@reviewing.response(200, ApprovedCountOut)
+def approve_all(activity_id):
+    """Approve every pending entry of one activity, except the reviewer's own."""
+    activity = get_activity(activity_id, viewer=me())
+    return {"approved": review.approve_activity(activity, reviewer=me(), now=clock.now())}
+
+
+@reviewing.route("/corrections/<int:correction_id>/answer", methods=["POST"])
+@login_required
+@reviewing.arguments(AnswerIn)
+@reviewing.response(200, CorrectionOut)
+def answer_correction(data, correction_id):
+    """Answer a correction request: new minutes corrects it, no minutes declines it."""
+    return services.answer_correction(get_correction(correction_id), reviewer=me(),
+                                      now=clock.now(), reason=data["reason"],
+                                      minutes=data["minutes"])

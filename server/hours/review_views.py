@@ -1,0 +1,163 @@
+"""Reviewers' page endpoints (thin): the queue by activity, approve / reject / adjust one
+entry (htmx swaps its row), approve a whole activity, and answer correction requests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import marshmallow as ma
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.activities.services import get_activity
+from server.core import clock
+from server.core.errors import Forbidden, ValidationError, WusheError
+from server.core.pages import is_htmx, load_form, me, problem
+from server.hours import review, services
+from server.hours.api import get_correction, is_reviewer
+from server.hours.schemas import AdjustIn, AnswerIn, RejectIn
+from server.hours.views import bp
+
+DUE_SOON_DAYS = 2
+# refusals shown on the row the reviewer acted on (already reviewed, own hours, no reason…)
+ROW_ERRORS = (ma.ValidationError, WusheError)
+
+
+def _today() -> date:
+    return clock.local(clock.now()).date()
+
+
+@bp.app_template_global()
+def due_state(due: date) -> str:
+    """"overdue", "soon" (within two days) or "" for a review group's due date."""
+    today = _today()
+    if due < today:
+        return "overdue"
+    return "soon" if due <= today + timedelta(days=DUE_SOON_DAYS) else ""
+
+
+@bp.app_template_filter("day")
+def day(value: date) -> str:
+    return format_date(value, "medium")
+
+
+@bp.route("/review/hours")
+@login_required
+def queue():
+    """Pending hours I may review, by activity, soonest due first; open correction requests."""
+    user = me()
+    groups = review.queue(user)
+    if not is_reviewer(user, groups):
+        raise Forbidden()
+    return render_template("hours/review.html", groups=groups,
+                           corrections=services.open_corrections(user))
+
+
+def _toast(response: Response, message: str) -> Response:
+    # header values are latin-1: json.dumps escapes the Chinese
+    response.headers["HX-Trigger"] = json.dumps({"wushe:toast": {"message": message}})
+    return response
+
+
+def _refusal(exc: Exception) -> tuple[str, int]:
+    """The message for a refused action, field texts included; rolls the attempt back."""
+    message, fields, status = problem(exc)
+    details = [t for texts in fields.values() for t in texts if t != message]
+    return " ".join([message, *details]), status
+
+
+def _row(entry_id: int, *, done: str | None = None, error: str | None = None,
+         replacement=None, status: int = 200):
+    """htmx gets the entry's row again; a plain form post goes back to the queue."""
+    if not is_htmx():
+        flash(done or error, "success" if done else "warning")
+        return redirect(url_for("hours_pages.queue"))
+    body = render_template("hours/_review_entry.html", entry=review.get_entry(entry_id),
+                           done=done, error=error, replacement=replacement)
+    response = make_response(body, status)
+    return _toast(response, done) if done else response
+
+
+def _decide(entry_id: int, verb, done: str, schema: ma.Schema | None = None):
+    user = me()  # the service decides who may review this entry
+    try:
+        data = load_form(schema) if schema is not None else {}
+        result = verb(entry_id, reviewer=user, now=clock.now(), **data)
+    except ROW_ERRORS as exc:
+        if getattr(exc, "code", None) == "entry_not_found":
+            raise
+        error, status = _refusal(exc)
+        return _row(entry_id, error=error, status=status)
+    return _row(entry_id, done=done, replacement=result if result.id != entry_id else None)
+
+
+@bp.route("/review/hours/<int:entry_id>/approve", methods=["POST"])
+@login_required
+def approve(entry_id: int):
+    """Approve one entry."""
+    return _decide(entry_id, review.approve, _("Approved"))
+
+
+@bp.route("/review/hours/<int:entry_id>/reject", methods=["POST"])
+@login_required
+def reject(entry_id: int):
+    """Reject one entry with a reason the volunteer reads."""
+    return _decide(entry_id, review.reject, _("Rejected"), RejectIn())
+
+
+@bp.route("/review/hours/<int:entry_id>/adjust", methods=["POST"])
+@login_required
+def adjust(entry_id: int):
+    """Other minutes, with a reason: the entry is replaced, never edited."""
+    return _decide(entry_id, review.adjust, _("Minutes adjusted"), AdjustIn())
+
+
+@bp.route("/review/activities/<int:activity_id>/approve-all", methods=["POST"])
+@login_required
+def approve_all(activity_id: int):
+    """Approve every pending entry of one activity, except my own."""
+    user = me()
+    activity = get_activity(activity_id, viewer=user)
+    before = review.pending_ids(activity)
+    count = review.approve_activity(activity, reviewer=user, now=clock.now())
+    done = ngettext("%(num)d entry approved.", "%(num)d entries approved.", count)
+    if not is_htmx():
+        flash(done, "success")
+        return redirect(url_for("hours_pages.queue"))
+    group = review.QueueGroup(activity, review.due_date(activity),
+                              [review.get_entry(i) for i in before])
+    body = render_template("hours/_review_group.html", group=group, done=done)
+    return _toast(make_response(body), done)
+
+
+@bp.route("/review/corrections/<int:correction_id>/answer", methods=["POST"])
+@login_required
+def answer_correction(correction_id: int):
+    """Correct (new minutes) or decline a correction request, with a reason."""
+    user = me()
+    req = get_correction(correction_id)
+    correct = request.form.get("action") == "correct"
+    try:
+        data = load_form(AnswerIn())
+        if correct and data["minutes"] is None:
+            raise ValidationError(errors={"minutes": ["required"]})
+        services.answer_correction(req, reviewer=user, now=clock.now(), reason=data["reason"],
+                                   minutes=data["minutes"] if correct else None)
+    except ROW_ERRORS as exc:
+        error, status = _refusal(exc)
+        return _correction_row(correction_id, error=error, status=status)
+    return _correction_row(correction_id, done=_("Corrected") if correct else _("Declined"))
+
+
+def _correction_row(correction_id: int, *, done: str | None = None, error: str | None = None,
+                    status: int = 200):
+    if not is_htmx():
+        flash(done or error, "success" if done else "warning")
+        return redirect(url_for("hours_pages.queue") + "#corrections")
+    body = render_template("hours/_correction_row.html", c=get_correction(correction_id),
+                           done=done, error=error)
+    response = make_response(body, status)
+    return _toast(response, done) if done else response

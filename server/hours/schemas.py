@@ -1,0 +1,242 @@
+"""Hours in and out: entries with their review and history, the summary, the review queue.
+
+The label tables (flags, sources, kinds) live here because both doors, the API and the
+pages, show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import marshmallow as ma
+from flask_babel import lazy_gettext as _l
+from marshmallow import validate as v
+
+from server.accounts.privacy import mask_phone
+from server.core.fields import Id, LocalDateTime
+from server.core.labels import label
+from server.hours.models import CorrectionRequest, HourEntry
+from server.hours.services import Summary
+
+MAX_MINUTES = 100_000  # far above any activity; the services cap at the activity's length
+
+FLAG = {
+    "auto_checkout": _l("Checked out automatically"),
+    "duplicate_scans": _l("Scanned twice (offline phones)"),
+    "self_checkin": _l("Self check-in"),
+    "poster_checkin": _l("Checked in from the poster"),
+    "no_location": _l("No location"),
+    "walk_in": _l("Walk-in"),
+    "forced": _l("Forced by organiser"),
+    "retroactive": _l("Retroactive (补录)"),
+}
+SOURCE = {
+    "organiser_scan": _l("Organiser scan"),
+    "self": _l("Self scan"),
+    "self_poster": _l("Self scan of the poster"),
+    "offline_upload": _l("Scanned offline"),
+    "manual_search": _l("Found by name"),
+    "automatic": _l("Automatic check-out"),
+    "retroactive": _l("Retroactive (补录)"),
+}
+KIND = {
+    "attendance": _l("Attendance"),
+    "retroactive": _l("Retroactive (补录)"),
+    "replacement": _l("Corrected minutes"),
+    "reversal": _l("Reversal"),
+}
+STATUS = {
+    "pending": _l("Pending review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
+ANSWER = {
+    None: _l("Waiting for an answer"),
+    "corrected": _l("Corrected"),
+    "declined": _l("Declined"),
+}
+
+
+def hours_text(minutes: int | None) -> str:
+    """Hours with one decimal, as shown everywhere: 90 minutes -> "1.5"."""
+    return f"{(minutes or 0) / 60:.1f}"
+
+
+# --- in -----------------------------------------------------------------------------------
+
+class CorrectionIn(ma.Schema):
+    message = ma.fields.String(required=True, validate=v.Length(min=1, max=2000))
+
+
+class RetroactiveIn(ma.Schema):
+    activity_id = Id(required=True)
+    minutes = ma.fields.Integer(required=True, validate=v.Range(1, MAX_MINUTES))
+    evidence = ma.fields.String(required=True, validate=v.Length(min=1, max=2000))
+
+
+class RejectIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
+
+
+class AdjustIn(ma.Schema):
+    minutes = ma.fields.Integer(required=True, validate=v.Range(0, MAX_MINUTES))
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
+
+
+class AnswerIn(ma.Schema):
+    """Correct with new minutes, or decline (no minutes); a reason either way."""
+
+    minutes = ma.fields.Integer(load_default=None, allow_none=True,
+                                validate=v.Range(0, MAX_MINUTES))
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
+
+
+# --- out ----------------------------------------------------------------------------------
+
+class ReviewOut(ma.Schema):
+    decision = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    reviewer_name = ma.fields.Function(lambda r: r.reviewer.name if r.reviewer else None)
+    decided_at = LocalDateTime()
+
+
+class EntryOut(ma.Schema):
+    """One ledger entry as its volunteer sees it; dumps an HourEntry."""
+
+    id = ma.fields.Integer()
+    activity_id = Id()
+    activity_title = ma.fields.Function(lambda e: e.activity.title)
+    kind = ma.fields.String()
+    kind_label = ma.fields.Function(lambda e: label(KIND, e.kind))
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda e: label(STATUS, e.status))
+    minutes = ma.fields.Integer()
+    hours = ma.fields.Function(lambda e: hours_text(e.minutes))
+    served_from = LocalDateTime(allow_none=True)
+    served_to = LocalDateTime(allow_none=True)
+    sources = ma.fields.List(ma.fields.String())
+    flags = ma.fields.List(ma.fields.String())
+    flag_labels = ma.fields.Function(lambda e: [label(FLAG, f) for f in e.flags or []])
+    evidence = ma.fields.String(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+    reverses_id = Id(allow_none=True)
+    replaces_id = Id(allow_none=True)
+    created_by_name = ma.fields.Function(lambda e: e.created_by.name if e.created_by else None)
+    created_at = LocalDateTime()
+    review = ma.fields.Nested(ReviewOut, allow_none=True)
+
+
+class CorrectionOut(ma.Schema):
+    id = ma.fields.Integer()
+    entry_id = Id()
+    message = ma.fields.String()
+    created_at = LocalDateTime()
+    answer = ma.fields.String(allow_none=True)
+    answer_label = ma.fields.Function(lambda c: label(ANSWER, c.answer))
+    answer_reason = ma.fields.String(allow_none=True)
+    answered_at = LocalDateTime(allow_none=True)
+    new_entry_id = Id(allow_none=True)
+
+
+@dataclass
+class EntryView:
+    entry: HourEntry
+    history: list[HourEntry]
+    corrections: list[CorrectionRequest]
+
+
+class EntryDetailOut(EntryOut):
+    """An entry with its whole story (oldest first) and my correction requests on it;
+    dumps an EntryView."""
+
+    history = ma.fields.List(ma.fields.Nested(EntryOut))
+    corrections = ma.fields.List(ma.fields.Nested(CorrectionOut))
+
+    @ma.pre_dump
+    def _entry(self, view, **kwargs):
+        return view.entry
+
+    @ma.post_dump(pass_original=True)
+    def _story(self, data, view, **kwargs):
+        data["history"] = EntryOut(many=True).dump(view.history)
+        data["corrections"] = CorrectionOut(many=True).dump(view.corrections)
+        return data
+
+
+class ActivityHoursOut(ma.Schema):
+    activity_id = Id()
+    title = ma.fields.String()
+    starts_at = LocalDateTime()
+    minutes = ma.fields.Integer()
+    hours = ma.fields.Function(lambda r: hours_text(r.minutes))
+
+
+@dataclass
+class SummaryView:
+    summary: Summary
+    corrections: list[CorrectionRequest]
+
+
+class SummaryOut(ma.Schema):
+    """Approved totals (all time and this year), star level, and what is still open;
+    dumps a SummaryView."""
+
+    total_minutes = ma.fields.Integer()
+    total_hours = ma.fields.Function(lambda s: hours_text(s.total_minutes))
+    year_minutes = ma.fields.Integer()
+    year_hours = ma.fields.Function(lambda s: hours_text(s.year_minutes))
+    stars = ma.fields.Integer()
+    next_star_hours = ma.fields.Integer(allow_none=True)
+    minutes_to_next = ma.fields.Integer(allow_none=True)
+    by_activity = ma.fields.List(ma.fields.Nested(ActivityHoursOut))
+    pending = ma.fields.List(ma.fields.Nested(EntryOut))
+    rejected = ma.fields.List(ma.fields.Nested(EntryOut))
+    corrections = ma.fields.List(ma.fields.Nested(CorrectionOut))
+
+    @ma.pre_dump
+    def _summary(self, view, **kwargs):
+        return view.summary
+
+    @ma.post_dump(pass_original=True)
+    def _corrections(self, data, view, **kwargs):
+        data["corrections"] = CorrectionOut(many=True).dump(view.corrections)
+        return data
+
+
+class QueueEntryOut(EntryOut):
+    """An entry as a reviewer sees it: the volunteer's name and masked phone."""
+
+    user_id = Id()
+    volunteer_name = ma.fields.Function(lambda e: e.user.name)
+    volunteer_phone = ma.fields.Function(lambda e: mask_phone(e.user.phone))
+
+
+class QueueActivityOut(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    place = ma.fields.String()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+
+
+class QueueGroupOut(ma.Schema):
+    activity = ma.fields.Nested(QueueActivityOut)
+    due = ma.fields.Date()
+    entries = ma.fields.List(ma.fields.Nested(QueueEntryOut))
+
+
+class OpenCorrectionOut(CorrectionOut):
+    activity_id = ma.fields.Function(lambda c: c.entry.activity_id)
+    activity_title = ma.fields.Function(lambda c: c.entry.activity.title)
+    volunteer_name = ma.fields.Function(lambda c: c.entry.user.name)
+    volunteer_phone = ma.fields.Function(lambda c: mask_phone(c.entry.user.phone))
+    minutes = ma.fields.Function(lambda c: c.entry.minutes)
+
+
+class ReviewQueueOut(ma.Schema):
+    groups = ma.fields.List(ma.fields.Nested(QueueGroupOut))
+    corrections = ma.fields.List(ma.fields.Nested(OpenCorrectionOut))
+
+
+class ApprovedCountOut(ma.Schema):
+    approved = ma.fields.Integer()
