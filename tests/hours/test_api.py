@@ -89,7 +89,7 @@ def test_summary_counts_approved_hours_only(api, make_held):
     [pending] = other["pending"]
     assert (pending["minutes"], pending["status"], pending["flags"]) == (
         90, "pending", ["auto_checkout"])
-    assert pending["flag_labels"] == ["Checked out automatically"]
+    assert pending["flag_labels"] == ["自动签退"]  # Chinese first: no Accept-Language given
 
 
 def test_summary_needs_a_login(api):
