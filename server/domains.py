@@ -16,8 +16,16 @@ from server.extensions import db, login_manager
 
 
 def _load_user(user_id: str):
-    from server.accounts.models import User
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from server.accounts.models import RoleAssignment, User
+    if not user_id.isdigit():
+        return None
+    # every permission check walks the roles and their nodes: load them with the user
+    user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
+        joinedload(User.roles).joinedload(RoleAssignment.node),
+        joinedload(User.roles).joinedload(RoleAssignment.organisation))).unique().first()
     return user if user and user.active else None
 
 

@@ -148,9 +148,12 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan:
         select(Signup).where(Signup.activity_id == activity.id, Signup.user_id == user_id,
                              Signup.status.in_(("confirmed", "waitlisted")))
         .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
-    replay = _by_nonce(req.nonce)  # a twin request may have finished while we waited
-    if replay is not None:
-        return replay
+    if req.source == "offline_upload":
+        # batches are re-sent whole: a twin upload may have finished while we waited.
+        # (A live twin is caught by the unique nonce when its row is written.)
+        replay = _by_nonce(req.nonce)
+        if replay is not None:
+            return replay
     if signup is None and req.walk_in and req.direction == "entry":
         signup = signup_rules.walk_in(activity.id, user=db.session.get(User, user_id),
                                       operator=req.operator, now=now)
@@ -168,7 +171,8 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan:
     if req.direction == "exit" and state == "none":
         return answer("not_checked_in", signup=signup)
     scan = answer("ok", signup=signup)
-    latest = _last_ok(signup)
+    # a live scan is the newest; only an offline one may land before later scans
+    latest = scan if req.source != "offline_upload" else _last_ok(signup)
     signup.presence = "in" if latest.direction == "entry" else "out"
     db.session.flush()
     return scan
