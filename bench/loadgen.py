@@ -78,18 +78,18 @@ def _process_cpu(pid: int | str) -> float:
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def postgres_cpu_seconds() -> float | None:
-    """CPU so far of every process named postgres on this machine (server and backends)."""
+def postgres_cpu_seconds() -> dict[int, float] | None:
+    """CPU so far of each process named postgres on this machine (server and backends)."""
     try:
-        total = 0.0
+        found = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     if (entry / "comm").read_text().strip() == "postgres":
-                        total += _process_cpu(entry.name)
+                        found[int(entry.name)] = _process_cpu(entry.name)
                 except (OSError, ValueError, IndexError):
                     continue  # gone meanwhile
-        return total
+        return found
     except OSError:
         return None
 
@@ -259,7 +259,8 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
 
     Requests/s is completed requests over the phase's wall time; latency is per request,
     connect and one possible retry included. CPU figures are percentages of one core;
-    `db_cpu()`, if given, reads the database server's CPU seconds (postgres_cpu_seconds).
+    `db_cpu()`, if given, reads the database server's CPU seconds per process
+    (postgres_cpu_seconds).
     """
     work: queue.SimpleQueue = queue.SimpleQueue()
     for item in items:
@@ -328,7 +329,12 @@ def _cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float | No
     def pct(key: str) -> float | None:
         if not seconds or before[key] is None or after[key] is None:
             return None
-        return round(100 * (after[key] - before[key]) / seconds)
+        if isinstance(after[key], dict):  # per process: new ones count from zero, and
+            used = sum(cpu - before[key].get(pid, 0.0)  # those that ended are left out
+                       for pid, cpu in after[key].items())
+        else:
+            used = after[key] - before[key]
+        return round(100 * used / seconds)
     used = {"client_cpu_pct": pct("client"), "server_cpu_pct": pct("server"),
             "db_cpu_pct": pct("db"), "other_cpu_pct": None}
     parts = [used["client_cpu_pct"], used["server_cpu_pct"], used["db_cpu_pct"] or 0]

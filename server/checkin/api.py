@@ -16,6 +16,7 @@ from server.checkin import codes, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
+    CountsOut,
     MyCodeOut,
     RosterRowOut,
     ScanIn,
@@ -95,6 +96,14 @@ def scanner_state(activity_id):
     activity = _overseen(activity_id)
     return {"activity_id": activity.id, "title": activity.title,
             "counts": services.counts(activity), "roster": roster.offline_roster(activity)}
+
+
+@scanning.route("/<int:activity_id>/scanner/counts")
+@login_required
+@scanning.response(200, CountsOut)
+def scanner_counts(activity_id):
+    """Just the live counts: what a scanner polls between roster refreshes."""
+    return services.counts(_overseen(activity_id))
 
 
 @scanning.route("/<int:activity_id>/scanner/search")

@@ -65,7 +65,8 @@ def scanner(activity_id: int):
     config = {
         "activityId": activity.id,
         "urls": {"scan": f"{base}/scans", "batch": "/api/v1/activities/{id}/scans/batch",
-                 "state": f"{base}/scanner", "search": f"{base}/scanner/search",
+                 "state": f"{base}/scanner", "counts": f"{base}/scanner/counts",
+                 "search": f"{base}/scanner/search",
                  "ponyfill": url_for("static", filename="vendor/barcode-detector/ponyfill.js"),
                  "wasm": url_for("static", filename="vendor/zxing/zxing_reader.wasm")},
         "text": _scanner_texts(),

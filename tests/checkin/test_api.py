@@ -105,6 +105,8 @@ def test_scanner_roster_carries_hashes_not_codes(api, venue):
     assert row["code_hash"] == codes.payload_hash(payload)
     assert payload.split(":")[1] not in resp.get_data(as_text=True)
     assert row["phone"] == "139****5678"
+    counts = api.get(f"/api/v1/activities/{activity.id}/scanner/counts")
+    assert counts.get_json() == {"signed_up": 1, "present": 0, "left": 0}
 
 
 def test_search_by_name_or_last_four_digits(api, venue):

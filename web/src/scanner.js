@@ -14,6 +14,7 @@
   var PERSONAL_PREFIX = "WSP1:";
   var SAME_CODE_MS = 3000;
   var REFRESH_MS = 15000;
+  var ROSTER_EVERY = 8;
 
   var $ = function (id) { return document.getElementById(id); };
   var el = {
@@ -163,6 +164,16 @@
         if (saved) { setRoster(saved.rows); root.dataset.roster = "saved"; }
       }).catch(function () {});
     }).then(function () { renderCounts(); renderBanner(); });
+  }
+
+  function loadCounts() {
+    return request(cfg.urls.counts, {}, 6000).then(function (resp) {
+      if (!resp.ok) throw new Error(String(resp.status));
+      return resp.json();
+    }).then(function (counts) {
+      state.netDown = false;
+      state.serverCounts = counts;
+    }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
   }
 
   // After a scan: one roster fetch for a burst of scans, not one per scan.
@@ -514,8 +525,13 @@
       root.dataset.ready = "1";
       return upload(); // scans left from an earlier visit go first
     });
+    // counts every tick; the whole roster (for offline decisions) every ROSTER_EVERY ticks,
+    // so a 5,000-person activity does not download its roster every 15 s
+    var tick = 0;
     setInterval(function () {
-      loadState().then(function () { if (state.pending.length && online()) upload(); });
+      tick += 1;
+      var refresh = tick % ROSTER_EVERY === 0 || !online() ? loadState() : loadCounts();
+      refresh.then(function () { if (state.pending.length && online()) upload(); });
     }, REFRESH_MS);
   }
 
