@@ -6,7 +6,6 @@ commits for real, as separate requests would.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -14,41 +13,12 @@ from sqlalchemy import select
 
 from server.activities import signups
 from server.activities.models import Signup
-from server.core.errors import WusheError
 from server.extensions import db
+from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
 
 
-def _race(app, calls):
-    """Run every call at the same instant in its own thread; return results in call order."""
-    # end the test's own transaction first: on SQLite every transaction holds the write lock
-    db.session.rollback()
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[i] = call()
-                db.session.commit()
-            except WusheError as exc:
-                db.session.rollback()
-                results[i] = exc.code
-            except Exception as exc:  # noqa: BLE001 - reported, and fails the test below
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a sign-up hung"
-    return results
 
 
 def test_forty_simultaneous_sign_ups_for_ten_places(app, make_activity, make_user, now):
@@ -64,7 +34,7 @@ def test_forty_simultaneous_sign_ups_for_ten_places(app, make_activity, make_use
                                    now=now).status
         return call
 
-    results = _race(app, [sign_up(uid) for uid in user_ids])
+    results = race(app, [sign_up(uid) for uid in user_ids])
 
     assert [r for r in results if r not in ("confirmed", "waitlisted")] == []
     assert Counter(results) == {"confirmed": 10, "waitlisted": 30}
@@ -91,7 +61,7 @@ def test_same_person_tapping_five_times_gets_one_sign_up(app, make_activity, mak
         from server.accounts.models import User
         return signups.sign_up(activity_id, user=db.session.get(User, user_id), now=now).status
 
-    results = _race(app, [call] * 5)
+    results = race(app, [call] * 5)
     assert Counter(results) == {"confirmed": 1, "already_signed_up": 4}
     assert db.session.query(Signup).filter_by(activity_id=activity_id).count() == 1
 
@@ -115,7 +85,7 @@ def test_withdrawals_racing_promote_each_waiting_person_once(app, make_activity,
             return signups.withdraw(signup, actor=db.session.get(User, user_id), now=now).status
         return call
 
-    results = _race(app, [withdraw(*pair) for pair in ids])
+    results = race(app, [withdraw(*pair) for pair in ids])
     assert results == ["withdrawn"] * 3
     db.session.expire_all()
     statuses = [s.status for s in db.session.scalars(

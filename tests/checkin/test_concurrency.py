@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -15,34 +14,11 @@ from server.checkin import codes
 from server.checkin.models import Scan
 from server.checkin.services import ScanRequest, redeem
 from server.extensions import db
+from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
 
 
-def _race(app, calls):
-    db.session.rollback()  # on SQLite the test's own transaction would hold the write lock
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[i] = call()
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - the assertion below shows it
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 @pytest.fixture
@@ -70,7 +46,7 @@ def test_one_code_on_three_phones_at_once(app, venue, now):
             return redeem(req, now=now).result
         return call
 
-    results = _race(app, [phone(i) for i in range(3)])
+    results = race(app, [phone(i) for i in range(3)])
     assert Counter(results) == {"ok": 1, "already_checked_in": 2}
     ok = db.session.scalar(select(func.count()).select_from(Scan).where(Scan.result == "ok"))
     assert ok == 1
@@ -89,7 +65,7 @@ def test_same_offline_batch_uploaded_three_times_at_once(app, venue, now):
                                    client_time=t, nonce=n, device="phone-A"),
                        now=now + timedelta(hours=2)).result for d, t, n in batch]
 
-    results = _race(app, [upload] * 3)
+    results = race(app, [upload] * 3)
     assert results == [["ok", "ok"]] * 3  # every upload gets the original answers
     rows = db.session.scalars(select(Scan).order_by(Scan.id)).all()
     assert [(r.direction, r.result, r.nonce) for r in rows] == [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -11,10 +10,10 @@ from sqlalchemy import func, select
 
 from server.accounts.models import User
 from server.activities.models import Signup
-from server.core.errors import WusheError
 from server.extensions import db
 from server.hours import review, services
 from server.hours.models import HourEntry, HourReview
+from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
 
@@ -36,32 +35,13 @@ def test_the_same_entry_approved_twice_at_once_is_approved_once(app, make_activi
     db.session.add(entry)
     db.session.commit()
     entry_id, reviewer_ids, volunteer_id = entry.id, [r.id for r in reviewers], volunteer.id
-    db.session.rollback()  # on SQLite the test's own transaction would hold the write lock
-
-    barrier = threading.Barrier(len(reviewer_ids))
-    results: list = [None] * len(reviewer_ids)
-
     def approve(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                reviewer = db.session.get(User, reviewer_ids[i])
-                results[i] = review.approve(entry_id, reviewer=reviewer, now=now).status
-                db.session.commit()
-            except WusheError as exc:
-                db.session.rollback()
-                results[i] = exc.code
-            except Exception as exc:  # noqa: BLE001 - shown by the assertion
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
+        def call():
+            reviewer = db.session.get(User, reviewer_ids[i])
+            return review.approve(entry_id, reviewer=reviewer, now=now).status
+        return call
 
-    threads = [threading.Thread(target=approve, args=(i,)) for i in range(len(reviewer_ids))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = race(app, [approve(i) for i in range(len(reviewer_ids))])
     assert Counter(results) == {"approved": 1, "already_reviewed": 3}
     assert db.session.scalar(select(func.count()).select_from(HourReview)) == 1
     total = services.summary(db.session.get(User, volunteer_id), now=now).total_minutes
