@@ -3,6 +3,7 @@
 // Without network it decides from the roster cached in IndexedDB, queues the scan
 // (offline-queue.js) and uploads the queue when the network is back.
 // Texts come translated from the page (#scanner-config); nothing here is in a language.
+// Helpers live in scanner-net.js, what is drawn on screen in scanner-ui.js.
 (function () {
   "use strict";
 
@@ -43,66 +44,19 @@
     overlayTimer: null,
   };
 
-  // ---- small helpers -------------------------------------------------------
-
-  function t(key, vars) {
-    var s = cfg.text[key] || key;
-    Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
-    return s;
-  }
-
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); });
-    return [h.slice(0, 4), h.slice(4, 6), h.slice(6, 8), h.slice(8, 10), h.slice(10)]
-      .map(function (p) { return p.join(""); }).join("-");
-  }
-
-  var memoryDevice = null;
-  function deviceId() {
-    var key = "wushe-scanner-device";
-    try {
-      var id = localStorage.getItem(key);
-      if (!id) { id = "web-" + uuid(); localStorage.setItem(key, id); }
-      return id;
-    } catch (e) { // private mode: one id for this page's life
-      return memoryDevice || (memoryDevice = "web-" + uuid());
-    }
-  }
-
-  // What the roster carries instead of codes: the first 20 hex of SHA-256.
-  function codeHash(text) {
-    if (!(window.crypto && crypto.subtle)) return Promise.resolve(null);
-    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (buf) {
-      return Array.prototype.map.call(new Uint8Array(buf), function (x) {
-        return (x + 0x100).toString(16).slice(1);
-      }).join("").slice(0, 20);
-    });
-  }
-
-  function request(url, options, ms) {
-    var ctrl = window.AbortController ? new AbortController() : null;
-    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, ms || 8000) : null;
-    var opts = Object.assign({ credentials: "same-origin" }, options || {});
-    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
-    if (ctrl) opts.signal = ctrl.signal;
-    return fetch(url, opts).finally(function () { if (timer) clearTimeout(timer); });
-  }
-
-  function postJSON(url, body) {
-    return request(url, { method: "POST", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() } });
-  }
+  var N = window.WusheScannerNet;
+  var csrf = N.csrf, uuid = N.uuid, deviceId = N.deviceId, codeHash = N.codeHash;
+  var request = N.request, postJSON = N.postJSON;
 
   function online() { return navigator.onLine !== false && !state.netDown; }
+
+  var ui = window.WusheScannerUI.create({
+    root: root, cfg: cfg, el: el, state: state, Q: Q,
+    presenceOf: presenceOf, online: online, sameCodeMs: SAME_CODE_MS,
+  });
+  var t = ui.t, renderCounts = ui.renderCounts, renderBanner = ui.renderBanner;
+  var renderConflicts = ui.renderConflicts, show = ui.show, hide = ui.hide;
+  var renderResults = ui.renderResults;
 
   // ---- roster, presence and counts ----------------------------------------
 
@@ -125,24 +79,6 @@
       }
     });
     return p;
-  }
-
-  function renderCounts() {
-    var c = state.serverCounts;
-    if ((state.pending.length || !c) && state.rows) {
-      c = { signed_up: 0, present: 0, left: 0 };
-      state.rows.forEach(function (r) {
-        if (r.status !== "confirmed") return;
-        c.signed_up += 1;
-        var p = presenceOf(r);
-        if (p === "in") c.present += 1;
-        if (p === "out") c.left += 1;
-      });
-    }
-    if (!c) return;
-    el.signedUp.textContent = c.signed_up;
-    el.present.textContent = c.present;
-    el.left.textContent = c.left;
   }
 
   function loadState() {
@@ -189,27 +125,7 @@
     }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
   }
 
-  // ---- offline banner, upload, conflicts -----------------------------------
-
-  function renderBanner() {
-    var n = state.pending.length;
-    var offline = !online();
-    if (!offline && !n && !state.uploadError) {
-      el.banner.hidden = true;
-      delete root.dataset.offline;
-      return;
-    }
-    var parts = [];
-    if (offline) parts.push(t("offline"));
-    if (state.uploading) parts.push(t("uploading"));
-    else if (state.uploadError) parts.push(t("upload_failed", { n: state.uploadError }));
-    parts.push(t("waiting", { n: n }));
-    el.bannerText.textContent = parts.join(" · ");
-    el.banner.dataset.waiting = String(n);
-    el.retry.hidden = !n || navigator.onLine === false || state.uploading;
-    el.banner.hidden = false;
-    if (offline) root.dataset.offline = "1"; else delete root.dataset.offline;
-  }
+  // ---- uploading the queue -------------------------------------------------
 
   var retryTimer = null;
   function upload() {
@@ -234,64 +150,6 @@
         });
       });
     }).catch(function () { state.uploading = false; renderBanner(); });
-  }
-
-  function admittedText(direction) { return direction === "exit" ? t("ok_exit") : t("ok"); }
-
-  function renderConflicts() {
-    return Q.conflicts(cfg.activityId).then(function (items) {
-      el.conflictList.textContent = "";
-      items.forEach(function (c) {
-        var li = document.createElement("li");
-        var who = document.createElement("strong");
-        who.textContent = c.person ? c.person.name + " " + (c.person.phone || "") : "—";
-        var what = document.createElement("span");
-        var phoneSaid = c.local_result === "queued" ? admittedText(c.direction)
-          : t(c.local_result);
-        what.textContent = t("conflict", { phone: phoneSaid, server: c.message || c.result });
-        var when = document.createElement("time");
-        when.dateTime = c.client_time;
-        when.textContent = new Date(c.client_time).toLocaleTimeString([], {
-          hour: "2-digit", minute: "2-digit" });
-        li.dataset.result = c.result;
-        li.appendChild(who);
-        li.appendChild(when);
-        li.appendChild(what);
-        el.conflictList.appendChild(li);
-      });
-      el.conflicts.hidden = !items.length;
-    }).catch(function () {});
-  }
-
-  // ---- the answer, big -----------------------------------------------------
-
-  function show(answer) {
-    clearTimeout(state.overlayTimer);
-    el.overlay.classList.toggle("is-ok", !!answer.ok);
-    el.overlay.classList.toggle("is-fail", !answer.ok);
-    el.overlay.classList.toggle("is-offline", !!answer.offline);
-    el.overlay.dataset.result = answer.result || "";
-    el.overlay.dataset.direction = answer.direction || "";
-    el.verdict.textContent = answer.ok ? "✓" : "✕";
-    el.name.textContent = answer.person ? answer.person.name : "";
-    el.phone.textContent = answer.person ? answer.person.phone || "" : "";
-    el.message.textContent = answer.message || t(answer.result);
-    state.walkIn = answer.walkIn || null;
-    el.walkin.hidden = !state.walkIn;
-    el.overlay.hidden = false;
-    window.WusheCamera.feedback(!!answer.ok);
-    var ms = state.walkIn ? 8000 : answer.ok ? 2200 : 4000;
-    state.overlayTimer = setTimeout(hide, ms);
-  }
-
-  function hide() {
-    clearTimeout(state.overlayTimer);
-    el.overlay.hidden = true;
-    state.walkIn = null;
-    if (state.lastText) {
-      var until = Date.now() + SAME_CODE_MS;
-      state.recent[state.lastText] = Math.max(state.recent[state.lastText] || 0, until);
-    }
   }
 
   // ---- deciding a scan -----------------------------------------------------
@@ -409,44 +267,6 @@
     return (state.rows || []).filter(function (r) {
       return r.name.indexOf(q) >= 0 || (digits && (r.phone || "").slice(-q.length) === q);
     }).slice(0, 20);
-  }
-
-  function renderResults(rows) {
-    el.results.textContent = "";
-    if (!rows.length) {
-      var none = document.createElement("li");
-      none.className = "scanner__none";
-      none.textContent = t("no_match");
-      el.results.appendChild(none);
-      return;
-    }
-    rows.forEach(function (r) {
-      var li = document.createElement("li");
-      var b = document.createElement("button");
-      b.type = "button";
-      b.className = "scanner__person";
-      b.dataset.userId = r.user_id;
-      var name = document.createElement("span");
-      name.className = "scanner__person-name";
-      name.textContent = r.name;
-      var phone = document.createElement("span");
-      phone.className = "scanner__person-phone masked";
-      phone.textContent = r.phone || "";
-      b.appendChild(name);
-      b.appendChild(phone);
-      var known = state.byId[r.user_id] || r;
-      var p = presenceOf(known);
-      var tag = r.status !== "confirmed" ? t("waitlisted_tag")
-        : p === "in" ? t("present_tag") : p === "out" ? t("left_tag") : "";
-      if (tag) {
-        var pill = document.createElement("span");
-        pill.className = "status-pill";
-        pill.textContent = tag;
-        b.appendChild(pill);
-      }
-      li.appendChild(b);
-      el.results.appendChild(li);
-    });
   }
 
   function search() {

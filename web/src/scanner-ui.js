@@ -1,0 +1,161 @@
+// What the scanner page shows: the counts, the offline banner, the conflict list,
+// the full-screen answer and the search results. scanner.js owns the state and
+// hands it over through create(); nothing here fetches or decides a scan.
+(function () {
+  "use strict";
+
+  function create(ctx) {
+    var root = ctx.root, cfg = ctx.cfg, el = ctx.el, state = ctx.state, Q = ctx.Q;
+    var presenceOf = ctx.presenceOf, online = ctx.online;
+    var SAME_CODE_MS = ctx.sameCodeMs;
+
+    function t(key, vars) {
+      var s = cfg.text[key] || key;
+      Object.keys(vars || {}).forEach(function (k) { s = s.split("{" + k + "}").join(vars[k]); });
+      return s;
+    }
+
+    function renderCounts() {
+      var c = state.serverCounts;
+      if ((state.pending.length || !c) && state.rows) {
+        c = { signed_up: 0, present: 0, left: 0 };
+        state.rows.forEach(function (r) {
+          if (r.status !== "confirmed") return;
+          c.signed_up += 1;
+          var p = presenceOf(r);
+          if (p === "in") c.present += 1;
+          if (p === "out") c.left += 1;
+        });
+      }
+      if (!c) return;
+      el.signedUp.textContent = c.signed_up;
+      el.present.textContent = c.present;
+      el.left.textContent = c.left;
+    }
+
+    function renderBanner() {
+      var n = state.pending.length;
+      var offline = !online();
+      if (!offline && !n && !state.uploadError) {
+        el.banner.hidden = true;
+        delete root.dataset.offline;
+        return;
+      }
+      var parts = [];
+      if (offline) parts.push(t("offline"));
+      if (state.uploading) parts.push(t("uploading"));
+      else if (state.uploadError) parts.push(t("upload_failed", { n: state.uploadError }));
+      parts.push(t("waiting", { n: n }));
+      el.bannerText.textContent = parts.join(" · ");
+      el.banner.dataset.waiting = String(n);
+      el.retry.hidden = !n || navigator.onLine === false || state.uploading;
+      el.banner.hidden = false;
+      if (offline) root.dataset.offline = "1"; else delete root.dataset.offline;
+    }
+
+    function admittedText(direction) { return direction === "exit" ? t("ok_exit") : t("ok"); }
+
+    function renderConflicts() {
+      return Q.conflicts(cfg.activityId).then(function (items) {
+        el.conflictList.textContent = "";
+        items.forEach(function (c) {
+          var li = document.createElement("li");
+          var who = document.createElement("strong");
+          who.textContent = c.person ? c.person.name + " " + (c.person.phone || "") : "—";
+          var what = document.createElement("span");
+          var phoneSaid = c.local_result === "queued" ? admittedText(c.direction)
+            : t(c.local_result);
+          what.textContent = t("conflict", { phone: phoneSaid, server: c.message || c.result });
+          var when = document.createElement("time");
+          when.dateTime = c.client_time;
+          when.textContent = new Date(c.client_time).toLocaleTimeString([], {
+            hour: "2-digit", minute: "2-digit" });
+          li.dataset.result = c.result;
+          li.appendChild(who);
+          li.appendChild(when);
+          li.appendChild(what);
+          el.conflictList.appendChild(li);
+        });
+        el.conflicts.hidden = !items.length;
+      }).catch(function () {});
+    }
+
+    // ---- the answer, big -----------------------------------------------------
+
+    function show(answer) {
+      clearTimeout(state.overlayTimer);
+      el.overlay.classList.toggle("is-ok", !!answer.ok);
+      el.overlay.classList.toggle("is-fail", !answer.ok);
+      el.overlay.classList.toggle("is-offline", !!answer.offline);
+      el.overlay.dataset.result = answer.result || "";
+      el.overlay.dataset.direction = answer.direction || "";
+      el.verdict.textContent = answer.ok ? "✓" : "✕";
+      el.name.textContent = answer.person ? answer.person.name : "";
+      el.phone.textContent = answer.person ? answer.person.phone || "" : "";
+      el.message.textContent = answer.message || t(answer.result);
+      state.walkIn = answer.walkIn || null;
+      el.walkin.hidden = !state.walkIn;
+      el.overlay.hidden = false;
+      window.WusheCamera.feedback(!!answer.ok);
+      var ms = state.walkIn ? 8000 : answer.ok ? 2200 : 4000;
+      state.overlayTimer = setTimeout(hide, ms);
+    }
+
+    function hide() {
+      clearTimeout(state.overlayTimer);
+      el.overlay.hidden = true;
+      state.walkIn = null;
+      if (state.lastText) {
+        var until = Date.now() + SAME_CODE_MS;
+        state.recent[state.lastText] = Math.max(state.recent[state.lastText] || 0, until);
+      }
+    }
+
+    // ---- search results ------------------------------------------------------
+
+    function renderResults(rows) {
+      el.results.textContent = "";
+      if (!rows.length) {
+        var none = document.createElement("li");
+        none.className = "scanner__none";
+        none.textContent = t("no_match");
+        el.results.appendChild(none);
+        return;
+      }
+      rows.forEach(function (r) {
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "scanner__person";
+        b.dataset.userId = r.user_id;
+        var name = document.createElement("span");
+        name.className = "scanner__person-name";
+        name.textContent = r.name;
+        var phone = document.createElement("span");
+        phone.className = "scanner__person-phone masked";
+        phone.textContent = r.phone || "";
+        b.appendChild(name);
+        b.appendChild(phone);
+        var known = state.byId[r.user_id] || r;
+        var p = presenceOf(known);
+        var tag = r.status !== "confirmed" ? t("waitlisted_tag")
+          : p === "in" ? t("present_tag") : p === "out" ? t("left_tag") : "";
+        if (tag) {
+          var pill = document.createElement("span");
+          pill.className = "status-pill";
+          pill.textContent = tag;
+          b.appendChild(pill);
+        }
+        li.appendChild(b);
+        el.results.appendChild(li);
+      });
+    }
+
+    return {
+      t: t, renderCounts: renderCounts, renderBanner: renderBanner,
+      renderConflicts: renderConflicts, show: show, hide: hide, renderResults: renderResults,
+    };
+  }
+
+  window.WusheScannerUI = { create: create };
+})();
