@@ -9,7 +9,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from server.accounts import permissions
-from server.activities import queries, services
+from server.accounts.errors import UserNotFound
+from server.activities import queries, services, signups
 from server.activities.models import Activity, Programme
 from server.activities.schemas import ActivityIn, ActivityPatch, ReasonIn
 from server.activities.views import bp, render_detail
@@ -187,8 +188,28 @@ def roster(activity_id: int):
     activity = services.get_activity(activity_id, viewer=me())
     if not services.can_oversee(me(), activity):
         raise Forbidden()
+    return _roster_page(activity)
+
+
+def _roster_page(activity, *, message=None, phone="", status=200):
     entries = queries.roster(activity, include_ended=activity.status == "cancelled")
     confirmed = [s for s in entries if s.status == "confirmed"]
     waiting = [s for s in entries if s.status == "waitlisted"]
     return render_template("activities/roster.html", activity=activity, confirmed=confirmed,
-                           waiting=waiting)
+                           waiting=waiting, message=message, phone=phone), status
+
+
+@bp.route("/manage/<int:activity_id>/roster", methods=["POST"])
+@login_required
+def sign_up_on_behalf(activity_id: int):
+    """Sign up a resident who is not on a phone, by their registered number."""
+    phone = request.form.get("phone", "")[:20]
+    try:
+        made = signups.sign_up_for(activity_id, phone=phone, actor=me(), now=clock.now())
+    except (*FORM_ERRORS, UserNotFound) as exc:
+        message, _fields, status = problem(exc)
+        activity = services.get_activity(activity_id, viewer=me())
+        return _roster_page(activity, message=message, phone=phone, status=status)
+    flash(_("%(name)s is signed up.", name=made.user.name) if made.status == "confirmed"
+          else _("%(name)s is on the waitlist.", name=made.user.name), "success")
+    return redirect(url_for("activities_pages.roster", activity_id=activity_id))

@@ -101,6 +101,24 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
     return signup
 
 
+def sign_up_for(activity_id: int, *, phone: str, actor: User, now: datetime) -> Signup:
+    """A community worker signs up a resident who is not on a phone (recorded as acted_by).
+
+    Only staff who oversee the activity may; every sign-up rule still applies.
+    """
+    from server.accounts.errors import UserNotFound
+    from server.accounts.roles import find_user_by_phone
+    from server.activities.services import can_oversee, get_activity
+    from server.core.errors import Forbidden
+    activity = get_activity(activity_id, viewer=actor)
+    if not can_oversee(actor, activity):
+        raise Forbidden()
+    person = find_user_by_phone(phone)
+    if person is None:
+        raise UserNotFound(errors={"phone": [str(UserNotFound.message)]})
+    return sign_up(activity.id, user=person, now=now, acted_by=actor)
+
+
 def walk_in(activity_id: int, *, user: User, operator: User, now: datetime) -> Signup | None:
     """At the venue, the organiser admits someone who did not sign up, if a place is free.
 

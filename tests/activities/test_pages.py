@@ -224,3 +224,32 @@ def test_organiser_edits_an_activity(app, make_user, make_org, grant, make_activ
     resp = staff.post(f"/manage/{activity.id}/edit", data=data, headers=EN)
     assert resp.status_code == 302
     assert "新的标题" in text(staff.get(f"/activities/{activity.id}"))
+
+
+def test_a_worker_signs_up_a_resident_who_is_not_on_a_phone(client, make_activity, make_user,
+                                                             grant):
+    from server.activities.models import Signup
+    activity = make_activity(capacity=5)
+    worker = make_user(name="社区工作者")
+    grant(worker, "coordinator", activity.node)
+    elder = make_user(name="王奶奶", phone="13911112222", birth_date=None)
+    token = login(client, worker)
+    resp = client.post(f"/manage/{activity.id}/roster",
+                       data={"csrf_token": token, "phone": "13911112222"}, headers=EN)
+    assert resp.status_code == 302
+    page = text(client.get(f"/manage/{activity.id}/roster", headers=EN))
+    assert "王奶奶" in page and "signed up by 社区工作者" in page and "13911112222" not in page
+    signup = db.session.query(Signup).filter_by(user_id=elder.id).one()
+    assert (signup.status, signup.acted_by_id) == ("confirmed", worker.id)
+    unknown = client.post(f"/manage/{activity.id}/roster",
+                          data={"csrf_token": token, "phone": "13700000000"}, headers=EN)
+    assert unknown.status_code == 404 and "Nobody has registered" in text(unknown)
+
+
+def test_residents_cannot_sign_up_others(client, make_activity, make_user):
+    activity = make_activity()
+    make_user(name="王奶奶", phone="13911113333")
+    token = login(client, make_user(name="普通居民"))
+    resp = client.post(f"/manage/{activity.id}/roster",
+                       data={"csrf_token": token, "phone": "13911113333"})
+    assert resp.status_code == 403
