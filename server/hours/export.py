@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import IO
-from xml.etree import ElementTree
 
 import xlsxwriter
 from flask_babel import lazy_gettext as _l
@@ -48,10 +45,12 @@ from server.accounts.models import User
 from server.accounts.privacy import mask_phone
 from server.activities.models import Activity
 from server.communities.models import Node, Organisation
-from server.core.clock import SHANGHAI, as_utc, from_local, local
+from server.core.clock import from_local, local
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
+from server.hours import sheet_xml
 from server.hours.models import HourEntry, HourReview
+from server.hours.sheet_xml import EXCEL_EPOCH, inline, number, serial
 
 MAX_DAYS = 366
 MAX_ROWS = 1_048_575  # Excel's last row, less the header
@@ -86,9 +85,7 @@ DETAIL_PART = "xl/worksheets/sheet1.xml"  # XlsxWriter names sheets in the order
 # styles.xml: the rendered rows carry these bytes and the splice replaces them
 STYLE_TOKENS = {DATE: b"\x01", HOURS: b"\x02", DATETIME: b"\x03"}
 
-_EXCEL_EPOCH = datetime(1899, 12, 30)
 _DAY = timedelta(days=1)
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 class PeriodTooLong(ValidationError):
@@ -155,33 +152,6 @@ def write_export(output: IO[bytes] | str, actor: User | None, node: Node, start_
 
 # -- the detail rows: rendered here ----------------------------------------------------
 
-_CONTROL_ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-
-
-def inline(text: str) -> str:
-    """A string as an inline-string cell's content, escaped as XlsxWriter does it:
-    XML entities, control characters as _xHHHH_, whitespace kept, at most 32,767
-    UTF-16 units."""
-    if len(text) > 16383 and len(text.encode("utf-16-le")) > 65534:
-        text = text.encode("utf-16-le")[:65534].decode("utf-16-le", "ignore")
-    text = _CONTROL_ESCAPED.sub(r"_x005F\1", text)
-    text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
-    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f"<is><t{space}>{text}</t></is>"
-
-
-def _number(value: float) -> str:
-    return f"{value:.16G}"
-
-
-def _serial(value: datetime) -> float:
-    """An aware datetime as an Excel serial number in Beijing time."""
-    return (as_utc(value).astimezone(SHANGHAI).replace(tzinfo=None) - _EXCEL_EPOCH) / _DAY
-
-
 def _labels(table: dict[str, str]):
     """JSON list text -> the escaped "label、label" cell, memoised: few lists repeat."""
     seen: dict[str | None, str] = {}
@@ -209,7 +179,7 @@ def _activity_cells(condition) -> dict[int, tuple[str, str, str, str, str]]:
         .where(*condition))
     found = {}
     for act_id, starts_at, title, place, node_name, org_name in rows:
-        day = (local(starts_at).date() - _EXCEL_EPOCH.date()).days
+        day = (local(starts_at).date() - EXCEL_EPOCH.date()).days
         found[act_id] = (str(day), inline(title), inline(place), inline(node_name),
                          inline(org_name))
     return found
@@ -308,14 +278,14 @@ def render_detail_rows(fh: IO[bytes], in_scope) -> tuple[int, list[Volunteer]]:
             f'<c r="J{r}" t="inlineStr">{node_name}</c>'
             f'<c r="K{r}" t="inlineStr">{org_name}</c>'
             f'<c r="L{r}"><v>{minutes}</v></c>'
-            f'<c r="M{r}" s="{s_hours}"><v>{_number(round(minutes / 60, 2))}</v></c>')
+            f'<c r="M{r}" s="{s_hours}"><v>{number(round(minutes / 60, 2))}</v></c>')
         if source_cell:
             chunk.append(f'<c r="N{r}" t="inlineStr">{source_cell}</c>')
         if flag_cell:
             chunk.append(f'<c r="O{r}" t="inlineStr">{flag_cell}</c>')
         if reviewer_name:
             chunk.append(f'<c r="P{r}" t="inlineStr">{reviewer_cell}</c>')
-        chunk.append(f'<c r="Q{r}" s="{s_datetime}"><v>{_number(_serial(decided_at))}</v></c>')
+        chunk.append(f'<c r="Q{r}" s="{s_datetime}"><v>{number(serial(decided_at))}</v></c>')
         if reason:
             chunk.append(f'<c r="R{r}" t="inlineStr">{inline(reason)}</c>')
         chunk.append("</row>")
@@ -374,43 +344,16 @@ def _write_summary(ws, hours_format, volunteers: list[Volunteer]) -> None:
 
 # -- the splice ---------------------------------------------------------------------------
 
-_BUILTIN_FORMATS = {"2": "0.00", "14": "mm-dd-yy", "22": "m/d/yy h:mm"}
-
 
 def style_tokens(styles_xml: bytes) -> list[tuple[bytes, bytes]]:
     """(token, the style index XlsxWriter gave its number format), from styles.xml."""
-    root = ElementTree.fromstring(styles_xml)
-    codes = dict(_BUILTIN_FORMATS)
-    for fmt in root.iter(f"{_MAIN_NS}numFmt"):
-        codes[fmt.get("numFmtId")] = fmt.get("formatCode")
-    index: dict[str | None, int] = {}
-    for i, xf in enumerate(root.find(f"{_MAIN_NS}cellXfs")):
-        index.setdefault(codes.get(xf.get("numFmtId", "0")), i)
-    return [(token, str(index[code]).encode()) for code, token in STYLE_TOKENS.items()]
+    return sheet_xml.style_tokens(styles_xml, STYLE_TOKENS)
 
 
 def _splice(output: IO[bytes] | str, shell_fh: IO[bytes], rows_fh: IO[bytes],
             rows: int) -> None:
     """Copy the XlsxWriter workbook to `output`, with the rendered rows inside 明细."""
-    size = rows_fh.tell()
-    shell_fh.seek(0)
     last_col = xlsxwriter.utility.xl_col_to_name(len(DETAIL_COLUMNS) - 1)
-    with zipfile.ZipFile(shell_fh) as shell, zipfile.ZipFile(
-            output, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as out:
-        tokens = style_tokens(shell.read("xl/styles.xml"))
-        for info in shell.infolist():
-            data = shell.read(info)
-            if info.filename != DETAIL_PART:
-                out.writestr(info.filename, data)
-                continue
-            head, tail = data.decode().split("</sheetData>", 1)
-            head = re.sub(r'<dimension ref="[^"]*"/>',
-                          f'<dimension ref="A1:{last_col}{rows + 1}"/>', head, count=1)
-            with out.open(DETAIL_PART, "w", force_zip64=size > 2**31 - 2**24) as part:
-                part.write(head.encode())
-                rows_fh.seek(0)
-                while block := rows_fh.read(1 << 20):
-                    for token, index in tokens:
-                        block = block.replace(token, index)
-                    part.write(block)
-                part.write(b"</sheetData>" + tail.encode())
+    sheet_xml.splice(output, shell_fh, rows_fh, part=DETAIL_PART,
+                     dimension=f"A1:{last_col}{rows + 1}", tokens=STYLE_TOKENS,
+                     compresslevel=ZIP_LEVEL)
