@@ -128,13 +128,18 @@ class QueueGroup:
     entries: list[HourEntry] = field(default_factory=list)
 
 
-def queue(reviewer: User) -> list[QueueGroup]:
-    """Pending entries the reviewer may decide, by activity, soonest due first."""
+def reviewable(reviewer: User):
+    """SQL condition on Activity (joined with its Node): the activities this person reviews."""
     org_ids = permissions.organiser_org_ids(reviewer)
-    paths = permissions.scope_paths(reviewer, "coordinator", "admin")
-    cond = permissions.under(Node.path, paths)
+    cond = permissions.under(Node.path, permissions.scope_paths(reviewer, "coordinator", "admin"))
     if org_ids:
         cond = cond | Activity.organisation_id.in_(org_ids)
+    return cond
+
+
+def queue(reviewer: User) -> list[QueueGroup]:
+    """Pending entries the reviewer may decide, by activity, soonest due first."""
+    cond = reviewable(reviewer)
     rows = db.session.scalars(
         select(HourEntry).join(Activity, HourEntry.activity_id == Activity.id)
         .join(Node, Activity.node_id == Node.id)

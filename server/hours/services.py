@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
+from server.activities.models import Activity
+from server.communities.models import Node
 from server.core.clock import local
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
@@ -138,10 +140,15 @@ def corrections_of(user: User) -> list[CorrectionRequest]:
 
 
 def open_corrections(reviewer: User) -> list[CorrectionRequest]:
-    rows = db.session.scalars(select(CorrectionRequest).where(
-        CorrectionRequest.answer.is_(None)).order_by(CorrectionRequest.id)).all()
-    return [r for r in rows if review.can_review(reviewer, r.entry.activity)
-            and r.user_id != reviewer.id]
+    return list(db.session.scalars(
+        select(CorrectionRequest)
+        .join(HourEntry, CorrectionRequest.entry_id == HourEntry.id)
+        .join(Activity, HourEntry.activity_id == Activity.id)
+        .join(Node, Activity.node_id == Node.id)
+        .where(CorrectionRequest.answer.is_(None), CorrectionRequest.user_id != reviewer.id,
+               review.reviewable(reviewer))
+        .options(joinedload(CorrectionRequest.entry).joinedload(HourEntry.activity))
+        .order_by(CorrectionRequest.id)))
 
 
 def reviewed_by(entry: HourEntry) -> HourReview | None:
