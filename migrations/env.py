@@ -20,8 +20,11 @@ def render_item(type_, obj, autogen_context):
     # our UTCDateTime is a TypeDecorator over DateTime(timezone=True): migrations
     # stay free of application imports
     from server.core.db import UTCDateTime
+    from server.donations.money import Money
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, Money):
+        return "sa.Numeric(precision=12, scale=2)"
     return False
 
 

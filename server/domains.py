@@ -76,6 +76,10 @@ def register(app: Flask, api: Api) -> None:
     from server.communities import api as communities_api
     from server.communities import views as communities_views
     from server.core import cli, health
+    from server.donations import api as donations_api
+    from server.donations import manage_views as donation_desk
+    from server.donations import movements  # noqa: F401 - tables known to the metadata
+    from server.donations import views as donation_views
     from server.hours import api as hours_api
     from server.hours import cert_api, cert_views, export_views
     from server.hours import views as hours_views
@@ -87,9 +91,11 @@ def register(app: Flask, api: Api) -> None:
 
     for blp in (*accounts_api.blueprints, *communities_api.blueprints,
                 *activities_api.blueprints, *checkin_api.blueprints, *hours_api.blueprints,
-                *cert_api.blueprints, *export_views.blueprints, *health.blueprints):
+                *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
+                *health.blueprints):
         api.register_blueprint(blp)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
-               checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp):
+               checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
+               donation_views.bp, donation_desk.bp):
         app.register_blueprint(bp)
     cli.register(app)

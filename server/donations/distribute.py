@@ -1,0 +1,134 @@
+"""Giving out: payouts of money and goods to households or partner organisations.
+
+The fund row is locked while a distribution is decided, so two coordinators cannot both
+give away the last 10 books or the last 1,000 yuan.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.communities.models import Organisation
+from server.core.clock import local
+from server.core.errors import ValidationError
+from server.donations import errors, funds, ledger
+from server.donations.money import fmt, yuan
+from server.donations.movements import Distribution, DistributionLine, LedgerEntry
+from server.extensions import db
+
+
+def get_distribution(distribution_id: int) -> Distribution:
+    found = db.session.get(Distribution, distribution_id)
+    if found is None:
+        raise errors.FundNotFound(code="distribution_not_found")
+    return found
+
+
+def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distribution:
+    """Record money paid out (with the committee decision) or goods handed over (with who
+    signed for them). Never more than the fund holds."""
+    if data.get("nonce"):
+        replay = db.session.scalar(select(Distribution).where(Distribution.nonce == data["nonce"]))
+        if replay is not None:
+            return replay
+    fund = funds.get_fund(fund_id, lock=True)
+    funds.require_manager(actor, fund)
+    if data.get("nonce"):  # sent twice: the first may have committed while we waited
+        replay = db.session.scalar(select(Distribution).where(Distribution.nonce == data["nonce"]))
+        if replay is not None:
+            return replay
+    on = data.get("distributed_on") or local(now).date()
+    if on > local(now).date():
+        raise ValidationError(code="distributed_in_future", errors={"distributed_on": ["future"]})
+    org = None
+    if data["recipient_kind"] == "organisation":
+        org = db.session.get(Organisation, data["recipient_org_id"]) if data.get(
+            "recipient_org_id") else None
+        if org is None and not (data.get("recipient_name") or "").strip():
+            raise ValidationError(code="recipient_required",
+                                  errors={"recipient_org_id": ["required"]})
+    elif not (data.get("recipient_name") or "").strip():
+        raise ValidationError(code="recipient_required", errors={"recipient_name": ["required"]})
+    name = org.name if org else data["recipient_name"].strip()
+    dist = Distribution(
+        fund_id=fund.id, kind=data["kind"], recipient_kind=data["recipient_kind"],
+        recipient_name=name, recipient_org_id=org.id if org else None,
+        decision_ref=(data.get("decision_ref") or "").strip() or None,
+        purpose=(data.get("purpose") or "").strip(), signed_by=data["signed_by"].strip(),
+        distributed_on=on, nonce=data.get("nonce") or None, recorded_by_id=actor.id,
+        recorded_at=now)
+    public = ledger.recipient_public(dist.recipient_kind, name)
+    base = dict(on=on, now=now, purpose=dist.purpose, recipient_public=public)
+    if dist.kind == "money":
+        if not dist.decision_ref:
+            raise errors.DecisionRequired(errors={"decision_ref": ["required"]})
+        if data.get("amount") is None:
+            raise ValidationError(code="amount_required", errors={"amount": ["required"]})
+        dist.amount = yuan(data["amount"])
+        balance = ledger.cash_balance(fund.id)
+        if balance < dist.amount:
+            raise errors.InsufficientFunds(balance=fmt(balance), errors={"amount": ["range"]})
+        db.session.add(dist)
+        db.session.flush()
+        ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id, **base)
+    else:
+        if not data.get("lines"):
+            raise ValidationError(code="lines_required", errors={"lines": ["required"]})
+        wanted: dict[tuple[str, str, str], int] = {}
+        for x in data["lines"]:
+            key = (x["category"], x["item"].strip(), x["unit"])
+            wanted[key] = wanted.get(key, 0) + x["quantity"]
+        for (category, item, unit), qty in wanted.items():
+            have = ledger.on_hand(fund.id, category, item, unit)
+            if have < qty:
+                raise errors.InsufficientStock(available=have, unit=unit, item=item)
+        dist.lines = [DistributionLine(category=c, item=i, unit=u, quantity=q)
+                      for (c, i, u), q in wanted.items()]
+        db.session.add(dist)
+        db.session.flush()
+        for line in dist.lines:
+            ledger.post(fund.id, "goods_out", category=line.category, item=line.item,
+                        unit=line.unit, quantity=-line.quantity,
+                        value=-ledger.value_out(fund.id, line.category, line.item,
+                                                line.unit, line.quantity),
+                        distribution_id=dist.id, **base)
+    db.session.flush()
+    return dist
+
+
+def reverse(dist: Distribution, *, actor: User, reason: str, now: datetime) -> Distribution:
+    """A distribution recorded in error: reversed with a reason, never edited."""
+    fund = funds.get_fund(dist.fund_id, lock=True)
+    funds.require_manager(actor, fund)
+    if not reason.strip():
+        raise errors.ReasonRequired(errors={"reason": ["required"]})
+    if dist.reverses_id is not None:
+        raise errors.CannotReverseReversal()
+    if db.session.scalar(select(Distribution.id).where(Distribution.reverses_id == dist.id)):
+        raise errors.AlreadyReversed()
+    undo = Distribution(
+        fund_id=fund.id, kind=dist.kind,
+        amount=-dist.amount if dist.amount is not None else None,
+        recipient_kind=dist.recipient_kind, recipient_name=dist.recipient_name,
+        recipient_org_id=dist.recipient_org_id, decision_ref=dist.decision_ref,
+        purpose=dist.purpose, signed_by=dist.signed_by, distributed_on=local(now).date(),
+        reverses_id=dist.id, reason=reason.strip(), recorded_by_id=actor.id, recorded_at=now,
+        lines=[DistributionLine(category=x.category, item=x.item, unit=x.unit,
+                                quantity=-x.quantity) for x in dist.lines])
+    db.session.add(undo)
+    db.session.flush()
+    for original in db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.distribution_id == dist.id)):
+        ledger.post(fund.id, original.kind, on=local(now).date(), now=now,
+                    distribution_id=undo.id, reverses_id=original.id,
+                    purpose=original.purpose, recipient_public=original.recipient_public,
+                    category=original.category, item=original.item, unit=original.unit,
+                    quantity=-original.quantity if original.quantity is not None else None,
+                    value=-original.value if original.value is not None else None,
+                    amount=-original.amount if original.amount is not None else None,
+                    note=reason.strip())
+    db.session.flush()
+    return undo

@@ -1,0 +1,100 @@
+"""Funds and campaigns: who runs them, who may see them, opening and closing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from server.accounts import permissions
+from server.accounts.models import User
+from server.communities.models import Node, Organisation
+from server.core.errors import ValidationError
+from server.donations import errors
+from server.donations.models import Fund
+from server.extensions import db
+
+FIELDS = ("kind", "title", "purpose", "criteria", "how_to_give", "target_amount",
+          "goods_wanted", "accepts_money", "accepts_goods", "closes_on")
+
+
+def get_fund(fund_id: int, *, lock: bool = False) -> Fund:
+    fund = db.session.get(Fund, fund_id, with_for_update=lock or None,
+                          populate_existing=lock)
+    if fund is None:
+        raise errors.FundNotFound()
+    return fund
+
+
+def can_manage(user: User | None, fund: Fund) -> bool:
+    """Coordinators and admins above the fund's place, and the host charity's organisers."""
+    return permissions.oversees(user, fund.node) or (
+        fund.host_id in permissions.organiser_org_ids(user))
+
+
+def require_manager(user: User | None, fund: Fund) -> None:
+    if not can_manage(user, fund):
+        raise errors.NotManager()
+
+
+def public_funds(*, include_closed: bool = False) -> list[Fund]:
+    query = select(Fund).options(joinedload(Fund.host), joinedload(Fund.node))
+    if not include_closed:
+        query = query.where(Fund.status == "open")
+    return list(db.session.scalars(query.order_by(Fund.status.desc(), Fund.id.desc())))
+
+
+def managed_funds(user: User | None) -> list[Fund]:
+    """Every fund this person may run, open ones first."""
+    paths = permissions.scope_paths(user, "coordinator", "admin")
+    org_ids = permissions.organiser_org_ids(user)
+    if not paths and not org_ids:
+        return []
+    query = (select(Fund).join(Node, Fund.node_id == Node.id)
+             .where(or_(permissions.under(Node.path, paths), Fund.host_id.in_(org_ids)))
+             .options(joinedload(Fund.host), joinedload(Fund.node))
+             .order_by(Fund.status.desc(), Fund.id.desc()))
+    return list(db.session.scalars(query))
+
+
+def _check(data: dict) -> None:
+    if data.get("accepts_money") is False and data.get("accepts_goods") is False:
+        raise ValidationError(code="accepts_nothing", errors={"accepts_money": ["required"]})
+
+
+def create_fund(data: dict, *, actor: User, now: datetime) -> Fund:
+    """Open a fund at a place the actor coordinates, hosted by a charity."""
+    node = db.session.get(Node, data["node_id"])
+    host = db.session.get(Organisation, data["host_id"])
+    if node is None or not permissions.oversees(actor, node):
+        raise errors.NotManager()
+    if host is None or host.kind != "charity" or not host.active:
+        raise ValidationError(code="host_not_charity", errors={"host_id": ["unknown"]})
+    _check(data)
+    fund = Fund(node_id=node.id, host_id=host.id, status="open", created_by_id=actor.id,
+                created_at=now, **{k: data[k] for k in FIELDS if k in data})
+    fund.accepts_money = data.get("accepts_money", True)
+    fund.accepts_goods = data.get("accepts_goods", True)
+    db.session.add(fund)
+    db.session.flush()
+    return fund
+
+
+def update_fund(fund: Fund, data: dict, *, actor: User) -> Fund:
+    require_manager(actor, fund)
+    merged = {"accepts_money": fund.accepts_money, "accepts_goods": fund.accepts_goods, **data}
+    _check(merged)
+    for key in FIELDS:
+        if key in data:
+            setattr(fund, key, data[key])
+    db.session.flush()
+    return fund
+
+
+def set_status(fund: Fund, status: str, *, actor: User) -> Fund:
+    """Closing stops new pledges; what was promised can still arrive and be given out."""
+    require_manager(actor, fund)
+    fund.status = status
+    db.session.flush()
+    return fund

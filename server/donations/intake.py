@@ -1,0 +1,215 @@
+"""Recording what really arrived (fulfilment) and posting it to the public ledger.
+
+Two coordinators at two tables may confirm the same pledge at once. Each confirmation
+carries the pledge version the coordinator was looking at; the pledge row is locked, so
+the second one finds the version moved on and is told to refresh instead of recording the
+gift twice. A confirmation sent twice (same nonce) returns the first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.core.clock import local
+from server.core.errors import ValidationError
+from server.donations import errors, funds, ledger, pledges
+from server.donations.models import Pledge
+from server.donations.money import ZERO, fmt, yuan
+from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
+from server.donations.vocab import ENDS
+from server.extensions import db
+
+
+def _replayed(nonce: str | None) -> Fulfilment | None:
+    if not nonce:
+        return None
+    return db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
+
+
+def _check_receipt(data: dict) -> None:
+    if not (data.get("receipt_no") or "").strip() and not data.get("receipt_waived"):
+        raise errors.ReceiptRequired(errors={"receipt_no": ["required"]})
+
+
+def _goods_lines(pledge: Pledge, data: dict) -> list[FulfilmentLine]:
+    by_id = {line.id: line for line in pledge.lines}
+    out = []
+    for i, x in enumerate(data.get("lines") or []):
+        planned = by_id.get(x["pledge_line_id"]) if x.get("pledge_line_id") else None
+        if x.get("pledge_line_id") and planned is None:
+            raise errors.UnknownLine(errors={f"lines.{i}.pledge_line_id": ["unknown"]})
+        if not planned and not all(x.get(k) for k in ("category", "item", "unit")):
+            raise ValidationError(code="line_incomplete", errors={f"lines.{i}.item": ["required"]})
+        if x.get("rejected") and not (x.get("reject_reason") or "").strip():
+            raise errors.RejectReasonRequired(errors={f"lines.{i}.reject_reason": ["required"]})
+        if not x.get("accepted") and not x.get("rejected"):
+            continue
+        out.append(FulfilmentLine(
+            pledge_line_id=planned.id if planned else None,
+            category=x.get("category") or planned.category,
+            item=(x.get("item") or planned.item).strip(),
+            unit=x.get("unit") or planned.unit,
+            accepted=x.get("accepted") or 0, rejected=x.get("rejected") or 0,
+            reject_reason=(x.get("reject_reason") or "").strip() or None,
+            unit_value=x.get("unit_value") or ZERO,
+            condition=x.get("condition") or (planned.condition if planned else "new"),
+            expires_on=x.get("expires_on") or (planned.expires_on if planned else None)))
+    if not out:
+        raise errors.NothingReceived()
+    return out
+
+
+def _post(fulfilment: Fulfilment, pledge: Pledge, *, now: datetime, note: str = "") -> None:
+    base = dict(on=fulfilment.received_on, now=now, pledge_id=pledge.id,
+                fulfilment_id=fulfilment.id, purpose=pledge.fund.title)
+    if fulfilment.kind == "money":
+        ledger.post(pledge.fund_id, "cash_in", amount=fulfilment.amount, note=note, **base)
+        return
+    for line in fulfilment.lines:
+        if not line.accepted:
+            continue
+        turned_away = (f"另有{line.rejected}未接收：{line.reject_reason}" if line.rejected > 0
+                       else "")
+        ledger.post(pledge.fund_id, "goods_in", category=line.category, item=line.item,
+                    unit=line.unit, quantity=line.accepted,
+                    value=line.unit_value * line.accepted,
+                    note="；".join(t for t in (note, turned_away) if t), **base)
+
+
+def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
+           batch: IntakeBatch | None = None) -> Fulfilment:
+    """Money or goods arrived for this pledge: record the actual amounts (more or less
+    than promised) and post them to the ledger."""
+    replay = _replayed(data.get("nonce"))
+    if replay is not None:
+        return replay
+    pledge = pledges.get_pledge(pledge.id, lock=True)
+    funds.require_manager(actor, pledge.fund)
+    if pledge.donor_id == actor.id:
+        raise errors.OwnPledge()
+    replay = _replayed(data.get("nonce"))  # the same confirmation, committed while we waited
+    if replay is not None:
+        return replay
+    if data.get("version") is not None and data["version"] != pledge.version:
+        raise errors.PledgeChanged()
+    current = pledges.state(pledge)
+    if current in ENDS:
+        raise errors.PledgeEnded(state=current)
+    if data.get("received_on") and data["received_on"] > local(now).date():
+        raise ValidationError(code="received_in_future", errors={"received_on": ["future"]})
+    _check_receipt(data)
+    fulfilment = Fulfilment(
+        pledge_id=pledge.id, fund_id=pledge.fund_id, kind=pledge.kind,
+        batch_id=batch.id if batch else None,
+        received_on=data.get("received_on") or local(now).date(),
+        receipt_no=(data.get("receipt_no") or "").strip() or None,
+        receipt_waived=bool(data.get("receipt_waived")) and not data.get("receipt_no"),
+        note=(data.get("note") or "").strip(), nonce=data.get("nonce") or None,
+        recorded_by_id=actor.id, recorded_at=now)
+    if pledge.kind == "money":
+        if data.get("amount") is None:
+            raise errors.NothingReceived(errors={"amount": ["required"]})
+        fulfilment.amount = yuan(data["amount"])
+    else:
+        fulfilment.lines = _goods_lines(pledge, data)
+        fulfilment.in_kind_value = sum((x.unit_value * x.accepted for x in fulfilment.lines),
+                                       ZERO)
+    if pledge.accepted_at is None:  # receiving it is accepting it
+        pledge.accepted_at, pledge.accepted_by_id = now, actor.id
+    pledge.version += 1
+    pledge.updated_at = now
+    db.session.add(fulfilment)
+    db.session.flush()
+    _post(fulfilment, pledge, now=now)
+    db.session.flush()
+    return fulfilment
+
+
+def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> list[Fulfilment]:
+    """Several money gifts at once (a donation box, a bank statement). The count and total
+    counted by hand must match the lines, or nothing is recorded."""
+    fund = funds.get_fund(fund_id)
+    funds.require_manager(actor, fund)
+    items = data["items"]
+    seen: set[str] = set()
+    found: list[Pledge] = []
+    for i, item in enumerate(items):
+        pledge = pledges.by_reference(item["reference"])
+        if pledge.fund_id != fund.id:
+            raise errors.ReferenceNotFound(reference=item["reference"],
+                                           errors={f"items.{i}.reference": ["unknown"]})
+        if pledge.reference in seen:
+            raise errors.DuplicateInBatch(reference=pledge.reference)
+        if pledge.kind != "money":
+            raise errors.KindNotAccepted(errors={f"items.{i}.reference": ["unknown"]})
+        seen.add(pledge.reference)
+        found.append(pledge)
+    total = sum((yuan(item["amount"]) for item in items), ZERO)
+    problems = []
+    if len(items) != data["expected_count"]:
+        problems.append(f"{len(items)} / {data['expected_count']}")
+    if data.get("expected_total") is not None and total != data["expected_total"]:
+        problems.append(f"{fmt(total)} / {fmt(data['expected_total'])}")
+    if problems:
+        raise errors.BatchMismatch(detail="; ".join(problems))
+    batch = IntakeBatch(fund_id=fund.id, expected_count=data["expected_count"],
+                        expected_total=data.get("expected_total"),
+                        note=(data.get("note") or "").strip(), recorded_by_id=actor.id,
+                        recorded_at=now)
+    db.session.add(batch)
+    db.session.flush()
+    shared = {k: data.get(k) for k in ("received_on", "receipt_waived")}
+    return [record(pledge, {**shared, **item, "nonce": None}, actor=actor, now=now, batch=batch)
+            for pledge, item in zip(found, items, strict=True)]
+
+
+def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) -> Fulfilment:
+    """Undo a receipt recorded in error: a negative fulfilment and reversing ledger rows,
+    each pointing at what it cancels. Refused if the goods or money are already given out."""
+    pledge = pledges.get_pledge(fulfilment.pledge_id, lock=True)
+    funds.require_manager(actor, pledge.fund)
+    funds.get_fund(pledge.fund_id, lock=True)  # stock and cash checks below must not race
+    if not reason.strip():
+        raise errors.ReasonRequired(errors={"reason": ["required"]})
+    if fulfilment.reverses_id is not None:
+        raise errors.CannotReverseReversal()
+    if db.session.scalar(select(Fulfilment.id).where(Fulfilment.reverses_id == fulfilment.id)):
+        raise errors.AlreadyReversed()
+    if fulfilment.kind == "money" and ledger.cash_balance(pledge.fund_id) < fulfilment.amount:
+        raise errors.InsufficientFunds(balance=fmt(ledger.cash_balance(pledge.fund_id)))
+    for line in fulfilment.lines:
+        have = ledger.on_hand(pledge.fund_id, line.category, line.item, line.unit)
+        if have < line.accepted:
+            raise errors.InsufficientStock(available=have, unit=line.unit, item=line.item)
+    undo = Fulfilment(
+        pledge_id=pledge.id, fund_id=pledge.fund_id, kind=fulfilment.kind,
+        amount=-fulfilment.amount if fulfilment.amount is not None else None,
+        in_kind_value=-fulfilment.in_kind_value if fulfilment.in_kind_value is not None
+        else None,
+        received_on=local(now).date(), receipt_waived=fulfilment.receipt_waived,
+        note=reason.strip(), reverses_id=fulfilment.id, recorded_by_id=actor.id,
+        recorded_at=now,
+        lines=[FulfilmentLine(pledge_line_id=x.pledge_line_id, category=x.category,
+                              item=x.item, unit=x.unit, accepted=-x.accepted,
+                              rejected=-x.rejected, unit_value=x.unit_value,
+                              condition=x.condition, expires_on=x.expires_on)
+               for x in fulfilment.lines])
+    pledge.version += 1
+    pledge.updated_at = now
+    db.session.add(undo)
+    db.session.flush()
+    for original in db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.fulfilment_id == fulfilment.id)):
+        ledger.post(original.fund_id, original.kind, on=local(now).date(), now=now,
+                    pledge_id=pledge.id, fulfilment_id=undo.id, reverses_id=original.id,
+                    purpose=original.purpose, category=original.category, item=original.item,
+                    unit=original.unit,
+                    quantity=-original.quantity if original.quantity is not None else None,
+                    value=-original.value if original.value is not None else None,
+                    amount=-original.amount if original.amount is not None else None,
+                    note=reason.strip())
+    db.session.flush()
+    return undo

@@ -1,0 +1,181 @@
+"""The public ledger: posting movements to it, reading it, and the fund's totals.
+
+Every figure here is summed in SQL over Decimal (NUMERIC) columns: received counts
+fulfilments only, distributed counts distributions only, stock is the ledger's goods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from server.accounts.privacy import mask_name
+from server.donations.models import Fund, Pledge, PledgeLine
+from server.donations.money import ZERO, yuan
+from server.donations.movements import Distribution, DistributionLine, Fulfilment, LedgerEntry
+from server.extensions import db
+
+
+def post(fund_id: int, kind: str, *, on: date, now: datetime, **values) -> LedgerEntry:
+    entry = LedgerEntry(fund_id=fund_id, kind=kind, occurred_on=on, recorded_at=now, **values)
+    db.session.add(entry)
+    return entry
+
+
+def recipient_public(kind: str, name: str) -> str:
+    """Households are always masked in public; partner organisations are named."""
+    return name if kind == "organisation" else mask_name(name) + "家"
+
+
+def entries(fund: Fund, *, limit: int | None = None, offset: int = 0) -> list[LedgerEntry]:
+    """Newest first, as a ledger page or a download reads it."""
+    query = (select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
+             .options(joinedload(LedgerEntry.pledge))
+             .order_by(LedgerEntry.occurred_on.desc(), LedgerEntry.id.desc())
+             .offset(offset))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count(fund: Fund) -> int:
+    return db.session.scalar(select(func.count(LedgerEntry.id))
+                             .where(LedgerEntry.fund_id == fund.id)) or 0
+
+
+# --- stock and cash -------------------------------------------------------------------------
+
+@dataclass
+class StockItem:
+    category: str
+    item: str
+    unit: str
+    quantity: int
+    value: Decimal
+
+
+def stock(fund_id: int) -> list[StockItem]:
+    """Goods on hand per item: everything accepted minus everything given out."""
+    rows = db.session.execute(
+        select(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit,
+               func.sum(LedgerEntry.quantity), func.coalesce(func.sum(LedgerEntry.value), 0))
+        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.quantity.is_not(None))
+        .group_by(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit)
+        .order_by(LedgerEntry.category, LedgerEntry.item))
+    return [StockItem(c, i, u, q, v) for c, i, u, q, v in rows if q]
+
+
+def on_hand(fund_id: int, category: str, item: str, unit: str) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0))
+        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
+               LedgerEntry.item == item, LedgerEntry.unit == unit)) or 0
+
+
+def value_out(fund_id: int, category: str, item: str, unit: str, quantity: int) -> Decimal:
+    """The in-kind value leaving with `quantity` units: their share of the value on hand at
+    the average intake value; the last unit out takes whatever value is left, to the fen."""
+    have, value = db.session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0),
+               func.coalesce(func.sum(LedgerEntry.value), 0))
+        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
+               LedgerEntry.item == item, LedgerEntry.unit == unit)).one()
+    value = yuan(value)
+    if not have or quantity >= have:
+        return value
+    return yuan(value * quantity / have)
+
+
+def cash_balance(fund_id: int) -> Decimal:
+    return yuan(db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(LedgerEntry.fund_id == fund_id)) or 0)
+
+
+# --- the fund's progress -------------------------------------------------------------------
+
+@dataclass
+class GoodsProgress:
+    category: str
+    unit: str
+    pledged: int = 0
+    received: int = 0
+    distributed: int = 0
+
+
+@dataclass
+class Progress:
+    pledged: Decimal = ZERO
+    received: Decimal = ZERO
+    distributed: Decimal = ZERO
+    in_kind_received: Decimal = ZERO
+    pledges: int = 0
+    payouts: int = 0
+    goods: list[GoodsProgress] = field(default_factory=list)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.received - self.distributed
+
+
+def progress(fund: Fund) -> Progress:
+    """Pledged vs received vs distributed, cash and goods apart. Pledged counts promises
+    still standing (and, for released ones, what did arrive)."""
+    p = Progress()
+    live = Pledge.end_state.is_(None)
+    p.pledged = yuan(db.session.scalar(
+        select(func.coalesce(func.sum(Pledge.amount), 0))
+        .where(Pledge.fund_id == fund.id, Pledge.kind == "money", live)) or 0)
+    p.pledged += yuan(db.session.scalar(
+        select(func.coalesce(func.sum(Fulfilment.amount), 0)).join(Pledge)
+        .where(Fulfilment.fund_id == fund.id, Pledge.end_state == "released")) or 0)
+    p.pledges = db.session.scalar(select(func.count(Pledge.id))
+                                  .where(Pledge.fund_id == fund.id, live)) or 0
+    cash, value = db.session.execute(
+        select(func.coalesce(func.sum(Fulfilment.amount), 0),
+               func.coalesce(func.sum(Fulfilment.in_kind_value), 0))
+        .where(Fulfilment.fund_id == fund.id)).one()
+    p.received, p.in_kind_received = yuan(cash), yuan(value)
+    paid, payouts = db.session.execute(
+        select(func.coalesce(func.sum(Distribution.amount), 0),
+               func.count(Distribution.id).filter(Distribution.kind == "money",
+                                                  Distribution.reverses_id.is_(None)))
+        .where(Distribution.fund_id == fund.id)).one()
+    p.distributed, p.payouts = yuan(paid), payouts
+    goods: dict[tuple[str, str], GoodsProgress] = {}
+
+    def row(category, unit):
+        return goods.setdefault((category, unit), GoodsProgress(category, unit))
+
+    for category, unit, qty in db.session.execute(
+            select(PledgeLine.category, PledgeLine.unit, func.sum(PledgeLine.quantity))
+            .join(Pledge).where(Pledge.fund_id == fund.id, live)
+            .group_by(PledgeLine.category, PledgeLine.unit)):
+        row(category, unit).pledged = qty
+    for category, unit, kind, qty in db.session.execute(
+            select(LedgerEntry.category, LedgerEntry.unit, LedgerEntry.kind,
+                   func.sum(LedgerEntry.quantity))
+            .where(LedgerEntry.fund_id == fund.id, LedgerEntry.quantity.is_not(None))
+            .group_by(LedgerEntry.category, LedgerEntry.unit, LedgerEntry.kind)):
+        if kind == "goods_in":
+            row(category, unit).received += qty
+        else:
+            row(category, unit).distributed -= qty
+    p.goods = sorted(goods.values(), key=lambda g: (g.category, g.unit))
+    return p
+
+
+def distributions(fund: Fund) -> list[Distribution]:
+    return list(db.session.scalars(
+        select(Distribution).where(Distribution.fund_id == fund.id)
+        .options(joinedload(Distribution.recipient_org))
+        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())))
+
+
+def distributed_lines(fund_id: int) -> list[DistributionLine]:
+    return list(db.session.scalars(
+        select(DistributionLine).join(Distribution).where(Distribution.fund_id == fund_id)))

@@ -1,0 +1,295 @@
+"""Pledges: promising, editing before anything arrives, the hand-set ends, and the state
+(derived from what was received, never stored except for the ends)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from server.accounts.models import User
+from server.core.clock import local
+from server.core.errors import ValidationError
+from server.donations import errors, funds
+from server.donations.models import Fund, Pledge, PledgeLine
+from server.donations.money import ZERO
+from server.donations.movements import Fulfilment, FulfilmentLine
+from server.donations.vocab import ENDS, PERISHABLE
+from server.extensions import db
+
+# no 0/O, 1/I/L: read aloud at a drop-off table or typed into a bank transfer's memo
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "令狐", "慕容",
+                     "长孙", "宇文", "司徒", "夏侯", "公孙", "端木")
+SCHEDULE = ("amount", "lines", "due_on")
+
+
+def normalise_reference(text: str) -> str:
+    return "".join(ch for ch in (text or "").upper() if ch.isalnum())
+
+
+def new_reference() -> str:
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(REFERENCE_LENGTH))
+        if not db.session.scalar(select(Pledge.id).where(Pledge.reference == code)):
+            return code
+
+
+def get_pledge(pledge_id: int, *, lock: bool = False) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id, with_for_update=lock or None,
+                            populate_existing=lock)
+    if pledge is None:
+        raise errors.PledgeNotFound()
+    return pledge
+
+
+def by_reference(text: str) -> Pledge:
+    code = normalise_reference(text)
+    pledge = db.session.scalar(select(Pledge).where(Pledge.reference == code)) if code else None
+    if pledge is None:
+        raise errors.ReferenceNotFound(reference=(text or "").strip()[:20] or "—")
+    return pledge
+
+
+# --- what arrived, and the state it implies -----------------------------------------------
+
+@dataclass
+class Received:
+    amount: Decimal = ZERO           # cash, net of reversals
+    value: Decimal = ZERO            # goods at intake value
+    delivered: dict[int, int] = field(default_factory=dict)  # pledge line -> accepted+rejected
+    accepted: dict[int, int] = field(default_factory=dict)
+    extra_quantity: int = 0          # goods that arrived outside the pledged lines
+    count: int = 0                   # fulfilments, reversals included
+
+    @property
+    def anything(self) -> bool:
+        return self.amount != 0 or any(self.delivered.values()) or self.extra_quantity > 0
+
+
+def received(pledge: Pledge) -> Received:
+    got = Received()
+    rows = db.session.execute(
+        select(func.count(Fulfilment.id), func.coalesce(func.sum(Fulfilment.amount), 0),
+               func.coalesce(func.sum(Fulfilment.in_kind_value), 0))
+        .where(Fulfilment.pledge_id == pledge.id)).one()
+    got.count, got.amount, got.value = rows[0], rows[1], rows[2]
+    lines = db.session.execute(
+        select(FulfilmentLine.pledge_line_id, func.sum(FulfilmentLine.accepted),
+               func.sum(FulfilmentLine.rejected))
+        .join(Fulfilment).where(Fulfilment.pledge_id == pledge.id)
+        .group_by(FulfilmentLine.pledge_line_id))
+    for line_id, accepted, rejected in lines:
+        if line_id is None:
+            got.extra_quantity += accepted + rejected
+        else:
+            got.delivered[line_id] = accepted + rejected
+            got.accepted[line_id] = accepted
+    return got
+
+
+def state(pledge: Pledge, got: Received | None = None) -> str:
+    """submitted → accepted → partial → fulfilled, unless ended by hand."""
+    if pledge.end_state:
+        return pledge.end_state
+    got = got or received(pledge)
+    if pledge.kind == "money":
+        complete = pledge.amount is not None and got.amount >= pledge.amount
+    else:
+        complete = bool(pledge.lines) and all(
+            got.delivered.get(line.id, 0) >= line.quantity for line in pledge.lines)
+    if complete:
+        return "fulfilled"
+    if got.anything:
+        return "partial"
+    return "accepted" if pledge.accepted_at else "submitted"
+
+
+def is_overdue(pledge: Pledge, *, now: datetime, current: str | None = None) -> bool:
+    """Computed, never stored: still open after the day it was due."""
+    current = current or state(pledge)
+    return (pledge.due_on is not None and current in ("submitted", "accepted", "partial")
+            and pledge.due_on < local(now).date())
+
+
+# --- what the public sees of the donor -------------------------------------------------------
+
+def surname(name: str) -> str:
+    return name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
+
+
+def public_name(pledge: Pledge) -> str:
+    """The donor as they consented to be shown; anonymous unless they chose otherwise."""
+    if pledge.display == "full_name" and pledge.donor_name:
+        return pledge.donor_name
+    if pledge.display == "surname" and pledge.donor_name:
+        return surname(pledge.donor_name) + {"ms": "女士", "mr": "先生"}.get(pledge.title, "")
+    if pledge.display == "organisation" and pledge.donor_org:
+        return pledge.donor_org
+    return str(_l("Anonymous"))
+
+
+# --- promising and editing --------------------------------------------------------------------
+
+def _check_display(data: dict) -> None:
+    if data.get("display") == "surname" and not data.get("title"):
+        raise ValidationError(code="title_required", errors={"title": ["required"]})
+    if data.get("display") == "organisation" and not data.get("donor_org"):
+        raise ValidationError(code="organisation_required", errors={"donor_org": ["required"]})
+
+
+def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date) -> None:
+    if kind == "money":
+        if not fund.accepts_money:
+            raise errors.KindNotAccepted()
+        if data.get("amount") is None:
+            raise ValidationError(code="amount_required", errors={"amount": ["required"]})
+    else:
+        if not fund.accepts_goods:
+            raise errors.KindNotAccepted()
+        if not data.get("lines"):
+            raise ValidationError(code="lines_required", errors={"lines": ["required"]})
+        for i, line in enumerate(data["lines"]):
+            if line["category"] in PERISHABLE and not line.get("expires_on"):
+                raise errors.ExpiryRequired(errors={f"lines.{i}.expires_on": ["required"]})
+            if line.get("expires_on") and line["expires_on"] <= today:
+                raise errors.AlreadyExpired(errors={f"lines.{i}.expires_on": ["past"]})
+    if data.get("due_on") and data["due_on"] < today:
+        raise ValidationError(code="due_in_past", errors={"due_on": ["past"]})
+
+
+def _lines(data: dict) -> list[PledgeLine]:
+    return [PledgeLine(category=x["category"], item=x["item"].strip(), unit=x["unit"],
+                       quantity=x["quantity"], condition=x.get("condition") or "new",
+                       expires_on=x.get("expires_on")) for x in data.get("lines") or []]
+
+
+def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
+                  donor: User | None = None) -> Pledge:
+    """A pledge by the actor, or (staff only) one they take down for someone else."""
+    if fund.status != "open":
+        raise errors.FundClosed()
+    if donor is None and actor is not None and data.get("for_someone_else"):
+        funds.require_manager(actor, fund)
+    elif donor is None:
+        donor = actor
+    kind = data["kind"]
+    _check_schedule(fund, kind, data, today=local(now).date())
+    _check_display(data)
+    pledge = Pledge(
+        fund_id=fund.id, reference=new_reference(), kind=kind,
+        donor_id=donor.id if donor else None,
+        donor_name=(data.get("donor_name") or (donor.name if donor else "")).strip(),
+        donor_org=data.get("donor_org") or None,
+        donor_phone=data.get("donor_phone") or (donor.phone if donor else None),
+        display=data.get("display") or "anonymous", title=data.get("title"),
+        display_set_at=now, amount=data.get("amount") if kind == "money" else None,
+        due_on=data.get("due_on"), wants_receipt=bool(data.get("wants_receipt")),
+        note=data.get("note") or "", created_by_id=actor.id, created_at=now, updated_at=now,
+        lines=_lines(data) if kind == "goods" else [])
+    if not pledge.donor_name:
+        raise ValidationError(code="donor_name_required", errors={"donor_name": ["required"]})
+    db.session.add(pledge)
+    db.session.flush()
+    return pledge
+
+
+def _own_or_manager(pledge: Pledge, actor: User) -> None:
+    if pledge.donor_id != actor.id and not funds.can_manage(actor, pledge.fund):
+        raise errors.PledgeNotFound()
+
+
+def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pledge:
+    """Change what or when, only before anything arrived. An accepted pledge that changes
+    goes back to the coordinators (submitted)."""
+    pledge = get_pledge(pledge.id, lock=True)
+    _own_or_manager(pledge, actor)
+    current = state(pledge)
+    if current in ENDS:
+        raise errors.PledgeEnded(state=current)
+    if current in ("partial", "fulfilled"):
+        raise errors.PledgeLocked()
+    merged = {"amount": pledge.amount, "due_on": pledge.due_on,
+              "lines": [{"category": x.category, "item": x.item, "unit": x.unit,
+                         "quantity": x.quantity, "condition": x.condition,
+                         "expires_on": x.expires_on} for x in pledge.lines], **data}
+    _check_schedule(pledge.fund, pledge.kind, merged, today=local(now).date())
+    changed = any(k in data for k in SCHEDULE)
+    if "amount" in data and pledge.kind == "money":
+        pledge.amount = data["amount"]
+    if "lines" in data and pledge.kind == "goods":
+        pledge.lines = _lines(data)
+    for key in ("due_on", "note", "wants_receipt"):
+        if key in data:
+            setattr(pledge, key, data[key])
+    if changed and pledge.accepted_at is not None:
+        pledge.accepted_at, pledge.accepted_by_id = None, None
+    pledge.updated_at = now
+    db.session.flush()
+    return pledge
+
+
+def set_display(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pledge:
+    """The donor may change how they are named at any time; the ledger follows at once."""
+    if pledge.donor_id != actor.id:
+        raise errors.PledgeNotFound()
+    _check_display({**data, "donor_org": data.get("donor_org") or pledge.donor_org})
+    pledge.display, pledge.title = data["display"], data.get("title")
+    if data.get("donor_org"):
+        pledge.donor_org = data["donor_org"]
+    pledge.display_set_at = now
+    db.session.flush()
+    return pledge
+
+
+# --- hand-set states ------------------------------------------------------------------------
+
+# which states each hand-set action starts from, and who may take it
+ACTIONS = {
+    "accept": (("submitted",), "manager"),
+    "reject": (("submitted", "accepted"), "manager"),
+    "cancel": (("submitted", "accepted"), "manager"),
+    "release": (("partial",), "manager"),
+    "withdraw": (("submitted", "accepted"), "donor"),
+}
+END_OF = {"reject": "rejected", "cancel": "cancelled", "release": "released",
+          "withdraw": "withdrawn"}
+
+
+def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
+               reason: str = "") -> Pledge:
+    """Accept, or end by hand (with a reason). Locks the pledge so that an end and a
+    receipt recorded at the same moment cannot both win."""
+    pledge = get_pledge(pledge.id, lock=True)
+    starts, who = ACTIONS[action]
+    if who == "donor" and pledge.donor_id != actor.id:
+        raise errors.PledgeNotFound()
+    if who == "manager":
+        funds.require_manager(actor, pledge.fund)
+    current = state(pledge)
+    if current not in starts:
+        if current in ENDS:
+            raise errors.PledgeEnded(state=current)
+        raise errors.BadTransition(state=current, action=action)
+    if action == "accept":
+        pledge.accepted_at, pledge.accepted_by_id = now, actor.id
+    else:
+        if not reason.strip():
+            raise errors.ReasonRequired(errors={"reason": ["required"]})
+        pledge.end_state, pledge.end_reason = END_OF[action], reason.strip()
+        pledge.ended_by_id, pledge.ended_at = actor.id, now
+    pledge.updated_at = now
+    db.session.flush()
+    return pledge
+
+
+def pledges_of(user: User) -> list[Pledge]:
+    return list(db.session.scalars(
+        select(Pledge).where(Pledge.donor_id == user.id)
+        .options(selectinload(Pledge.lines)).order_by(Pledge.id.desc())))
