@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from flask import request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -113,6 +114,17 @@ def load_args(schema: ma.Schema) -> dict:
         return schema.load(data, unknown=ma.EXCLUDE)
 
 
+def _flatten(messages: dict, prefix: str = ""):
+    """{"lines": {0: {"quantity": [...]}}} -> ("lines.0.quantity", [...]): nested forms
+    (goods lines) get their messages next to the right box."""
+    for name, found in messages.items():
+        key = f"{prefix}{name}"
+        if isinstance(found, dict):
+            yield from _flatten(found, key + ".")
+        else:
+            yield key, found if isinstance(found, list) else [found]
+
+
 def problem(exc: Exception, extra: dict[str, str] | None = None) -> tuple[str, dict, int]:
     """(message, {field: [texts]}, status) for re-rendering a form after `exc`.
 
@@ -124,10 +136,12 @@ def problem(exc: Exception, extra: dict[str, str] | None = None) -> tuple[str, d
     fields: dict[str, list[str]] = {}
     if isinstance(exc, ma.ValidationError):
         messages = exc.messages if isinstance(exc.messages, dict) else {}
-        for name, found in messages.items():
-            flat = found if isinstance(found, list) else [str(found)]
-            missing = any("Missing data" in str(m) for m in flat)
-            fields[name] = [texts["required"] if missing else _("Check this entry.")]
+        for name, found in _flatten(messages):
+            missing = any("Missing data" in str(m) for m in found)
+            # our own field messages are translated (lazy strings): show them as they are
+            ours = [str(m) for m in found if isinstance(m, LazyString)]
+            fields[name] = ([texts["required"]] if missing else ours[:1]
+                            or [_("Check this entry.")])
         return _("Some fields need your attention."), fields, 422
     message = exc.text()
     for name, found in (exc.errors or {}).items():
