@@ -21,6 +21,7 @@ from server.donations.money import ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
 from server.donations.vocab import ENDS
 from server.extensions import db
+from server.notifications.services import notify
 
 
 def _replayed(nonce: str | None) -> Fulfilment | None:
@@ -124,6 +125,11 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     db.session.add(fulfilment)
     db.session.flush()
     _post(fulfilment, pledge, now=now)
+    if pledge.donor_id:
+        notify(pledge.donor_id, "gift_received", now=now, title=pledge.fund.title,
+               reference=pledge.reference,
+               amount=fmt(fulfilment.amount) if fulfilment.amount is not None else None,
+               goods=[(x.item, x.accepted, x.unit) for x in fulfilment.lines if x.accepted])
     db.session.flush()
     return fulfilment
 

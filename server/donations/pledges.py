@@ -21,6 +21,7 @@ from server.donations.money import ZERO
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.vocab import ENDS, PERISHABLE
 from server.extensions import db
+from server.notifications.services import notify
 
 # no 0/O, 1/I/L: read aloud at a drop-off table or typed into a bank transfer's memo
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -284,6 +285,9 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
             raise errors.ReasonRequired(errors={"reason": ["required"]})
         pledge.end_state, pledge.end_reason = END_OF[action], reason.strip()
         pledge.ended_by_id, pledge.ended_at = actor.id, now
+        if who == "manager" and pledge.donor_id:
+            notify(pledge.donor_id, "pledge_closed", now=now, title=pledge.fund.title,
+                   reference=pledge.reference, state=pledge.end_state, reason=pledge.end_reason)
     pledge.updated_at = now
     db.session.flush()
     return pledge

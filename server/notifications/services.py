@@ -49,4 +49,22 @@ def render(note: Notification) -> str:
         "signup_removed": _("The organiser removed your sign-up for “%(title)s”: %(reason)s",
                             title=p.get("title", ""), reason=p.get("reason", "")),
     }
+    texts.update(_donation_texts(note.kind, p))
     return texts.get(note.kind, note.kind)
+
+
+def _donation_texts(kind: str, p: dict) -> dict:
+    from server.core.labels import label
+    from server.donations.vocab import PLEDGE_STATE, UNIT
+    if kind == "gift_received":
+        what = p.get("amount") or "、".join(
+            f"{item} {qty}{label(UNIT, unit)}" for item, qty, unit in p.get("goods", []))
+        return {kind: _("Thank you: %(what)s of your gift to “%(title)s” (reference "
+                        "%(reference)s) has been received.", what=what,
+                        title=p.get("title", ""), reference=p.get("reference", ""))}
+    if kind == "pledge_closed":
+        return {kind: _("Your pledge %(reference)s to “%(title)s” is now %(state)s: %(reason)s",
+                        reference=p.get("reference", ""), title=p.get("title", ""),
+                        state=label(PLEDGE_STATE, p.get("state", "")),
+                        reason=p.get("reason", ""))}
+    return {}
