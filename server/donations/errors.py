@@ -51,7 +51,7 @@ class PledgeEnded(Conflict):
 
 class BadTransition(Conflict):
     code = "bad_transition"
-    message = _l("A pledge that is %(state)s cannot be %(action)s.")
+    message = _l("This pledge is %(state)s, so this cannot be done now.")
 
 
 class PledgeChanged(Conflict):

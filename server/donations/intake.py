@@ -14,20 +14,24 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.core.clock import local
-from server.core.errors import ValidationError
+from server.core.errors import Conflict, ValidationError
+from server.core.labels import label
 from server.donations import errors, funds, ledger, pledges
 from server.donations.models import Pledge
 from server.donations.money import ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
-from server.donations.vocab import ENDS
+from server.donations.vocab import ENDS, PLEDGE_STATE, UNIT
 from server.extensions import db
 from server.notifications.services import notify
 
 
-def _replayed(nonce: str | None) -> Fulfilment | None:
+def _replayed(nonce: str | None, pledge_id: int) -> Fulfilment | None:
     if not nonce:
         return None
-    return db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
+    found = db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
+    if found is not None and found.pledge_id != pledge_id:
+        raise Conflict(code="nonce_reused")
+    return found
 
 
 def _check_receipt(data: dict) -> None:
@@ -84,21 +88,21 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
            batch: IntakeBatch | None = None) -> Fulfilment:
     """Money or goods arrived for this pledge: record the actual amounts (more or less
     than promised) and post them to the ledger."""
-    replay = _replayed(data.get("nonce"))
+    replay = _replayed(data.get("nonce"), pledge.id)
     if replay is not None:
         return replay
     pledge = pledges.get_pledge(pledge.id, lock=True)
     funds.require_manager(actor, pledge.fund)
     if pledge.donor_id == actor.id:
         raise errors.OwnPledge()
-    replay = _replayed(data.get("nonce"))  # the same confirmation, committed while we waited
+    replay = _replayed(data.get("nonce"), pledge.id)  # the same confirmation, committed while we waited
     if replay is not None:
         return replay
     if data.get("version") is not None and data["version"] != pledge.version:
         raise errors.PledgeChanged()
     current = pledges.state(pledge)
     if current in ENDS:
-        raise errors.PledgeEnded(state=current)
+        raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
     if data.get("received_on") and data["received_on"] > local(now).date():
         raise ValidationError(code="received_in_future", errors={"received_on": ["future"]})
     _check_receipt(data)
@@ -189,7 +193,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
     for line in fulfilment.lines:
         have = ledger.on_hand(pledge.fund_id, line.category, line.item, line.unit)
         if have < line.accepted:
-            raise errors.InsufficientStock(available=have, unit=line.unit, item=line.item)
+            raise errors.InsufficientStock(available=have, unit=label(UNIT, line.unit),
+                                           item=line.item)
     undo = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=fulfilment.kind,
         amount=-fulfilment.amount if fulfilment.amount is not None else None,

@@ -15,11 +15,12 @@ from sqlalchemy.orm import selectinload
 from server.accounts.models import User
 from server.core.clock import local
 from server.core.errors import ValidationError
+from server.core.labels import label
 from server.donations import errors, funds
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO
 from server.donations.movements import Fulfilment, FulfilmentLine
-from server.donations.vocab import ENDS, PERISHABLE
+from server.donations.vocab import ENDS, PERISHABLE, PLEDGE_STATE
 from server.extensions import db
 from server.notifications.services import notify
 
@@ -213,7 +214,7 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     _own_or_manager(pledge, actor)
     current = state(pledge)
     if current in ENDS:
-        raise errors.PledgeEnded(state=current)
+        raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
     if current in ("partial", "fulfilled"):
         raise errors.PledgeLocked()
     merged = {"amount": pledge.amount, "due_on": pledge.due_on,
@@ -276,8 +277,8 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
     current = state(pledge)
     if current not in starts:
         if current in ENDS:
-            raise errors.PledgeEnded(state=current)
-        raise errors.BadTransition(state=current, action=action)
+            raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
+        raise errors.BadTransition(state=label(PLEDGE_STATE, current))
     if action == "accept":
         pledge.accepted_at, pledge.accepted_by_id = now, actor.id
     else:

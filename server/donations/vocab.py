@@ -15,9 +15,9 @@ PLEDGE_STATE = {
     "accepted": _l("Accepted"),
     "partial": _l("Partly received"),
     "fulfilled": _l("Received in full"),
-    "rejected": _l("Declined"),
-    "withdrawn": _l("Withdrawn"),
-    "cancelled": _l("Cancelled"),
+    "rejected": _l("Declined by the fund"),
+    "withdrawn": _l("Withdrawn by the donor"),
+    "cancelled": _l("Pledge cancelled"),
     "released": _l("Released"),
 }
 OPEN_STATES = ("submitted", "accepted", "partial")
@@ -58,7 +58,7 @@ UNIT = {
     "item": _l("item(s)"),       # 个
 }
 CONDITION = {
-    "new": _l("New"),
+    "new": _l("Brand new"),
     "like_new": _l("Like new"),
     "used": _l("Used, good"),
 }
