@@ -95,7 +95,8 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     funds.require_manager(actor, pledge.fund)
     if pledge.donor_id == actor.id:
         raise errors.OwnPledge()
-    replay = _replayed(data.get("nonce"), pledge.id)  # the same confirmation, committed while we waited
+    # the same confirmation may have committed while we waited for the lock
+    replay = _replayed(data.get("nonce"), pledge.id)
     if replay is not None:
         return replay
     if data.get("version") is not None and data["version"] != pledge.version:
