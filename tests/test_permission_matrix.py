@@ -6,6 +6,9 @@ The tree:                       大兴区 (district)  ← admin_district
                       │                          │
                       A社区 (community)          B社区 (community)
                       org A ← organiser_a        org B
+                      charity A ← organiser_a    charity B
+                      fund A (hosted by charity A, serving A社区)
+                                                 fund B (charity B, B社区)
 
 Each row of MATRIX is (actor, method, url_factory, expected_status); url_factory takes
 the world and returns the URL, and BODIES gives the JSON to send for writes.
@@ -14,11 +17,13 @@ the world and returns the URL, and BODIES gives the JSON to send for writes.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 
 from server.activities import signups
+from server.donations import funds, intake, pledges
 from server.extensions import db
 
 ACTORS = ("anon", "resident", "organiser_a", "coordinator_a", "admin_district", "admin_b")
@@ -60,6 +65,27 @@ def world(make_node, make_org, make_user, make_activity, grant, now):
         setattr(w, f"signup_{side}", signups.sign_up(
             getattr(w, f"act_{side}").id, user=volunteer, now=now))
     w.own_signup = signups.sign_up(w.act_a.id, user=w.resident, now=now)
+
+    # donations: a fund on each side; organiser_a also organises for fund A's host charity
+    w.charity_a = make_org(name="A慈善会", node=w.community_a, kind="charity")
+    w.charity_b = make_org(name="B慈善会", node=w.community_b, kind="charity")
+    grant(w.organiser_a, "organiser", w.community_a, organisation=w.charity_a)
+    donor = make_user(name="捐赠人")
+    for side, runner in (("a", w.coordinator_a), ("b", w.admin_b)):
+        fund = funds.create_fund(
+            {"kind": "fund", "title": f"基金{side}", "purpose": "救助",
+             "host_id": getattr(w, f"charity_{side}").id,
+             "node_id": getattr(w, f"community_{side}").id}, actor=runner, now=now)
+        setattr(w, f"fund_{side}", fund)
+        setattr(w, f"pledge_{side}", pledges.create_pledge(
+            fund, {"kind": "money", "amount": Decimal("50.00")}, actor=donor, now=now))
+        paid = pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("50.00")},
+                                     actor=donor, now=now)
+        setattr(w, f"receipt_{side}", intake.record(
+            paid, {"version": 0, "amount": Decimal("50.00"), "receipt_waived": True},
+            actor=runner, now=now))
+    w.own_pledge = pledges.create_pledge(w.fund_a, {"kind": "money", "amount": Decimal("20")},
+                                         actor=w.resident, now=now)
     db.session.flush()
     return w
 
@@ -90,6 +116,26 @@ BODIES = {
         "node_id": (w.community_a if url.endswith("#a") else w.community_b).id,
         "kind": "volunteer_team", "name": "新志愿队"},
     ("PATCH", "/api/v1/organisations/{}"): lambda w, url: {"description": "改过了"},
+    ("POST", "/api/v1/funds/{}/pledges"): lambda w, url: {"kind": "money", "amount": "10"},
+    ("POST", "/api/v1/me/pledges/{}/withdraw"): lambda w, url: {"reason": "重复提交"},
+    ("POST", "/api/v1/desk/funds"): lambda w, url: {
+        "kind": "campaign", "title": "冬衣募集", "purpose": "送羽绒服",
+        "host_id": (w.charity_a if url.endswith("#a") else w.charity_b).id,
+        "node_id": (w.community_a if url.endswith("#a") else w.community_b).id},
+    ("PATCH", "/api/v1/desk/funds/{}"): lambda w, url: {"title": "改名"},
+    ("POST", "/api/v1/desk/funds/{}/pledges"): lambda w, url: {
+        "kind": "money", "amount": "10", "donor_name": "赵奶奶"},
+    ("POST", "/api/v1/desk/funds/{}/batches"): lambda w, url: {
+        "expected_count": 1, "receipt_waived": True,
+        "items": [{"reference": w.pledge_a.reference, "amount": "50.00"}]},
+    ("POST", "/api/v1/desk/funds/{}/distributions"): lambda w, url: {
+        "kind": "money", "amount": "10.00", "recipient_kind": "household",
+        "recipient_name": "张三", "decision_ref": "〔2026〕1号", "purpose": "救助",
+        "signed_by": "张三"},
+    ("POST", "/api/v1/desk/pledges/{}/cancel"): lambda w, url: {"reason": "联系不上"},
+    ("POST", "/api/v1/desk/pledges/{}/receipts"): lambda w, url: {
+        "version": 0, "amount": "50.00", "receipt_waived": True},
+    ("POST", "/api/v1/desk/fulfilments/{}/reverse"): lambda w, url: {"reason": "录错了"},
 }
 
 
@@ -175,6 +221,52 @@ MATRIX = [
             organiser_a=403, coordinator_a=403, admin_district=200, admin_b=403),
     *expect("PATCH", lambda w: f"/api/v1/organisations/{w.org_b.id}", anon=401, resident=403,
             organiser_a=403, coordinator_a=403, admin_district=200, admin_b=200),
+    # Donations in public: anyone reads a fund; anyone logged in pledges; withdrawing is
+    # the donor's alone (someone else's pledge does not exist)
+    *expect("GET", lambda w: f"/api/v1/funds/{w.fund_b.id}", anon=200, resident=200,
+            organiser_a=200, coordinator_a=200, admin_district=200, admin_b=200),
+    *expect("POST", lambda w: f"/api/v1/funds/{w.fund_b.id}/pledges", anon=401, resident=201,
+            organiser_a=201, coordinator_a=201, admin_district=201, admin_b=201),
+    *expect("POST", lambda w: f"/api/v1/me/pledges/{w.own_pledge.id}/withdraw", anon=401,
+            resident=200, organiser_a=404, coordinator_a=404, admin_district=404, admin_b=404),
+    # The donations desk: a fund's managers (coordinators and admins above its place, the
+    # host charity's organisers). Naming another's fund is 403; its pledges and receipts
+    # hold donors' details and do not exist for others (404).
+    *expect("GET", lambda w: "/api/v1/desk/pledges", anon=401, resident=403, organiser_a=200,
+            coordinator_a=200, admin_district=200, admin_b=200),
+    *expect("GET", lambda w: "/api/v1/desk/funds", anon=401, resident=403, organiser_a=200,
+            coordinator_a=200, admin_district=200, admin_b=200),
+    *expect("GET", lambda w: f"/api/v1/desk/pledges?fund_id={w.fund_a.id}", anon=401,
+            resident=403, organiser_a=200, coordinator_a=200, admin_district=200, admin_b=403),
+    *expect("GET", lambda w: f"/api/v1/desk/pledges/{w.pledge_a.id}", anon=401, resident=404,
+            organiser_a=200, coordinator_a=200, admin_district=200, admin_b=404),
+    *expect("POST", lambda w: f"/api/v1/desk/pledges/{w.pledge_a.id}/accept", anon=401,
+            resident=404, organiser_a=200, coordinator_a=200, admin_district=200, admin_b=404),
+    *expect("POST", lambda w: f"/api/v1/desk/pledges/{w.pledge_b.id}/cancel", anon=401,
+            resident=404, organiser_a=404, coordinator_a=404, admin_district=200, admin_b=200),
+    *expect("POST", lambda w: f"/api/v1/desk/pledges/{w.pledge_a.id}/receipts", anon=401,
+            resident=404, organiser_a=201, coordinator_a=201, admin_district=201, admin_b=404),
+    *expect("POST", lambda w: f"/api/v1/desk/fulfilments/{w.receipt_b.id}/reverse", anon=401,
+            resident=404, organiser_a=404, coordinator_a=404, admin_district=201, admin_b=201),
+    *expect("POST", lambda w: f"/api/v1/desk/funds/{w.fund_a.id}/batches", anon=401,
+            resident=403, organiser_a=201, coordinator_a=201, admin_district=201, admin_b=403),
+    *expect("POST", lambda w: f"/api/v1/desk/funds/{w.fund_b.id}/pledges", anon=401,
+            resident=403, organiser_a=403, coordinator_a=403, admin_district=201, admin_b=201),
+    *expect("GET", lambda w: f"/api/v1/desk/funds/{w.fund_a.id}/distributions", anon=401,
+            resident=403, organiser_a=200, coordinator_a=200, admin_district=200, admin_b=403),
+    *expect("POST", lambda w: f"/api/v1/desk/funds/{w.fund_b.id}/distributions", anon=401,
+            resident=403, organiser_a=403, coordinator_a=403, admin_district=201, admin_b=201),
+    *expect("GET", lambda w: f"/api/v1/desk/funds/{w.fund_b.id}/stock", anon=401,
+            resident=403, organiser_a=403, coordinator_a=403, admin_district=200, admin_b=200),
+    # Opening a fund: coordinators and admins above the place (not the host's organisers)
+    *expect("POST", lambda w: "/api/v1/desk/funds#a", anon=401, resident=403, organiser_a=403,
+            coordinator_a=201, admin_district=201, admin_b=403),
+    *expect("POST", lambda w: "/api/v1/desk/funds#b", anon=401, resident=403, organiser_a=403,
+            coordinator_a=403, admin_district=201, admin_b=201),
+    *expect("PATCH", lambda w: f"/api/v1/desk/funds/{w.fund_a.id}", anon=401, resident=403,
+            organiser_a=200, coordinator_a=200, admin_district=200, admin_b=403),
+    *expect("POST", lambda w: f"/api/v1/desk/funds/{w.fund_b.id}/close", anon=401,
+            resident=403, organiser_a=403, coordinator_a=403, admin_district=200, admin_b=200),
 ]
 
 
@@ -209,7 +301,8 @@ def test_permission(api, world, actor, method, url_factory, expected):
     if expected >= 400:
         assert resp.get_json()["status"] == expected
         assert resp.get_json()["code"] in {"login_required", "forbidden", "activity_not_found",
-                                           "signup_not_found"}
+                                           "signup_not_found", "not_fund_manager",
+                                           "pledge_not_found", "fulfilment_not_found"}
 
 
 @pytest.mark.parametrize(("actor", "visible", "hidden"), [

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.communities.models import Organisation
 from server.core.clock import local
-from server.core.errors import ValidationError
+from server.core.errors import Conflict, ValidationError
 from server.core.labels import label
 from server.donations import errors, funds, ledger
 from server.donations.money import fmt, yuan
@@ -25,23 +25,31 @@ from server.extensions import db
 def get_distribution(distribution_id: int) -> Distribution:
     found = db.session.get(Distribution, distribution_id)
     if found is None:
-        raise errors.FundNotFound(code="distribution_not_found")
+        raise errors.DistributionNotFound()
+    return found
+
+
+def _replayed(nonce: str | None, fund_id: int) -> Distribution | None:
+    """The distribution this nonce already recorded; a nonce is never reused elsewhere."""
+    if not nonce:
+        return None
+    found = db.session.scalar(select(Distribution).where(Distribution.nonce == nonce))
+    if found is not None and found.fund_id != fund_id:
+        raise Conflict(code="nonce_reused")
     return found
 
 
 def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distribution:
     """Record money paid out (with the committee decision) or goods handed over (with who
     signed for them). Never more than the fund holds."""
-    if data.get("nonce"):
-        replay = db.session.scalar(select(Distribution).where(Distribution.nonce == data["nonce"]))
-        if replay is not None:
-            return replay
+    replay = _replayed(data.get("nonce"), fund_id)
+    if replay is not None:
+        return replay
     fund = funds.get_fund(fund_id, lock=True)
     funds.require_manager(actor, fund)
-    if data.get("nonce"):  # sent twice: the first may have committed while we waited
-        replay = db.session.scalar(select(Distribution).where(Distribution.nonce == data["nonce"]))
-        if replay is not None:
-            return replay
+    replay = _replayed(data.get("nonce"), fund_id)  # the first may have committed meanwhile
+    if replay is not None:
+        return replay
     on = data.get("distributed_on") or local(now).date()
     if on > local(now).date():
         raise ValidationError(code="distributed_in_future", errors={"distributed_on": ["future"]})

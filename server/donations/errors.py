@@ -13,6 +13,11 @@ class PledgeNotFound(NotFound):
     message = _l("This pledge does not exist.")
 
 
+class DistributionNotFound(NotFound):
+    code = "distribution_not_found"
+    message = _l("This distribution does not exist.")
+
+
 class ReferenceNotFound(NotFound):
     code = "reference_not_found"
     message = _l("No pledge has the reference code %(reference)s. Check it with the donor.")

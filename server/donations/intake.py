@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
@@ -32,6 +33,14 @@ def _replayed(nonce: str | None, pledge_id: int) -> Fulfilment | None:
     if found is not None and found.pledge_id != pledge_id:
         raise Conflict(code="nonce_reused")
     return found
+
+
+def fulfilments_of(pledge: Pledge) -> list[Fulfilment]:
+    """Every receipt of a pledge, reversals included, oldest first."""
+    return list(db.session.scalars(
+        select(Fulfilment).where(Fulfilment.pledge_id == pledge.id)
+        .options(selectinload(Fulfilment.lines), joinedload(Fulfilment.recorded_by))
+        .order_by(Fulfilment.id)))
 
 
 def _check_receipt(data: dict) -> None:

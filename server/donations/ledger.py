@@ -142,8 +142,11 @@ def progress(fund: Fund) -> Progress:
     p.received, p.in_kind_received = yuan(cash), yuan(value)
     paid, payouts = db.session.execute(
         select(func.coalesce(func.sum(Distribution.amount), 0),
-               func.count(Distribution.id).filter(Distribution.kind == "money",
-                                                  Distribution.reverses_id.is_(None)))
+               func.count(Distribution.id).filter(
+                   Distribution.kind == "money", Distribution.reverses_id.is_(None),
+                   # a payout that was reversed never happened (as in allocation.py)
+                   Distribution.id.not_in(select(Distribution.reverses_id).where(
+                       Distribution.reverses_id.is_not(None)).scalar_subquery())))
         .where(Distribution.fund_id == fund.id)).one()
     p.distributed, p.payouts = yuan(paid), payouts
     goods: dict[tuple[str, str], GoodsProgress] = {}

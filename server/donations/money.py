@@ -31,8 +31,8 @@ def yuan(value) -> Decimal:
         if not value.is_finite():
             raise ValueError("money must be finite")
         return value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if isinstance(value, str):
-        return Decimal(value).quantize(CENT)
+    if isinstance(value, str):  # as a Decimal: the same finiteness check and rounding
+        return yuan(Decimal(value))
     raise TypeError(f"not money: {type(value).__name__}")
 
 
@@ -102,6 +102,10 @@ class Yuan(ma.fields.Field):
         self.maximum = yuan(str(maximum))
         self.allow_zero = allow_zero
 
+    def make_error(self, key: str, **kwargs) -> ma.ValidationError:
+        # a list, as marshmallow's own messages are, keeping the lazy (translated) string
+        return ma.ValidationError([self.error_messages[key]])
+
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, bool) or isinstance(value, float):
             raise self.make_error("invalid")
@@ -121,8 +125,8 @@ class Yuan(ma.fields.Field):
         if amount < 0 or (amount == 0 and not self.allow_zero):
             raise self.make_error("positive")
         if amount > self.maximum:
-            raise ma.ValidationError(str(self.error_messages["too_large"]) % {
-                "max": fmt(self.maximum)})
+            raise ma.ValidationError([str(self.error_messages["too_large"]) % {
+                "max": fmt(self.maximum)}])
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):
