@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import marshmallow as ma
+from flask_babel.speaklater import LazyString
 from marshmallow import validate as v
 
 from server.core.clock import from_local, local
@@ -39,3 +40,21 @@ def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
 def Day(**kwargs) -> ma.fields.Date:  # noqa: N802 - used like a field class
     """A calendar day within reason (birth dates, filters)."""
     return ma.fields.Date(validate=v.Range(date(1900, 1, 1), date(2100, 12, 31)), **kwargs)
+
+
+class Shown(str):
+    """A field message already in the reader's language: a form shows it as it is."""
+
+
+class FieldMessage(LazyString):
+    """A translated text for a validator's `error=`. Marshmallow formats it when the
+    validator refuses a value; the result stays marked as ours (Shown), so the page
+    shows what is wanted instead of a generic "check this entry"."""
+
+    def format(self, *args, **kwargs) -> Shown:
+        return Shown(str(self).format(*args, **kwargs))
+
+
+def said(text: LazyString) -> FieldMessage:
+    """said(_l("Enter a whole number from 1 to 100,000.")) for `error=` of a validator."""
+    return FieldMessage(text._func, *text._args, **text._kwargs)

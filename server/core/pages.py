@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from server.core import errors
+from server.core.fields import Shown
 from server.extensions import db
 
 # Errors a person can fix on the form they just sent; others go to the error page.
@@ -139,7 +140,7 @@ def problem(exc: Exception, extra: dict[str, str] | None = None) -> tuple[str, d
         for name, found in _flatten(messages):
             missing = any("Missing data" in str(m) for m in found)
             # our own field messages are translated (lazy strings): show them as they are
-            ours = [str(m) for m in found if isinstance(m, LazyString)]
+            ours = [str(m) for m in found if isinstance(m, LazyString | Shown)]
             fields[name] = ([texts["required"]] if missing else ours[:1]
                             or [_("Check this entry.")])
         return _("Some fields need your attention."), fields, 422

@@ -48,9 +48,9 @@ def money_text(value) -> str:
 
 
 def header() -> list[str]:
-    return [_("No."), _("Date"), _("Kind"), _("Category"), _("Item"), _("Quantity"), _("Unit"),
-            _("Cash amount (yuan)"), _("In-kind value (yuan)"), _("Purpose"), _("Donor"),
-            _("Recipient"), _("Note"), _("Reversal of No.")]
+    return [_("No."), _("Date"), _("Kind"), _("Category"), _("Item"), _("Quantity"),
+            _("Not accepted"), _("Unit"), _("Cash amount (yuan)"), _("In-kind value (yuan)"),
+            _("Purpose"), _("Donor"), _("Recipient"), _("Note"), _("Reversal of No.")]
 
 
 def labels() -> dict[str, dict[str, str]]:
@@ -81,6 +81,7 @@ def row(entry: LedgerEntry, names: dict[str, dict[str, str]]) -> list[str]:
         categories.get(entry.category, safe_text(entry.category)) if entry.category else "",
         safe_text(entry.item),
         "" if entry.quantity is None else str(entry.quantity),
+        "" if not entry.rejected else str(entry.rejected),
         names["unit"].get(entry.unit, safe_text(entry.unit)) if entry.unit else "",
         money_text(entry.amount),
         money_text(entry.value),

@@ -76,21 +76,19 @@ def _goods_lines(pledge: Pledge, data: dict) -> list[FulfilmentLine]:
     return out
 
 
-def _post(fulfilment: Fulfilment, pledge: Pledge, *, now: datetime, note: str = "") -> None:
+def _post(fulfilment: Fulfilment, pledge: Pledge, *, now: datetime) -> None:
     base = dict(on=fulfilment.received_on, now=now, pledge_id=pledge.id,
                 fulfilment_id=fulfilment.id, purpose=pledge.fund.title)
     if fulfilment.kind == "money":
-        ledger.post(pledge.fund_id, "cash_in", amount=fulfilment.amount, note=note, **base)
+        ledger.post(pledge.fund_id, "cash_in", amount=fulfilment.amount, **base)
         return
     for line in fulfilment.lines:
-        if not line.accepted:
+        if not line.accepted:  # nothing moved in: a gift turned away is not a movement
             continue
-        turned_away = (f"另有{line.rejected}未接收：{line.reject_reason}" if line.rejected > 0
-                       else "")
         ledger.post(pledge.fund_id, "goods_in", category=line.category, item=line.item,
-                    unit=line.unit, quantity=line.accepted,
+                    unit=line.unit, quantity=line.accepted, rejected=line.rejected or None,
                     value=line.unit_value * line.accepted,
-                    note="；".join(t for t in (note, turned_away) if t), **base)
+                    note=line.reject_reason or "" if line.rejected else "", **base)
 
 
 def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
@@ -229,6 +227,7 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
                     purpose=original.purpose, category=original.category, item=original.item,
                     unit=original.unit,
                     quantity=-original.quantity if original.quantity is not None else None,
+                    rejected=-original.rejected if original.rejected else None,
                     value=-original.value if original.value is not None else None,
                     amount=-original.amount if original.amount is not None else None,
                     note=reason.strip())

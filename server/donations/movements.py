@@ -152,6 +152,7 @@ class LedgerEntry(db.Model):
     item: Mapped[str | None] = mapped_column(String(80))
     unit: Mapped[str | None] = mapped_column(String(10))
     quantity: Mapped[int | None] = mapped_column(Integer)  # goods, signed
+    rejected: Mapped[int | None] = mapped_column(Integer)  # turned away at intake (why: note)
     value: Mapped[Decimal | None] = mapped_column(Money())  # in-kind value, signed
     purpose: Mapped[str] = mapped_column(Text, default="")
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))

@@ -212,10 +212,12 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     goes back to the coordinators (submitted)."""
     pledge = get_pledge(pledge.id, lock=True)
     _own_or_manager(pledge, actor)
-    current = state(pledge)
+    got = received(pledge)
+    current = state(pledge, got)
     if current in ENDS:
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
-    if current in ("partial", "fulfilled"):
+    # a receipt later reversed still counts: its lines point at the pledge's lines
+    if current in ("partial", "fulfilled") or got.count:
         raise errors.PledgeLocked()
     merged = {"amount": pledge.amount, "due_on": pledge.due_on,
               "lines": [{"category": x.category, "item": x.item, "unit": x.unit,

@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
-from server.core.fields import Day, Id
+from server.core.fields import Day, Id, said
 from server.donations.money import Yuan
 from server.donations.vocab import (
     CATEGORY,
@@ -21,9 +21,9 @@ from server.donations.vocab import (
     UNIT,
 )
 
-UNKNOWN_UNIT = _l("Choose a unit from the list (本, 件, 套, 箱…).")
-UNKNOWN_CATEGORY = _l("Choose a category from the list.")
-BAD_QUANTITY = _l("Enter a whole number from 1 to 100,000.")
+UNKNOWN_UNIT = said(_l("Choose a unit from the list (本, 件, 套, 箱…)."))
+UNKNOWN_CATEGORY = said(_l("Choose a category from the list."))
+BAD_QUANTITY = said(_l("Enter a whole number from 1 to 100,000."))
 
 
 def Quantity(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class

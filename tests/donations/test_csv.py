@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from server.donations import csv_export, distribute, intake
 from server.donations.vocab import CATEGORY, LEDGER_KIND, UNIT
 
-HEADER_EN = ["No.", "Date", "Kind", "Category", "Item", "Quantity", "Unit",
+HEADER_EN = ["No.", "Date", "Kind", "Category", "Item", "Quantity", "Not accepted", "Unit",
              "Cash amount (yuan)", "In-kind value (yuan)", "Purpose", "Donor", "Recipient",
              "Note", "Reversal of No."]
 
@@ -53,8 +53,8 @@ def test_chinese_first(app, client, make_fund, pledge_goods, receive):
     head, row = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
     with force_locale("zh_CN"):
         assert head == csv_export.header()
-        assert row[2:7] == [str(LEDGER_KIND["goods_in"]), str(CATEGORY["picture_books"]),
-                            "儿童绘本", "5", str(UNIT["book"])]
+        assert row[2:8] == [str(LEDGER_KIND["goods_in"]), str(CATEGORY["picture_books"]),
+                            "儿童绘本", "5", "", str(UNIT["book"])]
 
 
 @pytest.mark.parametrize(("display", "extra", "shown"), [

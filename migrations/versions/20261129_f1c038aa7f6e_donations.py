@@ -1,8 +1,8 @@
-"""donations funds pledges fulfilments ledger
+"""donations: funds, pledges, fulfilments, distributions, ledger
 
-Revision ID: 65525d9ce1f2
+Revision ID: f1c038aa7f6e
 Revises: 46fbfc8e580a
-Create Date: 2026-11-28 23:55:24.689118
+Create Date: 2026-11-29 00:18:11.885871
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '65525d9ce1f2'
+revision = 'f1c038aa7f6e'
 down_revision = '46fbfc8e580a'
 branch_labels = None
 depends_on = None
@@ -212,6 +212,7 @@ def upgrade():
     sa.Column('item', sa.String(length=80), nullable=True),
     sa.Column('unit', sa.String(length=10), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=True),
+    sa.Column('rejected', sa.Integer(), nullable=True),
     sa.Column('value', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('purpose', sa.Text(), nullable=False),
     sa.Column('pledge_id', sa.Integer(), nullable=True),

@@ -1,0 +1,162 @@
+"""Reading the donation forms that a flat HTML form cannot express directly: goods lines
+(`lines-0-item`, `lines-1-item`, …), the desk's batch textarea, a stock item chosen from a
+select, and the withdraw reasons. They come out in the shapes the shared schemas load, so
+a page and a JSON client are held to the same rules."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import validate as v
+from werkzeug.datastructures import MultiDict
+
+from server.core.errors import ValidationError, WusheError
+from server.core.fields import Id
+from server.core.labels import label
+from server.core.pages import form_input
+from server.donations.vocab import PLEDGE_STATE, UNIT
+
+LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
+# fields that keep a value in a line nobody filled in (a select with a default)
+DEFAULTED = ("condition", "pledge_line_id")
+# one batch row: reference, amount, and optionally the receipt number
+BATCH_SPLIT = re.compile(r"[\s,，;；]+")
+STOCK_SEPARATOR = "|"
+
+WITHDRAW_REASONS = {
+    "changed_plans": _l("My plans changed"),
+    "gave_elsewhere": _l("I gave in another way"),
+    "mistake": _l("I made a mistake in the pledge"),
+    "cannot_deliver": _l("I cannot deliver it"),
+}
+
+
+def raw_lines(source: MultiDict, *, keep_blank: bool = False) -> list[dict[str, str]]:
+    """The goods lines as typed, in the order of their index, without wholly blank ones
+    (unless `keep_blank`: the desk's intake lines stand for the pledge's lines, one each).
+
+    Indices may have gaps (a line removed on the phone); the compacted list is what the
+    schema sees, so its error keys (lines.0.quantity) match the lines re-rendered from it.
+    """
+    found: dict[int, dict[str, str]] = {}
+    for key in source:
+        match = LINE_KEY.match(key)
+        if match:
+            found.setdefault(int(match[1]), {})[match[2]] = source.get(key, "")
+    return [row for _i, row in sorted(found.items())
+            if keep_blank or any(value.strip() for name, value in row.items()
+                                 if name not in DEFAULTED)]
+
+
+def lines_input(rows: list[dict[str, str]], schema: ma.Schema) -> list[dict]:
+    """Each raw line shaped for the nested line schema (blanks resolved like any form)."""
+    return [form_input(schema, MultiDict(row)) for row in rows]
+
+
+class DeskArgs(ma.Schema):
+    """The desk's filters, from the query string."""
+
+    fund = Id(allow_none=True)
+    state = ma.fields.String(allow_none=True, validate=v.OneOf(PLEDGE_STATE))
+    overdue = ma.fields.Boolean(load_default=False)
+    q = ma.fields.String(load_default="", validate=v.Length(max=60))
+
+
+class ReasonChoiceIn(ma.Schema):
+    reason_choice = ma.fields.String(allow_none=True)
+    reason_other = ma.fields.String(load_default="", validate=v.Length(max=500))
+
+
+def withdraw_reason(source: MultiDict) -> str:
+    """A preset reason's text, or the donor's own words for "other"."""
+    data = ReasonChoiceIn().load(form_input(ReasonChoiceIn(), source), unknown=ma.EXCLUDE)
+    preset = WITHDRAW_REASONS.get(data.get("reason_choice") or "")
+    return str(preset) if preset is not None else data["reason_other"].strip()
+
+
+# --- the desk's batch of money gifts ----------------------------------------------------------
+
+def batch_rows(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, words) for every non-blank line of "REFERENCE AMOUNT [RECEIPT]"."""
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        words = [w for w in BATCH_SPLIT.split(line.strip()) if w]
+        if words:
+            rows.append((number, words))
+    return rows
+
+
+def batch_input(source: MultiDict, schema: ma.Schema) -> dict:
+    """The batch form shaped for BatchIn: the textarea becomes items."""
+    data = form_input(schema, source)
+    rows = batch_rows(source.get("items", ""))
+    items = []
+    for number, words in rows:
+        if len(words) not in (2, 3):
+            raise ValidationError(
+                _("Line %(n)s should be a reference code and an amount, e.g. 7K3M9Q 50.",
+                  n=number), code="batch_unreadable", errors={"items": ["unreadable"]})
+        item = {"reference": words[0], "amount": words[1]}
+        if len(words) == 3:
+            item["receipt_no"] = words[2]
+        items.append(item)
+    data["items"] = items
+    return data
+
+
+def fold_batch_errors(fields: dict[str, list[str]], rows: list[tuple[int, list[str]]],
+                      exc: Exception) -> dict[str, list[str]]:
+    """items.2.amount -> the textarea's message, naming the line the person typed."""
+    folded: dict[str, list[str]] = {}
+    for name, texts in fields.items():
+        if not name.startswith("items."):
+            folded.setdefault(name, []).extend(texts)
+            continue
+        index = int(name.split(".")[1])
+        number = rows[index][0] if index < len(rows) else index + 1
+        text = exc.text() if isinstance(exc, WusheError) else " ".join(texts)
+        folded.setdefault("items", []).append(_("Line %(n)s: %(text)s", n=number, text=text))
+    return folded
+
+
+# --- a goods distribution chooses one item from the stock ------------------------------------
+
+def stock_key(category: str, item: str, unit: str) -> str:
+    return STOCK_SEPARATOR.join((category, item, unit))
+
+
+def stock_choices(stock) -> list[tuple[str, str]]:
+    """(value, text) for the select of what is in stock: 儿童绘本 · 48 本."""
+    return [(stock_key(s.category, s.item, s.unit),
+             f"{s.item} · {s.quantity} {label(UNIT, s.unit)}") for s in stock]
+
+
+def distribution_input(source: MultiDict, schema: ma.Schema) -> dict:
+    """The distribution form shaped for DistributionIn: the chosen stock item and its
+    quantity become the one goods line."""
+    data = form_input(schema, source)
+    if data.get("kind") == "goods":
+        chosen = source.get("stock_item", "")
+        category, _sep, rest = chosen.partition(STOCK_SEPARATOR)
+        item, _sep, unit = rest.rpartition(STOCK_SEPARATOR)
+        line = {"category": category, "item": item, "unit": unit}
+        if source.get("quantity", "").strip():
+            line["quantity"] = source["quantity"].strip()
+        data["lines"] = [line]
+        data.pop("amount", None)
+    else:
+        data["lines"] = []
+    return data
+
+
+def fold_distribution_errors(fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The one goods line's messages go next to the boxes the form has for it."""
+    folded: dict[str, list[str]] = {}
+    for name, texts in fields.items():
+        if name.startswith("lines."):
+            name = "quantity" if name.endswith(".quantity") else "stock_item"
+        folded.setdefault(name, []).extend(texts)
+    return folded
