@@ -1,5 +1,6 @@
 """Demo data drawn from the seed article (../shared/seeds/): 大兴区魏善庄镇 and its
-village stations, 通州区通运街道 and 运河园社区 with its BQteam-贤妈智囊团.
+village stations, 通州区通运街道 and 运河园社区 with its BQteam-贤妈智囊团; their funds and
+donations are in seed_donations.py.
 
 Idempotent: a second run finds 大兴区 and only prints the logins again.
 """
@@ -16,6 +17,7 @@ from server.activities import signups
 from server.activities.models import Activity, Programme, Signup
 from server.communities.models import Node, Organisation
 from server.core.clock import SHANGHAI
+from server.demo.seed_donations import seed_donations
 from server.extensions import db
 
 DEMO_PASSWORD = "wushe2026"
@@ -69,6 +71,7 @@ def _keep_current(now: datetime) -> None:
 def seed(*, now: datetime) -> list[tuple[str, str, str, str]]:
     if db.session.scalar(select(Node.id).where(Node.name == "大兴区")) is not None:
         _keep_current(now)
+        seed_donations(now=now)  # adds them to a demo seeded before donations existed
         return _logins()
 
     def node(name, kind, parent=None, platform=None, since=None):
@@ -219,4 +222,5 @@ def seed(*, now: datetime) -> list[tuple[str, str, str, str]]:
                               queue_no=i, created_at=video.starts_at - timedelta(days=3)))
     video.confirmed_count = len(crew)
     db.session.flush()
+    seed_donations(now=now)
     return _logins()
