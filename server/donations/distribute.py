@@ -130,15 +130,8 @@ def reverse(dist: Distribution, *, actor: User, reason: str, now: datetime) -> D
                                 quantity=-x.quantity) for x in dist.lines])
     db.session.add(undo)
     db.session.flush()
-    for original in db.session.scalars(select(LedgerEntry).where(
-            LedgerEntry.distribution_id == dist.id)):
-        ledger.post(fund.id, original.kind, on=local(now).date(), now=now,
-                    distribution_id=undo.id, reverses_id=original.id,
-                    purpose=original.purpose, recipient_public=original.recipient_public,
-                    category=original.category, item=original.item, unit=original.unit,
-                    quantity=-original.quantity if original.quantity is not None else None,
-                    value=-original.value if original.value is not None else None,
-                    amount=-original.amount if original.amount is not None else None,
-                    note=reason.strip())
+    originals = db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.distribution_id == dist.id)).all()
+    ledger.reverse_entries(list(originals), now=now, note=reason.strip(), distribution_id=undo.id)
     db.session.flush()
     return undo

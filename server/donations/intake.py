@@ -220,16 +220,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
     pledge.updated_at = now
     db.session.add(undo)
     db.session.flush()
-    for original in db.session.scalars(select(LedgerEntry).where(
-            LedgerEntry.fulfilment_id == fulfilment.id)):
-        ledger.post(original.fund_id, original.kind, on=local(now).date(), now=now,
-                    pledge_id=pledge.id, fulfilment_id=undo.id, reverses_id=original.id,
-                    purpose=original.purpose, category=original.category, item=original.item,
-                    unit=original.unit,
-                    quantity=-original.quantity if original.quantity is not None else None,
-                    rejected=-original.rejected if original.rejected else None,
-                    value=-original.value if original.value is not None else None,
-                    amount=-original.amount if original.amount is not None else None,
-                    note=reason.strip())
+    originals = db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.fulfilment_id == fulfilment.id)).all()
+    ledger.reverse_entries(list(originals), now=now, note=reason.strip(), fulfilment_id=undo.id)
     db.session.flush()
     return undo

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.privacy import mask_name
+from server.core.clock import local
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import Distribution, DistributionLine, Fulfilment, LedgerEntry
@@ -24,6 +25,24 @@ def post(fund_id: int, kind: str, *, on: date, now: datetime, **values) -> Ledge
     entry = LedgerEntry(fund_id=fund_id, kind=kind, occurred_on=on, recorded_at=now, **values)
     db.session.add(entry)
     return entry
+
+
+def _negated(value):
+    return -value if value else value
+
+
+def reverse_entries(originals: list[LedgerEntry], *, now: datetime, note: str,
+                    **links) -> None:
+    """Post the mirror image of each entry: same kind, opposite sign, pointing at what it
+    cancels and saying why. `links` ties the new rows to the reversing fulfilment or
+    distribution."""
+    for original in originals:
+        post(original.fund_id, original.kind, on=local(now).date(), now=now,
+             reverses_id=original.id, pledge_id=original.pledge_id, purpose=original.purpose,
+             recipient_public=original.recipient_public, category=original.category,
+             item=original.item, unit=original.unit, quantity=_negated(original.quantity),
+             rejected=_negated(original.rejected), value=_negated(original.value),
+             amount=_negated(original.amount), note=note, **links)
 
 
 def recipient_public(kind: str, name: str) -> str:
