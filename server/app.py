@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -18,15 +16,6 @@ from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
 
 ROOT = Path(PROJECT_DIR)
-
-
-class JSONProvider(DefaultJSONProvider):
-    """JSON numbers with a fraction arrive as Decimal, never float: a pledge of 50.10
-    yuan stays exactly 50.10 (money never passes through float)."""
-
-    def loads(self, s, **kwargs):
-        kwargs.setdefault("parse_float", Decimal)
-        return super().loads(s, **kwargs)
 
 
 class DbIdConverter(IntegerConverter):
@@ -57,7 +46,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("server", template_folder=str(ROOT / "web" / "templates"),
                 static_folder=str(ROOT / "static"), static_url_path="/static",
                 instance_path=str(ROOT / "instance"))
-    app.json = JSONProvider(app)
     # <int:...> in every route: ids beyond the database's integer are simply not found
     app.url_map.converters["int"] = DbIdConverter
     app.config.update(settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
 from server.accounts import permissions, roles, services
@@ -25,6 +24,7 @@ from server.activities import queries
 from server.activities.schemas import MyActivitiesOut, SignupOut
 from server.communities.services import get_node, get_organisation
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.errors import Forbidden
 from server.core.fields import LocalDateTime
 from server.notifications import services as notifications

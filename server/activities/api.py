@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
 from server.accounts import permissions
 from server.activities import errors, queries, services, signups
@@ -23,6 +22,7 @@ from server.activities.schemas import (
 )
 from server.communities.services import get_organisation
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.errors import Forbidden
 from server.extensions import db
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
 from server.activities.services import can_oversee, get_activity
 from server.checkin import codes, qr, roster, services
@@ -29,6 +28,7 @@ from server.checkin.schemas import (
     VenueCodeOut,
 )
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.errors import Forbidden
 
 scanning = Blueprint("checkin", __name__, url_prefix="/api/v1/activities",

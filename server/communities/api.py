@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
 from server.communities import services
 from server.communities.schemas import (
@@ -16,6 +15,7 @@ from server.communities.schemas import (
     OrganisationPatch,
 )
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.errors import Unauthorised
 
 nodes = Blueprint("nodes", __name__, url_prefix="/api/v1/nodes",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import marshmallow as ma
 from flask_babel.speaklater import LazyString
@@ -32,9 +33,21 @@ class LocalDateTime(ma.fields.DateTime):
 MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds
 
 
+class Whole(ma.fields.Integer):
+    """A whole number. Forms send text ("48"); JSON may send 48 or, parsed as Decimal,
+    48.0. A fraction (48.9) is refused, not cut to 48."""
+
+    def _validated(self, value):
+        fraction = ((isinstance(value, Decimal) and value != value.to_integral_value())
+                    or (isinstance(value, float) and not value.is_integer()))
+        if fraction:
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
     """A database id: anything out of range is a 422, never an overflow deep in the driver."""
-    return ma.fields.Integer(validate=v.Range(1, MAX_ID), **kwargs)
+    return Whole(validate=v.Range(1, MAX_ID), **kwargs)
 
 
 def Day(**kwargs) -> ma.fields.Date:  # noqa: N802 - used like a field class

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
+
+from server.core.api import Blueprint
 
 health = Blueprint("health", __name__, url_prefix="/api/v1/health",
                    description="Is the server up?")

@@ -27,6 +27,11 @@ def get_fund(fund_id: int, *, lock: bool = False) -> Fund:
     return fund
 
 
+def takes_pledges(fund: Fund, *, today) -> bool:
+    """Open, and (for a campaign with a closing day) not past it."""
+    return fund.status == "open" and (fund.closes_on is None or fund.closes_on >= today)
+
+
 def can_manage(user: User | None, fund: Fund) -> bool:
     """Coordinators and admins above the fund's place, and the host charity's organisers."""
     return permissions.oversees(user, fund.node) or (

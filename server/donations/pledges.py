@@ -146,7 +146,11 @@ def _check_display(data: dict) -> None:
         raise ValidationError(code="organisation_required", errors={"donor_org": ["required"]})
 
 
-def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date) -> None:
+def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date,
+                    only: tuple[str, ...] = SCHEDULE) -> None:
+    """What a pledge promises: the kind the fund takes, an amount or goods lines, dates
+    ahead. `only` limits the date checks to what is being changed (an overdue pledge may
+    still change its note)."""
     if kind == "money":
         if not fund.accepts_money:
             raise errors.KindNotAccepted()
@@ -157,13 +161,21 @@ def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date) -> None:
             raise errors.KindNotAccepted()
         if not data.get("lines"):
             raise ValidationError(code="lines_required", errors={"lines": ["required"]})
-        for i, line in enumerate(data["lines"]):
+        for i, line in enumerate(data["lines"] if "lines" in only else []):
             if line["category"] in PERISHABLE and not line.get("expires_on"):
                 raise errors.ExpiryRequired(errors={f"lines.{i}.expires_on": ["required"]})
             if line.get("expires_on") and line["expires_on"] <= today:
                 raise errors.AlreadyExpired(errors={f"lines.{i}.expires_on": ["past"]})
-    if data.get("due_on") and data["due_on"] < today:
+    if "due_on" in only and data.get("due_on") and data["due_on"] < today:
         raise ValidationError(code="due_in_past", errors={"due_on": ["past"]})
+
+
+def _line_dict(x) -> dict:
+    """One goods line, from the database or a form, in one shape to compare."""
+    get = x.get if isinstance(x, dict) else lambda k: getattr(x, k)
+    return {"category": get("category"), "item": (get("item") or "").strip(),
+            "unit": get("unit"), "quantity": get("quantity"),
+            "condition": get("condition") or "new", "expires_on": get("expires_on")}
 
 
 def _lines(data: dict) -> list[PledgeLine]:
@@ -174,12 +186,14 @@ def _lines(data: dict) -> list[PledgeLine]:
 
 def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
                   donor: User | None = None) -> Pledge:
-    """A pledge by the actor, or (staff only) one they take down for someone else."""
-    if fund.status != "open":
-        raise errors.FundClosed()
-    if donor is None and actor is not None and data.get("for_someone_else"):
+    """A pledge by the actor, or (staff only) one they take down for someone else: only
+    then is a donor name taken from the form; a resident pledges under their own name."""
+    for_someone_else = donor is None and bool(data.get("for_someone_else"))
+    if for_someone_else:
         funds.require_manager(actor, fund)
-    elif donor is None:
+    if not funds.takes_pledges(fund, today=local(now).date()):
+        raise errors.FundClosed()
+    if donor is None and not for_someone_else:
         donor = actor
     kind = data["kind"]
     _check_schedule(fund, kind, data, today=local(now).date())
@@ -187,7 +201,8 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
     pledge = Pledge(
         fund_id=fund.id, reference=new_reference(), kind=kind,
         donor_id=donor.id if donor else None,
-        donor_name=(data.get("donor_name") or (donor.name if donor else "")).strip(),
+        donor_name=((data.get("donor_name") or "") if for_someone_else
+                    else (donor.name if donor else "")).strip(),
         donor_org=data.get("donor_org") or None,
         donor_phone=data.get("donor_phone") or (donor.phone if donor else None),
         display=data.get("display") or "anonymous", title=data.get("title"),
@@ -207,33 +222,46 @@ def _own_or_manager(pledge: Pledge, actor: User) -> None:
         raise errors.PledgeNotFound()
 
 
+def changeable(pledge: Pledge, got: Received | None = None) -> bool:
+    """What and when may change (and the donor may withdraw) only while nothing was ever
+    recorded as received, not even a receipt later reversed: its lines point at these."""
+    got = got or received(pledge)
+    return pledge.end_state is None and got.count == 0
+
+
 def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pledge:
-    """Change what or when, only before anything arrived. An accepted pledge that changes
-    goes back to the coordinators (submitted)."""
+    """Change what or when, only before anything arrived. An accepted pledge whose amount,
+    goods or date really change goes back to the coordinators (submitted); a note or the
+    receipt wish does not."""
     pledge = get_pledge(pledge.id, lock=True)
     _own_or_manager(pledge, actor)
     got = received(pledge)
-    current = state(pledge, got)
-    if current in ENDS:
-        raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
-    # a receipt later reversed still counts: its lines point at the pledge's lines
-    if current in ("partial", "fulfilled") or got.count:
+    if pledge.end_state:
+        raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state))
+    if not changeable(pledge, got):
         raise errors.PledgeLocked()
-    merged = {"amount": pledge.amount, "due_on": pledge.due_on,
-              "lines": [{"category": x.category, "item": x.item, "unit": x.unit,
-                         "quantity": x.quantity, "condition": x.condition,
-                         "expires_on": x.expires_on} for x in pledge.lines], **data}
-    _check_schedule(pledge.fund, pledge.kind, merged, today=local(now).date())
-    changed = any(k in data for k in SCHEDULE)
-    if "amount" in data and pledge.kind == "money":
-        pledge.amount = data["amount"]
-    if "lines" in data and pledge.kind == "goods":
-        pledge.lines = _lines(data)
-    for key in ("due_on", "note", "wants_receipt"):
+    data = {k: v for k, v in data.items()
+            if not (k == "amount" and pledge.kind != "money")
+            and not (k == "lines" and pledge.kind != "goods")}
+    before = {"amount": pledge.amount, "due_on": pledge.due_on,
+              "lines": [_line_dict(x) for x in pledge.lines]}
+    after = {**before, **{k: data[k] for k in SCHEDULE if k in data}}
+    after["lines"] = [_line_dict(x) for x in after["lines"]]
+    changed = tuple(k for k in SCHEDULE if after[k] != before[k])
+    _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
+    if "amount" in changed:
+        pledge.amount = after["amount"]
+    if "lines" in changed:
+        pledge.lines = _lines(after)
+    if "due_on" in changed:
+        pledge.due_on = after["due_on"]
+    for key in ("note", "wants_receipt"):
         if key in data:
             setattr(pledge, key, data[key])
-    if changed and pledge.accepted_at is not None:
-        pledge.accepted_at, pledge.accepted_by_id = None, None
+    if changed:
+        if pledge.accepted_at is not None:
+            pledge.accepted_at, pledge.accepted_by_id = None, None
+        pledge.version += 1  # a coordinator confirming the old promise must look again
     pledge.updated_at = now
     db.session.flush()
     return pledge
@@ -276,7 +304,12 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
         raise errors.PledgeNotFound()
     if who == "manager":
         funds.require_manager(actor, pledge.fund)
-    current = state(pledge)
+        if pledge.donor_id == actor.id:
+            raise errors.OwnPledge()
+    got = received(pledge)
+    current = state(pledge, got)
+    if action == "withdraw" and current in starts and not changeable(pledge, got):
+        raise errors.PledgeLocked()
     if current not in starts:
         if current in ENDS:
             raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
@@ -293,6 +326,15 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
                    reference=pledge.reference, state=pledge.end_state, reason=pledge.end_reason)
     pledge.updated_at = now
     db.session.flush()
+    return pledge
+
+
+def managed_pledge(pledge_id: int, actor: User | None) -> Pledge:
+    """A pledge for the desk: someone who does not run its fund is told it does not exist
+    (donors' details are behind it), exactly as for an id that does not exist."""
+    pledge = get_pledge(pledge_id)
+    if not funds.can_manage(actor, pledge.fund):
+        raise errors.PledgeNotFound()
     return pledge
 
 

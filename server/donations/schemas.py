@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
-from server.core.fields import Day, Id, said
+from server.core.fields import Day, Id, Whole, said
 from server.donations.money import Yuan
 from server.donations.vocab import (
     CATEGORY,
@@ -24,11 +24,12 @@ from server.donations.vocab import (
 UNKNOWN_UNIT = said(_l("Choose a unit from the list (本, 件, 套, 箱…)."))
 UNKNOWN_CATEGORY = said(_l("Choose a category from the list."))
 BAD_QUANTITY = said(_l("Enter a whole number from 1 to 100,000."))
+BAD_COUNT = said(_l("Enter a whole number from 0 to 100,000."))
 
 
-def Quantity(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
+def Quantity(**kwargs) -> Whole:  # noqa: N802 - used like a field class
     """A count of goods: a whole number from 1 to 100,000."""
-    return ma.fields.Integer(validate=v.Range(1, MAX_QUANTITY, error=BAD_QUANTITY), **kwargs)
+    return Whole(validate=v.Range(1, MAX_QUANTITY, error=BAD_QUANTITY), **kwargs)
 
 
 class GoodsLineIn(ma.Schema):
@@ -81,8 +82,8 @@ class IntakeLineIn(ma.Schema):
     category = ma.fields.String(validate=v.OneOf(CATEGORY, error=UNKNOWN_CATEGORY))
     item = ma.fields.String(validate=v.Length(min=1, max=80))
     unit = ma.fields.String(validate=v.OneOf(UNIT, error=UNKNOWN_UNIT))
-    accepted = ma.fields.Integer(load_default=0, validate=v.Range(0, MAX_QUANTITY))
-    rejected = ma.fields.Integer(load_default=0, validate=v.Range(0, MAX_QUANTITY))
+    accepted = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
+    rejected = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
     reject_reason = ma.fields.String(allow_none=True, validate=v.Length(max=200))
     unit_value = Yuan(allow_none=True, allow_zero=True, maximum="1000000.00")
     condition = ma.fields.String(allow_none=True, validate=v.OneOf(CONDITION))
@@ -92,7 +93,7 @@ class IntakeLineIn(ma.Schema):
 class ReceiptIn(ma.Schema):
     """What arrived for one pledge, confirmed against the pledge version on screen."""
 
-    version = ma.fields.Integer(required=True, validate=v.Range(0, 2**31 - 1))
+    version = Whole(required=True, validate=v.Range(0, 2**31 - 1))
     nonce = ma.fields.String(allow_none=True, validate=v.Length(max=64))
     received_on = Day(allow_none=True)
     amount = Yuan(allow_none=True)
@@ -109,7 +110,7 @@ class BatchItemIn(ma.Schema):
 
 
 class BatchIn(ma.Schema):
-    expected_count = ma.fields.Integer(required=True, validate=v.Range(1, 500))
+    expected_count = Whole(required=True, validate=v.Range(1, 500))
     expected_total = Yuan(allow_none=True, maximum="100000000.00")
     items = ma.fields.List(ma.fields.Nested(BatchItemIn), required=True,
                            validate=v.Length(min=1, max=500))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_login import login_required
-from flask_smorest import Blueprint
 
 from server.accounts import permissions
 from server.accounts.models import User
 from server.activities.services import get_activity
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.errors import Forbidden, NotFound
 from server.core.pages import me
 from server.extensions import db

@@ -5,13 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import Response, request
 from flask_login import login_required
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import validate as v
 
 from server.accounts import identity
 from server.communities.services import get_organisation
 from server.core import clock
+from server.core.api import Blueprint
 from server.core.fields import Id, LocalDateTime
 from server.core.pages import me
 from server.hours import certificates as certs

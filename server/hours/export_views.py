@@ -14,7 +14,6 @@ from urllib.parse import quote
 import marshmallow as ma
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.wsgi import wrap_file
 
 from server.accounts import permissions
@@ -22,6 +21,7 @@ from server.accounts.models import User
 from server.communities import services as communities
 from server.communities.models import Node
 from server.core import clock
+from server.core.api import Blueprint as ApiBlueprint
 from server.core.errors import Forbidden
 from server.core.fields import Day, Id
 from server.core.pages import FORM_ERRORS, form_input, me, problem

@@ -340,8 +340,13 @@ def test_edit_until_something_arrives(as_user, make_fund, make_user):
     assert edited.status_code == 200, edited.get_json()
     assert (edited.get_json()["amount"], edited.get_json()["note"]) == ("80.50", "月底前转账")
     _error(mine.patch(url, json={"amount": "1.234"}), 422, "validation_error")
-    as_user(coordinator).post(f"/api/v1/desk/pledges/{made['id']}/receipts",
-                              json={"version": 0, "amount": "30.00", "receipt_waived": True})
+    desk = as_user(coordinator)
+    receipt = {"amount": "30.00", "receipt_waived": True}
+    # the donor changed the promise after the desk loaded it: the desk must look again
+    _error(desk.post(f"/api/v1/desk/pledges/{made['id']}/receipts",
+                     json={"version": 0, **receipt}), 409, "pledge_changed")
+    assert desk.post(f"/api/v1/desk/pledges/{made['id']}/receipts",
+                     json={"version": 1, **receipt}).status_code == 201
     _error(mine.patch(url, json={"amount": "10.00"}), 409, "pledge_locked")
     _error(mine.post(f"{url}/withdraw", json={"reason": "算了"}), 409, "bad_transition")
     db.session.expire_all()
