@@ -42,11 +42,11 @@ def _replayed(nonce: str | None, fund_id: int) -> Distribution | None:
 def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distribution:
     """Record money paid out (with the committee decision) or goods handed over (with who
     signed for them). Never more than the fund holds."""
+    funds.require_manager(actor, funds.get_fund(fund_id))
     replay = _replayed(data.get("nonce"), fund_id)
     if replay is not None:
         return replay
     fund = funds.get_fund(fund_id, lock=True)
-    funds.require_manager(actor, fund)
     replay = _replayed(data.get("nonce"), fund_id)  # the first may have committed meanwhile
     if replay is not None:
         return replay

@@ -130,6 +130,12 @@ class CannotReverseReversal(Conflict):
     message = _l("A reversal cannot itself be reversed: record the movement again instead.")
 
 
+class ValueTooLarge(ValidationError):
+    code = "value_too_large"
+    message = _l("That value is beyond what one record can hold. Check the quantity and "
+                 "the value of one.")
+
+
 class ReasonRequired(ValidationError):
     code = "reason_required"
     message = _l("Give a reason: it is kept with the record.")

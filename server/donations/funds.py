@@ -20,7 +20,10 @@ FIELDS = ("kind", "title", "purpose", "criteria", "how_to_give", "target_amount"
 
 
 def get_fund(fund_id: int, *, lock: bool = False) -> Fund:
-    fund = db.session.get(Fund, fund_id, with_for_update=lock or None,
+    """With lock: FOR NO KEY UPDATE, which the foreign-key checks of receipts being
+    inserted into the fund (FOR KEY SHARE) do not wait for, so a batch and a distribution
+    never deadlock over the fund row."""
+    fund = db.session.get(Fund, fund_id, with_for_update={"key_share": True} if lock else None,
                           populate_existing=lock)
     if fund is None:
         raise errors.FundNotFound()

@@ -19,7 +19,7 @@ from server.core.errors import Conflict, ValidationError
 from server.core.labels import label
 from server.donations import errors, funds, ledger, pledges
 from server.donations.models import Pledge
-from server.donations.money import ZERO, fmt, yuan
+from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
 from server.donations.vocab import ENDS, PLEDGE_STATE, UNIT
 from server.extensions import db
@@ -73,6 +73,11 @@ def _goods_lines(pledge: Pledge, data: dict) -> list[FulfilmentLine]:
             expires_on=x.get("expires_on") or (planned.expires_on if planned else None)))
     if not out:
         raise errors.NothingReceived()
+    for i, line in enumerate(out):
+        if line.unit_value * line.accepted > MAX_MONEY:
+            raise errors.ValueTooLarge(errors={f"lines.{i}.unit_value": ["range"]})
+    if sum((x.unit_value * x.accepted for x in out), ZERO) > MAX_MONEY:
+        raise errors.ValueTooLarge()
     return out
 
 
@@ -95,11 +100,11 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
            batch: IntakeBatch | None = None) -> Fulfilment:
     """Money or goods arrived for this pledge: record the actual amounts (more or less
     than promised) and post them to the ledger."""
+    funds.require_manager(actor, pledge.fund)
     replay = _replayed(data.get("nonce"), pledge.id)
     if replay is not None:
         return replay
     pledge = pledges.get_pledge(pledge.id, lock=True)
-    funds.require_manager(actor, pledge.fund)
     if pledge.donor_id == actor.id:
         raise errors.OwnPledge()
     # the same confirmation may have committed while we waited for the lock
@@ -146,23 +151,39 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     return fulfilment
 
 
+def _batch_replayed(nonce: str | None, fund_id: int) -> list[Fulfilment] | None:
+    if not nonce:
+        return None
+    batch = db.session.scalar(select(IntakeBatch).where(IntakeBatch.nonce == nonce))
+    if batch is None:
+        return None
+    if batch.fund_id != fund_id:
+        raise Conflict(code="nonce_reused")
+    return list(db.session.scalars(select(Fulfilment).where(Fulfilment.batch_id == batch.id)
+                                   .order_by(Fulfilment.id)))
+
+
 def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> list[Fulfilment]:
     """Several money gifts at once (a donation box, a bank statement). The count and total
-    counted by hand must match the lines, or nothing is recorded."""
+    counted by hand must match the lines, or nothing is recorded. Sent twice (same nonce),
+    it is recorded once."""
     fund = funds.get_fund(fund_id)
     funds.require_manager(actor, fund)
+    replay = _batch_replayed(data.get("nonce"), fund.id)
+    if replay is not None:
+        return replay
     items = data["items"]
     seen: set[str] = set()
     found: list[Pledge] = []
     for i, item in enumerate(items):
+        at = {f"items.{i}.reference": ["unknown"]}
         pledge = pledges.by_reference(item["reference"])
         if pledge.fund_id != fund.id:
-            raise errors.ReferenceNotFound(reference=item["reference"],
-                                           errors={f"items.{i}.reference": ["unknown"]})
+            raise errors.ReferenceNotFound(reference=item["reference"], errors=at)
         if pledge.reference in seen:
-            raise errors.DuplicateInBatch(reference=pledge.reference)
+            raise errors.DuplicateInBatch(reference=pledge.reference, errors=at)
         if pledge.kind != "money":
-            raise errors.KindNotAccepted(errors={f"items.{i}.reference": ["unknown"]})
+            raise errors.KindNotAccepted(errors=at)
         seen.add(pledge.reference)
         found.append(pledge)
     total = sum((yuan(item["amount"]) for item in items), ZERO)
@@ -173,8 +194,22 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
         problems.append(f"{fmt(total)} / {fmt(data['expected_total'])}")
     if problems:
         raise errors.BatchMismatch(detail="; ".join(problems))
+    # lock every pledge up front, in id order: two batches never wait on each other in a
+    # circle, and a batch sent twice at once finds the first one once it gets the locks
+    db.session.scalars(select(Pledge.id).where(Pledge.id.in_([p.id for p in found]))
+                       .order_by(Pledge.id).with_for_update()).all()
+    replay = _batch_replayed(data.get("nonce"), fund.id)
+    if replay is not None:
+        return replay
+    for i, pledge in enumerate(found):
+        at = {f"items.{i}.reference": ["unknown"]}
+        db.session.refresh(pledge)
+        if pledge.end_state:
+            raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state), errors=at)
+        if pledge.donor_id == actor.id:
+            raise errors.OwnPledge(errors=at)
     batch = IntakeBatch(fund_id=fund.id, expected_count=data["expected_count"],
-                        expected_total=data.get("expected_total"),
+                        expected_total=data.get("expected_total"), nonce=data.get("nonce"),
                         note=(data.get("note") or "").strip(), recorded_by_id=actor.id,
                         recorded_at=now)
     db.session.add(batch)
@@ -198,11 +233,14 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
         raise errors.AlreadyReversed()
     if fulfilment.kind == "money" and ledger.cash_balance(pledge.fund_id) < fulfilment.amount:
         raise errors.InsufficientFunds(balance=fmt(ledger.cash_balance(pledge.fund_id)))
+    taking: dict[tuple[str, str, str], int] = {}
     for line in fulfilment.lines:
-        have = ledger.on_hand(pledge.fund_id, line.category, line.item, line.unit)
-        if have < line.accepted:
-            raise errors.InsufficientStock(available=have, unit=label(UNIT, line.unit),
-                                           item=line.item)
+        key = (line.category, line.item, line.unit)
+        taking[key] = taking.get(key, 0) + line.accepted
+    for (category, item, unit), quantity in taking.items():
+        have = ledger.on_hand(pledge.fund_id, category, item, unit)
+        if have < quantity:
+            raise errors.InsufficientStock(available=have, unit=label(UNIT, unit), item=item)
     undo = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=fulfilment.kind,
         amount=-fulfilment.amount if fulfilment.amount is not None else None,
@@ -222,6 +260,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
     db.session.flush()
     originals = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.fulfilment_id == fulfilment.id)).all()
-    ledger.reverse_entries(list(originals), now=now, note=reason.strip(), fulfilment_id=undo.id)
+    ledger.reverse_entries(list(originals), now=now, note=reason.strip(), fulfilment_id=undo.id,
+                           value_of=lambda e: None if e.value is None else -ledger.value_back(
+                               e.fund_id, e.category, e.item, e.unit, e.quantity, e.value))
     db.session.flush()
     return undo

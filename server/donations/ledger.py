@@ -17,7 +17,13 @@ from server.accounts.privacy import mask_name
 from server.core.clock import local
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
-from server.donations.movements import Distribution, DistributionLine, Fulfilment, LedgerEntry
+from server.donations.movements import (
+    Distribution,
+    DistributionLine,
+    Fulfilment,
+    FulfilmentLine,
+    LedgerEntry,
+)
 from server.extensions import db
 
 
@@ -32,16 +38,18 @@ def _negated(value):
 
 
 def reverse_entries(originals: list[LedgerEntry], *, now: datetime, note: str,
-                    **links) -> None:
+                    value_of=None, **links) -> None:
     """Post the mirror image of each entry: same kind, opposite sign, pointing at what it
     cancels and saying why. `links` ties the new rows to the reversing fulfilment or
-    distribution."""
+    distribution; `value_of` may say what in-kind value leaves (see value_back)."""
     for original in originals:
+        value = value_of(original) if value_of else _negated(original.value)
+        db.session.flush()  # value_of reads the stock as the rows before this one left it
         post(original.fund_id, original.kind, on=local(now).date(), now=now,
              reverses_id=original.id, pledge_id=original.pledge_id, purpose=original.purpose,
              recipient_public=original.recipient_public, category=original.category,
              item=original.item, unit=original.unit, quantity=_negated(original.quantity),
-             rejected=_negated(original.rejected), value=_negated(original.value),
+             rejected=_negated(original.rejected), value=value,
              amount=_negated(original.amount), note=note, **links)
 
 
@@ -107,6 +115,22 @@ def value_out(fund_id: int, category: str, item: str, unit: str, quantity: int) 
     if not have or quantity >= have:
         return value
     return yuan(value * quantity / have)
+
+
+def value_back(fund_id: int, category: str, item: str, unit: str, quantity: int,
+               value: Decimal) -> Decimal:
+    """The value leaving when an intake of `quantity` at `value` is reversed: its own
+    value, but never more than is on hand, and all of it when the stock goes to zero (part
+    may already have left at the average value)."""
+    have, on_hand = db.session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.quantity), 0),
+               func.coalesce(func.sum(LedgerEntry.value), 0))
+        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
+               LedgerEntry.item == item, LedgerEntry.unit == unit)).one()
+    on_hand = yuan(on_hand)
+    if quantity >= have:
+        return on_hand
+    return min(yuan(value), on_hand)
 
 
 def cash_balance(fund_id: int) -> Decimal:
@@ -178,6 +202,14 @@ def progress(fund: Fund) -> Progress:
             .join(Pledge).where(Pledge.fund_id == fund.id, live)
             .group_by(PledgeLine.category, PledgeLine.unit)):
         row(category, unit).pledged = qty
+    # as for cash: of a released pledge, what did arrive still counts as pledged
+    for category, unit, qty in db.session.execute(
+            select(FulfilmentLine.category, FulfilmentLine.unit,
+                   func.sum(FulfilmentLine.accepted))
+            .join(Fulfilment).join(Pledge, Fulfilment.pledge_id == Pledge.id)
+            .where(Fulfilment.fund_id == fund.id, Pledge.end_state == "released")
+            .group_by(FulfilmentLine.category, FulfilmentLine.unit)):
+        row(category, unit).pledged += qty or 0
     for category, unit, kind, qty in db.session.execute(
             select(LedgerEntry.category, LedgerEntry.unit, LedgerEntry.kind,
                    func.sum(LedgerEntry.quantity))

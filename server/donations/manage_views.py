@@ -214,12 +214,13 @@ def batch(fund_id: int):
     fund = _managed(fund_id)
     if request.method == "GET":
         return render_template("donations/batch.html", fund=fund, errors={},
-                               values={"received_on": _today_text()}, message=None)
+                               values={"received_on": _today_text(),
+                                       "nonce": secrets.token_urlsafe(16)}, message=None)
     try:
         data = BatchIn().load(page_forms.batch_input(request.form, BatchIn()),
                               unknown=ma.EXCLUDE)
         done = intake.record_batch(fund.id, data, actor=me(), now=clock.now())
-    except (*FORM_ERRORS, errors.ReferenceNotFound) as exc:
+    except (*FORM_ERRORS, errors.ReferenceNotFound, errors.OwnPledge) as exc:
         message, fields, status = problem(exc, DESK_FIELDS)
         fields = page_forms.fold_batch_errors(
             fields, page_forms.batch_rows(request.form.get("items", "")), exc)

@@ -16,8 +16,10 @@ from sqlalchemy import Numeric, TypeDecorator
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_MONEY = Decimal("9999999999.99")  # what NUMERIC(12,2) holds
 # plain yuan with at most two decimals: no signs, exponents, NaN or thousands separators
 YUAN_TEXT = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 def yuan(value) -> Decimal:
@@ -113,7 +115,11 @@ class Yuan(ma.fields.Field):
             value = str(value)
         if not isinstance(value, str):
             raise self.make_error("invalid")
-        text = value.strip().replace("，", "").replace(",", "").removeprefix("¥")
+        text = value.strip().removeprefix("¥").replace("，", ",")
+        if "," in text:  # thousands separators only where they belong: 1,234.56, not 50,5
+            if not THOUSANDS.match(text):
+                raise self.make_error("invalid")
+            text = text.replace(",", "")
         if re.fullmatch(r"\d+\.\d{3,}", text):
             raise self.make_error("places")
         if not YUAN_TEXT.match(text):

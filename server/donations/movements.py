@@ -34,6 +34,8 @@ class IntakeBatch(db.Model):
     expected_count: Mapped[int] = mapped_column(Integer)
     expected_total: Mapped[Decimal | None] = mapped_column(Money())
     note: Mapped[str] = mapped_column(Text, default="")
+    # the client's token for this batch: sent twice (a double tap, a retry), recorded once
+    nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

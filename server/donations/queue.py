@@ -15,9 +15,11 @@ from server.donations import funds, pledges
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
+from server.donations.vocab import ENDS, OPEN_STATES
 from server.extensions import db
 
 LIMIT = 200
+CHUNK = 500
 
 
 @dataclass
@@ -60,10 +62,25 @@ def rows(found: list[Pledge], *, now: datetime) -> list[Row]:
     return out
 
 
+def _scan(query, keep, *, now: datetime, limit: int) -> list[Row]:
+    """Rows of `query` that `keep` wants, read a chunk at a time (states are derived, so
+    they cannot all be filtered in SQL) until `limit` are found."""
+    found: list[Row] = []
+    offset = 0
+    while len(found) < limit:
+        chunk = list(db.session.scalars(query.offset(offset).limit(CHUNK)))
+        found.extend(r for r in rows(chunk, now=now) if keep(r))
+        if len(chunk) < CHUNK:
+            break
+        offset += CHUNK
+    return found[:limit]
+
+
 def desk(user: User, *, now: datetime, fund_id: int | None = None,
          states: tuple[str, ...] = (), overdue: bool = False, q: str = "") -> list[Row]:
-    """Open pledges first (oldest first, as they are worked through); filter by fund,
-    state, overdue, or a reference code / donor name typed into the search box."""
+    """The work first: open pledges, oldest first, as they are worked through; then the
+    rest, newest first. Filter by fund, state, overdue, or a reference code / donor name
+    typed into the search box."""
     managed = [f.id for f in funds.managed_funds(user)]
     if fund_id is not None:
         managed = [f for f in managed if f == fund_id]
@@ -77,16 +94,15 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
         query = query.where(or_(Pledge.reference == code,
                                 Pledge.donor_name.contains(text, autoescape=True),
                                 Pledge.donor_org.contains(text, autoescape=True)))
-    if states and set(states) <= {"rejected", "withdrawn", "cancelled", "released"}:
-        query = query.where(Pledge.end_state.in_(states))
-    elif states and not set(states) & {"rejected", "withdrawn", "cancelled", "released"}:
-        query = query.where(Pledge.end_state.is_(None))
-    found = list(db.session.scalars(query.order_by(Pledge.id.desc()).limit(LIMIT * 5)))
-    result = rows(found, now=now)
-    if states:
-        result = [r for r in result if r.state in states]
-    if overdue:
-        result = [r for r in result if r.overdue]
-    order = {"submitted": 0, "accepted": 1, "partial": 2}
-    result.sort(key=lambda r: (order.get(r.state, 3), r.pledge.created_at, r.pledge.id))
-    return result[:LIMIT]
+    wanted = set(states) or set(OPEN_STATES) | {"fulfilled", *ENDS}
+
+    def keep(open_ones: bool):
+        return lambda r: ((r.state in OPEN_STATES) == open_ones and r.state in wanted
+                          and (r.overdue or not overdue))
+
+    live = query.where(Pledge.end_state.is_(None))
+    result = _scan(live.order_by(Pledge.id), keep(True), now=now, limit=LIMIT)
+    if len(result) < LIMIT and not overdue and wanted - set(OPEN_STATES):
+        result += _scan(query.order_by(Pledge.id.desc()), keep(False), now=now,
+                        limit=LIMIT - len(result))
+    return result

@@ -85,7 +85,7 @@ class IntakeLineIn(ma.Schema):
     accepted = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
     rejected = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
     reject_reason = ma.fields.String(allow_none=True, validate=v.Length(max=200))
-    unit_value = Yuan(allow_none=True, allow_zero=True, maximum="1000000.00")
+    unit_value = Yuan(allow_none=True, allow_zero=True, maximum="100000.00")
     condition = ma.fields.String(allow_none=True, validate=v.OneOf(CONDITION))
     expires_on = Day(allow_none=True)
 
@@ -110,6 +110,7 @@ class BatchItemIn(ma.Schema):
 
 
 class BatchIn(ma.Schema):
+    nonce = ma.fields.String(allow_none=True, validate=v.Length(max=64))
     expected_count = Whole(required=True, validate=v.Range(1, 500))
     expected_total = Yuan(allow_none=True, maximum="100000000.00")
     items = ma.fields.List(ma.fields.Nested(BatchItemIn), required=True,
@@ -137,7 +138,8 @@ class DistributionIn(ma.Schema):
     purpose = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
     signed_by = ma.fields.String(required=True, validate=v.Length(min=1, max=60))
     distributed_on = Day(allow_none=True)
-    nonce = ma.fields.String(allow_none=True, validate=v.Length(max=64))
+    # required: a retry without one would pay out twice
+    nonce = ma.fields.String(required=True, validate=v.Length(min=1, max=64))
 
 
 class FundIn(ma.Schema):

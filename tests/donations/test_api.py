@@ -270,7 +270,7 @@ def test_my_pledges_and_what_my_gift_funded(as_user, make_fund, make_user):
             "unit_value": "10.00"}]}).status_code == 201
     assert desk.post(f"/api/v1/desk/funds/{fund.id}/distributions", json={
         "kind": "goods", "recipient_kind": "organisation", "recipient_name": "白玉县小学",
-        "purpose": "送书", "signed_by": "张老师",
+        "purpose": "送书", "signed_by": "张老师", "nonce": "give-books-1",
         "lines": [{"category": "picture_books", "item": "儿童绘本", "unit": "book",
                    "quantity": 30}]}).status_code == 201
 
@@ -302,7 +302,7 @@ def test_my_money_pledge_shows_what_it_paid_for(as_user, make_fund, make_user):
     assert desk.post(f"/api/v1/desk/funds/{fund.id}/distributions", json={
         "kind": "money", "amount": "300.00", "recipient_kind": "household",
         "recipient_name": "张三丰", "decision_ref": "村委会〔2026〕3号", "purpose": "大病救助",
-        "signed_by": "张三丰"}).status_code == 201
+        "signed_by": "张三丰", "nonce": "payout-1"}).status_code == 201
     detail = mine.get(f"/api/v1/me/pledges/{made['id']}").get_json()
     assert detail["state"] == "fulfilled" and detail["received_amount"] == "500.00"
     assert detail["fulfilments"][0]["receipt_no"] == "JZ-2026-001"
@@ -561,9 +561,9 @@ def test_never_give_out_more_than_the_fund_holds(as_user, make_fund, pledge_mone
     url = f"/api/v1/desk/funds/{fund.id}/distributions"
     payout = {"kind": "money", "amount": "100.01", "recipient_kind": "household",
               "recipient_name": "张三丰", "decision_ref": "〔2026〕1号", "purpose": "大病救助",
-              "signed_by": "张三丰"}
+              "signed_by": "张三丰", "nonce": "payout-1"}
     goods = {"kind": "goods", "recipient_kind": "household", "recipient_name": "李四",
-             "purpose": "冬季送暖", "signed_by": "李四",
+             "purpose": "冬季送暖", "signed_by": "李四", "nonce": "goods-1",
              "lines": [{"category": "picture_books", "item": "儿童绘本", "unit": "book",
                         "quantity": 11}]}
     before = _counts()

@@ -190,7 +190,8 @@ def test_the_desk_lists_open_work_first_with_overdue_computed(make_fund, pledge_
     rows = queue.desk(coordinator, now=later)
     assert [(r.pledge.id, r.state, r.overdue) for r in rows] == [
         (due.id, "submitted", True), (partial.id, "partial", False),
-        (done.id, "fulfilled", False), (gone.id, "cancelled", False)]
+        # then the rest, newest first
+        (gone.id, "cancelled", False), (done.id, "fulfilled", False)]
     assert [r.pledge.id for r in queue.desk(coordinator, now=later, overdue=True)] == [due.id]
     assert [r.pledge.id for r in queue.desk(coordinator, now=later,
                                             states=("cancelled",))] == [gone.id]

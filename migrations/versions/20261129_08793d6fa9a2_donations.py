@@ -1,8 +1,8 @@
-"""donations: funds, pledges, fulfilments, distributions, ledger
+"""donations
 
-Revision ID: f1c038aa7f6e
+Revision ID: 08793d6fa9a2
 Revises: 46fbfc8e580a
-Create Date: 2026-11-29 00:18:11.885871
+Create Date: 2026-11-29 00:43:54.535091
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f1c038aa7f6e'
+revision = '08793d6fa9a2'
 down_revision = '46fbfc8e580a'
 branch_labels = None
 depends_on = None
@@ -78,11 +78,13 @@ def upgrade():
     sa.Column('expected_count', sa.Integer(), nullable=False),
     sa.Column('expected_total', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['fund_id'], ['funds.id'], name=op.f('fk_intake_batches_fund_id_funds')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_intake_batches_recorded_by_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_intake_batches'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intake_batches')),
+    sa.UniqueConstraint('nonce', name=op.f('uq_intake_batches_nonce'))
     )
     with op.batch_alter_table('intake_batches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_intake_batches_fund_id'), ['fund_id'], unique=False)
