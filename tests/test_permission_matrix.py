@@ -131,7 +131,7 @@ BODIES = {
     ("POST", "/api/v1/desk/funds/{}/distributions"): lambda w, url: {
         "kind": "money", "amount": "10.00", "recipient_kind": "household",
         "recipient_name": "张三", "decision_ref": "〔2026〕1号", "purpose": "救助",
-        "signed_by": "张三"},
+        "signed_by": "张三", "nonce": url},
     ("POST", "/api/v1/desk/pledges/{}/cancel"): lambda w, url: {"reason": "联系不上"},
     ("POST", "/api/v1/desk/pledges/{}/receipts"): lambda w, url: {
         "version": 0, "amount": "50.00", "receipt_waived": True},

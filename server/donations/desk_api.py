@@ -21,7 +21,6 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.core import clock
 from server.core.api import Blueprint
-from server.core.errors import NotFound
 from server.core.fields import Id
 from server.core.pages import me
 from server.donations import distribute, errors, funds, intake, ledger, pledges, queue
@@ -48,7 +47,6 @@ from server.donations.schemas import (
     ReceiptIn,
 )
 from server.donations.vocab import PLEDGE_STATE
-from server.extensions import db
 
 desk = Blueprint(
     "donations_desk_api", __name__, url_prefix="/api/v1/desk",
@@ -80,24 +78,15 @@ def managed_fund(fund_id: int) -> Fund:
 
 def managed_pledge(pledge_id: int) -> Pledge:
     """A pledge of a fund the caller runs; any other is "not found"."""
-    pledge = pledges.get_pledge(pledge_id)
-    if not funds.can_manage(me(), pledge.fund):
-        raise errors.PledgeNotFound()
-    return pledge
+    return pledges.managed_pledge(pledge_id, me())
 
 
 def managed_fulfilment(fulfilment_id: int) -> Fulfilment:
-    found = db.session.get(Fulfilment, fulfilment_id)
-    if found is None or not funds.can_manage(me(), found.pledge.fund):
-        raise NotFound(code="fulfilment_not_found")
-    return found
+    return intake.managed_fulfilment(fulfilment_id, me())
 
 
 def managed_distribution(distribution_id: int) -> Distribution:
-    found = distribute.get_distribution(distribution_id)
-    if not funds.can_manage(me(), funds.get_fund(found.fund_id)):
-        raise NotFound(code="distribution_not_found")
-    return found
+    return distribute.managed_distribution(distribution_id, me())
 
 
 def detail(pledge: Pledge) -> PledgeView:

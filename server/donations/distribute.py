@@ -29,6 +29,15 @@ def get_distribution(distribution_id: int) -> Distribution:
     return found
 
 
+def managed_distribution(distribution_id: int, actor: User | None) -> Distribution:
+    """A distribution of a fund the actor runs (recipients' names are behind it); any
+    other is "not found"."""
+    found = get_distribution(distribution_id)
+    if not funds.can_manage(actor, funds.get_fund(found.fund_id)):
+        raise errors.DistributionNotFound()
+    return found
+
+
 def _replayed(nonce: str | None, fund_id: int) -> Distribution | None:
     """The distribution this nonce already recorded; a nonce is never reused elsewhere."""
     if not nonce:

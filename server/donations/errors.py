@@ -13,6 +13,11 @@ class PledgeNotFound(NotFound):
     message = _l("This pledge does not exist.")
 
 
+class FulfilmentNotFound(NotFound):
+    code = "fulfilment_not_found"
+    message = _l("This receipt does not exist.")
+
+
 class DistributionNotFound(NotFound):
     code = "distribution_not_found"
     message = _l("This distribution does not exist.")

@@ -66,6 +66,22 @@ def managed_funds(user: User | None) -> list[Fund]:
     return list(db.session.scalars(query))
 
 
+def places_for(user: User | None) -> list[Node]:
+    """Where this person may open a fund: at and below where they coordinate."""
+    paths = permissions.scope_paths(user, "coordinator", "admin")
+    if not paths:
+        return []
+    return list(db.session.scalars(select(Node).where(permissions.under(Node.path, paths))
+                                   .order_by(Node.path)))
+
+
+def hosts() -> list[Organisation]:
+    """Who may host a fund: active charities and foundations (they issue receipts)."""
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.kind == "charity",
+                                   Organisation.active.is_(True)).order_by(Organisation.name)))
+
+
 def _check(data: dict) -> None:
     if data.get("accepts_money") is False and data.get("accepts_goods") is False:
         raise ValidationError(code="accepts_nothing", errors={"accepts_money": ["required"]})

@@ -35,6 +35,14 @@ def _replayed(nonce: str | None, pledge_id: int) -> Fulfilment | None:
     return found
 
 
+def managed_fulfilment(fulfilment_id: int, actor: User | None) -> Fulfilment:
+    """A receipt of a fund the actor runs; any other is "not found", like a missing id."""
+    found = db.session.get(Fulfilment, fulfilment_id)
+    if found is None or not funds.can_manage(actor, found.pledge.fund):
+        raise errors.FulfilmentNotFound()
+    return found
+
+
 def fulfilments_of(pledge: Pledge) -> list[Fulfilment]:
     """Every receipt of a pledge, reversals included, oldest first."""
     return list(db.session.scalars(

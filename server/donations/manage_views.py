@@ -10,17 +10,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
-from sqlalchemy import select
 
 from server.accounts import permissions
-from server.communities.models import Organisation
-from server.communities.services import organisations_visible_to, subtree
+from server.communities.services import organisations_visible_to
 from server.core import clock
-from server.core.errors import NotFound
 from server.core.pages import FORM_ERRORS, form_input, is_htmx, load_args, load_form, me, problem
 from server.donations import distribute, errors, funds, intake, ledger, page_forms, pledges, queue
 from server.donations.models import Fund, Pledge
-from server.donations.movements import Fulfilment
 from server.donations.schemas import (
     BatchIn,
     DistributionIn,
@@ -30,8 +26,6 @@ from server.donations.schemas import (
     ReasonIn,
     ReceiptIn,
 )
-from server.donations.views import fulfilments_of
-from server.extensions import db
 
 bp = Blueprint("donation_desk", __name__)
 # refusals without a field of their own: the box their message belongs next to
@@ -65,15 +59,6 @@ def _managed(fund_id: int) -> Fund:
     return fund
 
 
-def _overseen_places(user) -> list:
-    """Places where this person may open a fund: at and below where they coordinate."""
-    places = {}
-    for assignment in permissions.assignments(user, "coordinator", "admin"):
-        for node in subtree(assignment.node):
-            places.setdefault(node.id, node)
-    return sorted(places.values(), key=lambda n: n.path)
-
-
 # --- the queue ----------------------------------------------------------------------------
 
 @bp.route("/desk")
@@ -102,25 +87,23 @@ def desk():
 
 def _intake_defaults(found: Pledge, got) -> dict:
     """What is still outstanding, as the form's starting values."""
+    rest, lines = pledges.outstanding(found, got)
     values = {"received_on": _today_text()}
-    if found.kind == "money" and found.amount is not None and got.amount < found.amount:
-        values["amount"] = f"{found.amount - got.amount:.2f}"
+    if rest is not None:
+        values["amount"] = f"{rest:.2f}"
     for i, line in enumerate(found.lines):
-        values[f"lines-{i}-accepted"] = str(max(line.quantity - got.delivered.get(line.id, 0),
-                                                0))
+        values[f"lines-{i}-accepted"] = str(lines[line.id])
     return values
 
 
 def _desk_pledge(pledge_id: int, *, form: str | None = None, message=None, fields=None,
                  values=None, status: int = 200):
     user = me()
-    found = pledges.get_pledge(pledge_id)
-    funds.require_manager(user, found.fund)
+    found = pledges.managed_pledge(pledge_id, user)
     got = pledges.received(found)
     state = pledges.state(found, got)
-    actions = [a for a, (starts, who) in pledges.ACTIONS.items()
-               if who == "manager" and state in starts]
-    arrived = fulfilments_of(found)
+    actions = pledges.desk_actions(found, state, user)
+    arrived = intake.fulfilments_of(found)
     return render_template(
         "donations/desk_pledge.html", pledge=found, state=state, got=got, actions=actions,
         overdue=pledges.is_overdue(found, now=clock.now(), current=state),
@@ -152,8 +135,7 @@ def _receipt_input(found: Pledge) -> dict:
 @login_required
 def receive(pledge_id: int):
     """Record what arrived (amount, or accepted and rejected quantities) and the receipt."""
-    found = pledges.get_pledge(pledge_id)
-    funds.require_manager(me(), found.fund)
+    found = pledges.managed_pledge(pledge_id, me())
     try:
         intake.record(found, _receipt_input(found), actor=me(), now=clock.now())
     except (*FORM_ERRORS, errors.OwnPledge) as exc:
@@ -169,12 +151,11 @@ def receive(pledge_id: int):
 @login_required
 def act(pledge_id: int, action: str):
     """Accept a pledge, or end it by hand (decline, cancel, release) with a reason."""
-    found = pledges.get_pledge(pledge_id)
-    funds.require_manager(me(), found.fund)
+    found = pledges.managed_pledge(pledge_id, me())
     try:
         reason = "" if action == "accept" else _reason()
         pledges.transition(found, action, actor=me(), now=clock.now(), reason=reason)
-    except FORM_ERRORS as exc:
+    except (*FORM_ERRORS, errors.OwnPledge) as exc:
         message, fields, status = problem(exc, DESK_FIELDS)
         return _desk_pledge(pledge_id, form=action, message=message, fields=fields,
                             values={**request.form.to_dict(), "received_on": _today_text()},
@@ -189,11 +170,8 @@ def act(pledge_id: int, action: str):
 @login_required
 def reverse_fulfilment(fulfilment_id: int):
     """Reverse a receipt recorded in error, with a reason; the ledger shows the reversal."""
-    found = db.session.get(Fulfilment, fulfilment_id)
-    if found is None:
-        raise NotFound(code="fulfilment_not_found")
+    found = intake.managed_fulfilment(fulfilment_id, me())
     pledge_id = found.pledge_id
-    funds.require_manager(me(), found.pledge.fund)
     try:
         intake.reverse(found, actor=me(), reason=_reason(),
                        now=clock.now())
@@ -273,8 +251,8 @@ def distribute_page(fund_id: int):
 @login_required
 def reverse_distribution(distribution_id: int):
     """Reverse a distribution recorded in error, with a reason."""
-    found = distribute.get_distribution(distribution_id)
-    fund = _managed(found.fund_id)
+    found = distribute.managed_distribution(distribution_id, me())
+    fund = funds.get_fund(found.fund_id)
     try:
         distribute.reverse(found, actor=me(), reason=_reason(),
                            now=clock.now())
@@ -288,19 +266,13 @@ def reverse_distribution(distribution_id: int):
 
 # --- the funds I run ---------------------------------------------------------------------------
 
-def _charities() -> list[Organisation]:
-    return list(db.session.scalars(
-        select(Organisation).where(Organisation.kind == "charity",
-                                   Organisation.active.is_(True)).order_by(Organisation.name)))
-
-
 def _funds_page(*, values=None, message=None, fields=None, status: int = 200):
     user = me()
-    managed, places = funds.managed_funds(user), _overseen_places(user)
+    managed, places = funds.managed_funds(user), funds.places_for(user)
     if not managed and not places:
         raise errors.NotManager()
     return render_template(
-        "donations/funds_manage.html", funds=managed, places=places, hosts=_charities(),
+        "donations/funds_manage.html", funds=managed, places=places, hosts=funds.hosts(),
         values=values or {"kind": "fund", "accepts_money": True, "accepts_goods": True},
         message=message, errors=fields or {}), status
 

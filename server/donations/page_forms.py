@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 import marshmallow as ma
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
@@ -74,7 +76,12 @@ def withdraw_reason(source: MultiDict) -> str:
     """A preset reason's text, or the donor's own words for "other"."""
     data = ReasonChoiceIn().load(form_input(ReasonChoiceIn(), source), unknown=ma.EXCLUDE)
     preset = WITHDRAW_REASONS.get(data.get("reason_choice") or "")
-    return str(preset) if preset is not None else data["reason_other"].strip()
+    if preset is None:
+        return data["reason_other"].strip()
+    # kept in the site's first language, whatever the donor's screen shows: the
+    # coordinators read it
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return str(preset)
 
 
 # --- the desk's batch of money gifts ----------------------------------------------------------

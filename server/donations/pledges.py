@@ -338,6 +338,23 @@ def managed_pledge(pledge_id: int, actor: User | None) -> Pledge:
     return pledge
 
 
+def desk_actions(pledge: Pledge, current: str, actor: User | None) -> list[str]:
+    """The hand-set actions the desk may offer on this pledge now."""
+    if pledge.donor_id is not None and actor is not None and pledge.donor_id == actor.id:
+        return []
+    return [a for a, (starts, who) in ACTIONS.items() if who == "manager" and current in starts]
+
+
+def outstanding(pledge: Pledge, got: Received) -> tuple[Decimal | None, dict[int, int]]:
+    """What is still to come: the rest of the amount, and per goods line the rest of the
+    quantity (the desk's intake form starts from it)."""
+    rest = None
+    if pledge.kind == "money" and pledge.amount is not None and got.amount < pledge.amount:
+        rest = pledge.amount - got.amount
+    return rest, {line.id: max(line.quantity - got.delivered.get(line.id, 0), 0)
+                  for line in pledge.lines}
+
+
 def pledges_of(user: User) -> list[Pledge]:
     return list(db.session.scalars(
         select(Pledge).where(Pledge.donor_id == user.id)

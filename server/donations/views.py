@@ -8,8 +8,6 @@ import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from server.accounts import permissions
 from server.core import clock
@@ -18,6 +16,7 @@ from server.donations import (
     allocation,
     errors,
     funds,
+    intake,
     ledger,
     money,
     page_forms,
@@ -26,10 +25,8 @@ from server.donations import (
     vocab,
 )
 from server.donations.models import Fund, Pledge
-from server.donations.movements import Fulfilment
 from server.donations.schemas import DisplayIn, GoodsLineIn, PledgeEditIn, PledgeIn
 from server.donations.vocab import ENDS
-from server.extensions import db
 
 bp = Blueprint("donation_pages", __name__)
 bp.add_app_template_global(vocab, "donation_labels")  # PLEDGE_STATE, CATEGORY, UNIT, …
@@ -71,16 +68,6 @@ def donations_desk_visible() -> bool:
                           or funds.managed_funds(user)))
 
 
-def fulfilments_of(pledge: Pledge) -> list[Fulfilment]:
-    """What arrived for a pledge, oldest first, reversals included (shown as such)."""
-    return list(db.session.scalars(
-        select(Fulfilment).where(Fulfilment.pledge_id == pledge.id)
-        .options(selectinload(Fulfilment.lines), selectinload(Fulfilment.recorded_by))
-        .order_by(Fulfilment.recorded_at, Fulfilment.id)))
-
-
-# --- public: funds and their ledgers ---------------------------------------------------------
-
 @bp.route("/funds")
 def index():
     """Open funds and campaigns with what was pledged, received and given out."""
@@ -95,7 +82,9 @@ def fund(fund_id: int):
     found = funds.get_fund(fund_id)
     return render_template("donations/fund.html", fund=found, p=ledger.progress(found),
                            entries=ledger.entries(found, limit=RECENT),
-                           total=ledger.count(found), manager=funds.can_manage(me(), found))
+                           total=ledger.count(found), manager=funds.can_manage(me(), found),
+                           taking=funds.takes_pledges(found,
+                                                      today=clock.local(clock.now()).date()))
 
 
 @bp.route("/funds/<int:fund_id>/ledger")
@@ -126,7 +115,6 @@ def _pledge_input(schema: ma.Schema, kind: str | None = None) -> dict:
             data["amount"] = ""  # a cleared amount is an error, not "no change"
     if "display" in data and data.get("display") != "surname":
         data["title"] = None
-    data.pop("donor_name", None)  # the name is the account's, not typed
     return schema.load(data, unknown=ma.EXCLUDE)
 
 
@@ -153,6 +141,8 @@ def _pledge_form(fund: Fund, values: dict, *, pledge: Pledge | None = None, mess
 def pledge(fund_id: int):
     """Pledge money or goods to a fund; the answer is a reference code to quote."""
     found = funds.get_fund(fund_id)
+    if not funds.takes_pledges(found, today=clock.local(clock.now()).date()):
+        raise errors.FundClosed()
     if request.method == "GET":
         user = me()
         return _pledge_form(found, {
@@ -192,11 +182,11 @@ def mine():
                            rows=queue.rows(pledges.pledges_of(me()), now=clock.now()))
 
 
-def _why_locked(state: str) -> str | None:
+def _why_locked(found: Pledge, state: str, got=None) -> str | None:
     """Why what was promised can no longer change, or None while it still can."""
     if state in ENDS:
         return errors.PledgeEnded(state=vocab.PLEDGE_STATE[state]).text()
-    if state in ("partial", "fulfilled"):
+    if not pledges.changeable(found, got):
         return errors.PledgeLocked().text()
     return None
 
@@ -208,8 +198,9 @@ def _detail(found: Pledge, *, form: str | None = None, message=None, fields=None
     return render_template(
         "donations/pledge.html", pledge=found, state=state, got=got,
         overdue=pledges.is_overdue(found, now=clock.now(), current=state),
-        fulfilments=fulfilments_of(found), funded=allocation.funded_by(found),
-        locked=_why_locked(state), withdraw_reasons=page_forms.WITHDRAW_REASONS,
+        fulfilments=intake.fulfilments_of(found), funded=allocation.funded_by(found),
+        locked=_why_locked(found, state, got),
+        withdraw_reasons=page_forms.WITHDRAW_REASONS,
         form=form, message=message, errors=fields or {}, values=values or {}), status
 
 
@@ -265,37 +256,19 @@ def _edit_values(found: Pledge) -> dict:
                       for x in found.lines] or [{}]}
 
 
-def _unchanged_dropped(found: Pledge, data: dict) -> dict:
-    """Leave out what the form sent back unchanged: re-saving the same promise must not
-    send an accepted pledge back to the coordinators."""
-    def line_key(x) -> tuple:
-        get = x.get if isinstance(x, dict) else lambda k: getattr(x, k)
-        return (get("category"), get("item").strip(), get("unit"), get("quantity"),
-                get("condition") or "new", get("expires_on"))
-
-    if "amount" in data and data["amount"] == found.amount:
-        data.pop("amount")
-    if "due_on" in data and data["due_on"] == found.due_on:
-        data.pop("due_on")
-    if "lines" in data and [line_key(x) for x in data["lines"]] == [
-            line_key(x) for x in found.lines]:
-        data.pop("lines")
-    return data
-
-
 @bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(pledge_id: int):
     """Change what or when I promised, only before anything was received."""
     found = _own(pledge_id)
     if request.method == "GET":
-        locked = _why_locked(pledges.state(found))
+        locked = _why_locked(found, pledges.state(found))
         if locked:
             flash(locked, "warning")
             return redirect(url_for("donation_pages.pledge_detail", pledge_id=pledge_id))
         return _pledge_form(found.fund, _edit_values(found), pledge=found)
     try:
-        data = _unchanged_dropped(found, _pledge_input(PledgeEditIn(), kind=found.kind))
+        data = _pledge_input(PledgeEditIn(), kind=found.kind)
         pledges.edit_pledge(found, data, actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
         message, fields, status = _problem(exc)
