@@ -434,7 +434,7 @@ def test_my_pledge_can_be_changed_renamed_and_withdrawn(client, make_fund, make_
     # kept in Chinese for the coordinators, though this donor reads English
     assert pledges.state(pledge) == "withdrawn" and pledge.end_reason == "已通过其他方式捐赠"
     page = text(client.get(f"/pledges/{pledge.id}", headers=EN))
-    assert 'data-state="withdrawn"' in page and "Reason: I gave in another way" in page
+    assert 'data-state="withdrawn"' in page and "Reason: 已通过其他方式捐赠" in page
     locked = client.get(f"/pledges/{pledge.id}/edit", headers=EN)
     assert locked.status_code == 302  # back to the pledge, which says why
 
