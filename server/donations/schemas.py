@@ -54,7 +54,6 @@ class PledgeIn(DisplayIn):
     due_on = Day(allow_none=True)
     wants_receipt = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=v.Length(max=500))
-    donor_name = ma.fields.String(allow_none=True, validate=v.Length(max=60))
 
 
 class PledgeForIn(PledgeIn):

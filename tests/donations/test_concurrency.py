@@ -203,3 +203,33 @@ def test_withdraw_and_receipt_racing_one_wins(app, desk, make_user, now):
     db.session.expire_all()
     total = db.session.scalar(select(func.count()).select_from(Fulfilment)) * Decimal("200.00")
     assert ledger.cash_balance(fund_id) == total
+
+
+def test_the_same_batch_sent_at_once_from_two_phones_is_recorded_once(app, desk, pledge_money,
+                                                                      now):
+    """A double tap on "record the batch": both requests carry the form's nonce."""
+    fund, coordinators = desk(3)
+    gifts = [pledge_money(fund, f"{10 * (i + 1)}.00") for i in range(5)]
+    db.session.commit()
+    fund_id = fund.id
+    data = {"nonce": "box-2026-11-29", "expected_count": 5,
+            "expected_total": Decimal("150.00"), "receipt_waived": True,
+            "items": [{"reference": p.reference, "amount": p.amount} for p in gifts]}
+
+    def send(user_id, items):
+        def call():
+            done = intake.record_batch(fund_id, {**data, "items": items},
+                                       actor=db.session.get(User, user_id), now=now)
+            return sorted(f.id for f in done)
+        return call
+
+    # the third request lists the same gifts in another order: locks are taken in id order,
+    # so none waits on another in a circle
+    results = race(app, [send(coordinators[0], data["items"]),
+                         send(coordinators[1], data["items"]),
+                         send(coordinators[2], list(reversed(data["items"])))])
+    assert all(isinstance(r, list) for r in results), results
+    assert results[0] == results[1] == results[2]
+    db.session.expire_all()
+    assert _count(Fulfilment, fund_id=fund_id) == 5
+    assert ledger.cash_balance(fund_id) == Decimal("150.00")

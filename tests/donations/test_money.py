@@ -162,3 +162,17 @@ def test_the_largest_stored_amount(make_fund):
     fund, _ = make_fund(target="99999999.99")
     db.session.expire_all()
     assert db.session.get(Fund, fund.id).target_amount == Decimal("99999999.99")
+
+
+@pytest.mark.parametrize("text, expected", [("1,234.56", "1234.56"), ("12,345", "12345.00"),
+                                            ("1，000", "1000.00")])
+def test_thousands_separators_where_they_belong(text, expected):
+
+    assert Yuan().deserialize(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["50,5", "1,23", ",100", "1,2345.00"])
+def test_a_comma_anywhere_else_is_refused(text):
+
+    with pytest.raises(ma.ValidationError):
+        Yuan().deserialize(text)
