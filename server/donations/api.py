@@ -25,11 +25,13 @@ from server.donations.api_schemas import (
     FundProgressOut,
     FundView,
     LedgerPageOut,
+)
+from server.donations.models import Pledge
+from server.donations.pledge_schemas import (
     MyPledgeDetailOut,
     MyPledgeOut,
     PledgeView,
 )
-from server.donations.models import Pledge
 from server.donations.schemas import DisplayIn, PledgeEditIn, PledgeIn
 
 RECENT = 10

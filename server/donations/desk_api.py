@@ -25,20 +25,22 @@ from server.core.fields import Id
 from server.core.pages import me
 from server.donations import distribute, errors, funds, intake, ledger, pledges, queue
 from server.donations.api_schemas import (
-    DeskFulfilmentOut,
-    DeskPledgeDetailOut,
-    DeskPledgeOut,
     DistributionOut,
     DonationReasonIn,
     FundOut,
     FundProgressOut,
     FundView,
-    PledgeView,
     ReceiptBatchIn,
     StockOut,
 )
 from server.donations.models import Fund, Pledge
 from server.donations.movements import Distribution, Fulfilment
+from server.donations.pledge_schemas import (
+    DeskFulfilmentOut,
+    DeskPledgeDetailOut,
+    DeskPledgeOut,
+    PledgeView,
+)
 from server.donations.schemas import (
     DistributionIn,
     FundIn,
