@@ -126,7 +126,6 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
     if data.get("received_on") and data["received_on"] > local(now).date():
         raise ValidationError(code="received_in_future", errors={"received_on": ["future"]})
-    _check_receipt(data)
     fulfilment = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=pledge.kind,
         batch_id=batch.id if batch else None,
@@ -143,6 +142,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
         fulfilment.lines = _goods_lines(pledge, data)
         fulfilment.in_kind_value = sum((x.unit_value * x.accepted for x in fulfilment.lines),
                                        ZERO)
+    _check_receipt(data)  # after what arrived: the person fixes the lines first
     if pledge.accepted_at is None:  # receiving it is accepting it
         pledge.accepted_at, pledge.accepted_by_id = now, actor.id
     pledge.version += 1

@@ -224,6 +224,10 @@ def test_the_desk_records_48_accepted_and_2_rejected(app, make_fund, make_user, 
     no_reason = desk.post(f"/desk/pledges/{pledge.id}/receive", headers=EN, data=form)
     assert no_reason.status_code == 422
     assert "This is required." in text(no_reason)
+    # the box that needs attention says so to a screen reader, and points at the message
+    assert ('name="lines-0-reject_reason" aria-invalid="true" '
+            'aria-describedby="lines-0-reject_reason-error"') in text(no_reason)
+    assert 'id="lines-0-reject_reason-error"' in text(no_reason)
     assert 'name="lines-0-accepted" value="48"' in text(no_reason)  # what was typed stays
     no_receipt = desk.post(f"/desk/pledges/{pledge.id}/receive", headers=EN,
                            data={**form, "lines-0-reject_reason": "破损"})
