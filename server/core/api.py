@@ -52,7 +52,9 @@ class DecimalParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return webargs_core.missing
-        return json.loads(req.get_data(cache=True).decode("utf-8", "replace"),
+        # strictly UTF-8 (a BOM allowed): bytes in another encoding are a 400, not text
+        # quietly turned into "�"
+        return json.loads(req.get_data(cache=True).decode("utf-8-sig"),
                           parse_float=lambda t: _number(t, Decimal),
                           parse_int=lambda t: _number(t, int),
                           parse_constant=_refuse_constant)

@@ -38,6 +38,8 @@ class Whole(ma.fields.Integer):
     48.0. A fraction (48.9) is refused, not cut to 48."""
 
     def _validated(self, value):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise self.make_error("invalid")
         fraction = ((isinstance(value, Decimal) and value != value.to_integral_value())
                     or (isinstance(value, float) and not value.is_integer()))
         if fraction:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from server.core import clock
 from server.core.fields import LocalDateTime
 from server.core.labels import label
-from server.donations import ledger, pledges, schemas
+from server.donations import funds, ledger, pledges, schemas
 from server.donations.models import Fund
 from server.donations.money import yuan
 from server.donations.movements import LedgerEntry
@@ -77,6 +78,9 @@ class FundOut(ma.Schema):
     closes_on = ma.fields.Date(allow_none=True)
     status = ma.fields.String()
     status_label = Label(FUND_STATUS, "status")
+    takes_pledges = ma.fields.Function(
+        lambda f: funds.takes_pledges(f, today=clock.local(clock.now()).date()),
+        metadata={"description": "open and not past its closing day"})
 
 
 class GoodsProgressOut(ma.Schema):

@@ -92,11 +92,11 @@ def managed_distribution(distribution_id: int) -> Distribution:
 
 
 def detail(pledge: Pledge) -> PledgeView:
-    return PledgeView.of(pledge, now=clock.now(), detail=True)
+    return PledgeView.of(pledge, now=clock.now(), detail=True, desk_user=me())
 
 
 def brief(pledge: Pledge) -> PledgeView:
-    return PledgeView.of(pledge, now=clock.now())
+    return PledgeView.of(pledge, now=clock.now(), desk_user=me())
 
 
 # --- pledges -------------------------------------------------------------------------------
@@ -109,8 +109,11 @@ def pledge_queue(args):
     """Pledges of the funds I run: open ones first, oldest first; filter and search."""
     if args["fund_id"] is not None:
         managed_fund(args["fund_id"])  # another fund's queue is a 403, not an empty list
-    return queue.desk(staff(), now=clock.now(), fund_id=args["fund_id"],
+    user = staff()
+    rows = queue.desk(user, now=clock.now(), fund_id=args["fund_id"],
                       states=tuple(args["state"]), overdue=args["overdue"], q=args["q"])
+    return [PledgeView(r.pledge, r.state, r.overdue, r.received,
+                       actions=pledges.desk_actions(r.pledge, r.state, user)) for r in rows]
 
 
 @desk.route("/pledges/by-reference/<code>", methods=["GET"])

@@ -66,8 +66,8 @@ class BadTransition(Conflict):
 
 class PledgeChanged(Conflict):
     code = "pledge_changed"
-    message = _l("Someone else has just recorded a receipt for this pledge. Refresh to see "
-                 "it before recording more.")
+    message = _l("This pledge has just changed (a receipt was recorded, or the donor changed "
+                 "it). Refresh to see it before recording more.")
 
 
 class ReceiptRequired(ValidationError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.models import User
@@ -217,11 +218,21 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
         if pledge.donor_id == actor.id:
             raise errors.OwnPledge(errors=at)
     batch = IntakeBatch(fund_id=fund.id, expected_count=data["expected_count"],
-                        expected_total=data.get("expected_total"), nonce=data.get("nonce"),
+                        expected_total=data.get("expected_total"),
+                        nonce=data.get("nonce") or None,
                         note=(data.get("note") or "").strip(), recorded_by_id=actor.id,
                         recorded_at=now)
-    db.session.add(batch)
-    db.session.flush()
+    try:
+        # two batches with one nonce but no pledge in common do not wait on each other's
+        # locks: the unique nonce decides, and the loser replays the winner
+        with db.session.begin_nested():
+            db.session.add(batch)
+            db.session.flush()
+    except IntegrityError:
+        replay = _batch_replayed(data.get("nonce"), fund.id)
+        if replay is None:
+            raise
+        return replay
     shared = {k: data.get(k) for k in ("received_on", "receipt_waived")}
     return [record(pledge, {**shared, **item, "nonce": None}, actor=actor, now=now, batch=batch)
             for pledge, item in zip(found, items, strict=True)]
@@ -269,7 +280,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
     originals = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.fulfilment_id == fulfilment.id)).all()
     ledger.reverse_entries(list(originals), now=now, note=reason.strip(), fulfilment_id=undo.id,
-                           value_of=lambda e: None if e.value is None else -ledger.value_back(
-                               e.fund_id, e.category, e.item, e.unit, e.quantity, e.value))
+                           value_of=lambda e: None if e.value is None else ledger.negated(
+                               ledger.value_back(e.fund_id, e.category, e.item, e.unit,
+                                                 e.quantity, e.value)))
     db.session.flush()
     return undo

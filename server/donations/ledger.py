@@ -33,7 +33,8 @@ def post(fund_id: int, kind: str, *, on: date, now: datetime, **values) -> Ledge
     return entry
 
 
-def _negated(value):
+def negated(value):
+    """The opposite sign; zero stays 0.00, not -0.00."""
     return -value if value else value
 
 
@@ -43,14 +44,14 @@ def reverse_entries(originals: list[LedgerEntry], *, now: datetime, note: str,
     cancels and saying why. `links` ties the new rows to the reversing fulfilment or
     distribution; `value_of` may say what in-kind value leaves (see value_back)."""
     for original in originals:
-        value = value_of(original) if value_of else _negated(original.value)
         db.session.flush()  # value_of reads the stock as the rows before this one left it
+        value = value_of(original) if value_of else negated(original.value)
         post(original.fund_id, original.kind, on=local(now).date(), now=now,
              reverses_id=original.id, pledge_id=original.pledge_id, purpose=original.purpose,
              recipient_public=original.recipient_public, category=original.category,
-             item=original.item, unit=original.unit, quantity=_negated(original.quantity),
-             rejected=_negated(original.rejected), value=value,
-             amount=_negated(original.amount), note=note, **links)
+             item=original.item, unit=original.unit, quantity=negated(original.quantity),
+             rejected=negated(original.rejected), value=value,
+             amount=negated(original.amount), note=note, **links)
 
 
 def recipient_public(kind: str, name: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import marshmallow as ma
 
+from server.accounts.models import User
 from server.accounts.privacy import mask_phone
 from server.core.fields import LocalDateTime
 from server.core.labels import label
@@ -40,6 +41,7 @@ class FulfilmentLineOut(ma.Schema):
     unit = ma.fields.String()
     unit_label = Label(UNIT, "unit")
     accepted = ma.fields.Integer()
+    outstanding = ma.fields.Integer(metadata={"description": "still to come"})
     rejected = ma.fields.Integer()
     reject_reason = ma.fields.String(allow_none=True)
     unit_value = Amount()
@@ -122,15 +124,19 @@ class PledgeView:
     received: Received
     fulfilments: list[Fulfilment] = field(default_factory=list)
     funded: Funded | None = None
+    actions: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, pledge: Pledge, *, now: datetime, detail: bool = False,
-           funded: bool = False) -> PledgeView:
-        """Its derived state and what arrived; its receipts and their use for a detail."""
+           funded: bool = False, desk_user: User | None = None) -> PledgeView:
+        """Its derived state and what arrived; its receipts and their use for a detail;
+        for the desk, what this coordinator may do with it now."""
         row = queue.rows([pledge], now=now)[0]
         return cls(row.pledge, row.state, row.overdue, row.received,
                    fulfilments=intake.fulfilments_of(pledge) if detail else [],
-                   funded=allocation.funded_by(pledge) if funded else None)
+                   funded=allocation.funded_by(pledge) if funded else None,
+                   actions=pledges.desk_actions(pledge, row.state, desk_user)
+                   if desk_user else [])
 
 
 class PledgeLineOut(ma.Schema):
@@ -177,6 +183,10 @@ class PledgeOut(ma.Schema):
     overdue = ma.fields.Boolean()
     received_amount = Amount(metadata={"description": "cash received, net of reversals"})
     received_value = Amount(metadata={"description": "goods received, at intake value"})
+    changeable = ma.fields.Boolean(metadata={
+        "description": "what and when may still change, and the donor may withdraw"})
+    outstanding_amount = Amount(allow_none=True,
+                                metadata={"description": "cash still to come"})
 
     @ma.pre_dump
     def _pledge(self, view, **kwargs):
@@ -188,9 +198,13 @@ class PledgeOut(ma.Schema):
         data.update(state=view.state, state_label=label(PLEDGE_STATE, view.state),
                     overdue=view.overdue, received_amount=f"{yuan(got.amount):.2f}",
                     received_value=f"{yuan(got.value):.2f}")
+        rest, per_line = pledges.outstanding(view.pledge, got)
+        data.update(changeable=pledges.changeable(view.pledge, got),
+                    outstanding_amount=None if rest is None else f"{yuan(rest):.2f}")
         for line in data["lines"]:
             line["delivered"] = got.delivered.get(line["id"], 0)
             line["accepted"] = got.accepted.get(line["id"], 0)
+            line["outstanding"] = per_line.get(line["id"], 0)
         return data
 
 
@@ -219,6 +233,13 @@ class DeskPledgeOut(PledgeOut):
     donor_phone = ma.fields.Function(lambda p: mask_phone(p.donor_phone) or None)
     version = ma.fields.Integer()
     accepted_at = LocalDateTime(allow_none=True)
+    actions = ma.fields.List(ma.fields.String(), metadata={
+        "description": "accept / reject / cancel / release: what this coordinator may do now"})
+
+    @ma.post_dump(pass_original=True)
+    def _actions(self, data, view, **kwargs):
+        data["actions"] = list(view.actions)
+        return data
 
 
 class DeskPledgeDetailOut(DeskPledgeOut):

@@ -248,7 +248,8 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     after = {**before, **{k: data[k] for k in SCHEDULE if k in data}}
     after["lines"] = [_line_dict(x) for x in after["lines"]]
     changed = tuple(k for k in SCHEDULE if after[k] != before[k])
-    _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
+    if changed:  # a note needs no check that the fund still takes this kind of gift
+        _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
     if "amount" in changed:
         pledge.amount = after["amount"]
     if "lines" in changed:

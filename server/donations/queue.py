@@ -62,17 +62,22 @@ def rows(found: list[Pledge], *, now: datetime) -> list[Row]:
     return out
 
 
-def _scan(query, keep, *, now: datetime, limit: int) -> list[Row]:
+def _scan(query, keep, *, now: datetime, limit: int, newest_first: bool) -> list[Row]:
     """Rows of `query` that `keep` wants, read a chunk at a time (states are derived, so
-    they cannot all be filtered in SQL) until `limit` are found."""
+    they cannot all be filtered in SQL) until `limit` are found. Keyset paging on the id:
+    rows added meanwhile are neither skipped nor read twice."""
     found: list[Row] = []
-    offset = 0
+    last = None
+    order = Pledge.id.desc() if newest_first else Pledge.id
     while len(found) < limit:
-        chunk = list(db.session.scalars(query.offset(offset).limit(CHUNK)))
+        page = query.order_by(order).limit(CHUNK)
+        if last is not None:
+            page = page.where(Pledge.id < last if newest_first else Pledge.id > last)
+        chunk = list(db.session.scalars(page))
         found.extend(r for r in rows(chunk, now=now) if keep(r))
         if len(chunk) < CHUNK:
             break
-        offset += CHUNK
+        last = chunk[-1].id
     return found[:limit]
 
 
@@ -100,9 +105,16 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
         return lambda r: ((r.state in OPEN_STATES) == open_ones and r.state in wanted
                           and (r.overdue or not overdue))
 
-    live = query.where(Pledge.end_state.is_(None))
-    result = _scan(live.order_by(Pledge.id), keep(True), now=now, limit=LIMIT)
-    if len(result) < LIMIT and not overdue and wanted - set(OPEN_STATES):
-        result += _scan(query.order_by(Pledge.id.desc()), keep(False), now=now,
-                        limit=LIMIT - len(result))
+    result: list[Row] = []
+    if wanted & set(OPEN_STATES):
+        result = _scan(query.where(Pledge.end_state.is_(None)), keep(True), now=now,
+                       limit=LIMIT, newest_first=False)
+    rest = wanted - set(OPEN_STATES)
+    if len(result) < LIMIT and rest and not overdue:
+        if rest <= set(ENDS):  # ended by hand: stored, so SQL can pick them
+            query = query.where(Pledge.end_state.in_(rest))
+        elif "fulfilled" in rest and not rest & set(ENDS):
+            query = query.where(Pledge.end_state.is_(None))
+        result += _scan(query, keep(False), now=now, limit=LIMIT - len(result),
+                        newest_first=True)
     return result

@@ -109,7 +109,7 @@ class BatchItemIn(ma.Schema):
 
 
 class BatchIn(ma.Schema):
-    nonce = ma.fields.String(allow_none=True, validate=v.Length(max=64))
+    nonce = ma.fields.String(allow_none=True, validate=v.Length(min=1, max=64))
     expected_count = Whole(required=True, validate=v.Range(1, 500))
     expected_total = Yuan(allow_none=True, maximum="100000000.00")
     items = ma.fields.List(ma.fields.Nested(BatchItemIn), required=True,

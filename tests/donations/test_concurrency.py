@@ -233,3 +233,31 @@ def test_the_same_batch_sent_at_once_from_two_phones_is_recorded_once(app, desk,
     db.session.expire_all()
     assert _count(Fulfilment, fund_id=fund_id) == 5
     assert ledger.cash_balance(fund_id) == Decimal("150.00")
+
+
+def test_one_nonce_on_two_batches_with_no_gift_in_common_records_one(app, desk, pledge_money,
+                                                                     now):
+    """The form sent twice after the coordinator edited every line: no pledge lock is shared,
+    so the unique nonce decides; the second request gets the first one's answer."""
+    fund, coordinators = desk(2)
+    first = [pledge_money(fund, "10.00"), pledge_money(fund, "20.00")]
+    second = [pledge_money(fund, "30.00"), pledge_money(fund, "40.00")]
+    db.session.commit()
+    fund_id = fund.id
+
+    def send(user_id, gifts):
+        items = [{"reference": p.reference, "amount": p.amount} for p in gifts]
+        data = {"nonce": "same-form", "expected_count": 2, "receipt_waived": True,
+                "items": items}
+
+        def call():
+            done = intake.record_batch(fund_id, data, actor=db.session.get(User, user_id),
+                                       now=now)
+            return sorted(f.id for f in done)
+        return call
+
+    results = race(app, [send(coordinators[0], first), send(coordinators[1], second)])
+    assert all(isinstance(r, list) for r in results), results
+    assert results[0] == results[1]
+    db.session.expire_all()
+    assert _count(Fulfilment, fund_id=fund_id) == 2

@@ -228,3 +228,57 @@ def test_the_desk_finds_old_open_work_behind_many_closed_pledges(make_fund, pled
     monkeypatch.setattr(queue, "LIMIT", 2)
     rows = queue.desk(coordinator, now=now)
     assert rows[0].pledge.id == old.id and len(rows) == 2
+
+
+# --- second review ---------------------------------------------------------------------------
+
+def test_a_blank_batch_nonce_is_refused_not_stored(as_user, make_fund, pledge_money):
+    fund, coordinator = make_fund()
+    gift = pledge_money(fund, "10.00")
+    body = {"nonce": "", "expected_count": 1, "receipt_waived": True,
+            "items": [{"reference": gift.reference, "amount": "10.00"}]}
+    resp = as_user(coordinator).post(f"/api/v1/desk/funds/{fund.id}/batches", json=body)
+    assert resp.status_code == 422 and "nonce" in resp.get_json()["errors"]
+    assert db.session.scalar(select(func.count(IntakeBatch.id))) == 0
+
+
+def test_json_in_another_encoding_is_a_400_not_garbled_text(as_user, make_fund, make_user):
+    fund, _ = make_fund()
+    client = as_user(make_user())
+    url = f"/api/v1/funds/{fund.id}/pledges"
+    gbk = '{"kind": "money", "amount": "10", "note": "给孩子们买书"}'.encode("gbk")
+    assert client.open(url, method="POST", data=gbk,
+                       content_type="application/json").status_code == 400
+    with_bom = '\ufeff{"kind": "money", "amount": "10", "note": "给孩子们买书"}'.encode()
+    made = client.open(url, method="POST", data=with_bom, content_type="application/json")
+    assert made.status_code == 201 and made.get_json()["note"] == "给孩子们买书"
+
+
+def test_the_api_says_what_may_still_happen_to_a_pledge(as_user, make_fund, pledge_goods,
+                                                        receive, now):
+    fund, coordinator = make_fund(kind="campaign")
+    pledge = pledge_goods(fund, 50)
+    receive(pledge, coordinator, accepted=30)
+    desk = as_user(coordinator).get(f"/api/v1/desk/pledges/{pledge.id}").get_json()
+    assert desk["actions"] == ["release"] and desk["changeable"] is False
+    assert desk["lines"][0]["outstanding"] == 20
+    [row] = as_user(coordinator).get("/api/v1/desk/pledges").get_json()
+    assert row["actions"] == ["release"]
+    mine = as_user(pledge.donor).get(f"/api/v1/me/pledges/{pledge.id}").get_json()
+    assert mine["changeable"] is False and mine["state"] == "partial"
+    fund.closes_on = local(now).date() - timedelta(days=1)
+    db.session.flush()
+    listed = as_user().get(f"/api/v1/funds/{fund.id}").get_json()
+    assert listed["status"] == "open" and listed["takes_pledges"] is False
+
+
+def test_a_note_may_change_after_the_fund_stopped_taking_that_kind(make_fund, pledge_goods, now):
+    fund, _ = make_fund()
+    pledge = pledge_goods(fund, 5)
+    fund.accepts_goods = False
+    pledges.edit_pledge(pledge, {"note": "周末送到"}, actor=pledge.donor, now=now)
+    assert pledge.note == "周末送到"
+    with pytest.raises(pledges.errors.KindNotAccepted):
+        pledges.edit_pledge(pledge, {"lines": [{**{
+            "category": "picture_books", "item": "儿童绘本", "unit": "book"}, "quantity": 6}]},
+            actor=pledge.donor, now=now)

@@ -267,7 +267,7 @@ def test_a_changed_pledge_is_not_recorded_twice(app, make_fund, pledge_money, re
     stale = desk.post(f"/desk/pledges/{pledge.id}/receive", headers=EN, data={
         "csrf_token": token, "version": "0", "nonce": nonce, "amount": "500",
         "receipt_no": "JZ-0001"})
-    assert stale.status_code == 409 and "Someone else has just recorded" in text(stale)
+    assert stale.status_code == 409 and "This pledge has just changed" in text(stale)
     assert 'name="version" value="1"' in text(stale)
     assert _count(Fulfilment) == 1
 
