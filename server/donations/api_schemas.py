@@ -175,12 +175,17 @@ class FundPageOut(FundProgressOut):
 
 # --- giving out ---------------------------------------------------------------------------------
 
-class DistributionLineOut(ma.Schema):
+class GoodsOut(ma.Schema):
+    """What a line of goods is: category, item and unit, with their labels."""
+
     category = ma.fields.String()
     category_label = Label(CATEGORY, "category")
     item = ma.fields.String()
     unit = ma.fields.String()
     unit_label = Label(UNIT, "unit")
+
+
+class DistributionLineOut(GoodsOut):
     quantity = ma.fields.Integer()
 
 
@@ -208,14 +213,9 @@ class DistributionOut(ma.Schema):
     recorded_at = LocalDateTime()
 
 
-class StockOut(ma.Schema):
+class StockOut(GoodsOut):
     """Goods on hand per item; dumps ledger.StockItem."""
 
-    category = ma.fields.String()
-    category_label = Label(CATEGORY, "category")
-    item = ma.fields.String()
-    unit = ma.fields.String()
-    unit_label = Label(UNIT, "unit")
     quantity = ma.fields.Integer()
     value = Amount(metadata={"description": "at intake value"})
 

@@ -15,13 +15,12 @@ from server.core.fields import LocalDateTime
 from server.core.labels import label
 from server.donations import allocation, intake, pledges, queue
 from server.donations.allocation import Funded
-from server.donations.api_schemas import Amount, Label
+from server.donations.api_schemas import Amount, GoodsOut, Label
 from server.donations.models import Pledge
 from server.donations.money import yuan
 from server.donations.movements import Fulfilment
 from server.donations.pledges import Received
 from server.donations.vocab import (
-    CATEGORY,
     CONDITION,
     DISPLAY,
     LEDGER_KIND,
@@ -32,16 +31,10 @@ from server.donations.vocab import (
 
 # --- receipts -------------------------------------------------------------------------------
 
-class FulfilmentLineOut(ma.Schema):
+class FulfilmentLineOut(GoodsOut):
     id = ma.fields.Integer()
     pledge_line_id = ma.fields.Integer(allow_none=True)
-    category = ma.fields.String()
-    category_label = Label(CATEGORY, "category")
-    item = ma.fields.String()
-    unit = ma.fields.String()
-    unit_label = Label(UNIT, "unit")
     accepted = ma.fields.Integer()
-    outstanding = ma.fields.Integer(metadata={"description": "still to come"})
     rejected = ma.fields.Integer()
     reject_reason = ma.fields.String(allow_none=True)
     unit_value = Amount()
@@ -139,19 +132,15 @@ class PledgeView:
                    if desk_user else [])
 
 
-class PledgeLineOut(ma.Schema):
+class PledgeLineOut(GoodsOut):
     id = ma.fields.Integer()
-    category = ma.fields.String()
-    category_label = Label(CATEGORY, "category")
-    item = ma.fields.String()
-    unit = ma.fields.String()
-    unit_label = Label(UNIT, "unit")
     quantity = ma.fields.Integer()
     condition = ma.fields.String()
     condition_label = Label(CONDITION, "condition")
     expires_on = ma.fields.Date(allow_none=True)
     delivered = ma.fields.Integer(metadata={"description": "accepted + rejected so far"})
     accepted = ma.fields.Integer()
+    outstanding = ma.fields.Integer(metadata={"description": "still to come"})
 
 
 class PledgeOut(ma.Schema):

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from server.donations import funds, intake, pledges
+from tests.conftest import ApiClient
 
 
 @pytest.fixture
@@ -67,3 +68,14 @@ def receive(now):
                               "unit_value": Decimal(unit_value)}]
         return intake.record(pledge, data, actor=actor, now=now)
     return do
+
+
+@pytest.fixture
+def as_user(app):
+    """as_user(user) -> an API client logged in as them (None: nobody)."""
+    def make(user=None):
+        client = ApiClient(app.test_client())
+        if user is not None:
+            client.login(user)
+        return client
+    return make

@@ -16,21 +16,9 @@ from server.donations.movements import (
     LedgerEntry,
 )
 from server.extensions import db
-from tests.conftest import ApiClient
 
 BOOKS = {"category": "picture_books", "item": "儿童绘本", "unit": "book", "quantity": 50}
 TABLES = (Pledge, PledgeLine, Fulfilment, IntakeBatch, Distribution, LedgerEntry, Fund)
-
-
-@pytest.fixture
-def as_user(app):
-    """as_user(user) -> an API client logged in as them (None: nobody)."""
-    def make(user=None):
-        client = ApiClient(app.test_client())
-        if user is not None:
-            client.login(user)
-        return client
-    return make
 
 
 def _error(resp, status, code):

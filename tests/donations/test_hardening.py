@@ -13,17 +13,6 @@ from server.core.clock import local
 from server.donations import distribute, intake, ledger, pledges, queue
 from server.donations.movements import Fulfilment, IntakeBatch
 from server.extensions import db
-from tests.conftest import ApiClient
-
-
-@pytest.fixture
-def as_user(app):
-    def make(user=None):
-        client = ApiClient(app.test_client())
-        if user is not None:
-            client.login(user)
-        return client
-    return make
 
 
 def _raw(client, url, text, method="POST"):
