@@ -17,7 +17,7 @@ from marshmallow import validate as v
 from server.core import clock
 from server.core.api import Blueprint
 from server.core.pages import me
-from server.donations import csv_export, desk_api, errors, funds, ledger, pledges
+from server.donations import csv_export, desk_api, funds, ledger, pledges
 from server.donations import queue as desk_queue
 from server.donations.api_schemas import (
     DonationReasonIn,
@@ -55,11 +55,7 @@ def view_of(pledge: Pledge, **kwargs) -> PledgeView:
 
 
 def my_pledge(pledge_id: int) -> Pledge:
-    """One of my own pledges; anyone else's is "not found"."""
-    pledge = pledges.get_pledge(pledge_id)
-    if pledge.donor_id != me().id:
-        raise errors.PledgeNotFound()
-    return pledge
+    return pledges.own_pledge(pledge_id, me())
 
 
 # --- public ------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import marshmallow as ma
 from flask_login import login_required
 from marshmallow import validate as v
 
-from server.accounts import permissions
 from server.accounts.models import User
 from server.core import clock
 from server.core.api import Blueprint
@@ -65,11 +64,7 @@ class QueueArgs(ma.Schema):
 
 
 def staff() -> User:
-    """Lists that show only what the caller runs still need someone who runs something."""
-    user = me()
-    if not permissions.has_any_role(user):
-        raise errors.NotManager()
-    return user
+    return funds.require_desk(me())
 
 
 def managed_fund(fund_id: int) -> Fund:

@@ -41,6 +41,14 @@ def can_manage(user: User | None, fund: Fund) -> bool:
         fund.host_id in permissions.organiser_org_ids(user))
 
 
+def require_desk(user: User | None) -> User:
+    """The desk's lists show only what a person runs, but need someone on the staff side
+    (an organiser, coordinator or admin): a resident has no desk at all."""
+    if not permissions.has_any_role(user):
+        raise errors.NotManager()
+    return user
+
+
 def require_manager(user: User | None, fund: Fund) -> None:
     if not can_manage(user, fund):
         raise errors.NotManager()

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
 
-from server.accounts import permissions
 from server.communities.services import organisations_visible_to
 from server.core import clock
 from server.core.pages import FORM_ERRORS, form_input, is_htmx, load_args, load_form, me, problem
@@ -65,10 +64,8 @@ def _managed(fund_id: int) -> Fund:
 @login_required
 def desk():
     """Pledges across the funds I run; search by reference code or donor name."""
-    user = me()
+    user = funds.require_desk(me())
     managed = funds.managed_funds(user)
-    if not managed and not permissions.assignments(user, "coordinator", "admin"):
-        raise errors.NotManager()
     args = load_args(page_forms.DeskArgs())
     rows = queue.desk(user, now=clock.now(), fund_id=args.get("fund"),
                       states=(args["state"],) if args.get("state") else (),

@@ -139,11 +139,14 @@ def public_name(pledge: Pledge) -> str:
 
 # --- promising and editing --------------------------------------------------------------------
 
-def _check_display(data: dict) -> None:
-    if data.get("display") == "surname" and not data.get("title"):
+def _display(data: dict, donor_org: str | None = None) -> tuple[str, str | None]:
+    """(display, title) as consented: a title belongs to "surname + 先生/女士" only."""
+    display = data.get("display") or "anonymous"
+    if display == "surname" and not data.get("title"):
         raise ValidationError(code="title_required", errors={"title": ["required"]})
-    if data.get("display") == "organisation" and not data.get("donor_org"):
+    if display == "organisation" and not (data.get("donor_org") or donor_org):
         raise ValidationError(code="organisation_required", errors={"donor_org": ["required"]})
+    return display, data.get("title") if display == "surname" else None
 
 
 def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date,
@@ -197,7 +200,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
         donor = actor
     kind = data["kind"]
     _check_schedule(fund, kind, data, today=local(now).date())
-    _check_display(data)
+    display, title = _display(data)
     pledge = Pledge(
         fund_id=fund.id, reference=new_reference(), kind=kind,
         donor_id=donor.id if donor else None,
@@ -205,7 +208,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
                     else (donor.name if donor else "")).strip(),
         donor_org=data.get("donor_org") or None,
         donor_phone=data.get("donor_phone") or (donor.phone if donor else None),
-        display=data.get("display") or "anonymous", title=data.get("title"),
+        display=display, title=title,
         display_set_at=now, amount=data.get("amount") if kind == "money" else None,
         due_on=data.get("due_on"), wants_receipt=bool(data.get("wants_receipt")),
         note=data.get("note") or "", created_by_id=actor.id, created_at=now, updated_at=now,
@@ -272,8 +275,7 @@ def set_display(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     """The donor may change how they are named at any time; the ledger follows at once."""
     if pledge.donor_id != actor.id:
         raise errors.PledgeNotFound()
-    _check_display({**data, "donor_org": data.get("donor_org") or pledge.donor_org})
-    pledge.display, pledge.title = data["display"], data.get("title")
+    pledge.display, pledge.title = _display(data, pledge.donor_org)
     if data.get("donor_org"):
         pledge.donor_org = data["donor_org"]
     pledge.display_set_at = now
@@ -327,6 +329,14 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
                    reference=pledge.reference, state=pledge.end_state, reason=pledge.end_reason)
     pledge.updated_at = now
     db.session.flush()
+    return pledge
+
+
+def own_pledge(pledge_id: int, user: User | None) -> Pledge:
+    """One of the person's own pledges; anyone else's is "not found", never "forbidden"."""
+    pledge = get_pledge(pledge_id)
+    if user is None or pledge.donor_id != user.id:
+        raise errors.PledgeNotFound()
     return pledge
 
 

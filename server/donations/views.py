@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from server.accounts import permissions
 from server.core import clock
-from server.core.pages import FORM_ERRORS, form_input, me, problem
+from server.core.pages import FORM_ERRORS, form_input, load_form, me, problem
 from server.donations import (
     allocation,
     errors,
@@ -113,8 +113,6 @@ def _pledge_input(schema: ma.Schema, kind: str | None = None) -> dict:
         data.pop("lines", None)
         if kind == "money" and "amount" not in data:
             data["amount"] = ""  # a cleared amount is an error, not "no change"
-    if "display" in data and data.get("display") != "surname":
-        data["title"] = None
     return schema.load(data, unknown=ma.EXCLUDE)
 
 
@@ -160,11 +158,7 @@ def pledge(fund_id: int):
 
 
 def _own(pledge_id: int) -> Pledge:
-    """My pledge; anyone else's does not exist for me."""
-    found = pledges.get_pledge(pledge_id)
-    if found.donor_id != me().id:
-        raise errors.PledgeNotFound()
-    return found
+    return pledges.own_pledge(pledge_id, me())
 
 
 @bp.route("/pledges/<int:pledge_id>/done")
@@ -217,11 +211,7 @@ def set_display(pledge_id: int):
     """Change how my name appears in public (allowed at any time)."""
     found = _own(pledge_id)
     try:
-        data = form_input(DisplayIn())
-        if data.get("display") != "surname":
-            data["title"] = None
-        pledges.set_display(found, DisplayIn().load(data, unknown=ma.EXCLUDE), actor=me(),
-                            now=clock.now())
+        pledges.set_display(found, load_form(DisplayIn()), actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
         message, fields, status = problem(exc, PLEDGE_FIELDS)
         return _detail(found, form="display", message=message, fields=fields,
