@@ -91,16 +91,21 @@ class Pledge(db.Model):
         back_populates="pledge", order_by="PledgeLine.id", cascade="all, delete-orphan")
 
 
-class PledgeLine(db.Model):
+class GoodsColumns:
+    """What a line of goods is. Stock is kept per (category, item, unit)."""
+
+    category: Mapped[str] = mapped_column(String(20))
+    item: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str] = mapped_column(String(10))
+
+
+class PledgeLine(GoodsColumns, db.Model):
     """One kind of goods in a pledge: 50 本 儿童绘本, new."""
 
     __tablename__ = "pledge_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"), index=True)
-    category: Mapped[str] = mapped_column(String(20))
-    item: Mapped[str] = mapped_column(String(80))
-    unit: Mapped[str] = mapped_column(String(10))
     quantity: Mapped[int] = mapped_column(Integer)
     condition: Mapped[str] = mapped_column(String(10), default="new")
     expires_on: Mapped[date | None] = mapped_column(Date)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.accounts.models import User
 from server.communities.models import Organisation
 from server.core.db import UTCDateTime
-from server.donations.models import Pledge, PledgeLine
+from server.donations.models import GoodsColumns, Pledge, PledgeLine
 from server.donations.money import Money
 from server.extensions import db
 
@@ -71,7 +71,7 @@ class Fulfilment(db.Model):
     __table_args__ = (_reversed_once("fulfilments"),)
 
 
-class FulfilmentLine(db.Model):
+class FulfilmentLine(GoodsColumns, db.Model):
     """Goods intake: accepted and rejected quantities (with why) and the value at intake."""
 
     __tablename__ = "fulfilment_lines"
@@ -79,9 +79,6 @@ class FulfilmentLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     fulfilment_id: Mapped[int] = mapped_column(ForeignKey("fulfilments.id"), index=True)
     pledge_line_id: Mapped[int | None] = mapped_column(ForeignKey("pledge_lines.id"))
-    category: Mapped[str] = mapped_column(String(20))
-    item: Mapped[str] = mapped_column(String(80))
-    unit: Mapped[str] = mapped_column(String(10))
     accepted: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     reject_reason: Mapped[str | None] = mapped_column(Text)
@@ -125,14 +122,11 @@ class Distribution(db.Model):
     __table_args__ = (_reversed_once("distributions"),)
 
 
-class DistributionLine(db.Model):
+class DistributionLine(GoodsColumns, db.Model):
     __tablename__ = "distribution_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     distribution_id: Mapped[int] = mapped_column(ForeignKey("distributions.id"), index=True)
-    category: Mapped[str] = mapped_column(String(20))
-    item: Mapped[str] = mapped_column(String(80))
-    unit: Mapped[str] = mapped_column(String(10))
     quantity: Mapped[int] = mapped_column(Integer)  # negative on a reversal
 
     distribution: Mapped[Distribution] = relationship(back_populates="lines")
