@@ -40,3 +40,19 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def fetch(model, ident, missing: type[Exception], *, lock: bool = False,
+          key_share: bool = False):
+    """One row by primary key, or raise `missing` (a typed not-found error).
+
+    lock: SELECT … FOR UPDATE, re-reading the row so the caller decides on what is
+    committed now. key_share: FOR NO KEY UPDATE instead, which inserts referring to the
+    row (their foreign-key checks take FOR KEY SHARE) do not wait for.
+    """
+    from server.extensions import db
+    lock_mode = ({"key_share": True} if key_share else True) if lock else None
+    row = db.session.get(model, ident, with_for_update=lock_mode, populate_existing=lock)
+    if row is None:
+        raise missing()
+    return row

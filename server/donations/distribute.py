@@ -13,6 +13,7 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.communities.models import Organisation
 from server.core.clock import local
+from server.core.db import fetch
 from server.core.errors import Conflict, ValidationError
 from server.core.labels import label
 from server.donations import errors, funds, ledger
@@ -23,10 +24,7 @@ from server.extensions import db
 
 
 def get_distribution(distribution_id: int) -> Distribution:
-    found = db.session.get(Distribution, distribution_id)
-    if found is None:
-        raise errors.DistributionNotFound()
-    return found
+    return fetch(Distribution, distribution_id, errors.DistributionNotFound)
 
 
 def managed_distribution(distribution_id: int, actor: User | None) -> Distribution:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from server.accounts import permissions
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
+from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.donations import errors
 from server.donations.models import Fund
@@ -23,11 +24,7 @@ def get_fund(fund_id: int, *, lock: bool = False) -> Fund:
     """With lock: FOR NO KEY UPDATE, which the foreign-key checks of receipts being
     inserted into the fund (FOR KEY SHARE) do not wait for, so a batch and a distribution
     never deadlock over the fund row."""
-    fund = db.session.get(Fund, fund_id, with_for_update={"key_share": True} if lock else None,
-                          populate_existing=lock)
-    if fund is None:
-        raise errors.FundNotFound()
-    return fund
+    return fetch(Fund, fund_id, errors.FundNotFound, lock=lock, key_share=True)
 
 
 def takes_pledges(fund: Fund, *, today) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
+from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.core.labels import label
 from server.donations import errors, funds
@@ -44,11 +45,7 @@ def new_reference() -> str:
 
 
 def get_pledge(pledge_id: int, *, lock: bool = False) -> Pledge:
-    pledge = db.session.get(Pledge, pledge_id, with_for_update=lock or None,
-                            populate_existing=lock)
-    if pledge is None:
-        raise errors.PledgeNotFound()
-    return pledge
+    return fetch(Pledge, pledge_id, errors.PledgeNotFound, lock=lock)
 
 
 def by_reference(text: str) -> Pledge:

@@ -31,6 +31,7 @@ from server.accounts.privacy import mask_name
 from server.activities.models import Activity
 from server.communities.models import Node, Organisation
 from server.core.clock import as_utc, local
+from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors
@@ -98,13 +99,7 @@ def eligible_organisations(user: User) -> list[Organisation]:
 # reading ------------------------------------------------------------------------------------
 
 def get_certificate(cert_id: int, *, lock: bool = False) -> Certificate:
-    query = select(Certificate).where(Certificate.id == cert_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    cert = db.session.execute(query).scalar_one_or_none()
-    if cert is None:
-        raise errors.CertificateNotFound()
-    return cert
+    return fetch(Certificate, cert_id, errors.CertificateNotFound, lock=lock)
 
 
 def mine(user: User) -> list[Certificate]:

@@ -19,6 +19,7 @@ from server.activities.models import Activity
 from server.activities.services import can_manage
 from server.communities.models import Node
 from server.core.clock import local
+from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors, ledger
@@ -42,13 +43,7 @@ def due_date(activity: Activity) -> date:
 
 
 def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
-    query = select(HourEntry).where(HourEntry.id == entry_id)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    entry = db.session.execute(query).scalar_one_or_none()
-    if entry is None:
-        raise errors.EntryNotFound()
-    return entry
+    return fetch(HourEntry, entry_id, errors.EntryNotFound, lock=lock)
 
 
 def _checked(entry_id: int, reviewer: User) -> HourEntry:
