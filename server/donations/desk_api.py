@@ -254,7 +254,9 @@ def fund_stock(fund_id):
 @desk.response(200, FundProgressOut(many=True))
 def list_managed_funds():
     """The funds and campaigns I run, open ones first, with their progress."""
-    return [FundView(fund, ledger.progress(fund)) for fund in funds.managed_funds(staff())]
+    found = funds.managed_funds(staff())
+    figures = ledger.progress_of(found)
+    return [FundView(fund, figures[fund.id]) for fund in found]
 
 
 @desk.route("/funds", methods=["POST"])

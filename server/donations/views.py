@@ -72,8 +72,9 @@ def donations_desk_visible() -> bool:
 def index():
     """Open funds and campaigns with what was pledged, received and given out."""
     found = funds.public_funds()
+    figures = ledger.progress_of(found)
     return render_template("donations/index.html",
-                           cards=[(fund, ledger.progress(fund)) for fund in found])
+                           cards=[(fund, figures[fund.id]) for fund in found])
 
 
 @bp.route("/funds/<int:fund_id>")

@@ -199,3 +199,22 @@ def test_the_desk_lists_open_work_first_with_overdue_computed(make_fund, pledge_
                                             q=partial.reference.lower())] == [partial.id]
     assert rows[1].received.amount == Decimal("100.00")
     assert queue.desk(make_user(), now=later) == []
+
+
+def test_figures_for_several_funds_are_each_funds_own(make_fund, pledge_money, pledge_goods,
+                                                      receive, now):
+    cash_fund, coordinator = make_fund(title="救助基金")
+    books_fund, other = make_fund(title="图书募集")
+    receive(pledge_money(cash_fund, "300.00"), coordinator, amount="120.00")
+    pledge_money(cash_fund, "50.00")
+    receive(pledge_goods(books_fund, 40), other, accepted=35, rejected=5, reason="破损")
+    both = ledger.progress_of([cash_fund, books_fund])
+    assert both[cash_fund.id] == ledger.progress(cash_fund)
+    assert both[books_fund.id] == ledger.progress(books_fund)
+    assert (both[cash_fund.id].pledged, both[cash_fund.id].received,
+            both[cash_fund.id].pledges, both[cash_fund.id].goods) == (
+        Decimal("350.00"), Decimal("120.00"), 2, [])
+    [books] = both[books_fund.id].goods
+    assert (books.pledged, books.received, both[books_fund.id].received) == (
+        40, 35, Decimal("0.00"))
+    assert ledger.progress_of([]) == {}
