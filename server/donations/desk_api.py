@@ -102,8 +102,6 @@ def brief(pledge: Pledge) -> PledgeView:
 @desk.response(200, DeskPledgeOut(many=True))
 def pledge_queue(args):
     """Pledges of the funds I run: open ones first, oldest first; filter and search."""
-    if args["fund_id"] is not None:
-        managed_fund(args["fund_id"])  # another fund's queue is a 403, not an empty list
     user = staff()
     rows = queue.desk(user, now=clock.now(), fund_id=args["fund_id"],
                       states=tuple(args["state"]), overdue=args["overdue"], q=args["q"])

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
-from server.donations import funds, pledges
+from server.donations import errors, funds, pledges
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
@@ -88,7 +88,9 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
     typed into the search box."""
     managed = [f.id for f in funds.managed_funds(user)]
     if fund_id is not None:
-        managed = [f for f in managed if f == fund_id]
+        if fund_id not in managed:  # another fund's queue: refused, not an empty list
+            raise errors.NotManager()
+        managed = [fund_id]
     if not managed:
         return []
     query = (select(Pledge).where(Pledge.fund_id.in_(managed))
