@@ -19,7 +19,6 @@ from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import (
     Distribution,
-    DistributionLine,
     Fulfilment,
     FulfilmentLine,
     LedgerEntry,
@@ -244,8 +243,3 @@ def distributions(fund: Fund) -> list[Distribution]:
         select(Distribution).where(Distribution.fund_id == fund.id)
         .options(joinedload(Distribution.recipient_org))
         .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())))
-
-
-def distributed_lines(fund_id: int) -> list[DistributionLine]:
-    return list(db.session.scalars(
-        select(DistributionLine).join(Distribution).where(Distribution.fund_id == fund_id)))
