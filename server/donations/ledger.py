@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.privacy import mask_name
 from server.core.clock import local
@@ -241,5 +241,6 @@ def progress_of(funds: list[Fund]) -> dict[int, Progress]:
 def distributions(fund: Fund) -> list[Distribution]:
     return list(db.session.scalars(
         select(Distribution).where(Distribution.fund_id == fund.id)
-        .options(joinedload(Distribution.recipient_org))
+        .options(joinedload(Distribution.recipient_org), joinedload(Distribution.recorded_by),
+                 selectinload(Distribution.lines))
         .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())))

@@ -366,4 +366,4 @@ def outstanding(pledge: Pledge, got: Received) -> tuple[Decimal | None, dict[int
 def pledges_of(user: User) -> list[Pledge]:
     return list(db.session.scalars(
         select(Pledge).where(Pledge.donor_id == user.id)
-        .options(selectinload(Pledge.lines)).order_by(Pledge.id.desc())))
+        .options(selectinload(Pledge.lines), selectinload(Pledge.fund)).order_by(Pledge.id.desc())))
