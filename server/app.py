@@ -10,7 +10,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import http
+from server.core import boundary, http
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -19,9 +19,22 @@ ROOT = Path(PROJECT_DIR)
 
 
 class DbIdConverter(IntegerConverter):
+    """ASCII digits only (werkzeug's \\d would take ١٢ as 12), within the integer column."""
+
+    regex = r"[0-9]{1,10}"
+
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+class WusheFlask(Flask):
+    """Flask whose views run inside the unit of work (server.core.http)."""
+
+    unit_of_work: http.UnitOfWork
+
+    def dispatch_request(self):
+        return self.unit_of_work(super().dispatch_request)
 
 
 def _select_locale() -> str:
@@ -43,7 +56,7 @@ def _select_locale() -> str:
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
-    app = Flask("server", template_folder=str(ROOT / "web" / "templates"),
+    app = WusheFlask("server", template_folder=str(ROOT / "web" / "templates"),
                 static_folder=str(ROOT / "static"), static_url_path="/static",
                 instance_path=str(ROOT / "instance"))
     # <int:...> in every route: ids beyond the database's integer are simply not found
@@ -58,6 +71,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if settings["DATABASE_URL"].startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        # a connection PostgreSQL ended (restart, failover, idle timeout) is found and
+        # replaced before a request uses it, instead of failing that request
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
 
     if settings["PROXY_FIX_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -77,4 +94,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from server import domains
     domains.register(app, api)
     http.register(app)
+    boundary.register(app)
+    app.unit_of_work = http.UnitOfWork(app)
     return app

@@ -94,6 +94,8 @@ def register(app: Flask, api: Api) -> None:
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
                 *health.blueprints):
         api.register_blueprint(blp)
+    from server.core.api import document_errors
+    document_errors(api)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
                donation_views.bp, donation_desk.bp):

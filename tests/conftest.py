@@ -66,6 +66,14 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_limits(app):
+    """Rate limits count per test: the limiter's memory would outlive each test."""
+    from server.extensions import limiter
+    with app.app_context():
+        limiter.reset()
+
+
+@pytest.fixture(autouse=True)
 def _db(app, request):
     """A transaction per test, rolled back; or real commits then emptied tables."""
     committing = (request.node.get_closest_marker("concurrency")

@@ -8,7 +8,6 @@ but the person themself.
 from __future__ import annotations
 
 import re
-import unicodedata
 from base64 import urlsafe_b64encode
 from datetime import date, datetime
 
@@ -19,6 +18,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from server.accounts.models import User
+from server.core import numbers
 from server.core.errors import ValidationError
 
 ID_TYPES = ("resident_id", "hk_macao_permit", "passport")
@@ -41,11 +41,12 @@ _CHECK = "10X98765432"
 # (Taiwan residents' residence permit) appear on residence permits of the same format
 _PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44,
               45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83}
-_RESIDENT = re.compile(r"\d{17}[\dX]")
+# ASCII only (server.core.numbers): NFKC has already made full-width digits ASCII
+_RESIDENT = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 # 回乡证: H or M, then 8 digits (10 on the older booklets)
-_HK_MACAO = re.compile(r"[HM]\d{8}(\d{2})?")
+_HK_MACAO = re.compile(r"[HM][0-9]{8}([0-9]{2})?", re.ASCII)
 # passports differ by country: letters and digits, within reason
-_PASSPORT = re.compile(r"[A-Z0-9]{5,17}")
+_PASSPORT = re.compile(r"[A-Z0-9]{5,17}", re.ASCII)
 _KEY_LABEL = b"wushe:id-number-encryption:v1"
 
 
@@ -77,7 +78,7 @@ def is_resident_id(number: str) -> bool:
 
 def normalise(number: str | None) -> str:
     """Full-width digits from a Chinese keyboard become ASCII; spaces and dashes go."""
-    text = unicodedata.normalize("NFKC", number or "").upper()
+    text = numbers.typed(number or "").upper()
     return re.sub(r"[\s\-]", "", text)
 
 

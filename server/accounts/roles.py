@@ -10,14 +10,14 @@ from server.accounts import errors, permissions
 from server.accounts.models import ROLES, RoleAssignment, User
 from server.activities.models import Activity, Signup
 from server.communities.models import Node, Organisation
-from server.core.errors import Forbidden, NotFound, ValidationError
+from server.core.errors import Forbidden
 from server.extensions import db
 
 
 def grant_role(*, actor: User, user: User, role: str, node: Node, now: datetime,
                organisation: Organisation | None = None) -> RoleAssignment:
     if role not in ROLES:
-        raise ValidationError(code="bad_role", errors={"role": [role]})
+        raise errors.UnknownRole()
     if not permissions.is_admin_for(actor, node):
         raise Forbidden()
     if (role == "organiser") != (organisation is not None):
@@ -61,7 +61,7 @@ def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
         raise Forbidden()
     if grant.user_id == actor.id and grant.role == "admin":
         # keep at least one admin able to undo mistakes: nobody removes their own admin
-        raise Forbidden(code="own_admin_role")
+        raise errors.OwnAdminRole()
     user = grant.user
     db.session.delete(grant)
     db.session.flush()
@@ -71,7 +71,7 @@ def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
 def get_grant(grant_id: int) -> RoleAssignment:
     grant = db.session.get(RoleAssignment, grant_id)
     if grant is None:
-        raise NotFound()
+        raise errors.GrantNotFound()
     return grant
 
 

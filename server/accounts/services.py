@@ -13,21 +13,26 @@ from server.accounts import errors
 from server.accounts.models import SKILLS, Consent, User
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.communities.models import Node
+from server.core import numbers
 from server.core.clock import local
 from server.core.errors import ValidationError
 from server.extensions import db
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 # Letters of any script (Chinese names first), with the middle dot of minority
 # and transliterated names (阿依古丽·买买提) and spaces for Latin names.
 NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[·•・ .'-])*$")
 
 
 def normalise_phone(raw: str) -> str:
-    phone = re.sub(r"[\s-]", "", raw or "")
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    if not PHONE_RE.match(phone):
+    """The one form of a mainland mobile number, before any lookup or uniqueness check:
+    NFKC (full-width １３８ is 138), spaces and dashes dropped, +86 or 0086 dropped, then
+    exactly 11 ASCII digits (server.core.numbers)."""
+    phone = re.sub(r"[\s\-()]", "", numbers.typed(raw or ""))
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix):
+            phone = phone[len(prefix):]
+    if not PHONE_RE.fullmatch(phone):
         raise errors.InvalidPhone()
     return phone
 
@@ -53,13 +58,13 @@ def check_skills(skills: list[str] | None) -> list[str]:
     skills = list(dict.fromkeys(skills or []))
     unknown = [s for s in skills if s not in SKILLS]
     if unknown:
-        raise ValidationError(code="unknown_skill", errors={"skills": unknown})
+        raise errors.UnknownSkill()
     return skills
 
 
 def check_home_node(node_id: int | None) -> None:
     if node_id is not None and db.session.get(Node, node_id) is None:
-        raise ValidationError(code="unknown_node", errors={"home_node_id": ["unknown"]})
+        raise errors.UnknownNode()
 
 
 def register_user(*, phone: str, password: str, name: str, now: datetime,
@@ -91,7 +96,7 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
     check_home_node(home_node_id)
     today = local(now).date()
     if birth_date is not None and birth_date > today:
-        raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
+        raise errors.BirthDateInFuture()
     minor = (birth_date is not None
              and age_on(birth_date, today) < current_app.config["GUARDIAN_CONSENT_AGE"])
     if minor:
@@ -155,7 +160,7 @@ def update_profile(user: User, *, now: datetime, **changes) -> User:
         if user.birth_date is not None:
             raise errors.BirthDateLocked()
         if bd is not None and bd > today:
-            raise ValidationError(code="birth_date_in_future", errors={"birth_date": ["future"]})
+            raise errors.BirthDateInFuture()
         if (bd is not None and user.guardian_name is None
                 and age_on(bd, today) < current_app.config["GUARDIAN_CONSENT_AGE"]):
             raise errors.GuardianConsentRequired()

@@ -11,11 +11,12 @@ from flask_limiter.util import get_remote_address
 
 from server.accounts.errors import InvalidPhone
 from server.accounts.services import normalise_phone
+from server.core.boundary import json_body
 from server.extensions import limiter
 
 
 def _login_key() -> str:
-    body = request.get_json(silent=True) if request.is_json else None
+    body = json_body(silent=True)
     raw = body.get("phone") if isinstance(body, dict) else request.form.get("phone")
     phone = str(raw or "")[:20]
     try:  # "136 1234 1234" and "+8613612341234" are one phone, one budget

@@ -24,6 +24,7 @@ from server.communities.services import get_organisation
 from server.core import clock
 from server.core.api import Blueprint
 from server.core.errors import Forbidden
+from server.core.fields import Whole
 from server.extensions import db
 
 activities = Blueprint("activities", __name__, url_prefix="/api/v1/activities",
@@ -72,7 +73,7 @@ class PositionedSignupOut(SignupOut):
 
 
 class ManageArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 10000))
+    page = Whole(load_default=1, validate=ma.validate.Range(1, 10000))
 
 
 def _actor():

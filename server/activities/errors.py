@@ -14,7 +14,7 @@ class SignupNotFound(NotFound):
 
 
 class BadTransition(Conflict):
-    code = "bad_transition"
+    code = "activity_bad_transition"
     message = _l("This activity is “%(current)s”: it cannot become “%(target)s”.")
 
 
@@ -83,6 +83,7 @@ class WithdrawClosed(Conflict):
 
 class CapacityBelowConfirmed(Conflict):
     code = "capacity_below_confirmed"
+    field = "capacity"
     message = _l("%(confirmed)s people already have a place; capacity cannot be lower.")
 
 
@@ -94,4 +95,5 @@ class BadSchedule(ValidationError):
 
 class PlaceOutsideOrganisation(ValidationError):
     code = "place_outside_organisation"
+    field = "node_id"
     message = _l("The organisation can only hold activities in its own area.")

@@ -8,7 +8,7 @@ from marshmallow import validate as v
 from server.accounts.models import SKILLS
 from server.accounts.privacy import mask_phone
 from server.activities.models import ACTIVITY_KINDS, FORCES
-from server.core.fields import Day, Id, LocalDateTime
+from server.core.fields import EventDay, Id, LocalDateTime, Whole
 from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
 
 
@@ -24,9 +24,9 @@ class ActivityIn(ma.Schema):
     ends_at = LocalDateTime(required=True)
     signup_opens_at = LocalDateTime(allow_none=True)
     signup_closes_at = LocalDateTime(allow_none=True)
-    withdraw_cutoff_hours = ma.fields.Integer(validate=v.Range(0, 720))
-    capacity = ma.fields.Integer(required=True, validate=v.Range(1, 100000))
-    min_age = ma.fields.Integer(allow_none=True, validate=v.Range(0, 120))
+    withdraw_cutoff_hours = Whole(validate=v.Range(0, 720))
+    capacity = Whole(required=True, validate=v.Range(1, 100000))
+    min_age = Whole(allow_none=True, validate=v.Range(0, 120))
     required_skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)))
     insurance_required = ma.fields.Boolean()
     forces = ma.fields.List(ma.fields.String(validate=v.OneOf(FORCES)))
@@ -45,10 +45,10 @@ class ActivityPatch(ActivityIn):
 class ActivityArgs(ma.Schema):
     node_id = Id(load_default=None)
     kind = ma.fields.String(load_default=None, validate=v.OneOf(ACTIVITY_KINDS))
-    date = Day(load_default=None)
+    date = EventDay(load_default=None)
     q = ma.fields.String(load_default=None, validate=v.Length(max=60))
     include_past = ma.fields.Boolean(load_default=False)
-    page = ma.fields.Integer(load_default=1, validate=v.Range(1, 10000))
+    page = Whole(load_default=1, validate=v.Range(1, 10000))
 
 
 class ActivityOut(ma.Schema):

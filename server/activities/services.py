@@ -153,8 +153,7 @@ def refusal(activity: Activity, target: str) -> errors.BadTransition:
     from server.core.labels import ACTIVITY_STATUS, label
     names = {**{k: label(ACTIVITY_STATUS, k) for k in ACTIVITY_STATUS},
              "edit": str(errors.EDITED), "finished": label(ACTIVITY_STATUS, "finished")}
-    return errors.BadTransition(current=names[activity.status], target=names[target],
-                                errors={"status": [activity.status, target]})
+    return errors.BadTransition(current=names[activity.status], target=names[target])
 
 
 def _transition(activity: Activity, target: str) -> None:

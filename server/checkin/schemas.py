@@ -8,7 +8,7 @@ from marshmallow import validate as v
 from server.accounts.privacy import mask_phone
 from server.checkin.errors import result_text
 from server.checkin.models import DIRECTIONS
-from server.core.fields import Id, LocalDateTime
+from server.core.fields import Coordinate, Id, LocalDateTime, Whole
 
 NONCE = v.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -101,8 +101,8 @@ class MyCodeOut(ma.Schema):
 class SelfCheckInIn(ma.Schema):
     step = ma.fields.String(required=True, validate=v.Length(max=20))
     mac = ma.fields.String(required=True, validate=v.Length(max=40))
-    latitude = ma.fields.Float(load_default=None, validate=v.Range(-90, 90))
-    longitude = ma.fields.Float(load_default=None, validate=v.Range(-180, 180))
+    latitude = Coordinate(load_default=None, validate=v.Range(-90, 90))
+    longitude = Coordinate(load_default=None, validate=v.Range(-180, 180))
 
 
 class ScanLogOut(ScanOut):
@@ -118,4 +118,4 @@ class ScanLogOut(ScanOut):
 
 class ScanLogArgs(ma.Schema):
     result = ma.fields.String(load_default=None, validate=v.Length(max=24))
-    limit = ma.fields.Integer(load_default=200, validate=v.Range(1, 1000))
+    limit = Whole(load_default=200, validate=v.Range(1, 1000))

@@ -10,12 +10,14 @@ class NodeNotFound(NotFound):
 
 class BadParent(ValidationError):
     code = "bad_parent"
+    field = "parent_id"
     message = _l("A district sits at the top, streets and towns under a district, "
                  "communities and villages under a street or town.")
 
 
 class NameTaken(Conflict):
     code = "name_taken"
+    field = "name"
     message = _l("Another entry here already has this name.")
 
 
@@ -27,3 +29,9 @@ class OrganisationNotFound(NotFound):
 class NodeInUse(Conflict):
     code = "node_in_use"
     message = _l("This place still has places, organisations or people under it.")
+
+
+class UnknownKind(ValidationError):
+    code = "unknown_kind"
+    field = "kind"
+    message = _l("Choose a kind from the list.")

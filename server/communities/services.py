@@ -50,7 +50,7 @@ def create_node(*, actor: User, kind: str, name: str, now: datetime,
                 parent: Node | None = None, platform_name: str | None = None,
                 platform_since: str | None = None) -> Node:
     if kind not in NODE_KINDS:
-        raise ValidationError(code="bad_kind", errors={"kind": [kind]})
+        raise errors.UnknownKind()
     want = PARENT_LEVEL[NODE_KINDS[kind]]
     if (parent.level if parent else None) != want:
         raise errors.BadParent()
@@ -108,7 +108,7 @@ def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: d
     if not permissions.is_admin_for(actor, node):
         raise Forbidden()
     if kind not in ORG_KINDS:
-        raise ValidationError(code="bad_kind", errors={"kind": [kind]})
+        raise errors.UnknownKind()
     name = _check_name(name)
     _name_free(Organisation, None, None, name)
     org = Organisation(node_id=node.id, kind=kind, name=name, description=description or "",
@@ -128,7 +128,7 @@ def update_organisation(org: Organisation, *, actor: User, now: datetime,
         org.name = name
     if "kind" in changes:
         if changes["kind"] not in ORG_KINDS:
-            raise ValidationError(code="bad_kind", errors={"kind": [changes["kind"]]})
+            raise errors.UnknownKind()
         org.kind = changes["kind"]
     for key in ("description", "contact_phone", "active"):
         if key in changes:

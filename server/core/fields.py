@@ -1,4 +1,7 @@
-"""Marshmallow fields shared by the domains' schemas."""
+"""Marshmallow fields shared by the domains' schemas. Input numbers and dates go through
+these, never through marshmallow's own Integer, Float, Date or DateTime: those truncate
+fractions (1.5 → 1), take True for 1, read other scripts' digits and accept any year
+(tests/test_schemas.py checks every input schema)."""
 
 from __future__ import annotations
 
@@ -6,45 +9,46 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import marshmallow as ma
-from flask_babel.speaklater import LazyString
 from marshmallow import validate as v
 
+from server.core import numbers
 from server.core.clock import from_local, local
+from server.core.messages import FieldMessage, said  # noqa: F401 - re-exported for schemas
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # times of activities, scans, pledges
 
 
-class LocalDateTime(ma.fields.DateTime):
-    """ISO 8601 in and out. Input without an offset is Beijing time; stored as UTC;
-    output carries +08:00 so a phone shows what the venue's clock says."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        if isinstance(value, str) and len(value) == 16 and "T" in value:
-            value = value + ":00"  # <input type=datetime-local> sends minutes only
-        parsed = super()._deserialize(value, attr, data, **kwargs)
-        if not 2000 <= parsed.year <= 2100:
-            raise self.make_error("invalid")
-        return from_local(parsed)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return local(value).isoformat()
-
-
-MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds
+BIGGEST = 10**15  # beyond any count, minute or id here, and inside every integer column
 
 
 class Whole(ma.fields.Integer):
-    """A whole number. Forms send text ("48"); JSON may send 48 or, parsed as Decimal,
-    48.0. A fraction (48.9) is refused, not cut to 48."""
+    """A whole number. Forms send text ("48", "４８"); JSON sends 48 or, parsed as
+    Decimal, 48.0. A fraction (48.9), a boolean, NaN, or another script's digits are
+    refused, not cut or converted."""
 
     def _validated(self, value):
-        if isinstance(value, Decimal) and not value.is_finite():
+        if isinstance(value, bool):
             raise self.make_error("invalid")
-        fraction = ((isinstance(value, Decimal) and value != value.to_integral_value())
-                    or (isinstance(value, float) and not value.is_integer()))
-        if fraction:
+        if isinstance(value, str):
+            value = numbers.whole_text(value)
+            if value is None:
+                raise self.make_error("invalid")
+        elif isinstance(value, Decimal):
+            if not value.is_finite() or value != value.to_integral_value():
+                raise self.make_error("invalid")
+            value = int(value)
+        elif isinstance(value, float):
+            if not value.is_integer():
+                raise self.make_error("invalid")
+            value = int(value)
+        if not isinstance(value, int):
             raise self.make_error("invalid")
-        return super()._validated(value)
+        if abs(value) > BIGGEST:
+            raise self.make_error("too_large")
+        return value
+
+
+MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds
 
 
 def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
@@ -52,24 +56,55 @@ def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class
     return Whole(validate=v.Range(1, MAX_ID), **kwargs)
 
 
-def Day(**kwargs) -> ma.fields.Date:  # noqa: N802 - used like a field class
-    """A calendar day within reason (birth dates, filters)."""
-    return ma.fields.Date(validate=v.Range(date(1900, 1, 1), date(2100, 12, 31)), **kwargs)
+class Coordinate(ma.fields.Float):
+    """A latitude or longitude in degrees: a JSON number or plain decimal text."""
+
+    def _validated(self, value):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, str):
+            text = numbers.decimal_text(value)
+            if text is None:
+                raise self.make_error("invalid")
+            value = text
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
-class Shown(str):
-    """A field message already in the reader's language: a form shows it as it is."""
+class _AsciiDate(ma.fields.Date):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = numbers.typed(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
-class FieldMessage(LazyString):
-    """A translated text for a validator's `error=`. Marshmallow formats it when the
-    validator refuses a value; the result stays marked as ours (Shown), so the page
-    shows what is wanted instead of a generic "check this entry"."""
-
-    def format(self, *args, **kwargs) -> Shown:
-        return Shown(str(self).format(*args, **kwargs))
+def Day(*, first: date = date(1900, 1, 1), last: date = date(LAST_YEAR, 12, 31),  # noqa: N802
+        **kwargs) -> ma.fields.Date:
+    """A calendar day within reason (birth dates from 1900; everything else by 2100)."""
+    return _AsciiDate(validate=v.Range(first, last), **kwargs)
 
 
-def said(text: LazyString) -> FieldMessage:
-    """said(_l("Enter a whole number from 1 to 100,000.")) for `error=` of a validator."""
-    return FieldMessage(text._func, *text._args, **text._kwargs)
+def EventDay(**kwargs) -> ma.fields.Date:  # noqa: N802 - used like a field class
+    """A day of the platform's life: due dates, expiry, receipts, filters."""
+    return Day(first=date(FIRST_YEAR, 1, 1), **kwargs)
+
+
+class LocalDateTime(ma.fields.DateTime):
+    """ISO 8601 in and out. Input without an offset is Beijing time; stored as UTC;
+    output carries +08:00 so a phone shows what the venue's clock says."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if isinstance(value, str):
+            value = numbers.typed(value)
+            if len(value) == 16 and "T" in value:
+                value = value + ":00"  # <input type=datetime-local> sends minutes only
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+            raise self.make_error("invalid")
+        return from_local(parsed)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return local(value).isoformat()

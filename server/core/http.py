@@ -1,32 +1,36 @@
 """The request's unit of work and the one error envelope.
 
 Every request commits once if it succeeded and rolls back otherwise (Indico's
-RH.process()). Every error, whether a rule said no, a schema refused the input,
-CSRF failed or a limit was hit, becomes `{code, status, message, errors}` for
-the API and the same message on a result page for people.
+RH.process()). A transient database failure (a deadlock PostgreSQL broke, a lock or
+serialisation failure, a connection that died, SQLite busy) rolls back and runs the view
+again, a few times, so no person sees a 500 for what a retry fixes; if it persists the
+answer is 503 `busy_retry` with Retry-After, and nothing was written.
+
+Every error, whether a rule said no, a schema refused the input, CSRF failed or a limit
+was hit, becomes `{code, status, message, errors}` for the API and the same message on a
+result page for people.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.core.errors import WusheError
+from server.core import errors
+from server.core.errors import WusheError, field_texts
 from server.extensions import db
 
-HTTP_CODES = {
-    400: ("bad_request", _l("The request could not be processed.")),
-    401: ("login_required", _l("Please log in first.")),
-    403: ("forbidden", _l("You do not have permission to do this.")),
-    404: ("not_found", _l("We could not find what you were looking for.")),
-    405: ("method_not_allowed", _l("This action is not available here.")),
-    413: ("too_large", _l("What you sent is too large.")),
-    422: ("validation_error", _l("Some fields need your attention.")),
-    429: ("rate_limited", _l("Too many attempts. Please wait a minute and try again.")),
-}
+log = logging.getLogger(__name__)
+# SQLSTATEs worth a retry: serialization_failure, deadlock_detected, lock_not_available,
+# and unique / foreign-key violations that a concurrent writer caused
+TRANSIENT_STATES = {"40001", "40P01", "55P03"}
+RACE_STATES = {"23505", "23503"}
 
 
 def wants_json() -> bool:
@@ -35,59 +39,105 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def error_response(code: str, status: int, message: str, errors: dict | None = None,
-                   headers: dict | None = None) -> Response:
+def error_response(exc: WusheError) -> Response:
+    message = exc.text()
+    # a schema's refusal says per field what is wrong; a rule's refusal says it once
+    fallback = errors.REASONS["invalid"] if exc.status == 422 else message
+    fields = field_texts(exc.errors, fallback)
     if wants_json():
-        resp = jsonify(code=code, status=status, message=message, errors=errors or {})
+        resp = jsonify(code=exc.code, status=exc.status, message=message, errors=fields)
     else:
         fragment = request.headers.get("HX-Request")
         template = "errors/fragment.html" if fragment else "errors/page.html"
-        resp = Response(render_template(template, code=code, status=status, message=message,
-                                        errors=errors or {}))
-    resp.status_code = status
-    for key, value in (headers or {}).items():
+        resp = Response(render_template(template, code=exc.code, status=exc.status,
+                                        message=message, errors=fields))
+    resp.status_code = exc.status
+    for key, value in exc.headers.items():
         resp.headers[key] = value
     return resp
 
 
 def handle_wushe_error(exc: WusheError) -> Response:
     db.session.rollback()
-    return error_response(exc.code, exc.status, exc.text(), exc.errors)
+    return error_response(exc)
 
 
 def handle_csrf_error(exc: CSRFError) -> Response:
     db.session.rollback()
-    return error_response("csrf_failed", 400, _(
-        "Your session expired or the form is stale. Reload the page and try again."))
+    return error_response(errors.CsrfFailed())
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
     db.session.rollback()
     status = exc.code or 500
-    code, message = HTTP_CODES.get(
-        status, ("http_error", _l("The request could not be processed.")))
-    errors = {}
+    kind = errors.BY_STATUS.get(status, errors.HttpError)
     data = getattr(exc, "data", None) or {}
+    found: dict = {}
     if status == 422 and "messages" in data:
         # webargs: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}
         for location_errors in data["messages"].values():
-            errors.update(location_errors)
-    headers = dict(data.get("headers") or {})
+            found.update(location_errors)
+    error = kind(errors=found)
+    if kind is errors.HttpError:
+        error.status = status
+    response = error_response(error)
+    for key, value in (data.get("headers") or {}).items():
+        response.headers[key] = value
     if status == 405 and exc.get_response().headers.get("Allow"):
-        headers["Allow"] = exc.get_response().headers["Allow"]
-    return error_response(code, status, str(message), errors, headers)
-
-
-def commit_or_rollback(response: Response) -> Response:
-    if response.status_code < 400:
-        db.session.commit()
-    else:
-        db.session.rollback()
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
     return response
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def is_transient(exc: Exception) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc)
+    if state in TRANSIENT_STATES or state in RACE_STATES:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        # SQLite: another writer held the database past the busy timeout
+        return "database is locked" in text or "server closed the connection" in text
+    return False
+
+
+class UnitOfWork:
+    """Runs a view, commits or rolls back, and retries transient database failures."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.retries = app.config["TRANSIENT_RETRIES"]
+
+    def __call__(self, dispatch):
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.app.make_response(dispatch())
+                if response.status_code < 400:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                return response
+            except Exception as exc:
+                db.session.rollback()
+                if not is_transient(exc):
+                    raise
+                last = exc
+                log.warning("transient database failure (attempt %s): %s", attempt + 1,
+                            str(getattr(exc, "orig", exc)).splitlines()[0])
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        if isinstance(last, IntegrityError):
+            raise errors.Conflict() from last
+        raise errors.Busy() from last
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(WusheError, handle_wushe_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.after_request(commit_or_rollback)

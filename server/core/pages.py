@@ -14,44 +14,21 @@ from urllib.parse import urlsplit
 import marshmallow as ma
 from flask import request
 from flask_babel import gettext as _
-from flask_babel.speaklater import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from server.core import errors
-from server.core.fields import Shown
 from server.extensions import db
+
+
+class DuplicateField(errors.ValidationError):
+    code = "duplicate_field"
+    message = _l("A field was sent twice. Send the form again from the page.")
+
 
 # Errors a person can fix on the form they just sent; others go to the error page.
 FORM_ERRORS = (ma.ValidationError, errors.ValidationError, errors.Conflict)
-
-# Stable codes raised without a field: the field the message belongs next to.
-CODE_FIELD = {
-    "invalid_phone": "phone",
-    "phone_taken": "phone",
-    "weak_password": "password",
-    "consent_required": "accept_privacy",
-    "guardian_consent_required": "guardian_name",
-    "place_outside_organisation": "node_id",
-    "capacity_below_confirmed": "capacity",
-    "bad_role": "role",
-    "role_exists": "role",
-    "name_taken": "name",
-    "bad_parent": "parent_id",
-}
-
-
-def _code_texts() -> dict[str, str]:
-    return {
-        "required": _("This is required."),
-        "length": _("This is too long or too short."),
-        "range": _("This number is out of range."),
-        "future": _("This date cannot be in the future."),
-        "past": _("This time has already passed."),
-        "after_start": _("The end must come after the start."),
-        "window": _("Sign-up must open before it closes, and close by the end."),
-        "unknown": _("Choose one of the options."),
-    }
 
 
 def me():
@@ -77,13 +54,18 @@ def safe_next(default: str) -> str:
     return default
 
 
-def form_input(schema: ma.Schema, source: MultiDict | None = None) -> dict:
-    """The raw form, shaped for `schema`: only its fields, blanks and checkboxes resolved."""
+def form_input(schema: ma.Schema, source: MultiDict | None = None, *,
+               strict: bool = True) -> dict:
+    """The raw form, shaped for `schema`: only its fields, blanks and checkboxes resolved.
+    strict: a field sent twice is refused (forms); filters in a URL take the first."""
     source = request.form if source is None else source
     data: dict = {}
     for name, field in schema.fields.items():
         if field.dump_only:
             continue
+        if strict and not isinstance(field, ma.fields.List) and len(source.getlist(name)) > 1:
+            # one box, two values: which one the person meant is anybody's guess
+            raise DuplicateField(errors={name: ["invalid"]})
         if isinstance(field, ma.fields.List):
             data[name] = [v for v in source.getlist(name) if v.strip()]
         elif isinstance(field, ma.fields.Boolean):
@@ -106,7 +88,7 @@ def load_form(schema: ma.Schema, source: MultiDict | None = None) -> dict:
 
 def load_args(schema: ma.Schema) -> dict:
     """Query-string filters: a value that does not parse is ignored, not an error."""
-    data = form_input(schema, request.args)
+    data = form_input(schema, request.args, strict=False)
     try:
         return schema.load(data, unknown=ma.EXCLUDE)
     except ma.ValidationError as exc:
@@ -115,40 +97,18 @@ def load_args(schema: ma.Schema) -> dict:
         return schema.load(data, unknown=ma.EXCLUDE)
 
 
-def _flatten(messages: dict, prefix: str = ""):
-    """{"lines": {0: {"quantity": [...]}}} -> ("lines.0.quantity", [...]): nested forms
-    (goods lines) get their messages next to the right box."""
-    for name, found in messages.items():
-        key = f"{prefix}{name}"
-        if isinstance(found, dict):
-            yield from _flatten(found, key + ".")
-        else:
-            yield key, found if isinstance(found, list) else [found]
-
-
-def problem(exc: Exception, extra: dict[str, str] | None = None) -> tuple[str, dict, int]:
+def problem(exc: Exception) -> tuple[str, dict, int]:
     """(message, {field: [texts]}, status) for re-rendering a form after `exc`.
 
     Rolls back first: the service may have flushed part of its work before it said no,
     and the page re-rendered next must not show (or a redirect commit) half of it.
+    Schema messages are ours and translated (server.core.messages); a refusal's field
+    comes from its declaration (server.core.errors).
     """
     db.session.rollback()
-    texts = _code_texts()
-    fields: dict[str, list[str]] = {}
     if isinstance(exc, ma.ValidationError):
-        messages = exc.messages if isinstance(exc.messages, dict) else {}
-        for name, found in _flatten(messages):
-            missing = any("Missing data" in str(m) for m in found)
-            # our own field messages are translated (lazy strings): show them as they are
-            ours = [str(m) for m in found if isinstance(m, LazyString | Shown)]
-            fields[name] = ([texts["required"]] if missing else ours[:1]
-                            or [_("Check this entry.")])
-        return _("Some fields need your attention."), fields, 422
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return (_("Some fields need your attention."),
+                errors.field_texts(messages, errors.REASONS["invalid"]), 422)
     message = exc.text()
-    for name, found in (exc.errors or {}).items():
-        first = found[0] if isinstance(found, list | tuple) and found else found
-        fields[name] = [texts.get(first, message) if isinstance(first, str) else message]
-    where = {**CODE_FIELD, **(extra or {})}.get(exc.code)
-    if where and where not in fields:
-        fields[where] = [message]
-    return message, fields, exc.status
+    return message, errors.field_texts(exc.errors, message), exc.status

@@ -16,6 +16,7 @@ from marshmallow import validate as v
 
 from server.core import clock
 from server.core.api import Blueprint
+from server.core.fields import Whole
 from server.core.pages import me
 from server.donations import csv_export, desk_api, funds, ledger, pledges
 from server.donations import queue as desk_queue
@@ -46,8 +47,8 @@ blueprints = [funds_public, my_pledges, *desk_api.blueprints]
 
 
 class LedgerArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=v.Range(1, 100_000))
-    per_page = ma.fields.Integer(load_default=20, validate=v.Range(1, 100))
+    page = Whole(load_default=1, validate=v.Range(1, 100_000))
+    per_page = Whole(load_default=20, validate=v.Range(1, 100))
 
 
 def view_of(pledge: Pledge, **kwargs) -> PledgeView:

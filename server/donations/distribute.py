@@ -14,7 +14,6 @@ from server.accounts.models import User
 from server.communities.models import Organisation
 from server.core.clock import local
 from server.core.db import fetch
-from server.core.errors import Conflict, ValidationError
 from server.core.labels import label
 from server.donations import errors, funds, ledger
 from server.donations.money import fmt, yuan
@@ -42,7 +41,7 @@ def _replayed(nonce: str | None, fund_id: int) -> Distribution | None:
         return None
     found = db.session.scalar(select(Distribution).where(Distribution.nonce == nonce))
     if found is not None and found.fund_id != fund_id:
-        raise Conflict(code="nonce_reused")
+        raise errors.NonceReused()
     return found
 
 
@@ -59,16 +58,15 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
         return replay
     on = data.get("distributed_on") or local(now).date()
     if on > local(now).date():
-        raise ValidationError(code="distributed_in_future", errors={"distributed_on": ["future"]})
+        raise errors.DistributedInFuture()
     org = None
     if data["recipient_kind"] == "organisation":
         org = db.session.get(Organisation, data["recipient_org_id"]) if data.get(
             "recipient_org_id") else None
         if org is None and not (data.get("recipient_name") or "").strip():
-            raise ValidationError(code="recipient_required",
-                                  errors={"recipient_org_id": ["required"]})
+            raise errors.RecipientRequired(errors={"recipient_org_id": ["required"]})
     elif not (data.get("recipient_name") or "").strip():
-        raise ValidationError(code="recipient_required", errors={"recipient_name": ["required"]})
+        raise errors.RecipientRequired()
     name = org.name if org else data["recipient_name"].strip()
     dist = Distribution(
         fund_id=fund.id, kind=data["kind"], recipient_kind=data["recipient_kind"],
@@ -83,7 +81,7 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
         if not dist.decision_ref:
             raise errors.DecisionRequired(errors={"decision_ref": ["required"]})
         if data.get("amount") is None:
-            raise ValidationError(code="amount_required", errors={"amount": ["required"]})
+            raise errors.AmountRequired()
         dist.amount = yuan(data["amount"])
         balance = ledger.cash_balance(fund.id)
         if balance < dist.amount:
@@ -93,7 +91,7 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
         ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id, **base)
     else:
         if not data.get("lines"):
-            raise ValidationError(code="lines_required", errors={"lines": ["required"]})
+            raise errors.LinesRequired()
         wanted: dict[tuple[str, str, str], int] = {}
         for x in data["lines"]:
             key = (x["category"], x["item"].strip(), x["unit"])

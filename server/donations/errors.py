@@ -35,6 +35,7 @@ class FundClosed(Conflict):
 
 class KindNotAccepted(ValidationError):
     code = "kind_not_accepted"
+    field = "kind"
     message = _l("This fund does not take this kind of gift.")
 
 
@@ -60,7 +61,7 @@ class PledgeEnded(Conflict):
 
 
 class BadTransition(Conflict):
-    code = "bad_transition"
+    code = "pledge_bad_transition"
     message = _l("This pledge is %(state)s, so this cannot be done now.")
 
 
@@ -72,11 +73,13 @@ class PledgeChanged(Conflict):
 
 class ReceiptRequired(ValidationError):
     code = "receipt_required"
+    field = "receipt_no"
     message = _l("Enter the host charity's receipt number, or tick that the donor waived it.")
 
 
 class NothingReceived(ValidationError):
     code = "nothing_received"
+    field = "amount"
     message = _l("Enter what arrived: an amount, or accepted or rejected quantities.")
 
 
@@ -102,6 +105,7 @@ class AlreadyExpired(ValidationError):
 
 class BatchMismatch(ValidationError):
     code = "batch_mismatch"
+    field = "expected_count"
     message = _l("The batch does not match what was counted: %(detail)s. Nothing was recorded.")
 
 
@@ -112,16 +116,19 @@ class DuplicateInBatch(ValidationError):
 
 class DecisionRequired(ValidationError):
     code = "decision_required"
+    field = "decision_ref"
     message = _l("A payout needs the committee decision's reference.")
 
 
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
+    field = "amount"
     message = _l("The fund holds %(balance)s, less than this needs.")
 
 
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
+    field = "quantity"
     message = _l("Only %(available)s %(unit)s of %(item)s are in stock.")
 
 
@@ -143,4 +150,88 @@ class ValueTooLarge(ValidationError):
 
 class ReasonRequired(ValidationError):
     code = "reason_required"
+    field = "reason"
     message = _l("Give a reason: it is kept with the record.")
+
+
+class TitleRequired(ValidationError):
+    code = "title_required"
+    field = "title"
+    message = _l("Choose 先生 or 女士 to go with the surname.")
+
+
+class OrganisationRequired(ValidationError):
+    code = "organisation_required"
+    field = "donor_org"
+    message = _l("Enter the organisation's name to show it.")
+
+
+class AmountRequired(ValidationError):
+    code = "amount_required"
+    field = "amount"
+    message = _l("Enter an amount in yuan.")
+
+
+class LinesRequired(ValidationError):
+    code = "lines_required"
+    field = "lines"
+    message = _l("Add at least one line of goods.")
+
+
+class DueInPast(ValidationError):
+    code = "due_in_past"
+    field = "due_on"
+    message = _l("The day you plan to give cannot be in the past.")
+
+
+class DonorNameRequired(ValidationError):
+    code = "donor_name_required"
+    field = "donor_name"
+    message = _l("Enter the donor's name.")
+
+
+class BatchUnreadable(ValidationError):
+    code = "batch_unreadable"
+    field = "items"
+    message = _l("Line %(n)s should be a reference code and an amount, e.g. 7K3M9Q 50.")
+
+
+class NonceReused(Conflict):
+    code = "nonce_reused"
+    message = _l("This request's one-time key was already used for something else. Reload "
+                 "the page and send it again.")
+
+
+class LineIncomplete(ValidationError):
+    code = "line_incomplete"
+    message = _l("Each goods line needs an item.")
+
+
+class ReceivedInFuture(ValidationError):
+    code = "received_in_future"
+    field = "received_on"
+    message = _l("The day goods or money arrived cannot be in the future.")
+
+
+class DistributedInFuture(ValidationError):
+    code = "distributed_in_future"
+    field = "distributed_on"
+    message = _l("The day of handing out cannot be in the future.")
+
+
+class RecipientRequired(ValidationError):
+    code = "recipient_required"
+    field = "recipient_name"
+    message = _l("Say who received it: a household's name or an organisation.")
+
+
+class AcceptsNothing(ValidationError):
+    code = "accepts_nothing"
+    field = "accepts_money"
+    message = _l("A fund takes money, goods, or both: tick at least one.")
+
+
+class HostNotCharity(ValidationError):
+    code = "host_not_charity"
+    field = "host_id"
+    message = _l("The host must be an active charity or foundation.")

@@ -11,7 +11,6 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
 from server.core.db import fetch
-from server.core.errors import ValidationError
 from server.donations import errors
 from server.donations.models import Fund
 from server.extensions import db
@@ -89,7 +88,7 @@ def hosts() -> list[Organisation]:
 
 def _check(data: dict) -> None:
     if data.get("accepts_money") is False and data.get("accepts_goods") is False:
-        raise ValidationError(code="accepts_nothing", errors={"accepts_money": ["required"]})
+        raise errors.AcceptsNothing()
 
 
 def create_fund(data: dict, *, actor: User, now: datetime) -> Fund:
@@ -99,7 +98,7 @@ def create_fund(data: dict, *, actor: User, now: datetime) -> Fund:
     if node is None or not permissions.oversees(actor, node):
         raise errors.NotManager()
     if host is None or host.kind != "charity" or not host.active:
-        raise ValidationError(code="host_not_charity", errors={"host_id": ["unknown"]})
+        raise errors.HostNotCharity()
     _check(data)
     fund = Fund(node_id=node.id, host_id=host.id, status="open", created_by_id=actor.id,
                 created_at=now, **{k: data[k] for k in FIELDS if k in data})

@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
-from server.core.errors import Conflict, ValidationError
 from server.core.labels import label
 from server.donations import errors, funds, ledger, pledges
 from server.donations.models import Pledge
@@ -32,7 +31,7 @@ def _replayed(nonce: str | None, pledge_id: int) -> Fulfilment | None:
         return None
     found = db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
     if found is not None and found.pledge_id != pledge_id:
-        raise Conflict(code="nonce_reused")
+        raise errors.NonceReused()
     return found
 
 
@@ -65,7 +64,7 @@ def _goods_lines(pledge: Pledge, data: dict) -> list[FulfilmentLine]:
         if x.get("pledge_line_id") and planned is None:
             raise errors.UnknownLine(errors={f"lines.{i}.pledge_line_id": ["unknown"]})
         if not planned and not all(x.get(k) for k in ("category", "item", "unit")):
-            raise ValidationError(code="line_incomplete", errors={f"lines.{i}.item": ["required"]})
+            raise errors.LineIncomplete(errors={f"lines.{i}.item": ["required"]})
         if x.get("rejected") and not (x.get("reject_reason") or "").strip():
             raise errors.RejectReasonRequired(errors={f"lines.{i}.reject_reason": ["required"]})
         if not x.get("accepted") and not x.get("rejected"):
@@ -126,7 +125,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     if current in ENDS:
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
     if data.get("received_on") and data["received_on"] > local(now).date():
-        raise ValidationError(code="received_in_future", errors={"received_on": ["future"]})
+        raise errors.ReceivedInFuture()
     fulfilment = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=pledge.kind,
         batch_id=batch.id if batch else None,
@@ -167,7 +166,7 @@ def _batch_replayed(nonce: str | None, fund_id: int) -> list[Fulfilment] | None:
     if batch is None:
         return None
     if batch.fund_id != fund_id:
-        raise Conflict(code="nonce_reused")
+        raise errors.NonceReused()
     return list(db.session.scalars(select(Fulfilment).where(Fulfilment.batch_id == batch.id)
                                    .order_by(Fulfilment.id)))
 

@@ -27,16 +27,6 @@ from server.donations.schemas import (
 )
 
 bp = Blueprint("donation_desk", __name__)
-# refusals without a field of their own: the box their message belongs next to
-DESK_FIELDS = {"receipt_required": "receipt_no", "nothing_received": "amount",
-               "reason_required": "reason", "batch_mismatch": "expected_count",
-               "reference_not_found": "items", "duplicate_in_batch": "items",
-               "kind_not_accepted": "items", "insufficient_stock": "quantity",
-               "insufficient_funds": "amount", "decision_required": "decision_ref",
-               "recipient_required": "recipient_name", "lines_required": "stock_item",
-               "amount_required": "amount", "host_not_charity": "host_id",
-               "accepts_nothing": "accepts_money", "distributed_in_future": "distributed_on",
-               "received_in_future": "received_on"}
 
 
 def _today_text() -> str:
@@ -136,7 +126,7 @@ def receive(pledge_id: int):
     try:
         intake.record(found, _receipt_input(found), actor=me(), now=clock.now())
     except (*FORM_ERRORS, errors.OwnPledge) as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _desk_pledge(pledge_id, form="receive", message=message, fields=fields,
                             values=request.form.to_dict(), status=status)
     flash(_("Recorded. The public ledger shows it now."), "success")
@@ -153,7 +143,7 @@ def act(pledge_id: int, action: str):
         reason = "" if action == "accept" else _reason()
         pledges.transition(found, action, actor=me(), now=clock.now(), reason=reason)
     except (*FORM_ERRORS, errors.OwnPledge) as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _desk_pledge(pledge_id, form=action, message=message, fields=fields,
                             values={**request.form.to_dict(), "received_on": _today_text()},
                             status=status)
@@ -173,7 +163,7 @@ def reverse_fulfilment(fulfilment_id: int):
         intake.reverse(found, actor=me(), reason=_reason(),
                        now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _desk_pledge(pledge_id, form=f"reverse-{fulfilment_id}", message=message,
                             fields=fields, status=status)
     flash(_("Reversed. The ledger keeps both entries."), "success")
@@ -196,7 +186,7 @@ def batch(fund_id: int):
                               unknown=ma.EXCLUDE)
         done = intake.record_batch(fund.id, data, actor=me(), now=clock.now())
     except (*FORM_ERRORS, errors.ReferenceNotFound, errors.OwnPledge) as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         fields = page_forms.fold_batch_errors(
             fields, page_forms.batch_rows(request.form.get("items", "")), exc)
         return render_template("donations/batch.html", fund=fund, errors=fields,
@@ -236,7 +226,7 @@ def distribute_page(fund_id: int):
                                      unknown=ma.EXCLUDE)
         distribute.distribute(fund.id, data, actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         fields = page_forms.fold_distribution_errors(fields)
         return _distribute_page(fund, values=request.form.to_dict(), form="distribute",
                                 message=message, fields=fields, status=status)
@@ -254,7 +244,7 @@ def reverse_distribution(distribution_id: int):
         distribute.reverse(found, actor=me(), reason=_reason(),
                            now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _distribute_page(fund, form=f"reverse-{distribution_id}", message=message,
                                 fields=fields, status=status)
     flash(_("Reversed. The ledger keeps both entries."), "success")
@@ -290,7 +280,7 @@ def funds_page():
     try:
         made = funds.create_fund(load_form(FundIn()), actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _funds_page(values=_fund_values(), message=message, fields=fields,
                            status=status)
     flash(_("The fund is open. Its public page is ready to share."), "success")
@@ -315,7 +305,7 @@ def edit_fund(fund_id: int):
     try:
         funds.update_fund(fund, load_form(FundPatch()), actor=me())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, DESK_FIELDS)
+        message, fields, status = problem(exc)
         return _edit_page(fund, values=_fund_values(), message=message, fields=fields,
                           status=status)
     flash(_("Saved."), "success")

@@ -14,12 +14,17 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Numeric, TypeDecorator
 
+from server.core import numbers
+from server.core.messages import filled
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_MONEY = Decimal("9999999999.99")  # what NUMERIC(12,2) holds
 # plain yuan with at most two decimals: no signs, exponents, NaN or thousands separators
-YUAN_TEXT = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
-THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+# ASCII digits only, after NFKC (server.core.numbers): full-width ５０ is 50, ٥٠ is refused
+YUAN_TEXT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+THOUSANDS = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
+TOO_MANY_PLACES = re.compile(r"[0-9]+\.[0-9]{3,}")
 
 
 def yuan(value) -> Decimal:
@@ -115,12 +120,13 @@ class Yuan(ma.fields.Field):
             value = str(value)
         if not isinstance(value, str):
             raise self.make_error("invalid")
-        text = value.strip().removeprefix("¥").replace("，", ",")
+        # NFKC: full-width digits, ， and ． from a Chinese keyboard; ￥ becomes ¥
+        text = numbers.typed(value).removeprefix("¥")
         if "," in text:  # thousands separators only where they belong: 1,234.56, not 50,5
             if not THOUSANDS.match(text):
                 raise self.make_error("invalid")
             text = text.replace(",", "")
-        if re.fullmatch(r"\d+\.\d{3,}", text):
+        if TOO_MANY_PLACES.fullmatch(text):
             raise self.make_error("places")
         if not YUAN_TEXT.match(text):
             raise self.make_error("invalid")
@@ -131,8 +137,8 @@ class Yuan(ma.fields.Field):
         if amount < 0 or (amount == 0 and not self.allow_zero):
             raise self.make_error("positive")
         if amount > self.maximum:
-            raise ma.ValidationError([str(self.error_messages["too_large"]) % {
-                "max": fmt(self.maximum)}])
+            raise ma.ValidationError([filled(self.error_messages["too_large"],
+                                             max=fmt(self.maximum))])
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -15,10 +15,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 from werkzeug.datastructures import MultiDict
 
-from server.core.errors import ValidationError, WusheError
+from server.core.errors import WusheError
 from server.core.fields import Id
 from server.core.labels import label
 from server.core.pages import form_input
+from server.donations import errors
 from server.donations.vocab import PLEDGE_STATE, UNIT
 
 LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
@@ -103,9 +104,7 @@ def batch_input(source: MultiDict, schema: ma.Schema) -> dict:
     items = []
     for number, words in rows:
         if len(words) not in (2, 3):
-            raise ValidationError(
-                _("Line %(n)s should be a reference code and an amount, e.g. 7K3M9Q 50.",
-                  n=number), code="batch_unreadable", errors={"items": ["unreadable"]})
+            raise errors.BatchUnreadable(n=number)
         item = {"reference": words[0], "amount": words[1]}
         if len(words) == 3:
             item["receipt_no"] = words[2]
@@ -163,7 +162,7 @@ def fold_distribution_errors(fields: dict[str, list[str]]) -> dict[str, list[str
     """The one goods line's messages go next to the boxes the form has for it."""
     folded: dict[str, list[str]] = {}
     for name, texts in fields.items():
-        if name.startswith("lines."):
+        if name == "lines" or name.startswith("lines."):
             name = "quantity" if name.endswith(".quantity") else "stock_item"
         folded.setdefault(name, []).extend(texts)
     return folded

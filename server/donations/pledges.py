@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 from server.accounts.models import User
 from server.core.clock import local
 from server.core.db import fetch
-from server.core.errors import ValidationError
 from server.core.labels import label
 from server.donations import errors, funds
 from server.donations.models import Fund, Pledge, PledgeLine
@@ -140,9 +139,9 @@ def _display(data: dict, donor_org: str | None = None) -> tuple[str, str | None]
     """(display, title) as consented: a title belongs to "surname + 先生/女士" only."""
     display = data.get("display") or "anonymous"
     if display == "surname" and not data.get("title"):
-        raise ValidationError(code="title_required", errors={"title": ["required"]})
+        raise errors.TitleRequired()
     if display == "organisation" and not (data.get("donor_org") or donor_org):
-        raise ValidationError(code="organisation_required", errors={"donor_org": ["required"]})
+        raise errors.OrganisationRequired()
     return display, data.get("title") if display == "surname" else None
 
 
@@ -155,19 +154,19 @@ def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date,
         if not fund.accepts_money:
             raise errors.KindNotAccepted()
         if data.get("amount") is None:
-            raise ValidationError(code="amount_required", errors={"amount": ["required"]})
+            raise errors.AmountRequired()
     else:
         if not fund.accepts_goods:
             raise errors.KindNotAccepted()
         if not data.get("lines"):
-            raise ValidationError(code="lines_required", errors={"lines": ["required"]})
+            raise errors.LinesRequired()
         for i, line in enumerate(data["lines"] if "lines" in only else []):
             if line["category"] in PERISHABLE and not line.get("expires_on"):
                 raise errors.ExpiryRequired(errors={f"lines.{i}.expires_on": ["required"]})
             if line.get("expires_on") and line["expires_on"] <= today:
                 raise errors.AlreadyExpired(errors={f"lines.{i}.expires_on": ["past"]})
     if "due_on" in only and data.get("due_on") and data["due_on"] < today:
-        raise ValidationError(code="due_in_past", errors={"due_on": ["past"]})
+        raise errors.DueInPast()
 
 
 def _line_dict(x) -> dict:
@@ -211,7 +210,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
         note=data.get("note") or "", created_by_id=actor.id, created_at=now, updated_at=now,
         lines=_lines(data) if kind == "goods" else [])
     if not pledge.donor_name:
-        raise ValidationError(code="donor_name_required", errors={"donor_name": ["required"]})
+        raise errors.DonorNameRequired()
     db.session.add(pledge)
     db.session.flush()
     return pledge

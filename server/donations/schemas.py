@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
-from server.core.fields import Day, Id, Whole, said
+from server.core.fields import EventDay, Id, Whole, said
 from server.donations.money import Yuan
 from server.donations.vocab import (
     CATEGORY,
@@ -38,7 +38,7 @@ class GoodsLineIn(ma.Schema):
     unit = ma.fields.String(required=True, validate=v.OneOf(UNIT, error=UNKNOWN_UNIT))
     quantity = Quantity(required=True)
     condition = ma.fields.String(load_default="new", validate=v.OneOf(CONDITION))
-    expires_on = Day(allow_none=True)
+    expires_on = EventDay(allow_none=True)
 
 
 class DisplayIn(ma.Schema):
@@ -51,7 +51,7 @@ class PledgeIn(DisplayIn):
     kind = ma.fields.String(required=True, validate=v.OneOf(PLEDGE_KIND))
     amount = Yuan(allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(GoodsLineIn), validate=v.Length(max=20))
-    due_on = Day(allow_none=True)
+    due_on = EventDay(allow_none=True)
     wants_receipt = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=v.Length(max=500))
 
@@ -67,7 +67,7 @@ class PledgeForIn(PledgeIn):
 class PledgeEditIn(ma.Schema):
     amount = Yuan()
     lines = ma.fields.List(ma.fields.Nested(GoodsLineIn), validate=v.Length(min=1, max=20))
-    due_on = Day(allow_none=True)
+    due_on = EventDay(allow_none=True)
     wants_receipt = ma.fields.Boolean()
     note = ma.fields.String(validate=v.Length(max=500))
 
@@ -86,7 +86,7 @@ class IntakeLineIn(ma.Schema):
     reject_reason = ma.fields.String(allow_none=True, validate=v.Length(max=200))
     unit_value = Yuan(allow_none=True, allow_zero=True, maximum="100000.00")
     condition = ma.fields.String(allow_none=True, validate=v.OneOf(CONDITION))
-    expires_on = Day(allow_none=True)
+    expires_on = EventDay(allow_none=True)
 
 
 class ReceiptIn(ma.Schema):
@@ -94,7 +94,7 @@ class ReceiptIn(ma.Schema):
 
     version = Whole(required=True, validate=v.Range(0, 2**31 - 1))
     nonce = ma.fields.String(allow_none=True, validate=v.Length(max=64))
-    received_on = Day(allow_none=True)
+    received_on = EventDay(allow_none=True)
     amount = Yuan(allow_none=True)
     lines = ma.fields.List(ma.fields.Nested(IntakeLineIn), validate=v.Length(max=20))
     receipt_no = ma.fields.String(allow_none=True, validate=v.Length(max=40))
@@ -114,7 +114,7 @@ class BatchIn(ma.Schema):
     expected_total = Yuan(allow_none=True, maximum="100000000.00")
     items = ma.fields.List(ma.fields.Nested(BatchItemIn), required=True,
                            validate=v.Length(min=1, max=500))
-    received_on = Day(allow_none=True)
+    received_on = EventDay(allow_none=True)
     receipt_waived = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=v.Length(max=500))
 
@@ -136,7 +136,7 @@ class DistributionIn(ma.Schema):
     decision_ref = ma.fields.String(allow_none=True, validate=v.Length(max=60))
     purpose = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
     signed_by = ma.fields.String(required=True, validate=v.Length(min=1, max=60))
-    distributed_on = Day(allow_none=True)
+    distributed_on = EventDay(allow_none=True)
     # required: a retry without one would pay out twice
     nonce = ma.fields.String(required=True, validate=v.Length(min=1, max=64))
 
@@ -153,7 +153,7 @@ class FundIn(ma.Schema):
     goods_wanted = ma.fields.String(load_default="", validate=v.Length(max=2000))
     accepts_money = ma.fields.Boolean(load_default=True)
     accepts_goods = ma.fields.Boolean(load_default=True)
-    closes_on = Day(allow_none=True)
+    closes_on = EventDay(allow_none=True)
 
 
 class FundPatch(FundIn):

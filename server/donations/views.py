@@ -32,11 +32,6 @@ bp = Blueprint("donation_pages", __name__)
 bp.add_app_template_global(vocab, "donation_labels")  # PLEDGE_STATE, CATEGORY, UNIT, …
 LEDGER_PAGE = 30
 RECENT = 10
-# refusals without a field of their own: the box their message belongs next to
-PLEDGE_FIELDS = {"title_required": "title", "organisation_required": "donor_org",
-                 "amount_required": "amount", "lines_required": "lines",
-                 "kind_not_accepted": "kind", "due_in_past": "due_on",
-                 "reason_required": "reason"}
 
 
 @bp.app_template_filter("yuan")
@@ -125,7 +120,7 @@ def _form_values() -> dict:
 
 
 def _problem(exc: Exception) -> tuple[str, dict, int]:
-    return problem(exc, PLEDGE_FIELDS)
+    return problem(exc)
 
 
 def _pledge_form(fund: Fund, values: dict, *, pledge: Pledge | None = None, message=None,
@@ -214,7 +209,7 @@ def set_display(pledge_id: int):
     try:
         pledges.set_display(found, load_form(DisplayIn()), actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, PLEDGE_FIELDS)
+        message, fields, status = problem(exc)
         return _detail(found, form="display", message=message, fields=fields,
                        values=request.form.to_dict(), status=status)
     flash(_("Saved. Public pages show your new choice at once."), "success")
@@ -230,7 +225,7 @@ def withdraw(pledge_id: int):
         reason = page_forms.withdraw_reason(request.form)
         pledges.transition(found, "withdraw", actor=me(), now=clock.now(), reason=reason)
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, PLEDGE_FIELDS)
+        message, fields, status = problem(exc)
         return _detail(found, form="withdraw", message=message, fields=fields,
                        values=request.form.to_dict(), status=status)
     flash(_("Your pledge is withdrawn."), "success")

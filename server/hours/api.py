@@ -9,7 +9,7 @@ from server.accounts.models import User
 from server.activities.services import get_activity
 from server.core import clock
 from server.core.api import Blueprint
-from server.core.errors import Forbidden, NotFound
+from server.core.errors import Forbidden
 from server.core.pages import me
 from server.extensions import db
 from server.hours import errors, ledger, review, services
@@ -54,7 +54,7 @@ def my_entry(entry_id: int) -> HourEntry:
 def get_correction(correction_id: int) -> CorrectionRequest:
     req = db.session.get(CorrectionRequest, correction_id)
     if req is None:
-        raise NotFound(code="correction_not_found")
+        raise errors.CorrectionNotFound()
     return req
 
 

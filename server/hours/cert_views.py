@@ -65,9 +65,7 @@ def request_certificate():
             me(), get_organisation(data["organisation_id"]), now=clock.now(),
             purpose=data["purpose"], id_type=data["id_type"], id_number=data["id_number"])
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, {
-            "no_hours_with_organisation": "organisation_id",
-            "certificate_request_open": "organisation_id"})
+        message, fields, status = problem(exc)
         values = {k: v for k, v in request.form.items() if k != "id_number"}
         return _render_mine(values=values, errors=fields, message=message, status=status)
     flash(_("Request sent. The organisation will issue your certificate free of charge."),

@@ -25,22 +25,31 @@ class NotReviewer(Forbidden):
 
 class OverCap(ValidationError):
     code = "over_cap"
+    field = "minutes"
     message = _l("At most %(cap)s minutes: the length of the activity.")
 
 
 class EvidenceRequired(ValidationError):
     code = "evidence_required"
+    field = "evidence"
     message = _l("Say what you did and who can confirm it.")
 
 
 class NotYetHappened(Conflict):
     code = "not_yet_happened"
+    field = "activity_id"
     message = _l("Hours can only be filed for an activity that has taken place.")
 
 
 class AlreadyRecorded(Conflict):
     code = "already_recorded"
+    field = "activity_id"
     message = _l("Hours for this activity are already recorded for this person.")
+
+
+class CorrectionNotFound(NotFound):
+    code = "correction_not_found"
+    message = _l("This correction request does not exist.")
 
 
 class CorrectionOpen(Conflict):
@@ -67,11 +76,13 @@ class OwnCertificate(Forbidden):
 
 class NoHoursWithOrganisation(Conflict):
     code = "no_hours_with_organisation"
+    field = "organisation_id"
     message = _l("You have no approved hours at this organisation's activities yet.")
 
 
 class CertificateRequestOpen(Conflict):
     code = "certificate_request_open"
+    field = "organisation_id"
     message = _l("You already have a request with this organisation waiting for an answer.")
 
 

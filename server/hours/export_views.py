@@ -23,7 +23,7 @@ from server.communities.models import Node
 from server.core import clock
 from server.core.api import Blueprint as ApiBlueprint
 from server.core.errors import Forbidden
-from server.core.fields import Day, Id
+from server.core.fields import EventDay, Id
 from server.core.pages import FORM_ERRORS, form_input, me, problem
 from server.hours import export
 
@@ -37,8 +37,8 @@ STAFF_ROLES = ("coordinator", "admin")
 
 class ExportArgs(ma.Schema):
     node_id = Id(required=True, metadata={"description": "the node; its subtree is included"})
-    start = Day(required=True, metadata={"description": "first activity day (Beijing time)"})
-    end = Day(required=True, metadata={"description": "last activity day, included; at most "
+    start = EventDay(required=True, metadata={"description": "first activity day (Beijing time)"})
+    end = EventDay(required=True, metadata={"description": "last activity day, included; at most "
                                                       f"{export.MAX_DAYS} days after start"})
 
 

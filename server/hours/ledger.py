@@ -63,7 +63,7 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
         raise errors.NotYetHappened()
     cap = compute.activity_minutes(activity)
     if not 1 <= minutes <= cap:
-        raise errors.OverCap(cap=cap, errors={"minutes": [str(cap)]})
+        raise errors.OverCap(cap=cap)
     evidence = (evidence or "").strip()
     if len(evidence) < 4:
         raise errors.EvidenceRequired(errors={"evidence": ["required"]})
@@ -85,7 +85,7 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
     """
     cap = compute.activity_minutes(entry.activity)
     if not 0 <= minutes <= cap:
-        raise errors.OverCap(cap=cap, errors={"minutes": [str(cap)]})
+        raise errors.OverCap(cap=cap)
     if entry.status == "approved":
         reversal = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
                              signup_id=None, kind="reversal", minutes=-entry.minutes,

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
 from server.accounts.privacy import mask_phone
-from server.core.fields import Id, LocalDateTime
+from server.core.fields import Id, LocalDateTime, Whole
 from server.core.labels import label
 from server.hours.models import CorrectionRequest, HourEntry
 from server.hours.services import Summary
@@ -70,7 +70,7 @@ class CorrectionIn(ma.Schema):
 
 class RetroactiveIn(ma.Schema):
     activity_id = Id(required=True)
-    minutes = ma.fields.Integer(required=True, validate=v.Range(1, MAX_MINUTES))
+    minutes = Whole(required=True, validate=v.Range(1, MAX_MINUTES))
     evidence = ma.fields.String(required=True, validate=v.Length(min=1, max=2000))
 
 
@@ -79,15 +79,14 @@ class RejectIn(ma.Schema):
 
 
 class AdjustIn(ma.Schema):
-    minutes = ma.fields.Integer(required=True, validate=v.Range(0, MAX_MINUTES))
+    minutes = Whole(required=True, validate=v.Range(0, MAX_MINUTES))
     reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
 
 
 class AnswerIn(ma.Schema):
     """Correct with new minutes, or decline (no minutes); a reason either way."""
 
-    minutes = ma.fields.Integer(load_default=None, allow_none=True,
-                                validate=v.Range(0, MAX_MINUTES))
+    minutes = Whole(load_default=None, allow_none=True, validate=v.Range(0, MAX_MINUTES))
     reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
 
 

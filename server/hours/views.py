@@ -142,10 +142,7 @@ def retroactive():
                                 minutes=data["minutes"], evidence=data["evidence"],
                                 now=clock.now())
     except FORM_ERRORS as exc:
-        message, fields, status = problem(exc, {"over_cap": "minutes",
-                                                "evidence_required": "evidence",
-                                                "already_recorded": "activity_id",
-                                                "not_yet_happened": "activity_id"})
+        message, fields, status = problem(exc)
         return _retro_form(values=request.form.to_dict(), message=message, fields=fields,
                            status=status)
     flash(_("Filed. A reviewer will check it before it counts."), "success")

@@ -210,7 +210,7 @@ def test_create_publish_update_cancel(api, make_user, make_org, grant, now):
 
     resp = api.post(f"{url}/publish")
     assert resp.status_code == 200 and resp.get_json()["status"] == "published"
-    _envelope(api.post(f"{url}/publish"), 409, "bad_transition")
+    _envelope(api.post(f"{url}/publish"), 409, "activity_bad_transition")
 
     resp = api.patch(url, json={"capacity": 30, "place": "社区文化广场"})
     assert resp.status_code == 200, resp.get_json()
@@ -223,7 +223,7 @@ def test_create_publish_update_cancel(api, make_user, make_org, grant, now):
         "cancelled", "暴雨预警")
     db.session.expire_all()
     assert db.session.get(Activity, created["id"]).status == "cancelled"
-    _envelope(api.patch(url, json={"capacity": 5}), 409, "bad_transition")
+    _envelope(api.patch(url, json={"capacity": 5}), 409, "activity_bad_transition")
 
 
 def test_create_validation(api, make_user, make_org, grant, now):

@@ -193,7 +193,7 @@ def test_lifecycle_and_cancellation_notifies(make_org, make_user, grant, now):
     assert activity.status == "draft"
     with pytest.raises(WusheError) as excinfo:
         services.finish(activity, actor=organiser, now=now)
-    assert codes(excinfo) == "bad_transition"
+    assert codes(excinfo) == "activity_bad_transition"
     services.publish(activity, actor=organiser, now=now)
     mum = make_user(name="宝妈")
     signup = signups.sign_up(activity.id, user=mum, now=now)
@@ -203,7 +203,7 @@ def test_lifecycle_and_cancellation_notifies(make_org, make_user, grant, now):
     assert note.params["reason"] == "场地维修"
     with pytest.raises(WusheError) as excinfo:
         services.publish(activity, actor=organiser, now=now)
-    assert codes(excinfo) == "bad_transition"
+    assert codes(excinfo) == "activity_bad_transition"
 
 
 def test_finish_only_after_start_and_finish_due(make_activity, make_user, grant, now):
@@ -265,7 +265,7 @@ def test_refusals_name_states_in_words(make_activity, make_user, grant, now, app
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         with pytest.raises(WusheError) as excinfo:
             services.update_activity(activity, actor=organiser, now=now, title="新标题")
-        assert codes(excinfo) == "bad_transition"
+        assert codes(excinfo) == "activity_bad_transition"
         assert "cancelled" not in excinfo.value.text() and "已取消" in excinfo.value.text()
 
 

@@ -197,7 +197,7 @@ def test_withdraw_and_receipt_racing_one_wins(app, desk, make_user, now):
             assert _count(Fulfilment, pledge_id=pledge_id) == 0
             assert _count(LedgerEntry, pledge_id=pledge_id) == 0
         else:
-            assert isinstance(received, int) and withdrawn == "bad_transition", results
+            assert isinstance(received, int) and withdrawn == "pledge_bad_transition", results
             assert pledges.state(pledge) == "fulfilled" and pledge.end_state is None
             assert _count(Fulfilment, pledge_id=pledge_id) == 1
     db.session.expire_all()

@@ -39,7 +39,7 @@ def test_a_count_with_a_fraction_is_refused_not_cut(as_user, make_fund, make_use
     resp = _raw(as_user(make_user()), f"/api/v1/funds/{fund.id}/pledges",
                 '{"kind": "goods", "lines": [{"category": "books", "item": "童书", '
                 '"unit": "book", "quantity": 48.9}]}')
-    assert resp.status_code == 422 and "lines" in resp.get_json()["errors"]
+    assert resp.status_code == 422 and "lines.0.quantity" in resp.get_json()["errors"]
     ok = _raw(as_user(make_user()), f"/api/v1/funds/{fund.id}/pledges",
               '{"kind": "goods", "lines": [{"category": "books", "item": "童书", '
               '"unit": "book", "quantity": 48.0}]}')

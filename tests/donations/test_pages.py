@@ -150,7 +150,7 @@ def test_a_money_pledge_is_decimal_and_anonymous_by_default(client, make_fund, m
 @pytest.mark.parametrize(("amount", "message"), [
     ("12.345", "Yuan have at most two decimal places (fen)."),
     ("-5", "Enter an amount in yuan, e.g. 50 or 50.50."),
-    ("", "This is required."),
+    ("", "Enter an amount in yuan."),
     ("0", "The amount must be more than zero."),
 ])
 def test_a_bad_amount_re_renders_with_the_message_and_writes_nothing(
@@ -162,7 +162,8 @@ def test_a_bad_amount_re_renders_with_the_message_and_writes_nothing(
         "csrf_token": token, "kind": "money", "amount": amount, "display": "anonymous"})
     page = text(resp)
     assert resp.status_code == 422
-    assert "Some fields need your attention." in page
+    # a schema's refusal says "fields need attention"; the service's says what to do
+    assert ("Some fields need your attention." if amount else "Enter an amount in yuan.") in page
     error = re.search(r'id="amount-error" role="alert">([^<]*)<', page)
     assert error and error.group(1) == message
     assert f'name="amount" type="text"\n      value="{amount}"' in page  # what was typed
@@ -183,7 +184,7 @@ def test_a_bad_goods_line_is_marked_next_to_its_box(client, make_fund, make_user
     assert 'value="儿童绘本"' in page
     surname = client.post(f"/funds/{fund.id}/pledge", headers=EN, data={
         "csrf_token": token, "kind": "money", "amount": "50", "display": "surname"})
-    assert surname.status_code == 422 and "This is required." in text(surname)
+    assert surname.status_code == 422 and "Choose 先生 or 女士" in text(surname)
     assert _count(Pledge) == 0
 
 
@@ -426,7 +427,7 @@ def test_my_pledge_can_be_changed_renamed_and_withdrawn(client, make_fund, make_
     assert "欧阳女士" in text(client.get(f"/pledges/{pledge.id}", headers=EN))
     no_title = client.post(f"/pledges/{pledge.id}/display", headers=EN, data={
         "csrf_token": token, "display": "surname"})
-    assert no_title.status_code == 422 and "This is required." in text(no_title)
+    assert no_title.status_code == 422 and "Choose 先生 or 女士" in text(no_title)
 
     no_reason = client.post(f"/pledges/{pledge.id}/withdraw", headers=EN, data={
         "csrf_token": token, "reason_choice": "other", "reason_other": ""})

@@ -108,7 +108,7 @@ def test_hand_set_transitions_only_from_allowed_states(in_state, money, action, 
         assert pledges.state(p) == pledges.END_OF[action]
         assert (p.end_reason, p.ended_by_id, p.ended_at) == ("核实后处理", actor.id, at)
     else:
-        expected = "pledge_ended" if start in ENDS else "bad_transition"
+        expected = "pledge_ended" if start in ENDS else "pledge_bad_transition"
         version, end = p.version, p.end_state
         assert _code(pledges.transition, p, action, actor=actor, now=at,
                      reason="x") == expected

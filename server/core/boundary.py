@@ -1,0 +1,159 @@
+"""Hostile input is refused at the boundary, once, before any view sees it.
+
+- Text: NUL and other control characters (tab, newline and carriage return excepted),
+  lone surrogates and the non-characters U+FFFE/U+FFFF are refused in the path, the
+  query string, form fields, file names and every JSON string and key. PostgreSQL cannot
+  store NUL, Excel files cannot hold control characters, and a lone surrogate cannot be
+  encoded at all: each used to surface as a 500 somewhere deep.
+- JSON: strictly UTF-8 (a BOM allowed), at most MAX_JSON_BYTES, nested at most
+  MAX_DEPTH levels, each key once per object, numbers of bounded length parsed as Decimal
+  or int (never float), no NaN or Infinity. Parsed once per request and cached.
+- Size: MAX_CONTENT_LENGTH for every body (Flask answers 413), smaller for JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import lazy_gettext as _l
+
+from server.core.errors import TooLarge, WusheError
+
+MAX_DEPTH = 32
+# a JSON number longer than this is nobody's amount or count; refused before it is
+# parsed, since Decimal("1e1000000") would later become a million-digit integer
+NUMBER_CHARS = 40
+BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_UNSET = object()
+
+
+class InvalidCharacters(WusheError):
+    code = "invalid_characters"
+    message = _l("The text contains characters that cannot be stored (control characters "
+                 "or broken ones). Remove them and try again.")
+
+
+class InvalidJson(WusheError):
+    code = "invalid_json"
+    message = _l("What was sent is not valid JSON (UTF-8, numbers of reasonable size). "
+                 "Check the request body.")
+
+
+class DuplicateKey(WusheError):
+    code = "duplicate_key"
+    message = _l("A field was sent twice. Send each field once.")
+
+
+class TooDeep(WusheError):
+    code = "too_deep"
+    message = _l("What was sent is nested too deeply.")
+
+
+def check_text(value: str, where: str | None = None) -> str:
+    if BAD_CHARS.search(value):
+        raise InvalidCharacters(errors={where: ["invalid"]} if where else None)
+    return value
+
+
+def _number(text: str, kind):
+    if len(text) > NUMBER_CHARS:
+        raise InvalidJson()
+    value = kind(text)
+    if isinstance(value, Decimal) and abs(value.adjusted()) > NUMBER_CHARS:
+        raise InvalidJson()
+    return value
+
+
+def _refuse_constant(name: str):
+    raise InvalidJson()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise DuplicateKey(errors={key: ["invalid"]})
+        result[key] = value
+    return result
+
+
+def _screen(value: Any) -> None:
+    """Depth and text of a parsed document, without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            check_text(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise TooDeep()
+            children = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+            for key, child in children:
+                if key is not None:
+                    check_text(key, key if not BAD_CHARS.search(key) else None)
+                stack.append((child, depth + 1))
+
+
+def parse_json(raw: bytes) -> Any:
+    if len(raw) > current_app.config["MAX_JSON_BYTES"]:
+        raise TooLarge()
+    try:
+        text = raw.decode("utf-8-sig")
+        document = json.loads(text, object_pairs_hook=_object,
+                              parse_float=lambda t: _number(t, Decimal),
+                              parse_int=lambda t: _number(t, int),
+                              parse_constant=_refuse_constant)
+    except RecursionError:
+        raise TooDeep() from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidJson() from None
+    _screen(document)
+    return document
+
+
+def json_body(*, silent: bool = False) -> Any:
+    """The request's JSON document, checked once and cached; None when there is none.
+    silent: None instead of an error (for code that only peeks, like rate-limit keys)."""
+    cached = g.get("_wushe_json", _UNSET)
+    if cached is _UNSET:
+        try:
+            if not request.is_json:
+                cached = None
+            else:
+                length = request.content_length
+                if length is not None and length > current_app.config["MAX_JSON_BYTES"]:
+                    raise TooLarge()
+                cached = parse_json(request.get_data(cache=True))
+        except WusheError as exc:
+            cached = exc
+        g._wushe_json = cached
+    if isinstance(cached, WusheError):
+        if silent:
+            return None
+        raise cached
+    return cached
+
+
+def _screen_request() -> None:
+    check_text(request.path)
+    for key, values in request.args.lists():
+        check_text(key)
+        for value in values:
+            check_text(value, key)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for key, values in request.form.lists():
+            check_text(key)
+            for value in values:
+                check_text(value, key)
+        for key, upload in request.files.items(multi=True):
+            check_text(key)
+            check_text(upload.filename or "", key)
+
+
+def register(app: Flask) -> None:
+    # first of all the hooks: nothing else reads a request that holds such text
+    app.before_request_funcs.setdefault(None, []).insert(0, _screen_request)

@@ -1,0 +1,115 @@
+"""Hostile input is refused at the boundary with its own code, and nothing is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from server.accounts.models import User
+from server.extensions import db
+from tests.pages import csrf
+
+EN = {"Accept-Language": "en"}
+
+
+def _envelope(resp, status, code):
+    body = resp.get_json()
+    assert resp.status_code == status, body
+    assert body["code"] == code and body["status"] == status and body["message"], body
+    assert "\u4e00" <= body["message"][0] <= "\u9fff" or body["message"][0].isascii()
+    return body
+
+
+def _users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+@pytest.mark.parametrize("url", [
+    "/?q=%00", "/api/v1/activities?q=%00", "/verify/%00abc", "/api/v1/certificates/verify/%00",
+    "/funds?x=%01", "/api/v1/activities?q=%EF%BF%BF"])
+def test_control_characters_in_a_url_are_refused_for_anyone(client, url):
+    resp = client.get(url, headers={"Accept": "application/json"})
+    _envelope(resp, 400, "invalid_characters")
+
+
+def test_a_page_says_it_in_words_without_the_code(client):
+    resp = client.get("/?q=%00", headers=EN)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "characters that cannot be stored" in page
+    assert "invalid_characters" not in page.replace('data-error-code="invalid_characters"', "")
+
+
+@pytest.mark.parametrize("body", [
+    '{"phone": "13800000001\\u0000", "password": "x"}',
+    '{"phone": "13800000001", "password": "\\ud800"}',
+    '{"phone": "138", "password": "a\\u001bb"}',
+    '{"phone\\u0000": "138", "password": "x"}',
+])
+def test_nul_and_lone_surrogates_in_json_are_refused(api, body):
+    resp = api.post("/api/v1/auth/login", data=body, content_type="application/json")
+    _envelope(resp, 400, "invalid_characters")
+
+
+def test_nul_in_a_form_field_is_refused_and_nothing_is_written(client):
+    before = _users()
+    resp = client.post("/register", data={"phone": "13912345678", "name": "李\x00梅",
+                                          "password": "secret123", "accept_privacy": "on",
+                                          "csrf_token": csrf(client, "/register")},
+                       headers={"Accept": "application/json"})
+    _envelope(resp, 400, "invalid_characters")
+    assert _users() == before
+
+
+def test_deep_json_is_refused_not_a_crash(api):
+    for depth in (33, 5000, 100_000):
+        body = "[" * depth + "]" * depth
+        resp = api.post("/api/v1/auth/login", data=body, content_type="application/json")
+        _envelope(resp, 400, "too_deep")
+    shallow = '{"phone": "13800000001", "password": "x", "remember": false}'
+    assert api.post("/api/v1/auth/login", data=shallow,
+                    content_type="application/json").status_code == 401
+
+
+def test_duplicate_keys_are_refused_not_the_last_one_taken(api, make_user):
+    user = make_user()
+    body = json.dumps({"phone": user.phone})[:-1] + ', "password": "wrong", ' \
+        '"password": "secret123"}'
+    resp = api.post("/api/v1/auth/login", data=body, content_type="application/json")
+    body = _envelope(resp, 400, "duplicate_key")
+    assert "password" in body["errors"]
+
+
+def test_a_huge_body_is_refused_with_413_before_it_is_read(api):
+    resp = api.post("/api/v1/auth/login", data=b"x" * (50 * 1024 * 1024),
+                    content_type="application/json")
+    _envelope(resp, 413, "too_large")
+    big_json = json.dumps({"phone": "1" * 1_200_000, "password": "x"})  # over MAX_JSON_BYTES
+    resp = api.post("/api/v1/auth/login", data=big_json, content_type="application/json")
+    _envelope(resp, 413, "too_large")
+
+
+@pytest.mark.parametrize("body", [b'{"phone": ', b'\xff\xfe{}', b'{"a": NaN}',
+                                  b'{"a": 1e999999}', b'{"a": ' + b"9" * 60 + b"}"])
+def test_broken_or_absurd_json_is_invalid_json(api, body):
+    _envelope(api.post("/api/v1/auth/login", data=body, content_type="application/json"),
+              400, "invalid_json")
+
+
+def test_a_form_field_sent_twice_is_refused(client, make_user):
+    user = make_user()
+    form = MultiDict([("phone", "13800000009"), ("phone", user.phone),
+                      ("password", "secret123"), ("csrf_token", csrf(client))])
+    resp = client.post("/login", data=form, headers=EN)
+    assert resp.status_code == 422
+    assert "sent twice" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/activities/١", "/api/v1/activities/١٢", "/activities/１",
+                                  "/api/v1/activities/99999999999"])
+def test_ids_in_urls_are_ascii_digits_within_range(client, path):
+    resp = client.get(path, headers={"Accept": "application/json"})
+    assert resp.status_code == 404
