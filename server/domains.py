@@ -12,21 +12,15 @@ from server.core import labels
 from server.core.api import Api
 from server.core.clock import local
 from server.core.errors import Unauthorised
-from server.extensions import db, login_manager
+from server.extensions import login_manager
 
 
-def _load_user(user_id: str):
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    from server.accounts.models import RoleAssignment, User
-    if not user_id.isdigit():
-        return None
-    # every permission check walks the roles and their nodes: load them with the user
-    user = db.session.scalars(select(User).where(User.id == int(user_id)).options(
-        joinedload(User.roles).joinedload(RoleAssignment.node),
-        joinedload(User.roles).joinedload(RoleAssignment.organisation))).unique().first()
-    return user if user and user.active else None
+def _load_user(token: str):
+    """The cookies carry a login's token (accounts.sessions): one query finds the person
+    and their roles, if that login has not ended."""
+    from server.accounts import sessions
+    from server.core import clock
+    return sessions.user_for(token, now=clock.now())
 
 
 def _unauthorised():
@@ -66,6 +60,17 @@ def _template_globals() -> dict:
     }
 
 
+def _subscribe() -> None:
+    """Who hears what, in this order: check-in closes open check-ins (holding every
+    sign-up's lock) before hours are computed from the scans."""
+    from server.checkin import services as checkin
+    from server.core import events
+    from server.hours import ledger as hours
+    events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
+    events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
+    events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
+
+
 def register(app: Flask, api: Api) -> None:
     from server.accounts import api as accounts_api
     from server.accounts import views as accounts_views
@@ -85,6 +90,7 @@ def register(app: Flask, api: Api) -> None:
     from server.hours import views as hours_views
     from server.shell import views as shell_views
 
+    _subscribe()
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorised)
     app.context_processor(_template_globals)

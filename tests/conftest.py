@@ -203,11 +203,31 @@ def make_activity(make_org, make_user, now):
             required_skills=fields.pop("required_skills", []), forces=fields.pop("forces", []),
             confirmed_count=0, waitlist_count=0, description="", contact_name="",
             published_at=fields.pop("published_at", None if status == "draft" else now),
+            finished_at=fields.pop("finished_at", now if status == "finished" else None),
             **fields)
         db.session.add(activity)
         db.session.flush()
         return activity
     return make
+
+
+@pytest.fixture
+def give_place(now):
+    """held(activity, user): the person held a confirmed place (for activities in the past,
+    where signing up is no longer possible)."""
+    from sqlalchemy import func, select
+
+    from server.activities.models import Signup
+
+    def held(activity, user):
+        last = db.session.scalar(select(func.max(Signup.queue_no)).where(
+            Signup.activity_id == activity.id)) or 0
+        signup = Signup(activity_id=activity.id, user_id=user.id, status="confirmed",
+                        queue_no=last + 1, created_at=activity.created_at)
+        db.session.add(signup)
+        db.session.flush()
+        return signup
+    return held
 
 
 class ApiClient:

@@ -23,7 +23,8 @@ def login(client, user):
     resp = client.post("/login", data={"phone": user.phone, "password": PASSWORD,
                                        "csrf_token": token})
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    return token
+    # logging in starts a fresh session: the token from before it no longer works
+    return csrf(client, "/me")
 
 
 def text(resp):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import request
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from server.accounts import permissions, roles, services
+from server.accounts import permissions, roles, services, sessions
+from server.accounts.login import log_in, log_out
 from server.accounts.schemas import (
     CsrfOut,
     LoginIn,
@@ -19,7 +20,7 @@ from server.accounts.schemas import (
     RoleIn,
     RoleOut,
 )
-from server.accounts.throttle import login_limit
+from server.accounts.throttle import login_limit, register_limit
 from server.activities import queries
 from server.activities.schemas import MyActivitiesOut, SignupOut
 from server.communities.services import get_node, get_organisation
@@ -65,6 +66,19 @@ class NotificationOut(ma.Schema):
     read = ma.fields.Function(lambda n: n.read_at is not None)
 
 
+class LoggedOutOut(ma.Schema):
+    ended = ma.fields.Integer(metadata={"description": "how many logins were ended"})
+
+
+class LoginSessionOut(ma.Schema):
+    id = ma.fields.Integer()
+    created_at = LocalDateTime()
+    expires_at = LocalDateTime()
+    remember = ma.fields.Boolean()
+    device = ma.fields.String(allow_none=True)
+    current = ma.fields.Boolean(metadata={"description": "the login of this request"})
+
+
 class GrantOut(RoleOut):
     """A role assignment with its holder (phone masked)."""
 
@@ -83,12 +97,14 @@ def csrf_token():
 
 
 @auth.route("/register", methods=["POST"])
+@register_limit
 @auth.arguments(RegisterIn)
 @auth.response(201, MeOut)
 def register(data):
     """Create a resident account (with consent) and log in."""
+    remember = data.pop("remember")
     user = services.register_user(**data, now=clock.now(), ip=request.remote_addr)
-    login_user(user)
+    log_in(user, remember=remember, now=clock.now())
     return user
 
 
@@ -99,15 +115,24 @@ def register(data):
 def login(data):
     """Log in with mobile number and password."""
     user = services.authenticate(phone=data["phone"], password=data["password"])
-    login_user(user, remember=data["remember"])
+    log_in(user, remember=data["remember"], now=clock.now())
     return user
 
 
 @auth.route("/logout", methods=["POST"])
 @auth.response(204)
 def logout():
-    """Log out (harmless when not logged in)."""
-    logout_user()
+    """Log out: this login ends on the server, so its cookies stop working everywhere
+    (harmless when not logged in)."""
+    log_out(now=clock.now())
+
+
+@auth.route("/logout-everywhere", methods=["POST"])
+@login_required
+@auth.response(200, LoggedOutOut)
+def logout_everywhere():
+    """Log out of every device, this one included."""
+    return {"ended": log_out(now=clock.now(), everywhere=True)}
 
 
 # --- me ------------------------------------------------------------------------------------
@@ -127,6 +152,18 @@ def show_me():
 def update_me(data):
     """Change one's own profile."""
     return services.update_profile(_actor(), now=clock.now(), **data)
+
+
+@me.route("/sessions", methods=["GET"])
+@login_required
+@me.response(200, LoginSessionOut(many=True))
+def my_sessions():
+    """Where one is logged in now (this device marked), newest first."""
+    user = _actor()
+    return [{"id": row.id, "created_at": row.created_at, "expires_at": row.expires_at,
+             "remember": row.remember, "device": row.user_agent,
+             "current": sessions.is_current(row, user)}
+            for row in sessions.live(user, now=clock.now())]
 
 
 @me.route("/activities", methods=["GET"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.communities.models import Node, Organisation
-from server.core.db import UTCDateTime
+from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
 ROLES = ("organiser", "coordinator", "admin")
@@ -43,9 +43,29 @@ class User(UserMixin, db.Model):
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", foreign_keys="RoleAssignment.user_id")
 
+    __table_args__ = (
+        # one spelling of a phone (accounts.services.normalise_phone): 11 ASCII digits,
+        # so a full-width look-alike can never be a second account
+        CheckConstraint("phone ~ '^1[3-9][0-9]{9}$'", name="phone_digits").ddl_if(
+            dialect="postgresql"),
+        CheckConstraint("phone GLOB '1[3-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'",
+                        name="phone_digits").ddl_if(dialect="sqlite"),
+        CheckConstraint("gender IS NULL OR gender IN ('female', 'male')", name="gender"),
+    )
+
+    # not a column: the token of the login this request came with (accounts.sessions)
+    login_token = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember cookies: the login's token,
+        never the account id, so that ending the login ends the cookies."""
+        if not self.login_token:
+            raise RuntimeError("log in through server.accounts.login, which starts a session")
+        return self.login_token
 
 
 class Consent(db.Model):
@@ -80,6 +100,36 @@ class RoleAssignment(db.Model):
     organisation: Mapped[Organisation | None] = relationship()
 
     __table_args__ = (
-        Index("uq_role_assignments_grant", "user_id", "role", "node_id", "organisation_id",
-              unique=True),
+        # one grant per person, role, node and organisation; NULLs are distinct in a
+        # plain unique index, so the grants without an organisation get their own
+        Index("uq_role_assignments_org_grant", "user_id", "role", "node_id",
+              "organisation_id", unique=True,
+              sqlite_where=text("organisation_id IS NOT NULL"),
+              postgresql_where=text("organisation_id IS NOT NULL")),
+        Index("uq_role_assignments_node_grant", "user_id", "role", "node_id", unique=True,
+              sqlite_where=text("organisation_id IS NULL"),
+              postgresql_where=text("organisation_id IS NULL")),
+        CheckConstraint(one_of("role", ROLES), name="role"),
+        CheckConstraint("(role = 'organiser') = (organisation_id IS NOT NULL)",
+                        name="organiser_has_organisation"),
     )
+
+
+class LoginSession(db.Model):
+    """One login on one device. The session cookie and the remember-me cookie carry its
+    token; logging out ends the row, so a copied cookie stops working at once."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # SHA-256 of the token: a copy of the table opens no session
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after"),)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
-from server.accounts import permissions, services
+from server.accounts import permissions, services, sessions
+from server.accounts.login import log_out
 from server.accounts.models import SKILLS
 from server.accounts.schemas import ProfileIn
 from server.accounts.views import bp
@@ -34,6 +36,25 @@ def _profile_values(user) -> dict:
     return {"name": user.name, "gender": user.gender or "",
             "birth_date": user.birth_date.isoformat() if user.birth_date else "",
             "home_node_id": user.home_node_id or "", "skills": list(user.skills or [])}
+
+
+@bp.route("/me/devices")
+@login_required
+def devices():
+    """Where I am logged in, and a way to log out of all of them."""
+    user = me()
+    rows = [(row, sessions.is_current(row, user)) for row in sessions.live(user, now=clock.now())]
+    return render_template("accounts/devices.html", rows=rows)
+
+
+@bp.route("/me/devices/logout", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """Log out of every device, this one included."""
+    count = log_out(now=clock.now(), everywhere=True)
+    flash(ngettext("Logged out of %(num)d device.", "Logged out of %(num)d devices.", count),
+          "success")
+    return redirect(url_for("accounts_pages.login"))
 
 
 @bp.route("/me/edit", methods=["GET", "POST"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from server.accounts import errors, permissions
 from server.accounts.models import ROLES, RoleAssignment, User
@@ -38,8 +39,11 @@ def grant_role(*, actor: User, user: User, role: str, node: Node, now: datetime,
     grant = RoleAssignment(user_id=user.id, role=role, node_id=node.id,
                            organisation_id=organisation.id if organisation else None,
                            granted_by_id=actor.id, granted_at=now)
-    db.session.add(grant)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the same grant three times at once: one row
+            db.session.add(grant)
+    except IntegrityError:
+        raise errors.RoleExists() from None
     db.session.refresh(user)
     return grant
 
@@ -63,8 +67,12 @@ def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
         # keep at least one admin able to undo mistakes: nobody removes their own admin
         raise errors.OwnAdminRole()
     user = grant.user
-    db.session.delete(grant)
-    db.session.flush()
+    # a statement, not the ORM's delete: two revocations at once take it away once, and
+    # the second is told it is already gone (instead of a stale-row error)
+    gone = db.session.execute(delete(RoleAssignment).where(RoleAssignment.id == grant.id))
+    if gone.rowcount != 1:
+        raise errors.GrantNotFound()
+    db.session.expunge(grant)
     db.session.refresh(user)
 
 

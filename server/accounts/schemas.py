@@ -24,12 +24,15 @@ class RegisterIn(ma.Schema):
     guardian_name = ma.fields.String(load_default=None, allow_none=True,
                                      validate=v.Length(max=40))
     guardian_consent = ma.fields.Boolean(load_default=False)
+    remember = ma.fields.Boolean(load_default=False, metadata={
+        "description": "stay logged in on this device for 30 days (the person's choice)"})
 
 
 class LoginIn(ma.Schema):
     phone = ma.fields.String(required=True, validate=v.Length(max=20))
     password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128))
-    remember = ma.fields.Boolean(load_default=True)
+    remember = ma.fields.Boolean(load_default=False, metadata={
+        "description": "stay logged in on this device for 30 days (the person's choice)"})
 
 
 class ProfileIn(ma.Schema):

@@ -1,7 +1,10 @@
-"""Login throttling, shared by the page and the API.
+"""Login and registration throttling, shared by the page and the API.
 
-Keyed by client address *and* the phone tried, and only failed attempts count, so a
-community centre behind one address is not locked out by its own successful logins.
+Logins: failed attempts count, per address *and* phone tried (guessing one person's
+password), and per address alone with a larger budget (trying many phones from one
+place), so a community centre behind one address is not locked out by its own
+successful logins. Registrations count per address, every attempt: each answer says
+whether a number is taken, so the budget bounds how many numbers one place can probe.
 """
 
 from __future__ import annotations
@@ -30,5 +33,18 @@ def _failed(response: Response) -> bool:
     return response.status_code >= 400
 
 
-login_limit = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key,
-                            methods=["POST"], deduct_when=_failed)
+def _address() -> str:
+    return get_remote_address() or "unknown"
+
+
+_per_phone = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
+                           key_func=_login_key, methods=["POST"], deduct_when=_failed)
+_per_address = limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"],
+                             key_func=lambda: f"login|{_address()}", methods=["POST"],
+                             deduct_when=_failed)
+register_limit = limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"],
+                               key_func=lambda: f"register|{_address()}", methods=["POST"])
+
+
+def login_limit(view):
+    return _per_address(_per_phone(view))

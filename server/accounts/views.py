@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 
 from server.accounts import errors, services
+from server.accounts.login import log_in, log_out
 from server.accounts.models import SKILLS
 from server.accounts.schemas import LoginIn, RegisterIn
-from server.accounts.throttle import login_limit
+from server.accounts.throttle import login_limit, register_limit
 from server.communities.services import places_for_residents
 from server.core import clock
 from server.core.pages import FORM_ERRORS, load_form, me, problem, safe_next
@@ -35,18 +35,19 @@ def login():
         except (*FORM_ERRORS, errors.BadCredentials, errors.AccountDisabled) as exc:
             message, fields, status = problem(exc)
         else:
-            login_user(user, remember=data["remember"])
+            log_in(user, remember=data["remember"], now=clock.now())
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return redirect(safe_next(url_for("activities_pages.index")))
     return render_template("accounts/login.html", message=message, errors=fields,
                            phone=request.form.get("phone", ""),
+                           remember=bool(request.form.get("remember")),
                            next=safe_next("")), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     """Log out and go back to the activity list."""
-    logout_user()
+    log_out(now=clock.now())
     flash(_("You have logged out."), "success")
     return redirect(url_for("activities_pages.index"))
 
@@ -61,16 +62,18 @@ def _register_form(message=None, fields=None, status=200):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register():
     """Create a resident account, recording consent to the privacy notice."""
     if request.method == "GET":
         return _register_form()
     try:
         data = load_form(RegisterIn())
+        remember = data.pop("remember")
         user = services.register_user(now=clock.now(), ip=request.remote_addr, **data)
     except FORM_ERRORS as exc:
         return _register_form(*problem(exc))
-    login_user(user, remember=True)
+    log_in(user, remember=remember, now=clock.now())
     flash(_("Welcome to Wushe, %(name)s.", name=user.name), "success")
     return redirect(safe_next(url_for("activities_pages.index")))
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
-from server.core.db import UTCDateTime
+from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
 ACTIVITY_KINDS = ("home_visit", "case_work", "community_event", "lecture",
@@ -18,6 +28,9 @@ STATUSES = ("draft", "published", "cancelled", "finished")
 # the five forces a single activity can link (五社联动)
 FORCES = ("community", "social_workers", "organisations", "volunteers", "charity")
 ACTIVE_SIGNUP = ("confirmed", "waitlisted")
+SIGNUP_STATUSES = ("confirmed", "waitlisted", "withdrawn", "cancelled")
+PRESENCE = ("none", "in", "out")
+ROUNDINGS = ("minute", "quarter", "half_hour")
 
 
 class Programme(db.Model):
@@ -64,6 +77,8 @@ class Activity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when attendance closed: offline scans made before it still count (marked late)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # counters kept under the activity row lock; the signups table is the truth
     confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,6 +87,19 @@ class Activity(db.Model):
     node: Mapped[Node] = relationship()
     programme: Mapped[Programme | None] = relationship()
     created_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind"),
+        CheckConstraint(one_of("hours_rounding", ROUNDINGS), name="hours_rounding"),
+        CheckConstraint("capacity BETWEEN 1 AND 100000", name="capacity"),
+        CheckConstraint("confirmed_count BETWEEN 0 AND capacity", name="confirmed_count"),
+        CheckConstraint("waitlist_count >= 0", name="waitlist_count"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("withdraw_cutoff_hours BETWEEN 0 AND 720", name="withdraw_cutoff"),
+        CheckConstraint("(status = 'finished') = (finished_at IS NOT NULL)",
+                        name="finished_at"),
+    )
 
     @property
     def places_left(self) -> int:
@@ -93,6 +121,8 @@ class Signup(db.Model):
     end_reason: Mapped[str | None] = mapped_column(Text)
     # where the person is now, from the scans (checkin domain keeps the history)
     presence: Mapped[str] = mapped_column(String(8), default="none")  # none | in | out
+    # how many successful scans so far: the next one is numbered scan_seq + 1
+    scan_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     # someone else signed this person up (a community worker for an elder)
     acted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -107,4 +137,8 @@ class Signup(db.Model):
               sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
               postgresql_where=text("status IN ('confirmed', 'waitlisted')")),
         Index("ix_signups_queue", "activity_id", "status", "queue_no"),
+        CheckConstraint(one_of("status", SIGNUP_STATUSES), name="status"),
+        CheckConstraint(one_of("presence", PRESENCE), name="presence"),
+        CheckConstraint("queue_no >= 1", name="queue_no"),
+        CheckConstraint("scan_seq >= 0", name="scan_seq"),
     )

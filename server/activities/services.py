@@ -11,6 +11,7 @@ from server.accounts.models import SKILLS, User
 from server.activities import errors
 from server.activities.models import ACTIVITY_KINDS, FORCES, Activity, Programme
 from server.communities.models import Node, Organisation
+from server.core import events
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
 
@@ -190,18 +191,24 @@ def cancel(activity: Activity, *, actor: User, now: datetime, reason: str) -> Ac
 
 
 def finish(activity: Activity, *, actor: User | None, now: datetime) -> Activity:
-    """Close an activity that has started. actor=None is the scheduler/CLI."""
+    """Close an activity that has started. actor=None is the scheduler/CLI.
+
+    Attendance closes with it: the subscribers (check-in, then hours) lock every sign-up,
+    check out whoever is still inside and turn the scans into pending hours. The
+    activity's own lock first, as sign-ups and walk-ins take it, so nobody is admitted
+    half-way through.
+    """
+    from server.activities import signups
     if actor is not None and not can_manage(actor, activity):
         raise Forbidden()
+    activity = signups.lock_activity(activity.id)
     _transition(activity, "finished")
     if now < activity.starts_at:
         raise errors.NotStarted()
     activity.status = "finished"
-    activity.updated_at = now
+    activity.finished_at = activity.updated_at = now
     db.session.flush()
-    # attendance closes with the activity: scans become pending hours for review
-    from server.hours.ledger import close_attendance
-    close_attendance(activity, now=now)
+    events.announce(events.ACTIVITY_FINISHED, activity=activity, now=now)
     return activity
 
 
@@ -209,9 +216,15 @@ def finish_due(*, now: datetime) -> int:
     """Finish every published activity that has ended. One unit of work for the caller."""
     due = db.session.scalars(select(Activity).where(
         Activity.status == "published", Activity.ends_at <= now)).all()
+    done = 0
     for activity in due:
-        finish(activity, actor=None, now=now)
-    return len(due)
+        try:
+            with db.session.begin_nested():
+                finish(activity, actor=None, now=now)
+        except errors.BadTransition:
+            continue  # its organiser finished it meanwhile
+        done += 1
+    return done
 
 
 def managed_query(actor: User) -> Select:

@@ -119,26 +119,36 @@ def sign_up_for(activity_id: int, *, phone: str, actor: User, now: datetime) -> 
     return sign_up(activity.id, user=person, now=now, acted_by=actor)
 
 
-def walk_in(activity_id: int, *, user: User, operator: User, now: datetime) -> Signup | None:
+def walk_in(activity_id: int, *, user: User, operator: User,
+            now: datetime) -> tuple[Signup | None, bool]:
     """At the venue, the organiser admits someone who did not sign up, if a place is free.
 
-    The caller has checked the operator's right; returns None when the activity is full.
+    (sign-up, full). Under the activity's lock: a second organiser admitting the same
+    person at once gets the sign-up the first one made (locked), not a second one. The
+    caller has checked the operator's right.
     """
     activity = lock_activity(activity_id)
-    if activity.status != "published" or live_signup(activity.id, user.id) is not None:
-        return None
+    if activity.status != "published":
+        return None, False
+    existing = db.session.scalar(select(Signup).where(
+        Signup.activity_id == activity.id, Signup.user_id == user.id,
+        Signup.status.in_(ACTIVE_SIGNUP)).with_for_update()
+        .execution_options(populate_existing=True))
+    if existing is not None:
+        return existing, False
     _recount(activity)
     if activity.confirmed_count >= activity.capacity:
-        return None
+        return None, True
     last = db.session.scalar(select(func.max(Signup.queue_no)).where(
         Signup.activity_id == activity.id)) or 0
     signup = Signup(activity_id=activity.id, user_id=user.id, status="confirmed",
-                    queue_no=last + 1, created_at=now, walk_in=True, acted_by_id=operator.id)
+                    queue_no=last + 1, created_at=now, walk_in=True, acted_by_id=operator.id,
+                    presence="none", scan_seq=0)
     db.session.add(signup)
     db.session.flush()
     _recount(activity)
     db.session.flush()
-    return signup
+    return signup, False
 
 
 def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:

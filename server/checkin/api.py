@@ -11,7 +11,7 @@ from flask import Response, request
 from flask_login import current_user, login_required
 
 from server.activities.services import can_oversee, get_activity
-from server.checkin import codes, qr, roster, services
+from server.checkin import batch, codes, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
@@ -45,15 +45,8 @@ def _overseen(activity_id: int):
     return activity
 
 
-def _request(activity_id: int, data: dict, source: str) -> services.ScanRequest:
-    if source == "organiser_scan" and data.get("user_id") is not None:
-        source = "manual_search"
-    return services.ScanRequest(
-        activity_id=activity_id, direction=data["direction"], source=source,
-        operator=current_user, code=data.get("code"), user_id=data.get("user_id"),
-        client_time=data.get("client_time"), nonce=data.get("nonce"),
-        device=data.get("device"), forced=data["forced"], walk_in=data["walk_in"],
-        ip=request.remote_addr)
+def _actor():
+    return current_user._get_current_object()
 
 
 @scanning.route("/<int:activity_id>/scans", methods=["POST"])
@@ -61,9 +54,12 @@ def _request(activity_id: int, data: dict, source: str) -> services.ScanRequest:
 @scanning.arguments(ScanIn)
 @scanning.response(200, ScanOut)
 def scan(data, activity_id):
-    """Redeem one scanned personal code (or a person found by search)."""
+    """Redeem one scanned personal code, or a signed-up person found by search (user_id),
+    or a person by their full phone number (a walk-in)."""
     get_activity(activity_id, viewer=current_user)
-    return services.redeem(_request(activity_id, data, "organiser_scan"), now=clock.now())
+    req = batch.request_from(activity_id, data, "organiser_scan", operator=_actor(),
+                             ip=request.remote_addr)
+    return services.redeem(req, now=clock.now())
 
 
 @scanning.route("/<int:activity_id>/scans")
@@ -82,10 +78,8 @@ def scan_log(args, activity_id):
 def upload(data, activity_id):
     """Upload scans queued offline; each gets its own answer, replays change nothing."""
     get_activity(activity_id, viewer=current_user)
-    now = clock.now()
-    results = [services.redeem(_request(activity_id, item, "offline_upload"), now=now)
-               for item in data["scans"]]
-    return {"results": results}
+    return {"results": batch.upload(activity_id, data["scans"], operator=_actor(),
+                                    now=clock.now(), ip=request.remote_addr)}
 
 
 @scanning.route("/<int:activity_id>/scanner")
@@ -131,9 +125,11 @@ def venue_code(activity_id):
 @scanning.arguments(SelfCheckInIn)
 @scanning.response(200, ScanOut)
 def self_check_in(data, activity_id):
-    """Check oneself in (or out) with the venue code's step and signature."""
-    return services.self_check_in(activity_id, user=current_user, step=data["step"],
-                                  mac=data["mac"], now=clock.now(), ip=request.remote_addr,
+    """Check oneself in or out (`direction`: what the person pressed) with the venue code's
+    step and signature; the position, if given, is the browser's (WGS-84)."""
+    return services.self_check_in(activity_id, user=_actor(), step=data["step"],
+                                  mac=data["mac"], direction=data["direction"],
+                                  nonce=data["nonce"], now=clock.now(), ip=request.remote_addr,
                                   latitude=data["latitude"], longitude=data["longitude"])
 
 

@@ -42,22 +42,43 @@ def payload_hash(payload: str) -> str:
 
 # personal codes -------------------------------------------------------------------------
 
+def _current(user_id: int) -> PersonalCode | None:
+    return db.session.scalar(select(PersonalCode).where(
+        PersonalCode.user_id == user_id, PersonalCode.revoked_at.is_(None))
+        .execution_options(populate_existing=True))
+
+
+def _lock_person(user_id: int) -> None:
+    # the person's row serialises every change of their code (the partial unique index
+    # on active codes is the database's own guarantee behind it)
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
 def active_code(user: User, *, now: datetime) -> PersonalCode:
-    code = db.session.scalar(select(PersonalCode).where(
-        PersonalCode.user_id == user.id, PersonalCode.revoked_at.is_(None))
-        .order_by(PersonalCode.id.desc()).limit(1))
-    return code or regenerate(user, now=now)
+    """The code that works now; the first one is made on first use."""
+    code = _current(user.id)
+    if code is not None:
+        return code
+    _lock_person(user.id)
+    return _current(user.id) or _issue(user.id, now)
 
 
-def regenerate(user: User, *, now: datetime) -> PersonalCode:
-    """A new code; every earlier one now answers `revoked`."""
-    for old in db.session.scalars(select(PersonalCode).where(
-            PersonalCode.user_id == user.id, PersonalCode.revoked_at.is_(None))):
-        old.revoked_at = now
-    code = PersonalCode(user_id=user.id, token=secrets.token_urlsafe(32), created_at=now)
+def _issue(user_id: int, now: datetime) -> PersonalCode:
+    code = PersonalCode(user_id=user_id, token=secrets.token_urlsafe(32), created_at=now)
     db.session.add(code)
     db.session.flush()
     return code
+
+
+def regenerate(user: User, *, now: datetime) -> PersonalCode:
+    """A new code; every earlier one now answers `revoked`. Three sessions at once leave
+    one working code: they take turns on the person's row."""
+    _lock_person(user.id)
+    old = _current(user.id)
+    if old is not None:
+        old.revoked_at = now
+        db.session.flush()  # the old one stops counting as active before the new one exists
+    return _issue(user.id, now)
 
 
 def personal_payload(code: PersonalCode) -> str:

@@ -18,6 +18,10 @@ RESULT_TEXT = {
     "not_allowed": _l("You may not scan for this activity"),
     "already_checked_out": _l("Already checked out"),
     "not_checked_in": _l("Not checked in yet"),
+    "attendance_closed": _l("Attendance is closed: the activity is finished. File missing "
+                            "hours as 补录"),
+    "activity_full": _l("Full: no place left to admit a walk-in"),
+    "nonce_reused": _l("This scan's number was already used: scan again"),
 }
 
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
-from server.core.db import UTCDateTime
+from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
 RESULTS = ("ok", "already_checked_in", "not_signed_up", "waitlisted", "too_early", "too_late",
            "activity_cancelled", "invalid_code", "code_expired", "revoked", "not_allowed",
-           "already_checked_out", "not_checked_in")
+           "already_checked_out", "not_checked_in", "attendance_closed", "activity_full")
+# answered but never recorded: the nonce belongs to another person's scan
+UNRECORDED = ("nonce_reused",)
 SOURCES = ("organiser_scan", "self", "self_poster", "offline_upload", "manual_search",
-           "automatic")
+           "phone_lookup", "automatic")
 DIRECTIONS = ("entry", "exit")
 
 
@@ -29,6 +41,13 @@ class PersonalCode(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # one code that works per person, whatever regenerates it at once
+        Index("uq_personal_codes_active", "user_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+    )
 
 
 class Scan(db.Model):
@@ -52,6 +71,13 @@ class Scan(db.Model):
     nonce: Mapped[str | None] = mapped_column(String(64), unique=True)
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # not by the person's own code: found by name or phone (the operator is who helped)
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # accepted after the activity was finished: its hours go to review marked late
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # successful scans of a sign-up are numbered 1, 2, 3…: two decisions on the same
+    # state would take the same number, and the unique index refuses the second
+    seq: Mapped[int | None] = mapped_column(Integer)
     # the earlier successful scan this one repeats (two offline phones, a double tap)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("scans.id"))
     # risk signals for the reviewer; never used to refuse
@@ -63,4 +89,14 @@ class Scan(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     operator: Mapped[User | None] = relationship(foreign_keys=[operator_id])
 
-    __table_args__ = (Index("ix_scans_signup_ok", "signup_id", "result", "effective_time"),)
+    __table_args__ = (
+        Index("ix_scans_signup_ok", "signup_id", "result", "effective_time"),
+        Index("uq_scans_signup_seq", "signup_id", "seq", unique=True,
+              sqlite_where=text("seq IS NOT NULL"), postgresql_where=text("seq IS NOT NULL")),
+        CheckConstraint(one_of("result", RESULTS), name="result"),
+        CheckConstraint(one_of("source", SOURCES), name="source"),
+        CheckConstraint(one_of("direction", DIRECTIONS), name="direction"),
+        CheckConstraint("(result = 'ok') = (seq IS NOT NULL)", name="ok_numbered"),
+        CheckConstraint("result <> 'ok' OR signup_id IS NOT NULL", name="ok_has_signup"),
+        CheckConstraint("seq IS NULL OR seq >= 1", name="seq_positive"),
+    )

@@ -7,15 +7,19 @@ from marshmallow import validate as v
 
 from server.accounts.privacy import mask_phone
 from server.checkin.errors import result_text
-from server.checkin.models import DIRECTIONS
+from server.checkin.models import DIRECTIONS, RESULTS, UNRECORDED
 from server.core.fields import Coordinate, Id, LocalDateTime, Whole
 
 NONCE = v.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$")
 
 
 class ScanIn(ma.Schema):
+    """One of: the scanned code; a signed-up person found by search (user_id); a full
+    mobile number (to admit a walk-in who has no code at hand)."""
+
     code = ma.fields.String(load_default=None, validate=v.Length(max=512))
     user_id = Id(load_default=None)
+    phone = ma.fields.String(load_default=None, validate=v.Length(min=1, max=20))
     direction = ma.fields.String(load_default="entry", validate=v.OneOf(DIRECTIONS))
     nonce = ma.fields.String(load_default=None, validate=NONCE)
     device = ma.fields.String(load_default=None, validate=v.Length(max=64))
@@ -25,6 +29,9 @@ class ScanIn(ma.Schema):
 
 class OfflineScanIn(ScanIn):
     """A scan made without network: its nonce and the phone's clock are required."""
+
+    class Meta:
+        exclude = ("phone",)
 
     nonce = ma.fields.String(required=True, validate=NONCE)
     client_time = LocalDateTime(required=True)
@@ -36,8 +43,9 @@ class BatchIn(ma.Schema):
 
 
 class ScanOut(ma.Schema):
-    id = ma.fields.Integer()
-    result = ma.fields.String()
+    id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "null when the answer was not recorded (nonce_reused)"})
+    result = ma.fields.String(validate=v.OneOf(RESULTS + UNRECORDED))
     ok = ma.fields.Function(lambda s: s.result == "ok")
     message = ma.fields.Function(lambda s: result_text(s.result, s.direction))
     direction = ma.fields.String()
@@ -45,6 +53,9 @@ class ScanOut(ma.Schema):
     nonce = ma.fields.String(allow_none=True)
     forced = ma.fields.Boolean()
     walk_in = ma.fields.Boolean()
+    assisted = ma.fields.Boolean(metadata={"description": "found by name or phone"})
+    late = ma.fields.Boolean(metadata={"description": "accepted after the activity was "
+                                                      "finished; its hours go to review"})
     duplicate_of_id = Id(allow_none=True)
     server_time = LocalDateTime()
     effective_time = LocalDateTime()
@@ -101,6 +112,9 @@ class MyCodeOut(ma.Schema):
 class SelfCheckInIn(ma.Schema):
     step = ma.fields.String(required=True, validate=v.Length(max=20))
     mac = ma.fields.String(required=True, validate=v.Length(max=40))
+    # what the person pressed: a retry or a second tap never flips entry into exit
+    direction = ma.fields.String(required=True, validate=v.OneOf(DIRECTIONS))
+    nonce = ma.fields.String(load_default=None, validate=NONCE)
     latitude = Coordinate(load_default=None, validate=v.Range(-90, 90))
     longitude = Coordinate(load_default=None, validate=v.Range(-180, 180))
 

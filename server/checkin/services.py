@@ -1,8 +1,17 @@
 """One redeem service for every door: scanner, self check-in, offline upload, search.
 
-Every scan becomes a row, failed ones too. The person's sign-up row is locked
-while their scan is decided, so the same code on three phones at once yields one
-check-in. A replayed nonce returns the original scan and changes nothing.
+Every scan becomes a row, failed ones too. The person's sign-up row is locked while
+their scan is decided, and the decision reads the state as it is once the lock is held
+(not as of the moment the request began: with several server processes, a request that
+started earlier may get the lock later). Successful scans of a sign-up are numbered, and
+a unique index on (sign-up, number) refuses a second decision on the same state, so
+three phones at once make one check-in even if the lock were bypassed. A replayed nonce
+returns the original scan to the one who made it, and nothing to anyone else.
+
+Attendance closes when the activity is finished (activities.finish, which takes every
+sign-up's lock first): an offline scan made before that moment is still accepted, marked
+late, and its hours follow (events.ATTENDANCE_CHANGED); anything else is refused with
+`attendance_closed`.
 """
 
 from __future__ import annotations
@@ -18,13 +27,14 @@ from server.accounts.models import User
 from server.activities import signups as signup_rules
 from server.activities.models import Activity, Signup
 from server.activities.services import can_oversee
-from server.checkin import codes
+from server.checkin import codes, geo
 from server.checkin.errors import NeedsOneOf
 from server.checkin.models import Scan
+from server.core import events
 from server.core.errors import NotFound
 from server.extensions import db
 
-STAFF_SOURCES = ("organiser_scan", "offline_upload", "manual_search")
+STAFF_SOURCES = ("organiser_scan", "offline_upload", "manual_search", "phone_lookup")
 
 
 @dataclass
@@ -35,6 +45,7 @@ class ScanRequest:
     operator: User | None
     code: str | None = None
     user_id: int | None = None
+    phone: str | None = None
     client_time: datetime | None = None
     nonce: str | None = None
     device: str | None = None
@@ -44,6 +55,26 @@ class ScanRequest:
     latitude: float | None = None
     longitude: float | None = None
 
+    @property
+    def assisted(self) -> bool:
+        """Not the person's own code: someone found them by name or phone."""
+        return self.code is None and self.source not in ("self", "self_poster", "automatic")
+
+
+class Answer:
+    """An answer that is not recorded: the nonce is another person's scan."""
+
+    id = None
+    nonce = None
+    user = None
+    signup_id = None
+    forced = walk_in = assisted = late = False
+    duplicate_of_id = None
+
+    def __init__(self, req: ScanRequest, result: str, now: datetime):
+        self.result, self.direction, self.source = result, req.direction, req.source
+        self.server_time = self.effective_time = now
+
 
 def _by_nonce(nonce: str | None) -> Scan | None:
     if not nonce:
@@ -51,9 +82,18 @@ def _by_nonce(nonce: str | None) -> Scan | None:
     return db.session.scalar(select(Scan).where(Scan.nonce == nonce))
 
 
+def _replayed(req: ScanRequest, now: datetime) -> Scan | Answer | None:
+    found = _by_nonce(req.nonce)
+    if found is None:
+        return None
+    if req.operator is None or found.operator_id != req.operator.id:
+        return Answer(req, "nonce_reused", now)
+    return found
+
+
 def _record(req: ScanRequest, *, result: str, now: datetime, effective: datetime,
             user_id: int | None = None, signup: Signup | None = None,
-            duplicate_of: Scan | None = None) -> Scan:
+            duplicate_of: Scan | None = None, late: bool = False) -> Scan | Answer:
     scan = Scan(activity_id=req.activity_id, user_id=user_id,
                 signup_id=signup.id if signup else None, direction=req.direction,
                 result=result, source=req.source,
@@ -61,17 +101,21 @@ def _record(req: ScanRequest, *, result: str, now: datetime, effective: datetime
                 device=(req.device or None) and req.device[:64], client_time=req.client_time,
                 server_time=now, effective_time=effective, nonce=req.nonce or None,
                 forced=req.forced, walk_in=req.walk_in and result == "ok",
+                assisted=req.assisted, late=late and result == "ok",
                 duplicate_of_id=duplicate_of.id if duplicate_of else None, ip=req.ip,
                 latitude=req.latitude, longitude=req.longitude, code_hint=codes.hint(req.code))
+    if result == "ok":
+        signup.scan_seq = (signup.scan_seq or 0) + 1
+        scan.seq = signup.scan_seq
     try:
         with db.session.begin_nested():
             db.session.add(scan)
     except IntegrityError:
         # the same nonce arrived twice at once: the first one's answer stands
-        existing = _by_nonce(req.nonce)
-        if existing is None:
+        replay = _replayed(req, now)
+        if replay is None:
             raise
-        return existing
+        return replay
     return scan
 
 
@@ -92,7 +136,7 @@ def _window(activity: Activity, direction: str, at: datetime) -> str | None:
     return "too_late" if at > limit else None
 
 
-def _last_ok(signup: Signup, at: datetime | None = None) -> Scan | None:
+def last_ok(signup: Signup, at: datetime | None = None) -> Scan | None:
     query = select(Scan).where(Scan.signup_id == signup.id, Scan.result == "ok")
     if at is not None:
         query = query.where(Scan.effective_time <= at)
@@ -101,11 +145,15 @@ def _last_ok(signup: Signup, at: datetime | None = None) -> Scan | None:
 
 
 def _person(req: ScanRequest) -> tuple[int | None, str | None]:
-    """(user id, failure code) for the code or person the request names."""
-    if (req.code is None) == (req.user_id is None):
+    """(user id, failure code) for the code, person or phone the request names."""
+    if sum(x is not None for x in (req.code, req.user_id, req.phone)) != 1:
         raise NeedsOneOf()
     if req.user_id is not None:
         return req.user_id, None
+    if req.phone is not None:
+        from server.accounts.roles import find_user_by_phone
+        found = find_user_by_phone(req.phone)  # a malformed number is a 422
+        return (found.id, None) if found else (None, "not_signed_up")
     found = codes.lookup_personal(req.code)
     if found is None:
         return None, "invalid_code"
@@ -114,9 +162,33 @@ def _person(req: ScanRequest) -> tuple[int | None, str | None]:
     return found.user_id, None
 
 
-def redeem(req: ScanRequest, *, now: datetime) -> Scan:
+def lock_signup(activity_id: int, user_id: int | None) -> Signup | None:
+    if user_id is None:
+        return None
+    return db.session.execute(
+        select(Signup).where(Signup.activity_id == activity_id, Signup.user_id == user_id,
+                             Signup.status.in_(("confirmed", "waitlisted")))
+        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _settled(activity_id: int) -> Activity:
+    """The activity as committed now: read after the sign-up's lock, so a finish that
+    committed meanwhile is seen (finish holds every sign-up's lock while it closes)."""
+    return db.session.execute(select(Activity).where(Activity.id == activity_id)
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
+def _closed(activity: Activity, req: ScanRequest, effective: datetime) -> bool:
+    """After finish, only an offline scan made before it still counts."""
+    if activity.status != "finished":
+        return False
+    return not (req.source == "offline_upload" and activity.finished_at is not None
+                and effective <= activity.finished_at)
+
+
+def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
     """Decide and record one scan. Returns the Scan; its `result` is the answer."""
-    replay = _by_nonce(req.nonce)
+    replay = _replayed(req, now)
     if replay is not None:
         return replay
     activity = db.session.get(Activity, req.activity_id)
@@ -144,57 +216,91 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan:
         if outside:
             return answer(outside)
 
-    signup = db.session.execute(
-        select(Signup).where(Signup.activity_id == activity.id, Signup.user_id == user_id,
-                             Signup.status.in_(("confirmed", "waitlisted")))
-        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+    signup = lock_signup(activity.id, user_id)
+    activity = _settled(activity.id)
     if req.source == "offline_upload":
         # batches are re-sent whole: a twin upload may have finished while we waited.
         # (A live twin is caught by the unique nonce when its row is written.)
-        replay = _by_nonce(req.nonce)
+        replay = _replayed(req, now)
         if replay is not None:
             return replay
-    if signup is None and req.walk_in and req.direction == "entry":
-        signup = signup_rules.walk_in(activity.id, user=db.session.get(User, user_id),
-                                      operator=req.operator, now=now)
+    if _closed(activity, req, effective):
+        return answer("attendance_closed", signup=signup)
+    if signup is None and req.walk_in and req.direction == "entry" and req.user_id is None:
+        signup, full = signup_rules.walk_in(activity.id, user=db.session.get(User, user_id),
+                                            operator=req.operator, now=now)
+        if full:
+            return answer("activity_full")
+        activity = _settled(activity.id)
+        if _closed(activity, req, effective):
+            return answer("attendance_closed", signup=signup)
     if signup is None:
+        if req.user_id is not None or req.phone is not None:
+            user_id = None  # found by id or phone: nobody learns who is not on the list
         return answer("not_signed_up")
     if signup.status == "waitlisted":
         return answer("waitlisted", signup=signup)
+    return _decide(req, signup, activity, now=now, effective=effective, user_id=user_id)
 
-    before = _last_ok(signup, effective)
+
+def _decide(req: ScanRequest, signup: Signup, activity: Activity, *, now: datetime,
+            effective: datetime, user_id: int) -> Scan | Answer:
+    live = req.source != "offline_upload"
+    # a live scan is decided on the state now; an offline one on the state at its time
+    before = last_ok(signup, None if live else effective)
+    if live and before is not None and before.effective_time > effective:
+        effective = before.effective_time  # the order of successful scans is the order decided
     state = "none" if before is None else ("in" if before.direction == "entry" else "out")
+
+    def answer(result, **kw):
+        return _record(req, result=result, now=now, effective=effective, user_id=user_id,
+                       signup=signup, **kw)
+
     if req.direction == "entry" and state == "in":
-        return answer("already_checked_in", signup=signup, duplicate_of=before)
+        return answer("already_checked_in", duplicate_of=before)
     if req.direction == "exit" and state == "out":
-        return answer("already_checked_out", signup=signup, duplicate_of=before)
+        return answer("already_checked_out", duplicate_of=before)
     if req.direction == "exit" and state == "none":
-        return answer("not_checked_in", signup=signup)
-    scan = answer("ok", signup=signup)
-    # a live scan is the newest; only an offline one may land before later scans
-    latest = scan if req.source != "offline_upload" else _last_ok(signup)
+        return answer("not_checked_in")
+    late = activity.status == "finished"
+    scan = answer("ok", late=late)
+    latest = scan if live else last_ok(signup)
     signup.presence = "in" if latest.direction == "entry" else "out"
     db.session.flush()
+    if late:
+        events.announce(events.ATTENDANCE_CHANGED, signup=signup, now=now)
     return scan
 
 
 def auto_check_out(activity: Activity, *, now: datetime) -> int:
-    """Everyone still inside when the activity ended leaves at its end, marked automatic."""
+    """Everyone still inside when the activity ended leaves at its end, marked automatic.
+    The caller holds the sign-ups' locks (finish) or takes them here, in id order."""
     if now < activity.ends_at:
         return 0
     inside = db.session.scalars(select(Signup).where(
         Signup.activity_id == activity.id, Signup.presence == "in")
-        .with_for_update()).all()
+        .order_by(Signup.id).with_for_update()).all()
     for signup in inside:
-        last = _last_ok(signup)
+        last = last_ok(signup)
+        signup.scan_seq = (signup.scan_seq or 0) + 1
         db.session.add(Scan(activity_id=activity.id, user_id=signup.user_id,
                             signup_id=signup.id, direction="exit", result="ok",
                             source="automatic", server_time=now,
                             effective_time=max(activity.ends_at, last.effective_time),
-                            forced=False, walk_in=False))
+                            forced=False, walk_in=False, assisted=False, late=False,
+                            seq=signup.scan_seq))
         signup.presence = "out"
     db.session.flush()
     return len(inside)
+
+
+def on_activity_finished(*, activity: Activity, now: datetime) -> None:
+    """Subscribed to ACTIVITY_FINISHED before hours: take every sign-up's lock (one
+    order, by id) so no scan is decided while attendance closes, then check out whoever
+    is still inside."""
+    db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
+                       .order_by(Signup.id).with_for_update()).all()
+    auto_check_out(activity, now=now)
 
 
 def auto_check_out_due(*, now: datetime) -> int:
@@ -221,25 +327,40 @@ def counts(activity: Activity) -> Counts:
                   left=rows.get("out", 0))
 
 
-def self_check_in(activity_id: int, *, user: User, step: str, mac: str, now: datetime,
-                  seen_at: datetime | None = None, ip: str | None = None,
-                  latitude: float | None = None, longitude: float | None = None) -> Scan:
-    """A volunteer scanned the venue code. Entry, or exit if they are inside.
+def self_check_in(activity_id: int, *, user: User, step: str, mac: str, direction: str,
+                  now: datetime, seen_at: datetime | None = None, nonce: str | None = None,
+                  ip: str | None = None, latitude: float | None = None,
+                  longitude: float | None = None) -> Scan | Answer:
+    """A volunteer scanned the venue code and confirmed entry or exit.
 
-    `seen_at` is when a not-yet-logged-in volunteer opened the link; it is what the
-    code's freshness is judged by (they may log in first).
+    `direction` is what the person pressed: a second tap, or a retry of a request
+    whose answer was lost, does not turn a check-in into a check-out. The position is
+    the browser's WGS-84; the venue is in GCJ-02, so it is converted here, for every
+    door. `seen_at` is when a not-yet-logged-in volunteer opened the link; it is what
+    the code's freshness is judged by (they may log in first).
     """
     poster = step == "poster"
-    source = "self_poster" if poster else "self"
-    live = signup_rules.live_signup(activity_id, user.id)
-    direction = "exit" if live is not None and live.presence == "in" else "entry"
-    req = ScanRequest(activity_id=activity_id, direction=direction, source=source,
-                      operator=user, user_id=user.id, ip=ip, latitude=latitude,
-                      longitude=longitude, device="poster" if poster else None)
+    if latitude is not None and longitude is not None:
+        latitude, longitude = geo.wgs84_to_gcj02(latitude, longitude)
+    else:
+        latitude = longitude = None
+    req = ScanRequest(activity_id=activity_id, direction=direction,
+                      source="self_poster" if poster else "self", operator=user,
+                      user_id=user.id, ip=ip, latitude=latitude, longitude=longitude,
+                      nonce=nonce, device="poster" if poster else None)
     if db.session.get(Activity, activity_id) is None:
         raise NotFound()
+    replay = _replayed(req, now)
+    if replay is not None:
+        return replay
     failure = codes.check_venue(activity_id, step, mac, now=seen_at or now)
     if failure:
         req.code = f"venue:{step}"
         return _record(req, result=failure, now=now, effective=now, user_id=user.id)
     return redeem(req, now=now)
+
+
+def next_direction(activity_id: int, user: User) -> str:
+    """What the self check-in button offers: exit if the person is inside, else entry."""
+    live = signup_rules.live_signup(activity_id, user.id)
+    return "exit" if live is not None and live.presence == "in" else "entry"

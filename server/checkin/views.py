@@ -3,6 +3,7 @@ The organiser's pages (scanner, venue code, poster) are in manage_views.py."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 import marshmallow as ma
@@ -22,7 +23,7 @@ from markupsafe import Markup
 
 from server.activities import signups
 from server.activities.services import get_activity
-from server.checkin import codes, geo, qr, services
+from server.checkin import codes, qr, services
 from server.checkin.errors import result_text
 from server.checkin.schemas import SelfCheckInIn
 from server.core import clock
@@ -77,21 +78,13 @@ def _held_seen_at(activity_id: int, step: str, mac: str, now: datetime) -> datet
     return seen if now - hold <= seen <= now else None
 
 
-def _direction(activity_id: int, user) -> str:
-    """What pressing the button will do: the same rule as services.self_check_in."""
-    live = signups.live_signup(activity_id, user.id)
-    return "exit" if live is not None and live.presence == "in" else "entry"
-
-
 def _location() -> tuple[float | None, float | None]:
-    """The browser's WGS-84 position as GCJ-02, or nothing (never a reason to refuse)."""
+    """The browser's position as sent (WGS-84), or nothing: never a reason to refuse."""
     try:
         data = load_form(SelfCheckInIn(only=("latitude", "longitude")))
     except ma.ValidationError:
         return None, None
-    if data.get("latitude") is None or data.get("longitude") is None:
-        return None, None
-    return geo.wgs84_to_gcj02(data["latitude"], data["longitude"])
+    return data.get("latitude"), data.get("longitude")
 
 
 def _bad_link(result: str):
@@ -117,22 +110,24 @@ def venue_landing(activity_id: int, step: str, mac: str):
     if user is None:
         return redirect(url_for("accounts_pages.login", next=request.path))
     activity = get_activity(activity_id, viewer=user)
-    direction = _direction(activity_id, user)
     if request.method == "GET":
         return render_template("checkin/self_confirm.html", activity=activity,
-                               direction=direction,
+                               direction=services.next_direction(activity_id, user),
+                               nonce=secrets.token_urlsafe(18),
                                signed_up=signups.live_signup(activity_id, user.id) is not None)
-    confirmed = request.form.get("direction")
-    if confirmed in ("entry", "exit") and confirmed != direction:
-        # a second tap on the button: do not turn a check-in into a check-out
-        done = "already_checked_in" if confirmed == "entry" else "already_checked_out"
-        return render_template("checkin/self_result.html", ok=True, activity=activity,
-                               title=result_text(done), result=done, message=None)
+    # what the person pressed, and the form's nonce: a second tap is answered
+    # "already checked in" by the service (the API's rule too), never a check-out
+    data = load_form(SelfCheckInIn(only=("direction", "nonce")))
     latitude, longitude = _location()
     scan = services.self_check_in(activity_id, user=user, step=step, mac=mac, now=now,
+                                  direction=data["direction"], nonce=data["nonce"],
                                   seen_at=seen_at, ip=request.remote_addr,
                                   latitude=latitude, longitude=longitude)
     session.pop(HELD, None)
+    if scan.result in ("already_checked_in", "already_checked_out"):
+        return render_template("checkin/self_result.html", ok=True, activity=activity,
+                               title=result_text(scan.result), result=scan.result,
+                               message=None)
     if scan.result == "ok":
         moment = f"{clock.local(scan.effective_time):%H:%M}"
         title = (_("Checked out at %(time)s", time=moment) if scan.direction == "exit"

@@ -38,6 +38,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that a column holds one of a fixed vocabulary."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

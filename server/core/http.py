@@ -17,6 +17,7 @@ import logging
 import random
 import time
 
+import marshmallow as ma
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -60,6 +61,13 @@ def error_response(exc: WusheError) -> Response:
 def handle_wushe_error(exc: WusheError) -> Response:
     db.session.rollback()
     return error_response(exc)
+
+
+def handle_schema_error(exc: ma.ValidationError) -> Response:
+    """A schema refused what a view read without catching it: a 422 like any other."""
+    db.session.rollback()
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return error_response(errors.ValidationError(errors=messages))
 
 
 def handle_csrf_error(exc: CSRFError) -> Response:
@@ -140,4 +148,5 @@ class UnitOfWork:
 def register(app: Flask) -> None:
     app.register_error_handler(WusheError, handle_wushe_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(ma.ValidationError, handle_schema_error)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
-from server.core.db import UTCDateTime
+from server.core.db import UTCDateTime, one_of
 from server.donations.money import Money
+from server.donations.vocab import CONDITION, DISPLAY, ENDS, TITLE
 from server.extensions import db
 
 
@@ -47,6 +48,13 @@ class Fund(db.Model):
 
     host: Mapped[Organisation] = relationship()
     node: Mapped[Node] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('fund', 'campaign')", name="kind"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("target_amount IS NULL OR target_amount > 0", name="target_amount"),
+        CheckConstraint("accepts_money OR accepts_goods", name="accepts_something"),
+    )
 
 
 class Pledge(db.Model):
@@ -90,6 +98,15 @@ class Pledge(db.Model):
     lines: Mapped[list[PledgeLine]] = relationship(
         back_populates="pledge", order_by="PledgeLine.id", cascade="all, delete-orphan")
 
+    __table_args__ = (
+        CheckConstraint("(kind = 'money' AND amount > 0) OR (kind = 'goods' AND amount IS NULL)",
+                        name="kind_amount"),
+        CheckConstraint(one_of("display", tuple(DISPLAY)), name="display"),
+        CheckConstraint(f"title IS NULL OR {one_of('title', tuple(TITLE))}", name="title"),
+        CheckConstraint(f"end_state IS NULL OR {one_of('end_state', ENDS)}", name="end_state"),
+        CheckConstraint("version >= 0", name="version"),
+    )
+
 
 class GoodsColumns:
     """What a line of goods is. Stock is kept per (category, item, unit)."""
@@ -111,3 +128,8 @@ class PledgeLine(GoodsColumns, db.Model):
     expires_on: Mapped[date | None] = mapped_column(Date)
 
     pledge: Mapped[Pledge] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        CheckConstraint("quantity BETWEEN 1 AND 100000", name="quantity"),
+        CheckConstraint(one_of("condition", tuple(CONDITION)), name="condition"),
+    )

@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -39,6 +49,11 @@ class IntakeBatch(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    __table_args__ = (
+        CheckConstraint("expected_count >= 1", name="expected_count"),
+        CheckConstraint("expected_total IS NULL OR expected_total >= 0", name="expected_total"),
+    )
+
 
 class Fulfilment(db.Model):
     """Money or goods confirmed as received against a pledge, in actual amounts."""
@@ -68,7 +83,15 @@ class Fulfilment(db.Model):
     lines: Mapped[list[FulfilmentLine]] = relationship(
         back_populates="fulfilment", order_by="FulfilmentLine.id")
 
-    __table_args__ = (_reversed_once("fulfilments"),)
+    __table_args__ = (
+        _reversed_once("fulfilments"),
+        CheckConstraint("kind IN ('money', 'goods')", name="kind"),
+        # a receipt adds, its reversal takes away exactly as much
+        CheckConstraint("(reverses_id IS NULL AND COALESCE(amount, 0) >= 0 "
+                        "AND COALESCE(in_kind_value, 0) >= 0) OR (reverses_id IS NOT NULL "
+                        "AND COALESCE(amount, 0) <= 0 AND COALESCE(in_kind_value, 0) <= 0)",
+                        name="sign"),
+    )
 
 
 class FulfilmentLine(GoodsColumns, db.Model):
@@ -88,6 +111,13 @@ class FulfilmentLine(GoodsColumns, db.Model):
 
     fulfilment: Mapped[Fulfilment] = relationship(back_populates="lines")
     pledge_line: Mapped[PledgeLine | None] = relationship()
+
+    __table_args__ = (
+        # both counts of a line go the same way (a reversal negates both)
+        CheckConstraint("(accepted >= 0 AND rejected >= 0) OR (accepted <= 0 AND rejected <= 0)",
+                        name="counts_sign"),
+        CheckConstraint("unit_value >= 0", name="unit_value"),
+    )
 
 
 class Distribution(db.Model):
@@ -119,7 +149,13 @@ class Distribution(db.Model):
     lines: Mapped[list[DistributionLine]] = relationship(
         back_populates="distribution", order_by="DistributionLine.id")
 
-    __table_args__ = (_reversed_once("distributions"),)
+    __table_args__ = (
+        _reversed_once("distributions"),
+        CheckConstraint("kind IN ('money', 'goods')", name="kind"),
+        CheckConstraint("recipient_kind IN ('household', 'organisation')", name="recipient_kind"),
+        CheckConstraint("(reverses_id IS NULL AND COALESCE(amount, 0) >= 0) OR "
+                        "(reverses_id IS NOT NULL AND COALESCE(amount, 0) <= 0)", name="sign"),
+    )
 
 
 class DistributionLine(GoodsColumns, db.Model):
@@ -130,6 +166,8 @@ class DistributionLine(GoodsColumns, db.Model):
     quantity: Mapped[int] = mapped_column(Integer)  # negative on a reversal
 
     distribution: Mapped[Distribution] = relationship(back_populates="lines")
+
+    __table_args__ = (CheckConstraint("quantity <> 0", name="quantity"),)
 
 
 class LedgerEntry(db.Model):
@@ -163,6 +201,7 @@ class LedgerEntry(db.Model):
 
     __table_args__ = (
         _reversed_once("ledger_entries"),
+        CheckConstraint("kind IN ('cash_in', 'goods_in', 'payout', 'goods_out')", name="kind"),
         Index("ix_ledger_entries_fund_stock", "fund_id", "category", "item", "unit"),
     )
 

@@ -35,9 +35,9 @@ from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors
-from server.hours.models import Certificate, HourEntry, HourReview
+from server.hours.models import CERTIFICATE_STATUSES, Certificate, HourEntry, HourReview
 
-STATUSES = ("requested", "issued", "declined", "revoked")
+STATUSES = CERTIFICATE_STATUSES
 _SIGNING_LABEL = b"wushe:certificate-signature:v1"
 MAX_PDF_BYTES = 5 * 1024 * 1024
 

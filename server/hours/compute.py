@@ -75,6 +75,10 @@ def attendance(signup: Signup, activity: Activity, *, close: datetime) -> dict:
         flags.add("walk_in")
     if any(s.forced for s in ok):
         flags.add("forced")
+    if any(s.assisted for s in ok):
+        flags.add("assisted")
+    if any(s.late for s in ok):
+        flags.add("late_scan")
     return {"minutes": served_minutes(spans, activity.hours_rounding),
             "served_from": spans[0][0] if spans else None,
             "served_to": spans[-1][1] if spans else None,

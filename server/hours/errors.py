@@ -47,6 +47,25 @@ class AlreadyRecorded(Conflict):
     message = _l("Hours for this activity are already recorded for this person.")
 
 
+class RetroNeedsSignup(Conflict):
+    code = "retro_needs_signup"
+    field = "activity_id"
+    message = _l("You can file hours only for an activity you held a place in. Ask its "
+                 "organiser to file them for you.")
+
+
+class HelpedRecord(Forbidden):
+    code = "helped_record"
+    message = _l("You helped record these hours (you filed them, or forced, assisted or "
+                 "admitted the scans): another reviewer must decide them.")
+
+
+class NotCorrectable(Conflict):
+    code = "not_correctable"
+    message = _l("Only the entry that counts now can be reported: this one was rejected, "
+                 "reversed or replaced. File 补录 if hours are missing.")
+
+
 class CorrectionNotFound(NotFound):
     code = "correction_not_found"
     message = _l("This correction request does not exist.")

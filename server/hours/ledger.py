@@ -1,6 +1,8 @@
-"""Writing the ledger: attendance when it closes, 补录, and reversing replacements.
+"""Writing the ledger: attendance when it closes, late scans, 补录, and replacements.
 
-Nothing here updates an entry. Services flush; the caller's unit of work commits.
+Nothing here updates an entry. A change is a new entry: a replacement that names the
+entry it replaces, and, once the replacement is approved, a reversal of what it replaced
+if that had counted. Services flush; the caller's unit of work commits.
 """
 
 from __future__ import annotations
@@ -15,94 +17,192 @@ from server.extensions import db
 from server.hours import compute, errors
 from server.hours.models import HourEntry, HourReview
 
+LIVE_KINDS = ("attendance", "retroactive", "replacement")
+
+
+def _attendance_entry(signup: Signup, activity: Activity, found: dict, now: datetime,
+                      flags: tuple[str, ...] = ()) -> HourEntry:
+    return HourEntry(user_id=signup.user_id, activity_id=activity.id, signup_id=signup.id,
+                     kind="attendance", minutes=found["minutes"],
+                     served_from=found["served_from"], served_to=found["served_to"],
+                     sources=found["sources"], flags=sorted({*found["flags"], *flags}),
+                     created_at=now)
+
 
 def close_attendance(activity: Activity, *, now: datetime) -> list[HourEntry]:
-    """Turn the activity's scans into pending entries, once per sign-up."""
+    """Turn the activity's scans into pending entries, once per sign-up. Subscribed to
+    ACTIVITY_FINISHED after check-in (which has locked the sign-ups and checked out
+    whoever was still inside)."""
     if activity.status == "cancelled":
         return []
-    if now >= activity.ends_at:
-        from server.checkin.services import auto_check_out
-        auto_check_out(activity, now=now)
     done = set(db.session.scalars(select(HourEntry.signup_id).where(
         HourEntry.activity_id == activity.id, HourEntry.kind == "attendance")))
     made = []
     for signup in db.session.scalars(select(Signup).where(
-            Signup.activity_id == activity.id, Signup.status == "confirmed")):
+            Signup.activity_id == activity.id, Signup.status == "confirmed")
+            .order_by(Signup.id)):
         if signup.id in done:
             continue
         found = compute.attendance(signup, activity, close=now)
         if not found["any_scan"]:
             continue
-        entry = HourEntry(user_id=signup.user_id, activity_id=activity.id, signup_id=signup.id,
-                          kind="attendance", minutes=found["minutes"],
-                          served_from=found["served_from"], served_to=found["served_to"],
-                          sources=found["sources"], flags=found["flags"], created_at=now)
+        entry = _attendance_entry(signup, activity, found, now)
         db.session.add(entry)
         made.append(entry)
     db.session.flush()
     return made
 
 
-def _recorded(user_id: int, activity_id: int) -> bool:
+def on_activity_finished(*, activity: Activity, now: datetime) -> None:
+    close_attendance(activity, now=now)
+
+
+def head_of(entry: HourEntry) -> HourEntry:
+    """The newest entry in the chain of replacements that starts at `entry`."""
+    current = entry
+    while True:
+        newer = db.session.scalar(select(HourEntry).where(
+            HourEntry.replaces_id == current.id, HourEntry.kind == "replacement")
+            .order_by(HourEntry.id.desc()).limit(1))
+        if newer is None:
+            return current
+        current = newer
+
+
+def _supersede(entry: HourEntry, *, now: datetime, reason: str | None) -> None:
+    db.session.add(HourReview(entry_id=entry.id, decision="superseded", reviewer_id=None,
+                              reason=reason, decided_at=now))
+    db.session.flush()
+    db.session.expire(entry, ["review"])
+
+
+def follow_late_scans(*, signup: Signup, now: datetime) -> HourEntry | None:
+    """Scans accepted after attendance closed (offline phones uploading late): the hours
+    follow, as a pending entry marked late, so no accepted scan is ever without hours.
+    Subscribed to ATTENDANCE_CHANGED."""
+    activity = db.session.get(Activity, signup.activity_id)
+    found = compute.attendance(signup, activity, close=activity.finished_at or now)
+    first = db.session.scalar(select(HourEntry).where(
+        HourEntry.signup_id == signup.id, HourEntry.kind == "attendance"))
+    if first is None:
+        entry = _attendance_entry(signup, activity, found, now, ("late_scan",))
+        db.session.add(entry)
+        db.session.flush()
+        return entry
+    head = head_of(first)
+    same = (head.minutes, head.served_from, head.served_to) == (
+        found["minutes"], found["served_from"], found["served_to"])
+    if same and head.status != "superseded":
+        return None  # nothing the reviewer has not seen
+    if head.status == "pending":
+        _supersede(head, now=now, reason=None)
+    new = HourEntry(user_id=signup.user_id, activity_id=activity.id, signup_id=signup.id,
+                    kind="replacement", replaces_id=head.id, minutes=found["minutes"],
+                    served_from=found["served_from"], served_to=found["served_to"],
+                    sources=found["sources"], flags=sorted({*found["flags"], "late_scan"}),
+                    created_at=now)
+    db.session.add(new)
+    db.session.flush()
+    return new
+
+
+def recorded(user_id: int, activity_id: int) -> bool:
     """A live (pending or approved, not reversed) entry exists for this person here."""
     entries = db.session.scalars(select(HourEntry).where(
         HourEntry.user_id == user_id, HourEntry.activity_id == activity_id,
-        HourEntry.kind.in_(("attendance", "retroactive", "replacement")))).all()
+        HourEntry.kind.in_(LIVE_KINDS))).all()
     reversed_ids = set(db.session.scalars(select(HourEntry.reverses_id).where(
         HourEntry.reverses_id.in_([e.id for e in entries]))))
-    return any(e.status != "rejected" and e.id not in reversed_ids for e in entries)
+    return any(e.status in ("pending", "approved") and e.id not in reversed_ids
+               for e in entries)
+
+
+def held_a_place(user_id: int, activity_id: int) -> bool:
+    return db.session.scalar(select(Signup.id).where(
+        Signup.user_id == user_id, Signup.activity_id == activity_id,
+        Signup.status == "confirmed").limit(1)) is not None
 
 
 def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: int,
                      evidence: str, now: datetime) -> HourEntry:
-    """补录: for an activity that happened; capped at its length; always reviewed."""
+    """补录: for an activity that happened; capped at its length; always reviewed.
+
+    A volunteer files for an activity they held a place in; anyone else's hours are
+    filed by the organising body, for a named person, and marked as filed by them.
+    """
     from server.activities.services import can_manage
-    if actor.id != user.id and not can_manage(actor, activity):
+    for_someone = actor.id != user.id
+    if for_someone and not can_manage(actor, activity):
         raise errors.NotReviewer()
     if activity.starts_at > now or activity.status in ("draft", "cancelled"):
         raise errors.NotYetHappened()
+    if not for_someone and not held_a_place(user.id, activity.id):
+        raise errors.RetroNeedsSignup()
     cap = compute.activity_minutes(activity)
     if not 1 <= minutes <= cap:
         raise errors.OverCap(cap=cap)
     evidence = (evidence or "").strip()
     if len(evidence) < 4:
         raise errors.EvidenceRequired(errors={"evidence": ["required"]})
-    if _recorded(user.id, activity.id):
+    if recorded(user.id, activity.id):
         raise errors.AlreadyRecorded()
+    flags = ["retroactive", "filed_by_organiser"] if for_someone else ["retroactive"]
     entry = HourEntry(user_id=user.id, activity_id=activity.id, kind="retroactive",
-                      minutes=minutes, sources=["retroactive"], flags=["retroactive"],
+                      minutes=minutes, sources=["retroactive"], flags=flags,
                       evidence=evidence[:2000], created_by_id=actor.id, created_at=now)
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
+def _reverse(entry: HourEntry, *, reviewer: User, reason: str | None,
+             now: datetime) -> None:
+    reversal = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
+                         signup_id=None, kind="reversal", minutes=-entry.minutes,
+                         reverses_id=entry.id, reason=reason, sources=[], flags=[],
+                         created_by_id=reviewer.id, created_at=now)
+    db.session.add(reversal)
+    db.session.flush()
+    db.session.add(HourReview(entry_id=reversal.id, decision="approved",
+                              reviewer_id=reviewer.id, reason=reason, decided_at=now))
+
+
+def settle_replaced(entry: HourEntry, *, reviewer: User, now: datetime) -> None:
+    """An approved replacement takes the place of what it replaces: that one is reversed
+    if it counted, set aside if it was still waiting. The caller holds the entry's lock."""
+    if entry.kind != "replacement" or entry.replaces_id is None:
+        return
+    old = db.session.get(HourEntry, entry.replaces_id, with_for_update=True)
+    already = db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == old.id))
+    if old.status == "approved" and already is None:
+        _reverse(old, reviewer=reviewer, reason=entry.reason, now=now)
+    elif old.status == "pending":
+        _supersede(old, now=now, reason=entry.reason)
+
+
 def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
             now: datetime) -> HourEntry:
-    """New minutes for an entry: reverse it if it was approved, and add the replacement.
-
-    The caller has locked the entry and checked the reviewer's right.
-    """
+    """New minutes for an entry, approved at once: it reverses the entry if that was
+    approved, sets it aside if it was pending, and sets aside any replacement of it still
+    waiting (late scans). The caller has locked the entry and checked the right."""
     cap = compute.activity_minutes(entry.activity)
     if not 0 <= minutes <= cap:
         raise errors.OverCap(cap=cap)
+    for waiting in db.session.scalars(select(HourEntry).where(
+            HourEntry.replaces_id == entry.id, HourEntry.kind == "replacement")):
+        if waiting.status == "pending":
+            _supersede(waiting, now=now, reason=reason)
     if entry.status == "approved":
-        reversal = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
-                             signup_id=None, kind="reversal", minutes=-entry.minutes,
-                             reverses_id=entry.id, reason=reason, sources=[], flags=[],
-                             created_by_id=reviewer.id, created_at=now)
-        db.session.add(reversal)
-        db.session.flush()
-        db.session.add(HourReview(entry_id=reversal.id, decision="approved",
-                                  reviewer_id=reviewer.id, reason=reason, decided_at=now))
+        _reverse(entry, reviewer=reviewer, reason=reason, now=now)
     elif entry.status == "pending":
         db.session.add(HourReview(entry_id=entry.id, decision="rejected",
                                   reviewer_id=reviewer.id, reason=reason, decided_at=now))
-    new = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id, signup_id=None,
-                    kind="replacement", minutes=minutes, served_from=entry.served_from,
-                    served_to=entry.served_to, sources=list(entry.sources),
-                    flags=list(entry.flags), replaces_id=entry.id, reason=reason,
-                    created_by_id=reviewer.id, created_at=now)
+    new = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
+                    signup_id=entry.signup_id, kind="replacement", minutes=minutes,
+                    served_from=entry.served_from, served_to=entry.served_to,
+                    sources=list(entry.sources), flags=list(entry.flags),
+                    replaces_id=entry.id, reason=reason, created_by_id=reviewer.id,
+                    created_at=now)
     db.session.add(new)
     db.session.flush()
     db.session.add(HourReview(entry_id=new.id, decision="approved", reviewer_id=reviewer.id,

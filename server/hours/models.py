@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
 from server.activities.models import Activity
-from server.core.db import UTCDateTime
+from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
 # how an entry came to be
@@ -23,7 +23,11 @@ KINDS = ("attendance",   # from check-in/check-out scans when attendance closed
          "replacement",  # the corrected minutes of an earlier entry
          "reversal")     # cancels an earlier approved entry (negative minutes)
 FLAGS = ("auto_checkout", "duplicate_scans", "self_checkin", "poster_checkin", "walk_in",
-         "forced", "retroactive", "no_location")
+         "forced", "retroactive", "no_location", "assisted", "late_scan", "filed_by_organiser")
+# superseded: the system set an unreviewed entry aside for a newer one (scans that
+# arrived after attendance closed); nobody approved or rejected it
+DECISIONS = ("approved", "rejected", "superseded")
+CERTIFICATE_STATUSES = ("requested", "issued", "declined", "revoked")
 
 
 class HourEntry(db.Model):
@@ -62,6 +66,13 @@ class HourEntry(db.Model):
         Index("uq_hour_entries_reverses", "reverses_id", unique=True,
               sqlite_where=text("reverses_id IS NOT NULL"),
               postgresql_where=text("reverses_id IS NOT NULL")),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint("(kind = 'reversal' AND minutes <= 0 AND reverses_id IS NOT NULL) OR "
+                        "(kind <> 'reversal' AND minutes >= 0 AND reverses_id IS NULL)",
+                        name="minutes_sign"),
+        CheckConstraint("(kind = 'replacement') = (replaces_id IS NOT NULL)",
+                        name="replacement_names_its_entry"),
+        CheckConstraint("minutes BETWEEN -100000 AND 100000", name="minutes_range"),
     )
 
     @property
@@ -76,13 +87,15 @@ class HourReview(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id"), unique=True)
-    decision: Mapped[str] = mapped_column(String(10))  # approved | rejected
+    decision: Mapped[str] = mapped_column(String(10))  # DECISIONS
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     entry: Mapped[HourEntry] = relationship(back_populates="review")
     reviewer: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint(one_of("decision", DECISIONS), name="decision"),)
 
 
 class CorrectionRequest(db.Model):
@@ -102,6 +115,13 @@ class CorrectionRequest(db.Model):
     new_entry_id: Mapped[int | None] = mapped_column(ForeignKey("hour_entries.id"))
 
     entry: Mapped[HourEntry] = relationship(foreign_keys=[entry_id])
+
+    __table_args__ = (
+        CheckConstraint("answer IS NULL OR answer IN ('corrected', 'declined')", name="answer"),
+        # one open request per entry, whoever sends it twice at once
+        Index("uq_hour_corrections_open", "entry_id", unique=True,
+              sqlite_where=text("answer IS NULL"), postgresql_where=text("answer IS NULL")),
+    )
 
 
 class Certificate(db.Model):
@@ -143,3 +163,12 @@ class Certificate(db.Model):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", CERTIFICATE_STATUSES), name="status"),
+        CheckConstraint("total_minutes IS NULL OR total_minutes >= 0", name="total_minutes"),
+        # one waiting request per person and organisation
+        Index("uq_certificates_open_request", "user_id", "organisation_id", unique=True,
+              sqlite_where=text("status = 'requested'"),
+              postgresql_where=text("status = 'requested'")),
+    )

@@ -15,8 +15,9 @@ from sqlalchemy.orm import joinedload
 
 from server.accounts import permissions
 from server.accounts.models import User
-from server.activities.models import Activity
+from server.activities.models import Activity, Signup
 from server.activities.services import can_manage
+from server.checkin.models import Scan
 from server.communities.models import Node
 from server.core.clock import local
 from server.core.db import fetch
@@ -46,6 +47,22 @@ def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
     return fetch(HourEntry, entry_id, errors.EntryNotFound, lock=lock)
 
 
+def helpers(entry: HourEntry) -> set[int]:
+    """Who helped record these hours, and so does not decide them: whoever filed them
+    for someone else, and whoever forced, assisted or admitted (walk-in) the scans."""
+    ids = {entry.created_by_id} if entry.kind == "retroactive" and entry.created_by_id else set()
+    if entry.signup_id is not None:
+        ids |= set(db.session.scalars(select(Scan.operator_id).where(
+            Scan.signup_id == entry.signup_id, Scan.result == "ok",
+            Scan.operator_id.is_not(None),
+            Scan.forced | Scan.assisted | Scan.walk_in)))
+        admitted = db.session.scalar(select(Signup.acted_by_id).where(
+            Signup.id == entry.signup_id, Signup.walk_in.is_(True)))
+        if admitted:
+            ids.add(admitted)
+    return ids
+
+
 def _checked(entry_id: int, reviewer: User) -> HourEntry:
     entry = get_entry(entry_id, lock=True)
     if not can_review(reviewer, entry.activity):
@@ -54,6 +71,8 @@ def _checked(entry_id: int, reviewer: User) -> HourEntry:
         raise errors.OwnHours()
     if entry.kind == "reversal":
         raise errors.AlreadyReviewed()
+    if reviewer.id in helpers(entry):
+        raise errors.HelpedRecord()
     return entry
 
 
@@ -67,6 +86,8 @@ def _decide(entry: HourEntry, decision: str, reviewer: User, reason: str | None,
                                       reviewer_id=reviewer.id, reason=reason, decided_at=now))
     except IntegrityError:
         raise errors.AlreadyReviewed() from None
+    if decision == "approved":
+        ledger.settle_replaced(entry, reviewer=reviewer, now=now)
     db.session.refresh(entry)
     return entry
 
@@ -95,18 +116,36 @@ def adjust(entry_id: int, *, reviewer: User, minutes: int, reason: str,
     return ledger.replace(entry, minutes=minutes, reviewer=reviewer, reason=reason, now=now)
 
 
-def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> int:
-    """Approve every pending entry of one activity (except the reviewer's own)."""
+@dataclass
+class BulkResult:
+    approved: int
+    # left for one-by-one review: 补录 claims, and hours the reviewer helped record
+    left: int
+
+
+def one_by_one(entry: HourEntry, reviewer: User) -> bool:
+    """What "approve all" never includes: a retroactive claim is read, not waved
+    through, and nobody decides hours they helped record."""
+    return (entry.kind == "retroactive" or "retroactive" in (entry.flags or [])
+            or reviewer.id in helpers(entry))
+
+
+def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> BulkResult:
+    """Approve every pending attendance entry of one activity, except the reviewer's own,
+    retroactive claims and hours the reviewer helped record."""
     if not can_review(reviewer, activity):
         raise errors.NotReviewer()
-    count = 0
+    approved = left = 0
     for entry_id in pending_ids(activity):
         entry = get_entry(entry_id, lock=True)
         if entry.user_id == reviewer.id or entry.review is not None:
             continue
+        if one_by_one(entry, reviewer):
+            left += 1
+            continue
         _decide(entry, "approved", reviewer, None, now)
-        count += 1
-    return count
+        approved += 1
+    return BulkResult(approved=approved, left=left)
 
 
 def pending_ids(activity: Activity) -> list[int]:

@@ -39,6 +39,13 @@ def due_state(due: date) -> str:
     return "soon" if due <= today + timedelta(days=DUE_SOON_DAYS) else ""
 
 
+@bp.app_template_global()
+def helped_record(entry) -> bool:
+    """The viewer filed these hours or forced, assisted or admitted their scans."""
+    user = me()
+    return user is not None and user.id in review.helpers(entry)
+
+
 @bp.app_template_filter("day")
 def day(value: date) -> str:
     return format_date(value, "medium")
@@ -118,12 +125,18 @@ def adjust(entry_id: int):
 @bp.route("/review/activities/<int:activity_id>/approve-all", methods=["POST"])
 @login_required
 def approve_all(activity_id: int):
-    """Approve every pending entry of one activity, except my own."""
+    """Approve every pending attendance entry of one activity, except my own, 补录 claims
+    and hours I helped record."""
     user = me()
     activity = get_activity(activity_id, viewer=user)
     before = review.pending_ids(activity)
-    count = review.approve_activity(activity, reviewer=user, now=clock.now())
-    done = ngettext("%(num)d entry approved.", "%(num)d entries approved.", count)
+    result = review.approve_activity(activity, reviewer=user, now=clock.now())
+    done = ngettext("%(num)d entry approved.", "%(num)d entries approved.", result.approved)
+    if result.left:
+        done += " " + ngettext(
+            "%(num)d needs a look of its own (补录, or hours you helped record).",
+            "%(num)d need a look of their own (补录, or hours you helped record).",
+            result.left)
     if not is_htmx():
         flash(done, "success")
         return redirect(url_for("hours_pages.queue"))

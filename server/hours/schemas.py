@@ -29,6 +29,9 @@ FLAG = {
     "walk_in": _l("Walk-in"),
     "forced": _l("Forced by organiser"),
     "retroactive": _l("Retroactive (补录)"),
+    "assisted": _l("Found by name or phone"),
+    "late_scan": _l("Scans uploaded after the activity was finished"),
+    "filed_by_organiser": _l("Filed by the organiser"),
 }
 SOURCE = {
     "organiser_scan": _l("Organiser scan"),
@@ -36,6 +39,7 @@ SOURCE = {
     "self_poster": _l("Self scan of the poster"),
     "offline_upload": _l("Scanned offline"),
     "manual_search": _l("Found by name"),
+    "phone_lookup": _l("Found by phone number"),
     "automatic": _l("Automatic check-out"),
     "retroactive": _l("Retroactive (补录)"),
 }
@@ -49,6 +53,7 @@ STATUS = {
     "pending": _l("Pending review"),
     "approved": _l("Approved"),
     "rejected": _l("Rejected"),
+    "superseded": _l("Replaced by a newer record"),
 }
 ANSWER = {
     None: _l("Waiting for an answer"),
@@ -239,3 +244,6 @@ class ReviewQueueOut(ma.Schema):
 
 class ApprovedCountOut(ma.Schema):
     approved = ma.fields.Integer()
+    left = ma.fields.Integer(metadata={
+        "description": "pending entries left for one-by-one review: 补录 claims and hours "
+                       "the reviewer helped record"})

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
@@ -92,28 +93,55 @@ def history(entry: HourEntry) -> list[HourEntry]:
     return sorted(story, key=lambda e: (e.created_at, e.id))
 
 
+def correctable(entry: HourEntry) -> bool:
+    """An error is reported on the entry that counts now: not a reversal, not one that
+    was rejected, set aside or replaced (those are answered with 补录 or a new review)."""
+    if entry.kind == "reversal" or entry.status in ("rejected", "superseded"):
+        return False
+    replaced = db.session.scalar(select(HourEntry.id).where(
+        HourEntry.replaces_id == entry.id).limit(1))
+    reversed_ = db.session.scalar(select(HourEntry.id).where(
+        HourEntry.reverses_id == entry.id).limit(1))
+    return replaced is None and reversed_ is None
+
+
+def open_correction(entry: HourEntry) -> CorrectionRequest | None:
+    return db.session.scalar(select(CorrectionRequest).where(
+        CorrectionRequest.entry_id == entry.id, CorrectionRequest.answer.is_(None)))
+
+
+def can_request_correction(entry: HourEntry, user: User) -> bool:
+    """What the page offers is what the service accepts: one rule, here."""
+    return entry.user_id == user.id and correctable(entry) and open_correction(entry) is None
+
+
 def request_correction(entry: HourEntry, *, user: User, message: str,
                        now: datetime) -> CorrectionRequest:
     """A volunteer reports an error; the organising body must check and answer."""
     if entry.user_id != user.id:
         raise errors.EntryNotFound()
+    if not correctable(entry):
+        raise errors.NotCorrectable()
     message = (message or "").strip()
     if len(message) < 4:
         raise ValidationError(errors={"message": ["required"]})
-    open_one = db.session.scalar(select(CorrectionRequest.id).where(
-        CorrectionRequest.entry_id == entry.id, CorrectionRequest.answer.is_(None)))
-    if open_one:
+    if open_correction(entry) is not None:
         raise errors.CorrectionOpen()
     req = CorrectionRequest(entry_id=entry.id, user_id=user.id, message=message[:2000],
                             created_at=now)
-    db.session.add(req)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two taps at once: the unique index says no
+            db.session.add(req)
+    except IntegrityError:
+        raise errors.CorrectionOpen() from None
     return req
 
 
 def answer_correction(req: CorrectionRequest, *, reviewer: User, now: datetime,
                       reason: str, minutes: int | None = None) -> CorrectionRequest:
-    """Correct (new minutes, as a reversing replacement) or decline, always with a reason."""
+    """Correct (new minutes, as a reversing replacement) or decline, always with a reason.
+    The request's row is locked: two reviewers answering at once answer it once."""
+    db.session.refresh(req, with_for_update=True)
     if req.answer is not None:
         raise errors.AlreadyReviewed()
     if not review.can_review(reviewer, req.entry.activity):

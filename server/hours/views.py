@@ -77,14 +77,10 @@ def _entry_page(entry_id: int, *, message=None, fields=None, values=None, status
     history = services.history(entry)
     corrections = [c for c in services.corrections_of(entry.user)
                    if c.entry_id in {e.id for e in history}]
-    # an error is reported on the entry that counts now, not on one already replaced
-    current = (entry.kind != "reversal" and entry.status != "rejected"
-               and not any(h.replaces_id == entry.id for h in history))
     return render_template(
         "hours/entry.html", entry=entry, history=history, corrections=corrections,
         own=entry.user_id == user.id,
-        can_report=entry.user_id == user.id and current
-        and not any(c.answer is None and c.entry_id == entry.id for c in corrections),
+        can_report=services.can_request_correction(entry, user),
         message=message, errors=fields or {}, values=values or {}), status
 
 
@@ -120,7 +116,7 @@ def past_activities(user: User, now: datetime) -> list[Activity]:
                Activity.status.in_(("published", "finished")),
                or_(Activity.status == "finished", Activity.ends_at <= now))
         .order_by(Activity.starts_at.desc()).limit(CHOICES_LIMIT)).unique().all()
-    return [a for a in rows if not ledger._recorded(user.id, a.id)]
+    return [a for a in rows if not ledger.recorded(user.id, a.id)]
 
 
 def _retro_form(*, values=None, message=None, fields=None, status=200):

@@ -134,14 +134,15 @@ def test_venue_code_and_self_check_in(api, venue, app):
     api.login(volunteer)
     url = f"/api/v1/activities/{activity.id}/self-checkin"
     stale = str(int(step) - app.config["ROTATING_CODE_GRACE_STEPS"] - 1)
-    expired = api.post(url, json={"step": stale, "mac": codes.venue_mac(activity.id,
-                                                                        int(stale))})
+    expired = api.post(url, json={"step": stale, "direction": "entry",
+                                  "mac": codes.venue_mac(activity.id, int(stale))})
     assert expired.get_json()["result"] == "code_expired"
-    forged = api.post(url, json={"step": step, "mac": "A" * 16})
+    forged = api.post(url, json={"step": step, "mac": "A" * 16, "direction": "entry"})
     assert forged.get_json()["result"] == "invalid_code"
-    done = api.post(url, json={"step": step, "mac": mac, "latitude": 39.9, "longitude": 116.4})
+    done = api.post(url, json={"step": step, "mac": mac, "latitude": 39.9, "longitude": 116.4,
+                               "direction": "entry"})
     assert (done.get_json()["result"], done.get_json()["direction"]) == ("ok", "entry")
-    leaving = api.post(url, json={"step": step, "mac": mac}).get_json()
+    leaving = api.post(url, json={"step": step, "mac": mac, "direction": "exit"}).get_json()
     assert (leaving["result"], leaving["direction"]) == ("ok", "exit")
     assert api.get(f"/api/v1/activities/{activity.id}/venue-code").status_code == 403
 

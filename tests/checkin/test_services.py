@@ -72,7 +72,7 @@ def test_walk_in_only_while_places_remain(venue, make_user, scan, now):
         signups.sign_up(activity.id, user=make_user(name=f"满员{i}"), now=now)
     late = make_user(name="晚到者")
     code = codes.personal_payload(codes.active_code(late, now=now))
-    assert scan(activity, organiser, code=code, walk_in=True).result == "not_signed_up"
+    assert scan(activity, organiser, code=code, walk_in=True).result == "activity_full"
 
 
 def test_waitlisted(venue, make_user, scan, now):

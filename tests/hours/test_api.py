@@ -9,6 +9,7 @@ import pytest
 
 from server.activities import services as activity_services
 from server.activities import signups
+from server.checkin import codes
 from server.extensions import db
 from server.hours.models import HourEntry
 
@@ -48,10 +49,11 @@ def make_held(make_node, make_org, make_user, make_activity, grant, scan):
             w.people[name] = make_user(name=name)
             signups.sign_up(w.activity.id, user=w.people[name], now=before)
         for name, (came, stayed) in stays.items():
-            person = w.people[name]
-            scan(w.activity, w.organiser, user_id=person.id, at=start + timedelta(minutes=came))
+            # each shows their own code: nobody is "assisted", the organiser may review
+            code = codes.personal_payload(codes.active_code(w.people[name], now=before))
+            scan(w.activity, w.organiser, code=code, at=start + timedelta(minutes=came))
             if stayed is not None:
-                scan(w.activity, w.organiser, user_id=person.id, direction="exit",
+                scan(w.activity, w.organiser, code=code, direction="exit",
                      at=start + timedelta(minutes=came + stayed))
         w.finished_at = w.activity.ends_at + timedelta(minutes=5)
         activity_services.finish(w.activity, actor=w.organiser, now=w.finished_at)
@@ -118,7 +120,7 @@ def test_nobody_reviews_their_own_hours(api, make_held, make_user):
     _error(api.post(f"/api/v1/hours/entries/{own.id}/approve"), 403, "own_hours")
     # approving the whole activity leaves their own entry pending
     resp = api.post(f"/api/v1/hours/activities/{w.activity.id}/approve-all")
-    assert resp.status_code == 200 and resp.get_json() == {"approved": 2}
+    assert resp.status_code == 200 and resp.get_json() == {"approved": 2, "left": 0}
     db.session.expire_all()
     assert db.session.get(HourEntry, own.id).status == "pending"
 
@@ -304,5 +306,5 @@ def test_the_queue_groups_by_activity_with_masked_phones_and_a_due_date(api, mak
     assert people["李大伟"]["flags"] == ["auto_checkout"]
     assert "1381234" not in api.get("/api/v1/hours/review").get_data(as_text=True)
     resp = api.post(f"/api/v1/hours/activities/{w.activity.id}/approve-all")
-    assert resp.get_json() == {"approved": 2}
+    assert resp.get_json() == {"approved": 2, "left": 0}
     assert api.get("/api/v1/hours/review").get_json()["groups"] == []

@@ -24,10 +24,11 @@ MASKED = "110***********002X"
 
 
 def _entry(user, activity, minutes, now, decision="approved", kind="retroactive",
-           reverses=None, reviewer=None):
+           reverses=None, reviewer=None, replaces=None):
     entry = HourEntry(user_id=user.id, activity_id=activity.id, kind=kind, minutes=minutes,
                       sources=[], flags=[], created_at=now,
-                      reverses_id=reverses.id if reverses else None)
+                      reverses_id=reverses.id if reverses else None,
+                      replaces_id=replaces.id if replaces else None)
     db.session.add(entry)
     db.session.flush()
     if decision:
@@ -72,7 +73,7 @@ def w(make_node, make_org, make_user, make_activity, grant, now):
     _entry(v, w.lecture, 45, now, decision=None)              # pending: not yet
     old = _entry(v, w.mothers, 90, now)                       # corrected to 60 below
     _entry(v, w.mothers, -90, now, kind="reversal", reverses=old)
-    _entry(v, w.mothers, 60, now, kind="replacement")
+    _entry(v, w.mothers, 60, now, kind="replacement", replaces=old)
     _entry(v, w.mothers, 30, now, decision="rejected")        # rejected: never
     _entry(v, w.festival, 200, now)                           # another body's hours
     return w

@@ -34,15 +34,17 @@ def reviewer_client(app, make_held):  # noqa: F811
 
 
 def test_my_hours_shows_totals_stars_pending_and_the_rejection_reason(
-        app, client, make_held, make_activity, monkeypatch, now):  # noqa: F811
+        app, client, make_held, make_activity, monkeypatch, now, give_place):  # noqa: F811
     monkeypatch.setitem(app.config, "STAR_THRESHOLDS_HOURS", [1, 3, 6, 10, 15])
     w = make_held()
     volunteer = w.people["王小红"]
     review.approve(w.entries["王小红"].id, reviewer=w.coordinator, now=now)
     visit = make_activity(org=w.org, starts_in=timedelta(days=-3), title="敬老院探访")
+    give_place(visit, volunteer)
     ledger.file_retroactive(actor=volunteer, activity=visit, user=volunteer, minutes=45,
                             evidence="和社工小张一起去的", now=now)
     flyer = make_activity(org=w.org, starts_in=timedelta(days=-5), title="垃圾分类宣传")
+    give_place(flyer, volunteer)
     refused = ledger.file_retroactive(actor=volunteer, activity=flyer, user=volunteer,
                                       minutes=60, evidence="发了传单", now=now)
     review.reject(refused.id, reviewer=w.coordinator, reason="签到表上没有你的名字", now=now)
@@ -141,7 +143,7 @@ def test_the_queue_shows_flags_masked_phones_and_the_due_date(reviewer_client):
 
 
 def test_groups_due_soon_or_overdue_are_highlighted(app, client, make_held, make_activity,  # noqa: F811
-                                                   now):
+                                                   now, give_place):
     w = make_held()
     today = clock.local(now).date()
     soon_back = next(back for back in range(1, 30) if 0 <= (review.due_date(SimpleNamespace(
@@ -150,6 +152,7 @@ def test_groups_due_soon_or_overdue_are_highlighted(app, client, make_held, make
         activity = make_activity(org=w.org, starts_in=timedelta(days=-back, hours=-2),
                                  title=title)
         volunteer = w.people["王小红"]
+        give_place(activity, volunteer)
         ledger.file_retroactive(actor=volunteer, activity=activity, user=volunteer,
                                 minutes=30, evidence="组织者可以证明", now=now)
     login(client, w.coordinator)

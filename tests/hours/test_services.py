@@ -19,9 +19,11 @@ def _scan(signup, activity, direction, at, source="organiser_scan", **kw):
     scan = Scan(activity_id=activity.id, user_id=signup.user_id, signup_id=signup.id,
                 direction=direction, result=kw.pop("result", "ok"), source=source,
                 server_time=at, effective_time=at, forced=False, walk_in=False, **kw)
-    db.session.add(scan)
-    if scan.result == "ok":
+    if scan.result == "ok":  # numbered, as the check-in service does
         signup.presence = "in" if direction == "entry" else "out"
+        signup.scan_seq = (signup.scan_seq or 0) + 1
+        scan.seq = signup.scan_seq
+    db.session.add(scan)
     db.session.flush()
     return scan
 
@@ -138,7 +140,8 @@ def test_nobody_reviews_their_own_hours(done, grant, now):
     with pytest.raises(WusheError) as excinfo:
         review.approve(entry.id, reviewer=organiser, now=now)
     assert excinfo.value.code == "own_hours"
-    assert review.approve_activity(activity, reviewer=organiser, now=now) == 0
+    bulk = review.approve_activity(activity, reviewer=organiser, now=now)
+    assert bulk == review.BulkResult(approved=0, left=0)
 
 
 def test_adjusting_an_approved_entry_reverses_and_replaces(done, now):
