@@ -10,7 +10,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import boundary, http
+from server.core import boundary, http, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -96,4 +96,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     http.register(app)
     boundary.register(app)
     app.unit_of_work = http.UnitOfWork(app)
+    security.install(app)
     return app

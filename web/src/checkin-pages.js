@@ -5,6 +5,8 @@
 // - form[data-geolocate]: fill hidden latitude/longitude from the browser if the
 //   person allows it (WGS-84; the server converts to GCJ-02). Never blocks: the
 //   form is sent with or without a position.
+// - [data-print]: a button that prints the page (the poster); a listener here, since the
+//   CSP refuses onclick="" attributes.
 (function () {
   "use strict";
 
@@ -45,6 +47,9 @@
 
   function start() {
     keepAwake();
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
     document.querySelectorAll("form[data-geolocate]").forEach(geolocate);
   }
 
