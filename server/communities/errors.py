@@ -27,3 +27,9 @@ class OrganisationNotFound(NotFound):
 class NodeInUse(Conflict):
     code = "node_in_use"
     message = _l("This place still has places, organisations or people under it.")
+
+
+class InvalidContactPhone(ValidationError):
+    code = "invalid_contact_phone"
+    message = _l("Enter a mobile number of 11 digits, or a landline with its area code, "
+                 "e.g. 010-12345678.")
