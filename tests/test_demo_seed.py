@@ -1,20 +1,103 @@
-"""The demo data loads from the seed article, twice without duplicating."""
+"""The demo loads from the seed article relative to now, and a newcomer can use every role
+in the first minute: an activity under way to scan at, hours in every reviewer's queue, a
+resident with a star who gets a certificate; twice without duplicating, rebuilt when stale.
+
+Seeding lives a year of history through the services (seconds, not milliseconds), so the
+module seeds once, in a transaction never committed, and each test runs inside a savepoint
+of it that is rolled back: each test starts from the freshly seeded demo.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import func, select
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from server.activities.models import Activity, Signup
 from server.communities.models import Node, Organisation
-from server.demo.seed import seed
+from server.core import clock
+from server.demo import upcoming
+from server.demo.seed import DEMO_PASSWORD, NotADemo, empty_database, seed
 from server.extensions import db
+from tests.conftest import ApiClient
+
+REVIEWERS = {"13800000002": "张丽娜", "13800000003": "周伟静", "13800000004": "王建国",
+             "13800000005": "赵红梅", "13800000009": "陈志强"}
+_addresses = iter(range(1, 10**6))
+
+
+def _bind(connection):
+    return scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+                          scopefunc=_app_ctx_id)
+
+
+@pytest.fixture(scope="module")
+def _seeded(app):
+    """The connection holding the seeded demo, uncommitted, for the whole module."""
+    original = db.session
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session = _bind(connection)
+        try:
+            seed(now=clock.now().replace(microsecond=0))
+            db.session.commit()  # into the outer transaction, which is rolled back below
+        finally:
+            db.session.remove()
+            db.session = original
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _db(app, _seeded):
+    """Overrides the suite's: each test in a savepoint of the seeded demo, rolled back."""
+    ctx = app.app_context()
+    ctx.push()
+    savepoint = _seeded.begin_nested()
+    original = db.session
+    db.session = _bind(_seeded)
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        savepoint.rollback()
+        ctx.pop()
+
+
+def _counts() -> dict[str, int]:
+    return {t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in db.metadata.sorted_tables}
+
+
+def _as(app, phone: str) -> ApiClient:
+    """An API client logged in as a demo account, with the demo's password."""
+    client = ApiClient(app.test_client())
+    n = next(_addresses)  # logins are throttled per address: each client has its own
+    client.environ_base["REMOTE_ADDR"] = f"10.9.{n // 250}.{n % 250 + 1}"
+    client.login(_user(phone), password=DEMO_PASSWORD)
+    return client
+
+
+def _live(title=upcoming.LIVE_TITLE) -> Activity:
+    return db.session.scalar(select(Activity).where(Activity.title == title))
 
 
 def test_seed_is_idempotent_and_tells_the_story(now):
+    empty_database()
     first = seed(now=now)
-    second = seed(now=now)
-    assert first == second
-    assert {role for role, *_ in first} == {"resident", "organiser", "coordinator", "admin"}
+    counts = _counts()
+    second = seed(now=now + timedelta(minutes=20))
+    assert (first.how, second.how) == ("seeded", "current")
+    assert first.logins == second.logins and first.tips == second.tips
+    assert _counts() == counts
+    assert {role for role, *_ in first.logins} == {"resident", "organiser", "coordinator",
+                                                   "admin"}
     names = set(db.session.scalars(select(Node.name)))
     assert {"大兴区", "魏善庄镇", "赵庄子村", "通州区", "通运街道", "运河园社区"} <= names
     assert db.session.scalar(select(func.count()).select_from(Node).where(
@@ -28,12 +111,150 @@ def test_seed_is_idempotent_and_tells_the_story(now):
     assert statuses.count("confirmed") == 8 and statuses.count("waitlisted") == 3
 
 
-def test_a_later_run_moves_the_demo_to_today(now):
-    from datetime import timedelta
+def test_every_demo_organisation_can_certify(now):
+    from server.communities.services import normalise_contact_phone
+    seed(now=now)
+    orgs = db.session.scalars(select(Organisation)).all()
+    assert len(orgs) >= 9
+    for org in orgs:
+        assert org.leader_name, org.name
+        assert normalise_contact_phone(org.contact_phone) == org.contact_phone, org.name
+
+
+def test_two_activities_are_under_way_whatever_the_hour(now):
+    for hour in (15, 16):  # UTC: seeded at 23:41 and at 0:41 in Beijing, across midnight
+        moment = now.replace(hour=hour, minute=41)
+        seed(now=moment, reset=True)
+        for title in (upcoming.LIVE_TITLE, upcoming.LIVE_TOWN_TITLE):
+            live = _live(title)
+            assert live.status == "published"
+            assert live.starts_at <= moment - timedelta(minutes=25)
+            assert live.ends_at >= moment + timedelta(hours=1, minutes=30), title
+        ended = _live(upcoming.ENDED_TITLE)
+        assert ended.status == "published" and ended.ends_at < moment
+
+
+def test_the_organiser_scans_the_residents_code_at_once(app, now):
+    seed(now=now)
+    live = _live()
+    resident, organiser = _as(app, "13800000001"), _as(app, "13800000002")
+    code = resident.get("/api/v1/me/code").get_json()["payload"]
+    state = organiser.get(f"/api/v1/activities/{live.id}/scanner/counts").get_json()
+    assert state["present"] >= 3 and state["signed_up"] >= 7  # some already inside
+    resp = organiser.post(f"/api/v1/activities/{live.id}/scans", json={
+        "code": code, "direction": "entry", "nonce": "first-minute-0001"})
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert (body["result"], body["ok"], body["person"]["name"]) == ("ok", True, "李秀英")
+    # 周伟静 has hers in 魏庄村, and may not scan at 张丽娜's
+    town = _live(upcoming.LIVE_TOWN_TITLE)
+    zhou = _as(app, "13800000003")
+    assert zhou.get(f"/api/v1/activities/{town.id}/scanner/counts").get_json()["present"] >= 2
+    denied = zhou.post(f"/api/v1/activities/{live.id}/scans", json={"code": code})
+    assert denied.get_json()["result"] == "not_allowed"
+
+
+def test_every_reviewer_has_hours_to_review(app, now):
+    seed(now=now)
+    seen_flags, seen_sources, kinds = set(), set(), set()
+    for phone, name in REVIEWERS.items():
+        body = _as(app, phone).get("/api/v1/hours/review").get_json()
+        entries = [e for g in body["groups"] for e in g["entries"]]
+        assert entries, name
+        assert all(e["status"] == "pending" and e["volunteer_name"] != name for e in entries)
+        for e in entries:
+            seen_flags |= set(e["flags"])
+            seen_sources |= set(e["sources"])
+            kinds.add(e["kind"])
+    assert {"auto_checkout", "self_checkin", "walk_in", "no_location"} <= seen_flags
+    assert {"organiser_scan", "offline_upload", "self", "automatic"} <= seen_sources
+    assert kinds == {"attendance", "retroactive"}
+    zhang = _as(app, "13800000002").get("/api/v1/hours/review").get_json()
+    assert zhang["corrections"], "王芳's correction request waits for 张丽娜"
+
+
+def test_a_reviewer_approves_from_the_queue(app, now):
+    seed(now=now)
+    zhou = _as(app, "13800000003")
+    group = zhou.get("/api/v1/hours/review").get_json()["groups"][0]
+    entry = group["entries"][0]
+    resp = zhou.post(f"/api/v1/hours/entries/{entry['id']}/approve")
+    assert resp.status_code == 200 and resp.get_json()["status"] == "approved"
+    resp = zhou.post(f"/api/v1/hours/activities/{group['activity']['id']}/approve-all")
+    assert resp.status_code == 200 and resp.get_json()["approved"] == len(group["entries"]) - 1
+
+
+def test_the_resident_has_a_star_and_is_certified_in_the_first_minute(app, now):
+    seed(now=now)
+    resident = _as(app, "13800000001")
+    hours = resident.get("/api/v1/me/hours").get_json()
+    assert hours["stars"] >= 1 and hours["total_minutes"] >= 100 * 60
+    assert hours["pending"], "last week's reading afternoon waits for review"
+    offered = resident.get("/api/v1/certificates/organisations").get_json()
+    bqteam = next(o for o in offered if o["name"] == "运河园社区 BQteam-贤妈智囊团")
+    resp = resident.post("/api/v1/certificates", json={"organisation_id": bqteam["id"],
+                                                       "purpose": "社区表彰"})
+    assert resp.status_code == 201, resp.get_json()
+    cert_id = resp.get_json()["id"]
+
+    zhang = _as(app, "13800000002")
+    waiting = zhang.get("/api/v1/certificates/review").get_json()
+    assert {c["volunteer"]["name"] for c in waiting} == {"王芳", "李秀英"}
+    resp = zhang.post(f"/api/v1/certificates/{cert_id}/issue", json={})
+    assert resp.status_code == 200, resp.get_json()
+    cert = resp.get_json()
+    assert cert["status"] == "issued" and cert["handler_name"] == "张丽娜"
+    assert cert["leader_name"] and cert["contact"] and cert["id_number_masked"].startswith("110")
+    assert float(cert["total_hours"]) >= 100
+    pdf = resident.get(f"/api/v1/certificates/{cert_id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # 王芳's request, seeded, is as ready to issue
+    other = next(c for c in waiting if c["volunteer"]["name"] == "王芳")
+    assert _as(app, "13800000004").post(f"/api/v1/certificates/{other['id']}/issue",
+                                        json={}).status_code == 200
+
+
+def test_a_run_while_the_live_activity_ends_rebuilds_for_the_new_moment(now):
     seed(now=now)
     first = db.session.scalar(select(func.min(Activity.starts_at)))
-    seed(now=now + timedelta(days=30))
-    assert db.session.scalar(select(func.min(Activity.starts_at))) == first + timedelta(days=30)
+    counts = _counts()
+    later = now + timedelta(days=30)
+    again = seed(now=later)
+    assert again.how == "rebuilt"
+    # the same year of history behind the new moment (the weekly visits keep to Tuesdays)
+    rebuilt_first = db.session.scalar(select(func.min(Activity.starts_at)))
+    assert abs((later - rebuilt_first) - (now - first)) < timedelta(days=7)
+    assert _counts() == counts
+    live = _live()
+    assert live.starts_at <= later < live.ends_at
+    # within the same afternoon too: once the live activity is nearly over
+    assert seed(now=later + timedelta(hours=1)).how == "current"
+    assert seed(now=later + timedelta(hours=2)).how == "rebuilt"
+    assert _live().starts_at <= later + timedelta(hours=2) < _live().ends_at
+
+
+def test_reset_empties_every_table_and_seeds_afresh(now, make_user):
+    seed(now=now)
+    counts = _counts()
+    make_user(name="试用时注册的人", phone="13512340001")
+    live = _live()
+    live.title = "改过的标题"
+    db.session.flush()
+    result = seed(now=now, reset=True)
+    assert result.how == "reset"
+    assert _counts() == counts
+    assert _live() is not None
+    assert db.session.scalar(select(Activity.id).where(Activity.title == "改过的标题")) is None
+
+
+def test_a_database_that_is_not_the_demo_is_left_alone(now, make_user):
+    empty_database()
+    make_user(name="真实用户")
+    with pytest.raises(NotADemo):
+        seed(now=now)
+    assert seed(now=now, reset=True).how == "reset"
+    assert db.session.scalar(select(func.count()).select_from(Node).where(
+        Node.name == "大兴区")) == 1
 
 
 # --- donations ------------------------------------------------------------------------------

@@ -35,3 +35,10 @@ class UnknownKind(ValidationError):
     code = "unknown_kind"
     field = "kind"
     message = _l("Choose a kind from the list.")
+
+
+class InvalidContactPhone(ValidationError):
+    code = "invalid_contact_phone"
+    field = "contact_phone"
+    message = _l("Enter a mobile number of 11 digits, or a landline with its area code, "
+                 "e.g. 010-12345678.")

@@ -9,6 +9,9 @@ from server.communities.models import NODE_KINDS, ORG_KINDS
 from server.core.fields import Id
 
 SINCE = v.Regexp(r"^\d{4}-\d{2}$")
+PHONE_HELP = {"description": "a mainland mobile (11 digits) or a landline with its area code "
+                             "(010-12345678); certificates print it as the contact"}
+LEADER_HELP = {"description": "负责人: the person in charge, printed on certificates"}
 
 
 class NodeIn(ma.Schema):
@@ -43,14 +46,19 @@ class OrganisationIn(ma.Schema):
     name = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
     description = ma.fields.String(load_default="", validate=v.Length(max=2000))
     contact_phone = ma.fields.String(load_default=None, allow_none=True,
-                                     validate=v.Length(max=20))
+                                     validate=v.Length(max=20), metadata=PHONE_HELP)
+    leader_name = ma.fields.String(load_default=None, allow_none=True,
+                                   validate=v.Length(max=40), metadata=LEADER_HELP)
 
 
 class OrganisationPatch(ma.Schema):
     kind = ma.fields.String(validate=v.OneOf(ORG_KINDS))
     name = ma.fields.String(validate=v.Length(min=1, max=120))
     description = ma.fields.String(validate=v.Length(max=2000))
-    contact_phone = ma.fields.String(allow_none=True, validate=v.Length(max=20))
+    contact_phone = ma.fields.String(allow_none=True, validate=v.Length(max=20),
+                                     metadata=PHONE_HELP)
+    leader_name = ma.fields.String(allow_none=True, validate=v.Length(max=40),
+                                   metadata=LEADER_HELP)
     active = ma.fields.Boolean()
 
 
@@ -61,4 +69,7 @@ class OrganisationOut(ma.Schema):
     kind = ma.fields.String()
     name = ma.fields.String()
     description = ma.fields.String()
+    # both are printed on its certificates: the body's contact and 负责人
+    contact_phone = ma.fields.String(allow_none=True)
+    leader_name = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,6 +35,35 @@ def _check_name(name: str) -> str:
     if not 1 <= len(name) <= 80:
         raise ValidationError(errors={"name": ["length"]})
     return name
+
+
+# A mainland mobile (11 digits, 1[3-9]…), or a landline: area code 0 + 2-3 digits, a 7-8
+# digit number, and an optional extension (010-12345678, 0755-1234567-801).
+MOBILE = re.compile(r"1[3-9]\d{9}")
+LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
+
+
+def normalise_contact_phone(value: str | None) -> str | None:
+    """The number as stored, or None for a blank. Certificates print it as the body's
+    contact (办法 Art 7), so a number nobody can call is refused, not kept."""
+    # full-width digits and dashes from a Chinese keyboard; spaces and brackets go
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    text = re.sub(r"[\s()（）]", "", text).replace("—", "-").replace("－", "-")
+    if not text:
+        return None
+    if text.startswith("+86"):
+        text = text[3:].lstrip("-")
+    if MOBILE.fullmatch(text) or LANDLINE.fullmatch(text):
+        return text
+    raise errors.InvalidContactPhone(errors={"contact_phone": ["invalid"]})
+
+
+def _leader(value: str | None) -> str | None:
+    """负责人: the person in charge whose name certificates carry."""
+    name = " ".join((value or "").split())
+    if len(name) > 40:
+        raise ValidationError(errors={"leader_name": ["length"]})
+    return name or None
 
 
 def _name_free(model, parent_col, parent_id, name, exclude_id=None) -> None:
@@ -104,7 +135,8 @@ def places_for_residents() -> list[Node]:
 
 
 def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: datetime,
-                        description: str = "", contact_phone: str | None = None) -> Organisation:
+                        description: str = "", contact_phone: str | None = None,
+                        leader_name: str | None = None) -> Organisation:
     if not permissions.is_admin_for(actor, node):
         raise Forbidden()
     if kind not in ORG_KINDS:
@@ -112,7 +144,8 @@ def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: d
     name = _check_name(name)
     _name_free(Organisation, None, None, name)
     org = Organisation(node_id=node.id, kind=kind, name=name, description=description or "",
-                       contact_phone=contact_phone or None, created_at=now, active=True)
+                       contact_phone=normalise_contact_phone(contact_phone),
+                       leader_name=_leader(leader_name), created_at=now, active=True)
     db.session.add(org)
     db.session.flush()
     return org
@@ -130,9 +163,14 @@ def update_organisation(org: Organisation, *, actor: User, now: datetime,
         if changes["kind"] not in ORG_KINDS:
             raise errors.UnknownKind()
         org.kind = changes["kind"]
-    for key in ("description", "contact_phone", "active"):
-        if key in changes:
-            setattr(org, key, changes[key])
+    if "contact_phone" in changes:
+        org.contact_phone = normalise_contact_phone(changes["contact_phone"])
+    if "leader_name" in changes:
+        org.leader_name = _leader(changes["leader_name"])
+    if "description" in changes:
+        org.description = changes["description"] or ""
+    if "active" in changes:
+        org.active = bool(changes["active"])
     db.session.flush()
     return org
 

@@ -11,7 +11,7 @@ from server.accounts import permissions, roles
 from server.accounts.errors import UserNotFound
 from server.accounts.schemas import PeopleArgs, RoleIn
 from server.communities import services
-from server.communities.schemas import NodeIn, OrganisationIn
+from server.communities.schemas import NodeIn, NodePatch, OrganisationIn, OrganisationPatch
 from server.core import clock
 from server.core.errors import Forbidden
 from server.core.pages import FORM_ERRORS, load_args, load_form, me, problem
@@ -87,10 +87,70 @@ def organisations():
         else:
             flash(_("Added %(name)s.", name=org.name), "success")
             return redirect(url_for("communities_pages.organisations"))
-    return render_template("communities/organisations.html",
-                           items=services.organisations_visible_to(user),
-                           nodes=_admin_nodes(user), values=values, message=message,
-                           errors=fields), status
+    nodes = _admin_nodes(user)
+    node_ids = {n.id for n in nodes}
+    items = services.organisations_visible_to(user)
+    return render_template("communities/organisations.html", items=items, nodes=nodes,
+                           editable={o.id for o in items if o.node_id in node_ids},
+                           values=values, message=message, errors=fields), status
+
+
+def _editable(user, node):
+    """Only admins at or above a place change it or its organisations (coordinators read)."""
+    if not permissions.is_admin_for(user, node):
+        raise Forbidden()
+
+
+def _org_values(org) -> dict:
+    return {"name": org.name, "kind": org.kind, "description": org.description,
+            "contact_phone": org.contact_phone, "leader_name": org.leader_name,
+            "active": org.active}
+
+
+@bp.route("/admin/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organisation(org_id: int):
+    """Change an organisation: its name, kind, what certificates print, or deactivate it."""
+    user = me()
+    org = services.get_organisation(org_id)
+    _editable(user, org.node)
+    message, fields, status, values = None, {}, 200, _org_values(org)
+    if request.method == "POST":
+        try:
+            data = load_form(OrganisationPatch())
+            services.update_organisation(org, actor=user, now=clock.now(), **data)
+        except FORM_ERRORS as exc:
+            message, fields, status = problem(exc)
+            values = request.form.to_dict()
+        else:
+            flash(_("Saved %(name)s.", name=org.name), "success")
+            return redirect(url_for("communities_pages.organisations"))
+    return render_template("communities/organisation_form.html", org=org, values=values,
+                           message=message, errors=fields), status
+
+
+@bp.route("/admin/nodes/<int:node_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_node(node_id: int):
+    """Rename a place or change its social-work platform."""
+    user = me()
+    node = services.get_node(node_id)
+    _editable(user, node)
+    message, fields, status = None, {}, 200
+    values = {"name": node.name, "platform_name": node.platform_name,
+              "platform_since": node.platform_since}
+    if request.method == "POST":
+        try:
+            data = load_form(NodePatch())
+            services.update_node(node, actor=user, now=clock.now(), **data)
+        except FORM_ERRORS as exc:
+            message, fields, status = problem(exc)
+            values = request.form.to_dict()
+        else:
+            flash(_("Saved %(name)s.", name=node.name), "success")
+            return redirect(url_for("communities_pages.tree"))
+    return render_template("communities/node_form.html", node=node, values=values,
+                           message=message, errors=fields), status
 
 
 def _roles_page(user, *, values=None, message=None, fields=None, status=200):

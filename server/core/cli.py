@@ -11,16 +11,25 @@ from server.extensions import db
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    def seed_demo() -> None:
-        """Load demo data from the seed article (idempotent) and print demo logins."""
-        from server.demo.seed import DEMO_PASSWORD, seed
-        logins = seed(now=clock.now())
+    @click.option("--reset", is_flag=True,
+                  help="Empty every table first (everything in this database goes), then seed.")
+    @click.option("--url", default="http://127.0.0.1:5000", show_default=True,
+                  help="Where the site is served, for the printed links.")
+    def seed_demo(reset: bool, url: str) -> None:
+        """Load the demo world (built relative to now) and print where each login starts.
+
+        Idempotent while the demo is current; a demo whose live activity has ended is
+        rebuilt for now."""
+        from server.demo import seed
+        if app.config["ENV"] == "production":
+            raise click.ClickException("refusing to load demo data into production")
+        try:
+            result = seed.seed(now=clock.now(), reset=reset)
+        except seed.NotADemo as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
         db.session.commit()
-        click.echo("\n五社通 Wushe demo — log in at http://127.0.0.1:5000/login")
-        click.echo(f"Password for every demo account: {DEMO_PASSWORD}\n")
-        for role, phone, name, where in logins:
-            click.echo(f"  {role:<12} {phone}  {name}  ({where})")
-        click.echo("")
+        click.echo(report(result, url.rstrip("/")))
 
     activities = click.Group("activities", help="Activity housekeeping.")
     app.cli.add_command(activities)
@@ -43,3 +52,26 @@ def register(app: Flask) -> None:
         count = run(now=clock.now())
         db.session.commit()
         click.echo(f"finished {count} activities")
+
+
+def report(result, url: str) -> str:
+    """What `flask seed-demo` prints: what happened, the logins, where to start."""
+    from server.core.clock import local
+    from server.demo.seed import DEMO_PASSWORD
+    said = {"seeded": "Seeded the demo.",
+            "current": "The demo is current: nothing changed.",
+            "rebuilt": "The demo had gone stale (its live activity was over): rebuilt it "
+                       "for now; what was tried in it is gone.",
+            "reset": "Emptied the database and seeded the demo afresh."}[result.how]
+    lines = [f"\n五社通 Wushe demo — {said}",
+             f"Log in at {url}/login — password for every demo account: {DEMO_PASSWORD}\n"]
+    lines += [f"  {role:<12} {phone}  {name}  ({where})"
+              for role, phone, name, where in result.logins]
+    lines.append("\nTry this first:")
+    lines += [f"  {tip.name} {tip.phone}  {url}{tip.path}\n      {tip.what}"
+              for tip in result.tips]
+    if result.live_ends_at is not None:
+        lines.append(f"\nThe live activity ends at {local(result.live_ends_at):%H:%M} "
+                     f"(Beijing time); `flask seed-demo` after {local(result.keep_until):%H:%M} "
+                     f"rebuilds the demo for the new moment.")
+    return "\n".join(lines) + "\n"

@@ -7,7 +7,8 @@ Everything goes through the services (pledge, receive, give out), each step at i
 moment days ago, so states, stock and the public ledger agree as they would in real use.
 Some pledges are left open (one overdue) so the coordinators' desk has work.
 
-Idempotent: a second run finds the relief fund and only moves the dates to today.
+Idempotent: a second run finds the relief fund and adds nothing. A demo gone stale is
+rebuilt whole by seed.py, so no date here is ever moved.
 """
 
 from __future__ import annotations
@@ -15,43 +16,27 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
 from server.core.clock import SHANGHAI
 from server.donations import distribute, funds, intake, pledges
-from server.donations.models import Fund, Pledge, PledgeLine
-from server.donations.movements import (
-    Distribution,
-    Fulfilment,
-    FulfilmentLine,
-    IntakeBatch,
-    LedgerEntry,
-)
+from server.donations.models import Fund, Pledge
+from server.donations.movements import Distribution, Fulfilment
 from server.extensions import db
-from server.notifications.models import Notification
 
 RELIEF = "赵庄子爱心救助基金"
-# the oldest demo fund opened this many days before the first seeding
+# the oldest demo fund opened this many days before the seeding
 HISTORY = 120
+# (name, where, description, contact phone, person in charge): complete, like every demo body
 HOSTS = (
     ("北京市大兴区魏善庄镇慈善协会", "魏善庄镇",
-     "镇级慈善组织，为本镇各村的救助基金和募捐活动接收捐赠、开具捐赠票据。"),
+     "镇级慈善组织，为本镇各村的救助基金和募捐活动接收捐赠、开具捐赠票据。",
+     "010-89206300", "田春生"),
     ("北京市通州区慈善协会", "通州区",
-     "区级慈善组织，为街道和社区的募捐活动接收捐赠、开具捐赠票据。"),
+     "区级慈善组织，为街道和社区的募捐活动接收捐赠、开具捐赠票据。", "010-81526300", "郑和平"),
 )
-# every date a later run moves to keep the demo current
-DATED = {
-    Fund: ("created_at", "closes_on"),
-    Pledge: ("created_at", "updated_at", "display_set_at", "accepted_at", "ended_at", "due_on"),
-    PledgeLine: ("expires_on",),
-    IntakeBatch: ("recorded_at",),
-    Fulfilment: ("received_on", "recorded_at"),
-    FulfilmentLine: ("expires_on",),
-    Distribution: ("distributed_on", "recorded_at"),
-    LedgerEntry: ("occurred_on", "recorded_at"),
-}
 # (subject, pledged by the foundation, unit value at intake)
 SUBJECTS = (("人文社科", 500, "35.00"), ("农科种植", 800, "28.00"), ("心理健康", 400, "32.00"),
             ("经典文学", 900, "25.00"), ("老年人生活", 500, "30.00"))
@@ -119,7 +104,6 @@ class Story:
 
 def seed_donations(*, now: datetime) -> None:
     if db.session.scalar(select(Fund.id).where(Fund.title == RELIEF)) is not None:
-        _keep_current(now)
         return
     db.session.flush()
     people = {u.name: u for u in db.session.scalars(select(User))}
@@ -127,11 +111,11 @@ def seed_donations(*, now: datetime) -> None:
         db.session.expire(person, ["roles"])
     nodes = {n.name: n for n in db.session.scalars(select(Node))}
     hosts = {}
-    for name, where, description in HOSTS:
+    for name, where, description, phone, leader in HOSTS:
         hosts[where] = db.session.scalar(select(Organisation).where(
             Organisation.name == name)) or Organisation(
             name=name, kind="charity", node=nodes[where], description=description,
-            created_at=now, active=True)
+            contact_phone=phone, leader_name=leader, created_at=now, active=True)
         db.session.add(hosts[where])
     db.session.flush()
     story = Story(now)
@@ -292,23 +276,3 @@ def _baiyu(s: Story, p: dict, nodes: dict, host: Organisation) -> None:
     next_box = s.pledge(drive, p["沈蕾"], 4, lines=[("picture_books", "儿童绘本", "book", 12)])
     pledges.transition(next_box, "accept", actor=wang, now=s.at(3))
 
-
-def _keep_current(now: datetime) -> None:
-    """Dates are relative to the first seeding: a later run moves them all forward by the
-    same days, so due dates stay ahead (and the overdue one overdue). Demo data only: real
-    ledgers are append-only and never shifted."""
-    anchor = db.session.scalar(select(func.min(Fund.created_at)))
-    days = (now.astimezone(SHANGHAI).date()
-            - (anchor.astimezone(SHANGHAI).date() + timedelta(days=HISTORY))).days
-    if days <= 0:
-        return
-    shift = timedelta(days=days)
-    for model, keys in DATED.items():
-        for row in db.session.scalars(select(model)):
-            for key in keys:
-                if getattr(row, key) is not None:
-                    setattr(row, key, getattr(row, key) + shift)
-    for note in db.session.scalars(select(Notification).where(
-            Notification.kind.in_(("gift_received", "pledge_closed")))):
-        note.created_at += shift
-    db.session.flush()

@@ -116,3 +116,49 @@ def test_writes_need_login(api):
     _envelope(api.post("/api/v1/nodes", json={"kind": "district", "name": "通州区"}),
               401, "login_required")
     _envelope(api.post("/api/v1/organisations", json={}), 401, "login_required")
+
+
+def test_contact_phone_and_person_in_charge_through_the_api(api, make_user, make_node, grant):
+    town = make_node(name="魏善庄镇", kind="town")
+    admin = make_user()
+    grant(admin, "admin", town)
+    api.login(admin)
+    body = _envelope(api.post("/api/v1/organisations", json={
+        "node_id": town.id, "kind": "social_work", "name": "魏善庄镇社会工作服务中心",
+        "contact_phone": "6954 1234"}), 422, "invalid_contact_phone")
+    assert body["errors"] == {"contact_phone": ["invalid"]}
+    resp = api.post("/api/v1/organisations", json={
+        "node_id": town.id, "kind": "social_work", "name": "魏善庄镇社会工作服务中心",
+        "contact_phone": "+86 138 0013 8000", "leader_name": "孙建华"})
+    assert resp.status_code == 201, resp.get_json()
+    created = resp.get_json()
+    assert (created["contact_phone"], created["leader_name"]) == ("13800138000", "孙建华")
+    url = f"/api/v1/organisations/{created['id']}"
+
+    for bad in ("12345678901", "010-123", "(010) 1234-5678a", "电话"):
+        _envelope(api.patch(url, json={"contact_phone": bad}), 422, "invalid_contact_phone")
+    _envelope(api.patch(url, json={"leader_name": "孙" * 41}), 422, "validation_error")
+    resp = api.patch(url, json={"contact_phone": "010-89281234-801", "leader_name": " 李 桂兰 "})
+    assert resp.status_code == 200, resp.get_json()
+    assert (resp.get_json()["contact_phone"], resp.get_json()["leader_name"]) == (
+        "010-89281234-801", "李 桂兰")
+    resp = api.patch(url, json={"contact_phone": "0755-1234567", "leader_name": None})
+    assert (resp.get_json()["contact_phone"], resp.get_json()["leader_name"]) == (
+        "0755-1234567", None)
+    org = db.session.get(Organisation, created["id"])
+    assert (org.contact_phone, org.leader_name) == ("0755-1234567", None)
+    # the public view shows what certificates print
+    assert api.get(url).get_json()["contact_phone"] == "0755-1234567"
+
+
+def test_another_subtrees_admin_cannot_change_the_contact(api, make_user, make_org, make_node,
+                                                          grant):
+    org = make_org(name="运河园社区 BQteam-贤妈智囊团", kind="volunteer_team")
+    org.contact_phone = "010-81521234"
+    db.session.flush()
+    outsider = make_user()
+    grant(outsider, "admin", make_node(name="大兴区", kind="district"))
+    api.login(outsider)
+    _envelope(api.patch(f"/api/v1/organisations/{org.id}", json={"contact_phone": "13900000000"}),
+              403, "forbidden")
+    assert db.session.get(Organisation, org.id).contact_phone == "010-81521234"

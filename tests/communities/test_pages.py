@@ -97,3 +97,122 @@ def test_coordinator_searches_people_with_masked_phones(client, make_user, make_
     assert "138****1234" in page and "13812341234" not in page
     page = text(client.get("/coordinator/people?q=秀兰"))
     assert "王秀兰" in page and "赵大爷" not in page
+
+
+# --- editing organisations and places ---------------------------------------------------------
+
+def _org(make_org, district, make_node, **extra):
+    town = make_node(name="魏善庄镇", kind="town", parent=district)
+    org = make_org(name="魏善庄镇社会工作服务中心", node=town, kind="social_work")
+    for key, value in extra.items():
+        setattr(org, key, value)
+    db.session.flush()
+    return org
+
+
+def test_admin_edits_what_certificates_print(client, make_user, make_node, make_org, grant):
+    admin, district, token = _admin(client, make_user, make_node, grant)
+    org = _org(make_org, district, make_node)
+    page = text(client.get("/admin/organisations", headers=EN))
+    assert f"/admin/organisations/{org.id}/edit" in page
+    form = text(client.get(f"/admin/organisations/{org.id}/edit"))
+    assert "编辑组织" in form and "负责人" in form and "魏善庄镇社会工作服务中心" in form
+    resp = client.post(f"/admin/organisations/{org.id}/edit", data={
+        "csrf_token": token, "name": "魏善庄镇社会工作服务中心", "kind": "social_work",
+        "description": "镇村两级社会工作服务体系", "contact_phone": "０１０－８９２８ ３４５６",
+        "leader_name": "  孙  建华 ", "active": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert (org.contact_phone, org.leader_name, org.description, org.active) == (
+        "010-89283456", "孙 建华", "镇村两级社会工作服务体系", True)
+    page = text(client.get("/admin/organisations"))
+    assert "已保存魏善庄镇社会工作服务中心" in page and "010-89283456" in page
+
+
+def test_a_contact_phone_nobody_can_call_is_refused_on_the_form(client, make_user, make_node,
+                                                                make_org, grant):
+    admin, district, token = _admin(client, make_user, make_node, grant)
+    org = _org(make_org, district, make_node, contact_phone="13800138000")
+    resp = client.post(f"/admin/organisations/{org.id}/edit", data={
+        "csrf_token": token, "name": "改了名字", "kind": "social_work", "description": "",
+        "contact_phone": "12345", "leader_name": "孙建华"}, headers=EN)
+    assert resp.status_code == 422
+    page = text(resp)
+    assert "a landline with its area code" in page and 'aria-invalid="true"' in page
+    assert 'value="12345"' in page and 'value="改了名字"' in page  # what was typed stays
+    db.session.expire_all()
+    assert (org.name, org.contact_phone) == ("魏善庄镇社会工作服务中心", "13800138000")
+
+
+def test_an_unticked_box_deactivates(client, make_user, make_node, make_org, grant):
+    admin, district, token = _admin(client, make_user, make_node, grant)
+    org = _org(make_org, district, make_node)
+    resp = client.post(f"/admin/organisations/{org.id}/edit", data={
+        "csrf_token": token, "name": org.name, "kind": "social_work", "description": "",
+        "contact_phone": "", "leader_name": ""})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert (org.active, org.contact_phone, org.leader_name) == (False, None, None)
+    assert "已停用" in text(client.get("/admin/organisations"))
+
+
+def test_only_admins_above_edit_organisations(app, client, make_user, make_node, make_org,
+                                              grant):
+    district = make_node(name="大兴区", kind="district")
+    org = _org(make_org, district, make_node)
+    coordinator = make_user(name="镇协调员")
+    grant(coordinator, "coordinator", org.node)
+    token = login(client, coordinator)
+    page = text(client.get("/admin/organisations"))
+    assert org.name in page and f"/admin/organisations/{org.id}/edit" not in page
+    assert client.get(f"/admin/organisations/{org.id}/edit").status_code == 403
+    resp = client.post(f"/admin/organisations/{org.id}/edit", data={
+        "csrf_token": token, "name": "夺权", "kind": "social_work"})
+    assert resp.status_code == 403
+    elsewhere = make_user(name="通州区管理员")
+    grant(elsewhere, "admin", make_node(name="通州区", kind="district"))
+    other = app.test_client()
+    login(other, elsewhere)
+    assert other.get(f"/admin/organisations/{org.id}/edit").status_code == 403
+    assert other.get("/admin/organisations/999999/edit").status_code == 404
+    db.session.expire_all()
+    assert org.name == "魏善庄镇社会工作服务中心"
+
+
+def test_admin_edits_a_place(client, make_user, make_node, grant):
+    admin, district, token = _admin(client, make_user, make_node, grant)
+    town = make_node(name="魏善庄", kind="town", parent=district)
+    make_node(name="礼贤镇", kind="town", parent=district)
+    assert f"/admin/nodes/{town.id}/edit" in text(client.get("/admin/tree"))
+    form = text(client.get(f"/admin/nodes/{town.id}/edit"))
+    assert "编辑地点" in form and 'value="魏善庄"' in form
+    resp = client.post(f"/admin/nodes/{town.id}/edit", data={
+        "csrf_token": token, "name": "魏善庄镇", "platform_name": "魏善庄镇社会工作服务中心",
+        "platform_since": "2021-10"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert (town.name, town.platform_name, town.platform_since) == (
+        "魏善庄镇", "魏善庄镇社会工作服务中心", "2021-10")
+    resp = client.post(f"/admin/nodes/{town.id}/edit", data={
+        "csrf_token": token, "name": "礼贤镇", "platform_name": "", "platform_since": ""},
+        headers=EN)
+    assert resp.status_code == 409 and "already has this name" in text(resp)
+    resp = client.post(f"/admin/nodes/{town.id}/edit", data={
+        "csrf_token": token, "name": "", "platform_since": "十月"}, headers=EN)
+    assert resp.status_code == 422
+    assert text(resp).count('aria-invalid="true"') == 2
+    db.session.expire_all()
+    assert town.name == "魏善庄镇"
+
+
+def test_only_admins_above_edit_a_place(app, client, make_user, make_node, grant):
+    district = make_node(name="大兴区", kind="district")
+    town = make_node(name="魏善庄镇", kind="town", parent=district)
+    town_admin = make_user(name="镇管理员")
+    grant(town_admin, "admin", town)
+    login(client, town_admin)
+    assert client.get(f"/admin/nodes/{town.id}/edit").status_code == 200
+    assert client.get(f"/admin/nodes/{district.id}/edit").status_code == 403
+    resident = app.test_client()
+    login(resident, make_user(name="居民"))
+    assert resident.get(f"/admin/nodes/{town.id}/edit").status_code == 403
