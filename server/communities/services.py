@@ -55,7 +55,7 @@ def normalise_contact_phone(value: str | None) -> str | None:
         text = text[3:].lstrip("-")
     if MOBILE.fullmatch(text) or LANDLINE.fullmatch(text):
         return text
-    raise errors.InvalidContactPhone(errors={"contact_phone": ["invalid"]})
+    raise errors.InvalidContactPhone()
 
 
 def _leader(value: str | None) -> str | None:

@@ -68,7 +68,7 @@ class Story:
         activities.finish(activity, actor=actor, now=at)
 
     def approve_all(self, activity: Activity, reviewer: User, at: datetime) -> int:
-        return review.approve_activity(activity, reviewer=reviewer, now=at)
+        return review.approve_activity(activity, reviewer=reviewer, now=at).approved
 
     # scans ----------------------------------------------------------------------------------
 
@@ -106,6 +106,7 @@ class Story:
         latitude, longitude = where or (None, None)
         scan = checkin.self_check_in(activity.id, user=person, step=str(step),
                                      mac=codes.venue_mac(activity.id, step), now=at,
+                                     direction=checkin.next_direction(activity.id, person),
                                      latitude=latitude, longitude=longitude)
         return _ok(scan)
 
