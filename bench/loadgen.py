@@ -224,6 +224,10 @@ class Client:
         if status != 200:
             raise BenchError(f"login answered {status}: {data}")
         self._keep_cookies(headers)
+        # logging in starts a fresh session: the token from before it no longer works
+        status, data, headers = self.call("GET", "/api/v1/auth/csrf")
+        self._keep_cookies(headers)
+        self.csrf = data["csrf_token"]
 
 
 # --- a phase ------------------------------------------------------------------------------

@@ -27,6 +27,17 @@ PASSWORD = "secret123"
 _PASSWORD_HASH = hash_password(PASSWORD)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of PostgreSQL's own behaviour are not collected in the SQLite run (make test
+    runs both): deselected, not skipped, since there is nothing there to test."""
+    if os.environ.get("WUSHE_TEST_DB", "sqlite") != "sqlite":
+        return
+    keep = [i for i in items if not i.get_closest_marker("postgresql")]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
 def _database_url(tmp_path_factory) -> str:
     chosen = os.environ.get("WUSHE_TEST_DB", "sqlite")
     if chosen == "sqlite":
@@ -104,6 +115,29 @@ def _db(app, request):
         outer.rollback()
         connection.close()
         ctx.pop()
+
+
+@pytest.fixture(scope="session")
+def gunicorn(app, tmp_path_factory):
+    """A real gunicorn (several worker processes) on the test database; started once."""
+    from tests.live import serve
+    server = serve(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path_factory.mktemp("gunicorn"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def connect(gunicorn):
+    """connect(user): an HTTP client logged in to the real gunicorn; closed after the test."""
+    from tests.live import client
+    made = []
+
+    def make(user):
+        made.append(client(gunicorn, user))
+        return made[-1]
+    yield make
+    for c in made:
+        c.close_all()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from server.hours.schemas import (
     EntryDetailOut,
     EntryOut,
     EntryView,
+    FileForIn,
     RejectIn,
     RetroactiveIn,
     ReviewQueueOut,
@@ -147,6 +148,19 @@ def approve_all(activity_id):
     """Approve every pending entry of one activity, except the reviewer's own."""
     activity = get_activity(activity_id, viewer=me())
     return review.approve_activity(activity, reviewer=me(), now=clock.now())
+
+
+@reviewing.route("/activities/<int:activity_id>/retroactive", methods=["POST"])
+@login_required
+@reviewing.arguments(FileForIn)
+@reviewing.response(201, EntryOut)
+def file_for(data, activity_id):
+    """补录 by the organising body for a person named by their full phone number; marked as
+    filed by the organiser, never approved with "approve all", nor by whoever filed it."""
+    activity = get_activity(activity_id, viewer=me())
+    return ledger.file_for(actor=me(), activity=activity, phone=data["phone"],
+                           minutes=data["minutes"], evidence=data["evidence"],
+                           now=clock.now())
 
 
 @reviewing.route("/corrections/<int:correction_id>/answer", methods=["POST"])

@@ -155,6 +155,21 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
     return entry
 
 
+def file_for(*, actor: User, activity: Activity, phone: str, minutes: int, evidence: str,
+             now: datetime) -> HourEntry:
+    """The organising body files 补录 for a person it names by their full phone number."""
+    from server.accounts.errors import UserNotFound
+    from server.accounts.roles import find_user_by_phone
+    from server.activities.services import can_manage
+    if not can_manage(actor, activity):
+        raise errors.NotReviewer()
+    person = find_user_by_phone(phone)
+    if person is None:
+        raise UserNotFound(errors={"phone": [UserNotFound.message]})
+    return file_retroactive(actor=actor, activity=activity, user=person, minutes=minutes,
+                            evidence=evidence, now=now)
+
+
 def _reverse(entry: HourEntry, *, reviewer: User, reason: str | None,
              now: datetime) -> None:
     reversal = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,

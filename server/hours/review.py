@@ -130,6 +130,12 @@ def one_by_one(entry: HourEntry, reviewer: User) -> bool:
             or reviewer.id in helpers(entry))
 
 
+def bulk_approvable(entries: list[HourEntry], reviewer: User) -> list[HourEntry]:
+    """What "approve all" approves of these entries: the rule the page counts with too."""
+    return [e for e in entries if e.status == "pending" and e.kind != "reversal"
+            and e.user_id != reviewer.id and not one_by_one(e, reviewer)]
+
+
 def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> BulkResult:
     """Approve every pending attendance entry of one activity, except the reviewer's own,
     retroactive claims and hours the reviewer helped record."""
@@ -140,7 +146,7 @@ def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> Bu
         entry = get_entry(entry_id, lock=True)
         if entry.user_id == reviewer.id or entry.review is not None:
             continue
-        if one_by_one(entry, reviewer):
+        if not bulk_approvable([entry], reviewer):
             left += 1
             continue
         _decide(entry, "approved", reviewer, None, now)

@@ -12,13 +12,13 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.activities.services import get_activity
+from server.activities.services import can_manage, get_activity
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
 from server.core.pages import is_htmx, load_form, me, problem
-from server.hours import review, services
+from server.hours import ledger, review, services
 from server.hours.api import get_correction, is_reviewer
-from server.hours.schemas import AdjustIn, AnswerIn, RejectIn
+from server.hours.schemas import AdjustIn, AnswerIn, FileForIn, RejectIn
 from server.hours.views import bp
 
 DUE_SOON_DAYS = 2
@@ -37,6 +37,12 @@ def due_state(due: date) -> str:
     if due < today:
         return "overdue"
     return "soon" if due <= today + timedelta(days=DUE_SOON_DAYS) else ""
+
+
+@bp.app_template_global()
+def bulk_approvable(entries) -> list:
+    """What "approve all" would approve for me (the service's rule, not the page's)."""
+    return review.bulk_approvable(entries, me())
 
 
 @bp.app_template_global()
@@ -144,6 +150,33 @@ def approve_all(activity_id: int):
                               [review.get_entry(i) for i in before])
     body = render_template("hours/_review_group.html", group=group, done=done)
     return _toast(make_response(body), done)
+
+
+@bp.app_template_global()
+def permissions_can_file_for(activity) -> bool:
+    return can_manage(me(), activity)
+
+
+@bp.route("/review/activities/<int:activity_id>/retroactive", methods=["GET", "POST"])
+@login_required
+def file_for(activity_id: int):
+    """补录 for someone who took part (found by their full phone number)."""
+    activity = get_activity(activity_id, viewer=me())
+    if not can_manage(me(), activity):
+        raise Forbidden()
+    message, fields, status = None, {}, 200
+    if request.method == "POST":
+        try:
+            data = load_form(FileForIn())
+            entry = ledger.file_for(actor=me(), activity=activity, now=clock.now(), **data)
+        except ROW_ERRORS as exc:
+            message, fields, status = problem(exc)
+        else:
+            flash(_("Filed for %(name)s. Another reviewer decides it.", name=entry.user.name),
+                  "success")
+            return redirect(url_for("hours_pages.queue"))
+    return render_template("hours/file_for.html", activity=activity, message=message,
+                           errors=fields, values=request.form.to_dict()), status
 
 
 @bp.route("/review/corrections/<int:correction_id>/answer", methods=["POST"])

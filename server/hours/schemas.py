@@ -79,6 +79,14 @@ class RetroactiveIn(ma.Schema):
     evidence = ma.fields.String(required=True, validate=v.Length(min=1, max=2000))
 
 
+class FileForIn(ma.Schema):
+    """补录 filed by the organising body for a named person (found by full phone)."""
+
+    phone = ma.fields.String(required=True, validate=v.Length(min=1, max=20))
+    minutes = Whole(required=True, validate=v.Range(1, MAX_MINUTES))
+    evidence = ma.fields.String(required=True, validate=v.Length(min=1, max=2000))
+
+
 class RejectIn(ma.Schema):
     reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
 

@@ -1,0 +1,107 @@
+"""Constraints the rules rely on, raced from separate server processes: one active
+personal code per person, one grant per person/role/node/organisation, revoking once;
+and a worker whose database connections PostgreSQL ended still answers."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select, text
+
+from server.accounts.models import RoleAssignment
+from server.checkin.models import PersonalCode
+from server.extensions import db
+from tests.live import WORKERS, at_once
+
+pytestmark = pytest.mark.concurrency
+
+
+def _active_codes(user_id: int) -> list[str]:
+    """The tokens that work now; the transaction ends before the servers go on (on
+    SQLite an open one would hold the write lock)."""
+    db.session.rollback()
+    try:
+        return list(db.session.scalars(select(PersonalCode.token).where(
+            PersonalCode.user_id == user_id, PersonalCode.revoked_at.is_(None))))
+    finally:
+        db.session.rollback()
+
+
+def test_regenerating_a_code_from_three_sessions_at_once_leaves_one(connect, make_user):
+    person = make_user(name="三台手机的志愿者")
+    person_id = person.id
+    db.session.commit()
+    sessions = [connect(person) for _ in range(3)]
+    for _ in range(8):
+        results = at_once([lambda s=s: s.call("POST", "/api/v1/me/code", {})
+                           for s in sessions])
+        assert [status for status, _, _ in results] == [201] * 3, results
+        [active] = _active_codes(person_id)
+        # and the one that works is the one the phones are shown now
+        status, mine, _ = sessions[0].call("GET", "/api/v1/me/code")
+        assert status == 200 and mine["payload"].endswith(active)
+
+
+def test_a_first_code_shown_on_three_phones_at_once_is_one_code(connect, make_user):
+    for i in range(6):
+        person = make_user(name=f"新志愿者{i}")
+        person_id = person.id
+        db.session.commit()
+        sessions = [connect(person) for _ in range(3)]
+        results = at_once([lambda s=s: s.call("GET", "/api/v1/me/code") for s in sessions])
+        assert {r[0] for r in results} == {200}, results
+        assert len({r[1]["payload"] for r in results}) == 1
+        assert len(_active_codes(person_id)) == 1
+
+
+@pytest.mark.parametrize("with_organisation", [False, True])
+def test_granting_three_times_at_once_makes_one_grant_and_revoking_takes_it(
+        connect, make_user, make_node, make_org, grant, with_organisation):
+    district = make_node(kind="district")
+    admin = make_user(name="区管理员")
+    grant(admin, "admin", district)
+    street = make_node(name="街道", kind="street", parent=district)
+    org = make_org(node=street) if with_organisation else None
+    body = {"role": "organiser" if org else "coordinator", "node_id": street.id,
+            "organisation_id": org.id if org else None}
+    people = [make_user(name=f"协调员{i}") for i in range(5)]
+    phones = [p.phone for p in people]
+    ids = [p.id for p in people]
+    db.session.commit()
+    desks = [connect(admin) for _ in range(3)]
+    for phone, person_id in zip(phones, ids, strict=True):
+        results = at_once([lambda d=d, p=phone: d.call("POST", "/api/v1/roles",
+                                                        {**body, "user_phone": p})
+                           for d in desks])
+        statuses = Counter(status for status, _, _ in results)
+        assert statuses == {201: 1, 409: 2}, results
+        assert {r[1]["code"] for r in results if r[0] == 409} == {"role_exists"}
+        db.session.rollback()
+        grants = db.session.scalars(select(RoleAssignment.id).where(
+            RoleAssignment.user_id == person_id)).all()
+        assert len(grants) == 1
+        url = f"/api/v1/roles/{grants[0]}"
+        revoked = at_once([lambda d=d, u=url: d.call("DELETE", u, {}) for d in desks[:2]])
+        assert sorted(status for status, _, _ in revoked) == [204, 404], revoked
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(RoleAssignment).where(
+            RoleAssignment.user_id == person_id)) == 0
+        db.session.rollback()
+
+
+@pytest.mark.postgresql
+def test_workers_answer_after_postgresql_ended_their_connections(connect, make_user):
+    person = make_user()
+    db.session.commit()
+    me = connect(person)
+    for _ in range(2 * WORKERS):  # every worker holds a pooled connection now
+        assert me.call("GET", "/api/v1/me")[0] == 200
+    with db.engine.connect() as conn:
+        ended = conn.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'")).scalar()
+    assert ended >= 1
+    answers = [me.call("GET", "/api/v1/me")[0] for _ in range(4 * WORKERS)]
+    assert answers == [200] * len(answers)

@@ -1,0 +1,148 @@
+"""Races between separate server processes (a real gunicorn, several workers): three
+phones scanning one code, two organisers admitting one walk-in, two offline batches of
+the same people in opposite orders, and scans uploaded while the activity is finished."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.activities import signups
+from server.activities.models import Signup
+from server.checkin import codes
+from server.checkin.models import Scan
+from server.core.clock import local
+from server.extensions import db
+from server.hours.models import HourEntry
+from tests.live import at_once
+
+pytestmark = pytest.mark.concurrency
+TRIALS = 12
+
+
+def _nonce() -> str:
+    return "n-" + secrets.token_hex(8)
+
+
+@pytest.fixture
+def venue(make_activity, make_user, grant, now):
+    """Under way in ten minutes (the doors are open), three organisers, volunteers."""
+    def make(volunteers=TRIALS, **kw):
+        activity = make_activity(starts_in=timedelta(minutes=10), hours=2, capacity=100, **kw)
+        organisers = [make_user(name=f"组织者{i}") for i in range(3)]
+        for o in organisers:
+            grant(o, "organiser", activity.node, activity.organisation)
+        people = [make_user(name=f"志愿者{i}") for i in range(volunteers)]
+        for person in people:
+            signups.sign_up(activity.id, user=person, now=now)
+        payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
+        db.session.commit()
+        return activity.id, organisers, people, payloads
+    return make
+
+
+def _scan(c, activity_id, **body):
+    def call():
+        status, data, _ = c.call("POST", f"/api/v1/activities/{activity_id}/scans",
+                                 {"nonce": _nonce(), **body})
+        return data["result"] if status == 200 else (status, data)
+    return call
+
+
+def test_three_phones_one_code_at_once_make_one_check_in_and_one_check_out(connect, venue):
+    activity_id, organisers, _, payloads = venue()
+    phones = [connect(o) for o in organisers]
+    for payload in payloads:
+        for direction, duplicate in (("entry", "already_checked_in"),
+                                     ("exit", "already_checked_out")):
+            results = at_once([_scan(p, activity_id, code=payload, direction=direction)
+                               for p in phones])
+            assert Counter(results) == {"ok": 1, duplicate: 2}, results
+    db.session.expire_all()
+    per_signup = dict(db.session.execute(
+        select(Scan.signup_id, func.count()).where(Scan.result == "ok")
+        .group_by(Scan.signup_id)).all())
+    assert sorted(per_signup.values()) == [2] * len(payloads)  # one in, one out each
+    assert db.session.scalar(select(func.count()).select_from(Scan)) == 6 * len(payloads)
+
+
+def test_two_organisers_admitting_one_walk_in_are_both_told_the_truth(connect, venue,
+                                                                     make_user, now):
+    activity_id, organisers, _, _ = venue(volunteers=0)
+    walkers = [make_user(name=f"路过{i}") for i in range(TRIALS)]
+    payloads = [codes.personal_payload(codes.active_code(w, now=now)) for w in walkers]
+    db.session.commit()
+    desks = [connect(o) for o in organisers[:2]]
+    for payload in payloads:
+        results = at_once([_scan(d, activity_id, code=payload, walk_in=True) for d in desks])
+        assert Counter(results) == {"ok": 1, "already_checked_in": 1}, results
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.activity_id == activity_id, Signup.walk_in.is_(True))) == len(walkers)
+
+
+def _batch(c, activity_id, scans):
+    def call():
+        status, data, _ = c.call("POST", f"/api/v1/activities/{activity_id}/scans/batch",
+                                 {"scans": scans})
+        return [r["result"] for r in data["results"]] if status == 200 else (status, data)
+    return call
+
+
+def test_two_batches_in_opposite_orders_neither_deadlock_nor_fail(connect, venue, now):
+    activity_id, organisers, people, payloads = venue(volunteers=20)
+    a, b = connect(organisers[0]), connect(organisers[1])
+    for round_, direction in enumerate(("entry", "exit", "entry", "exit")):
+        # the doors opened 50 minutes ago; the phones were offline since
+        at = local(now - timedelta(minutes=40 - 10 * round_)).isoformat()
+        items = [{"code": p, "direction": direction, "client_time": at, "nonce": _nonce()}
+                 for p in payloads]
+        twins = [{**item, "nonce": _nonce()} for item in reversed(items)]
+        first, second = at_once([_batch(a, activity_id, items), _batch(b, activity_id, twins)])
+        assert isinstance(first, list) and isinstance(second, list), (first, second)
+        # each person once: ok from one phone, a duplicate from the other
+        for i in range(len(payloads)):
+            pair = sorted([first[i], second[len(payloads) - 1 - i]])
+            assert pair[1] == "ok" and pair[0].startswith("already_checked_"), pair
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Scan).where(
+        Scan.result == "ok")) == 4 * len(people)
+
+
+def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
+        connect, make_activity, make_user, grant, give_place, now):
+    for trial in range(6):
+        activity = make_activity(starts_in=timedelta(hours=-3), hours=2, title=f"活动{trial}")
+        organisers = [make_user(name=f"组织者{trial}{i}") for i in range(2)]
+        for o in organisers:
+            grant(o, "organiser", activity.node, activity.organisation)
+        people = [make_user(name=f"志愿者{trial}{i}") for i in range(8)]
+        for person in people:
+            give_place(activity, person)
+        payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
+        db.session.commit()
+        start, end = activity.starts_at, activity.ends_at
+        scans = [{"code": p, "direction": d, "client_time": local(t).isoformat(),
+                  "nonce": _nonce()}
+                 for p in payloads for d, t in (("entry", start + timedelta(minutes=5)),
+                                                ("exit", end - timedelta(minutes=5)))]
+        finisher, uploader = (connect(o) for o in organisers)
+
+        def finish(c=finisher, activity_id=activity.id):
+            return c.call("POST", f"/api/v1/activities/{activity_id}/finish", {})[0]
+
+        finished, results = at_once([finish, _batch(uploader, activity.id, scans)])
+        assert finished == 200 and isinstance(results, list), (finished, results)
+        assert set(results) == {"ok"}, results  # made before the finish: accepted
+        db.session.expire_all()
+        for signup in db.session.scalars(select(Signup).where(
+                Signup.activity_id == activity.id)):
+            # the entry that counts now: newest of the chain, waiting for review
+            live = db.session.scalars(select(HourEntry).where(
+                HourEntry.signup_id == signup.id).order_by(HourEntry.id.desc())).first()
+            assert live is not None, f"accepted scans without hours (trial {trial})"
+            assert live.status == "pending" and live.minutes == 110, (live.minutes, live.flags)

@@ -1,0 +1,64 @@
+"""A real gunicorn with several worker processes on the test database, for races that
+threads in one process never show (each worker has its own clock, pool and timing).
+
+The server is the benchmark's (bench/loadgen.py): one way to start gunicorn and one
+HTTP client in the project. Tests that use it are `concurrency` tests: they commit for
+real, and the tables are emptied after each.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from bench.loadgen import Client, start_gunicorn
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKERS = 4
+
+
+def serve(database_url: str, workdir: Path):
+    env = {**os.environ, "WUSHE_ENV": "testing", "DATABASE_URL": database_url,
+           "WUSHE_LOGIN_RATE_LIMIT": "1000 per minute"}
+    env.pop("WUSHE_TEST_DB", None)
+    return start_gunicorn("server.app:create_app()", env=env, workers=WORKERS,
+                          worker_class="sync", threads=1, workdir=workdir, chdir=ROOT)
+
+
+def _idle() -> None:
+    # the test's own transaction ends first: on SQLite every transaction holds the write
+    # lock (BEGIN IMMEDIATE), and the server's workers would wait for it
+    from server.extensions import db
+    db.session.rollback()
+
+
+def client(server, user) -> Client:
+    phone = user.phone
+    _idle()
+    c = Client(server.port, timeout=60)
+    c.login(phone, PASSWORD)
+    return c
+
+
+def at_once(calls) -> list:
+    """Run the calls from as many threads, released together; results in call order."""
+    _idle()
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        barrier.wait(timeout=30)
+        try:
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - returned, so the assertion shows it
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    return results
