@@ -39,6 +39,8 @@ people = Blueprint("people", __name__, url_prefix="/api/v1/people",
 grants = Blueprint("roles", __name__, url_prefix="/api/v1/roles",
                    description="Who holds which role where; admins grant and revoke.")
 blueprints = [auth, me, people, grants]
+people.before_request(permissions.gate("coordinator", "admin"))
+grants.before_request(permissions.gate("admin"))
 
 
 class WaitlistedOut(SignupOut):

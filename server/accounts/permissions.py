@@ -55,3 +55,23 @@ def node_ids_under(paths: list[str]) -> list[int]:
 
 def has_any_role(user: User | None) -> bool:
     return bool(assignments(user, "organiser", "coordinator", "admin"))
+
+
+def gate(*roles: str, methods: tuple[str, ...] = (), refuse=None):
+    """A blueprint's before_request for operations only these roles have: who asks is
+    settled before the body is read, so a resident posting to a staff endpoint hears
+    "not permitted" (403), never a schema's opinion of the body (422). The services still
+    decide each case (this coordinator, that fund)."""
+    from flask import request
+    from flask_login import current_user
+
+    from server.core.errors import Forbidden, Unauthorised
+
+    def check() -> None:
+        if methods and request.method not in methods:
+            return
+        if not current_user.is_authenticated:
+            raise Unauthorised()
+        if not assignments(current_user, *(roles or ("organiser", "coordinator", "admin"))):
+            raise (refuse or Forbidden)()
+    return check

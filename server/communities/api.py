@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_login import current_user, login_required
 
+from server.accounts import permissions
 from server.communities import services
 from server.communities.schemas import (
     NodeIn,
@@ -23,6 +24,8 @@ nodes = Blueprint("nodes", __name__, url_prefix="/api/v1/nodes",
 organisations = Blueprint("organisations", __name__, url_prefix="/api/v1/organisations",
                           description="Social organisations, stations, teams and charities.")
 blueprints = [nodes, organisations]
+nodes.before_request(permissions.gate("admin", methods=("POST", "PATCH")))
+organisations.before_request(permissions.gate("admin", methods=("POST", "PATCH")))
 
 
 class OrganisationArgs(ma.Schema):

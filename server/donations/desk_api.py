@@ -17,6 +17,7 @@ import marshmallow as ma
 from flask_login import login_required
 from marshmallow import validate as v
 
+from server.accounts import permissions
 from server.accounts.models import User
 from server.core import clock
 from server.core.api import Blueprint
@@ -52,6 +53,7 @@ from server.donations.vocab import PLEDGE_STATE
 desk = Blueprint(
     "donations_desk_api", __name__, url_prefix="/api/v1/desk",
     description="The coordinators' desk: pledges, receipts, distributions, stock, funds.")
+desk.before_request(permissions.gate(refuse=errors.NotManager))
 blueprints = [desk]
 
 

@@ -36,6 +36,7 @@ my_hours = Blueprint("my_hours", __name__, url_prefix="/api/v1/me/hours",
 reviewing = Blueprint("hours_review", __name__, url_prefix="/api/v1/hours",
                       description="Reviewing hours: the queue, approve, reject, adjust.")
 blueprints = [my_hours, reviewing]
+reviewing.before_request(permissions.gate(refuse=errors.NotReviewer))
 
 
 def is_reviewer(user: User, queue: list | None = None) -> bool:

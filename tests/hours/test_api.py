@@ -143,7 +143,7 @@ def test_a_coordinator_of_another_street_is_not_a_reviewer(api, make_held, make_
 def test_a_resident_cannot_open_the_review_queue(api, make_held):
     w = make_held()
     api.login(w.people["王小红"])
-    _error(api.get("/api/v1/hours/review"), 403, "forbidden")
+    _error(api.get("/api/v1/hours/review"), 403, "not_reviewer")
     _error(api.post(f"/api/v1/hours/entries/{w.entries['李大伟'].id}/approve"), 403,
            "not_reviewer")
 

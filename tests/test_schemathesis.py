@@ -1,0 +1,94 @@
+"""Every operation of the OpenAPI document, with generated inputs (valid and not), as an
+anonymous person, a resident and a coordinator: no server error, and every answer is one
+the document describes (status, content type and body schema).
+
+Bounded (MAX_EXAMPLES per operation and role) and derandomised, so a run is repeatable;
+each operation runs inside the test's rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from werkzeug.test import Client
+
+from server.activities import signups
+from tests.conftest import ApiClient
+
+MAX_EXAMPLES = 12
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance]
+
+
+def _document() -> dict:
+    """The OpenAPI document, read once at collection from an app of its own (the tests
+    then call the session's app, on the test database)."""
+    from server.app import create_app
+    spec_app = create_app({"ENV": "testing", "DATABASE_URL": "sqlite://"})
+    return spec_app.test_client().get("/api/v1/openapi.json").get_json()
+
+
+schema = schemathesis.openapi.from_dict(_document())
+OPERATIONS = {found.ok().label: found.ok() for found in schema.get_all_operations()}
+
+
+def _session(app, user) -> tuple[dict, dict]:
+    """(headers, cookies) of a logged-in person, as the site's JavaScript sends them."""
+    c = ApiClient(app.test_client())
+    if user is None:
+        return {"X-CSRFToken": c.client.environ_base["HTTP_X_CSRFTOKEN"]}, _jar(c)
+    c.login(user)
+    return {"X-CSRFToken": c.client.environ_base["HTTP_X_CSRFTOKEN"]}, _jar(c)
+
+
+def _jar(c) -> dict:
+    return {cookie.key: cookie.value for cookie in c.client._cookies.values()}
+
+
+@pytest.fixture
+def people(app, make_user, make_node, make_org, make_activity, grant, now):
+    street = make_node(name="通运街道", kind="street")
+    community = make_node(name="运河园社区", parent=street)
+    org = make_org(node=community)
+    activity = make_activity(org=org, starts_in=timedelta(days=2))
+    resident = make_user(name="居民", home_node=community)
+    signups.sign_up(activity.id, user=resident, now=now)
+    coordinator = make_user(name="协调员")
+    grant(coordinator, "coordinator", street)
+    return {"anonymous": _session(app, None), "resident": _session(app, resident),
+            "coordinator": _session(app, coordinator)}
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_every_operation_answers_as_documented(label, people, app):
+    operation = OPERATIONS[label]
+    # valid inputs and invalid ones (wrong types, missing fields, out of range)
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                      operation.as_strategy(GenerationMode.NEGATIVE))
+
+    @given(cases)
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def each(case):
+        for headers, cookies in people.values():
+            # a browser of its own each time (a shared client would keep cookies one
+            # role's answer set), and a context of its own (as tests.conftest's
+            # IsolatedClient): the request's session is not the test's
+            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+            contextvars.Context().run(case.call_and_validate, app=app,
+                                      session=Client(app, use_cookies=False),
+                                      headers=sent, checks=CHECKS)
+
+    each()
