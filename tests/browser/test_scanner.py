@@ -146,3 +146,34 @@ def test_a_walk_in_is_admitted_then_checked_out(live_server, camera, make_activi
         ("not_signed_up", "entry", False), ("ok", "entry", True), ("ok", "exit", False)]
     assert len({s.nonce for s in rows}) == len(rows)  # the walk-in went with a new nonce
     db.session.close()
+
+
+def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone, make_activity,
+                                                             make_user, grant, now):
+    activity = make_activity(starts_in=timedelta(minutes=10), hours=2, title="助老服务日")
+    organiser = make_user(name="社工小周")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    walker = make_user(name="手机没带码的", phone="13700005678")
+    db.session.commit()
+    activity_id, organiser_phone, walker_id = activity.id, organiser.phone, walker.id
+    db.session.close()
+
+    log_in(phone, live_server, organiser_phone)
+    phone.goto(f"{live_server}/manage/{activity_id}/scanner")
+    phone.fill("#scanner-q", "137 0000 5678")
+    offer = phone.locator(".scanner__by-phone")
+    expect(offer).to_contain_text("137****5678")
+    offer.click()
+    red = phone.locator("#scanner-overlay.is-fail")
+    expect(red).to_have_attribute("data-result", "not_signed_up")
+    expect(red).not_to_contain_text("手机没带码的")  # not told whose number it is yet
+    phone.locator("#scanner-walkin").click()
+    green = phone.locator("#scanner-overlay.is-ok")
+    expect(green).to_have_attribute("data-result", "ok")
+    expect(green).to_contain_text("手机没带码的")
+    phone.shot("walk-in-by-phone")
+
+    rows = db.session.query(Scan).filter_by(activity_id=activity_id, user_id=walker_id).all()
+    assert [(s.result, s.walk_in, s.assisted, s.source) for s in rows] == [
+        ("ok", True, True, "phone_lookup")]
+    db.session.close()

@@ -203,8 +203,11 @@
             show({ ok: false, result: data.code, message: data.message || t("network") });
             return;
           }
+          // a walk-in is admitted by their own code or their full phone number, never by
+          // an id from a list (the server refuses that too)
           var walkIn = data.result === "not_signed_up" && scan.direction === "entry"
-            ? { code: scan.code, user_id: scan.user_id } : null;
+            && (scan.code != null || scan.phone != null)
+            ? { code: scan.code, phone: scan.phone } : null;
           show({ ok: data.ok, result: data.result, message: data.message,
                  person: data.person, walkIn: walkIn, direction: data.direction });
           refreshSoon();
@@ -279,8 +282,33 @@
       }).catch(function () { return null; });
     return remote.then(function (rows) {
       if (seq !== searchSeq) return;
-      renderResults(rows || localSearch(q));
+      rows = rows || localSearch(q);
+      renderResults(rows);
+      var phone = fullPhone(q);
+      if (!rows.length && phone && online()) offerPhone(phone);
     });
+  }
+
+  // someone not on the list who says their whole number (a walk-in without their code)
+  function fullPhone(q) {
+    var digits = q.normalize("NFKC").replace(/[\s-]/g, "").replace(/^(\+86|0086)/, "");
+    return /^1[3-9][0-9]{9}$/.test(digits) ? digits : null;
+  }
+
+  function offerPhone(phone) {
+    el.results.textContent = "";
+    var li = document.createElement("li");
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "weui-btn weui-btn_default scanner__by-phone";
+    b.textContent = t("by_phone").replace("{n}", phone.slice(0, 3) + "****" + phone.slice(-4));
+    b.addEventListener("click", function () {
+      el.q.value = "";
+      el.results.textContent = "";
+      submit({ phone: phone });
+    });
+    li.appendChild(b);
+    el.results.appendChild(li);
   }
 
   // ---- wiring --------------------------------------------------------------
@@ -309,7 +337,7 @@
       if (!again) return;
       var body = { walk_in: true, direction: "entry" };
       if (again.code != null) body.code = again.code;
-      if (again.user_id != null) body.user_id = again.user_id;
+      if (again.phone != null) body.phone = again.phone;
       submit(body);
     });
     el.search.addEventListener("submit", function (evt) { evt.preventDefault(); search(); });
