@@ -67,6 +67,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ECHO"] = settings["SQL_ECHO"]
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(
         days=settings["REMEMBER_COOKIE_DURATION_DAYS"])
+    # the remember-me cookie opens a login as the session cookie does: the same care
+    app.config["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = settings["SESSION_COOKIE_SAMESITE"]
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
     if settings["DATABASE_URL"].startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)

@@ -92,3 +92,15 @@ def test_days_far_away_are_ignored_by_the_list_and_refused_by_the_api(client, da
     assert client.get(f"/?date={day}").status_code == 200
     resp = client.get(f"/api/v1/activities?date={day}")
     assert resp.status_code == 422 and "date" in resp.get_json()["errors"]
+
+
+@pytest.mark.parametrize("starts", ["1999-06-01T09:00", "2101-01-01T09:00", "0001-01-01T00:00"])
+def test_activity_dates_far_away_are_refused(api, make_user, make_org, grant, starts):
+    org = make_org()
+    organiser = make_user()
+    grant(organiser, "organiser", org.node, org)
+    api.login(organiser)
+    resp = api.post("/api/v1/activities", json={
+        "organisation_id": org.id, "title": "讲座", "kind": "lecture", "place": "活动室",
+        "starts_at": starts, "ends_at": "2026-12-31T10:00", "capacity": 10})
+    assert resp.status_code == 422 and "starts_at" in resp.get_json()["errors"]
