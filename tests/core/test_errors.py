@@ -101,3 +101,18 @@ def test_an_unknown_http_status_keeps_the_envelope(client):
     assert resp.status_code == 405 and resp.get_json()["code"] == "method_not_allowed"
     assert resp.headers["Allow"]
     assert errors.BY_STATUS[405] is errors.MethodNotAllowed
+
+
+def test_every_scan_result_flag_source_and_status_has_words(app):
+    """What the scanner, the review card and the hours page show is never a raw code."""
+    from server.checkin.errors import RESULT_TEXT
+    from server.checkin.models import RESULTS, SOURCES, UNRECORDED
+    from server.hours.models import DECISIONS, FLAGS
+    from server.hours.schemas import FLAG, SOURCE, STATUS
+    zh = _translated()
+    for table, codes in ((RESULT_TEXT, RESULTS + UNRECORDED), (FLAG, FLAGS),
+                         (SOURCE, SOURCES),
+                         (STATUS, DECISIONS + ("pending",))):
+        for code in codes:
+            assert code in table, code
+            assert zh.get(table[code]._args[0]), code
