@@ -20,6 +20,7 @@ from server.activities.services import can_oversee
 from server.checkin import codes
 from server.checkin.models import PersonalCode
 from server.checkin.services import ScanRequest, redeem
+from server.core import events
 from server.core.errors import NotFound
 from server.extensions import db
 
@@ -55,7 +56,9 @@ def upload(activity_id: int, items: list[dict], *, operator: User, now: datetime
                 for item in items]
     if can_oversee(operator, activity):
         lock_in_order(activity_id, requests)
-    return [redeem(r, now=now) for r in requests]
+    # a person's late entry and exit in one batch make one hours entry, not two
+    with events.gathered():
+        return [redeem(r, now=now) for r in requests]
 
 
 def request_from(activity_id: int, data: dict, source: str, *, operator: User | None,

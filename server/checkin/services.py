@@ -268,7 +268,7 @@ def _decide(req: ScanRequest, signup: Signup, activity: Activity, *, now: dateti
     signup.presence = "in" if latest.direction == "entry" else "out"
     db.session.flush()
     if late:
-        events.announce(events.ATTENDANCE_CHANGED, signup=signup, now=now)
+        events.announce(events.ATTENDANCE_CHANGED, key=signup.id, signup=signup, now=now)
     return scan
 
 

@@ -8,7 +8,9 @@ there, not left to import order. Every event is declared here, once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 # an activity was marked finished: attendance closes (payload: activity, now)
@@ -27,6 +29,30 @@ def subscribe(event: str, handler: Callable[..., Any]) -> None:
         _handlers[event].append(handler)
 
 
-def announce(event: str, **payload: Any) -> None:
+_held: ContextVar[dict | None] = ContextVar("wushe_held_events", default=None)
+
+
+def announce(event: str, *, key: Any = None, **payload: Any) -> None:
+    """Tell the subscribers now; or, inside `gathered()`, once per key when it ends."""
+    held = _held.get()
+    if held is not None and key is not None:
+        held[(event, key)] = payload
+        return
     for handler in _handlers[event]:
         handler(**payload)
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """Many changes to one thing in one go (an offline batch with a person's entry and
+    exit) are heard once, with the last word, when the block ends."""
+    outer = _held.get()
+    held: dict = {} if outer is None else outer
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    if outer is None:
+        for (event, _key), payload in held.items():
+            announce(event, **payload)

@@ -58,11 +58,19 @@ def test_an_upload_after_finish_becomes_pending_hours_marked_late(api, run, now)
                                 .order_by(HourEntry.id.desc())).first()
     assert (newest.minutes, newest.status) == (90, "pending")
     assert "late_scan" in newest.flags
-    # the first, half-made entry (before the exit arrived) was set aside, not counted twice
+    # the batch's entry and exit make one entry, heard once when the batch is done
     assert [e.status for e in db.session.scalars(select(HourEntry).where(
-        HourEntry.user_id == people[0].id).order_by(HourEntry.id))] == ["superseded", "pending"]
+        HourEntry.user_id == people[0].id).order_by(HourEntry.id))] == ["pending"]
+    # an exit arriving in a later upload sets the half-made entry aside for a full one
+    results = _upload(api, activity, [
+        _offline(payloads[1], "entry", s + timedelta(minutes=20), "late-0011")])
+    assert results[0]["late"]
+    _upload(api, activity, [_offline(payloads[1], "exit", s + timedelta(minutes=80), "late-0012")])
+    assert [(e.status, e.minutes) for e in db.session.scalars(select(HourEntry).where(
+        HourEntry.user_id == people[1].id).order_by(HourEntry.id))] == [
+        ("superseded", 100), ("pending", 60)]
     queue = api.get("/api/v1/hours/review").get_json()["groups"]
-    assert [e["minutes"] for g in queue for e in g["entries"]] == [90]
+    assert sorted(e["minutes"] for g in queue for e in g["entries"]) == [60, 90]
 
 
 def test_late_scans_replace_an_approved_entry_only_once_approved(api, run, now, make_user,
