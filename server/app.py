@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,18 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _log_where_gunicorn_logs() -> None:
+    """Under gunicorn, the app's warnings (a retried deadlock, say) go to its error log."""
+    served = logging.getLogger("gunicorn.error")
+    ours = logging.getLogger("server")
+    if served.handlers and not ours.handlers:
+        ours.handlers = list(served.handlers)
+        ours.setLevel(logging.INFO)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
+    _log_where_gunicorn_logs()
     app = WusheFlask("server", template_folder=str(ROOT / "web" / "templates"),
                 static_folder=str(ROOT / "static"), static_url_path="/static",
                 instance_path=str(ROOT / "instance"))

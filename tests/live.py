@@ -27,6 +27,13 @@ def serve(database_url: str, workdir: Path):
                           worker_class="sync", threads=1, workdir=workdir, chdir=ROOT)
 
 
+def retried_deadlocks(server) -> list[str]:
+    """The deadlocks the server's workers met and retried (they log each retry)."""
+    text = server.log.read_text(errors="replace") if server.log.exists() else ""
+    return [line for line in text.splitlines()
+            if "transient database failure" in line and "deadlock" in line.lower()]
+
+
 def _idle() -> None:
     # the test's own transaction ends first: on SQLite every transaction holds the write
     # lock (BEGIN IMMEDIATE), and the server's workers would wait for it

@@ -38,4 +38,5 @@ def log_out(*, now: datetime, everywhere: bool = False) -> int:
             ended = 1
     logout_user()
     session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember-me cookie on this
     return ended

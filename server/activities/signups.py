@@ -21,8 +21,12 @@ from server.notifications.services import notify
 
 
 def lock_activity(activity_id: int) -> Activity:
+    """The activity's row, locked FOR NO KEY UPDATE: every sign-up, walk-in and finish
+    takes turns on it, while inserts that merely refer to it (a scan, an hours entry:
+    their foreign-key checks take KEY SHARE) go on. A plain FOR UPDATE would make a batch
+    that holds sign-ups and inserts scans wait for a finish that waits for those sign-ups."""
     activity = db.session.execute(
-        select(Activity).where(Activity.id == activity_id).with_for_update()
+        select(Activity).where(Activity.id == activity_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if activity is None:
         raise errors.ActivityNotFound()
@@ -132,7 +136,7 @@ def walk_in(activity_id: int, *, user: User, operator: User,
         return None, False
     existing = db.session.scalar(select(Signup).where(
         Signup.activity_id == activity.id, Signup.user_id == user.id,
-        Signup.status.in_(ACTIVE_SIGNUP)).with_for_update()
+        Signup.status.in_(ACTIVE_SIGNUP)).with_for_update(key_share=True)
         .execution_options(populate_existing=True))
     if existing is not None:
         return existing, False

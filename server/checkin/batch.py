@@ -42,7 +42,7 @@ def lock_in_order(activity_id: int, requests: list[ScanRequest]) -> None:
     if users:
         db.session.scalars(select(Signup.id).where(
             Signup.activity_id == activity_id, Signup.user_id.in_(users),
-            Signup.status.in_(ACTIVE_SIGNUP)).order_by(Signup.id).with_for_update()).all()
+            Signup.status.in_(ACTIVE_SIGNUP)).order_by(Signup.id).with_for_update(key_share=True)).all()
 
 
 def upload(activity_id: int, items: list[dict], *, operator: User, now: datetime,

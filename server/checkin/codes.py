@@ -51,7 +51,7 @@ def _current(user_id: int) -> PersonalCode | None:
 def _lock_person(user_id: int) -> None:
     # the person's row serialises every change of their code (the partial unique index
     # on active codes is the database's own guarantee behind it)
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 def active_code(user: User, *, now: datetime) -> PersonalCode:

@@ -149,6 +149,8 @@ def _person(req: ScanRequest) -> tuple[int | None, str | None]:
     if sum(x is not None for x in (req.code, req.user_id, req.phone)) != 1:
         raise NeedsOneOf()
     if req.user_id is not None:
+        if db.session.get(User, req.user_id) is None:
+            return None, "not_signed_up"  # names nobody: answered, and nothing learnt
         return req.user_id, None
     if req.phone is not None:
         from server.accounts.roles import find_user_by_phone
@@ -168,7 +170,7 @@ def lock_signup(activity_id: int, user_id: int | None) -> Signup | None:
     return db.session.execute(
         select(Signup).where(Signup.activity_id == activity_id, Signup.user_id == user_id,
                              Signup.status.in_(("confirmed", "waitlisted")))
-        .with_for_update().execution_options(populate_existing=True)).scalar_one_or_none()
+        .with_for_update(key_share=True).execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def _settled(activity_id: int) -> Activity:
@@ -279,7 +281,7 @@ def auto_check_out(activity: Activity, *, now: datetime) -> int:
         return 0
     inside = db.session.scalars(select(Signup).where(
         Signup.activity_id == activity.id, Signup.presence == "in")
-        .order_by(Signup.id).with_for_update()).all()
+        .order_by(Signup.id).with_for_update(key_share=True)).all()
     for signup in inside:
         last = last_ok(signup)
         signup.scan_seq = (signup.scan_seq or 0) + 1
@@ -299,7 +301,7 @@ def on_activity_finished(*, activity: Activity, now: datetime) -> None:
     order, by id) so no scan is decided while attendance closes, then check out whoever
     is still inside."""
     db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
-                       .order_by(Signup.id).with_for_update()).all()
+                       .order_by(Signup.id).with_for_update(key_share=True)).all()
     auto_check_out(activity, now=now)
 
 

@@ -9,6 +9,7 @@ from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.core.boundary import json_body
+from server.core.errors import UnsupportedMediaType
 
 
 class ErrorSchema(ma.Schema):
@@ -60,6 +61,9 @@ class DecimalParser(FlaskParser):
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
+            if req.content_length or req.headers.get("Transfer-Encoding"):
+                # a body the endpoint would not read: say so, rather than change nothing
+                raise UnsupportedMediaType()
             return webargs_core.missing
         return json_body()
 

@@ -102,6 +102,12 @@ class TooLarge(WusheError):
     message = _l("What you sent is too large. Send less at a time.")
 
 
+class UnsupportedMediaType(WusheError):
+    status = 415
+    code = "unsupported_media_type"
+    message = _l("Send this as JSON (Content-Type: application/json).")
+
+
 class RateLimited(WusheError):
     status = 429
     code = "rate_limited"
@@ -138,7 +144,8 @@ class HttpError(WusheError):
 # what a bare HTTP status means, for errors raised by Flask and its extensions
 BY_STATUS: dict[int, type[WusheError]] = {
     400: WusheError, 401: Unauthorised, 403: Forbidden, 404: NotFound,
-    405: MethodNotAllowed, 409: Conflict, 413: TooLarge, 422: ValidationError,
+    405: MethodNotAllowed, 409: Conflict, 413: TooLarge, 415: UnsupportedMediaType,
+    422: ValidationError,
     429: RateLimited, 500: ServerError, 503: Busy,
 }
 

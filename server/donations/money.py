@@ -116,7 +116,11 @@ class Yuan(ma.fields.Field):
     def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
         if isinstance(value, bool) or isinstance(value, float):
             raise self.make_error("invalid")
-        if isinstance(value, (int, Decimal)):
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise self.make_error("invalid")
+            value = format(value, "f")  # 1E+2 is 100, 1e-2 is 0.01, as JSON says
+        elif isinstance(value, int):
             value = str(value)
         if not isinstance(value, str):
             raise self.make_error("invalid")

@@ -110,3 +110,21 @@ def test_registration_is_limited_per_address(app):
         "phone": f"1370000{i:04d}", "password": "secret123", "name": "注册者",
         "accept_privacy": True}).status_code for i in range(12)]
     assert answers.count(201) == 10 and answers[-1] == 429
+
+
+def test_a_refused_login_says_when_to_try_again(api):
+    for i in range(21):
+        resp = api.post("/api/v1/auth/login", json={"phone": f"1390000{i:04d}",
+                                                    "password": "wrong-password1"})
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+
+
+def test_logout_tells_the_browser_to_drop_the_remember_me_cookie(app, make_user):
+    user = make_user()
+    api = ApiClient(app.test_client())
+    api.post("/api/v1/auth/login", json={"phone": user.phone, "password": PASSWORD,
+                                         "remember": True})
+    api.refresh_token()
+    resp = api.post("/api/v1/auth/logout")
+    dropped = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert dropped and "Expires=Thu, 01 Jan 1970" in dropped[0]

@@ -18,7 +18,7 @@ from server.checkin.models import Scan
 from server.core.clock import local
 from server.extensions import db
 from server.hours.models import HourEntry
-from tests.live import at_once
+from tests.live import at_once, retried_deadlocks
 
 pytestmark = pytest.mark.concurrency
 TRIALS = 12
@@ -93,7 +93,9 @@ def _batch(c, activity_id, scans):
     return call
 
 
-def test_two_batches_in_opposite_orders_neither_deadlock_nor_fail(connect, venue, now):
+def test_two_batches_in_opposite_orders_neither_deadlock_nor_fail(connect, venue, now,
+                                                                 gunicorn):
+    before = len(retried_deadlocks(gunicorn))
     activity_id, organisers, people, payloads = venue(volunteers=20)
     a, b = connect(organisers[0]), connect(organisers[1])
     for round_, direction in enumerate(("entry", "exit", "entry", "exit")):
@@ -111,16 +113,19 @@ def test_two_batches_in_opposite_orders_neither_deadlock_nor_fail(connect, venue
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Scan).where(
         Scan.result == "ok")) == 4 * len(people)
+    # not merely answered: no deadlock happened and was retried behind the answer
+    assert retried_deadlocks(gunicorn)[before:] == []
 
 
 def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
-        connect, make_activity, make_user, grant, give_place, now):
+        connect, make_activity, make_user, grant, give_place, now, gunicorn):
+    before = len(retried_deadlocks(gunicorn))
     for trial in range(6):
         activity = make_activity(starts_in=timedelta(hours=-3), hours=2, title=f"活动{trial}")
         organisers = [make_user(name=f"组织者{trial}{i}") for i in range(2)]
         for o in organisers:
             grant(o, "organiser", activity.node, activity.organisation)
-        people = [make_user(name=f"志愿者{trial}{i}") for i in range(8)]
+        people = [make_user(name=f"志愿者{trial}{i}") for i in range(40)]
         for person in people:
             give_place(activity, person)
         payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
@@ -146,3 +151,4 @@ def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
                 HourEntry.signup_id == signup.id).order_by(HourEntry.id.desc())).first()
             assert live is not None, f"accepted scans without hours (trial {trial})"
             assert live.status == "pending" and live.minutes == 110, (live.minutes, live.flags)
+    assert retried_deadlocks(gunicorn)[before:] == []  # finish and upload took turns

@@ -201,3 +201,17 @@ def test_self_check_in_through_the_api_keeps_what_was_pressed(api, door, now):
     assert (row.latitude, row.longitude) == pytest.approx(geo.wgs84_to_gcj02(39.915, 116.404))
     missing = api.post(url, json=body)
     assert missing.status_code == 422 and "direction" in missing.get_json()["errors"]
+
+
+def test_an_id_that_names_nobody_is_an_answer_not_a_failed_batch(api, door, now):
+    activity, organiser, member, _ = door
+    payload = codes.personal_payload(codes.active_code(member, now=now))
+    api.login(organiser)
+    one = api.post(f"/api/v1/activities/{activity.id}/scans",
+                   json={"user_id": 999999, "nonce": "nobody-0001"}).get_json()
+    assert (one["result"], one["person"]) == ("not_signed_up", None)
+    at = local(now).isoformat()
+    results = _upload(api, activity, [
+        {"user_id": 2147483647, "nonce": "nobody-0002", "client_time": at},
+        {"code": payload, "nonce": "nobody-0003", "client_time": at}])
+    assert [r["result"] for r in results] == ["not_signed_up", "ok"]

@@ -128,3 +128,12 @@ def test_who_asks_is_settled_before_the_body_is_read(api, make_user, method, url
     assert "errors" not in resp.get_json() or resp.get_json()["errors"] == {}
     anonymous = api.application.test_client().open(url, method=method, data="{")
     assert anonymous.status_code in (400, 401)  # CSRF first for a write, login for a read
+
+
+def test_a_body_that_is_not_json_is_refused_not_ignored(api, make_user):
+    user = make_user(name="原名")
+    api.login(user)
+    for kind in ("text/plain", "application/x-www-form-urlencoded"):
+        resp = api.patch("/api/v1/me", data='{"name": "新名"}', content_type=kind)
+        assert resp.status_code == 415 and resp.get_json()["code"] == "unsupported_media_type"
+    assert db.session.get(User, user.id).name == "原名"

@@ -271,3 +271,14 @@ def test_a_note_may_change_after_the_fund_stopped_taking_that_kind(make_fund, pl
         pledges.edit_pledge(pledge, {"lines": [{**{
             "category": "picture_books", "item": "儿童绘本", "unit": "book"}, "quantity": 6}]},
             actor=pledge.donor, now=now)
+
+
+@pytest.mark.parametrize(("number", "amount"), [("1e2", "100.00"), ("1E+2", "100.00"),
+                                                 ("5e-1", "0.50"), ("50.10", "50.10")])
+def test_a_json_number_is_the_amount_it_says_however_it_is_written(as_user, make_fund,
+                                                                    make_user, number, amount):
+    fund, _ = make_fund()
+    resp = _raw(as_user(make_user()), f"/api/v1/funds/{fund.id}/pledges",
+                f'{{"kind": "money", "amount": {number}}}')
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["amount"] == amount
