@@ -48,6 +48,12 @@ class DuplicateKey(WusheError):
     message = _l("A field was sent twice. Send each field once.")
 
 
+class UnreadableForm(WusheError):
+    code = "unreadable_form"
+    message = _l("The form could not be read (a file name or text that is not UTF-8). "
+                 "Rename the file with ordinary letters and send it again.")
+
+
 class TooDeep(WusheError):
     code = "too_deep"
     message = _l("What was sent is nested too deeply.")
@@ -145,6 +151,11 @@ def _screen_request() -> None:
         for value in values:
             check_text(value, key)
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.mimetype == "multipart/form-data" and request.content_length and not (
+                request.form or request.files):
+            # werkzeug drops a whole multipart body it cannot decode; without this the
+            # person would be told their session expired (the CSRF token went with it)
+            raise UnreadableForm()
         for key, values in request.form.lists():
             check_text(key)
             for value in values:

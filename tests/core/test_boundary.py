@@ -137,3 +137,12 @@ def test_a_body_that_is_not_json_is_refused_not_ignored(api, make_user):
         resp = api.patch("/api/v1/me", data='{"name": "新名"}', content_type=kind)
         assert resp.status_code == 415 and resp.get_json()["code"] == "unsupported_media_type"
     assert db.session.get(User, user.id).name == "原名"
+
+
+def test_a_form_that_cannot_be_decoded_is_named_as_such(client):
+    body = (b'--B\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\nx\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="pdf"; filename="caf\xe9.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--B--\r\n")
+    resp = client.post("/verify", data=body, content_type="multipart/form-data; boundary=B",
+                       headers={"Accept": "application/json"})
+    assert resp.status_code == 400 and resp.get_json()["code"] == "unreadable_form"
