@@ -59,15 +59,9 @@ def _insert(conn, table, **values):
     for col in t.columns:
         if col.name in values or col.nullable or col.primary_key:
             continue
-        kind = col.type.python_type if hasattr(col.type, "python_type") else str
-        try:
-            kind = col.type.python_type
-        except NotImplementedError:
-            kind = str
-        row[col.name] = {bool: False, int: 0, str: "x", datetime: datetime.now(UTC),
-                         list: [], dict: {}}.get(kind, "x")
-        if isinstance(col.type, sa.JSON):
-            row[col.name] = []
+        fillers = ((sa.JSON, []), (sa.Boolean, False), (sa.Integer, 0),
+                   (sa.DateTime, datetime.now(UTC)))
+        row[col.name] = next((v for kind, v in fillers if isinstance(col.type, kind)), "x")
     row.update(values)
     return conn.execute(t.insert().values(**row)).inserted_primary_key[0]
 
