@@ -47,20 +47,32 @@ def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
     return fetch(HourEntry, entry_id, errors.EntryNotFound, lock=lock)
 
 
+def helpers_of(entries: list[HourEntry]) -> dict[int, set[int]]:
+    """Who helped record each entry's hours, and so does not decide them: whoever filed
+    them for someone else, and whoever forced, assisted or admitted (walk-in) the scans.
+    Two queries for any number of entries (the review queue shows many)."""
+    found: dict[int, set[int]] = {
+        e.id: {e.created_by_id} if e.kind == "retroactive" and e.created_by_id else set()
+        for e in entries}
+    by_signup: dict[int, list[int]] = {}
+    for e in entries:
+        if e.signup_id is not None:
+            by_signup.setdefault(e.signup_id, []).append(e.id)
+    if by_signup:
+        rows = db.session.execute(select(Scan.signup_id, Scan.operator_id).where(
+            Scan.signup_id.in_(by_signup), Scan.result == "ok", Scan.operator_id.is_not(None),
+            Scan.forced | Scan.assisted | Scan.walk_in)).all()
+        rows += db.session.execute(select(Signup.id, Signup.acted_by_id).where(
+            Signup.id.in_(by_signup), Signup.walk_in.is_(True),
+            Signup.acted_by_id.is_not(None))).all()
+        for signup_id, user_id in rows:
+            for entry_id in by_signup[signup_id]:
+                found[entry_id].add(user_id)
+    return found
+
+
 def helpers(entry: HourEntry) -> set[int]:
-    """Who helped record these hours, and so does not decide them: whoever filed them
-    for someone else, and whoever forced, assisted or admitted (walk-in) the scans."""
-    ids = {entry.created_by_id} if entry.kind == "retroactive" and entry.created_by_id else set()
-    if entry.signup_id is not None:
-        ids |= set(db.session.scalars(select(Scan.operator_id).where(
-            Scan.signup_id == entry.signup_id, Scan.result == "ok",
-            Scan.operator_id.is_not(None),
-            Scan.forced | Scan.assisted | Scan.walk_in)))
-        admitted = db.session.scalar(select(Signup.acted_by_id).where(
-            Signup.id == entry.signup_id, Signup.walk_in.is_(True)))
-        if admitted:
-            ids.add(admitted)
-    return ids
+    return helpers_of([entry])[entry.id]
 
 
 def _checked(entry_id: int, reviewer: User) -> HourEntry:
@@ -123,17 +135,14 @@ class BulkResult:
     left: int
 
 
-def one_by_one(entry: HourEntry, reviewer: User) -> bool:
-    """What "approve all" never includes: a retroactive claim is read, not waved
-    through, and nobody decides hours they helped record."""
-    return (entry.kind == "retroactive" or "retroactive" in (entry.flags or [])
-            or reviewer.id in helpers(entry))
-
-
 def bulk_approvable(entries: list[HourEntry], reviewer: User) -> list[HourEntry]:
-    """What "approve all" approves of these entries: the rule the page counts with too."""
+    """What "approve all" approves of these entries (the page counts with it too): not
+    the reviewer's own, never a retroactive claim (it is read, not waved through), never
+    hours the reviewer helped record."""
+    helped = helpers_of(entries)
     return [e for e in entries if e.status == "pending" and e.kind != "reversal"
-            and e.user_id != reviewer.id and not one_by_one(e, reviewer)]
+            and e.user_id != reviewer.id and e.kind != "retroactive"
+            and "retroactive" not in (e.flags or []) and reviewer.id not in helped[e.id]]
 
 
 def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> BulkResult:
@@ -141,17 +150,12 @@ def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> Bu
     retroactive claims and hours the reviewer helped record."""
     if not can_review(reviewer, activity):
         raise errors.NotReviewer()
-    approved = left = 0
-    for entry_id in pending_ids(activity):
-        entry = get_entry(entry_id, lock=True)
-        if entry.user_id == reviewer.id or entry.review is not None:
-            continue
-        if not bulk_approvable([entry], reviewer):
-            left += 1
-            continue
+    entries = [get_entry(entry_id, lock=True) for entry_id in pending_ids(activity)]
+    waiting = [e for e in entries if e.user_id != reviewer.id and e.review is None]
+    chosen = bulk_approvable(waiting, reviewer)
+    for entry in chosen:
         _decide(entry, "approved", reviewer, None, now)
-        approved += 1
-    return BulkResult(approved=approved, left=left)
+    return BulkResult(approved=len(chosen), left=len(waiting) - len(chosen))
 
 
 def pending_ids(activity: Activity) -> list[int]:

@@ -46,10 +46,11 @@ def bulk_approvable(entries) -> list:
 
 
 @bp.app_template_global()
-def helped_record(entry) -> bool:
-    """The viewer filed these hours or forced, assisted or admitted their scans."""
+def helped_ids(entries) -> set[int]:
+    """The entries whose hours the viewer filed, or forced, assisted or admitted the
+    scans of (one look for a whole group of the queue)."""
     user = me()
-    return user is not None and user.id in review.helpers(entry)
+    return {i for i, ids in review.helpers_of(list(entries)).items() if user.id in ids}
 
 
 @bp.app_template_filter("day")
