@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 4
 
 
-def serve(database_url: str, workdir: Path):
+def serve(database_url: str, workdir: Path, *, holidays_dir: str):
     env = {**os.environ, "WUSHE_ENV": "testing", "DATABASE_URL": database_url,
-           "WUSHE_LOGIN_RATE_LIMIT": "1000 per minute"}
+           "WUSHE_LOGIN_RATE_LIMIT": "1000 per minute", "WUSHE_HOLIDAYS_DIR": holidays_dir}
     env.pop("WUSHE_TEST_DB", None)
     return start_gunicorn("server.app:create_app()", env=env, workers=WORKERS,
                           worker_class="sync", threads=1, workdir=workdir, chdir=ROOT)

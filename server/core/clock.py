@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -10,6 +10,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in Beijing: the day a person means."""
+    return local(now()).date()
 
 
 def as_utc(value: datetime) -> datetime:

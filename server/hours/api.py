@@ -42,7 +42,7 @@ reviewing.before_request(permissions.gate(refuse=errors.NotReviewer))
 def is_reviewer(user: User, queue: list | None = None) -> bool:
     """Who may open the review queue: anyone with something in it, or any staff role."""
     return permissions.has_any_role(user) or bool(
-        review.queue(user) if queue is None else queue)
+        review.queue(user, today=clock.today()) if queue is None else queue)
 
 
 def my_entry(entry_id: int) -> HourEntry:
@@ -109,7 +109,7 @@ def file_retroactive(data):
 @reviewing.response(200, ReviewQueueOut)
 def queue():
     """Pending entries I may review, by activity, soonest due first; open correction requests."""
-    groups = review.queue(me())
+    groups = review.queue(me(), today=clock.today())
     if not is_reviewer(me(), groups):
         raise Forbidden()
     return {"groups": groups, "corrections": services.open_corrections(me())}

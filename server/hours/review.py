@@ -7,7 +7,7 @@ same entry approved by two reviewers at once is approved once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,7 @@ from server.activities.models import Activity, Signup
 from server.activities.services import can_manage
 from server.checkin.models import Scan
 from server.communities.models import Node
+from server.core import workdays
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.errors import ValidationError
@@ -27,6 +28,8 @@ from server.hours import errors, ledger
 from server.hours.models import HourEntry, HourReview
 
 DUE_WORKING_DAYS = 10  # 《志愿服务记录与证明出具办法》 Art 11
+# organisers are warned this many working days before the due date
+WARN_WORKING_DAYS = 2
 
 
 def can_review(user: User | None, activity: Activity) -> bool:
@@ -34,13 +37,33 @@ def can_review(user: User | None, activity: Activity) -> bool:
 
 
 def due_date(activity: Activity) -> date:
-    """Ten working days after the activity (weekends skipped; public holidays are not)."""
-    day, left = local(activity.ends_at).date(), DUE_WORKING_DAYS
-    while left:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
+    """Ten working days after the activity: China's, public holidays and 调休 counted
+    (raises workdays.CalendarYearMissing when the year's holidays are not known yet)."""
+    return workdays.calendar().add(local(activity.ends_at).date(), DUE_WORKING_DAYS)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When an activity's hours must be recorded, and how that stands today.
+
+    state: "overdue" (past the due date), "soon" (at most WARN_WORKING_DAYS working days
+    left: organisers are warned), "" (in time), or "unknown" while the due date's year has
+    no published holidays (`missing_year` says which)."""
+
+    due: date | None
+    state: str
+    missing_year: int | None = None
+
+
+def deadline(activity: Activity, *, today: date) -> Deadline:
+    try:
+        due = due_date(activity)
+        if due < today:
+            return Deadline(due, "overdue")
+        left = workdays.calendar().between(today, due)
+    except workdays.CalendarYearMissing as exc:
+        return Deadline(None, "unknown", exc.year)
+    return Deadline(due, "soon" if left <= WARN_WORKING_DAYS else "")
 
 
 def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
@@ -168,8 +191,12 @@ def pending_ids(activity: Activity) -> list[int]:
 @dataclass
 class QueueGroup:
     activity: Activity
-    due: date
+    deadline: Deadline
     entries: list[HourEntry] = field(default_factory=list)
+
+    @property
+    def due(self) -> date | None:
+        return self.deadline.due
 
 
 def reviewable(reviewer: User):
@@ -181,7 +208,12 @@ def reviewable(reviewer: User):
     return cond
 
 
-def queue(reviewer: User) -> list[QueueGroup]:
+def _soonest_first(group: QueueGroup) -> tuple:
+    # a due date not yet known is at least weeks away (its year has not begun)
+    return (group.due is None, group.due or date.max, group.activity.id)
+
+
+def queue(reviewer: User, *, today: date) -> list[QueueGroup]:
     """Pending entries the reviewer may decide, by activity, soonest due first."""
     cond = reviewable(reviewer)
     rows = db.session.scalars(
@@ -193,7 +225,9 @@ def queue(reviewer: User) -> list[QueueGroup]:
         .order_by(Activity.ends_at, HourEntry.id)).unique().all()
     groups: dict[int, QueueGroup] = {}
     for entry in rows:
-        group = groups.setdefault(entry.activity_id,
-                                  QueueGroup(entry.activity, due_date(entry.activity)))
+        group = groups.get(entry.activity_id)
+        if group is None:
+            group = groups[entry.activity_id] = QueueGroup(
+                entry.activity, deadline(entry.activity, today=today))
         group.entries.append(entry)
-    return sorted(groups.values(), key=lambda g: g.due)
+    return sorted(groups.values(), key=_soonest_first)

@@ -4,7 +4,7 @@ entry (htmx swaps its row), approve a whole activity, and answer correction requ
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import marshmallow as ma
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
@@ -21,22 +21,8 @@ from server.hours.api import get_correction, is_reviewer
 from server.hours.schemas import AdjustIn, AnswerIn, FileForIn, RejectIn
 from server.hours.views import bp
 
-DUE_SOON_DAYS = 2
 # refusals shown on the row the reviewer acted on (already reviewed, own hours, no reason…)
 ROW_ERRORS = (ma.ValidationError, WusheError)
-
-
-def _today() -> date:
-    return clock.local(clock.now()).date()
-
-
-@bp.app_template_global()
-def due_state(due: date) -> str:
-    """"overdue", "soon" (within two days) or "" for a review group's due date."""
-    today = _today()
-    if due < today:
-        return "overdue"
-    return "soon" if due <= today + timedelta(days=DUE_SOON_DAYS) else ""
 
 
 @bp.app_template_global()
@@ -63,7 +49,7 @@ def day(value: date) -> str:
 def queue():
     """Pending hours I may review, by activity, soonest due first; open correction requests."""
     user = me()
-    groups = review.queue(user)
+    groups = review.queue(user, today=clock.today())
     if not is_reviewer(user, groups):
         raise Forbidden()
     return render_template("hours/review.html", groups=groups,
@@ -147,7 +133,7 @@ def approve_all(activity_id: int):
     if not is_htmx():
         flash(done, "success")
         return redirect(url_for("hours_pages.queue"))
-    group = review.QueueGroup(activity, review.due_date(activity),
+    group = review.QueueGroup(activity, review.deadline(activity, today=clock.today()),
                               [review.get_entry(i) for i in before])
     body = render_template("hours/_review_group.html", group=group, done=done)
     return _toast(make_response(body), done)

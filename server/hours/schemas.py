@@ -233,7 +233,11 @@ class QueueActivityOut(ma.Schema):
 
 class QueueGroupOut(ma.Schema):
     activity = ma.fields.Nested(QueueActivityOut)
-    due = ma.fields.Date()
+    due = ma.fields.Date(allow_none=True, metadata={
+        "description": "the 10th working day after the activity (China's holidays and 调休); "
+                       "null while that year's holidays are not known"})
+    due_state = ma.fields.Function(lambda g: g.deadline.state, metadata={
+        "description": "overdue | soon (2 working days or fewer left) | unknown | empty"})
     entries = ma.fields.List(ma.fields.Nested(QueueEntryOut))
 
 

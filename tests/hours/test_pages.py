@@ -146,8 +146,8 @@ def test_groups_due_soon_or_overdue_are_highlighted(app, client, make_held, make
                                                    now, give_place):
     w = make_held()
     today = clock.local(now).date()
-    soon_back = next(back for back in range(1, 30) if 0 <= (review.due_date(SimpleNamespace(
-        ends_at=now - timedelta(days=back))) - today).days <= 2)
+    soon_back = next(back for back in range(1, 30) if review.deadline(SimpleNamespace(
+        ends_at=now - timedelta(days=back)), today=today).state == "soon")
     for title, back in (("快到期的活动", soon_back), ("过期的活动", 40)):
         activity = make_activity(org=w.org, starts_in=timedelta(days=-back, hours=-2),
                                  title=title)

@@ -1,0 +1,101 @@
+"""China's working days: the State Council's holidays and 调休, from the maintained data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from server.core import workdays
+from server.core.clock import from_local
+from server.hours import review
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The library's data alone, no data files: what a fresh install knows."""
+    return workdays.load(None)
+
+
+def test_spring_festival_2026_and_its_make_up_saturdays(real):
+    # 国办发明电〔2025〕7号: 2月15日至23日放假调休，共9天; 2月14日(周六)、2月28日(周六)上班
+    for day in range(15, 24):
+        assert not real.is_working_day(date(2026, 2, day)), day
+    assert real.is_working_day(date(2026, 2, 14))  # a Saturday, worked
+    assert real.is_working_day(date(2026, 2, 28))  # a Saturday, worked
+    assert not real.is_working_day(date(2026, 2, 21))  # a Saturday inside the holiday
+    assert real.is_working_day(date(2026, 2, 24))
+
+
+def test_national_day_2026(real):
+    # 10月1日至7日放假调休; 9月20日(周日)、10月10日(周六)上班
+    assert all(not real.is_working_day(date(2026, 10, d)) for d in range(1, 8))
+    assert real.is_working_day(date(2026, 9, 20))
+    assert real.is_working_day(date(2026, 10, 10))
+    assert real.is_working_day(date(2026, 10, 8))
+
+
+def test_ten_working_days_across_the_spring_festival(real):
+    # ends Tue 10 Feb 2026: 11,12,13 (Wed–Fri), Sat 14 (调休), holiday 15–23,
+    # then 24,25,26,27 (Tue–Fri), Sat 28 (调休), Mon 2 Mar → the 10th working day
+    assert real.add(date(2026, 2, 10), 10) == date(2026, 3, 2)
+    # weekends alone would have said 24 Feb: two weeks too early
+    assert real.between(date(2026, 2, 10), date(2026, 3, 2)) == 10
+
+
+def test_ten_working_days_across_national_day(real):
+    # ends Fri 25 Sep 2026: 28,29,30 Sep, holiday 1–7 Oct, 8,9, Sat 10 (调休), 12,13,14,15
+    assert real.add(date(2026, 9, 25), 10) == date(2026, 10, 15)
+
+
+def test_an_unknown_year_is_a_clear_error_not_a_guess(real):
+    last = real.known_years()[-1]
+    with pytest.raises(workdays.CalendarYearMissing) as excinfo:
+        real.add(date(last, 12, 28), 10)
+    assert excinfo.value.code == "calendar_year_missing"
+    assert excinfo.value.year == last + 1
+    assert str(last + 1) in excinfo.value.text()
+
+
+def test_a_data_file_adds_a_year_and_refuses_dates_of_another(tmp_path):
+    year = workdays.load(None).known_years()[-1] + 1
+    (tmp_path / f"{year}.toml").write_text(
+        f"# a notice\nholidays = [{year}-01-01, {year}-01-04]\nworkdays = [{year}-01-09]\n")
+    cal = workdays.load(tmp_path)
+    assert year in cal.known_years()
+    assert not cal.is_working_day(date(year, 1, 1))
+    assert not cal.is_working_day(date(year, 1, 4))
+    assert cal.is_working_day(date(year, 1, 9))
+    (tmp_path / f"{year}.toml").write_text(f"holidays = [{year + 1}-01-01]\n")
+    with pytest.raises(ValueError, match="outside"):
+        workdays.load(tmp_path)
+    (tmp_path / f"{year}.toml").write_text(f"holiday = [{year}-01-01]\n")
+    with pytest.raises(ValueError, match="unknown keys"):
+        workdays.load(tmp_path)
+
+
+def _ending(day: date, hour: int = 17) -> SimpleNamespace:
+    return SimpleNamespace(ends_at=from_local(datetime(day.year, day.month, day.day, hour)))
+
+
+def test_the_record_deadline_counts_china_s_working_days(app):
+    activity = _ending(date(2026, 9, 25))
+    assert review.due_date(activity) == date(2026, 10, 15)
+    # two working days before: warned ("soon"); the day after the due date: overdue
+    assert review.deadline(activity, today=date(2026, 10, 13)).state == "soon"
+    assert review.deadline(activity, today=date(2026, 10, 12)).state == ""
+    # over the holiday the days do not run: on 9 Oct, 15 Oct is still 4 working days off
+    assert review.deadline(activity, today=date(2026, 10, 9)).state == ""
+    assert review.deadline(activity, today=date(2026, 10, 15)).state == "soon"
+    assert review.deadline(activity, today=date(2026, 10, 16)).state == "overdue"
+
+
+def test_a_deadline_in_an_unknown_year_is_shown_as_unknown(app, monkeypatch, real):
+    monkeypatch.setattr(workdays, "calendar", lambda: real)
+    last = real.known_years()[-1]
+    found = review.deadline(_ending(date(last, 12, 28)), today=date(last, 12, 29))
+    assert found.state == "unknown" and found.due is None and found.missing_year == last + 1
+    # an activity well inside a known year is unaffected
+    assert review.deadline(_ending(date(last, 6, 1)), today=date(last, 6, 2)).due is not None
+    assert date(last, 6, 1) + timedelta(days=12) <= review.due_date(_ending(date(last, 6, 1)))
