@@ -62,13 +62,24 @@ def _template_globals() -> dict:
 
 def _subscribe() -> None:
     """Who hears what, in this order: check-in closes open check-ins (holding every
-    sign-up's lock) before hours are computed from the scans."""
+    sign-up's lock) before hours are computed from the scans. Each domain's notices
+    module declares its kinds of message (server.notifications.kinds) on import."""
+    from server.accounts import services as accounts
+    from server.activities import notices as activity_notices
     from server.checkin import services as checkin
     from server.core import events
+    from server.donations import notices as donation_notices  # noqa: F401 - declares kinds
     from server.hours import ledger as hours
+    from server.hours import notices as hours_notices
+    from server.notifications import delivery
+    from server.scheduler import notices as scheduler_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
     events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
+    events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
+    events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
+    events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)
+    delivery.provide_recipients(accounts.recipient)
 
 
 def register(app: Flask, api: Api) -> None:
@@ -88,6 +99,10 @@ def register(app: Flask, api: Api) -> None:
     from server.hours import api as hours_api
     from server.hours import cert_api, cert_views, export_views
     from server.hours import views as hours_views
+    from server.notifications import api as notifications_api
+    from server.notifications import views as notification_views
+    from server.scheduler import models as scheduler_models  # noqa: F401 - its tables
+    from server.scheduler import views as scheduler_views
     from server.shell import views as shell_views
 
     _subscribe()
@@ -98,12 +113,12 @@ def register(app: Flask, api: Api) -> None:
     for blp in (*accounts_api.blueprints, *communities_api.blueprints,
                 *activities_api.blueprints, *checkin_api.blueprints, *hours_api.blueprints,
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
-                *health.blueprints):
+                *notifications_api.blueprints, *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
-               donation_views.bp, donation_desk.bp):
+               donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -28,7 +28,6 @@ from server.core import clock
 from server.core.api import Blueprint
 from server.core.errors import Forbidden
 from server.core.fields import LocalDateTime
-from server.notifications import services as notifications
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                  description="Session: CSRF token, register, log in and out.")
@@ -58,14 +57,6 @@ class WaitlistedOut(SignupOut):
 
 class MyActivitiesWithPositionsOut(MyActivitiesOut):
     waitlisted = ma.fields.List(ma.fields.Nested(WaitlistedOut))
-
-
-class NotificationOut(ma.Schema):
-    id = ma.fields.Integer()
-    kind = ma.fields.String()
-    text = ma.fields.Function(notifications.render)
-    created_at = LocalDateTime()
-    read = ma.fields.Function(lambda n: n.read_at is not None)
 
 
 class LoggedOutOut(ma.Schema):
@@ -174,22 +165,6 @@ def my_sessions():
 def my_activities():
     """One's sign-ups: upcoming, waitlisted (with queue position) and past."""
     return queries.my_activities(_actor(), now=clock.now())
-
-
-@me.route("/notifications", methods=["GET"])
-@login_required
-@me.response(200, NotificationOut(many=True))
-def my_notifications():
-    """One's latest messages, newest first, in the reader's language."""
-    return notifications.inbox(_actor().id)
-
-
-@me.route("/notifications/read", methods=["POST"])
-@login_required
-@me.response(204)
-def read_notifications():
-    """Mark all of one's messages as read."""
-    notifications.mark_all_read(_actor().id, now=clock.now())
 
 
 # --- people and roles ----------------------------------------------------------------------

@@ -104,3 +104,9 @@ class OwnAdminRole(Forbidden):
 class GrantNotFound(NotFound):
     code = "grant_not_found"
     message = _l("This role assignment does not exist (it may have been taken back already).")
+
+
+class InvalidEmail(ValidationError):
+    code = "invalid_email"
+    field = "email"
+    message = _l("Enter an e-mail address such as name@example.com, or leave it blank.")

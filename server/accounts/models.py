@@ -30,6 +30,8 @@ class User(UserMixin, db.Model):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     guardian_name: Mapped[str | None] = mapped_column(String(40))
     locale: Mapped[str | None] = mapped_column(String(8))
+    # optional: where e-mail messages (the staff's daily summary) go
+    email: Mapped[str | None] = mapped_column(String(254))
     care_mode: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -133,3 +135,39 @@ class LoginSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after"),)
+
+
+CODE_PURPOSES = ("reset", "login")
+
+
+class PhoneCode(db.Model):
+    """A six-digit code sent by SMS to reset a password or to log in (accounts.phone_codes).
+
+    Only a keyed hash of the code is kept. A row is written for every request, for a number
+    that is not registered too (user_id is then empty and nothing is sent), so the answer,
+    and the limits per number and per address, are the same whether or not it is: nobody
+    learns from this form who uses Wushe.
+    """
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    purpose: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    send_error: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (
+        Index("ix_phone_codes_phone", "phone", "created_at"),
+        Index("ix_phone_codes_ip", "ip", "created_at"),
+        CheckConstraint(one_of("purpose", CODE_PURPOSES), name="purpose"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        CheckConstraint("expires_at > created_at", name="expires_after"),
+    )

@@ -1,4 +1,5 @@
-"""Page endpoints (thin) about oneself: profile, notifications, language, care mode."""
+"""Page endpoints (thin) about oneself: profile, devices, language, care mode (messages are
+server/notifications/views.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,8 @@ from server.accounts.views import bp
 from server.communities.services import places_for_residents
 from server.core import clock
 from server.core.pages import FORM_ERRORS, load_form, me, problem, safe_next
-from server.notifications import services as notifications
 
-PROFILE_FIELDS = ("name", "gender", "birth_date", "home_node_id", "skills")
+PROFILE_FIELDS = ("name", "gender", "birth_date", "home_node_id", "skills", "email")
 LANG_ALIASES = {"zh": "zh_CN", "zh-CN": "zh_CN", "zh_CN": "zh_CN", "en": "en"}
 ONE_YEAR = 365 * 24 * 3600
 
@@ -35,7 +35,8 @@ def me_page():
 def _profile_values(user) -> dict:
     return {"name": user.name, "gender": user.gender or "",
             "birth_date": user.birth_date.isoformat() if user.birth_date else "",
-            "home_node_id": user.home_node_id or "", "skills": list(user.skills or [])}
+            "home_node_id": user.home_node_id or "", "skills": list(user.skills or []),
+            "email": user.email or ""}
 
 
 @bp.route("/me/devices")
@@ -60,7 +61,7 @@ def logout_everywhere():
 @bp.route("/me/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile():
-    """Change my name, gender, birth date, community and skills."""
+    """Change my name, gender, birth date, community, skills and e-mail address."""
     user = me()
     message, fields, status = None, {}, 200
     values = _profile_values(user)
@@ -87,17 +88,6 @@ def care_mode():
     services.update_profile(user, now=clock.now(), care_mode=not user.care_mode)
     flash(_("Care mode is on.") if user.care_mode else _("Care mode is off."), "success")
     return redirect(safe_next(url_for("accounts_pages.me")))
-
-
-@bp.route("/me/notifications")
-@login_required
-def notifications_page():
-    """My messages, newest first; opening the page marks them read."""
-    user = me()
-    notes = notifications.inbox(user.id)
-    items = [(note, notifications.render(note), note.read_at is None) for note in notes]
-    notifications.mark_all_read(user.id, now=clock.now())
-    return render_template("accounts/notifications.html", items=items)
 
 
 @bp.route("/care/<any(on, off):state>")

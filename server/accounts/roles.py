@@ -111,3 +111,20 @@ def people_visible_to(actor: User, *, q: str | None = None, limit: int = 100) ->
 def find_user_by_phone(phone: str) -> User | None:
     from server.accounts.services import normalise_phone
     return db.session.scalar(select(User).where(User.phone == normalise_phone(phone)))
+
+
+def organisers_of(organisation_id: int) -> list[int]:
+    """Who organises for this body (active people), for messages about its activities."""
+    return list(db.session.scalars(
+        select(RoleAssignment.user_id).join(User, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == "organiser",
+               RoleAssignment.organisation_id == organisation_id, User.active.is_(True))
+        .distinct().order_by(RoleAssignment.user_id)))
+
+
+def holders_of(*roles: str) -> list[int]:
+    """Everyone (active) who holds one of these roles anywhere."""
+    return list(db.session.scalars(
+        select(RoleAssignment.user_id).join(User, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role.in_(roles), User.active.is_(True))
+        .distinct().order_by(RoleAssignment.user_id)))

@@ -43,6 +43,8 @@ class ProfileIn(ma.Schema):
     skills = ma.fields.List(ma.fields.String(validate=v.OneOf(SKILLS)))
     locale = ma.fields.String(allow_none=True, validate=v.OneOf(("zh_CN", "en")))
     care_mode = ma.fields.Boolean()
+    email = ma.fields.String(allow_none=True, validate=v.Length(max=254), metadata={
+        "description": "optional; where e-mail messages go (the staff's daily summary)"})
 
 
 class RoleOut(ma.Schema):
@@ -71,6 +73,7 @@ class MeOut(ma.Schema):
     skills = ma.fields.List(ma.fields.String())
     locale = ma.fields.String(allow_none=True)
     care_mode = ma.fields.Boolean()
+    email = ma.fields.String(allow_none=True)
     roles = ma.fields.List(ma.fields.Nested(RoleOut(exclude=("user_name", "user_phone",
                                                              "user_id"))))
 

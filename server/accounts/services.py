@@ -44,6 +44,20 @@ def check_name(raw: str, field: str = "name") -> str:
     return name
 
 
+EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}", re.ASCII)
+
+
+def check_email(raw: str | None) -> str | None:
+    """An address a mail server takes, or None for "no e-mail" (a blank box)."""
+    email = numbers.typed(raw or "").strip()
+    if not email:
+        return None
+    if len(email) > 254 or not EMAIL_RE.fullmatch(email):
+        raise errors.InvalidEmail()
+    local_part, _, domain = email.partition("@")
+    return f"{local_part}@{domain.lower()}"
+
+
 def check_password(password: str) -> None:
     if (len(password or "") < 8 or not re.search(r"\d", password)
             or not re.search(r"[^\d\s]", password)):
@@ -151,6 +165,8 @@ def update_profile(user: User, *, now: datetime, **changes) -> User:
         user.skills = check_skills(changes["skills"])
     if "home_node_id" in changes:
         check_home_node(changes["home_node_id"])
+    if "email" in changes:
+        user.email = check_email(changes["email"])
     for key in ("gender", "home_node_id", "locale", "care_mode"):
         if key in changes:
             setattr(user, key, changes[key])
@@ -171,3 +187,12 @@ def update_profile(user: User, *, now: datetime, **changes) -> User:
 
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
+
+
+def recipient(user_id: int):
+    """Where a person's messages go, for the notification channels."""
+    from server.notifications.delivery import Recipient
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return Recipient(phone=None, email=None, locale=None)
+    return Recipient(phone=user.phone, email=user.email, locale=user.locale)

@@ -146,7 +146,8 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     if activity.status == "published":
         signups.promote_waitlist(activity, now=now)
         if moved:
-            signups.notify_live(activity, "activity_changed", now=now)
+            events.announce(events.ACTIVITY_CHANGED, activity=activity,
+                            people=signups.live_people(activity), now=now)
     return activity
 
 
@@ -186,7 +187,8 @@ def cancel(activity: Activity, *, actor: User, now: datetime, reason: str) -> Ac
     activity.status = "cancelled"
     activity.cancel_reason = reason
     activity.updated_at = now
-    signups.end_all(activity, reason="activity_cancelled", now=now)
+    people = signups.end_all(activity, reason="activity_cancelled", now=now)
+    events.announce(events.ACTIVITY_CANCELLED, activity=activity, people=people, now=now)
     return activity
 
 

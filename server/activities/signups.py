@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from server.accounts.models import User
 from server.accounts.services import age_on
-from server.activities import errors
+from server.activities import errors, notices
 from server.activities.models import ACTIVE_SIGNUP, Activity, Signup
 from server.core.clock import local
 from server.extensions import db
@@ -155,16 +155,32 @@ def walk_in(activity_id: int, *, user: User, operator: User,
     return signup, False
 
 
+def withdraw_until(signup: Signup, activity: Activity | None = None) -> datetime:
+    """Until when a place can be given up online: the organiser's cutoff before the start
+    for a place one signed up for; until the start for a waitlist spot, and for a place
+    that came by promotion (the person did not choose when it came, and giving it back
+    promotes the next in line)."""
+    activity = activity or signup.activity
+    if signup.status == "confirmed" and signup.promoted_at is None:
+        return activity.starts_at - timedelta(hours=activity.withdraw_cutoff_hours)
+    return activity.starts_at
+
+
+def can_withdraw(signup: Signup, *, now: datetime) -> bool:
+    return signup.status in ACTIVE_SIGNUP and now < withdraw_until(signup)
+
+
+def get_signup(signup_id: int) -> Signup | None:
+    return db.session.get(Signup, signup_id)
+
+
 def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     """The person (or whoever signed them up) gives up their place or waitlist spot."""
     activity = lock_activity(signup.activity_id)
     db.session.refresh(signup)
     if actor.id not in (signup.user_id, signup.acted_by_id) or signup.status not in ACTIVE_SIGNUP:
         raise errors.SignupNotFound()
-    if signup.status == "confirmed":
-        if now >= activity.starts_at - timedelta(hours=activity.withdraw_cutoff_hours):
-            raise errors.WithdrawClosed()
-    elif now >= activity.starts_at:
+    if now >= withdraw_until(signup, activity):
         raise errors.WithdrawClosed()
     was_confirmed = signup.status == "confirmed"
     signup.status = "withdrawn"
@@ -193,7 +209,7 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
     was_confirmed = signup.status == "confirmed"
     signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason.strip()
     notify(signup.user_id, "signup_removed", now=now, activity_id=activity.id,
-           title=activity.title, reason=reason.strip())
+           reason=reason.strip(), **notices.facts(activity))
     db.session.flush()
     if was_confirmed and activity.status == "published":
         promote_waitlist(activity, now=now)
@@ -223,30 +239,29 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
         signup.status = "confirmed"
         signup.promoted_at = now
         notify(signup.user_id, "promoted", now=now, activity_id=activity.id,
-               title=activity.title)
+               signup_id=signup.id, **notices.facts(activity))
         promoted.append(signup)
     db.session.flush()
     _recount(activity)
     return promoted
 
 
-def end_all(activity: Activity, *, reason: str, now: datetime) -> None:
-    """The activity was cancelled: every live sign-up ends and its person is told."""
+def end_all(activity: Activity, *, reason: str, now: datetime) -> list[int]:
+    """The activity was cancelled: every live sign-up ends. Returns who held one."""
+    people = []
     for signup in db.session.scalars(select(Signup).where(
             Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))):
         signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason
-        notify(signup.user_id, "activity_cancelled", now=now, activity_id=activity.id,
-               title=activity.title, reason=activity.cancel_reason or "")
+        people.append(signup.user_id)
     db.session.flush()
     _recount(activity)
     db.session.flush()
+    return people
 
 
-def notify_live(activity: Activity, kind: str, *, now: datetime) -> None:
-    for user_id in db.session.scalars(select(Signup.user_id).where(
-            Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))):
-        notify(user_id, kind, now=now, activity_id=activity.id, title=activity.title)
-    db.session.flush()
+def live_people(activity: Activity) -> list[int]:
+    return list(db.session.scalars(select(Signup.user_id).where(
+        Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))))
 
 
 def waitlist_position(signup: Signup) -> int | None:

@@ -3,11 +3,9 @@ and "my activities". Staff pages are in manage_views.py on the same blueprint.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from babel.dates import format_date, format_skeleton
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -15,7 +13,7 @@ from server.activities import queries, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import ActivityArgs
 from server.communities.services import places_for_residents
-from server.core import clock
+from server.core import clock, timefmt
 from server.core.errors import WusheError
 from server.core.pages import FORM_ERRORS, is_htmx, load_args, me, problem
 from server.extensions import db
@@ -24,31 +22,16 @@ bp = Blueprint("activities_pages", __name__)
 MY_TABS = ("upcoming", "waitlisted", "past")
 
 
-def _day(value: datetime, now: datetime) -> str:
-    locale = get_locale() or "zh_CN"
-    skeleton = "MMMd" if value.year == now.year else "yMMMd"
-    day, weekday = format_skeleton(skeleton, value, locale=locale), format_date(
-        value, "EEE", locale=locale)
-    return f"{day} {weekday}" if str(locale).startswith("zh") else f"{weekday} {day}"
-
-
 @bp.app_template_filter("when")
 def when(activity: Activity) -> str:
     """Beijing time, e.g. "11月30日 周六 09:00–11:00"."""
-    now, start, end = clock.local(clock.now()), clock.local(activity.starts_at), clock.local(
-        activity.ends_at)
-    if start.date() == end.date():
-        return f"{_day(start, now)} {start:%H:%M}–{end:%H:%M}"
-    return f"{_day(start, now)} {start:%H:%M} – {_day(end, now)} {end:%H:%M}"
+    return timefmt.span(activity.starts_at, activity.ends_at)
 
 
 @bp.app_template_filter("at")
 def at(value: datetime | None) -> str:
     """One moment in Beijing time, e.g. "11月28日 周五 18:00"."""
-    if value is None:
-        return ""
-    moment = clock.local(value)
-    return f"{_day(moment, clock.local(clock.now()))} {moment:%H:%M}"
+    return timefmt.moment(value)
 
 
 @bp.route("/")
@@ -71,8 +54,7 @@ def box_context(activity: Activity, *, now: datetime, result: str | None = None,
     signup = signups.live_signup(activity.id, user.id) if user else None
     reason, withdraw_until = None, None
     if signup is not None:
-        hours = activity.withdraw_cutoff_hours if signup.status == "confirmed" else 0
-        withdraw_until = activity.starts_at - timedelta(hours=hours)
+        withdraw_until = signups.withdraw_until(signup, activity)
     elif user is not None:
         try:
             signups.check_eligible(activity, user, now=now)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from server.core import clock
+from server.core import clock, outbox
 from server.extensions import db
 
 
 def register(app: Flask) -> None:
+    from server.scheduler import cli as scheduler_cli
+    scheduler_cli.register(app)
+
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True,
                   help="Empty every table first (everything in this database goes), then seed.")
@@ -43,6 +46,7 @@ def register(app: Flask) -> None:
         from server.checkin.services import auto_check_out_due
         count = auto_check_out_due(now=clock.now())
         db.session.commit()
+        outbox.run()
         click.echo(f"checked out {count} people automatically")
 
     @activities.command("finish-due")
@@ -51,6 +55,7 @@ def register(app: Flask) -> None:
         from server.activities.services import finish_due as run
         count = run(now=clock.now())
         db.session.commit()
+        outbox.run()
         click.echo(f"finished {count} activities")
 
 

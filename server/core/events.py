@@ -18,7 +18,16 @@ ACTIVITY_FINISHED = "activity_finished"
 # scans of a sign-up changed after attendance closed: hours follow (payload: signup, now)
 ATTENDANCE_CHANGED = "attendance_changed"
 
-EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED)
+# an activity was cancelled; its live sign-ups have ended (payload: activity, people, now)
+ACTIVITY_CANCELLED = "activity_cancelled"
+# a published activity moved in time or place (payload: activity, people, now)
+ACTIVITY_CHANGED = "activity_changed"
+# an hours entry was approved, rejected or replaced by an adjustment (payload: entry,
+# decision, reviewer, now)
+HOURS_DECIDED = "hours_decided"
+
+EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLED, ACTIVITY_CHANGED,
+          HOURS_DECIDED)
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 
 

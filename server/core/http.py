@@ -23,7 +23,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.core import errors
+from server.core import errors, outbox
 from server.core.errors import WusheError, field_texts
 from server.extensions import db
 
@@ -129,11 +129,14 @@ class UnitOfWork:
                 response = self.app.make_response(dispatch())
                 if response.status_code < 400:
                     db.session.commit()
+                    outbox.run()
                 else:
                     db.session.rollback()
+                    outbox.discard()
                 return response
             except Exception as exc:
                 db.session.rollback()
+                outbox.discard()
                 if not is_transient(exc):
                     raise
                 last = exc

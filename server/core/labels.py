@@ -14,6 +14,13 @@ ACTIVITY_KIND = {
     "programme_session": _l("Programme session"),
     "training": _l("Training"),
 }
+JOB_STATUS = {
+    "running": _l("running"),
+    "ok": _l("done"),
+    "partial": _l("some records failed"),
+    "failed": _l("failed"),
+    "skipped": _l("skipped: not the leader"),
+}
 ACTIVITY_STATUS = {
     "draft": _l("Draft"),
     "published": _l("Open"),

@@ -151,7 +151,8 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     db.session.flush()
     _post(fulfilment, pledge, now=now)
     if pledge.donor_id:
-        notify(pledge.donor_id, "gift_received", now=now, title=pledge.fund.title,
+        notify(pledge.donor_id, "gift_received", now=now, pledge_id=pledge.id,
+               title=pledge.fund.title,
                reference=pledge.reference,
                amount=fmt(fulfilment.amount) if fulfilment.amount is not None else None,
                goods=[(x.item, x.accepted, x.unit) for x in fulfilment.lines if x.accepted])

@@ -321,7 +321,8 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
         pledge.end_state, pledge.end_reason = END_OF[action], reason.strip()
         pledge.ended_by_id, pledge.ended_at = actor.id, now
         if who == "manager" and pledge.donor_id:
-            notify(pledge.donor_id, "pledge_closed", now=now, title=pledge.fund.title,
+            notify(pledge.donor_id, "pledge_closed", now=now, pledge_id=pledge.id,
+                   title=pledge.fund.title,
                    reference=pledge.reference, state=pledge.end_state, reason=pledge.end_reason)
     pledge.updated_at = now
     db.session.flush()

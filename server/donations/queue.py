@@ -120,3 +120,18 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
         result += _scan(query, keep(False), now=now, limit=LIMIT - len(result),
                         newest_first=True)
     return result
+
+
+def waiting(user: User, *, now: datetime) -> tuple[int, int]:
+    """(open pledges to confirm, how many of them are overdue) across the funds a person
+    runs, for their daily summary (counted up to the desk's LIMIT)."""
+    found = desk(user, now=now, states=tuple(OPEN_STATES))
+    return len(found), sum(r.overdue for r in found)
+
+
+def falling_due(day, *, now: datetime) -> list[int]:
+    """Open pledges of registered donors that fall due on `day` (for their reminder)."""
+    candidates = list(db.session.scalars(
+        select(Pledge).where(Pledge.due_on == day, Pledge.end_state.is_(None),
+                             Pledge.donor_id.is_not(None)).order_by(Pledge.id)))
+    return [r.pledge.id for r in rows(candidates, now=now) if r.state in OPEN_STATES]

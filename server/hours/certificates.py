@@ -34,7 +34,7 @@ from server.core.clock import as_utc, local
 from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
-from server.hours import errors
+from server.hours import errors, notices
 from server.hours.models import CERTIFICATE_STATUSES, Certificate, HourEntry, HourReview
 
 STATUSES = CERTIFICATE_STATUSES
@@ -217,6 +217,7 @@ def issue(cert: Certificate, *, issuer: User, now: datetime, base_url: str,
     cert.signature = sign(cert)
     cert.pdf_sha256 = hashlib.sha256(pdf_bytes(cert)).hexdigest()
     db.session.flush()
+    notices.certificate_decided(cert, issuer_name=organisation.name, now=now)
     return cert
 
 
@@ -227,6 +228,7 @@ def decline(cert: Certificate, *, issuer: User, reason: str, now: datetime) -> C
     cert.status = "declined"
     cert.revoked_reason, cert.revoked_at, cert.revoked_by_id = reason, now, issuer.id
     db.session.flush()
+    notices.certificate_decided(cert, issuer_name=organisation_of(cert).name, now=now)
     return cert
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -19,7 +19,7 @@ from server.activities.models import Activity, Signup
 from server.activities.services import can_manage
 from server.checkin.models import Scan
 from server.communities.models import Node
-from server.core import workdays
+from server.core import events, workdays
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.errors import ValidationError
@@ -124,6 +124,8 @@ def _decide(entry: HourEntry, decision: str, reviewer: User, reason: str | None,
     if decision == "approved":
         ledger.settle_replaced(entry, reviewer=reviewer, now=now)
     db.session.refresh(entry)
+    events.announce(events.HOURS_DECIDED, entry=entry, decision=decision, reason=reason,
+                    now=now)
     return entry
 
 
@@ -148,7 +150,10 @@ def adjust(entry_id: int, *, reviewer: User, minutes: int, reason: str,
     if db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == entry.id)) or (
             entry.status == "rejected"):
         raise errors.AlreadyReviewed()
-    return ledger.replace(entry, minutes=minutes, reviewer=reviewer, reason=reason, now=now)
+    new = ledger.replace(entry, minutes=minutes, reviewer=reviewer, reason=reason, now=now)
+    events.announce(events.HOURS_DECIDED, entry=new, decision="adjusted", reason=reason,
+                    now=now)
+    return new
 
 
 @dataclass
@@ -179,6 +184,44 @@ def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> Bu
     for entry in chosen:
         _decide(entry, "approved", reviewer, None, now)
     return BulkResult(approved=len(chosen), left=len(waiting) - len(chosen))
+
+
+def _pending_by_activity(*conds) -> list[tuple[Activity, int]]:
+    """Activities with entries waiting for a decision, and how many: one grouped query."""
+    return [tuple(row) for row in db.session.execute(
+        select(Activity, func.count(HourEntry.id)).select_from(HourEntry)
+        .join(Activity, HourEntry.activity_id == Activity.id)
+        .join(Node, Activity.node_id == Node.id)
+        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+        .where(HourReview.id.is_(None), HourEntry.kind != "reversal", *conds)
+        .group_by(Activity.id).order_by(Activity.ends_at))]
+
+
+@dataclass
+class Waiting:
+    """What waits for a reviewer: entries, and activities by how their deadline stands."""
+
+    pending: int = 0
+    activities: int = 0
+    overdue: int = 0
+    soon: int = 0
+
+
+def waiting(reviewer: User, *, today: date) -> Waiting:
+    found = Waiting()
+    for activity, count in _pending_by_activity(reviewable(reviewer)):
+        found.pending += count
+        found.activities += 1
+        state = deadline(activity, today=today).state
+        found.overdue += state == "overdue"
+        found.soon += state == "soon"
+    return found
+
+
+def pending_since(ended_after: datetime) -> list[tuple[Activity, int]]:
+    """Every activity that ended after `ended_after` with entries still waiting (the
+    scheduler's deadline warnings)."""
+    return _pending_by_activity(Activity.ends_at > ended_after)
 
 
 def pending_ids(activity: Activity) -> list[int]:

@@ -16,7 +16,7 @@ from server.communities.models import Node
 from server.core.clock import local
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
-from server.hours import errors, review
+from server.hours import errors, notices, review
 from server.hours.models import CorrectionRequest, HourEntry, HourReview
 
 
@@ -159,6 +159,8 @@ def answer_correction(req: CorrectionRequest, *, reviewer: User, now: datetime,
         req.answer = "declined"
     req.answer_reason, req.answered_by_id, req.answered_at = reason, reviewer.id, now
     db.session.flush()
+    if req.answer == "declined":  # a correction is heard as the adjustment it made
+        notices.correction_declined(req, now=now)
     return req
 
 

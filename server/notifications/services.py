@@ -1,70 +1,185 @@
-"""In-app notifications. Rows are written in the same unit of work as their cause,
-so a rolled-back sign-up never leaves a stray message."""
+"""Telling people things: the record in the site, pushes on the channels they chose,
+and the notification centre's reading side (unread, read one, read all).
+
+`notify` writes in the caller's unit of work; pushes leave only after it commits
+(server.core.outbox), so a rolled-back sign-up never sends a stray SMS.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from server.core import outbox
 from server.extensions import db
-from server.notifications.models import Notification
+from server.notifications import errors, kinds
+from server.notifications.models import CHANNELS, Delivery, Notification, Preference
+
+PAGE_SIZE = 20
+
+
+def offered_channels() -> tuple[str, ...]:
+    """The channels this deployment runs (NOTIFY_CHANNELS), in a fixed order."""
+    wanted = set(current_app.config["NOTIFY_CHANNELS"]) | {"site"}
+    return tuple(c for c in CHANNELS if c in wanted)
+
+
+def channel_choices(user) -> list[dict]:
+    """The channels offered, and whether this person has an address for each."""
+    return [{"channel": c, "name": str(kinds.CHANNEL_NAMES[c]),
+             "available": c != "email" or bool(user.email)} for c in offered_channels()]
+
+
+def preferences(user_id: int) -> dict[str, set[str]]:
+    """topic → the channels this person receives it on (their choices over the defaults)."""
+    chosen = {(p.topic, p.channel): p.enabled for p in db.session.scalars(
+        select(Preference).where(Preference.user_id == user_id))}
+    result: dict[str, set[str]] = {}
+    for topic in kinds.TOPICS:
+        result[topic] = {c for c in offered_channels()
+                         if chosen.get((topic, c), topic in kinds.DEFAULTS.get(c, ()))}
+    return result
+
+
+def set_preferences(user_id: int, wanted: dict[str, list[str]], *, now: datetime) -> None:
+    """Replace the person's choices with `wanted` (topic → channels) for the topics given."""
+    offered = offered_channels()
+    unknown_topics = set(wanted) - set(kinds.TOPICS)
+    unknown_channels = {c for chans in wanted.values() for c in chans} - set(offered)
+    if unknown_topics or unknown_channels:
+        problems = {t: ["unknown"] for t in unknown_topics}
+        if unknown_channels:
+            problems["channels"] = ["unknown"]
+        raise errors.UnknownChoice(errors=problems)
+    existing = {(p.topic, p.channel): p for p in db.session.scalars(
+        select(Preference).where(Preference.user_id == user_id))}
+    for topic, channels in wanted.items():
+        for channel in offered:
+            on = channel in channels
+            row = existing.get((topic, channel))
+            if row is None:
+                db.session.add(Preference(user_id=user_id, topic=topic, channel=channel,
+                                          enabled=on, updated_at=now))
+            elif row.enabled != on:
+                row.enabled, row.updated_at = on, now
+    db.session.flush()
 
 
 def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = None,
-           **params) -> Notification:
+           key: str | None = None, **params) -> Notification | None:
+    """Tell a person something. With `key`, at most once per (person, key): a second call
+    (a job run twice, two schedulers) returns None and tells nobody again."""
+    topic = kinds.get(kind).topic
+    channels = preferences(user_id)[topic]
+    if "email" in channels and not _has_email(user_id):
+        channels.discard("email")
     note = Notification(user_id=user_id, kind=kind, params=params, activity_id=activity_id,
-                        created_at=now)
-    db.session.add(note)
+                        created_at=now, in_site="site" in channels, dedupe_key=key)
+    if key is None:
+        db.session.add(note)
+        db.session.flush()
+    else:
+        try:
+            with db.session.begin_nested():
+                db.session.add(note)
+        except IntegrityError:
+            return None
+    for channel in sorted(channels - {"site"}):
+        delivery = Delivery(notification_id=note.id, channel=channel, status="pending",
+                            attempts=0, next_attempt_at=now, created_at=now)
+        db.session.add(delivery)
+        db.session.flush()
+        outbox.later("delivery", delivery.id)
     return note
 
 
-def inbox(user_id: int, limit: int = 50) -> list[Notification]:
-    return list(db.session.scalars(
-        select(Notification).where(Notification.user_id == user_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+def _has_email(user_id: int) -> bool:
+    from server.notifications import delivery
+    return bool(delivery.recipient(user_id).email)
+
+
+def already(user_id: int, key: str) -> bool:
+    return db.session.scalar(select(Notification.id).where(
+        Notification.user_id == user_id, Notification.dedupe_key == key)) is not None
+
+
+# --- the notification centre ---------------------------------------------------------------
+
+def _mine(user_id: int):
+    return select(Notification).where(Notification.user_id == user_id,
+                                      Notification.in_site.is_(True))
+
+
+def inbox(user_id: int, *, before_id: int | None = None, unread_only: bool = False,
+          limit: int = PAGE_SIZE) -> list[Notification]:
+    """Newest first, a page at a time (`before_id`: the last id of the previous page)."""
+    query = _mine(user_id)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
 
 def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user_id, Notification.in_site.is_(True),
+        Notification.read_at.is_(None))) or 0
 
 
-def mark_all_read(user_id: int, *, now: datetime) -> None:
-    db.session.execute(update(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=now))
+def get_mine(user_id: int, note_id: int) -> Notification:
+    note = db.session.get(Notification, note_id)
+    if note is None or note.user_id != user_id or not note.in_site:
+        raise errors.NotificationNotFound()
+    return note
+
+
+def mark_read(user_id: int, note_id: int, *, now: datetime) -> Notification:
+    note = get_mine(user_id, note_id)
+    if note.read_at is None:
+        db.session.execute(update(Notification).where(
+            Notification.id == note.id, Notification.read_at.is_(None)).values(read_at=now))
+        db.session.refresh(note)
+    return note
+
+
+def mark_all_read(user_id: int, *, now: datetime, up_to_id: int | None = None) -> int:
+    """Everything unread (up to the newest the reader saw, so a message that arrived
+    meanwhile stays unread); returns how many."""
+    cond = [Notification.user_id == user_id, Notification.read_at.is_(None)]
+    if up_to_id is not None:
+        cond.append(Notification.id <= up_to_id)
+    result = db.session.execute(update(Notification).where(*cond).values(read_at=now))
+    return result.rowcount or 0
+
+
+@dataclass
+class Item:
+    """A message as the centre shows it to its reader, now."""
+
+    note: Notification
+    text: str
+    link: str | None
+    actions: list[kinds.Action]
+
+
+def items(notes: list[Notification], viewer, *, now: datetime) -> list[Item]:
+    return [Item(n, render(n), link(n), actions(n, viewer, now=now)) for n in notes]
 
 
 def render(note: Notification) -> str:
-    """The message in the reader's language."""
-    p = note.params or {}
-    texts = {
-        "promoted": _("Good news: a place opened up and you are now confirmed for "
-                      "“%(title)s”.", title=p.get("title", "")),
-        "activity_cancelled": _("“%(title)s” has been cancelled: %(reason)s",
-                                title=p.get("title", ""), reason=p.get("reason", "")),
-        "activity_changed": _("The time or place of “%(title)s” has changed. Please check it.",
-                              title=p.get("title", "")),
-        "signup_removed": _("The organiser removed your sign-up for “%(title)s”: %(reason)s",
-                            title=p.get("title", ""), reason=p.get("reason", "")),
-    }
-    texts.update(_donation_texts(note.kind, p))
-    return texts.get(note.kind, note.kind)
+    """The message in the current language."""
+    return kinds.get(note.kind).text(note.params or {})
 
 
-def _donation_texts(kind: str, p: dict) -> dict:
-    from server.core.labels import label
-    from server.donations.vocab import PLEDGE_STATE, UNIT
-    if kind == "gift_received":
-        what = p.get("amount") or "、".join(
-            f"{item} {qty}{label(UNIT, unit)}" for item, qty, unit in p.get("goods", []))
-        return {kind: _("Thank you: %(what)s of your gift to “%(title)s” (reference "
-                        "%(reference)s) has been received.", what=what,
-                        title=p.get("title", ""), reference=p.get("reference", ""))}
-    if kind == "pledge_closed":
-        return {kind: _("Your pledge %(reference)s to “%(title)s” is now %(state)s: %(reason)s",
-                        reference=p.get("reference", ""), title=p.get("title", ""),
-                        state=label(PLEDGE_STATE, p.get("state", "")),
-                        reason=p.get("reason", ""))}
-    return {}
+def link(note: Notification) -> str | None:
+    return kinds.get(note.kind).link(note)
+
+
+def actions(note: Notification, viewer, *, now: datetime) -> list[kinds.Action]:
+    """What the reader can do from the message now (nothing once it no longer applies)."""
+    return kinds.get(note.kind).actions(note, viewer, now)

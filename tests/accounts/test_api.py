@@ -9,7 +9,6 @@ from sqlalchemy import select
 from server.accounts.models import Consent, RoleAssignment, User
 from server.activities import signups
 from server.extensions import db
-from server.notifications.services import notify
 
 
 def _envelope(resp, status, code):
@@ -217,20 +216,6 @@ def test_my_activities_show_waitlist_position(api, make_user, make_activity, now
     assert [(s["activity_title"], s["status"], s["position"]) for s in body["waitlisted"]] == [
         ("满员的讲堂", "waitlisted", 2)]
     assert body["past"] == []
-
-
-def test_notifications_list_and_mark_read(api, make_user, now):
-    me = make_user()
-    notify(me.id, "promoted", now=now, title="法律问题进社区")
-    notify(make_user().id, "promoted", now=now, title="别人的")
-    api.login(me)
-    resp = api.get("/api/v1/me/notifications")
-    assert resp.status_code == 200
-    [note] = resp.get_json()
-    assert note["kind"] == "promoted" and "法律问题进社区" in note["text"]
-    assert note["read"] is False
-    assert api.post("/api/v1/me/notifications/read").status_code == 204
-    assert [n["read"] for n in api.get("/api/v1/me/notifications").get_json()] == [True]
 
 
 def test_me_needs_login(client):

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from server.accounts.models import Consent, User
-from server.activities import signups
 from server.extensions import db
-from server.notifications.models import Notification
 from tests.pages import EN, PASSWORD, csrf, login, text
 
 
@@ -184,22 +182,6 @@ def test_privacy_notice_shows_its_version(client, app):
     page = text(client.get("/privacy", headers=EN))
     assert app.config["PRIVACY_NOTICE_VERSION"] in page
     assert "138****1234" in page
-
-
-def test_notifications_are_shown_and_marked_read(client, make_user, make_activity, now):
-    activity = make_activity(capacity=1, title="入户走访老人")
-    first, second = make_user(name="甲"), make_user(name="乙")
-    taken = signups.sign_up(activity.id, user=first, now=now)
-    signups.sign_up(activity.id, user=second, now=now)
-    signups.withdraw(taken, actor=first, now=now)  # promotes the second person
-    login(client, second)
-    assert 'class="weui-badge"' in text(client.get("/me"))
-    page = text(client.get("/me/notifications", headers=EN))
-    assert "you are now confirmed for" in page and "入户走访老人" in page
-    db.session.expire_all()
-    assert db.session.query(Notification).filter(
-        Notification.user_id == second.id, Notification.read_at.is_(None)).count() == 0
-    assert 'class="weui-badge"' not in text(client.get("/me"))
 
 
 def test_visitors_choose_language_and_care_mode_without_logging_in(client):

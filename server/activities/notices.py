@@ -1,0 +1,104 @@
+"""What the activities domain tells people, and how: its kinds of message, their texts,
+and the subscribers that turn "an activity was cancelled / changed" into messages.
+
+Params are stored with each message and the text is rendered when it is read, so it
+follows the reader's language; times are kept as ISO UTC and shown in Beijing time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from server.core import timefmt
+from server.notifications.kinds import Action, declare
+from server.notifications.services import notify
+
+
+def facts(activity) -> dict:
+    """What a message about an activity carries, frozen at the moment it is sent."""
+    return {"title": activity.title, "place": activity.place,
+            "starts_at": activity.starts_at.isoformat(), "ends_at": activity.ends_at.isoformat()}
+
+
+def _when(p: dict) -> str:
+    try:
+        return timefmt.moment(datetime.fromisoformat(p["starts_at"]))
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _clock(p: dict) -> str:
+    try:
+        from server.core.clock import local
+        return f"{local(datetime.fromisoformat(p['starts_at'])):%H:%M}"
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _to_activity(note) -> str | None:
+    if note.activity_id is None:
+        return None
+    return url_for("activities_pages.detail", activity_id=note.activity_id)
+
+
+def _cant_come(note, viewer, now) -> list[Action]:
+    """"I can't come" on a promotion, while the place is still theirs to give back."""
+    from server.activities import signups
+    signup_id = (note.params or {}).get("signup_id")
+    signup = signups.get_signup(signup_id) if signup_id else None
+    if (signup is None or viewer is None or signup.user_id != viewer.id
+            or not signups.can_withdraw(signup, now=now)):
+        return []
+    return [Action(label=_l("I can't come"),
+                   url=url_for("activities_pages.withdraw", signup_id=signup.id),
+                   confirm=_l("Give your place to the next person on the waitlist?"),
+                   destructive=True)]
+
+
+def _promoted(p: dict) -> str:
+    if not p.get("starts_at"):  # messages from before times were kept
+        return _("Good news: a place opened up and you are now confirmed for “%(title)s”.",
+                 title=p.get("title", ""))
+    return _("Good news: a place opened up and you are now confirmed for “%(title)s” "
+             "(%(when)s). If you cannot come, tap “I can't come” so the next person gets it.",
+             title=p.get("title", ""), when=_when(p))
+
+
+def _changed(p: dict) -> str:
+    if not p.get("starts_at"):
+        return _("The time or place of “%(title)s” has changed. Please check it.",
+                 title=p.get("title", ""))
+    return _("“%(title)s” has moved: it is now %(when)s at %(place)s. If you can no longer "
+             "come, please withdraw so someone else can.", title=p.get("title", ""),
+             when=_when(p), place=p.get("place", ""))
+
+
+declare("promoted", topic="changes", link=_to_activity, actions=_cant_come, text=_promoted)
+declare("activity_cancelled", topic="changes", link=_to_activity, text=lambda p: _(
+    "“%(title)s” has been cancelled: %(reason)s", title=p.get("title", ""),
+    reason=p.get("reason", "")))
+declare("activity_changed", topic="changes", link=_to_activity, text=_changed)
+declare("signup_removed", topic="changes", link=_to_activity, text=lambda p: _(
+    "The organiser removed your sign-up for “%(title)s”: %(reason)s",
+    title=p.get("title", ""), reason=p.get("reason", "")))
+declare("reminder_day", topic="reminders", link=_to_activity, text=lambda p: _(
+    "Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s. Bring My code to check in.",
+    title=p.get("title", ""), when=_when(p), place=p.get("place", "")))
+declare("reminder_soon", topic="reminders", link=_to_activity, text=lambda p: _(
+    "“%(title)s” starts at %(time)s, in about two hours, at %(place)s.",
+    title=p.get("title", ""), time=_clock(p), place=p.get("place", "")))
+
+
+def on_cancelled(*, activity, people: list[int], now: datetime) -> None:
+    for user_id in people:
+        notify(user_id, "activity_cancelled", now=now, activity_id=activity.id,
+               reason=activity.cancel_reason or "", **facts(activity))
+
+
+def on_changed(*, activity, people: list[int], now: datetime) -> None:
+    for user_id in people:
+        notify(user_id, "activity_changed", now=now, activity_id=activity.id, **facts(activity))

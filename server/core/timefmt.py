@@ -1,0 +1,47 @@
+"""Moments as people read them: Beijing time, in the current language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date, format_skeleton
+from flask_babel import get_locale
+
+from server.core import clock
+
+
+def day(value: datetime, now: datetime) -> str:
+    """"11月30日 周六" (the year only when it is not this one)."""
+    locale = get_locale() or "zh_CN"
+    skeleton = "MMMd" if value.year == now.year else "yMMMd"
+    label, weekday = format_skeleton(skeleton, value, locale=locale), format_date(
+        value, "EEE", locale=locale)
+    return f"{label} {weekday}" if str(locale).startswith("zh") else f"{weekday} {label}"
+
+
+def moment(value: datetime | None) -> str:
+    """One moment, e.g. "11月28日 周五 18:00"."""
+    if value is None:
+        return ""
+    local = clock.local(value)
+    return f"{day(local, clock.local(clock.now()))} {local:%H:%M}"
+
+
+def span(start: datetime, end: datetime) -> str:
+    """"11月30日 周六 09:00–11:00", or both days when it runs over midnight."""
+    now, start, end = clock.local(clock.now()), clock.local(start), clock.local(end)
+    if start.date() == end.date():
+        return f"{day(start, now)} {start:%H:%M}–{end:%H:%M}"
+    return f"{day(start, now)} {start:%H:%M} – {day(end, now)} {end:%H:%M}"
+
+
+def duration(minutes: int | None) -> str:
+    """A length of time as people say it: "1小时30分", "45分钟", "2 h 15 min"."""
+    from flask_babel import gettext as _
+    minutes = abs(minutes or 0)
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("%(h)d h %(m)d min", h=hours, m=rest)
+    if hours:
+        return _("%(h)d h", h=hours)
+    return _("%(m)d min", m=rest)

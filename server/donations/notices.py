@@ -1,0 +1,53 @@
+"""What the donations domain tells donors: a gift received, a pledge closed by the desk,
+and a gentle word on the day a pledge falls due."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from server.core.labels import label
+from server.donations.vocab import PLEDGE_STATE, UNIT
+from server.notifications.kinds import declare
+from server.notifications.services import notify
+
+
+def _pledge(note) -> str | None:
+    pledge_id = (note.params or {}).get("pledge_id")
+    return url_for("donation_pages.pledge_detail", pledge_id=pledge_id) if pledge_id else None
+
+
+def _received(p: dict) -> str:
+    what = p.get("amount") or "、".join(
+        f"{item} {qty}{label(UNIT, unit)}" for item, qty, unit in p.get("goods", []))
+    return _("Thank you: %(what)s of your gift to “%(title)s” (reference %(reference)s) has "
+             "been received.", what=what, title=p.get("title", ""),
+             reference=p.get("reference", ""))
+
+
+def _due(p: dict) -> str:
+    try:
+        day = format_date(date.fromisoformat(p["due_on"]), "medium")
+    except (KeyError, TypeError, ValueError):
+        day = ""
+    return _("Your pledge %(reference)s to “%(title)s” is due today (%(day)s). If it is on "
+             "its way, thank you; if plans changed, you can change or withdraw it.",
+             reference=p.get("reference", ""), title=p.get("title", ""), day=day)
+
+
+declare("gift_received", topic="giving", link=_pledge, text=_received)
+declare("pledge_closed", topic="giving", link=_pledge, text=lambda p: _(
+    "Your pledge %(reference)s to “%(title)s” is now %(state)s: %(reason)s",
+    reference=p.get("reference", ""), title=p.get("title", ""),
+    state=label(PLEDGE_STATE, p.get("state", "")), reason=p.get("reason", "")))
+declare("pledge_due", topic="giving", link=_pledge, text=_due)
+
+
+def remind_due(pledge, *, now: datetime) -> bool:
+    """Once per pledge and due date (a changed date is a new reminder)."""
+    return notify(pledge.donor_id, "pledge_due", now=now, key=f"pledge_due:{pledge.id}:"
+                  f"{pledge.due_on.isoformat()}", pledge_id=pledge.id, title=pledge.fund.title,
+                  reference=pledge.reference, due_on=pledge.due_on.isoformat()) is not None

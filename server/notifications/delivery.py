@@ -1,0 +1,126 @@
+"""Sending what notify() queued: claim one delivery, send it, record what happened.
+
+A delivery is claimed by one conditional UPDATE (pending and due, or a claim gone stale),
+so a web process sending right after its commit and the scheduler's retry job never both
+send it. What the provider said is recorded on the row; a failure that may pass (a
+timeout, a 5xx) is tried again later, with growing pauses, up to NOTIFY_MAX_ATTEMPTS.
+A sender that died after claiming leaves a stale claim, which is tried again: a push may,
+rarely, arrive twice; it is never silently lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import and_, or_, select, update
+
+from server.core import clock, outbox
+from server.extensions import db
+from server.notifications import channels, kinds, services
+from server.notifications.models import Delivery
+
+log = logging.getLogger(__name__)
+STALE_CLAIM = timedelta(minutes=10)
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str | None
+    email: str | None
+    locale: str | None
+
+
+# who a person is, for sending: the accounts domain provides it when the app registers
+# its domains (server/domains.py), so this package imports no domain
+_recipient_of: Callable[[int], Recipient] | None = None
+
+
+def provide_recipients(lookup: Callable[[int], Recipient]) -> None:
+    global _recipient_of
+    _recipient_of = lookup
+
+
+def recipient(user_id: int) -> Recipient:
+    return _recipient_of(user_id)
+
+
+def _due(now: datetime):
+    return or_(and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
+               and_(Delivery.status == "sending", Delivery.claimed_at < now - STALE_CLAIM))
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, _due(now))
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1))
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def absolute(path: str | None) -> str | None:
+    if not path:
+        return None
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def _message(delivery: Delivery, who: Recipient) -> channels.Outgoing | None:
+    note = delivery.notification
+    address = who.email if delivery.channel == "email" else who.phone
+    if not address:
+        return None
+    locale = who.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(locale):
+        return channels.Outgoing(
+            channel=delivery.channel, to=address, text=services.render(note), kind=note.kind,
+            params=dict(note.params or {}), link=absolute(services.link(note)),
+            subject=str(kinds.TOPICS[kinds.get(note.kind).topic]))
+
+
+def send(delivery_id: int, *, now: datetime) -> str | None:
+    """Send one delivery if it is due and nobody else has it; returns its new status."""
+    if not _claim(delivery_id, now):
+        return None
+    delivery = db.session.get(Delivery, delivery_id)
+    message = _message(delivery, recipient(delivery.notification.user_id))
+    if message is None:
+        delivery.status, delivery.last_error = "skipped", "no address for this channel"
+        db.session.commit()
+        return delivery.status
+    try:
+        reference = channels.get(delivery.channel).send(message)
+    except channels.SendFailed as exc:
+        _failed(delivery, str(exc), permanent=exc.permanent, now=now)
+    except Exception as exc:  # noqa: BLE001 - an adapter's bug must not lose the message
+        log.exception("channel %s failed on delivery %s", delivery.channel, delivery.id)
+        _failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
+    else:
+        delivery.status, delivery.sent_at = "sent", now
+        delivery.provider_ref, delivery.last_error = reference, None
+    db.session.commit()
+    return delivery.status
+
+
+def _failed(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) -> None:
+    delivery.last_error = reason[:1000]
+    if permanent or delivery.attempts >= current_app.config["NOTIFY_MAX_ATTEMPTS"]:
+        delivery.status = "failed"
+        return
+    pause = BACKOFF_MINUTES[min(delivery.attempts, len(BACKOFF_MINUTES)) - 1]
+    delivery.status, delivery.next_attempt_at = "pending", now + timedelta(minutes=pause)
+
+
+@outbox.handler("delivery")
+def send_after_commit(delivery_id: int) -> None:
+    send(delivery_id, now=clock.now())
+
+
+def due_ids(*, now: datetime, limit: int = 500) -> list[int]:
+    return list(db.session.scalars(select(Delivery.id).where(_due(now))
+                                   .order_by(Delivery.next_attempt_at, Delivery.id)
+                                   .limit(limit)))

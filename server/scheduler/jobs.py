@@ -1,0 +1,246 @@
+"""What happens on time, without anyone: the job catalogue.
+
+Every job is a function of the moment (`now`, from the injected clock), so a test runs it
+at any time it likes. A job finds what is due with one set-based query, then handles each
+record as a unit of work of its own (commit, then whatever waited for the commit: the
+outbox), so one failing record is rolled back, recorded and retried on the next run
+while the rest go on. Each effect is once-only by construction: a message has a unique
+(person, key), finishing an activity is a state change under its row lock, a check-out
+is a numbered scan; running a job twice, or in two schedulers at once, changes nothing
+the second time.
+
+Jobs are idempotent catch-up jobs: each run does what is due by now and not yet done,
+so a scheduler that was down does it when it comes back, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from server.core import clock, outbox
+from server.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tally:
+    done: int = 0
+    failures: list[dict] = field(default_factory=list)
+
+    def each(self, subjects: Iterable, work: Callable[[object], int | bool | None],
+             describe: Callable[[object], str] = str) -> Tally:
+        """Run `work` on each subject as its own unit of work."""
+        for subject in subjects:
+            try:
+                did = work(subject)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - recorded, retried next run
+                db.session.rollback()
+                outbox.discard()
+                log.warning("job record %s failed: %s", describe(subject), exc)
+                self.failures.append({"subject": describe(subject),
+                                      "error": _describe_error(exc)})
+                continue
+            outbox.run()
+            self.done += int(did or 0)
+        return self
+
+
+def _describe_error(exc: Exception) -> str:
+    """What an administrator reads: the error's first line (a database error's next lines
+    hold the statement and its values, which may be personal)."""
+    text = exc.text() if hasattr(exc, "text") else (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    title: object
+    run: Callable[[datetime], Tally]
+    every_ticks: int = 1
+
+
+def _at_or_after(now: datetime, hour: int) -> bool:
+    return clock.local(now).time() >= time(hour)
+
+
+# --- activities: finish, and with it the automatic check-out and pending hours ----------
+
+def finish_due(now: datetime) -> Tally:
+    """Activities whose end (plus the exit grace) has passed are finished: whoever is still
+    checked in is checked out at the end, marked automatic, and the scans become pending
+    hours (the ACTIVITY_FINISHED subscribers)."""
+    from server.activities import errors as activity_errors
+    from server.activities import services as activities
+    from server.activities.models import Activity
+    grace = timedelta(minutes=current_app.config["CHECKIN_EXIT_GRACE_MINUTES"])
+    due = db.session.scalars(select(Activity.id).where(
+        Activity.status == "published", Activity.ends_at <= now - grace)
+        .order_by(Activity.ends_at)).all()
+
+    def finish(activity_id: int) -> bool:
+        try:
+            activities.finish(db.session.get(Activity, activity_id), actor=None, now=now)
+        except activity_errors.BadTransition:
+            return False  # finished meanwhile by its organiser or another run
+        return True
+    return Tally().each(due, finish, lambda i: f"activity {i}")
+
+
+# --- reminders before activities --------------------------------------------------------
+
+REMINDERS = (("reminder_day", timedelta(hours=24)), ("reminder_soon", timedelta(hours=2)))
+
+
+def reminders(now: datetime) -> Tally:
+    """The day before (24 hours ahead) and two hours before: to everyone holding a place
+    at that moment. A place taken after the moment gets no belated reminder of that kind
+    (the person has just been told); a moved activity is a new reminder."""
+    from server.activities import notices
+    from server.activities.models import Activity, Signup
+    from server.notifications.models import Notification
+    from server.notifications.services import notify
+    tally = Tally()
+    for kind, ahead in REMINDERS:
+        later_edge = now + ahead
+        # the day-before reminder stops where the two-hour one begins
+        earlier_edge = now + REMINDERS[1][1] if kind == "reminder_day" else now
+        rows = db.session.execute(
+            select(Signup, Activity).join(Activity, Signup.activity_id == Activity.id)
+            .where(Activity.status == "published", Signup.status == "confirmed",
+                   Activity.starts_at > earlier_edge, Activity.starts_at <= later_edge)
+            .order_by(Activity.starts_at, Signup.id)).all()
+        # a place held since before the moment of the reminder (not one just taken)
+        rows = [r for r in rows
+                if (r.Signup.promoted_at or r.Signup.created_at) <= r.Activity.starts_at - ahead]
+        keys = {r.Activity.id: f"{kind}:{r.Activity.id}:{r.Activity.starts_at:%Y%m%dT%H%M}"
+                for r in rows}
+        told = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key)
+                                      .where(Notification.dedupe_key.in_(set(keys.values()))))
+                   .tuples()) if keys else set()
+        todo = [r for r in rows if (r.Signup.user_id, keys[r.Activity.id]) not in told]
+
+        def remind(row, kind=kind, keys=keys) -> bool:
+            return notify(row.Signup.user_id, kind, now=now, activity_id=row.Activity.id,
+                          key=keys[row.Activity.id], signup_id=row.Signup.id,
+                          **notices.facts(row.Activity)) is not None
+        tally.each(todo, remind, lambda r: f"sign-up {r.Signup.id}")
+    return tally
+
+
+# --- the record deadline (办法 Art. 11) ---------------------------------------------------
+
+def deadline_warnings(now: datetime) -> Tally:
+    """Two working days before an activity's hours are due, its organisers are told how
+    many still wait. A due date in a year whose holidays are unknown is a failure of
+    that record (shown on /admin/jobs), tried again every run until the year is added."""
+    from server.accounts.roles import organisers_of
+    from server.hours import notices, review
+    today = clock.local(now).date()
+    # ten working days are at most about five weeks, even across the Spring Festival
+    candidates = review.pending_since(now - timedelta(days=45))
+
+    def warn(pair) -> int:
+        activity, pending = pair
+        due = review.due_date(activity)  # CalendarYearMissing: this record fails, visibly
+        if review.deadline(activity, today=today).state != "soon":
+            return 0
+        people = organisers_of(activity.organisation_id) or [activity.created_by_id]
+        return sum(notices.warn_deadline(uid, activity=activity, due=due, pending=pending,
+                                         now=now) for uid in people)
+    return Tally().each(candidates, warn, lambda p: f"activity {p[0].id}")
+
+
+# --- the daily summary for coordinators -------------------------------------------------
+
+def daily_digest(now: datetime) -> Tally:
+    """From DIGEST_HOUR on, once a day, each coordinator and admin with something waiting
+    hears what: hours to review (overdue, due soon), pledges to confirm (overdue)."""
+    from server.accounts.models import User
+    from server.accounts.roles import holders_of
+    from server.donations import queue
+    from server.hours import review
+    from server.notifications.services import already, notify
+    if not _at_or_after(now, current_app.config["DIGEST_HOUR"]):
+        return Tally()
+    today = clock.local(now).date()
+    key = f"digest:{today.isoformat()}"
+    people = [uid for uid in holders_of("coordinator", "admin") if not already(uid, key)]
+
+    def summarise(user_id: int) -> bool:
+        user = db.session.get(User, user_id)
+        hours = review.waiting(user, today=today)
+        pledges, pledges_overdue = queue.waiting(user, now=now)
+        if not (hours.pending or pledges):
+            return False
+        return notify(user_id, "work_digest", now=now, key=key, hours=hours.pending,
+                      activities=hours.activities, overdue=hours.overdue, soon=hours.soon,
+                      pledges=pledges, pledges_overdue=pledges_overdue) is not None
+    return Tally().each(people, summarise, lambda uid: f"person {uid}")
+
+
+# --- pledges ------------------------------------------------------------------------------
+
+def pledges_due(now: datetime) -> Tally:
+    """From PLEDGE_REMINDER_HOUR on the day a pledge falls due, a gentle word to its
+    donor (overdue pledges are flagged on the desk and in the coordinators' summary)."""
+    from server.donations import notices, queue
+    from server.donations.models import Pledge
+    if not _at_or_after(now, current_app.config["PLEDGE_REMINDER_HOUR"]):
+        return Tally()
+    today = clock.local(now).date()
+
+    def remind(pledge_id: int) -> bool:
+        return notices.remind_due(db.session.get(Pledge, pledge_id), now=now)
+    return Tally().each(queue.falling_due(today, now=now), remind, lambda i: f"pledge {i}")
+
+
+# --- pushes that failed, and housekeeping -------------------------------------------------
+
+def deliveries(now: datetime) -> Tally:
+    """SMS, WeChat and e-mail messages not yet sent: their first try if the process that
+    queued them could not, and the retries of those that failed."""
+    from server.notifications import delivery
+    tally = Tally()
+    for delivery_id in delivery.due_ids(now=now):
+        status = delivery.send(delivery_id, now=now)
+        if status == "sent":
+            tally.done += 1
+        elif status in ("pending", "failed"):
+            tally.failures.append({"subject": f"delivery {delivery_id}",
+                                   "error": status})
+    return tally
+
+
+def housekeeping(now: datetime) -> Tally:
+    """Old job runs and spent login codes go."""
+    from server.accounts import phone_codes
+    from server.scheduler import services
+    tally = Tally()
+    tally.each([services.prune_runs, phone_codes.prune],
+               lambda prune: prune(now=now), lambda f: f.__module__)
+    return tally
+
+
+JOBS: dict[str, Job] = {job.name: job for job in (
+    Job("finish_due", _l("Finish ended activities: automatic check-out, hours to review"),
+        finish_due),
+    Job("reminders", _l("Reminders the day before and two hours before"), reminders),
+    Job("deliveries", _l("Send and retry SMS, WeChat and e-mail messages"), deliveries),
+    Job("deadline_warnings", _l("Warn organisers before the record deadline"),
+        deadline_warnings, every_ticks=5),
+    Job("daily_digest", _l("The coordinators' daily summary"), daily_digest, every_ticks=5),
+    Job("pledges_due", _l("Remind donors on the day a pledge falls due"), pledges_due,
+        every_ticks=5),
+    Job("housekeeping", _l("Remove old job runs and spent login codes"), housekeeping,
+        every_ticks=60),
+)}
