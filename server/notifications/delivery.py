@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
@@ -63,10 +64,17 @@ def _claim(delivery_id: int, now: datetime) -> bool:
     return claimed.rowcount == 1
 
 
-def absolute(path: str | None) -> str | None:
+def link_of(note) -> str | None:
+    """Where the message leads, as an absolute address on SITE_URL. Kinds build their
+    links with url_for, which outside a request (a scheduler job) needs one: a request
+    to the site's own address stands in, so a site served under a path prefix keeps it."""
+    site = current_app.config["SITE_URL"].rstrip("/")
+    with current_app.test_request_context("/", base_url=site):
+        path = services.link(note)
     if not path:
         return None
-    return current_app.config["SITE_URL"].rstrip("/") + path
+    parts = urlsplit(site)
+    return f"{parts.scheme}://{parts.netloc}{path}"
 
 
 def _message(delivery: Delivery, who: Recipient) -> channels.Outgoing | None:
@@ -78,7 +86,7 @@ def _message(delivery: Delivery, who: Recipient) -> channels.Outgoing | None:
     with force_locale(locale):
         return channels.Outgoing(
             channel=delivery.channel, to=address, text=services.render(note), kind=note.kind,
-            params=dict(note.params or {}), link=absolute(services.link(note)),
+            params=dict(note.params or {}), link=link_of(note),
             subject=str(kinds.TOPICS[kinds.get(note.kind).topic]))
 
 

@@ -26,6 +26,8 @@ def register(app: Flask) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # APScheduler says "Running job…" every tick; our own runs are in job_runs
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         runner = Runner(app, holder)
         runner.install_signals()
         runner.run()

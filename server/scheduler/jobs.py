@@ -124,9 +124,9 @@ def reminders(now: datetime) -> Tally:
                 if (r.Signup.promoted_at or r.Signup.created_at) <= r.Activity.starts_at - ahead]
         keys = {r.Activity.id: f"{kind}:{r.Activity.id}:{r.Activity.starts_at:%Y%m%dT%H%M}"
                 for r in rows}
-        told = set(db.session.execute(select(Notification.user_id, Notification.dedupe_key)
-                                      .where(Notification.dedupe_key.in_(set(keys.values()))))
-                   .tuples()) if keys else set()
+        told = {(uid, key) for uid, key in db.session.execute(
+            select(Notification.user_id, Notification.dedupe_key)
+            .where(Notification.dedupe_key.in_(set(keys.values()))))} if keys else set()
         todo = [r for r in rows if (r.Signup.user_id, keys[r.Activity.id]) not in told]
 
         def remind(row, kind=kind, keys=keys) -> bool:

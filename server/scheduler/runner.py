@@ -101,6 +101,8 @@ class Runner:
     def _start(self) -> None:
         with self.app.app_context():
             engine = db.engine
+            services.close_interrupted(self.holder, now=clock.now())
+            db.session.commit()
         _running.update(app=self.app, holder=self.holder)
         scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine)},

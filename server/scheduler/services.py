@@ -65,6 +65,16 @@ def holds(holder: str, *, now: datetime, name: str = LEASE) -> Lease | None:
     return lease if lease is not None and lease.holder == holder else None
 
 
+def close_interrupted(holder: str, *, now: datetime) -> int:
+    """Runs other processes left "running" when they stopped (killed, lost the lease):
+    marked failed, so the admin page does not show them running for ever. Their records
+    are done again by the next run, once each."""
+    return db.session.execute(
+        update(JobRun).where(JobRun.status == "running", JobRun.holder != holder)
+        .values(status="failed", finished_at=now,
+                message="interrupted: its scheduler stopped during the run")).rowcount or 0
+
+
 def start_run(job: str, *, holder: str, term: int | None, now: datetime) -> JobRun:
     run = JobRun(job=job, holder=holder, term=term, started_at=now, status="running",
                  done=0, failed=0, failures=[])
