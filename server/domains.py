@@ -71,7 +71,10 @@ def _subscribe() -> None:
     from server.donations import notices as donation_notices  # noqa: F401 - declares kinds
     from server.hours import ledger as hours
     from server.hours import notices as hours_notices
-    from server.notifications import delivery
+    from server.notifications import (
+        delivery,  # noqa: F401 - declares its outbox handler
+        recipients,
+    )
     from server.scheduler import notices as scheduler_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
@@ -79,7 +82,7 @@ def _subscribe() -> None:
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
     events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)
-    delivery.provide_recipients(accounts.recipient)
+    recipients.provide(accounts.recipient)
 
 
 def register(app: Flask, api: Api) -> None:

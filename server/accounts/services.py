@@ -191,7 +191,7 @@ def get_user(user_id: int) -> User | None:
 
 def recipient(user_id: int):
     """Where a person's messages go, for the notification channels."""
-    from server.notifications.delivery import Recipient
+    from server.notifications.recipients import Recipient
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return Recipient(phone=None, email=None, locale=None)

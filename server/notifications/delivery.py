@@ -11,8 +11,6 @@ rarely, arrive twice; it is never silently lost.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -22,33 +20,12 @@ from sqlalchemy import and_, or_, select, update
 
 from server.core import clock, outbox
 from server.extensions import db
-from server.notifications import channels, kinds, services
+from server.notifications import channels, kinds, recipients, services
 from server.notifications.models import Delivery
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    phone: str | None
-    email: str | None
-    locale: str | None
-
-
-# who a person is, for sending: the accounts domain provides it when the app registers
-# its domains (server/domains.py), so this package imports no domain
-_recipient_of: Callable[[int], Recipient] | None = None
-
-
-def provide_recipients(lookup: Callable[[int], Recipient]) -> None:
-    global _recipient_of
-    _recipient_of = lookup
-
-
-def recipient(user_id: int) -> Recipient:
-    return _recipient_of(user_id)
 
 
 def _due(now: datetime):
@@ -77,7 +54,7 @@ def link_of(note) -> str | None:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def _message(delivery: Delivery, who: Recipient) -> channels.Outgoing | None:
+def _message(delivery: Delivery, who: recipients.Recipient) -> channels.Outgoing | None:
     note = delivery.notification
     address = who.email if delivery.channel == "email" else who.phone
     if not address:
@@ -95,7 +72,7 @@ def send(delivery_id: int, *, now: datetime) -> str | None:
     if not _claim(delivery_id, now):
         return None
     delivery = db.session.get(Delivery, delivery_id)
-    message = _message(delivery, recipient(delivery.notification.user_id))
+    message = _message(delivery, recipients.of(delivery.notification.user_id))
     if message is None:
         delivery.status, delivery.last_error = "skipped", "no address for this channel"
         db.session.commit()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.core import outbox
 from server.extensions import db
-from server.notifications import errors, kinds
+from server.notifications import errors, kinds, recipients
 from server.notifications.models import CHANNELS, Delivery, Notification, Preference
 
 PAGE_SIZE = 20
@@ -98,8 +98,7 @@ def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = 
 
 
 def _has_email(user_id: int) -> bool:
-    from server.notifications import delivery
-    return bool(delivery.recipient(user_id).email)
+    return bool(recipients.of(user_id).email)
 
 
 def already(user_id: int, key: str) -> bool:

@@ -68,6 +68,30 @@ def test_withdraw_until_cutoff_only(make_activity, make_user, now):
     assert signup.status == "withdrawn"
 
 
+def test_a_place_that_came_by_promotion_can_be_given_back_until_the_start(
+        make_activity, make_user, now):
+    """The person did not choose when the place came (an hour before, perhaps): inside
+    the cutoff they may still say "I can't come", and the next in line moves up."""
+    activity = make_activity(starts_in=timedelta(hours=3), withdraw_cutoff_hours=2,
+                             capacity=1)
+    holder, promoted, next_in_line = make_user(), make_user(), make_user()
+    first = signups.sign_up(activity.id, user=holder, now=now)
+    second = signups.sign_up(activity.id, user=promoted, now=now)
+    signups.sign_up(activity.id, user=next_in_line, now=now)
+    signups.withdraw(first, actor=holder, now=now + timedelta(minutes=30))
+    assert second.status == "confirmed" and second.promoted_at is not None
+    late = now + timedelta(hours=2, minutes=30)  # well inside the two-hour cutoff
+    assert signups.can_withdraw(second, now=late)
+    signups.withdraw(second, actor=promoted, now=late)
+    assert signups.live_signup(activity.id, next_in_line.id).status == "confirmed"
+    # but not once it has begun (nor is anyone promoted then)
+    third = signups.live_signup(activity.id, next_in_line.id)
+    assert not signups.can_withdraw(third, now=now + timedelta(hours=3))
+    with pytest.raises(WusheError) as excinfo:
+        signups.withdraw(third, actor=next_in_line, now=now + timedelta(hours=3))
+    assert codes(excinfo) == "withdraw_closed"
+
+
 def test_nobody_else_withdraws_you(make_activity, make_user, now):
     activity = make_activity()
     owner, stranger = make_user(), make_user(name="陌生人")

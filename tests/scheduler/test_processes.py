@@ -25,7 +25,6 @@ from server.checkin import codes
 from server.checkin.models import Scan
 from server.core import clock
 from server.extensions import db
-from server.hours import ledger
 from server.hours.models import HourEntry
 from server.notifications.models import Delivery, Notification
 from server.scheduler.models import JobRun, Lease
