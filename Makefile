@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 	bench-export
 
 help:
-	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000"
+	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000 (with the scheduler)"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
 	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
 	@echo "             bench-export"
@@ -58,9 +58,13 @@ messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
 
+# The scheduler (reminders, automatic check-out, deadlines, daily summaries) runs beside
+# the web server and stops with it.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup system-deps

@@ -214,6 +214,37 @@ def test_the_resident_has_a_star_and_is_certified_in_the_first_minute(app, now):
                                         json={}).status_code == 200
 
 
+def test_the_resident_was_promoted_and_can_say_she_cannot_come(app, now):
+    seed(now=now)
+    resident = _as(app, "13800000001")
+    body = resident.get("/api/v1/me/notifications").get_json()
+    assert body["unread"] >= 1
+    promoted = next(n for n in body["items"] if n["kind"] == "promoted")
+    assert "藏区捐赠图书" in promoted["text"] and not promoted["read"]
+    [action] = promoted["actions"]
+    signup_id = int(action["url"].split("/")[2])
+    resp = resident.post(f"/api/v1/signups/{signup_id}/withdraw")
+    assert resp.status_code == 200  # the next in line moves up
+    books = _live("藏区捐赠图书：儿童绘本整理打包")
+    assert books.confirmed_count == books.capacity
+
+
+def test_the_scheduler_closes_the_ended_activity_and_summarises_for_reviewers(app, now):
+    from server.notifications.models import Notification
+    from server.scheduler import jobs
+    seed(now=now)
+    ended = _live(upcoming.ENDED_TITLE)
+    assert ended.status == "published" and ended.ends_at < now  # to try by hand first
+    assert jobs.finish_due(ended.ends_at + timedelta(minutes=61)).done == 1
+    db.session.refresh(ended)
+    assert ended.status == "finished"
+    morning = clock.from_local(clock.local(now).replace(tzinfo=None, hour=8, minute=30))
+    jobs.daily_digest(morning if morning > now else morning + timedelta(days=1))
+    told = set(db.session.scalars(select(Notification.user_id).where(
+        Notification.kind == "work_digest")))
+    assert {_user(phone).id for phone in ("13800000004", "13800000005", "13800000009")} <= told
+
+
 def test_a_run_while_the_live_activity_ends_rebuilds_for_the_new_moment(now):
     seed(now=now)
     first = db.session.scalar(select(func.min(Activity.starts_at)))

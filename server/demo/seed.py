@@ -142,13 +142,16 @@ def tips() -> list[Tip]:
         Tip("13800000002", "张丽娜", f"/manage/{live}/scanner",
             "scan 李秀英's code: the activity is under way"),
         Tip("13800000001", "李秀英", "/code", "show your code to 张丽娜 (another phone)"),
+        Tip("13800000001", "李秀英", "/me/notifications",
+            "a place opened up for her in the book drive: try 我去不了 (I can't come)"),
         Tip("13800000001", "李秀英", "/hours",
             "about 120 approved hours, one star; ask BQteam for a certificate at "
             "/hours/certificates"),
         Tip("13800000002", "张丽娜", "/review/hours",
             "pending hours, a 补录 and a correction request; then /review/certificates"),
         Tip("13800000002", "张丽娜", f"/activities/{ended}",
-            "ended, not closed: mark it finished (or `flask activities finish-due`)"),
+            "ended half an hour ago: mark it finished, or the scheduler closes it an hour "
+            "after its end (two never scanned out are checked out automatically)"),
         Tip("13800000003", "周伟静", f"/manage/{town}/scanner",
             "under way in 魏庄村; yesterday's hours at /review/hours"),
         Tip("13800000004", "王建国", "/review/hours",
@@ -157,4 +160,6 @@ def tips() -> list[Tip]:
             "东枣林村's hours; the donations desk at /desk"),
         Tip("13800000009", "陈志强", "/admin/organisations",
             "edit an organisation's contact phone and person in charge; /admin/tree"),
+        Tip("13800000009", "陈志强", "/admin/jobs",
+            "the scheduler: who leads, what each job did; his daily summary in /me/notifications"),
     ]

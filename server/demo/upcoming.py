@@ -1,6 +1,7 @@
 """The demo's present and future: two activities under way at the moment of seeding (the
-scanners work at once, whatever the time of day), one that ended this afternoon and waits
-for `flask checkin auto-checkout` and `flask activities finish-due`, and the coming weeks.
+scanners work at once, whatever the time of day), one that ended half an hour ago and waits
+to be closed (by its organiser, or by the scheduler an hour after its end), and the coming
+weeks.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def seed_present(s: Story, w: World) -> None:
     for i, person in enumerate(crew[:2]):
         s.scan(meals, zhou, person, starts - timedelta(minutes=5 - 2 * i))
 
-    # ended an hour and a half ago; two never scanned out, and nobody has closed it yet
-    starts = hour - timedelta(hours=4, minutes=30)
+    # ended half an hour ago; two never scanned out, and nobody has closed it yet: its
+    # organiser may mark it finished, or the scheduler does an hour after its end
+    starts = hour - timedelta(hours=3, minutes=30)
     sorting = s.activity(zhang, w.orgs[BQTEAM], ENDED_TITLE, "community_event",
                          "运河园社区3号楼垃圾分类桶站", starts, 3, 4, contact_name="张丽娜",
                          created=s.now - timedelta(days=8),
@@ -114,9 +116,14 @@ def seed_future(s: Story, w: World) -> None:
     activity(zhang, bqteam, "全职妈妈心理支持小组（筹备中）", "programme_session",
              "运河园社区社工站", 20, 19, 2, 10, programme_id=mums.id, publish=False)
 
-    # the book drive is full with a waitlist; the sharing session half full
+    # the book drive is full with a waitlist; this morning someone gave up their place
+    # and 李秀英, first in line, was promoted: her messages say so, with "I can't come"
     volunteers = [w[name] for name in VOLUNTEERS]
-    for v in volunteers[:11]:
-        signups.sign_up(books.id, user=v, now=s.now)
+    early = s.now - timedelta(days=2)
+    places = [signups.sign_up(books.id, user=v, now=early) for v in volunteers[:8]]
+    signups.sign_up(books.id, user=w["李秀英"], now=early)
+    for v in volunteers[8:11]:
+        signups.sign_up(books.id, user=v, now=early)
+    signups.withdraw(places[0], actor=volunteers[0], now=s.now - timedelta(hours=3))
     for v in [*volunteers[11:17], w["李秀英"]]:
         signups.sign_up(sharing.id, user=v, now=s.now)
