@@ -7,7 +7,7 @@ follows the reader's language; times are kept as ISO UTC and shown in Beijing ti
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -37,6 +37,14 @@ def _clock(p: dict) -> str:
         return f"{local(datetime.fromisoformat(p['starts_at'])):%H:%M}"
     except (KeyError, TypeError, ValueError):
         return ""
+
+
+def _starts(p: dict) -> datetime:
+    """When the activity begins: a reminder pushed after that is noise."""
+    try:
+        return datetime.fromisoformat(p["starts_at"])
+    except (KeyError, TypeError, ValueError):
+        return datetime.max.replace(tzinfo=UTC)
 
 
 def _to_activity(note) -> str | None:
@@ -77,20 +85,31 @@ def _changed(p: dict) -> str:
              when=_when(p), place=p.get("place", ""))
 
 
-declare("promoted", topic="changes", link=_to_activity, actions=_cant_come, text=_promoted)
-declare("activity_cancelled", topic="changes", link=_to_activity, text=lambda p: _(
+declare("promoted", topic="changes", link=_to_activity, actions=_cant_come, text=_promoted,
+        urgent=True)
+declare("activity_cancelled", topic="changes", link=_to_activity, urgent=True, text=lambda p: _(
     "“%(title)s” has been cancelled: %(reason)s", title=p.get("title", ""),
     reason=p.get("reason", "")))
-declare("activity_changed", topic="changes", link=_to_activity, text=_changed)
-declare("signup_removed", topic="changes", link=_to_activity, text=lambda p: _(
+declare("activity_changed", topic="changes", link=_to_activity, text=_changed, urgent=True)
+declare("signup_removed", topic="changes", link=_to_activity, urgent=True, text=lambda p: _(
     "The organiser removed your sign-up for “%(title)s”: %(reason)s",
     title=p.get("title", ""), reason=p.get("reason", "")))
-declare("reminder_day", topic="reminders", link=_to_activity, text=lambda p: _(
-    "Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s. Bring My code to check in.",
-    title=p.get("title", ""), when=_when(p), place=p.get("place", "")))
-declare("reminder_soon", topic="reminders", link=_to_activity, text=lambda p: _(
-    "“%(title)s” starts at %(time)s, in about two hours, at %(place)s.",
-    title=p.get("title", ""), time=_clock(p), place=p.get("place", "")))
+
+
+def _reminder_day(p: dict) -> str:
+    return _("Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s. Bring My code to "
+             "check in.", title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
+
+
+def _reminder_soon(p: dict) -> str:
+    return _("“%(title)s” starts at %(time)s, in about two hours, at %(place)s.",
+             title=p.get("title", ""), time=_clock(p), place=p.get("place", ""))
+
+
+declare("reminder_day", topic="reminders", link=_to_activity, stale_after=_starts,
+        text=_reminder_day)
+declare("reminder_soon", topic="reminders", link=_to_activity, stale_after=_starts,
+        text=_reminder_soon)
 
 
 def on_cancelled(*, activity, people: list[int], now: datetime) -> None:

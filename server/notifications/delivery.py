@@ -72,6 +72,11 @@ def send(delivery_id: int, *, now: datetime) -> str | None:
     if not _claim(delivery_id, now):
         return None
     delivery = db.session.get(Delivery, delivery_id)
+    stale_after = kinds.get(delivery.notification.kind).stale_after
+    if stale_after is not None and now >= stale_after(delivery.notification.params or {}):
+        delivery.status, delivery.last_error = "skipped", "too late: its moment has passed"
+        db.session.commit()
+        return delivery.status
     message = _message(delivery, recipients.of(delivery.notification.user_id))
     if message is None:
         delivery.status, delivery.last_error = "skipped", "no address for this channel"

@@ -52,12 +52,19 @@ class Action:
 
 @dataclass(frozen=True)
 class Kind:
+    """urgent: pushed at once, night or day (a cancellation, a place that opened up);
+    others wait for the end of the quiet hours (NOTIFY_QUIET_HOURS). stale_after: the
+    moment after which pushing it is pointless (a reminder, once the activity began):
+    a push still waiting then is skipped; the message stays in the site."""
+
     name: str
     topic: str
     text: Callable[[dict], str]
     link: Callable[[Any], str | None] = field(default=lambda note: None)
     actions: Callable[[Any, Any, Any], list[Action]] = field(
         default=lambda note, viewer, now: [])
+    urgent: bool = False
+    stale_after: Callable[[dict], Any] | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -65,13 +72,14 @@ KINDS: dict[str, Kind] = {}
 
 def declare(name: str, *, topic: str, text: Callable[[dict], str],
             link: Callable[[Any], str | None] | None = None,
-            actions: Callable[[Any, Any, Any], list[Action]] | None = None) -> Kind:
+            actions: Callable[[Any, Any, Any], list[Action]] | None = None,
+            urgent: bool = False, stale_after: Callable[[dict], Any] | None = None) -> Kind:
     if topic not in TOPICS:
         raise KeyError(f"no such topic: {topic}")
     if name in KINDS and KINDS[name].text is not text:
         raise TypeError(f"notification kind {name!r} is declared twice")
     kind = Kind(name, topic, text, link or (lambda note: None),
-                actions or (lambda note, viewer, now: []))
+                actions or (lambda note, viewer, now: []), urgent, stale_after)
     KINDS[name] = kind
     return kind
 

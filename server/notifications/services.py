@@ -8,13 +8,13 @@ and the notification centre's reading side (unread, read one, read all).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.core import outbox
+from server.core import clock, outbox
 from server.extensions import db
 from server.notifications import errors, kinds, recipients
 from server.notifications.models import CHANNELS, Delivery, Notification, Preference
@@ -73,8 +73,8 @@ def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = 
            key: str | None = None, **params) -> Notification | None:
     """Tell a person something. With `key`, at most once per (person, key): a second call
     (a job run twice, two schedulers) returns None and tells nobody again."""
-    topic = kinds.get(kind).topic
-    channels = preferences(user_id)[topic]
+    declared = kinds.get(kind)
+    channels = preferences(user_id)[declared.topic]
     if "email" in channels and not _has_email(user_id):
         channels.discard("email")
     note = Notification(user_id=user_id, kind=kind, params=params, activity_id=activity_id,
@@ -88,22 +88,42 @@ def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = 
                 db.session.add(note)
         except IntegrityError:
             return None
+    first_try = now if declared.urgent else after_quiet_hours(now)
     for channel in sorted(channels - {"site"}):
         delivery = Delivery(notification_id=note.id, channel=channel, status="pending",
-                            attempts=0, next_attempt_at=now, created_at=now)
+                            attempts=0, next_attempt_at=first_try, created_at=now)
         db.session.add(delivery)
         db.session.flush()
         outbox.later("delivery", delivery.id)
     return note
 
 
+def after_quiet_hours(now: datetime) -> datetime:
+    """`now`, or the end of the quiet hours (NOTIFY_QUIET_HOURS, Beijing time) if `now`
+    falls inside them: nobody's phone buzzes at night for what can wait."""
+    hours = current_app.config["NOTIFY_QUIET_HOURS"]
+    if not hours:
+        return now
+    start, end = hours
+    local_now = clock.local(now)
+    inside = (start <= local_now.hour or local_now.hour < end) if start > end else (
+        start <= local_now.hour < end)
+    if not inside:
+        return now
+    wake = local_now.replace(hour=end, minute=0, second=0, microsecond=0)
+    if wake <= local_now:
+        wake += timedelta(days=1)
+    return clock.as_utc(wake)
+
+
 def _has_email(user_id: int) -> bool:
     return bool(recipients.of(user_id).email)
 
 
-def already(user_id: int, key: str) -> bool:
-    return db.session.scalar(select(Notification.id).where(
-        Notification.user_id == user_id, Notification.dedupe_key == key)) is not None
+def already_told(key: str) -> set[int]:
+    """Everyone who already has the message of this key (one query for a whole job)."""
+    return set(db.session.scalars(select(Notification.user_id).where(
+        Notification.dedupe_key == key)))
 
 
 # --- the notification centre ---------------------------------------------------------------

@@ -67,9 +67,9 @@ def read_all():
 
 
 @bp.route("/me/notifications/badge")
-@login_required
 def badge():
-    """The unread count on the 我的 tab, for the tab bar to refresh itself."""
+    """The unread count on the 我的 tab, for the tab bar to refresh itself (empty, and no
+    more refreshing, once the login has ended)."""
     return render_template("notifications/_badge.html")
 
 

@@ -169,12 +169,13 @@ def daily_digest(now: datetime) -> Tally:
     from server.accounts.roles import holders_of
     from server.donations import queue
     from server.hours import review
-    from server.notifications.services import already, notify
+    from server.notifications.services import already_told, notify
     if not _at_or_after(now, current_app.config["DIGEST_HOUR"]):
         return Tally()
     today = clock.local(now).date()
     key = f"digest:{today.isoformat()}"
-    people = [uid for uid in holders_of("coordinator", "admin") if not already(uid, key)]
+    done = already_told(key)
+    people = [uid for uid in holders_of("coordinator", "admin") if uid not in done]
 
     def summarise(user_id: int) -> bool:
         user = db.session.get(User, user_id)

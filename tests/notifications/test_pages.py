@@ -14,7 +14,7 @@ from tests.pages import EN, login, text
 
 
 def _badge(page: str) -> str | None:
-    found = re.search(r'<span class="weui-badge">([^<]+)</span>', page)
+    found = re.search(r'<span class="weui-badge" aria-hidden="true">([^<]+)</span>', page)
     return found.group(1) if found else None
 
 
@@ -106,6 +106,14 @@ def test_choosing_where_messages_reach_me(client, make_user):
     refused = client.post("/me/notifications/settings",
                           data={"csrf_token": token, "changes": ["telegram"]})
     assert refused.status_code == 422 and "请在提供的消息类型和接收方式中选择" in text(refused)
+
+
+def test_the_badge_asks_nobody_to_log_in(client):
+    """The tab bar refreshes its count every minute: a login that ended meanwhile shows an
+    empty badge, not a jump to the login page."""
+    resp = client.get("/me/notifications/badge", headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and "HX-Redirect" not in resp.headers
+    assert _badge(text(resp)) is None and "hx-get" not in text(resp)
 
 
 def test_an_empty_centre_says_what_will_come(client, make_user):

@@ -254,3 +254,47 @@ def test_the_daily_summary_by_e_mail(app, make_user, now, smtp_server, channels_
     assert "3" in body and "/review/hours" in body
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert subject == "工作：待审核、截止日期与每日摘要"
+
+
+# --- quiet hours ---------------------------------------------------------------------------
+
+def _beijing(day: int, hour: int, minute: int = 0):
+    from datetime import datetime
+
+    from server.core.clock import from_local
+    return from_local(datetime(2026, 12, day, hour, minute))
+
+
+def test_at_night_what_can_wait_waits_for_the_morning(app, make_user, make_activity, now,
+                                                      channels_as, outgoing):
+    channels_as(NOTIFY_QUIET_HOURS=[22, 7])
+    person = make_user()
+    late = _beijing(10, 23, 30)
+    activity = make_activity(starts_in=_beijing(12, 9) - now)
+    cancelled = notify(person.id, "activity_cancelled", now=late, title="义卖", reason="下雨")
+    reminder = notify(person.id, "reminder_day", now=late, **activity_notices.facts(activity))
+    # a cancellation goes at once; a reminder waits until seven
+    assert _deliveries(cancelled)["sms"].next_attempt_at == late
+    assert _deliveries(reminder)["wechat"].next_attempt_at == _beijing(11, 7)
+    db.session.commit()
+    assert jobs.deliveries(_beijing(11, 6, 59)).done == 2  # the cancellation's two pushes
+    assert jobs.deliveries(_beijing(11, 7)).done == 1
+    assert _deliveries(reminder)["wechat"].status == "sent"
+    # in the afternoon nothing waits
+    day = notify(person.id, "reminder_day", now=_beijing(11, 15), **activity_notices.facts(
+        activity))
+    assert _deliveries(day)["wechat"].next_attempt_at == _beijing(11, 15)
+
+
+def test_a_reminder_held_past_its_moment_is_not_pushed(app, make_user, make_activity, now,
+                                                       channels_as, outgoing):
+    channels_as(NOTIFY_QUIET_HOURS=[22, 7])
+    person = make_user()
+    early = _beijing(10, 5)  # two hours before a seven o'clock start
+    activity = make_activity(starts_in=_beijing(10, 7) - now)
+    note = notify(person.id, "reminder_soon", now=early, **activity_notices.facts(activity))
+    db.session.commit()
+    assert jobs.deliveries(_beijing(10, 7)).done == 0
+    wechat = _deliveries(note)["wechat"]
+    assert (wechat.status, wechat.last_error) == ("skipped", "too late: its moment has passed")
+    assert outgoing() == [] and note.in_site  # it is still in the site
