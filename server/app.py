@@ -64,9 +64,25 @@ def _log_where_gunicorn_logs() -> None:
         ours.setLevel(logging.INFO)
 
 
+def _show_logged_messages(settings: dict[str, Any]) -> None:
+    """The logging adapter (development, the demo) writes what would have gone out, an SMS
+    code to reset a password say, to the `wushe.outgoing` log: it must reach the console
+    (flask run) or gunicorn's error log. Unless logging was set up otherwise (tests do)."""
+    if "logging" not in (settings["NOTIFY_SMS"], settings["NOTIFY_WECHAT"],
+                         settings["NOTIFY_EMAIL"]):
+        return
+    outgoing = logging.getLogger("wushe.outgoing")
+    if outgoing.handlers or logging.getLogger().handlers:
+        return
+    outgoing.handlers = list(logging.getLogger("gunicorn.error").handlers) or [
+        logging.StreamHandler()]
+    outgoing.setLevel(logging.INFO)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     _log_where_gunicorn_logs()
+    _show_logged_messages(settings)
     app = WusheFlask("server", template_folder=str(ROOT / "web" / "templates"),
                 static_folder=str(ROOT / "static"), static_url_path="/static",
                 instance_path=str(ROOT / "instance"))

@@ -7,12 +7,16 @@ from flask import request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from server.accounts import permissions, roles, services, sessions
+from server.accounts import permissions, phone_codes, roles, services, sessions
 from server.accounts.login import log_in, log_out
 from server.accounts.schemas import (
+    CodeLoginIn,
+    CodeRequestIn,
+    CodeSentOut,
     CsrfOut,
     LoginIn,
     MeOut,
+    PasswordResetIn,
     PeopleArgs,
     PersonOut,
     ProfileIn,
@@ -30,7 +34,8 @@ from server.core.errors import Forbidden
 from server.core.fields import LocalDateTime
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
-                 description="Session: CSRF token, register, log in and out.")
+                 description="Session: CSRF token, register, log in (by password or SMS code) "
+                             "and out, reset a forgotten password.")
 me = Blueprint("me", __name__, url_prefix="/api/v1/me",
                description="The logged-in person's own record, sign-ups and messages.")
 people = Blueprint("people", __name__, url_prefix="/api/v1/people",
@@ -126,6 +131,55 @@ def logout():
 def logout_everywhere():
     """Log out of every device, this one included."""
     return {"ended": log_out(now=clock.now(), everywhere=True)}
+
+
+# --- SMS codes: forgot password, log in by code (accounts.phone_codes) -------------------
+
+@auth.route("/codes", methods=["POST"])
+@auth.arguments(CodeRequestIn)
+@auth.response(202, CodeSentOut)
+def ask_for_code(data):
+    """Ask for a six-digit SMS code (reset or login); the same answer for any number.
+
+    A code goes out only to a registered, active account, after the request commits; the
+    answer, the limits and the refusals are the same for every number. Per number one code
+    a minute, 5 an hour, 10 a day; per address 20 an hour (settings PHONE_CODE_*). Too
+    early: 429 `code_too_soon` with Retry-After (seconds). A new code kills the older one.
+    """
+    asked = phone_codes.request_code(phone=data["phone"], purpose=data["purpose"],
+                                     ip=request.remote_addr, now=clock.now())
+    return {"sent": True, "resend_after": asked.resend_after, "expires_in": asked.expires_in}
+
+
+@auth.route("/password-reset", methods=["POST"])
+@auth.arguments(PasswordResetIn)
+@auth.response(200, MeOut)
+def reset_password(data):
+    """Set a new password with a reset code: every login ends, this device logs in.
+
+    The code works once, for PHONE_CODE_MINUTES, and dies after 5 wrong tries (each counts
+    although refused): 422 `wrong_code`, `code_expired`, `code_used`, `code_tries_used_up`,
+    `invalid_code`; `weak_password` costs no try.
+    """
+    user = phone_codes.reset_password(phone=data["phone"], code=data["code"],
+                                      password=data["password"], now=clock.now())
+    log_in(user, remember=data["remember"], now=clock.now())
+    return user
+
+
+@auth.route("/login-code", methods=["POST"])
+@auth.arguments(CodeLoginIn)
+@auth.response(200, MeOut)
+def login_with_code(data):
+    """Log in with mobile number and an SMS login code.
+
+    The same rules and refusals as the password reset: once, for PHONE_CODE_MINUTES, five
+    wrong tries at most; a number that is not registered answers as a wrong code does.
+    """
+    user = phone_codes.log_in_with_code(phone=data["phone"], code=data["code"],
+                                        now=clock.now())
+    log_in(user, remember=data["remember"], now=clock.now())
+    return user
 
 
 # --- me ------------------------------------------------------------------------------------

@@ -1,6 +1,14 @@
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from server.core.errors import Conflict, Forbidden, NotFound, Unauthorised, ValidationError
+from server.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorised,
+    ValidationError,
+)
 
 
 class PhoneTaken(Conflict):
@@ -110,3 +118,67 @@ class InvalidEmail(ValidationError):
     code = "invalid_email"
     field = "email"
     message = _l("Enter an e-mail address such as name@example.com, or leave it blank.")
+
+
+# --- SMS codes (accounts.phone_codes) ---------------------------------------------------------
+# None of these says whether a number is registered: a number that is not gets a code row
+# too (never sent), so it meets the same limits and the same answers.
+
+class CodeTooSoon(RateLimited):
+    """A code was asked for too often (per number or per address): try again later."""
+
+    code = "code_too_soon"
+    message = _l("Codes were asked for too often. Try again in %(wait)s.")
+
+    def __init__(self, *, seconds: int):
+        super().__init__()
+        self.seconds = max(1, int(seconds))
+        self.headers = {"Retry-After": str(self.seconds)}
+
+    def text(self) -> str:
+        return str(self.message) % {"wait": wait_text(self.seconds)}
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as people say it, rounded up (never tell them to come back too early)."""
+    if seconds <= 90:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    minutes = -(-seconds // 60)
+    if minutes <= 90:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    hours = -(-seconds // 3600)
+    return ngettext("%(num)s hour", "%(num)s hours", hours)
+
+
+class InvalidCode(ValidationError):
+    code = "invalid_code"
+    field = "code"
+    message = _l("Enter the six digits of the code in the SMS.")
+
+
+class WrongCode(ValidationError):
+    """A wrong try counts against the code (PHONE_CODE_MAX_TRIES): the unit of work keeps
+    that count although it refuses the request."""
+
+    code = "wrong_code"
+    field = "code"
+    message = _l("The code is wrong. Check the six digits in the latest SMS and try again.")
+    keeps_work = True
+
+
+class CodeExpired(ValidationError):
+    code = "code_expired"
+    field = "code"
+    message = _l("This code has expired. Ask for a new code.")
+
+
+class CodeUsed(ValidationError):
+    code = "code_used"
+    field = "code"
+    message = _l("This code has already been used. Ask for a new code.")
+
+
+class CodeTriesUsedUp(ValidationError):
+    code = "code_tries_used_up"
+    field = "code"
+    message = _l("Too many wrong tries: this code no longer works. Ask for a new code.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from server.accounts.models import ROLES, SKILLS
+from server.accounts.models import CODE_PURPOSES, ROLES, SKILLS
 from server.accounts.privacy import mask_phone
 from server.core.fields import Day, Id
 
@@ -101,3 +101,34 @@ class PeopleArgs(ma.Schema):
 
 class CsrfOut(ma.Schema):
     csrf_token = ma.fields.String()
+
+
+# --- SMS codes (accounts.phone_codes) ---------------------------------------------------------
+
+class CodeRequestIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    purpose = ma.fields.String(required=True, validate=v.OneOf(CODE_PURPOSES), metadata={
+        "description": "reset: a code to set a new password; login: a code to log in"})
+
+
+class CodeSentOut(ma.Schema):
+    """The same answer whether or not the number is registered."""
+
+    sent = ma.fields.Boolean(metadata={
+        "description": "always true: a code goes out if the number belongs to an account"})
+    resend_after = ma.fields.Integer(metadata={
+        "description": "seconds until this number may ask for another code"})
+    expires_in = ma.fields.Integer(metadata={"description": "seconds the code is valid"})
+
+
+class CodeLoginIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    code = ma.fields.String(required=True, load_only=True, validate=v.Length(max=20),
+                            metadata={"description": "the six digits of the SMS"})
+    remember = ma.fields.Boolean(load_default=False, metadata={
+        "description": "stay logged in on this device for 30 days (the person's choice)"})
+
+
+class PasswordResetIn(CodeLoginIn):
+    password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128),
+                                metadata={"description": "the new password"})

@@ -86,5 +86,5 @@ def privacy():
                            guardian_age=current_app.config["GUARDIAN_CONSENT_AGE"])
 
 
-# The profile pages register their routes on `bp` when imported.
-from server.accounts import profile_views  # noqa: E402,F401
+# The profile pages and the SMS code pages register their routes on `bp` when imported.
+from server.accounts import code_views, profile_views  # noqa: E402,F401

@@ -29,6 +29,10 @@ class WusheError(Exception):
     # the form field the message is shown next to, when there is one
     field: ClassVar[str | None] = None
     headers: ClassVar[dict[str, str]] = {}
+    # A refusal that is itself a fact to keep (a wrong try at an SMS code counts against the
+    # code): the unit of work commits what the service wrote before it said no, instead of
+    # rolling it back. Only for services that write nothing else before such a refusal.
+    keeps_work: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -1,10 +1,12 @@
 """The request's unit of work and the one error envelope.
 
 Every request commits once if it succeeded and rolls back otherwise (Indico's
-RH.process()). A transient database failure (a deadlock PostgreSQL broke, a lock or
-serialisation failure, a connection that died, SQLite busy) rolls back and runs the view
-again, a few times, so no person sees a 500 for what a retry fixes; if it persists the
-answer is 503 `busy_retry` with Retry-After, and nothing was written.
+RH.process()), except a refusal declared `keeps_work` (a wrong SMS code counts as a try),
+which commits what the service recorded before it said no. A transient database failure
+(a deadlock PostgreSQL broke, a lock or serialisation failure, a connection that died,
+SQLite busy) rolls back and runs the view again, a few times, so no person sees a 500
+for what a retry fixes; if it persists the answer is 503 `busy_retry` with Retry-After,
+and nothing was written.
 
 Every error, whether a rule said no, a schema refused the input, CSRF failed or a limit
 was hit, becomes `{code, status, message, errors}` for the API and the same message on a
@@ -126,7 +128,12 @@ class UnitOfWork:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
-                response = self.app.make_response(dispatch())
+                try:
+                    response = self.app.make_response(dispatch())
+                except WusheError as refusal:
+                    if refusal.keeps_work:
+                        db.session.commit()  # the refusal is recorded (errors.keeps_work)
+                    raise
                 if response.status_code < 400:
                     db.session.commit()
                     outbox.run()

@@ -101,11 +101,15 @@ def problem(exc: Exception) -> tuple[str, dict, int]:
     """(message, {field: [texts]}, status) for re-rendering a form after `exc`.
 
     Rolls back first: the service may have flushed part of its work before it said no,
-    and the page re-rendered next must not show (or a redirect commit) half of it.
+    and the page re-rendered next must not show (or a redirect commit) half of it. A
+    refusal declared `keeps_work` (a wrong SMS code counts as a try) commits instead.
     Schema messages are ours and translated (server.core.messages); a refusal's field
     comes from its declaration (server.core.errors).
     """
-    db.session.rollback()
+    if getattr(exc, "keeps_work", False):
+        db.session.commit()
+    else:
+        db.session.rollback()
     if isinstance(exc, ma.ValidationError):
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         return (_("Some fields need your attention."),

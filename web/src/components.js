@@ -115,4 +115,37 @@ document.addEventListener("alpine:init", function () {
       get label() { return this.text.replace("{n}", this.left); },
     };
   });
+
+  // "Send a new code" (accounts/code_enter.html): disabled while data-seconds-left (the
+  // server's own limit) counts down, labelled from data-wait-text ("{n}" is the seconds) or,
+  // for waits over 90 seconds, data-wait-minutes ("{n}" the minutes, rounded up); then its
+  // own text again. The server refuses a press that comes too early anyway.
+  Alpine.data("resendCode", function () {
+    return {
+      left: 0,
+      waitText: "",
+      waitMinutes: "",
+      sendText: "",
+      timer: null,
+      init: function () {
+        var self = this;
+        var button = this.$el.querySelector("button");
+        this.sendText = button ? button.textContent.trim() : "";
+        this.waitText = this.$el.dataset.waitText || "";
+        this.waitMinutes = this.$el.dataset.waitMinutes || this.waitText;
+        this.left = parseInt(this.$el.dataset.secondsLeft, 10) || 0;
+        this.timer = window.setInterval(function () {
+          if (self.left > 0) self.left -= 1;
+          else window.clearInterval(self.timer);
+        }, 1000);
+      },
+      destroy: function () { window.clearInterval(this.timer); },
+      get waiting() { return this.left > 0; },
+      get label() {
+        if (!this.waiting) return this.sendText;
+        if (this.left > 90) return this.waitMinutes.replace("{n}", Math.ceil(this.left / 60));
+        return this.waitText.replace("{n}", this.left);
+      },
+    };
+  });
 });
