@@ -47,9 +47,12 @@ def _database_url(tmp_path_factory) -> str:
 
 class IsolatedClient(FlaskClient):
     """Each request runs in a fresh context, as in production: its own app context,
-    `g` and session (bound to the test's connection), not the test's."""
+    `g` and session (bound to the test's connection), not the test's. The response is
+    read whole and closed, as a server does once it has sent it, so what waits for that
+    (server.core.outbox's after_response handlers) has run when the test looks."""
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

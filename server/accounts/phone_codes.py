@@ -51,12 +51,11 @@ _LABEL = b"wushe-phone-code-v1"
 # advisory-lock namespaces (PostgreSQL): one for addresses, one for numbers
 _LOCK_ADDRESS, _LOCK_PHONE = 0x57534801, 0x57534802
 # The SMS needs the code in clear, the table keeps only its hash, and the SMS may go only
-# after the unit of work commits. The plain code waits in the session's `info`, keyed by the
-# row's id: it lives as long as the request's session (or the test's), so nothing piles up
-# in the process when a request rolls back, and the handler sends only for a row that was
-# committed and whose hash the code matches. Nothing can send the code later: a send that
-# failed is recorded on the row, and the person asks for a new code.
-_WAITING = "wushe_phone_codes"
+# after the unit of work commits. The plain code travels with the outbox entry (a payload
+# held in memory until the handler runs, in a request once the answer has gone out): a
+# request that rolls back drops it, and the handler sends only for a row that was committed
+# and whose hash the code matches. Nothing can send the code later: a send that failed is
+# recorded on the row, and the person asks for a new code.
 
 
 @dataclass(frozen=True)
@@ -155,9 +154,9 @@ def request_code(*, phone: str, purpose: str, ip: str | None, now: datetime) -> 
                     expires_at=now + lifetime, attempts=0, ip=ip)
     db.session.add(row)
     db.session.flush()
-    # every row goes through the outbox, sent or not, so both take the same path
-    db.session.info.setdefault(_WAITING, {})[row.id] = code
-    outbox.later("phone_code", row.id)
+    # every row goes through the outbox, sent or not, so both take the same path; the
+    # code itself travels with it (the row keeps only its hash)
+    outbox.later("phone_code", row.id, code=code)
     return Asked(phone=phone, resend_after=wait_seconds(phone, ip=ip, now=now),
                  expires_in=int(lifetime.total_seconds()))
 
@@ -221,11 +220,11 @@ def _sms_text(purpose: str, code: str) -> str:
              "Do not tell anyone.", code=code, minutes=minutes)
 
 
-@outbox.handler("phone_code")
-def send_after_commit(code_id: int) -> None:
+@outbox.handler("phone_code", after_response=True)
+def send_after_commit(code_id: int, *, code: str) -> None:
     """Send a committed code row's code by SMS, to an active account only, and record on
-    the row whether it went. A row that was rolled back is not there: nothing is sent."""
-    code = db.session.info.get(_WAITING, {}).pop(code_id, None)
+    the row whether it went. A row that was rolled back is not there: nothing is sent. In a
+    request this runs once the answer has gone out, so the provider's time is not in it."""
     row = db.session.get(PhoneCode, code_id)
     if row is None or code is None or row.sent_at is not None or row.send_error is not None:
         return
@@ -237,15 +236,22 @@ def send_after_commit(code_id: int) -> None:
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         message = channels.Outgoing(channel="sms", to=row.phone, kind="phone_code",
                                     text=_sms_text(row.purpose, code))
+    # no transaction is open while the provider is asked (on SQLite it would hold the one
+    # write lock for as long as the provider takes)
+    db.session.commit()
+    error = None
     try:
         channels.get("sms").send(message)
     except channels.SendFailed as exc:
-        row.send_error = str(exc)[:1000]
+        error = str(exc)[:1000]
     except Exception as exc:  # noqa: BLE001 - an adapter's bug is recorded, never a 500
         log.exception("the SMS adapter failed on phone code %s", code_id)
-        row.send_error = f"{type(exc).__name__}"[:1000]
-    else:
+        error = f"{type(exc).__name__}"[:1000]
+    row = db.session.get(PhoneCode, code_id)
+    if error is None:
         row.sent_at = clock.now()
+    else:
+        row.send_error = error
     db.session.commit()
 
 

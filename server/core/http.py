@@ -136,7 +136,7 @@ class UnitOfWork:
                     raise
                 if response.status_code < 400:
                     db.session.commit()
-                    outbox.run()
+                    outbox.run_for_request(response)
                 else:
                     db.session.rollback()
                     outbox.discard()

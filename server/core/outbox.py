@@ -2,59 +2,95 @@
 
 A service that means to tell the outside world something (an SMS, a WeChat message, an
 e-mail) writes its record in the unit of work and asks for `later(handler, id)`. Once the
-unit of work commits, `run()` calls each handler with the id, each in a transaction of its
-own; a unit of work that rolls back leaves no record, so whatever a handler would have
-sent is never sent (and `discard()` drops the list). Handlers look their record up again
-and do nothing if it is not there or no longer waiting, so a stale entry is harmless.
+unit of work commits, each handler is called with the id (and any payload given, such as
+an SMS code that is stored only as a hash), each in a transaction of its own; a unit of
+work that rolls back leaves no record, so whatever a handler would have sent is never sent
+(and `discard()` drops the list). Handlers look their record up again and do nothing if it
+is not there or no longer waiting, so a stale entry is harmless.
 
-The request wrapper (server.core.http), each scheduler job and each CLI command call
-`run()` after they commit.
+A handler declared `after_response` runs in a request only once the response has gone
+out (WSGI's close): how long the provider takes then tells the person nothing (an SMS code
+sent to a registered number must not make the answer slower than for an unknown one).
+Elsewhere (scheduler jobs, CLI commands) `run()` calls every handler at once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
 
 from server.extensions import db
 
 log = logging.getLogger(__name__)
 _KEY = "wushe_outbox"
-_handlers: dict[str, Callable[[int], None]] = {}
+_handlers: dict[str, Callable[..., None]] = {}
+_after_response: set[str] = set()
+
+Item = tuple[str, int, tuple[tuple[str, Any], ...]]
 
 
-def handler(name: str) -> Callable[[Callable[[int], None]], Callable[[int], None]]:
+def handler(name: str, *, after_response: bool = False):
     """Declare what runs, after commit, for records of this name."""
-    def register(fn: Callable[[int], None]) -> Callable[[int], None]:
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
         if _handlers.get(name, fn) is not fn:
             raise TypeError(f"outbox handler {name!r} is declared twice")
         _handlers[name] = fn
+        if after_response:
+            _after_response.add(name)
         return fn
     return register
 
 
-def later(name: str, ident: int) -> None:
+def later(name: str, ident: int, **payload: Any) -> None:
     if name not in _handlers:
         raise KeyError(f"no outbox handler {name!r}")
-    db.session.info.setdefault(_KEY, []).append((name, ident))
+    db.session.info.setdefault(_KEY, []).append((name, ident, tuple(sorted(payload.items()))))
 
 
 def discard() -> None:
     db.session.info.pop(_KEY, None)
 
 
-def waiting() -> list[tuple[str, int]]:
+def waiting() -> list[Item]:
     return list(db.session.info.get(_KEY, ()))
 
 
-def run() -> int:
+def _take() -> list[Item]:
+    return list(dict.fromkeys(db.session.info.pop(_KEY, ())))
+
+
+def run(items: list[Item] | None = None) -> int:
     """Call the handlers of what the committed unit of work left; returns how many ran.
     A handler that fails is logged and left to its own retries (the scheduler's)."""
-    items = list(dict.fromkeys(db.session.info.pop(_KEY, ())))
-    for name, ident in items:
+    items = _take() if items is None else items
+    for name, ident, payload in items:
         try:
-            _handlers[name](ident)
+            _handlers[name](ident, **dict(payload))
         except Exception:  # noqa: BLE001 - one failed send never fails the committed work
             log.exception("outbox handler %s failed for %s", name, ident)
             db.session.rollback()
     return len(items)
+
+
+def run_for_request(response) -> int:
+    """In a request, after its commit: what may run now runs; what waits for the response
+    to be sent is handed to it (response.call_on_close)."""
+    items = _take()
+    now = [i for i in items if i[0] not in _after_response]
+    after = [i for i in items if i[0] in _after_response]
+    if after:
+        from flask import current_app
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _run_detached(app, after))
+    return run(now)
+
+
+def _run_detached(app: Flask, items: list[Item]) -> None:
+    with app.app_context():
+        try:
+            run(items)
+        finally:
+            db.session.remove()

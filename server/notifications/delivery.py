@@ -82,16 +82,24 @@ def send(delivery_id: int, *, now: datetime) -> str | None:
         delivery.status, delivery.last_error = "skipped", "no address for this channel"
         db.session.commit()
         return delivery.status
+    channel = delivery.channel
+    # no transaction is open while the provider is asked: a slow provider holds no lock
+    # (on SQLite every transaction holds the one write lock)
+    db.session.commit()
+    outcome: tuple[str, str | None, bool] | None = None
     try:
-        reference = channels.get(delivery.channel).send(message)
+        reference = channels.get(channel).send(message)
     except channels.SendFailed as exc:
-        _failed(delivery, str(exc), permanent=exc.permanent, now=now)
+        outcome = ("failed", str(exc), exc.permanent)
     except Exception as exc:  # noqa: BLE001 - an adapter's bug must not lose the message
-        log.exception("channel %s failed on delivery %s", delivery.channel, delivery.id)
-        _failed(delivery, f"{type(exc).__name__}: {exc}", permanent=False, now=now)
-    else:
+        log.exception("channel %s failed on delivery %s", channel, delivery_id)
+        outcome = ("failed", f"{type(exc).__name__}: {exc}", False)
+    delivery = db.session.get(Delivery, delivery_id)
+    if outcome is None:
         delivery.status, delivery.sent_at = "sent", now
         delivery.provider_ref, delivery.last_error = reference, None
+    else:
+        _failed(delivery, outcome[1], permanent=outcome[2], now=now)
     db.session.commit()
     return delivery.status
 
@@ -105,7 +113,7 @@ def _failed(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) 
     delivery.status, delivery.next_attempt_at = "pending", now + timedelta(minutes=pause)
 
 
-@outbox.handler("delivery")
+@outbox.handler("delivery", after_response=True)
 def send_after_commit(delivery_id: int) -> None:
     send(delivery_id, now=clock.now())
 

@@ -144,7 +144,7 @@ def test_a_long_ledger_is_streamed_in_chunks(client, make_fund, pledge_money, re
     fund, coordinator = make_fund()
     for i in range(1, 8):  # all on the same day: the chunks must not skip or repeat rows
         receive(pledge_money(fund, f"{i}.00"), coordinator, amount=f"{i}.00")
-    resp = client.get(f"/api/v1/funds/{fund.id}/ledger.csv?lang=en")
+    resp = client.get(f"/api/v1/funds/{fund.id}/ledger.csv?lang=en", buffered=False)
     assert resp.is_streamed
     rows = _rows(resp)
     assert len(resp.response) == 3  # the chunks as sent: 3 + 3 + 1 rows

@@ -29,6 +29,8 @@ class Gateway:
         self.statuses: list[int] = []
         self.received: list[dict] = []
         self.headers: list[dict] = []
+        # while set, each answer waits for it (a provider that is slow today)
+        self.hold: threading.Event | None = None
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +38,8 @@ class Gateway:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 gateway.received.append(json.loads(body))
                 gateway.headers.append(dict(self.headers))
+                if gateway.hold is not None:
+                    gateway.hold.wait(timeout=30)
                 status = gateway.statuses.pop(0) if gateway.statuses else 200
                 answer = json.dumps({"id": f"msg-{len(gateway.received)}"}).encode()
                 self.send_response(status)
