@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from bench.loadgen import Client
 from server.extensions import db
-from tests.notifications.conftest import Gateway, channels_as  # noqa: F401 - fixtures
+from tests.notifications.conftest import Gateway
 
 pytestmark = pytest.mark.concurrency
 

@@ -66,16 +66,3 @@ def gateway():
     g = Gateway()
     yield g
     g.close()
-
-
-@pytest.fixture
-def channels_as(app):
-    """Configure the push adapters for one test (and forget the built ones after it)."""
-    saved = {k: app.config[k] for k in app.config if k.startswith(("NOTIFY_", "SMTP_"))}
-
-    def configure(**settings):
-        app.config.update(settings)
-        app.extensions.pop("wushe_channels", None)
-    yield configure
-    app.config.update(saved)
-    app.extensions.pop("wushe_channels", None)
