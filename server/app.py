@@ -11,7 +11,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import boundary, http, security
+from server.core import assets, boundary, http, metrics, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -30,12 +30,28 @@ class DbIdConverter(IntegerConverter):
 
 
 class WusheFlask(Flask):
-    """Flask whose views run inside the unit of work (server.core.http)."""
+    """Flask whose views run inside the unit of work (server.core.http), and whose static
+    files go out compressed and cached as phones need (server.core.assets)."""
 
     unit_of_work: http.UnitOfWork
 
     def dispatch_request(self):
         return self.unit_of_work(super().dispatch_request)
+
+    def send_static_file(self, filename: str):
+        return assets.send_static(filename)
+
+    def process_response(self, response):
+        response = super().process_response(response)
+        if request.endpoint in ("static", "service_worker"):
+            # the same file whoever asks: a cache may keep one copy (Flask-Login's look at
+            # the session made Flask add Cookie)
+            kept = [v for v in response.vary if v.lower() != "cookie"]
+            if kept:
+                response.headers["Vary"] = ", ".join(kept)
+            else:
+                response.headers.pop("Vary", None)
+        return response
 
 
 def _select_locale() -> str:
@@ -128,4 +144,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     boundary.register(app)
     app.unit_of_work = http.UnitOfWork(app)
     security.install(app)
+    assets.install(app)
+    metrics.install(app)
     return app

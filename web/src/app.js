@@ -120,6 +120,25 @@
   document.addEventListener("htmx:sendError", networkProblem);
   document.addEventListener("htmx:timeout", networkProblem);
 
+  // ---- offline: the service worker (/sw.js) -------------------------------
+  // Pages that must open without network (the scanner, 我的码) carry data-offline-page
+  // on <body>: once the worker runs, they ask it to keep them. A page seen by nobody
+  // logged in (data-anonymous) asks it to forget them: a shared phone keeps nothing
+  // personal after logging out.
+  if ("serviceWorker" in navigator && document.body) {
+    var body = document.body;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    navigator.serviceWorker.ready.then(function (registration) {
+      var worker = registration.active;
+      if (!worker) return;
+      if (body.hasAttribute("data-offline-page")) {
+        worker.postMessage({ type: "keep-page", url: window.location.href.split("#")[0] });
+      } else if (body.hasAttribute("data-anonymous")) {
+        worker.postMessage({ type: "forget-pages" });
+      }
+    });
+  }
+
   // Server side: HX-Trigger: {"wushe:toast": {"message": "..."}}
   document.addEventListener("wushe:toast", function (evt) {
     var detail = evt.detail || {};
