@@ -65,7 +65,9 @@ def load_settings(overrides: dict[str, Any] | None = None,
 
     from_env: dict[str, Any] = {}
     for key in known:
-        for name in (f"WUSHE_{key}", key if key in {"DATABASE_URL", "SECRET_KEY"} else None):
+        for name in (f"WUSHE_{key}",
+                     key if key in {"DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS"}
+                     else None):
             if name and name in environ:
                 from_env[key] = _coerce(environ[name], settings.get(key, ""))
     layers.append(("environment", from_env))
@@ -86,6 +88,10 @@ def load_settings(overrides: dict[str, Any] | None = None,
             raise SettingsError("production needs its own DATABASE_URL")
         if len(settings["SECRET_KEY"]) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if any(len(old) < 32 or old == DEV_SECRET for old in settings["SECRET_KEY_FALLBACKS"]):
+            raise SettingsError("each of SECRET_KEY_FALLBACKS must be an old production key")
+        if settings["SECRET_KEY"] in settings["SECRET_KEY_FALLBACKS"]:
+            raise SettingsError("SECRET_KEY is also in SECRET_KEY_FALLBACKS: rotate to a new one")
 
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
     return settings

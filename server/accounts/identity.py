@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 from base64 import urlsafe_b64encode
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from server.accounts.models import User
-from server.core import numbers
+from server.core import keys, numbers
 from server.core.errors import ValidationError
+from server.extensions import db
 
 ID_TYPES = ("resident_id", "hk_macao_permit", "passport")
 ID_TYPE_LABELS = {
@@ -108,23 +108,39 @@ def mask(number: str | None) -> str:
     return "*" * len(number)
 
 
-def _fernet() -> Fernet:
-    # one secret to keep (SECRET_KEY); HKDF's label keeps this key apart from every other use
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL).derive(
-        current_app.config["SECRET_KEY"].encode())
-    return Fernet(urlsafe_b64encode(key))
+def _fernets() -> MultiFernet:
+    # one secret to keep (SECRET_KEY, and its fallbacks while it is being rotated: see
+    # server.core.keys); HKDF's label keeps this key apart from every other use
+    return MultiFernet([Fernet(urlsafe_b64encode(key)) for key in keys.hkdf_keys(_KEY_LABEL)])
 
 
 def encrypt(number: str, *, now: datetime) -> str:
-    return _fernet().encrypt_at_time(number.encode(), int(now.timestamp())).decode()
+    return _fernets().encrypt_at_time(number.encode(), int(now.timestamp())).decode()
 
 
 def decrypt(token: str | None) -> str | None:
-    """The number, or None if there is none or it cannot be read (SECRET_KEY changed)."""
+    """The number, or None if there is none or no key on the list reads it."""
     if not token:
         return None
     try:
-        return _fernet().decrypt(token.encode()).decode()
+        return _fernets().decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def reencrypt(token: str, *, now: datetime) -> str | None:
+    """The same number under the current key (None if no key reads it); a token already
+    under the current key comes back unchanged."""
+    fernets = _fernets()
+    current = fernets._fernets[0]
+    try:
+        current.decrypt(token.encode())
+        return token
+    except InvalidToken:
+        pass
+    try:
+        return current.encrypt_at_time(fernets.decrypt(token.encode()), int(now.timestamp())
+                                       ).decode()
     except InvalidToken:
         return None
 
@@ -143,3 +159,34 @@ def has_identity(user: User) -> bool:
 
 def masked_number(user: User) -> str:
     return mask(decrypt(user.id_number_encrypted))
+
+
+@dataclass
+class Rotated:
+    changed: int = 0  # re-encrypted under the current key
+    current: int = 0  # already under it
+    unreadable: int = 0  # no key on the list reads them (a secret was lost)
+    last_id: int = 0  # where the next batch starts
+
+
+def reencrypt_batch(*, after_id: int, now: datetime, batch: int = 500) -> Rotated | None:
+    """The stored ID numbers of the next `batch` people after `after_id` under the current
+    key; None when there are no more. The caller commits each batch (a long run is not
+    one transaction holding every row)."""
+    people = db.session.scalars(
+        select(User).where(User.id > after_id, User.id_number_encrypted.is_not(None))
+        .order_by(User.id).limit(batch)).all()
+    if not people:
+        return None
+    tally = Rotated(last_id=people[-1].id)
+    for person in people:
+        token = reencrypt(person.id_number_encrypted, now=now)
+        if token is None:
+            tally.unreadable += 1
+        elif token == person.id_number_encrypted:
+            tally.current += 1
+        else:
+            person.id_number_encrypted = token
+            tally.changed += 1
+    db.session.flush()
+    return tally

@@ -39,7 +39,7 @@ from server.accounts import errors, sessions
 from server.accounts.models import CODE_PURPOSES, PhoneCode, User
 from server.accounts.passwords import hash_password
 from server.accounts.services import check_password, normalise_phone
-from server.core import clock, numbers, outbox
+from server.core import clock, keys, numbers, outbox
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.notifications import channels
@@ -87,9 +87,16 @@ def _address_limits() -> list[_Limit]:
     return [_Limit(timedelta(hours=1), _config("PHONE_CODE_PER_ADDRESS_HOUR"))]
 
 
-def _digest(code: str, *, phone: str, purpose: str) -> str:
-    key = hmac.new(current_app.config["SECRET_KEY"].encode(), _LABEL, hashlib.sha256).digest()
+def _digest(code: str, *, phone: str, purpose: str, key: bytes | None = None) -> str:
+    key = key or keys.current_hmac(_LABEL)
     return hmac.new(key, f"{purpose}|{phone}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _hash_matches(stored: str, code: str, *, phone: str, purpose: str) -> bool:
+    """The code's hash under the current key, or one still on the list (a code asked for
+    just before SECRET_KEY was rotated)."""
+    return any(hmac.compare_digest(stored, _digest(code, phone=phone, purpose=purpose, key=k))
+               for k in keys.hmac_keys(_LABEL))
 
 
 def _lock_key(value: str) -> int:
@@ -183,8 +190,7 @@ def _verify(phone: str, purpose: str, code: str, *, now: datetime) -> User:
         raise errors.CodeExpired()
     user = db.session.get(User, row.user_id) if row.user_id is not None else None
     # a number nobody registered had a code nobody was sent: a match is a wrong code too
-    if user is None or not hmac.compare_digest(
-            row.code_hash, _digest(typed, phone=phone, purpose=purpose)):
+    if user is None or not _hash_matches(row.code_hash, typed, phone=phone, purpose=purpose):
         row.attempts += 1
         db.session.flush()
         raise errors.WrongCode()  # keeps_work: the try counts though the request is refused
@@ -229,8 +235,8 @@ def send_after_commit(code_id: int, *, code: str) -> None:
     if row is None or code is None or row.sent_at is not None or row.send_error is not None:
         return
     user = db.session.get(User, row.user_id) if row.user_id is not None else None
-    if (user is None or not user.active or not hmac.compare_digest(
-            row.code_hash, _digest(code, phone=row.phone, purpose=row.purpose))):
+    if (user is None or not user.active or not _hash_matches(
+            row.code_hash, code, phone=row.phone, purpose=row.purpose)):
         db.session.commit()  # the same work as a send that went, less the send
         return
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):

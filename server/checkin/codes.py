@@ -19,20 +19,28 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.checkin.models import PersonalCode
+from server.core import keys
 from server.extensions import db
 
 PERSONAL_PREFIX = "WSP1:"
 
 
-def _key() -> bytes:
-    # derived from SECRET_KEY so that there is one secret to keep, with a purpose label
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"wushe-checkin-v1",
-                    hashlib.sha256).digest()
+# derived from SECRET_KEY so that there is one secret to keep, with a purpose label
+_LABEL = b"wushe-checkin-v1"
 
 
-def _mac(message: str) -> str:
-    digest = hmac.new(_key(), message.encode(), hashlib.sha256).digest()[:12]
+def _mac(message: str, key: bytes | None = None) -> str:
+    key = key or keys.current_hmac(_LABEL)
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()[:12]
     return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _matches(mac: str, message: str) -> bool:
+    """Made by the current key, or by an older one still on the list (a poster printed
+    before SECRET_KEY was rotated keeps working)."""
+    given = mac.encode()  # bytes: compare_digest refuses non-ASCII str
+    return any(hmac.compare_digest(given, _mac(message, key).encode())
+               for key in keys.hmac_keys(_LABEL))
 
 
 def payload_hash(payload: str) -> str:
@@ -129,12 +137,10 @@ def poster_path(activity_id: int) -> str:
 
 def check_venue(activity_id: int, step: str, mac: str, *, now: datetime) -> str | None:
     """None when the link is good now; else `invalid_code` or `code_expired`."""
-    # bytes: compare_digest refuses non-ASCII str, and a URL can carry anything
     if step == "poster":
-        good = hmac.compare_digest(mac.encode(), poster_mac(activity_id).encode())
-        return None if good else "invalid_code"
-    if not (step.isascii() and step.isdigit()) or not hmac.compare_digest(
-            mac.encode(), venue_mac(activity_id, int(step)).encode()):
+        return None if _matches(mac, f"poster:{activity_id}") else "invalid_code"
+    if not (step.isascii() and step.isdigit()) or not _matches(
+            mac, f"venue:{activity_id}:{int(step)}"):
         return "invalid_code"
     age = step_of(now) - int(step)
     grace = current_app.config["ROTATING_CODE_GRACE_STEPS"]

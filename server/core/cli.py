@@ -34,6 +34,26 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(report(result, url.rstrip("/")))
 
+    keys = click.Group("keys", help="SECRET_KEY rotation (server/core/keys.py).")
+    app.cli.add_command(keys)
+
+    @keys.command("rotate")
+    def rotate() -> None:
+        """Re-encrypt every stored ID number with the current SECRET_KEY (run after moving
+        the old one into SECRET_KEY_FALLBACKS)."""
+        from server.accounts.identity import Rotated, reencrypt_batch
+        done, after = Rotated(), 0
+        while (batch := reencrypt_batch(after_id=after, now=clock.now())) is not None:
+            db.session.commit()
+            done.changed += batch.changed
+            done.current += batch.current
+            done.unreadable += batch.unreadable
+            after = batch.last_id
+        click.echo(f"re-encrypted {done.changed} ID numbers; {done.current} were already "
+                   f"under the current key; {done.unreadable} could not be read by any key")
+        if done.unreadable:
+            raise click.ClickException("some ID numbers need a key that is no longer listed")
+
     activities = click.Group("activities", help="Activity housekeeping.")
     app.cli.add_command(activities)
 

@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -30,6 +27,7 @@ from server.accounts.models import User
 from server.accounts.privacy import mask_name
 from server.activities.models import Activity
 from server.communities.models import Node, Organisation
+from server.core import keys
 from server.core.clock import as_utc, local
 from server.core.db import fetch
 from server.core.errors import ValidationError
@@ -244,9 +242,8 @@ def revoke(cert: Certificate, *, actor: User, reason: str, now: datetime) -> Cer
 
 # signature and PDF --------------------------------------------------------------------------
 
-def _signing_key() -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SIGNING_LABEL).derive(
-        current_app.config["SECRET_KEY"].encode())
+def _signature(cert: Certificate, key: bytes) -> str:
+    return hmac.new(key, canonical(cert).encode(), hashlib.sha256).hexdigest()
 
 
 def canonical(cert: Certificate) -> str:
@@ -266,7 +263,16 @@ def canonical(cert: Certificate) -> str:
 
 
 def sign(cert: Certificate) -> str:
-    return hmac.new(_signing_key(), canonical(cert).encode(), hashlib.sha256).hexdigest()
+    """The signature under the current key (server.core.keys)."""
+    return _signature(cert, keys.current_hkdf(_SIGNING_LABEL))
+
+
+def signed(cert: Certificate) -> bool:
+    """The stored signature matches the stored fields under some key on the list: a
+    certificate issued before SECRET_KEY was rotated still verifies."""
+    return bool(cert.signature) and any(
+        hmac.compare_digest(_signature(cert, key), cert.signature)
+        for key in keys.hkdf_keys(_SIGNING_LABEL))
 
 
 def verification_url(cert: Certificate) -> str:
@@ -309,8 +315,7 @@ INVALID = Verification("invalid")
 
 def _answer(cert: Certificate | None) -> Verification:
     # re-signing the stored fields also catches a row edited in the database
-    if cert is None or not cert.signature or not hmac.compare_digest(sign(cert),
-                                                                     cert.signature):
+    if cert is None or not signed(cert):
         return INVALID
     return Verification("valid" if cert.status == "issued" else "revoked", cert.number,
                         mask_name(cert.volunteer_name), hours_text(cert.total_minutes),
