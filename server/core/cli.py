@@ -34,6 +34,50 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(report(result, url.rstrip("/")))
 
+    backups = click.Group("backup", help="Back up and restore (server/core/backup.py).")
+    app.cli.add_command(backups)
+
+    @backups.command("create")
+    @click.option("--to", "directory", default=None,
+                  help="Where the archive goes (default: BACKUP_DIR).")
+    @click.option("--keep", type=int, default=None,
+                  help="How many archives to keep there (default: BACKUP_KEEP; 0: all).")
+    def backup_create(directory: str | None, keep: int | None) -> None:
+        """Write one archive: the database as of one moment, the configuration, the
+        instance folder, and a manifest of every table's rows."""
+        from pathlib import Path
+
+        from server.core import backup
+        from server.settings import PROJECT_DIR
+        folder = Path(directory or app.config["BACKUP_DIR"])
+        if not folder.is_absolute():
+            folder = Path(PROJECT_DIR) / folder
+        keep = app.config["BACKUP_KEEP"] if keep is None else keep
+        try:
+            made = backup.create(directory=folder, now=clock.now(), keep=keep or None)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows = sum(made.tables.values())
+        click.echo(f"wrote {made.path} ({len(made.tables)} tables, {rows} rows)")
+        for old in made.removed:
+            click.echo(f"removed {old.name} (keeping the newest {keep})")
+
+    @backups.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--with-config", is_flag=True,
+                  help="Also put back config/*.toml (SECRET_KEY) from the archive.")
+    def backup_restore(archive: str, with_config: bool) -> None:
+        """Restore an archive into the configured database, which must be empty."""
+        from pathlib import Path
+
+        from server.core import backup
+        try:
+            found = backup.restore(Path(archive), with_config=with_config)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"restored {len(found)} tables, {sum(found.values())} rows; every "
+                   "table's count matches the archive")
+
     keys = click.Group("keys", help="SECRET_KEY rotation (server/core/keys.py).")
     app.cli.add_command(keys)
 
