@@ -191,6 +191,7 @@ def restore(archive: Path, *, with_config: bool = False) -> dict[str, int]:
         _restore_files(work / "files", with_config=with_config)
     db.engine.dispose()  # connections opened before the restore see the new database
     found = _counts()
+    db.session.rollback()
     wrong = {t: (n, found.get(t)) for t, n in manifest["tables"].items() if found.get(t) != n}
     if wrong:
         raise BackupError(f"restored, but these tables differ (expected, found): {wrong}")
