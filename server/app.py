@@ -143,7 +143,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     http.register(app)
     boundary.register(app)
     app.unit_of_work = http.UnitOfWork(app)
-    security.install(app)
     assets.install(app)
     metrics.install(app)
+    security.install(app)  # last: it wraps views the others added
     return app

@@ -1,4 +1,5 @@
-"""Settings: config/default.toml, then config/<ENV>.toml, then environment, then overrides.
+"""Settings: config/default.toml, then config/<ENV>.toml, then the file WUSHE_CONFIG names
+(a deployment's own, e.g. /etc/wushe/wushe.toml), then environment, then overrides.
 
 Unknown keys are refused so that a typo in a production file is an error, not a
 silently ignored setting.
@@ -62,6 +63,13 @@ def load_settings(overrides: dict[str, Any] | None = None,
     layers: list[tuple[str, dict[str, Any]]] = []
     if env_file.exists():
         layers.append((env_file.name, _read(env_file)))
+    # a deployment's own file, outside the release (e.g. /etc/wushe/wushe.toml)
+    own = environ.get("WUSHE_CONFIG")
+    if own:
+        path = Path(own)
+        if not path.is_file():
+            raise SettingsError(f"WUSHE_CONFIG names {own}, which is not a file")
+        layers.append((str(path), _read(path)))
 
     from_env: dict[str, Any] = {}
     for key in known:

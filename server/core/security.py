@@ -33,6 +33,10 @@ CSP = {
 WASM_ENDPOINTS = ("checkin_pages.scanner",)
 WASM_CSP = {**CSP, "script-src": "'self' 'wasm-unsafe-eval'"}
 
+# Asked for by machines on the host or through the proxy's private side (systemd, a monitor,
+# Prometheus), over plain http: answered, never redirected to https
+PLAIN_HTTP_ENDPOINTS = ("health.alive", "health.ready", "metrics")
+
 # The site itself may use the camera (the organiser's scanner) and the position (self
 # check-in may record where it happened); nothing embedded may, and the rest is off.
 PERMISSIONS_POLICY = {
@@ -85,13 +89,16 @@ def install(app: Flask) -> Talisman:
         session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
     )
     for endpoint in WASM_ENDPOINTS:  # a renamed endpoint fails here, at start
-        app.view_functions[endpoint] = _with_policy(app.view_functions[endpoint], WASM_CSP,
-                                                    talisman)
+        app.view_functions[endpoint] = _with_options(app.view_functions[endpoint], talisman,
+                                                     content_security_policy=WASM_CSP)
+    for endpoint in PLAIN_HTTP_ENDPOINTS:
+        app.view_functions[endpoint] = _with_options(app.view_functions[endpoint], talisman,
+                                                     force_https=False)
     app.extensions["talisman"] = talisman
     return talisman
 
 
-def _with_policy(view, policy: dict, talisman: Talisman):
+def _with_options(view, talisman: Talisman, **options):
     """The view under talisman's per-view decorator, wrapped first: the decorator keeps its
     options on the function object (and writes its defaults into them), and the domain's
     view function is shared by every app in the process, this wrapper by one only."""
@@ -100,4 +107,4 @@ def _with_policy(view, policy: dict, talisman: Talisman):
     def page(*args, **kwargs):
         return view(*args, **kwargs)
 
-    return talisman(content_security_policy=policy)(page)
+    return talisman(**options)(page)
