@@ -122,21 +122,26 @@
 
   // ---- offline: the service worker (/sw.js) -------------------------------
   // Pages that must open without network (the scanner, 我的码) carry data-offline-page
-  // on <body>: once the worker runs, they ask it to keep them. A page seen by nobody
-  // logged in (data-anonymous) asks it to forget them: a shared phone keeps nothing
-  // personal after logging out.
+  // on <body>: they install the worker and ask it to keep them. Other pages never install
+  // it; one seen by nobody logged in (data-anonymous) asks a worker already there to
+  // forget the kept pages: a shared phone keeps nothing personal after logging out.
   if ("serviceWorker" in navigator && document.body) {
     var body = document.body;
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
-    navigator.serviceWorker.ready.then(function (registration) {
-      var worker = registration.active;
-      if (!worker) return;
-      if (body.hasAttribute("data-offline-page")) {
-        worker.postMessage({ type: "keep-page", url: window.location.href.split("#")[0] });
-      } else if (body.hasAttribute("data-anonymous")) {
-        worker.postMessage({ type: "forget-pages" });
-      }
-    });
+    if (body.hasAttribute("data-offline-page")) {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) {
+          registration.active.postMessage(
+            { type: "keep-page", url: window.location.href.split("#")[0] });
+        }
+      });
+    } else if (body.hasAttribute("data-anonymous")) {
+      navigator.serviceWorker.getRegistration("/").then(function (registration) {
+        if (registration && registration.active) {
+          registration.active.postMessage({ type: "forget-pages" });
+        }
+      });
+    }
   }
 
   // Server side: HX-Trigger: {"wushe:toast": {"message": "..."}}
