@@ -59,6 +59,8 @@ def _scans_flushed(session, _context) -> None:
 
 
 def _scans_committed(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy says "commit" for those too): not yet
     for result, source in session.info.pop("wushe_scans", ()):
         SCANS.labels(result=result, source=source).inc()
 
