@@ -6,8 +6,9 @@
   table, row, index, constraint and sequence value as of one moment, without stopping
   the site); on SQLite, `database.sqlite3`, copied with SQLite's online backup;
 - `files/`: what lives on disk beside the database and is not in the repository: the
-  configuration (config/*.toml but the examples; it holds SECRET_KEY, without which the
-  ID numbers cannot be read and certificates not verified) and the instance folder;
+  configuration (config/*.toml but the examples), the instance folder, and the files
+  BACKUP_EXTRA_FILES names (a deployment's /etc/wushe/wushe.toml and /etc/wushe/env, which
+  hold SECRET_KEY: without it the ID numbers cannot be read nor certificates verified);
 - `manifest.json`: when, from which schema revision, and how many rows each table held.
 
 `flask backup restore ARCHIVE` puts it back into an empty database (it refuses one that
@@ -136,6 +137,12 @@ def create(*, directory: Path, now: datetime, keep: int | None = None) -> Made:
                 relative = path.relative_to(root) if path.is_relative_to(root) else Path(
                     "instance") / path.relative_to(current_app.instance_path)
                 tar.add(path, arcname=f"files/{relative}")
+            for extra in current_app.config["BACKUP_EXTRA_FILES"]:
+                path = Path(extra)
+                if not path.is_file():
+                    raise BackupError(f"BACKUP_EXTRA_FILES names {extra}, which is not a "
+                                      "file this user can read")
+                tar.add(path, arcname=f"files/extra/{path.resolve().relative_to('/')}")
             data = json.dumps(manifest, indent=1, ensure_ascii=False).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size, info.mtime = len(data), int(now.timestamp())
@@ -206,8 +213,8 @@ def _restore_files(files: Path, *, with_config: bool) -> None:
         if not path.is_file():
             continue
         relative = path.relative_to(files)
-        if relative.parts[0] == "config" and not with_config:
-            continue
+        if relative.parts[0] == "extra" or (relative.parts[0] == "config" and not with_config):
+            continue  # files from elsewhere on the machine go back by hand (see docs/deploy.md)
         target = (Path(current_app.instance_path) / Path(*relative.parts[1:])
                   if relative.parts[0] == "instance" else root / relative)
         target.parent.mkdir(parents=True, exist_ok=True)

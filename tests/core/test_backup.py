@@ -126,3 +126,23 @@ def test_old_archives_beyond_the_kept_number_go(app, tmp_path, make_user):
     assert sorted(p.name for p in folder.iterdir()) == sorted(m.path.name for m in made[1:])
     assert made[2].removed == [made[0].path]
     assert Path(made[0].path).exists() is False
+
+
+def test_files_from_elsewhere_go_into_the_archive(app, tmp_path, make_user):
+    secrets = tmp_path / "etc" / "env"
+    secrets.parent.mkdir()
+    secrets.write_text("SECRET_KEY=the-one-to-keep\n")
+    make_user()
+    db.session.commit()
+    saved = app.config["BACKUP_EXTRA_FILES"]
+    try:
+        app.config["BACKUP_EXTRA_FILES"] = [str(secrets)]
+        made = backup.create(directory=tmp_path / "backups", now=clock.now())
+        with tarfile.open(made.path) as tar:
+            member = tar.extractfile(f"files/extra/{str(secrets).lstrip('/')}")
+            assert member.read() == b"SECRET_KEY=the-one-to-keep\n"
+        app.config["BACKUP_EXTRA_FILES"] = [str(tmp_path / "missing")]
+        with pytest.raises(backup.BackupError, match="not a file"):
+            backup.create(directory=tmp_path / "backups", now=clock.now())
+    finally:
+        app.config["BACKUP_EXTRA_FILES"] = saved
