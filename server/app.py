@@ -43,7 +43,7 @@ class WusheFlask(Flask):
 
     def process_response(self, response):
         response = super().process_response(response)
-        if request.endpoint in ("static", "service_worker"):
+        if request.endpoint in ("static", "service_worker", "web_manifest"):
             # the same file whoever asks: a cache may keep one copy (Flask-Login's look at
             # the session made Flask add Cookie)
             kept = [v for v in response.vary if v.lower() != "cookie"]

@@ -30,6 +30,10 @@ from tests.conftest import ApiClient
 MAX_EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
+# operations whose 503 is their answer, not a failure (documented in the OpenAPI document,
+# so the status and schema checks still hold): readiness says "not ready" that way (the
+# test database is made from the models, not migrated, so it is not ready here)
+ANSWERS_503 = {"GET /api/v1/health/ready"}
 
 
 def _document() -> dict:
@@ -74,6 +78,7 @@ def people(app, make_user, make_node, make_org, make_activity, grant, now):
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_every_operation_answers_as_documented(label, people, app):
     operation = OPERATIONS[label]
+    checks = [c for c in CHECKS if not (label in ANSWERS_503 and c is not_a_server_error)]
     # valid inputs and invalid ones (wrong types, missing fields, out of range)
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                       operation.as_strategy(GenerationMode.NEGATIVE))
@@ -86,9 +91,13 @@ def test_every_operation_answers_as_documented(label, people, app):
             # a browser of its own each time (a shared client would keep cookies one
             # role's answer set), and a context of its own (as tests.conftest's
             # IsolatedClient): the request's session is not the test's
-            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+                    # schemathesis reads a WSGI answer's body as it is, and its transport
+                    # asks for gzip: plain answers here (tests/core/test_assets.py checks
+                    # the compressed ones)
+                    "Accept-Encoding": "identity"}
             contextvars.Context().run(case.call_and_validate, app=app,
                                       session=Client(app, use_cookies=False),
-                                      headers=sent, checks=CHECKS)
+                                      headers=sent, checks=checks)
 
     each()

@@ -9,7 +9,7 @@ revalidated instead (no-cache, with an ETag). Either way the compressed twin goe
 browser that accepts it. HTML and JSON are compressed as they are made (Flask-Compress).
 
 /sw.js is the service worker (web/src/sw.js), at the root so that it may look after the
-scanner and 我的码 pages.
+scanner and 我的码 pages; /manifest.webmanifest lets a phone add Wushe to its home screen.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # what the build compresses, and so what may have a .br or .gz twin
 COMPRESSED_TYPES = {".css", ".js", ".json", ".svg", ".wasm", ".map", ".txt", ".html"}
+mimetypes.add_type("image/svg+xml", ".svg")
 compress = Compress()
 
 
@@ -73,6 +74,28 @@ def service_worker() -> Response:
     return response
 
 
+def web_manifest() -> Response:
+    """The web app manifest: "add to home screen" opens Wushe like an app."""
+    from flask import url_for
+    from flask_babel import gettext as _
+    body = {
+        "name": _("Wushe: volunteering in your community"),
+        "short_name": "五社通",
+        "lang": "zh-CN",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ededed",
+        "theme_color": "#07a150",
+        "icons": [{"src": url_for("static", filename="dist/icon.svg"), "sizes": "any",
+                   "type": "image/svg+xml", "purpose": "any"}],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False),
+                        mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def install(app: Flask) -> None:
     manifest = _manifest(app)
     app.extensions["wushe_manifest"] = manifest
@@ -84,6 +107,7 @@ def install(app: Flask) -> None:
             values["filename"] = manifest[values["filename"]]
 
     app.add_url_rule("/sw.js", "service_worker", service_worker)
+    app.add_url_rule("/manifest.webmanifest", "web_manifest", web_manifest)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
     app.config.setdefault("COMPRESS_LEVEL", 6)

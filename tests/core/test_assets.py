@@ -24,7 +24,7 @@ def linked(client):
 def test_pages_link_content_hashed_names(linked, app):
     manifest = app.extensions["wushe_manifest"]
     assert manifest, "the assets are built (make assets)"
-    assert linked and all(re.search(r"\.[0-9a-f]{10}\.(css|js)$", url) for url in linked)
+    assert linked and all(re.search(r"\.[0-9a-f]{10}\.(css|js|svg)$", url) for url in linked)
     assert f"/static/{manifest['dist/app.css']}" in linked
 
 
@@ -72,3 +72,16 @@ def test_the_service_worker_is_at_the_root(client, app):
     assert f'"/static/{manifest["dist/scanner.js"]}"' in body
     assert 'importScripts("/static/vendor/workbox/workbox-sw.js")' in body
     assert "__WUSHE_PRECACHE" not in body and "http" not in body.split("importScripts")[1][:80]
+
+
+def test_a_phone_can_add_wushe_to_its_home_screen(client):
+    page = text(client.get("/login"))
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in page
+    manifest = client.get("/manifest.webmanifest").get_json(force=True)
+    assert manifest["short_name"] == "五社通" and manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/" and manifest["lang"] == "zh-CN"
+    [icon] = manifest["icons"]
+    assert re.search(r"/static/dist/icon\.[0-9a-f]{10}\.svg$", icon["src"])
+    svg = client.get(icon["src"])
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert f'href="{icon["src"]}"' in page  # the same picture as the tab's icon
