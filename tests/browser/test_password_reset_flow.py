@@ -97,6 +97,9 @@ def test_the_resend_button_counts_down_and_comes_back(live_server, phone, make_u
     page.get_by_role("button", name="获取验证码").click()
     page.wait_for_url(re.compile(r"/login/sms/code$"))
     resend = page.locator("form.code-resend button")
+    # the countdown first (the page's own button is enabled until its script runs, for
+    # phones without JavaScript), then the button comes back
+    expect(resend).to_be_disabled()
     expect(resend).to_be_enabled(timeout=5000)
     expect(resend).to_have_text("重新获取验证码")
     resend.click()
