@@ -104,6 +104,7 @@ def register(app: Flask, api: Api) -> None:
     from server.hours import views as hours_views
     from server.notifications import api as notifications_api
     from server.notifications import views as notification_views
+    from server.reports import models as report_models  # noqa: F401 - its tables
     from server.scheduler import models as scheduler_models  # noqa: F401 - its tables
     from server.scheduler import views as scheduler_views
     from server.shell import views as shell_views

@@ -10,8 +10,10 @@ from server.extensions import db
 
 
 def register(app: Flask) -> None:
+    from server.reports import cli as reports_cli
     from server.scheduler import cli as scheduler_cli
     scheduler_cli.register(app)
+    reports_cli.register(app)
 
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True,

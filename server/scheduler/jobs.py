@@ -205,6 +205,22 @@ def pledges_due(now: datetime) -> Tally:
     return Tally().each(queue.falling_due(today, now=now), remind, lambda i: f"pledge {i}")
 
 
+# --- the dashboard's statistics ------------------------------------------------------------
+
+def stats(now: datetime) -> Tally:
+    """Recompute the statistics of the months, quarters and years whose records changed
+    since the last run (everything on the first), each period its own unit of work; the
+    mark moves on once all went through, so a failed period is tried again next run."""
+    from server.reports import rollups
+    periods, read_until = rollups.to_refresh(now=now)
+    db.session.commit()  # only read so far; each period is its own unit of work
+    tally = Tally().each(periods, lambda p: rollups.store(p) >= 0, lambda p: p.key)
+    if not tally.failures:
+        rollups.mark(read_until, now=now)
+        db.session.commit()
+    return tally
+
+
 # --- pushes that failed, and housekeeping -------------------------------------------------
 
 def deliveries(now: datetime) -> Tally:
@@ -242,6 +258,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("daily_digest", _l("The coordinators' daily summary"), daily_digest, every_ticks=5),
     Job("pledges_due", _l("Remind donors on the day a pledge falls due"), pledges_due,
         every_ticks=5),
+    Job("stats", _l("Keep the dashboard's statistics current"), stats),
     Job("housekeeping", _l("Remove old job runs and spent login codes"), housekeeping,
         every_ticks=60),
 )}

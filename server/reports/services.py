@@ -1,0 +1,95 @@
+"""The 五社联动 dashboard of a place for a period: who may read it, and what it shows.
+
+Coordinators and admins read the places at and below their nodes, nothing beside them:
+a figure of a place is its whole subtree, and a place outside the reader's scope is "not
+found". Everything comes from the one query layer (figures.py over rollups.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from server.accounts import permissions
+from server.accounts.models import User
+from server.communities.models import Node
+from server.core.clock import local
+from server.extensions import db
+from server.reports import errors, figures, rollups
+from server.reports.figures import Coverage, Figures
+from server.reports.periods import BadPeriod, Period, month_of, parse, year_of
+
+
+@dataclass
+class Dashboard:
+    node: Node
+    period: Period
+    now: Figures
+    before: Figures
+    children: list[tuple[Node, Figures]]
+    trend: list[tuple[Period, Figures]]
+    coverage: Coverage
+    refreshed_at: datetime | None
+    trail: list[Node]  # the places above it the reader may open, top first
+
+    def change(self, name: str) -> tuple[object, object]:
+        return self.now.headline(name), self.before.headline(name)
+
+
+def readable(viewer: User | None) -> list[Node]:
+    """The top places whose statistics the viewer reads (their coordinator and admin
+    nodes, without the ones inside another of them)."""
+    nodes = [a.node for a in permissions.assignments(viewer, "coordinator", "admin")]
+    tops = [n for n in nodes if not any(o is not n and n.path.startswith(o.path)
+                                        and o.path != n.path for o in nodes)]
+    unique = {n.id: n for n in tops}
+    return sorted(unique.values(), key=lambda n: n.path)
+
+
+def get_node(viewer: User | None, node_id: int) -> Node:
+    node = db.session.get(Node, node_id)
+    if node is None or not permissions.oversees(viewer, node):
+        raise errors.PlaceNotFound()
+    return node
+
+
+def period_of(text: str | None, *, now: datetime) -> Period:
+    if not text:
+        return month_of(local(now).date())
+    try:
+        return parse(text)
+    except BadPeriod:
+        raise errors.BadPeriodError() from None
+
+
+def _trail(viewer: User | None, node: Node) -> list[Node]:
+    ids = [int(part) for part in node.path.strip("/").split("/") if part]
+    above = {n.id: n for n in db.session.scalars(select(Node).where(Node.id.in_(ids)))}
+    return [above[i] for i in ids if i in above and permissions.oversees(viewer, above[i])]
+
+
+def trend_months(period: Period) -> list[Period]:
+    """The months a trend shows: the period's own when it has several, else its year's."""
+    months = period.months()
+    return months if len(months) > 1 else year_of(period.start).months()
+
+
+def dashboard(viewer: User | None, node_id: int, period: Period) -> Dashboard:
+    node = get_node(viewer, node_id)
+    children = list(db.session.scalars(select(Node).where(Node.parent_id == node.id)
+                                       .order_by(Node.name)))
+    previous = period.previous()
+    found = figures.read([node.id] + [c.id for c in children], period)
+    before = figures.read([node.id], previous)[node.id]
+    return Dashboard(
+        node=node, period=period, now=found[node.id], before=before,
+        children=[(c, found[c.id]) for c in children],
+        trend=figures.trend(node.id, trend_months(period)),
+        coverage=figures.coverage(node), refreshed_at=rollups.refreshed_at(),
+        trail=_trail(viewer, node))
+
+
+def today(now: datetime) -> date:
+    return local(now).date()
