@@ -104,7 +104,9 @@ def register(app: Flask, api: Api) -> None:
     from server.hours import views as hours_views
     from server.notifications import api as notifications_api
     from server.notifications import views as notification_views
+    from server.reports import api as reports_api
     from server.reports import models as report_models  # noqa: F401 - its tables
+    from server.reports import views as report_views
     from server.scheduler import models as scheduler_models  # noqa: F401 - its tables
     from server.scheduler import views as scheduler_views
     from server.shell import views as shell_views
@@ -117,12 +119,14 @@ def register(app: Flask, api: Api) -> None:
     for blp in (*accounts_api.blueprints, *communities_api.blueprints,
                 *activities_api.blueprints, *checkin_api.blueprints, *hours_api.blueprints,
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
-                *notifications_api.blueprints, *health.blueprints):
+                *notifications_api.blueprints, *reports_api.blueprints,
+                *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
-               donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp):
+               donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp,
+               report_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -37,6 +37,8 @@ const VENDOR = [
   // points the ponyfill's locateFile at our copy of the .wasm
   ["barcode-detector/dist/iife/ponyfill.js", "barcode-detector/ponyfill.js"],
   ["zxing-wasm/dist/reader/zxing_reader.wasm", "zxing/zxing_reader.wasm"],
+  // the dashboards' charts (line, bar and pie are all they draw): loaded on those pages only
+  ["echarts/dist/echarts.simple.min.js", "echarts/echarts.simple.min.js"],
   // the service worker's library: sw.js loads its modules from here, never from elsewhere
   ["workbox-sw/build/workbox-sw.js", "workbox/workbox-sw.js"],
   ["workbox-core/build/workbox-core.prod.js", "workbox/workbox-core.prod.js"],

@@ -31,11 +31,25 @@ LIST_OF = {"activities": "activities", "linked3": "activities", "person_times": 
            "goods_distributed": "payouts", "goods_distributed_value": "payouts"}
 
 
+# the names of each list's columns, as the API gives them
+COLUMNS = {
+    "activities": ("starts_at", "title", "kind", "place", "organisation", "forces", "id"),
+    "people": ("name", "phone", "person_times", "minutes"),
+    "organisations": ("name", "kind", "based_in", "activities"),
+    "pledges": ("created_at", "reference", "fund", "amount", "ended"),
+    "gifts": ("received_on", "fund", "kind", "amount", "goods_value"),
+    "payouts": ("distributed_on", "fund", "kind", "amount", "recipient"),
+}
+
+
 @dataclass
 class Listed:
     kind: str
     rows: list
     more: bool
+
+    def items(self) -> list[dict]:
+        return [dict(zip(COLUMNS[self.kind], row, strict=True)) for row in self.rows]
 
 
 def _in(node: Node, model_node_id):
@@ -50,10 +64,17 @@ def _held(node: Node, period: Period):
                    Activity.starts_at < end, *inside]
 
 
-def activities(node: Node, period: Period, *, page: int, kind: str | None = None,
-               linked3: bool = False) -> Listed:
+def _page(query, page: int) -> tuple[list, bool]:
+    rows = db.session.execute(query.offset(page * PAGE).limit(PAGE + 1)).all()
+    return [tuple(r) for r in rows[:PAGE]], len(rows) > PAGE
+
+
+def activities_query(node: Node, period: Period, *, kind: str | None = None,
+                     linked3: bool = False):
     place, held = _held(node, period)
-    query = (select(Activity, Organisation.name).join(place, place.id == Activity.node_id)
+    query = (select(Activity.starts_at, Activity.title, Activity.kind, Activity.place,
+                    Organisation.name, Activity.forces, Activity.id)
+             .join(place, place.id == Activity.node_id)
              .join(Organisation, Organisation.id == Activity.organisation_id).where(*held))
     if kind:
         query = query.where(Activity.kind == kind)
@@ -61,12 +82,16 @@ def activities(node: Node, period: Period, *, page: int, kind: str | None = None
         text = cast(Activity.forces, String)
         query = query.where(sum(case((text.like(f'%"{f}"%'), 1), else_=0)
                                 for f in FORCES) >= 3)
-    rows = db.session.execute(query.order_by(Activity.starts_at.desc(), Activity.id.desc())
-                              .offset(page * PAGE).limit(PAGE + 1)).all()
-    return Listed("activities", [(a, org) for a, org in rows[:PAGE]], len(rows) > PAGE)
+    return query.order_by(Activity.starts_at.desc(), Activity.id.desc())
 
 
-def people(node: Node, period: Period, *, page: int) -> Listed:
+def activities(node: Node, period: Period, *, page: int, kind: str | None = None,
+               linked3: bool = False) -> Listed:
+    return Listed("activities", *_page(activities_query(node, period, kind=kind,
+                                                        linked3=linked3), page))
+
+
+def people_query(node: Node, period: Period):
     start, end = period.utc_range()
     place, inside = _in(node, Activity.node_id)
     per_pair = (select(HourEntry.user_id, HourEntry.activity_id,
@@ -78,18 +103,19 @@ def people(node: Node, period: Period, *, page: int) -> Listed:
                        Activity.starts_at < end, *inside)
                 .group_by(HourEntry.user_id, HourEntry.activity_id)
                 .having(func.sum(HourEntry.minutes) > 0)).subquery()
-    rows = db.session.execute(
-        select(User.name, User.phone, func.count(), func.sum(per_pair.c.minutes))
-        .join(per_pair, per_pair.c.user_id == User.id).group_by(User.id, User.name, User.phone)
-        .order_by(func.sum(per_pair.c.minutes).desc(), User.id)
-        .offset(page * PAGE).limit(PAGE + 1)).all()
-    shown = [(name, mask_phone(phone), times, minutes) for name, phone, times, minutes
-             in rows[:PAGE]]
-    return Listed("people", shown, len(rows) > PAGE)
+    return (select(User.name, User.phone, func.count(), func.sum(per_pair.c.minutes))
+            .join(per_pair, per_pair.c.user_id == User.id)
+            .group_by(User.id, User.name, User.phone)
+            .order_by(func.sum(per_pair.c.minutes).desc(), User.id))
 
 
-def organisations(node: Node, period: Period, *, page: int,
-                  community_only: bool = False) -> Listed:
+def people(node: Node, period: Period, *, page: int) -> Listed:
+    rows, more = _page(people_query(node, period), page)
+    return Listed("people", [(name, mask_phone(phone), times, minutes)
+                             for name, phone, times, minutes in rows], more)
+
+
+def organisations_query(node: Node, period: Period, *, community_only: bool = False):
     place, held = _held(node, period)
     home = aliased(Node)
     query = (select(Organisation.name, Organisation.kind, home.name,
@@ -101,10 +127,13 @@ def organisations(node: Node, period: Period, *, page: int,
     if community_only:
         query = query.where(and_(Organisation.kind.in_(COMMUNITY_ORG_KINDS),
                                  home.kind.in_(LEVEL_3)))
-    rows = db.session.execute(query.order_by(func.count(distinct(Activity.id)).desc(),
-                                             Organisation.name)
-                              .offset(page * PAGE).limit(PAGE + 1)).all()
-    return Listed("organisations", [tuple(r) for r in rows[:PAGE]], len(rows) > PAGE)
+    return query.order_by(func.count(distinct(Activity.id)).desc(), Organisation.name)
+
+
+def organisations(node: Node, period: Period, *, page: int,
+                  community_only: bool = False) -> Listed:
+    return Listed("organisations", *_page(organisations_query(
+        node, period, community_only=community_only), page))
 
 
 def _funds_in(node: Node):
@@ -112,41 +141,63 @@ def _funds_in(node: Node):
     return place, [place.id == Fund.node_id, place.path.startswith(node.path)]
 
 
-def pledges(node: Node, period: Period, *, page: int) -> Listed:
+def pledges_query(node: Node, period: Period):
     start, end = period.utc_range()
     place, inside = _funds_in(node)
-    rows = db.session.execute(
-        select(Pledge, Fund.title).join(Fund, Fund.id == Pledge.fund_id)
-        .join(place, place.id == Fund.node_id)
-        .where(Pledge.kind == "money", Pledge.created_at >= start, Pledge.created_at < end,
-               *inside)
-        .order_by(Pledge.created_at.desc(), Pledge.id.desc())
-        .offset(page * PAGE).limit(PAGE + 1)).all()
-    return Listed("pledges", [tuple(r) for r in rows[:PAGE]], len(rows) > PAGE)
+    return (select(Pledge.created_at, Pledge.reference, Fund.title, Pledge.amount,
+                   Pledge.end_state)
+            .join(Fund, Fund.id == Pledge.fund_id).join(place, place.id == Fund.node_id)
+            .where(Pledge.kind == "money", Pledge.created_at >= start,
+                   Pledge.created_at < end, *inside)
+            .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
+
+
+def pledges(node: Node, period: Period, *, page: int) -> Listed:
+    return Listed("pledges", *_page(pledges_query(node, period), page))
+
+
+def gifts_query(node: Node, period: Period):
+    place, inside = _funds_in(node)
+    return (select(Fulfilment.received_on, Fund.title, Fulfilment.kind, Fulfilment.amount,
+                   Fulfilment.in_kind_value)
+            .join(Fund, Fund.id == Fulfilment.fund_id).join(place, place.id == Fund.node_id)
+            .where(Fulfilment.received_on >= period.start,
+                   Fulfilment.received_on < period.end, *inside)
+            .order_by(Fulfilment.received_on.desc(), Fulfilment.id.desc()))
 
 
 def gifts(node: Node, period: Period, *, page: int) -> Listed:
+    return Listed("gifts", *_page(gifts_query(node, period), page))
+
+
+def payouts_query(node: Node, period: Period):
     place, inside = _funds_in(node)
-    rows = db.session.execute(
-        select(Fulfilment, Fund.title).join(Fund, Fund.id == Fulfilment.fund_id)
-        .join(place, place.id == Fund.node_id)
-        .where(Fulfilment.received_on >= period.start, Fulfilment.received_on < period.end,
-               *inside)
-        .order_by(Fulfilment.received_on.desc(), Fulfilment.id.desc())
-        .offset(page * PAGE).limit(PAGE + 1)).all()
-    return Listed("gifts", [tuple(r) for r in rows[:PAGE]], len(rows) > PAGE)
+    return (select(Distribution.distributed_on, Fund.title, Distribution.kind,
+                   Distribution.amount, Distribution.recipient_kind, Distribution.recipient_name)
+            .join(Fund, Fund.id == Distribution.fund_id).join(place, place.id == Fund.node_id)
+            .where(Distribution.distributed_on >= period.start,
+                   Distribution.distributed_on < period.end, *inside)
+            .order_by(Distribution.distributed_on.desc(), Distribution.id.desc()))
 
 
 def payouts(node: Node, period: Period, *, page: int) -> Listed:
-    place, inside = _funds_in(node)
-    rows = db.session.execute(
-        select(Distribution, Fund.title).join(Fund, Fund.id == Distribution.fund_id)
-        .join(place, place.id == Fund.node_id)
-        .where(Distribution.distributed_on >= period.start,
-               Distribution.distributed_on < period.end, *inside)
-        .order_by(Distribution.distributed_on.desc(), Distribution.id.desc())
-        .offset(page * PAGE).limit(PAGE + 1)).all()
-    return Listed("payouts", [tuple(r) for r in rows[:PAGE]], len(rows) > PAGE)
+    rows, more = _page(payouts_query(node, period), page)
+    from server.donations.ledger import recipient_public
+    return Listed("payouts", [(on, fund, kind, amount, recipient_public(rk, name))
+                              for on, fund, kind, amount, rk, name in rows], more)
+
+
+def query_of(figure: str, node: Node, period: Period, *, kind: str | None = None):
+    """The query behind a figure, for a download of the whole list."""
+    which = LIST_OF.get(figure)
+    if which is None:
+        raise errors.BadFigure()
+    if which == "activities":
+        return activities_query(node, period, kind=kind, linked3=figure == "linked3")
+    if which == "organisations":
+        return organisations_query(node, period, community_only=figure == "community_orgs")
+    return {"people": people_query, "pledges": pledges_query, "gifts": gifts_query,
+            "payouts": payouts_query}[which](node, period)
 
 
 def behind(figure: str, node: Node, period: Period, *, page: int = 0,

@@ -76,10 +76,34 @@ def trend_months(period: Period) -> list[Period]:
     return months if len(months) > 1 else year_of(period.start).months()
 
 
+def _children(node: Node) -> list[Node]:
+    return list(db.session.scalars(select(Node).where(Node.parent_id == node.id)
+                                   .order_by(Node.name)))
+
+
+@dataclass
+class Compared:
+    """One headline figure of a place and of each place below it, now and the period
+    before."""
+    now: object
+    before: object
+    children: list[tuple[Node, object, object]]
+
+
+def compare(node: Node, period: Period, figure: str) -> Compared:
+    if figure not in figures.HEADLINES:
+        raise errors.BadFigure()
+    children = _children(node)
+    ids = [node.id] + [c.id for c in children]
+    now, before = figures.read(ids, period), figures.read(ids, period.previous())
+    return Compared(now[node.id].headline(figure), before[node.id].headline(figure),
+                    [(c, now[c.id].headline(figure), before[c.id].headline(figure))
+                     for c in children])
+
+
 def dashboard(viewer: User | None, node_id: int, period: Period) -> Dashboard:
     node = get_node(viewer, node_id)
-    children = list(db.session.scalars(select(Node).where(Node.parent_id == node.id)
-                                       .order_by(Node.name)))
+    children = _children(node)
     previous = period.previous()
     found = figures.read([node.id] + [c.id for c in children], period)
     before = figures.read([node.id], previous)[node.id]

@@ -1,0 +1,81 @@
+"""/api/v1/stats: the same figures, lists and scope as the pages, as JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.reports import rollups
+from tests.reports.conftest import OCTOBER
+
+
+@pytest.fixture
+def ready(world):
+    rollups.rebuild(now=OCTOBER)
+    return world
+
+
+def test_a_district_s_figures_for_september(api, ready):
+    api.login(ready.reviewer)
+    assert [p["name"] for p in api.get("/api/v1/stats/places").get_json()] == ["大兴区", "通州区"]
+    body = api.get(f"/api/v1/stats/{ready.district.id}?period=2026-09").get_json()
+    assert body["place"]["name"] == "大兴区"
+    assert (body["period"]["key"], body["previous"]["key"]) == ("2026-09", "2026-08")
+    f = body["figures"]
+    assert (f["activities"], f["person_times"], f["volunteers"], f["hours"]) == (3, 4, 3, "4.9")
+    assert (f["organisations"], f["community_orgs"], f["linked3"]) == (3, 2, 2)
+    assert (f["money_pledged"], f["money_received"], f["money_distributed"]) == (
+        "500.00", "200.00", "100.00")
+    assert (f["goods_received"], f["goods_received_value"]) == (10, "150.00")
+    assert body["previous_figures"]["activities"] == 1
+    assert body["forces"]["volunteers"] == 3 and body["by_kind"]["lecture"] == 1
+    assert body["coverage"] == {"places": 3, "with_station": 2, "share": "67"}
+    assert [(c["place"]["name"], c["figures"]["activities"]) for c in body["children"]] == [
+        ("通运街道", 1), ("魏善庄镇", 2)]
+    assert [m["figures"]["activities"] for m in body["trend"]][7:9] == [1, 3]
+    quarter = api.get(f"/api/v1/stats/{ready.district.id}?period=2026-Q3").get_json()
+    assert quarter["figures"]["person_times"] == 5 and quarter["previous"]["key"] == "2026-Q2"
+
+
+def test_the_records_behind_a_figure_and_its_comparisons(api, ready):
+    api.login(ready.reviewer)
+    body = api.get(f"/api/v1/stats/{ready.district.id}/figures/volunteers"
+                   "?period=2026-09").get_json()
+    assert body["list"] == "people" and (body["value"], body["previous"]) == (3, 1)
+    assert [(c["place"]["name"], c["value"]) for c in body["children"]] == [
+        ("通运街道", 2), ("魏善庄镇", 2)]
+    assert sorted(p["name"] for p in body["people"]) == ["乙", "戊", "甲"]
+    assert all("*" in p["phone"] for p in body["people"])  # masked
+    assert body["next_page"] is None
+    money = api.get(f"/api/v1/stats/{ready.district.id}/figures/money_received"
+                    "?period=2026-09").get_json()
+    assert money["value"] == "200.00"
+    assert [g["amount"] for g in money["gifts"] if g["kind"] == "money"] == ["200.00"]
+    lectures = api.get(f"/api/v1/stats/{ready.district.id}/figures/activities"
+                       "?period=2026-09&kind=lecture").get_json()
+    assert [a["title"] for a in lectures["activities"]] == ["法律问题进社区"]
+
+
+def test_scope_and_bad_questions(api, ready, make_user, grant):
+    station = make_user(name="运河园社工")
+    grant(station, "coordinator", ready.yunhe)
+    api.login(station)
+    for place in (ready.district, ready.street, ready.beiyuan):
+        resp = api.get(f"/api/v1/stats/{place.id}?period=2026-09")
+        assert resp.status_code == 404 and resp.get_json()["code"] == "stats_place_not_found"
+        assert api.get(f"/api/v1/stats/{place.id}/figures/activities").status_code == 404
+    mine = api.get(f"/api/v1/stats/{ready.yunhe.id}?period=2026-09").get_json()
+    assert mine["figures"]["person_times"] == 2 and mine["children"] == []
+    for period in ("2026-13", "2026-Q5", "１９９９", "2026-09..2025-01", "9999-01", "x" * 21):
+        resp = api.get(f"/api/v1/stats/{ready.yunhe.id}?period={period}")
+        assert resp.status_code == 422, period
+        assert resp.get_json()["code"] in ("bad_period", "validation_error"), period
+    resp = api.get(f"/api/v1/stats/{ready.yunhe.id}/figures/nonsense")
+    assert resp.status_code == 404 and resp.get_json()["code"] == "unknown_figure"
+    assert api.get(f"/api/v1/stats/{ready.yunhe.id}/figures/activities?page=-1"
+                   ).status_code == 422
+
+
+def test_a_volunteer_reads_no_statistics(api, ready):
+    api.login(ready.people["甲"])
+    assert api.get("/api/v1/stats/places").get_json() == []
+    assert api.get(f"/api/v1/stats/{ready.yunhe.id}").status_code == 404

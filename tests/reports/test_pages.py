@@ -1,0 +1,124 @@
+"""The dashboard pages as a coordinator uses them: figures of their places only, the list
+behind a figure, the Excel download read back with openpyxl and the period report read
+back with pypdf."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from html import unescape
+
+import openpyxl
+import pypdf
+import pytest
+
+from server.reports import rollups
+from tests.pages import EN, login, text
+from tests.reports.conftest import OCTOBER
+
+
+@pytest.fixture
+def ready(world):
+    rollups.rebuild(now=OCTOBER)
+    return world
+
+
+def card(html: str, figure: str) -> str:
+    found = re.search(rf'data-figure="{figure}">\s*<span class="stat-card__label">[^<]*</span>'
+                      rf'\s*<strong class="stat-card__value">(.*?)</strong>', html, re.S)
+    assert found, figure
+    return re.sub(r"<[^>]+>|\s", "", unescape(found.group(1)))
+
+
+def test_a_coordinator_reads_their_district(client, ready):
+    login(client, ready.reviewer)
+    start = client.get("/stats")
+    assert start.status_code == 302  # their first place: 大兴区 (path order)
+    resp = client.get(f"/stats/{ready.district.id}?period=2026-09")
+    html = text(resp)
+    assert resp.status_code == 200
+    assert (card(html, "activities"), card(html, "person_times"), card(html, "volunteers"),
+            card(html, "organisations"), card(html, "linked3")) == ("3", "4", "3", "3", "2")
+    assert card(html, "money_received") == "¥200.00"
+    assert "2026年9月" in html and "2026年8月" in html  # compared with the month before
+    charts = json.loads(unescape(re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>', html,
+        re.S).group(1)))
+    assert charts["children"]["labels"] == ["通运街道", "魏善庄镇"]
+    assert charts["children"]["series"][0]["data"] == [1, 2]
+    assert len(charts["trend"]["labels"]) == 12  # the months of its year
+    assert charts["trend"]["series"][0]["data"][7:9] == [1, 3]  # August, September
+    # the charts' numbers are in tables too, for screen readers and for copying
+    assert 'id="trend-table"' in html and 'id="children-table"' in html
+    assert "北苑" not in html  # the other district is never part of 大兴区
+
+
+def test_a_station_coordinator_never_sees_above_or_beside(client, ready, make_user, grant):
+    station = make_user(name="运河园社工")
+    grant(station, "coordinator", ready.yunhe)
+    login(client, station)
+    assert client.get("/stats").headers["Location"].endswith(f"/stats/{ready.yunhe.id}")
+    for place in (ready.district, ready.street, ready.town, ready.beiyuan):
+        resp = client.get(f"/stats/{place.id}?period=2026-09", headers=EN)
+        assert resp.status_code == 404, place.name
+        assert "no statistics of this place" in text(resp)
+        assert client.get(f"/stats/{place.id}/report.pdf").status_code == 404
+        assert client.get(f"/stats/{place.id}/export.xlsx").status_code == 404
+    html = text(client.get(f"/stats/{ready.yunhe.id}?period=2026-09"))
+    assert card(html, "activities") == "1" and card(html, "person_times") == "2"
+    assert "通运街道" not in html  # no trail above it
+
+
+def test_a_volunteer_has_no_statistics(client, ready):
+    login(client, ready.people["甲"])
+    assert client.get("/stats").status_code == 403
+    assert client.get(f"/stats/{ready.yunhe.id}").status_code == 404
+
+
+def test_the_list_behind_a_figure_and_a_bad_period(client, ready):
+    login(client, ready.reviewer)
+    html = text(client.get(f"/stats/{ready.district.id}/figures/activities?period=2026-09"))
+    for title in ("法律问题进社区", "入户走访", "慈善公益节"):
+        assert title in html
+    assert "八月讲座" not in html and "北苑活动" not in html and "取消的活动" not in html
+    lectures = text(client.get(f"/stats/{ready.district.id}/figures/activities"
+                               "?period=2026-09&kind=lecture"))
+    assert "法律问题进社区" in lectures and "入户走访" not in lectures
+    people = text(client.get(f"/stats/{ready.district.id}/figures/volunteers?period=2026-Q3"))
+    assert all(name in people for name in ("甲", "乙", "戊")) and "丁" not in people
+    resp = client.get(f"/stats/{ready.district.id}?period=2026-13", headers=EN)
+    assert resp.status_code == 422 and "quarter (2026-Q3)" in text(resp)
+    resp = client.get(f"/stats/{ready.district.id}/figures/nonsense", headers=EN)
+    assert resp.status_code == 404
+
+
+def test_the_excel_download_has_the_figures_of_the_page(client, ready):
+    login(client, ready.reviewer)
+    resp = client.get(f"/stats/{ready.district.id}/export.xlsx?period=2026-09")
+    assert resp.status_code == 200
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)
+    rows = [r for sheet in book.worksheets for r in sheet.iter_rows(values_only=True)]
+    flat = {r[0]: r[1:] for r in rows if r and r[0]}
+    assert any("大兴区" in str(r[0]) for r in rows if r and r[0])
+    assert flat["开展服务（次）"][0] == 3 and flat["志愿者参与（人次）"][0] == 4
+    listed = client.get(f"/stats/{ready.district.id}/export.xlsx?period=2026-09"
+                        "&figure=activities")
+    sheet = openpyxl.load_workbook(io.BytesIO(listed.data), read_only=True).worksheets[0]
+    titles = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(titles) == sorted(["法律问题进社区", "入户走访", "慈善公益节"])
+
+
+def test_the_period_report_reads_like_the_article(client, ready):
+    login(client, ready.reviewer)
+    resp = client.get(f"/stats/{ready.district.id}/report.pdf?period=2026-09")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    reader = pypdf.PdfReader(io.BytesIO(resp.data))
+    assert len(reader.pages) == 1
+    words = re.sub(r"\s", "", reader.pages[0].extract_text())
+    assert "大兴区2026年9月五社联动工作情况" in words
+    assert "2026年9月，大兴区共开展服务3次" in words
+    assert "志愿者参与4人次（3人）" in words
+    assert "到账200.00元" in words and "拨付100.00元" in words
+    assert "辖区3个村（社区）中，2个已建社工站" in words
