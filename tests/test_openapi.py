@@ -36,6 +36,9 @@ EXPECTED = {
     "/api/v1/stats/places": {"get"},
     "/api/v1/stats/{node_id}": {"get"},
     "/api/v1/stats/{node_id}/figures/{figure}": {"get"},
+    "/api/v1/programmes": {"get", "post"},
+    "/api/v1/programmes/{programme_id}": {"get", "patch"},
+    "/api/v1/programmes/{programme_id}/activities": {"get"},
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

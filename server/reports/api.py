@@ -70,6 +70,9 @@ def dashboard(args, node_id: int):
                          "share": d.coverage.share},
             "children": [{"place": _place(c), "figures": _headlines(f)} for c, f in d.children],
             "trend": [{"period": _period(p), "figures": _headlines(f)} for p, f in d.trend],
+            "programmes": [{"id": p.id, "name": p.name, "activities": f.activities,
+                            "participants": f.participants, "person_times": f.person_times,
+                            "hours": f.hours} for p, f in d.programmes],
             "refreshed_at": d.refreshed_at}
 
 

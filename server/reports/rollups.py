@@ -43,6 +43,8 @@ from server.donations.movements import (
 )
 from server.extensions import db
 from server.hours.models import HourEntry, HourReview
+from server.reports import programmes
+from server.reports.counting import approved_minutes, took_part
 from server.reports.models import StatState, StatValue
 from server.reports.periods import Period, month_of, stored_periods_of, year_of
 
@@ -100,23 +102,15 @@ def _activities(period: Period, only: list[int] | None = None) -> list[Row]:
 def _hours(period: Period, only: list[int] | None = None) -> list[Row]:
     leaf, anc = aliased(Node), aliased(Node)
     start, end = period.utc_range()
-    approved = (select(HourEntry.activity_id, HourEntry.user_id, HourEntry.minutes)
-                .join(HourReview, HourReview.entry_id == HourEntry.id)
-                .join(Activity, Activity.id == HourEntry.activity_id)
-                .where(HourReview.decision == "approved", Activity.starts_at >= start,
-                       Activity.starts_at < end))
     rows: list[Row] = []
-    minutes = approved.subquery()
+    minutes = approved_minutes(Activity.starts_at >= start, Activity.starts_at < end)
     for node, total in db.session.execute(
             select(anc.id, func.sum(minutes.c.minutes)).select_from(minutes)
             .join(Activity, Activity.id == minutes.c.activity_id)
             .join(leaf, leaf.id == Activity.node_id).join(anc, _under(leaf, anc))
             .where(*_only(anc, only)).group_by(anc.id)):
         rows.append((node, "minutes", "", int(total or 0)))
-    # a person at an activity counts once, if their approved time there is more than none
-    pairs = (select(minutes.c.activity_id, minutes.c.user_id)
-             .group_by(minutes.c.activity_id, minutes.c.user_id)
-             .having(func.sum(minutes.c.minutes) > 0)).subquery()
+    pairs = took_part(minutes)
     for node, times, people in db.session.execute(
             select(anc.id, func.count(), func.count(distinct(pairs.c.user_id)))
             .select_from(pairs).join(Activity, Activity.id == pairs.c.activity_id)
@@ -185,7 +179,8 @@ def _only(anc, only: list[int] | None) -> list:
 
 def compute(period: Period, only: list[int] | None = None) -> list[Row]:
     """Every place's figures for one period, from the records (`only`: these places)."""
-    rows = (_activities(period, only) + _hours(period, only) + _donations(period, only))
+    rows = (_activities(period, only) + _hours(period, only) + _donations(period, only)
+            + programmes.rows(period, only))
     return [row for row in rows if row[3]]
 
 

@@ -77,6 +77,15 @@ class MonthOut(ma.Schema):
     figures = ma.fields.Nested(HeadlinesOut)
 
 
+class ProgrammeFiguresOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    activities = ma.fields.Integer()
+    participants = ma.fields.Integer(metadata={"description": "distinct people"})
+    person_times = ma.fields.Integer()
+    hours = ma.fields.Decimal(as_string=True, places=1)
+
+
 class DashboardOut(ma.Schema):
     place = ma.fields.Nested(PlaceOut)
     period = ma.fields.Nested(PeriodOut)
@@ -90,6 +99,8 @@ class DashboardOut(ma.Schema):
     coverage = ma.fields.Nested(CoverageOut)
     children = ma.fields.List(ma.fields.Nested(ChildOut))
     trend = ma.fields.List(ma.fields.Nested(MonthOut))
+    programmes = ma.fields.List(ma.fields.Nested(ProgrammeFiguresOut), metadata={
+        "description": "programmes with activities here in the period, busiest first"})
     refreshed_at = LocalDateTime(allow_none=True)
 
 

@@ -14,12 +14,14 @@ from sqlalchemy import select
 
 from server.accounts import permissions
 from server.accounts.models import User
+from server.activities.models import Programme
 from server.communities.models import Node
 from server.core.clock import local
 from server.extensions import db
 from server.reports import errors, figures, rollups
 from server.reports.figures import Coverage, Figures
 from server.reports.periods import BadPeriod, Period, month_of, parse, year_of
+from server.reports.programmes import ProgrammeFigures, from_values
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Dashboard:
     coverage: Coverage
     refreshed_at: datetime | None
     trail: list[Node]  # the places above it the reader may open, top first
+    programmes: list[tuple[Programme, ProgrammeFigures]]  # busiest first
 
     def change(self, name: str) -> tuple[object, object]:
         return self.now.headline(name), self.before.headline(name)
@@ -101,6 +104,17 @@ def compare(node: Node, period: Period, figure: str) -> Compared:
                      for c in children])
 
 
+def _programmes(f: Figures) -> list[tuple[Programme, ProgrammeFigures]]:
+    found = from_values(f.values)
+    if not found:
+        return []
+    named = {p.id: p for p in db.session.scalars(
+        select(Programme).where(Programme.id.in_(list(found))))}
+    pairs = [(named[pid], pf) for pid, pf in found.items() if pid in named]
+    return sorted(pairs, key=lambda pair: (-pair[1].person_times, -pair[1].activities,
+                                           pair[0].name))
+
+
 def dashboard(viewer: User | None, node_id: int, period: Period) -> Dashboard:
     node = get_node(viewer, node_id)
     children = _children(node)
@@ -112,7 +126,7 @@ def dashboard(viewer: User | None, node_id: int, period: Period) -> Dashboard:
         children=[(c, found[c.id]) for c in children],
         trend=figures.trend(node.id, trend_months(period)),
         coverage=figures.coverage(node), refreshed_at=rollups.refreshed_at(),
-        trail=_trail(viewer, node))
+        trail=_trail(viewer, node), programmes=_programmes(found[node.id]))
 
 
 def today(now: datetime) -> date:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from server.activities import services as activities
+from server.activities.models import Programme
 from server.core.clock import from_local
 from server.donations import distribute, funds, intake, pledges
 from server.extensions import db
@@ -42,6 +43,10 @@ def world(make_node, make_org, make_user, make_activity, grant, give_place, now)
     w.beiyuan = make_node(name="北苑社区", parent=w.other_street)
 
     w.team = make_org(name="BQteam-贤妈智囊团", node=w.yunhe, kind="volunteer_team")
+    w.mums = Programme(organisation_id=w.team.id, name="全职妈妈成长计划", description="",
+                       created_at=now)
+    db.session.add(w.mums)
+    db.session.flush()
     w.centre = make_org(name="魏善庄镇社会工作服务中心", node=w.town, kind="social_work")
     w.village_group = make_org(name="魏庄村夕阳红", node=w.weizhuang, kind="social_org")
     w.far_org = make_org(name="北苑志愿队", node=w.beiyuan, kind="volunteer_team")
@@ -51,10 +56,12 @@ def world(make_node, make_org, make_user, make_activity, grant, give_place, now)
     grant(w.reviewer, "coordinator", w.other)
     w.people = {n: make_user(name=n) for n in ("甲", "乙", "丙", "丁", "戊")}
 
-    def held(org, node, title, kind, start, forces, minutes_by_person, hours=3):
+    def held(org, node, title, kind, start, forces, minutes_by_person, hours=3,
+             programme=None):
         """An activity that took place: each person's hours filed (补录) and waiting."""
         activity = make_activity(org=org, node=node, title=title, kind=kind,
-                                 starts_in=start - now, hours=hours, forces=forces)
+                                 starts_in=start - now, hours=hours, forces=forces,
+                                 programme_id=programme.id if programme else None)
         end = start + timedelta(hours=hours)
         entries = []
         for name, minutes in minutes_by_person.items():
@@ -66,10 +73,11 @@ def world(make_node, make_org, make_user, make_activity, grant, give_place, now)
         activities.finish(activity, actor=None, now=end)
         return activity, entries
 
-    # September, 运河园社区: three forces linked; 甲 60, 乙 90, 丙 30 (丙 later rejected)
+    # September, 运河园社区, a session of the programme: three forces linked; 甲 60, 乙 90,
+    # 丙 30 (丙 later rejected)
     w.lecture, (jia, yi, bing) = held(w.team, w.yunhe, "法律问题进社区", "lecture", at(9, 5),
                                       ["community", "volunteers", "charity"],
-                                      {"甲": 60, "乙": 90, "丙": 30})
+                                      {"甲": 60, "乙": 90, "丙": 30}, programme=w.mums)
     # September, 魏庄村: the town centre; 甲 120, 丁 120 (丁's entry stays pending)
     w.visit, (jia2, ding) = held(w.centre, w.weizhuang, "入户走访", "home_visit", at(9, 18),
                                  ["social_workers", "volunteers"], {"甲": 120, "丁": 120})
@@ -77,9 +85,9 @@ def world(make_node, make_org, make_user, make_activity, grant, give_place, now)
     w.festival, (wu,) = held(w.village_group, w.weizhuang, "慈善公益节", "charity_festival",
                              at(9, 26), list(("community", "social_workers", "organisations",
                                               "volunteers", "charity")), {"戊": 45})
-    # August, 运河园社区: for "compared with the month before"; 乙 45
+    # August, 运河园社区, the programme again: for "compared with the month before"; 乙 45
     w.august, (yi_aug,) = held(w.team, w.yunhe, "八月讲座", "lecture", at(8, 20), [],
-                               {"乙": 45})
+                               {"乙": 45}, programme=w.mums)
     # September in the other district: never counted in 大兴区
     w.far, (far,) = held(w.far_org, w.beiyuan, "北苑活动", "community_event", at(9, 10),
                          ["volunteers"], {"甲": 170})

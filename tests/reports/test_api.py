@@ -29,6 +29,9 @@ def test_a_district_s_figures_for_september(api, ready):
     assert body["previous_figures"]["activities"] == 1
     assert body["forces"]["volunteers"] == 3 and body["by_kind"]["lecture"] == 1
     assert body["coverage"] == {"places": 3, "with_station": 2, "share": "67"}
+    assert body["programmes"] == [{"id": ready.mums.id, "name": "全职妈妈成长计划",
+                                   "activities": 1, "participants": 2, "person_times": 2,
+                                   "hours": "2.2"}]
     assert [(c["place"]["name"], c["figures"]["activities"]) for c in body["children"]] == [
         ("通运街道", 1), ("魏善庄镇", 2)]
     assert [m["figures"]["activities"] for m in body["trend"]][7:9] == [1, 3]

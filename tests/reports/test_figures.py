@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.hours import ledger, review
-from server.reports import figures, rollups
+from server.reports import figures, programmes, rollups
 from server.reports.models import StatValue
 from server.reports.periods import parse
 from server.scheduler import jobs
@@ -111,3 +111,27 @@ def test_the_scheduler_keeps_them_current_and_a_rebuild_agrees(world, make_user)
         select(StatValue.node_id, StatValue.period, StatValue.metric, StatValue.key,
                StatValue.value)))
     assert kept == rebuilt
+
+
+def test_programme_figures_per_place_and_over_its_life(world):
+    rollups.rebuild(now=OCTOBER)
+    mums = world.mums.id
+
+    def of(place, period):
+        found = programmes.from_values(_figures(getattr(world, place), period).values)
+        f = found.get(mums)
+        return None if f is None else (f.activities, f.person_times, f.participants,
+                                       f.minutes)
+    # the September session: 甲 40 (after the adjustment) and 乙 90; 丙 rejected
+    assert of("yunhe", "2026-09") == (1, 2, 2, 130)
+    assert of("district", "2026-09") == (1, 2, 2, 130)
+    assert of("town", "2026-09") is None  # none of it is the town's
+    assert of("other", "2026-09") is None
+    assert of("district", "2026-08") == (1, 1, 1, 45)
+    # a quarter: 乙 came twice, so three person-times but two people
+    assert of("district", "2026-Q3") == (2, 3, 2, 175)
+    assert of("district", "2026-08..2026-09") == (2, 3, 2, 175)  # computed on request
+    life = programmes.totals([mums])[mums]
+    assert (life.activities, life.person_times, life.participants, life.minutes) == (
+        2, 3, 2, 175)
+    assert life.hours == Decimal("2.9")

@@ -1,0 +1,148 @@
+"""Programmes: who creates and edits them, names once per organisation, what a programme
+shows (its activities, participants and hours), through the services, the API and the
+pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from server.core.errors import Forbidden, ValidationError
+from server.extensions import db
+from server.hours import ledger, review
+from server.programmes import errors, services
+from tests.pages import CSRF, login, text
+
+
+@pytest.fixture
+def team(make_org, make_user, grant, make_node):
+    yunhe = make_node(name="运河园社区")
+    org = make_org(name="BQteam-贤妈智囊团", node=yunhe, kind="volunteer_team")
+    organiser = make_user(name="张丽娜")
+    grant(organiser, "organiser", yunhe, org)
+    return org, organiser
+
+
+def test_an_organiser_creates_and_edits_a_programme(team, make_user, now):
+    org, organiser = team
+    p = services.create_programme(actor=organiser, organisation=org,
+                                  name="  全职妈妈  成长计划 ", description="每月一次", now=now)
+    assert (p.name, p.description, p.created_by_id) == ("全职妈妈 成长计划", "每月一次",
+                                                         organiser.id)
+    services.update_programme(p, actor=organiser, name="全职妈妈成长计划", now=now)
+    assert p.name == "全职妈妈成长计划" and p.updated_at == now
+    with pytest.raises(errors.ProgrammeNameTaken) as taken:
+        services.create_programme(actor=organiser, organisation=org, name="全职妈妈成长计划",
+                                  now=now)
+    assert taken.value.code == "programme_name_taken"
+    with pytest.raises(ValidationError):
+        services.create_programme(actor=organiser, organisation=org, name="   ", now=now)
+    stranger = make_user(name="路人")
+    with pytest.raises(Forbidden):
+        services.create_programme(actor=stranger, organisation=org, name="别的计划", now=now)
+    with pytest.raises(Forbidden):
+        services.update_programme(p, actor=stranger, name="改名", now=now)
+
+
+def test_the_database_keeps_one_name_per_organisation(team, now):
+    """Two people choosing the same name at the same moment both pass the look beforehand;
+    the unique index is what refuses the second."""
+    from sqlalchemy.exc import IntegrityError
+
+    from server.activities.models import Programme
+    org, _organiser = team
+    db.session.add(Programme(organisation_id=org.id, name="同名", created_at=now))
+    db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Programme(organisation_id=org.id, name="同名", created_at=now))
+        db.session.flush()
+
+
+def test_the_api_lists_creates_edits_and_counts(api, app, team, make_user, make_activity,
+                                                give_place, grant, now):
+    org, organiser = team
+    api.login(organiser)
+    made = api.post("/api/v1/programmes", json={"organisation_id": org.id,
+                                                 "name": "全职妈妈成长计划"})
+    assert made.status_code == 201
+    pid = made.get_json()["id"]
+    again = api.post("/api/v1/programmes", json={"organisation_id": org.id,
+                                                  "name": "全职妈妈成长计划"})
+    assert again.status_code == 409 and again.get_json()["code"] == "programme_name_taken"
+    for bad in ({"organisation_id": org.id, "name": ""},
+                {"organisation_id": org.id, "name": "x" * 121},
+                {"organisation_id": 1.5, "name": "分数"},
+                {"organisation_id": org.id, "name": "a\u0000b"}):
+        resp = api.post("/api/v1/programmes", json=bad)
+        assert resp.status_code in (400, 422), bad
+        assert resp.get_json()["code"] != "internal_error"
+    assert api.patch(f"/api/v1/programmes/{pid}",
+                     json={"description": "面向全职妈妈的成长小组"}).status_code == 200
+
+    # one finished session with an approved hour, one still to come
+    held = make_activity(org=org, starts_in=timedelta(days=-3), status="published",
+                         programme_id=pid, title="经验分享会")
+    mum = make_user(name="王芳")
+    give_place(held, mum)
+    entry = ledger.file_retroactive(actor=mum, activity=held, user=mum, minutes=90,
+                                    evidence="纸质签到表为证", now=now)
+    held.status, held.finished_at = "finished", now
+    reviewer = make_user(name="赵红梅")
+    grant(reviewer, "coordinator", org.node)
+    review.approve(entry.id, reviewer=reviewer, now=now)
+    make_activity(org=org, starts_in=timedelta(days=5), programme_id=pid, title="亲子互动")
+    make_activity(org=org, starts_in=timedelta(days=6), programme_id=pid, title="草稿",
+                  status="draft")
+
+    anyone = app.test_client()  # the programme's figures are public
+    public = anyone.get(f"/api/v1/programmes/{pid}").get_json()
+    assert public["figures"] == {"activities": 1, "upcoming": 1, "participants": 1,
+                                 "person_times": 1, "hours": "1.5"}
+    assert public["description"] == "面向全职妈妈的成长小组"
+    listed = anyone.get(f"/api/v1/programmes?organisation_id={org.id}").get_json()
+    assert [p["name"] for p in listed["items"]] == ["全职妈妈成长计划"]
+    coming = anyone.get(f"/api/v1/programmes/{pid}/activities").get_json()
+    assert [a["title"] for a in coming["items"]] == ["亲子互动"]  # no draft for the public
+    past = anyone.get(f"/api/v1/programmes/{pid}/activities?when=past").get_json()
+    assert [a["title"] for a in past["items"]] == ["经验分享会"]
+    assert anyone.get("/api/v1/programmes/999999").status_code == 404
+
+
+def test_a_resident_cannot_create_or_edit(api, team, make_user, now):
+    org, organiser = team
+    p = services.create_programme(actor=organiser, organisation=org, name="银龄相伴", now=now)
+    api.login(make_user(name="居民"))
+    assert api.post("/api/v1/programmes", json={"organisation_id": org.id,
+                                                 "name": "我的计划"}).status_code == 403
+    assert api.patch(f"/api/v1/programmes/{p.id}", json={"name": "改"}).status_code == 403
+
+
+def test_the_pages(client, app, team, make_user):
+    org, organiser = team
+    login(client, organiser)
+    form = client.get("/programmes/new")
+    assert form.status_code == 200 and org.name in text(form)
+    token = CSRF.search(text(form)).group(1)
+    resp = client.post("/programmes/new", data={"csrf_token": token,
+                                                "organisation_id": org.id,
+                                                "name": "全职妈妈成长计划",
+                                                "description": "每月一次的成长小组"})
+    assert resp.status_code == 302
+    page = client.get(resp.headers["Location"])
+    html = text(page)
+    assert "全职妈妈成长计划" in html and "每月一次的成长小组" in html
+    assert "/edit" in html  # the organiser may edit
+    twice = client.post("/programmes/new", data={"csrf_token": token,
+                                                 "organisation_id": org.id,
+                                                 "name": "全职妈妈成长计划"})
+    assert twice.status_code == 409 and "全职妈妈成长计划" in text(twice)
+    listing = text(client.get("/programmes"))
+    assert "全职妈妈成长计划" in listing and org.name in listing
+
+    resident, client = make_user(name="居民"), app.test_client()
+    login(client, resident)
+    pid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert "/edit" not in text(client.get(f"/programmes/{pid}"))
+    assert client.get(f"/programmes/{pid}/edit").status_code == 403
+    assert client.get("/programmes/new").status_code == 403
