@@ -30,7 +30,7 @@ class ActivitiesArgs(ma.Schema):
     page = Whole(load_default=1, validate=v.Range(1, 10000))
 
 
-class FiguresOut(ma.Schema):
+class ProgrammeTotalsOut(ma.Schema):
     """Over the programme's whole life, counted as the dashboard counts."""
 
     activities = ma.fields.Integer(metadata={"description": "activities held (finished)"})
@@ -55,7 +55,7 @@ class ProgrammeOut(ma.Schema):
 
     def _figures(self, o):
         f = o.figures
-        return FiguresOut().dump({"activities": f.activities, "upcoming": o.upcoming,
+        return ProgrammeTotalsOut().dump({"activities": f.activities, "upcoming": o.upcoming,
                                   "participants": f.participants,
                                   "person_times": f.person_times, "hours": f.hours})
 

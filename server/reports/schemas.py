@@ -110,7 +110,7 @@ class ComparedChildOut(ma.Schema):
     previous = ma.fields.Raw()
 
 
-class ActivityRow(ma.Schema):
+class ActivityRowOut(ma.Schema):
     id = ma.fields.Integer()
     starts_at = LocalDateTime()
     title = ma.fields.String()
@@ -120,21 +120,21 @@ class ActivityRow(ma.Schema):
     forces = ma.fields.List(ma.fields.String())
 
 
-class PersonRow(ma.Schema):
+class PersonRowOut(ma.Schema):
     name = ma.fields.String()
     phone = ma.fields.String(metadata={"description": "masked"})
     person_times = ma.fields.Integer()
     minutes = ma.fields.Integer()
 
 
-class OrganisationRow(ma.Schema):
+class OrganisationRowOut(ma.Schema):
     name = ma.fields.String()
     kind = ma.fields.String()
     based_in = ma.fields.String()
     activities = ma.fields.Integer()
 
 
-class PledgeRow(ma.Schema):
+class PledgeRowOut(ma.Schema):
     created_at = LocalDateTime()
     reference = ma.fields.String()
     fund = ma.fields.String()
@@ -142,7 +142,7 @@ class PledgeRow(ma.Schema):
     ended = ma.fields.String(allow_none=True)
 
 
-class GiftRow(ma.Schema):
+class GiftRowOut(ma.Schema):
     received_on = ma.fields.Date()
     fund = ma.fields.String()
     kind = ma.fields.String()
@@ -150,7 +150,7 @@ class GiftRow(ma.Schema):
     goods_value = ma.fields.Decimal(as_string=True, places=2, allow_none=True)
 
 
-class PayoutRow(ma.Schema):
+class PayoutRowOut(ma.Schema):
     distributed_on = ma.fields.Date()
     fund = ma.fields.String()
     kind = ma.fields.String()
@@ -168,10 +168,10 @@ class BehindOut(ma.Schema):
                        "decimal string"})
     previous = ma.fields.Raw(metadata={"description": "the figure, the period before"})
     children = ma.fields.List(ma.fields.Nested(ComparedChildOut))
-    activities = ma.fields.List(ma.fields.Nested(ActivityRow))
-    people = ma.fields.List(ma.fields.Nested(PersonRow))
-    organisations = ma.fields.List(ma.fields.Nested(OrganisationRow))
-    pledges = ma.fields.List(ma.fields.Nested(PledgeRow))
-    gifts = ma.fields.List(ma.fields.Nested(GiftRow))
-    payouts = ma.fields.List(ma.fields.Nested(PayoutRow))
+    activities = ma.fields.List(ma.fields.Nested(ActivityRowOut))
+    people = ma.fields.List(ma.fields.Nested(PersonRowOut))
+    organisations = ma.fields.List(ma.fields.Nested(OrganisationRowOut))
+    pledges = ma.fields.List(ma.fields.Nested(PledgeRowOut))
+    gifts = ma.fields.List(ma.fields.Nested(GiftRowOut))
+    payouts = ma.fields.List(ma.fields.Nested(PayoutRowOut))
     next_page = ma.fields.Integer(allow_none=True)
