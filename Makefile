@@ -14,13 +14,13 @@ TRANSLATIONS := server/translations
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench \
-	bench-export
+	bench-export bench-stats
 
 help:
 	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000 (with the scheduler)"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
 	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
-	@echo "             bench-export"
+	@echo "             bench-export bench-stats"
 
 setup: venv assets messages-compile
 
@@ -89,6 +89,10 @@ bench: venv
 # PostgreSQL: make bench-export BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench_export
 bench-export: venv
 	$(BIN)/python bench/export_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
+
+# The dashboard in a 1,000-volunteer and a 100,000-volunteer world, in one run (bench/README.md).
+bench-stats: venv
+	$(BIN)/python bench/stats_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check server tests bench
