@@ -31,6 +31,9 @@ EXPECTED = {
     "/api/v1/activities/{activity_id}/finish": {"post"},
     "/api/v1/activities/{activity_id}/signups": {"post"},
     "/api/v1/activities/{activity_id}/roster": {"get"},
+    "/api/v1/activities/{activity_id}/paper-sheet": {"get"},
+    "/api/v1/activities/{activity_id}/paper-sheet.pdf": {"get"},
+    "/api/v1/activities/{activity_id}/paper-sheet/entries": {"post"},
     "/api/v1/signups/{signup_id}/withdraw": {"post"},
     "/api/v1/signups/{signup_id}/remove": {"post"},
 }
