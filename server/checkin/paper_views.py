@@ -80,9 +80,23 @@ def paper_entry(activity_id: int):
             return redirect(url_for("checkin_pages.paper_done", activity_id=activity.id,
                                     batch_id=batch.id))
     return render_template("checkin/paper_entry.html", activity=activity, rows=rows,
+                           scan_config=_scan_config(),
                            nonce=request.form.get("nonce") or secrets.token_urlsafe(18),
                            message=message, row_errors=row_errors, values=request.form,
                            batches=paper.batches(activity)), status
+
+
+def _scan_config() -> dict:
+    """What the sheet's scanning script needs; every text it shows, translated here."""
+    return {
+        "urls": {"ponyfill": url_for("static", filename="vendor/barcode-detector/ponyfill.js"),
+                 "wasm": url_for("static", filename="vendor/zxing/zxing_reader.wasm")},
+        "text": {"entry": _("%(name)s: check-in ticked", name="{name}"),
+                 "exit": _("%(name)s: check-out ticked", name="{name}"),
+                 "not_this_sheet": _("Not a code of this activity's sheet."),
+                 "personal": _("This is a personal code: scan the code printed on the sheet."),
+                 "no_camera": _("The camera is not available. Tick the rows by hand.")},
+    }
 
 
 @bp.app_template_global()

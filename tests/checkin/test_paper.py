@@ -340,6 +340,9 @@ def test_the_entry_page_enters_the_ticks_and_the_reviewer_sees_who(app, client, 
     page = text(client.get(f"/manage/{activity.id}/paper-sheet"))
     assert "王阿姨0" in page and "138****0001" in page and waiting.name not in page
     assert f"/manage/{activity.id}/paper-sheet.pdf" in page
+    # scanning the sheet's codes ticks rows in this very form (static/dist/paper-sheet.js)
+    assert 'id="paper-scan-config"' in page and "paper-sheet." in page
+    assert f'data-token="{paper.sheet(activity)[0].token}"' in page
     nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
     pdf = client.get(f"/manage/{activity.id}/paper-sheet.pdf")
     assert pdf.status_code == 200 and "王阿姨1" in _pdf_text(pdf.get_data())
