@@ -368,6 +368,8 @@ def test_the_entry_page_enters_the_ticks_and_the_reviewer_sees_who(app, client, 
     login(other, reviewer)
     queue = text(other.get("/review/hours"))
     assert queue.count("纸质签到，由 社工小张 录入") == 2
+    entry = db.session.scalar(select(HourEntry).where(HourEntry.signup_id == s1))
+    assert "纸质签到，由 社工小张 录入" in text(other.get(f"/hours/entries/{entry.id}"))
 
 
 def test_a_wrong_time_is_shown_on_its_row_and_nothing_saved(client, sheet_of):
