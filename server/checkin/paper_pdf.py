@@ -2,8 +2,8 @@
 
 Fixed Chinese text, like the certificate: the sheet is handed to residents in Beijing and
 printed as it is, whatever the organiser's browser language. Chinese uses the STSong-Light
-CID font that PDF readers supply (registered by the certificate module), so the names can
-be extracted and searched. Phones are masked: the sheet lies on a table at the door.
+CID font that PDF readers supply, as the certificate does, so nothing is embedded and the
+names can be extracted and searched. Phones are masked: the sheet lies on a table at the door.
 Each row's QR is a PNG of the row's signed code (codes.sheet_payload), not the person's
 own code: it is worth nothing anywhere but on this activity's sheet.
 """
@@ -14,6 +14,8 @@ import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from server.accounts.privacy import mask_phone
@@ -21,7 +23,8 @@ from server.activities.models import Activity
 from server.checkin import qr
 from server.checkin.paper import SheetRow
 from server.core.clock import local
-from server.hours.certificate_pdf import CJK, _wrap
+
+CJK = "STSong-Light"
 
 WIDTH, HEIGHT = A4
 LEFT, RIGHT, TOP, BOTTOM = 40, WIDTH - 40, HEIGHT - 40, 50
@@ -30,6 +33,21 @@ WALK_IN_ROWS = 3
 # (heading, width); None takes what is left
 COLUMNS = (("序号", 30), ("姓名", None), ("手机号", 82), ("签到", 42), ("签退", 42),
            ("时间（签到—签退）", 110), ("二维码", 52))
+
+pdfmetrics.registerFont(UnicodeCIDFont(CJK))
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """Break anywhere (Chinese has no spaces), by measured width."""
+    lines, current, used = [], "", 0.0
+    for ch in text:
+        w = pdfmetrics.stringWidth(ch, CJK, size)
+        if current and used + w > width:
+            lines.append(current)
+            current, used = "", 0.0
+        current += ch
+        used += w
+    return [*lines, current] if current or not lines else lines
 
 
 def _when(activity: Activity) -> str:
