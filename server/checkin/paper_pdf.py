@@ -146,8 +146,8 @@ class _Sheet:
             self.row(f"+{k + 1}", "", "", None)
         if self.y - 20 < BOTTOM:
             self.new_page()
-        self.text(LEFT, self.y - 14, "空白行供现场加入的人员手写，录入时请用扫码页的手机号查找。"
-                  "录入人：____________　录入时间：____________", 8.5)
+        self.text(LEFT, self.y - 14, "空白行供现场加入的人员手写姓名和手机号，其时长请按手机号"
+                  "补录。录入人：__________　录入时间：__________", 8.5)
         self.footer()
         self.c.showPage()
         return self.page
