@@ -71,15 +71,17 @@ def test_every_kind_of_response_carries_the_headers(client, method, path, header
     assert "Strict-Transport-Security" not in resp.headers  # plain http here
 
 
-def test_only_the_scanner_may_compile_webassembly(app, client, make_activity, make_user, grant):
+def test_only_the_scanners_may_compile_webassembly(app, client, make_activity, make_user,
+                                                  grant):
     activity = make_activity()
     organiser = make_user(name="社工小张")
     grant(organiser, "organiser", activity.node, activity.organisation)
     login(client, organiser)
-    scanner = client.get(f"/manage/{activity.id}/scanner")
-    assert scanner.status_code == 200
-    # the fallback QR decoder is ZXing compiled to WebAssembly: 'wasm-unsafe-eval', no more
-    assert assert_secured(scanner)["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+    for path in (f"/manage/{activity.id}/scanner", f"/manage/{activity.id}/paper-sheet"):
+        scanner = client.get(path)
+        assert scanner.status_code == 200, path
+        # the fallback QR decoder is ZXing compiled to WebAssembly: 'wasm-unsafe-eval', no more
+        assert assert_secured(scanner)["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
     for path in (f"/manage/{activity.id}/venue-code", f"/activities/{activity.id}", "/code"):
         resp = client.get(path)
         assert resp.status_code == 200, path

@@ -11,12 +11,14 @@ from flask import Response, request
 from flask_login import current_user, login_required
 
 from server.activities.services import can_oversee, get_activity
-from server.checkin import batch, codes, qr, roster, services
+from server.checkin import batch, codes, paper, paper_pdf, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
     CountsOut,
     MyCodeOut,
+    PaperBatchIn,
+    PaperBatchOut,
     RosterRowOut,
     ScanIn,
     ScanLogArgs,
@@ -25,6 +27,7 @@ from server.checkin.schemas import (
     ScanOut,
     SearchArgs,
     SelfCheckInIn,
+    SheetOut,
     VenueCodeOut,
 )
 from server.core import clock
@@ -131,6 +134,46 @@ def self_check_in(data, activity_id):
                                   mac=data["mac"], direction=data["direction"],
                                   nonce=data["nonce"], now=clock.now(), ip=request.remote_addr,
                                   latitude=data["latitude"], longitude=data["longitude"])
+
+
+@scanning.route("/<int:activity_id>/paper-sheet")
+@login_required
+@scanning.response(200, SheetOut)
+def paper_sheet(activity_id):
+    """The paper sign-in sheet's rows: the places (not the waitlist), phones masked, and
+    each row's code (valid on this activity's sheet only)."""
+    activity = _overseen(activity_id)
+    return {"activity_id": activity.id, "title": activity.title,
+            "rows": paper.sheet(activity)}
+
+
+@scanning.route("/<int:activity_id>/paper-sheet.pdf")
+@login_required
+@scanning.response(200, description="The sheet as an A4 PDF")
+def paper_sheet_pdf(activity_id):
+    """The paper sign-in sheet as an A4 PDF to print."""
+    activity = _overseen(activity_id)
+    return sheet_pdf_response(activity)
+
+
+def sheet_pdf_response(activity) -> Response:
+    body = paper_pdf.render(activity, paper.sheet(activity))
+    return Response(body, mimetype="application/pdf", headers={
+        "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="wushe-sheet-{activity.id}.pdf"'})
+
+
+@scanning.route("/<int:activity_id>/paper-sheet/entries", methods=["POST"])
+@login_required
+@scanning.arguments(PaperBatchIn)
+@scanning.response(200, PaperBatchOut)
+def paper_entries(data, activity_id):
+    """Enter a paper sheet's ticks in one batch: all rows or none (422 with each wrong
+    row's reason); the same nonce again returns the first answer and saves nothing."""
+    get_activity(activity_id, viewer=current_user)
+    ticks = [paper.Tick(**row) for row in data["rows"]]
+    return paper.enter(activity_id, ticks, nonce=data["nonce"], operator=_actor(),
+                       now=clock.now())
 
 
 @my_code.route("")

@@ -4,6 +4,9 @@ Personal QR:  WSP1:<token>           random 256-bit token, revocable
 Venue QR:     /c/<activity>/<step>/<mac>   mac = HMAC(key, "venue:<activity>:<step>")
 Poster QR:    /c/<activity>/poster/<mac>  mac = HMAC(key, "poster:<activity>"), for venues
               without a screen; it cannot rotate, so its scans are marked for the reviewer.
+Sheet row QR: WSS1:<activity>.<signup>.<mac>  mac = HMAC(key, "sheet:<activity>:<signup>"),
+              printed on a paper sign-in sheet: it names one sign-up of one activity, is
+              worth nothing at any other activity, and is not the person's own code.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from server.core import keys
 from server.extensions import db
 
 PERSONAL_PREFIX = "WSP1:"
+SHEET_PREFIX = "WSS1:"
 
 
 # derived from SECRET_KEY so that there is one secret to keep, with a purpose label
@@ -149,3 +153,25 @@ def check_venue(activity_id: int, step: str, mac: str, *, now: datetime) -> str 
     if age < -grace:  # from the future: a clock far off, or a forged step
         return "invalid_code"
     return None
+
+
+# paper sign-in sheet rows ----------------------------------------------------------------
+
+def sheet_payload(activity_id: int, signup_id: int) -> str:
+    return f"{SHEET_PREFIX}{activity_id}.{signup_id}.{_mac(f'sheet:{activity_id}:{signup_id}')}"
+
+
+def read_sheet(payload: str) -> tuple[int, int] | None:
+    """(activity id, sign-up id) a printed row's code names, or None when it is not one
+    we printed (forged, changed, cut short, or another kind of code)."""
+    text = (payload or "").strip()
+    if not text.startswith(SHEET_PREFIX) or len(text) > 80:
+        return None
+    parts = text[len(SHEET_PREFIX):].split(".")
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 10
+                                  for p in parts[:2]):
+        return None
+    activity_id, signup_id = int(parts[0]), int(parts[1])
+    if not _matches(parts[2], f"sheet:{activity_id}:{signup_id}"):
+        return None
+    return activity_id, signup_id

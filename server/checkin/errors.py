@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 
-from server.core.errors import ValidationError
+from server.core.errors import Conflict, ValidationError
 
 # The words shown big on the scanner for each result code.
 RESULT_TEXT = {
@@ -34,3 +34,46 @@ def result_text(result: str, direction: str = "entry") -> str:
 class NeedsOneOf(ValidationError):
     code = "code_or_person_required"
     message = _l("Send either a scanned code or a person, not both.")
+
+
+# paper sign-in sheets ---------------------------------------------------------------------
+
+# Why a row of a paper sheet was refused. The whole batch is refused with them: a sheet is
+# entered all at once or not at all, so a fixed sheet can simply be sent again.
+ROW_REASONS = {
+    "invalid_code": _l("This row's code is not one we printed, or it was changed."),
+    "other_activity": _l("This row is from the sheet of another activity."),
+    "not_on_sheet": _l("This person no longer holds a place in this activity."),
+    "twice": _l("This person is in the batch twice."),
+    "outside_day": _l("This time is not on the day of the activity."),
+    "future": _l("This time has not come yet."),
+    "exit_before_entry": _l("The check-out time is before the check-in time."),
+    "one_of": _l("Send either the row's code or its sign-up, not both."),
+}
+
+
+class PaperRowsRefused(ValidationError):
+    code = "paper_rows_refused"
+    message = _l("Some rows of the sheet cannot be entered. Nothing was saved: correct "
+                 "them and send the sheet again.")
+
+    def __init__(self, rows: dict[int, str]):
+        self.row_codes = rows
+        super().__init__(errors={"rows": {i: [ROW_REASONS[c]] for i, c in rows.items()}})
+
+
+class NothingTicked(ValidationError):
+    code = "paper_nothing_ticked"
+    message = _l("Nothing is ticked: tick check-in or check-out for at least one person.")
+
+
+class PaperNotOpen(Conflict):
+    code = "paper_not_open"
+    message = _l("This activity's attendance cannot be entered: it has not started, was "
+                 "cancelled, or is a draft.")
+
+
+class PaperNonceReused(Conflict):
+    code = "paper_nonce_reused"
+    message = _l("This batch's number was already used for another sheet. Reload the page "
+                 "and enter the sheet again.")

@@ -27,7 +27,7 @@ RESULTS = ("ok", "already_checked_in", "not_signed_up", "waitlisted", "too_early
 # answered but never recorded: the nonce belongs to another person's scan
 UNRECORDED = ("nonce_reused",)
 SOURCES = ("organiser_scan", "self", "self_poster", "offline_upload", "manual_search",
-           "phone_lookup", "automatic")
+           "phone_lookup", "automatic", "paper")
 DIRECTIONS = ("entry", "exit")
 
 
@@ -85,9 +85,13 @@ class Scan(db.Model):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     code_hint: Mapped[str | None] = mapped_column(String(16))
+    # typed in from a paper sign-in sheet: the batch says who entered it and when
+    paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id"),
+                                                       index=True)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     operator: Mapped[User | None] = relationship(foreign_keys=[operator_id])
+    paper_batch: Mapped[PaperBatch | None] = relationship(foreign_keys=[paper_batch_id])
 
     __table_args__ = (
         Index("ix_scans_signup_ok", "signup_id", "result", "effective_time"),
@@ -99,4 +103,28 @@ class Scan(db.Model):
         CheckConstraint("(result = 'ok') = (seq IS NOT NULL)", name="ok_numbered"),
         CheckConstraint("result <> 'ok' OR signup_id IS NOT NULL", name="ok_has_signup"),
         CheckConstraint("seq IS NULL OR seq >= 1", name="seq_positive"),
+        CheckConstraint("(source = 'paper') = (paper_batch_id IS NOT NULL)",
+                        name="paper_has_batch"),
     )
+
+
+class PaperBatch(db.Model):
+    """One paper sign-in sheet entered back: who typed or scanned it in, and when.
+
+    The client's nonce is unique, so a batch sent twice (a double tap, a retry after a
+    lost answer) is entered once; the second sending gets the first one's answers.
+    """
+
+    __tablename__ = "paper_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(40), unique=True)
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rows: Mapped[int] = mapped_column(Integer)
+
+    entered_by: Mapped[User] = relationship()
+    scans: Mapped[list[Scan]] = relationship(order_by="Scan.id", viewonly=True)
+
+    __table_args__ = (CheckConstraint("rows >= 1", name="rows_positive"),)

@@ -133,3 +133,72 @@ class ScanLogOut(ScanOut):
 class ScanLogArgs(ma.Schema):
     result = ma.fields.String(load_default=None, validate=v.Length(max=24))
     limit = Whole(load_default=200, validate=v.Range(1, 1000))
+
+
+# paper sign-in sheets ---------------------------------------------------------------------
+
+class SheetRowOut(ma.Schema):
+    """A printed row: the code is the row's own, valid on this activity's sheet only."""
+
+    number = ma.fields.Integer()
+    signup_id = ma.fields.Function(lambda r: r.signup.id)
+    name = ma.fields.Function(lambda r: r.user.name)
+    phone = ma.fields.Function(lambda r: mask_phone(r.user.phone))
+    presence = ma.fields.Function(lambda r: r.signup.presence)
+    token = ma.fields.String()
+
+
+class SheetOut(ma.Schema):
+    activity_id = Id()
+    title = ma.fields.String()
+    rows = ma.fields.List(ma.fields.Nested(SheetRowOut))
+
+
+class PaperRowIn(ma.Schema):
+    """One row: its printed code (scanned) or its sign-up (typed), and the ticks. A time
+    without a tick counts as ticked; a tick without a time is the activity's start or end."""
+
+    signup_id = Id(load_default=None)
+    token = ma.fields.String(load_default=None, validate=v.Length(min=1, max=120))
+    entry = ma.fields.Boolean(load_default=False)
+    exit = ma.fields.Boolean(load_default=False)
+    entry_time = LocalDateTime(load_default=None)
+    exit_time = LocalDateTime(load_default=None)
+
+
+class PaperBatchIn(ma.Schema):
+    nonce = ma.fields.String(required=True, validate=v.Regexp(r"^[A-Za-z0-9_.-]{8,40}$"))
+    rows = ma.fields.List(ma.fields.Nested(PaperRowIn), required=True,
+                          validate=v.Length(min=1, max=1000))
+
+
+class PaperTickOut(ma.Schema):
+    result = ma.fields.String()
+    ok = ma.fields.Function(lambda s: s.result == "ok")
+    message = ma.fields.Function(lambda s: result_text(s.result, s.direction))
+    effective_time = LocalDateTime()
+    late = ma.fields.Boolean()
+
+
+class PaperRowOut(ma.Schema):
+    signup_id = Id()
+    name = ma.fields.Function(lambda r: r.user.name)
+    phone = ma.fields.Function(lambda r: mask_phone(r.user.phone))
+    entry = ma.fields.Nested(PaperTickOut, allow_none=True)
+    exit = ma.fields.Nested(PaperTickOut, allow_none=True)
+
+
+class PaperBatchOut(ma.Schema):
+    """The batch as entered; sending the same nonce again returns this very answer."""
+
+    id = Id()
+    nonce = ma.fields.String()
+    source = ma.fields.Constant("paper")
+    entered_by = ma.fields.Function(lambda b: {"id": b.entered_by.id, "name": b.entered_by.name})
+    entered_at = LocalDateTime()
+    rows = ma.fields.Function(lambda b: PaperRowOut(many=True).dump(_entered(b)))
+
+
+def _entered(batch):
+    from server.checkin.paper import entered_rows
+    return entered_rows(batch)

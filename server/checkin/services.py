@@ -34,7 +34,10 @@ from server.core import events
 from server.core.errors import NotFound
 from server.extensions import db
 
-STAFF_SOURCES = ("organiser_scan", "offline_upload", "manual_search", "phone_lookup")
+STAFF_SOURCES = ("organiser_scan", "offline_upload", "manual_search", "phone_lookup", "paper")
+# recorded after the fact, each at its own time (the phone's clock, the sheet's tick):
+# decided on the state at that time, and still accepted after a finish if made before it
+TIMED_SOURCES = ("offline_upload", "paper")
 
 
 @dataclass
@@ -54,11 +57,14 @@ class ScanRequest:
     ip: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    paper_batch_id: int | None = None
 
     @property
     def assisted(self) -> bool:
-        """Not the person's own code: someone found them by name or phone."""
-        return self.code is None and self.source not in ("self", "self_poster", "automatic")
+        """Not the person's own code: someone found them by name or phone. (A paper
+        sheet's row is its own kind of record, marked as such.)"""
+        return self.code is None and self.source not in ("self", "self_poster", "automatic",
+                                                          "paper")
 
 
 class Answer:
@@ -103,7 +109,8 @@ def _record(req: ScanRequest, *, result: str, now: datetime, effective: datetime
                 forced=req.forced, walk_in=req.walk_in and result == "ok",
                 assisted=req.assisted, late=late and result == "ok",
                 duplicate_of_id=duplicate_of.id if duplicate_of else None, ip=req.ip,
-                latitude=req.latitude, longitude=req.longitude, code_hint=codes.hint(req.code))
+                latitude=req.latitude, longitude=req.longitude, code_hint=codes.hint(req.code),
+                paper_batch_id=req.paper_batch_id)
     if result == "ok":
         signup.scan_seq = (signup.scan_seq or 0) + 1
         scan.seq = signup.scan_seq
@@ -120,8 +127,9 @@ def _record(req: ScanRequest, *, result: str, now: datetime, effective: datetime
 
 
 def _effective_time(req: ScanRequest, now: datetime) -> datetime:
-    """Offline scans count at the phone's time (never later than now)."""
-    if req.source == "offline_upload" and req.client_time is not None:
+    """Offline scans count at the phone's time, paper ticks at the sheet's (never later
+    than now)."""
+    if req.source in TIMED_SOURCES and req.client_time is not None:
         return min(req.client_time, now)
     return now
 
@@ -181,10 +189,10 @@ def _settled(activity_id: int) -> Activity:
 
 
 def _closed(activity: Activity, req: ScanRequest, effective: datetime) -> bool:
-    """After finish, only an offline scan made before it still counts."""
+    """After finish, only an offline scan (or a paper tick) made before it still counts."""
     if activity.status != "finished":
         return False
-    return not (req.source == "offline_upload" and activity.finished_at is not None
+    return not (req.source in TIMED_SOURCES and activity.finished_at is not None
                 and effective <= activity.finished_at)
 
 
@@ -213,14 +221,15 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
         return answer("activity_cancelled")
     if activity.status == "draft":
         return answer("not_allowed")
-    if not req.forced:
+    # a paper sheet's times were checked to be on the activity's day (checkin.paper)
+    if not req.forced and req.source != "paper":
         outside = _window(activity, req.direction, effective)
         if outside:
             return answer(outside)
 
     signup = lock_signup(activity.id, user_id)
     activity = _settled(activity.id)
-    if req.source == "offline_upload":
+    if req.source in TIMED_SOURCES:
         # batches are re-sent whole: a twin upload may have finished while we waited.
         # (A live twin is caught by the unique nonce when its row is written.)
         replay = _replayed(req, now)
@@ -247,7 +256,7 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
 
 def _decide(req: ScanRequest, signup: Signup, activity: Activity, *, now: datetime,
             effective: datetime, user_id: int) -> Scan | Answer:
-    live = req.source != "offline_upload"
+    live = req.source not in TIMED_SOURCES
     # a live scan is decided on the state now; an offline one on the state at its time
     before = last_ok(signup, None if live else effective)
     if live and before is not None and before.effective_time > effective:

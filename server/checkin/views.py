@@ -140,4 +140,4 @@ def venue_landing(activity_id: int, step: str, mac: str):
 
 
 # Organiser pages register their routes on `bp` when imported.
-from server.checkin import manage_views  # noqa: E402,F401
+from server.checkin import manage_views, paper_views  # noqa: E402,F401

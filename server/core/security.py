@@ -28,9 +28,10 @@ CSP = {
 }
 
 # Pages whose script compiles WebAssembly: the scanner's fallback QR decoder (ZXing, where
-# the browser has no BarcodeDetector). 'wasm-unsafe-eval' lets WebAssembly.instantiate run
-# and nothing more: JavaScript eval and new Function stay refused there too.
-WASM_ENDPOINTS = ("checkin_pages.scanner",)
+# the browser has no BarcodeDetector), on the scanner and on the page that scans a paper
+# sign-in sheet's rows. 'wasm-unsafe-eval' lets WebAssembly.instantiate run and nothing
+# more: JavaScript eval and new Function stay refused there too.
+WASM_ENDPOINTS = ("checkin_pages.scanner", "checkin_pages.paper_entry")
 WASM_CSP = {**CSP, "script-src": "'self' 'wasm-unsafe-eval'"}
 
 # Asked for by machines on the host or through the proxy's private side (systemd, a monitor,

@@ -79,6 +79,8 @@ def attendance(signup: Signup, activity: Activity, *, close: datetime) -> dict:
         flags.add("assisted")
     if any(s.late for s in ok):
         flags.add("late_scan")
+    if any(s.source == "paper" for s in ok):
+        flags.add("paper")
     return {"minutes": served_minutes(spans, activity.hours_rounding),
             "served_from": spans[0][0] if spans else None,
             "served_to": spans[-1][1] if spans else None,

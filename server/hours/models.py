@@ -23,7 +23,8 @@ KINDS = ("attendance",   # from check-in/check-out scans when attendance closed
          "replacement",  # the corrected minutes of an earlier entry
          "reversal")     # cancels an earlier approved entry (negative minutes)
 FLAGS = ("auto_checkout", "duplicate_scans", "self_checkin", "poster_checkin", "walk_in",
-         "forced", "retroactive", "no_location", "assisted", "late_scan", "filed_by_organiser")
+         "forced", "retroactive", "no_location", "assisted", "late_scan", "filed_by_organiser",
+         "paper")
 # superseded: the system set an unreviewed entry aside for a newer one (scans that
 # arrived after attendance closed); nobody approved or rejected it
 DECISIONS = ("approved", "rejected", "superseded")

@@ -17,7 +17,7 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.activities.models import Activity, Signup
 from server.activities.services import can_manage
-from server.checkin.models import Scan
+from server.checkin.models import PaperBatch, Scan
 from server.communities.models import Node
 from server.core import events, workdays
 from server.core.clock import local
@@ -72,7 +72,8 @@ def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
 
 def helpers_of(entries: list[HourEntry]) -> dict[int, set[int]]:
     """Who helped record each entry's hours, and so does not decide them: whoever filed
-    them for someone else, and whoever forced, assisted or admitted (walk-in) the scans.
+    them for someone else, and whoever forced, assisted, admitted (walk-in) or entered from a
+    paper sheet the scans.
     Two queries for any number of entries (the review queue shows many)."""
     found: dict[int, set[int]] = {
         e.id: {e.created_by_id} if e.kind == "retroactive" and e.created_by_id else set()
@@ -84,7 +85,7 @@ def helpers_of(entries: list[HourEntry]) -> dict[int, set[int]]:
     if by_signup:
         rows = db.session.execute(select(Scan.signup_id, Scan.operator_id).where(
             Scan.signup_id.in_(by_signup), Scan.result == "ok", Scan.operator_id.is_not(None),
-            Scan.forced | Scan.assisted | Scan.walk_in)).all()
+            Scan.forced | Scan.assisted | Scan.walk_in | (Scan.source == "paper"))).all()
         rows += db.session.execute(select(Signup.id, Signup.acted_by_id).where(
             Signup.id.in_(by_signup), Signup.walk_in.is_(True),
             Signup.acted_by_id.is_not(None))).all()
@@ -92,6 +93,18 @@ def helpers_of(entries: list[HourEntry]) -> dict[int, set[int]]:
             for entry_id in by_signup[signup_id]:
                 found[entry_id].add(user_id)
     return found
+
+
+def paper_entered_by(entry: HourEntry) -> list[str]:
+    """Who typed this entry's scans in from a paper sign-in sheet (for the reviewer)."""
+    if entry.signup_id is None:
+        return []
+    names = db.session.scalars(
+        select(User.name).join(PaperBatch, PaperBatch.entered_by_id == User.id)
+        .join(Scan, Scan.paper_batch_id == PaperBatch.id)
+        .where(Scan.signup_id == entry.signup_id, Scan.result == "ok")
+        .order_by(Scan.id)).all()
+    return list(dict.fromkeys(names))
 
 
 def helpers(entry: HourEntry) -> set[int]:

@@ -39,6 +39,15 @@ def helped_ids(entries) -> set[int]:
     return {i for i, ids in review.helpers_of(list(entries)).items() if user.id in ids}
 
 
+@bp.app_template_global()
+def paper_entered_by(entry) -> str:
+    """"Paper sign-in sheet, entered by X" for an entry with ticks from paper, else ""."""
+    names = review.paper_entered_by(entry) if "paper" in (entry.flags or []) else []
+    if not names:
+        return ""
+    return _("Paper sign-in sheet, entered by %(names)s", names="、".join(names))
+
+
 @bp.app_template_filter("day")
 def day(value: date) -> str:
     return format_date(value, "medium")

@@ -32,6 +32,7 @@ FLAG = {
     "assisted": _l("Found by name or phone"),
     "late_scan": _l("Scans uploaded after the activity was finished"),
     "filed_by_organiser": _l("Filed by the organiser"),
+    "paper": _l("Paper sign-in sheet"),
 }
 SOURCE = {
     "organiser_scan": _l("Organiser scan"),
@@ -42,6 +43,7 @@ SOURCE = {
     "phone_lookup": _l("Found by phone number"),
     "automatic": _l("Automatic check-out"),
     "retroactive": _l("Retroactive (补录)"),
+    "paper": _l("Paper sign-in sheet"),
 }
 KIND = {
     "attendance": _l("Attendance"),
