@@ -33,6 +33,9 @@ EXPECTED = {
     "/api/v1/activities/{activity_id}/roster": {"get"},
     "/api/v1/signups/{signup_id}/withdraw": {"post"},
     "/api/v1/signups/{signup_id}/remove": {"post"},
+    "/api/v1/imports": {"post"},
+    "/api/v1/imports/{import_id}": {"get"},
+    "/api/v1/imports/{import_id}/confirm": {"post"},
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

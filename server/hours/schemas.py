@@ -42,12 +42,14 @@ SOURCE = {
     "phone_lookup": _l("Found by phone number"),
     "automatic": _l("Automatic check-out"),
     "retroactive": _l("Retroactive (补录)"),
+    "import": _l("Imported from a roster"),
 }
 KIND = {
     "attendance": _l("Attendance"),
     "retroactive": _l("Retroactive (补录)"),
     "replacement": _l("Corrected minutes"),
     "reversal": _l("Reversal"),
+    "imported": _l("Imported from a roster"),
 }
 STATUS = {
     "pending": _l("Pending review"),
