@@ -72,12 +72,13 @@ def resolve(file_id: int) -> None:
         person.file_id == file_id, person.sheet == "people", person.phone == R.phone,
         person.reason == "name_mismatch"))
     reversal = aliased(HourEntry)
-    recorded = (exists().select_from(HourEntry)
+    recorded = (select(HourEntry.id)
                 .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
                 .where(HourEntry.user_id == R.user_id, HourEntry.activity_id == R.activity_id,
                        HourEntry.kind.in_(RECORDED_KINDS),
                        or_(HourReview.id.is_(None), HourReview.decision == "approved"),
-                       ~exists().where(reversal.reverses_id == HourEntry.id)))
+                       ~exists().where(reversal.reverses_id == HourEntry.id))
+                .exists())
     _reject(file_id, "hours", "already_recorded", R.user_id.is_not(None), recorded)
     imported = exists().where(HourEntry.user_id == R.user_id,
                               HourEntry.activity_id == R.activity_id,
