@@ -80,7 +80,7 @@ class ImportRow(db.Model):
 
     __table_args__ = (
         Index("uq_import_rows_row", "file_id", "sheet", "row_no", unique=True),
-        Index("ix_import_rows_phone", "file_id", "sheet", "phone"),
+        Index("ix_import_rows_phone", "file_id", "sheet", "phone", "row_no"),
         Index("ix_import_rows_status", "file_id", "sheet", "status", "reason"),
         CheckConstraint(one_of("sheet", SHEETS), name="sheet"),
         CheckConstraint(one_of("status", ROW_STATUSES), name="status"),

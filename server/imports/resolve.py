@@ -33,11 +33,16 @@ def _reject(file_id: int, sheet: str, reason: str, *conditions) -> None:
 
 
 def _earlier_same(file_id: int, sheet: str, *columns: str):
-    """An earlier row of this sheet, not refused, with the same values in `columns`."""
+    """An earlier row of this sheet, not refused, has the same values in `columns`.
+
+    Written as "after the first such row" (MIN over the phone index), not as EXISTS with
+    row_no < row_no: SQLite would scan the row-number range for every row."""
     other = aliased(ImportRow)
     same = [getattr(other, c) == getattr(R, c) for c in columns]
-    return exists().where(other.file_id == file_id, other.sheet == sheet,
-                          other.status != "rejected", other.row_no < R.row_no, *same)
+    first = (select(func.min(other.row_no))
+             .where(other.file_id == file_id, other.sheet == sheet,
+                    other.status != "rejected", *same).scalar_subquery())
+    return R.row_no > first
 
 
 def match_accounts(file_id: int) -> None:
