@@ -69,7 +69,9 @@ def name(raw) -> str:
 
 
 def community(raw, scope: Scope) -> int:
-    found = scope.communities.get(key(raw), [])
+    name = key(raw)
+    found = next((scope.communities[k] for k in (name, f"{name}社区", f"{name}村")
+                  if name and k in scope.communities), [])
     if not found:
         raise Refused("unknown_community")
     if len(found) > 1:

@@ -89,6 +89,22 @@ def test_pages_upload_preview_rejected_file_and_confirm(client, world):
     assert db.session.scalar(select(func.count()).select_from(HourEntry)) == 1
 
 
+def test_residents_and_other_areas_do_not_see_the_pages(client, world, make_user):
+    login(client, make_user(name="居民", phone="13700000003"))
+    assert client.get("/coordinator/imports").status_code == 403
+    assert "/coordinator/imports" not in text(client.get("/me"))
+
+
+def test_another_area_does_not_see_an_import(client, world):
+    from server.core import clock
+    from server.imports import services
+    file = services.check_upload(actor=world.coordinator, node=world.street, filename="x",
+                                 stream=io.BytesIO(roster(world)), now=clock.now())
+    login(client, world.outsider)
+    assert client.get(f"/coordinator/imports/{file.id}").status_code == 404
+    assert client.get(f"/coordinator/imports/{file.id}/rejected.xlsx").status_code == 404
+
+
 def test_page_shows_a_bad_file_next_to_the_form(client, world):
     token = login(client, world.coordinator)
     resp = client.post("/coordinator/imports", data={
