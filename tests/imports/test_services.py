@@ -232,3 +232,17 @@ def test_huge_declared_dimensions_and_too_many_rows(world, monkeypatch):
     monkeypatch.setattr(sheet, "MAX_ROWS", 2)
     with pytest.raises(errors.TooManyRows):
         check(world, xlsx(people=[["张三", f"1381234567{i}", "运河园社区"] for i in range(3)]))
+
+
+def test_imported_hours_count_and_show_as_imported_in_the_hours_export(world, now):
+    from openpyxl import load_workbook
+
+    from server.hours.export import export_hours
+    data = xlsx(people=[["张三", "13812345678", "运河园社区", "", ""]],
+                hours=[["13812345678", "法律讲堂", world.day, 2]])
+    services.confirm(check(world, data), actor=world.coordinator, now=now)
+    on = date.fromisoformat(world.day)
+    book = load_workbook(io.BytesIO(export_hours(world.coordinator, world.street, on, on, now)),
+                         read_only=True)
+    cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert "名册导入" in cells and "张三" in cells
