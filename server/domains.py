@@ -102,6 +102,8 @@ def register(app: Flask, api: Api) -> None:
     from server.hours import api as hours_api
     from server.hours import cert_api, cert_views, export_views
     from server.hours import views as hours_views
+    from server.imports import api as imports_api
+    from server.imports import views as import_views
     from server.notifications import api as notifications_api
     from server.notifications import views as notification_views
     from server.programmes import api as programmes_api
@@ -122,13 +124,15 @@ def register(app: Flask, api: Api) -> None:
                 *activities_api.blueprints, *checkin_api.blueprints, *hours_api.blueprints,
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
                 *notifications_api.blueprints, *reports_api.blueprints,
-                *programmes_api.blueprints, *health.blueprints):
+                *programmes_api.blueprints, *imports_api.blueprints,
+                *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
     for bp in (accounts_views.bp, communities_views.bp, activities_views.bp, shell_views.bp,
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
                donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp,
-               report_views.bp, programme_views.bp):
+               report_views.bp, programme_views.bp,
+               import_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -42,6 +42,9 @@ EXPECTED = {
     "/api/v1/programmes": {"get", "post"},
     "/api/v1/programmes/{programme_id}": {"get", "patch"},
     "/api/v1/programmes/{programme_id}/activities": {"get"},
+    "/api/v1/imports": {"post"},
+    "/api/v1/imports/{import_id}": {"get"},
+    "/api/v1/imports/{import_id}/confirm": {"post"},
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

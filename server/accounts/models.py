@@ -82,6 +82,9 @@ class Consent(db.Model):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     guardian_name: Mapped[str | None] = mapped_column(String(40))
     ip: Mapped[str | None] = mapped_column(String(45))
+    # consent given on paper to this staff member, who entered it (server.imports);
+    # empty when the person accepted the notice themself on the site
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class RoleAssignment(db.Model):

@@ -10,10 +10,12 @@ from server.extensions import db
 
 
 def register(app: Flask) -> None:
+    from server.imports import cli as imports_cli
     from server.reports import cli as reports_cli
     from server.scheduler import cli as scheduler_cli
     scheduler_cli.register(app)
     reports_cli.register(app)
+    imports_cli.register(app)
 
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True,

@@ -59,14 +59,15 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_LEVEL = 3  # deflate level: ~4x faster than the default 6, the file ~5% larger
 
 KIND_TEXT = {"attendance": "签到记录", "retroactive": "补录", "replacement": "更正",
-             "reversal": "冲销"}
+             "reversal": "冲销", "imported": "名册导入"}
 FLAG_TEXT = {"auto_checkout": "自动签退", "duplicate_scans": "重复扫码",
              "self_checkin": "自助签到", "poster_checkin": "海报码签到", "walk_in": "现场加入",
              "forced": "强制登记", "retroactive": "补录", "no_location": "无定位",
              "paper": "纸质签到"}
 SOURCE_TEXT = {"organiser_scan": "组织者扫码", "self": "自助签到", "self_poster": "海报码自助签到",
                "offline_upload": "离线上传", "manual_search": "手动查找", "automatic": "自动签退",
-               "retroactive": "补录", "paper": "纸质签到"}
+               "retroactive": "补录", "paper": "纸质签到",
+               "import": "名册导入"}
 
 # (header, width in characters, number format of the column or None)
 DATE, HOURS, DATETIME = "yyyy-mm-dd", "0.00", "yyyy-mm-dd hh:mm"

@@ -17,7 +17,7 @@ from server.extensions import db
 from server.hours import compute, errors
 from server.hours.models import HourEntry, HourReview
 
-LIVE_KINDS = ("attendance", "retroactive", "replacement")
+LIVE_KINDS = ("attendance", "retroactive", "replacement", "imported")
 
 
 def _attendance_entry(signup: Signup, activity: Activity, found: dict, now: datetime,

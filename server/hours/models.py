@@ -21,7 +21,8 @@ from server.extensions import db
 KINDS = ("attendance",   # from check-in/check-out scans when attendance closed
          "retroactive",  # 补录: filed afterwards with evidence, always reviewed
          "replacement",  # the corrected minutes of an earlier entry
-         "reversal")     # cancels an earlier approved entry (negative minutes)
+         "reversal",     # cancels an earlier approved entry (negative minutes)
+         "imported")     # past hours brought in from a roster (server.imports), approved
 FLAGS = ("auto_checkout", "duplicate_scans", "self_checkin", "poster_checkin", "walk_in",
          "forced", "retroactive", "no_location", "assisted", "late_scan", "filed_by_organiser",
          "paper")
@@ -63,6 +64,11 @@ class HourEntry(db.Model):
         Index("uq_hour_entries_attendance", "signup_id", unique=True,
               sqlite_where=text("kind = 'attendance'"),
               postgresql_where=text("kind = 'attendance'")),
+        # a person's imported hours for an activity come in once, however often the
+        # roster is imported again (server.imports)
+        Index("uq_hour_entries_imported", "user_id", "activity_id", unique=True,
+              sqlite_where=text("kind = 'imported'"),
+              postgresql_where=text("kind = 'imported'")),
         # an entry is reversed at most once
         Index("uq_hour_entries_reverses", "reverses_id", unique=True,
               sqlite_where=text("reverses_id IS NOT NULL"),

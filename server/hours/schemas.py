@@ -44,12 +44,14 @@ SOURCE = {
     "automatic": _l("Automatic check-out"),
     "retroactive": _l("Retroactive (补录)"),
     "paper": _l("Paper sign-in sheet"),
+    "import": _l("Imported from a roster"),
 }
 KIND = {
     "attendance": _l("Attendance"),
     "retroactive": _l("Retroactive (补录)"),
     "replacement": _l("Corrected minutes"),
     "reversal": _l("Reversal"),
+    "imported": _l("Imported from a roster"),
 }
 STATUS = {
     "pending": _l("Pending review"),

@@ -1,0 +1,198 @@
+"""Roster import: time and peak memory of the preview (check) and of confirm, for rosters
+of 10,000 and 100,000 volunteers, each with as many past-hours rows (issue: "memory stays
+flat whatever the row count").
+
+    .venv/bin/python bench/import_bench.py                 # 10,000 and 100,000, SQLite
+    .venv/bin/python bench/import_bench.py --rows 1000 --tracemalloc
+    .venv/bin/python bench/import_bench.py --database-url postgresql://USER@127.0.0.1:5432/DB
+
+For each size the workbook is written with openpyxl's write-only mode, then a fresh child
+process (so that writing it does not count) makes the tables, a street with two
+communities, a coordinator and one finished activity per 50 hours rows, and calls
+server.imports.services.check_upload() and confirm() as the page does. Each phase's peak
+RSS is read from /proc (VmHWM, reset between phases through clear_refs); --tracemalloc
+reports Python's own peak allocation instead (slower). Not a test: nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+PER_ACTIVITY = 50
+
+
+def name_of(i: int) -> str:
+    """A name without digits (names refuse them): 志愿者 and i in Chinese numerals."""
+    return "志愿者" + "".join("零一二三四五六七八九"[int(d)] for d in str(i))
+
+
+def write_roster(path: Path, rows: int, day: str) -> None:
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    people = book.create_sheet("志愿者")
+    people.append(["姓名", "手机号", "社区", "身份证号(可选)", "技能"])
+    for i in range(rows):
+        people.append([name_of(i), f"137{i:08d}", "运河园社区" if i % 2 else "新华社区", "",
+                       "法律" if i % 7 == 0 else ""])
+    hours = book.create_sheet("服务时长")
+    hours.append(["手机号", "活动", "日期", "时长(小时)"])
+    for i in range(rows):
+        hours.append([f"137{i:08d}", f"讲堂{i // PER_ACTIVITY}", day, 1.5])
+    book.save(path)
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def measure(args) -> dict:
+    """In the child: seed, then check and confirm the roster, each phase measured."""
+    import tracemalloc
+
+    from server.app import create_app
+    from server.core import clock
+    from server.extensions import db
+    url = args.database_url or f"sqlite:///{args.workdir}/bench.db"
+    app = create_app({"ENV": "testing", "DATABASE_URL": url})
+    out = {"rows": args.measure}
+    with app.app_context():
+        from sqlalchemy import text
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        actor, street = seed(app, args.measure, clock.now())
+        db.session.commit()
+        from server.imports import resolve, services
+        phases = {}
+        for phase in ("check", "confirm"):
+            db.session.expire_all()
+            reset_peak()
+            if args.tracemalloc:
+                tracemalloc.start()
+            base = peak_rss_mb()
+            started = time.perf_counter()
+            if phase == "check":
+                with open(args.path, "rb") as fh:
+                    file = services.check_upload(actor=actor, node=street,
+                                                 filename="roster.xlsx", stream=fh,
+                                                 now=clock.now())
+                totals = resolve.totals(file.id)
+            else:
+                file = services.confirm(file, actor=actor, now=clock.now())
+                totals = file.written
+            db.session.commit()
+            seconds = time.perf_counter() - started
+            found = {"seconds": round(seconds, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+                     "rss_before_mb": round(base, 1), "result": totals}
+            if args.tracemalloc:
+                found["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20,
+                                                     1)
+                tracemalloc.stop()
+            phases[phase] = found
+        out.update(phases)
+    return out
+
+
+def seed(app, rows: int, now):
+    from server.accounts.models import RoleAssignment, User
+    from server.activities.models import Activity
+    from server.communities.models import Node, Organisation
+    from server.extensions import db
+
+    def node(name, kind, parent):
+        made = Node(name=name, kind=kind, parent=parent, created_at=now)
+        db.session.add(made)
+        db.session.flush()
+        made.path = f"{parent.path if parent else '/'}{made.id}/"
+        return made
+    district = node("大兴区", "district", None)
+    street = node("魏善庄镇", "street", district)
+    home = node("运河园社区", "community", street)
+    node("新华社区", "community", street)
+    actor = User(phone="13600000000", password_hash="!", name="王协调", created_at=now,
+                 skills=[], active=True, care_mode=False)
+    db.session.add(actor)
+    db.session.flush()
+    db.session.add(RoleAssignment(user_id=actor.id, role="coordinator", node_id=street.id,
+                                  granted_at=now))
+    org = Organisation(node_id=home.id, kind="social_org", name="贤妈智囊团", description="",
+                       created_at=now, active=True)
+    db.session.add(org)
+    db.session.flush()
+    starts = now - timedelta(days=10)
+    db.session.add_all(Activity(
+        organisation_id=org.id, node_id=home.id, title=f"讲堂{k}", kind="lecture",
+        place="活动室", starts_at=starts, ends_at=starts + timedelta(hours=2), capacity=100,
+        status="finished", created_by_id=actor.id, created_at=now, updated_at=now,
+        withdraw_cutoff_hours=2, required_skills=[], forces=[], confirmed_count=0,
+        waitlist_count=0, description="", contact_name="", published_at=now, finished_at=now)
+        for k in range(-(-rows // PER_ACTIVITY)))
+    db.session.flush()
+    db.session.refresh(actor)
+    return actor, street
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000])
+    p.add_argument("--database-url")
+    p.add_argument("--tracemalloc", action="store_true")
+    p.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--path", help=argparse.SUPPRESS)
+    p.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args), ensure_ascii=False))
+        return
+    from server.core.clock import local, now
+    day = local(now() - timedelta(days=10)).date().isoformat()
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as workdir:
+            path = Path(workdir) / "roster.xlsx"
+            started = time.perf_counter()
+            write_roster(path, rows, day)
+            written = time.perf_counter() - started
+            cmd = [sys.executable, __file__, "--measure", str(rows), "--path", str(path),
+                   "--workdir", workdir]
+            if args.database_url:
+                cmd += ["--database-url", args.database_url]
+            if args.tracemalloc:
+                cmd.append("--tracemalloc")
+            done = subprocess.run(cmd, capture_output=True, text=True, env=os.environ)
+            if done.returncode:
+                sys.exit(done.stderr)
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{rows:>7} rows ({path.stat().st_size / 1e6:.1f} MB xlsx, written in "
+                  f"{written:.1f} s)")
+            for phase in ("check", "confirm"):
+                r = result[phase]
+                extra = (f", tracemalloc peak {r['tracemalloc_peak_mb']} MB"
+                         if "tracemalloc_peak_mb" in r else "")
+                print(f"  {phase:<8} {r['seconds']:>7} s  peak RSS {r['peak_rss_mb']} MB "
+                      f"(before {r['rss_before_mb']} MB){extra}  {r['result']}")
+
+
+if __name__ == "__main__":
+    main()

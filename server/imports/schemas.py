@@ -1,0 +1,75 @@
+"""What goes into and comes out of /api/v1/imports."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+from marshmallow import validate as v
+
+from server.core.fields import Id
+from server.imports.errors import REASONS
+from server.imports.models import ROW_STATUSES, SHEETS
+
+PER_PAGE = 50
+
+
+class UploadFileIn(ma.Schema):
+    file = Upload(required=True, metadata={"description": "the roster, .xlsx"})
+
+
+class UploadFormIn(ma.Schema):
+    node_id = Id(required=True, metadata={
+        "description": "the place the roster belongs to; its communities and activities "
+                       "are the ones rows may name"})
+
+
+class PageArgs(ma.Schema):
+    sheet = ma.fields.String(load_default="people", validate=v.OneOf(SHEETS))
+    status = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(ROW_STATUSES))
+    page = ma.fields.Integer(load_default=1, validate=v.Range(min=1, max=100_000))
+    per_page = ma.fields.Integer(load_default=PER_PAGE, validate=v.Range(min=1, max=500))
+
+
+class SheetTotalsOut(ma.Schema):
+    new = ma.fields.Integer(metadata={"description": "confirm writes these"})
+    existing = ma.fields.Integer(metadata={"description": "already there; left as they are"})
+    rejected = ma.fields.Integer()
+    reasons = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                             metadata={"description": "rejected rows per reason code"})
+
+
+class TotalsOut(ma.Schema):
+    people = ma.fields.Nested(SheetTotalsOut)
+    hours = ma.fields.Nested(SheetTotalsOut)
+
+
+class RowOut(ma.Schema):
+    row_no = ma.fields.Integer(metadata={"description": "the row number in Excel"})
+    status = ma.fields.String()
+    reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.Method("_reason_text")
+    cells = ma.fields.List(ma.fields.String(), metadata={
+        "description": "the row as written (ID numbers masked)"})
+
+    def _reason_text(self, row) -> str | None:
+        return str(REASONS[row.reason]) if row.reason in REASONS else None
+
+
+class ImportOut(ma.Schema):
+    id = ma.fields.Integer()
+    node_id = ma.fields.Integer()
+    filename = ma.fields.String()
+    sha256 = ma.fields.String()
+    size = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "checked (a preview) | confirmed"})
+    uploaded_at = ma.fields.AwareDateTime()
+    confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+    written = ma.fields.Dict(metadata={"description": "after confirm: people and hours "
+                                                      "written"})
+    headers = ma.fields.Dict()
+    totals = ma.fields.Nested(TotalsOut)
+    sheet = ma.fields.String()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total_rows = ma.fields.Integer(metadata={"description": "rows of this sheet and status"})
+    rows = ma.fields.List(ma.fields.Nested(RowOut))
