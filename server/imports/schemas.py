@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate as v
 
-from server.core.fields import Id
+from server.core.fields import Id, Whole
 from server.imports.errors import REASONS
 from server.imports.models import ROW_STATUSES, SHEETS
 
@@ -26,8 +26,8 @@ class UploadFormIn(ma.Schema):
 class PageArgs(ma.Schema):
     sheet = ma.fields.String(load_default="people", validate=v.OneOf(SHEETS))
     status = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(ROW_STATUSES))
-    page = ma.fields.Integer(load_default=1, validate=v.Range(min=1, max=100_000))
-    per_page = ma.fields.Integer(load_default=PER_PAGE, validate=v.Range(min=1, max=500))
+    page = Whole(load_default=1, validate=v.Range(min=1, max=100_000))
+    per_page = Whole(load_default=PER_PAGE, validate=v.Range(min=1, max=500))
 
 
 class SheetTotalsOut(ma.Schema):
