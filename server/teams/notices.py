@@ -11,9 +11,10 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from server.core import timefmt
-from server.notifications.kinds import declare
+from server.notifications.kinds import Action, declare
 
 
 def _team_page(note) -> str | None:
@@ -48,7 +49,20 @@ def _signed_up(p: dict) -> str:
              when=when)
 
 
-declare("team_invited", topic="teams", link=_team_page, text=lambda p: _(
+def _accept(note, viewer, now) -> list[Action]:
+    """"Accept" on an invitation, while it is still waiting for this reader's answer."""
+    from server.extensions import db
+    from server.teams.models import Membership
+    membership_id = (note.params or {}).get("membership_id")
+    m = db.session.get(Membership, membership_id) if membership_id else None
+    if m is None or viewer is None or m.user_id != viewer.id or m.state != "invited":
+        return []
+    return [Action(label=_l("Accept"),
+                   url=url_for("teams_pages.answer", membership_id=m.id, action="accept"),
+                   confirm=_l("Join this team?"))]
+
+
+declare("team_invited", topic="teams", link=_team_page, actions=_accept, text=lambda p: _(
     "%(leader)s invited you to join the volunteer team “%(team)s”. Open the team to accept "
     "or decline.", leader=p.get("leader", ""), team=p.get("team", "")))
 declare("team_join_requested", topic="teams", link=_manage_page, text=lambda p: _(

@@ -112,7 +112,8 @@ def invite(team: Organisation, *, phone: str, actor: User, now: datetime) -> Mem
                    origin="invitation", created_at=now, created_by_id=actor.id)
     db.session.add(m)
     db.session.flush()
-    notify(person.id, "team_invited", now=now, **_facts(team, leader=actor.name))
+    notify(person.id, "team_invited", now=now,
+           **_facts(team, leader=actor.name, membership_id=m.id))
     return m
 
 

@@ -77,10 +77,14 @@ def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_us
     mine = text(client.get("/me/teams"))
     assert "贤妈智囊团" in mine and "贤妈队长" in mine
     mid = services.open_membership(team.id, guest.id).id
+    inbox = text(client.get("/me/notifications"))
+    assert "贤妈队长邀请您加入志愿服务队“运河园社区 BQteam-贤妈智囊团”" in inbox
+    assert f"/team-memberships/{mid}/accept" in inbox  # accept from the message itself
     resp = client.post(f"/team-memberships/{mid}/accept",
                        data={"csrf_token": token, "next": "/me/teams"})
     assert resp.status_code == 302
     assert "队员" in text(client.get("/me/teams"))
+    assert f"/team-memberships/{mid}/accept" not in text(client.get("/me/notifications"))
 
 
 def test_a_member_is_not_offered_leader_actions(client, crew):
