@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 
 from server.accounts.models import User
 from server.activities.models import Activity
@@ -84,7 +84,8 @@ def members(team_id: int) -> list[MemberRow]:
         .join(User, User.id == Membership.user_id)
         .outerjoin(per, per.c.user_id == Membership.user_id)
         .where(Membership.team_id == team_id, Membership.state == "active")
-        .order_by(Membership.role.desc(), Membership.joined_at, Membership.id)).all()
+        .order_by(case((Membership.role == "leader", 0), else_=1), Membership.joined_at,
+                  Membership.id)).all()
     return [MemberRow(m, u, int(minutes)) for m, u, minutes in rows]
 
 

@@ -201,7 +201,7 @@ def test_team_hours_count_what_members_gave_while_members(make_team, make_user, 
     during = make_activity(starts_in=timedelta(days=-10), status="finished")
     after = make_activity(starts_in=timedelta(days=-2), status="finished")
     m = enrol(team, a, role="leader", at=joined)
-    enrol(team, b, at=joined)
+    enrol(team, b, at=joined - timedelta(days=1))
     _hours(a, before, 600, now=now)          # before joining: a's alone
     _hours(a, during, 120, now=now)          # counts
     _hours(a, during, 30, decision=None, now=now)        # pending: not yet
@@ -214,8 +214,8 @@ def test_team_hours_count_what_members_gave_while_members(make_team, make_user, 
     mb.state, mb.left_at = "left", now - timedelta(days=5)
     db.session.flush()
     assert queries.total_minutes(team.id) == 210
-    rows = {r.user.name: r.minutes for r in queries.members(team.id)}
-    assert rows == {"甲": 120, "丙": 0}
+    rows = [(r.user.name, r.minutes) for r in queries.members(team.id)]
+    assert rows == [("甲", 120), ("丙", 0)]  # leaders first
     assert m.role == "leader"
 
 
