@@ -87,6 +87,14 @@ def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_us
     assert f"/team-memberships/{mid}/accept" not in text(client.get("/me/notifications"))
 
 
+def test_the_only_leader_is_not_offered_leaving(client, crew):
+    team, leader, _a, _b = crew()
+    login(client, leader)
+    page = text(client.get(f"/teams/{team.id}"))
+    assert "您是本队唯一的队长" in page and "退出服务队" not in page
+    assert "管理服务队" in page
+
+
 def test_a_member_is_not_offered_leader_actions(client, crew):
     team, _leader, a, _b = crew()
     login(client, a)
