@@ -92,7 +92,8 @@ def remove(membership_id: int):
         data = load_form(TeamReasonIn())
         services.remove(m.id, actor=me(), now=clock.now(), reason=data["reason"])
     except FORM_ERRORS as exc:
-        flash(problem(exc)[0], "warning")
+        message, fields, _status = problem(exc)
+        flash(" ".join([message, *fields.get("reason", [])]), "warning")
     else:
         flash(_("Removed from the team."), "success")
     return redirect(url_for("teams_pages.manage", team_id=m.team_id))

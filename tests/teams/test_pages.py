@@ -118,3 +118,24 @@ def test_the_leader_signs_members_up_and_sees_each_result(app, client, crew, mak
     resp = client.post(f"/teams/{team.id}/signups",
                        data={"csrf_token": token, "activity_id": "", "user_ids": [a.id]})
     assert resp.status_code == 422
+
+
+def test_the_leader_names_a_leader_and_removes_a_member_with_a_reason(client, crew):
+    team, leader, a, b = crew()
+    token = login(client, leader)
+    manage = text(client.get(f"/teams/{team.id}/manage"))
+    assert manage.count('role="alertdialog"') >= 4  # each change asks first
+    ma, mb = (services.open_membership(team.id, p.id).id for p in (a, b))
+    resp = client.post(f"/team-memberships/{ma}/role", data={"csrf_token": token,
+                                                             "role": "leader"})
+    assert resp.status_code == 302 and services.is_leader(a, team)
+    refused = client.post(f"/team-memberships/{mb}/remove", data={"csrf_token": token,
+                                                                  "reason": ""})
+    assert refused.status_code == 302
+    warned = text(client.get(f"/teams/{team.id}/manage"))
+    assert "部分内容需要修改" in warned and services.open_membership(team.id, b.id)
+    client.post(f"/team-memberships/{mb}/remove", data={"csrf_token": token,
+                                                        "reason": "长期未参加活动"})
+    assert services.open_membership(team.id, b.id) is None
+    page = text(client.get(f"/teams/{team.id}"))
+    assert "李秀英" not in page and "王芳" in page
