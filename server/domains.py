@@ -76,6 +76,7 @@ def _subscribe() -> None:
         recipients,
     )
     from server.scheduler import notices as scheduler_notices  # noqa: F401 - declares kinds
+    from server.teams import notices as team_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
     events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
@@ -114,6 +115,8 @@ def register(app: Flask, api: Api) -> None:
     from server.scheduler import models as scheduler_models  # noqa: F401 - its tables
     from server.scheduler import views as scheduler_views
     from server.shell import views as shell_views
+    from server.teams import api as teams_api
+    from server.teams import views as team_views
 
     _subscribe()
     login_manager.user_loader(_load_user)
@@ -125,7 +128,7 @@ def register(app: Flask, api: Api) -> None:
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
                 *notifications_api.blueprints, *reports_api.blueprints,
                 *programmes_api.blueprints, *imports_api.blueprints,
-                *health.blueprints):
+                *teams_api.blueprints, *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
@@ -133,6 +136,6 @@ def register(app: Flask, api: Api) -> None:
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
                donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp,
                report_views.bp, programme_views.bp,
-               import_views.bp):
+               import_views.bp, team_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

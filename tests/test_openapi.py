@@ -45,6 +45,20 @@ EXPECTED = {
     "/api/v1/imports": {"post"},
     "/api/v1/imports/{import_id}": {"get"},
     "/api/v1/imports/{import_id}/confirm": {"post"},
+    "/api/v1/teams": {"get"},
+    "/api/v1/teams/{team_id}": {"get"},
+    "/api/v1/teams/{team_id}/requests": {"post"},
+    "/api/v1/teams/{team_id}/invitations": {"post"},
+    "/api/v1/teams/{team_id}/pending": {"get"},
+    "/api/v1/teams/{team_id}/signups": {"post"},
+    "/api/v1/team-memberships/{membership_id}/accept": {"post"},
+    "/api/v1/team-memberships/{membership_id}/approve": {"post"},
+    "/api/v1/team-memberships/{membership_id}/decline": {"post"},
+    "/api/v1/team-memberships/{membership_id}/cancel": {"post"},
+    "/api/v1/team-memberships/{membership_id}/leave": {"post"},
+    "/api/v1/team-memberships/{membership_id}/remove": {"post"},
+    "/api/v1/team-memberships/{membership_id}/role": {"post"},
+    "/api/v1/me/teams": {"get"},
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

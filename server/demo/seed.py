@@ -24,9 +24,10 @@ from server.accounts.models import User
 from server.activities.models import Activity
 from server.communities.models import Node
 from server.demo import upcoming
-from server.demo.history import seed_history
+from server.demo.history import SERIES_WEEKS, seed_history
 from server.demo.seed_donations import seed_donations
 from server.demo.story import Story
+from server.demo.teams import seed_team
 from server.demo.world import ADMIN_PHONE, DEMO_PASSWORD, STAFF, build_world
 from server.extensions import db
 from server.reports import rollups
@@ -77,6 +78,7 @@ def seed(*, now: datetime, reset: bool = False) -> Seeded:
             empty_database()
     story = Story(now)
     world = build_world(now=now)
+    seed_team(story, world, weeks=SERIES_WEEKS)
     seed_history(story, world)
     upcoming.seed_present(story, world)
     upcoming.seed_future(story, world)

@@ -21,6 +21,7 @@ TOPICS = {
     "changes": _l("Changes to my sign-ups: places, times, cancellations"),
     "hours": _l("My hours and certificates"),
     "giving": _l("My gifts and pledges"),
+    "teams": _l("My volunteer teams: invitations, requests, answers"),
     "work": _l("Work: reviews, deadlines and the daily summary"),
 }
 CHANNEL_NAMES = {
@@ -33,7 +34,7 @@ CHANNEL_NAMES = {
 # cannot wait (a place, a cancellation) also by SMS and WeChat; reminders by WeChat; the
 # work summary by e-mail for those who gave an address
 DEFAULTS = {
-    "site": {"reminders", "changes", "hours", "giving", "work"},
+    "site": {"reminders", "changes", "hours", "giving", "teams", "work"},
     "sms": {"changes"},
     "wechat": {"reminders", "changes"},
     "email": {"work"},

@@ -1,0 +1,81 @@
+"""Volunteer teams (志愿服务队): who belongs to which team, and how they came to.
+
+A team is an organisation of kind `volunteer_team` (server.communities): its name,
+place and description live there; this domain adds its people. Every attempt to belong
+is its own row (an invitation, a request) and is never deleted: joining stamps
+`joined_at`, leaving or removal stamps `left_at`, and whoever decided is kept beside
+each step. A person rejoining later gets a new row, so the history of periods stays.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.accounts.models import User
+from server.communities.models import Organisation
+from server.core.db import UTCDateTime, one_of
+from server.extensions import db
+
+TEAM_KIND = "volunteer_team"
+# open: waiting for an answer, or a member now; the rest are history
+OPEN_STATES = ("invited", "requested", "active")
+STATES = (*OPEN_STATES,
+          "declined",   # the person declined the invitation, or a leader declined the request
+          "cancelled",  # the leader took back the invitation, or the person their request
+          "left",       # a member left
+          "removed")    # a leader removed a member
+ROLES = ("member", "leader")
+OPEN_SQL = "state IN ('invited', 'requested', 'active')"
+
+
+class Membership(db.Model):
+    __tablename__ = "team_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(8), default="member")
+    # how it began: an invitation (by a leader) or a request (by the person)
+    origin: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # the answer: accepted / approved / declined / cancelled, by whom and when
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    team: Mapped[Organisation] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    ended_by: Mapped[User | None] = relationship(foreign_keys=[ended_by_id])
+
+    __table_args__ = (
+        # one open membership per person and team, whoever invites, requests or
+        # approves at the same moment; ended rows stay as history
+        Index("uq_team_memberships_open", "team_id", "user_id", unique=True,
+              sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        Index("ix_team_memberships_team_state", "team_id", "state"),
+        CheckConstraint(one_of("state", STATES), name="state"),
+        CheckConstraint(one_of("role", ROLES), name="role"),
+        CheckConstraint("origin IN ('invitation', 'request')", name="origin"),
+        CheckConstraint("(state IN ('active', 'left', 'removed')) = (joined_at IS NOT NULL)",
+                        name="joined_at"),
+        CheckConstraint("(state IN ('left', 'removed')) = (left_at IS NOT NULL)",
+                        name="left_at"),
+        CheckConstraint("left_at IS NULL OR left_at >= joined_at", name="left_after_joined"),
+        CheckConstraint("(state IN ('invited', 'requested')) = (decided_at IS NULL)",
+                        name="decided_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES

@@ -1,0 +1,124 @@
+"""Teams and memberships: in and out. Phones are masked for everyone but their owner."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate as v
+
+from server.accounts.privacy import mask_phone
+from server.core.fields import Id, LocalDateTime, Whole
+from server.teams.models import ROLES
+
+
+class TeamArgs(ma.Schema):
+    q = ma.fields.String(load_default=None, validate=v.Length(max=60))
+    node_id = Id(load_default=None)
+    page = Whole(load_default=1, validate=v.Range(1, 10000))
+
+
+class TeamOut(ma.Schema):
+    """A team as the list shows it; dumps {"team": Organisation, "members": int}."""
+
+    id = ma.fields.Function(lambda r: r["team"].id)
+    name = ma.fields.Function(lambda r: r["team"].name)
+    description = ma.fields.Function(lambda r: r["team"].description)
+    node_id = ma.fields.Function(lambda r: r["team"].node_id)
+    node_name = ma.fields.Function(lambda r: r["team"].node.name)
+    members = ma.fields.Integer()
+
+
+class TeamPageOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TeamOut))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+
+
+def shown_phone(user) -> str:
+    """The person's own number in full; anyone else's masked (个人信息保护法)."""
+    from flask_login import current_user
+    mine = current_user.is_authenticated and current_user.id == user.id
+    return user.phone if mine else mask_phone(user.phone)
+
+
+class MembershipOut(ma.Schema):
+    """A membership; the phone is the person's own in full, anyone else's masked."""
+
+    id = ma.fields.Integer()
+    team_id = Id()
+    team_name = ma.fields.Function(lambda m: m.team.name)
+    user_id = Id()
+    name = ma.fields.Function(lambda m: m.user.name)
+    phone = ma.fields.Function(lambda m: shown_phone(m.user))
+    state = ma.fields.String()
+    role = ma.fields.String()
+    origin = ma.fields.String()
+    message = ma.fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    created_by_name = ma.fields.Function(lambda m: m.created_by.name)
+    decided_at = LocalDateTime(allow_none=True)
+    decided_by_name = ma.fields.Function(
+        lambda m: m.decided_by.name if m.decided_by else None)
+    joined_at = LocalDateTime(allow_none=True)
+    left_at = LocalDateTime(allow_none=True)
+    end_reason = ma.fields.String(allow_none=True)
+
+
+class MemberOut(ma.Schema):
+    """A member on the team page: their role, since when, hours in the team."""
+
+    membership_id = ma.fields.Function(lambda r: r.membership.id)
+    user_id = ma.fields.Function(lambda r: r.user.id)
+    name = ma.fields.Function(lambda r: r.user.name)
+    phone = ma.fields.Function(lambda r: shown_phone(r.user))
+    role = ma.fields.Function(lambda r: r.membership.role)
+    joined_at = ma.fields.Function(lambda r: LocalDateTime()._serialize(
+        r.membership.joined_at, None, None))
+    minutes = ma.fields.Integer()
+
+
+class TeamDetailOut(ma.Schema):
+    """One team: its leaders' names, count and total hours for everyone; the members
+    and their hours for its members, leaders and staff; the viewer's own membership."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    node_id = Id()
+    node_name = ma.fields.String()
+    leaders = ma.fields.List(ma.fields.String())
+    member_count = ma.fields.Integer()
+    total_minutes = ma.fields.Integer()
+    members = ma.fields.List(ma.fields.Nested(MemberOut), allow_none=True)
+    my_membership = ma.fields.Nested(MembershipOut, allow_none=True)
+    can_manage = ma.fields.Boolean()
+
+
+class JoinIn(ma.Schema):
+    message = ma.fields.String(load_default=None, allow_none=True,
+                               validate=v.Length(max=200))
+
+
+class InviteIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(min=1, max=20))
+
+
+class TeamReasonIn(ma.Schema):
+    reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
+
+
+class TeamRoleIn(ma.Schema):
+    role = ma.fields.String(required=True, validate=v.OneOf(ROLES))
+
+
+class TeamSignupIn(ma.Schema):
+    activity_id = Id(required=True)
+    user_ids = ma.fields.List(Id(), required=True, validate=v.Length(min=1, max=200))
+
+
+class TeamSignupOut(ma.Schema):
+    user_id = Id()
+    name = ma.fields.String()
+    status = ma.fields.String(allow_none=True)
+    code = ma.fields.String(allow_none=True)
+    message = ma.fields.String(allow_none=True)

@@ -1,0 +1,131 @@
+"""/api/v1 teams: status codes, the envelope, masking, and the whole join-and-sign-up path."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from server.activities.models import Signup
+from server.extensions import db
+from server.teams import services
+
+
+def _envelope(resp, status, code):
+    body = resp.get_json()
+    assert resp.status_code == status, body
+    assert body["code"] == code and body["status"] == status, body
+    return body
+
+
+def test_list_and_search_teams_in_public(client, make_team, make_org, crew):
+    team, *_ = crew()
+    make_team(name="魏善庄镇助老服务队")
+    make_org(name="不是服务队", kind="social_org")
+    body = client.get("/api/v1/teams").get_json()
+    assert [t["name"] for t in body["items"]] == [
+        "运河园社区 BQteam-贤妈智囊团", "魏善庄镇助老服务队"]
+    assert body["items"][0]["members"] == 3 and body["total"] == 2
+    found = client.get("/api/v1/teams?q=助老").get_json()
+    assert [t["name"] for t in found["items"]] == ["魏善庄镇助老服务队"]
+    by_place = client.get(f"/api/v1/teams?node_id={team.node_id}").get_json()
+    assert [t["id"] for t in by_place["items"]] == [team.id]
+    _envelope(client.get("/api/v1/teams?page=0"), 422, "validation_error")
+
+
+def test_detail_shows_members_only_to_the_team_and_masks_phones(api, client, crew):
+    team, leader, a, _b = crew()
+    public = client.get(f"/api/v1/teams/{team.id}").get_json()
+    assert public["leaders"] == ["贤妈队长"] and public["member_count"] == 3
+    assert public["members"] is None and public["my_membership"] is None
+    assert public["total_minutes"] == 0 and public["can_manage"] is False
+    api.login(a)
+    inside = api.get(f"/api/v1/teams/{team.id}").get_json()
+    phones = {m["name"]: m["phone"] for m in inside["members"]}
+    assert phones["王芳"] == a.phone
+    assert phones["贤妈队长"] == leader.phone[:3] + "****" + leader.phone[-4:]
+    assert inside["my_membership"]["state"] == "active"
+    _envelope(client.get("/api/v1/teams/999999"), 404, "team_not_found")
+
+
+def test_request_approve_and_sign_up_by_api(app, crew, make_user, make_activity):
+    team, leader, _a, _b = crew()
+    person = make_user(name="张阿姨")
+    activity = make_activity(capacity=5)
+    from tests.conftest import ApiClient
+    volunteer, boss = ApiClient(app.test_client()), ApiClient(app.test_client())
+    volunteer.login(person)
+    boss.login(leader)
+    _envelope(volunteer.post(f"/api/v1/teams/{team.id}/requests", json={"message": "x" * 201}),
+              422, "validation_error")
+    resp = volunteer.post(f"/api/v1/teams/{team.id}/requests", json={"message": "想加入"})
+    assert resp.status_code == 201 and resp.get_json()["state"] == "requested"
+    mid = resp.get_json()["id"]
+    _envelope(volunteer.post(f"/api/v1/teams/{team.id}/requests", json={}), 409,
+              "team_already_pending")
+    _envelope(volunteer.post(f"/api/v1/team-memberships/{mid}/approve"), 403,
+              "team_leaders_only")
+    _envelope(volunteer.get(f"/api/v1/teams/{team.id}/pending"), 403, "team_leaders_only")
+    pending = boss.get(f"/api/v1/teams/{team.id}/pending").get_json()
+    assert [r["id"] for r in pending["requests"]] == [mid]
+    assert "****" in pending["requests"][0]["phone"]
+    assert boss.post(f"/api/v1/team-memberships/{mid}/approve").get_json()["state"] == "active"
+    _envelope(boss.post(f"/api/v1/team-memberships/{mid}/approve"), 409,
+              "team_already_answered")
+    resp = boss.post(f"/api/v1/teams/{team.id}/signups",
+                     json={"activity_id": activity.id, "user_ids": [person.id]})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json() == [{"user_id": person.id, "name": "张阿姨", "status": "confirmed",
+                                "code": None, "message": None}]
+    signup = db.session.scalar(select(Signup).where(Signup.user_id == person.id))
+    assert signup.acted_by_id == leader.id
+    _envelope(boss.post(f"/api/v1/teams/{team.id}/signups",
+                        json={"activity_id": activity.id, "user_ids": []}),
+              422, "validation_error")
+    _envelope(boss.post(f"/api/v1/teams/{team.id}/signups",
+                        json={"activity_id": 999999, "user_ids": [person.id]}),
+              404, "activity_not_found")
+    mine = volunteer.get("/api/v1/me/teams").get_json()
+    assert [m["team_id"] for m in mine["active"]] == [team.id]
+    assert mine["active"][0]["phone"] == person.phone
+
+
+def test_invite_accept_leave_and_remove_by_api(app, crew, make_user):
+    team, leader, a, _b = crew()
+    guest = make_user(name="赵大爷")
+    from tests.conftest import ApiClient
+    boss, invitee, member = (ApiClient(app.test_client()) for _ in range(3))
+    boss.login(leader)
+    invitee.login(guest)
+    member.login(a)
+    _envelope(boss.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": "123"}), 422,
+              "invalid_phone")
+    _envelope(boss.post(f"/api/v1/teams/{team.id}/invitations", json={}), 422,
+              "validation_error")
+    _envelope(boss.post(f"/api/v1/teams/{team.id}/invitations",
+                        json={"phone": "13999999990"}), 404, "user_not_found")
+    _envelope(member.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": guest.phone}),
+              403, "team_leaders_only")
+    resp = boss.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": guest.phone})
+    assert resp.status_code == 201 and resp.get_json()["phone"] != guest.phone
+    mid = resp.get_json()["id"]
+    _envelope(member.post(f"/api/v1/team-memberships/{mid}/accept"), 404,
+              "team_membership_not_found")
+    accepted = invitee.post(f"/api/v1/team-memberships/{mid}/accept").get_json()
+    assert accepted["state"] == "active" and accepted["phone"] == guest.phone
+    assert invitee.post(f"/api/v1/team-memberships/{mid}/leave").get_json()["state"] == "left"
+    am = services.open_membership(team.id, a.id).id
+    _envelope(boss.post(f"/api/v1/team-memberships/{am}/remove", json={}), 422,
+              "validation_error")
+    removed = boss.post(f"/api/v1/team-memberships/{am}/remove", json={"reason": "搬家了"})
+    assert removed.get_json()["state"] == "removed"
+    own = services.open_membership(team.id, leader.id).id
+    _envelope(boss.post(f"/api/v1/team-memberships/{own}/leave"), 409, "team_last_leader")
+    _envelope(boss.post(f"/api/v1/team-memberships/{own}/role", json={"role": "boss"}), 422,
+              "validation_error")
+    _envelope(boss.post("/api/v1/team-memberships/999999/decline"), 404,
+              "team_membership_not_found")
+
+
+def test_anonymous_callers_are_asked_to_log_in(api, crew):
+    team, *_ = crew()
+    _envelope(api.post(f"/api/v1/teams/{team.id}/requests", json={}), 401, "login_required")
+    _envelope(api.get("/api/v1/me/teams"), 401, "login_required")

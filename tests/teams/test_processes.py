@@ -1,0 +1,115 @@
+"""Races between separate server processes (a real gunicorn, several workers): two
+leaders approving one request, a request and an invitation crossing, two leaders
+inviting one phone, and the last two leaders leaving at once. Each ends with exactly one
+open membership (or one leader), whichever worker wins: the database's partial unique
+index and the row locks decide, and the losers are told the truth."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.teams.models import Membership
+from tests.live import at_once
+
+pytestmark = pytest.mark.concurrency
+TRIALS = 6
+
+
+@pytest.fixture
+def two_leaders(make_team, make_user, enrol):
+    team = make_team(name="魏善庄镇助老服务队")
+    leaders = [make_user(name=f"队长{i}") for i in range(2)]
+    for leader in leaders:
+        enrol(team, leader, role="leader")
+    # plain values: on SQLite, reading an expired object after the commit would open a
+    # transaction that holds the write lock while the server's workers wait for it
+    return team.id, leaders
+
+
+def _post(c, path, body=None):
+    def call():
+        status, data, _ = c.call("POST", path, body or {})
+        return status, data.get("code") if status >= 400 else data.get("state")
+    return call
+
+
+def _open_rows(team_id, user_id) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Membership.state).where(
+        Membership.team_id == team_id, Membership.user_id == user_id,
+        Membership.state.in_(("invited", "requested", "active")))))
+
+
+def test_two_leaders_approving_one_request_approve_it_once(connect, two_leaders, make_user):
+    team_id, leaders = two_leaders
+    people = [make_user(name=f"申请人{i}") for i in range(TRIALS)]
+    ids = [p.id for p in people]
+    db.session.commit()
+    desks = [connect(leader) for leader in leaders]
+    for person, person_id in zip(people, ids, strict=True):
+        phone = connect(person)
+        status, data, _ = phone.call("POST", f"/api/v1/teams/{team_id}/requests", {})
+        assert status == 201, data
+        path = f"/api/v1/team-memberships/{data['id']}/approve"
+        results = at_once([_post(d, path) for d in desks])
+        assert Counter(results) == {(200, "active"): 1, (409, "team_already_answered"): 1}, \
+            results
+        assert _open_rows(team_id, person_id) == ["active"]
+
+
+def test_a_request_and_an_invitation_crossing_make_one_membership(connect, two_leaders,
+                                                                  make_user):
+    team_id, leaders = two_leaders
+    people = [make_user(name=f"居民{i}") for i in range(TRIALS)]
+    known = [(p.id, p.phone) for p in people]
+    db.session.commit()
+    desk = connect(leaders[0])
+    for person, (person_id, number) in zip(people, known, strict=True):
+        phone = connect(person)
+        results = at_once([
+            _post(phone, f"/api/v1/teams/{team_id}/requests"),
+            _post(desk, f"/api/v1/teams/{team_id}/invitations", {"phone": number}),
+        ])
+        # whichever came first was answered as it stood then ("requested" / "invited");
+        # the second found it and completed it: a member now, never a second row
+        assert [status for status, _ in results] == [201, 201], results
+        assert "active" in {state for _, state in results}, results
+        assert _open_rows(team_id, person_id) == ["active"]
+    total = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.team_id == team_id, Membership.user_id.in_([i for i, _ in known])))
+    assert total == TRIALS
+
+
+def test_two_leaders_inviting_one_phone_send_one_invitation(connect, two_leaders, make_user):
+    team_id, leaders = two_leaders
+    known = [(p.id, p.phone) for p in (make_user(name=f"受邀{i}") for i in range(TRIALS))]
+    db.session.commit()
+    desks = [connect(leader) for leader in leaders]
+    for person_id, number in known:
+        results = at_once([_post(d, f"/api/v1/teams/{team_id}/invitations",
+                                 {"phone": number}) for d in desks])
+        assert Counter(results) == {(201, "invited"): 1, (409, "team_already_pending"): 1}, \
+            results
+        assert _open_rows(team_id, person_id) == ["invited"]
+
+
+def test_the_last_two_leaders_leaving_at_once_leave_one(connect, make_team, make_user,
+                                                        enrol):
+    for trial in range(TRIALS):
+        team = make_team(name=f"服务队{trial}")
+        pair = [make_user(name=f"队长{trial}-{i}") for i in range(2)]
+        rows = [enrol(team, p, role="leader") for p in pair]
+        ids, team_id = [r.id for r in rows], team.id
+        db.session.commit()
+        phones = [connect(p) for p in pair]
+        results = at_once([_post(c, f"/api/v1/team-memberships/{mid}/leave")
+                           for c, mid in zip(phones, ids, strict=True)])
+        assert Counter(results) == {(200, "left"): 1, (409, "team_last_leader"): 1}, results
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.team_id == team_id, Membership.state == "active",
+            Membership.role == "leader")) == 1

@@ -1,0 +1,245 @@
+"""Team rules: joining by request or invitation, answers, leaving, leaders, sign-ups, and
+the team's hours, each refusal by its code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts.errors import InvalidPhone, UserNotFound
+from server.activities.models import Signup
+from server.core.errors import ValidationError
+from server.extensions import db
+from server.hours.models import HourEntry, HourReview
+from server.notifications.models import Notification
+from server.teams import errors, queries, services
+from server.teams.models import Membership
+
+
+def _kinds(user):
+    return [n.kind for n in db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))]
+
+
+def test_a_request_is_approved_once_and_the_person_is_told(crew, make_user, now):
+    team, leader, _a, _b = crew()
+    person = make_user(name="张阿姨")
+    m = services.request_to_join(team, user=person, now=now, message="我想参加读书会")
+    assert (m.state, m.origin, m.message) == ("requested", "request", "我想参加读书会")
+    assert _kinds(leader) == ["team_join_requested"]
+    services.answer_request(m.id, actor=leader, approve=True, now=now)
+    assert (m.state, m.joined_at, m.decided_by_id) == ("active", now, leader.id)
+    assert _kinds(person) == ["team_request_approved"]
+    with pytest.raises(errors.AlreadyAnswered) as exc:
+        services.answer_request(m.id, actor=leader, approve=True, now=now)
+    assert exc.value.code == "team_already_answered"
+
+
+def test_only_leaders_and_staff_answer_requests(crew, make_user, grant, now):
+    team, _leader, member, _b = crew()
+    person = make_user()
+    m = services.request_to_join(team, user=person, now=now)
+    with pytest.raises(errors.LeadersOnly) as exc:
+        services.answer_request(m.id, actor=member, approve=True, now=now)
+    assert exc.value.code == "team_leaders_only"
+    organiser = make_user(name="社工小王")
+    grant(organiser, "organiser", team.node, organisation=team)
+    services.answer_request(m.id, actor=organiser, approve=False, now=now)
+    assert m.state == "declined" and _kinds(person) == ["team_request_declined"]
+
+
+def test_an_invitation_by_phone_is_accepted_or_declined(crew, make_user, now):
+    team, leader, _a, _b = crew()
+    person = make_user(name="赵大爷", phone="13800001234")
+    m = services.invite(team, phone="138 0000 1234", actor=leader, now=now)
+    assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
+    assert _kinds(person) == ["team_invited"]
+    with pytest.raises(errors.AlreadyPending):
+        services.invite(team, phone="13800001234", actor=leader, now=now)
+    services.answer_invitation(m.id, user=person, accept=True, now=now)
+    assert m.state == "active" and _kinds(leader) == ["team_invitation_accepted"]
+    with pytest.raises(errors.AlreadyMember) as exc:
+        services.invite(team, phone="13800001234", actor=leader, now=now)
+    assert exc.value.code == "team_already_member"
+
+    other = make_user(name="钱阿姨")
+    m2 = services.invite(team, phone=other.phone, actor=leader, now=now)
+    with pytest.raises(errors.MembershipNotFound):
+        services.answer_invitation(m2.id, user=person, accept=True, now=now)
+    services.decline(m2.id, actor=other, now=now)
+    assert m2.state == "declined" and "team_invitation_declined" in _kinds(leader)
+
+
+def test_invite_refuses_unknown_and_malformed_phones(crew, now):
+    team, leader, _a, _b = crew()
+    with pytest.raises(UserNotFound) as exc:
+        services.invite(team, phone="13999999999", actor=leader, now=now)
+    assert exc.value.code == "user_not_found" and "phone" in exc.value.errors
+    with pytest.raises(InvalidPhone):
+        services.invite(team, phone="12345", actor=leader, now=now)
+
+
+def test_crossing_invitation_and_request_make_one_membership(crew, make_user, now):
+    team, leader, _a, _b = crew()
+    asked, invited = make_user(name="甲"), make_user(name="乙")
+    services.request_to_join(team, user=asked, now=now)
+    m = services.invite(team, phone=asked.phone, actor=leader, now=now)
+    assert (m.state, m.origin, m.decided_by_id) == ("active", "request", leader.id)
+    services.invite(team, phone=invited.phone, actor=leader, now=now)
+    m = services.request_to_join(team, user=invited, now=now)
+    assert (m.state, m.origin) == ("active", "invitation")
+    rows = db.session.scalars(select(Membership).where(
+        Membership.team_id == team.id, Membership.user_id.in_([asked.id, invited.id]))).all()
+    assert len(rows) == 2
+
+
+def test_asking_twice_or_as_a_member_is_refused(crew, make_user, now):
+    team, _leader, member, _b = crew()
+    person = make_user()
+    services.request_to_join(team, user=person, now=now)
+    with pytest.raises(errors.AlreadyPending) as exc:
+        services.request_to_join(team, user=person, now=now)
+    assert exc.value.code == "team_already_pending"
+    with pytest.raises(errors.AlreadyMember):
+        services.request_to_join(team, user=member, now=now)
+
+
+def test_taking_back_a_request_or_an_invitation(crew, make_user, now):
+    team, leader, member, _b = crew()
+    person, guest = make_user(), make_user()
+    asked = services.request_to_join(team, user=person, now=now)
+    with pytest.raises(errors.MembershipNotFound):
+        services.cancel(asked.id, actor=member, now=now)
+    services.cancel(asked.id, actor=person, now=now)
+    assert asked.state == "cancelled"
+    invited = services.invite(team, phone=guest.phone, actor=leader, now=now)
+    services.cancel(invited.id, actor=leader, now=now)
+    assert invited.state == "cancelled"
+    with pytest.raises(errors.AlreadyAnswered):
+        services.answer_invitation(invited.id, user=guest, accept=True, now=now)
+
+
+def test_leaving_keeps_the_row_and_rejoining_adds_one(crew, now):
+    team, leader, member, _b = crew()
+    m = services.open_membership(team.id, member.id)
+    services.leave(m.id, user=member, now=now + timedelta(hours=1))
+    assert (m.state, m.left_at, m.ended_by_id) == ("left", now + timedelta(hours=1), member.id)
+    again = services.request_to_join(team, user=member, now=now + timedelta(hours=2))
+    assert again.id != m.id and again.state == "requested"
+    assert db.session.get(Membership, m.id).state == "left"
+
+
+def test_removal_needs_a_reason_and_is_told(crew, now):
+    team, leader, member, _b = crew()
+    m = services.open_membership(team.id, member.id)
+    with pytest.raises(ValidationError):
+        services.remove(m.id, actor=leader, now=now, reason="  ")
+    with pytest.raises(errors.LeadersOnly):
+        services.remove(services.open_membership(team.id, leader.id).id, actor=member, now=now,
+                        reason="不来了")
+    services.remove(m.id, actor=leader, now=now, reason="长期未参加活动")
+    assert (m.state, m.end_reason, m.ended_by_id) == ("removed", "长期未参加活动", leader.id)
+    assert _kinds(member) == ["team_removed"]
+
+
+def test_the_last_leader_stays_until_another_is_named(crew, now):
+    team, leader, member, _b = crew()
+    own = services.open_membership(team.id, leader.id)
+    with pytest.raises(errors.LastLeader) as exc:
+        services.leave(own.id, user=leader, now=now)
+    assert exc.value.code == "team_last_leader"
+    with pytest.raises(errors.LastLeader):
+        services.set_role(own.id, role="member", actor=leader, now=now)
+    other = services.open_membership(team.id, member.id)
+    services.set_role(other.id, role="leader", actor=leader, now=now)
+    services.leave(own.id, user=leader, now=now)
+    assert own.state == "left" and services.is_leader(member, team)
+
+
+def test_a_leader_signs_members_up_under_the_usual_rules(crew, make_user, make_activity, now):
+    team, leader, a, b = crew()
+    outsider = make_user(name="路人")
+    activity = make_activity(capacity=1)
+    results = services.sign_up_members(team, activity_id=activity.id,
+                                       user_ids=[a.id, b.id, outsider.id, a.id],
+                                       actor=leader, now=now)
+    assert [(r.name, r.status, r.code) for r in results] == [
+        ("王芳", "confirmed", None), ("李秀英", "waitlisted", None),
+        ("路人", None, "team_not_a_member")]
+    rows = db.session.scalars(select(Signup).where(Signup.activity_id == activity.id)
+                              .order_by(Signup.queue_no)).all()
+    assert [(s.user_id, s.acted_by_id) for s in rows] == [(a.id, leader.id), (b.id, leader.id)]
+    assert _kinds(a) == ["team_signed_up"] and _kinds(b) == ["team_signed_up"]
+    again = services.sign_up_members(team, activity_id=activity.id, user_ids=[a.id],
+                                     actor=leader, now=now)
+    assert again[0].code == "already_signed_up"
+    with pytest.raises(errors.LeadersOnly):
+        services.sign_up_members(team, activity_id=activity.id, user_ids=[b.id], actor=a,
+                                 now=now)
+
+
+def _hours(user, activity, minutes, *, decision="approved", now):
+    entry = HourEntry(user_id=user.id, activity_id=activity.id, kind="retroactive",
+                      minutes=minutes, sources=[], flags=[], created_at=now)
+    db.session.add(entry)
+    db.session.flush()
+    if decision:
+        db.session.add(HourReview(entry_id=entry.id, decision=decision, decided_at=now))
+        db.session.flush()
+    return entry
+
+
+def test_team_hours_count_what_members_gave_while_members(make_team, make_user, enrol,
+                                                         make_activity, now):
+    team = make_team()
+    a, b = make_user(name="甲"), make_user(name="乙")
+    joined = now - timedelta(days=30)
+    before = make_activity(starts_in=timedelta(days=-40), status="finished")
+    during = make_activity(starts_in=timedelta(days=-10), status="finished")
+    after = make_activity(starts_in=timedelta(days=-2), status="finished")
+    m = enrol(team, a, role="leader", at=joined)
+    enrol(team, b, at=joined - timedelta(days=1))
+    _hours(a, before, 600, now=now)          # before joining: a's alone
+    _hours(a, during, 120, now=now)          # counts
+    _hours(a, during, 30, decision=None, now=now)        # pending: not yet
+    _hours(a, during, 45, decision="rejected", now=now)   # rejected: never
+    _hours(b, during, 90, now=now)
+    _hours(b, after, 60, now=now)
+    enrol(team, make_user(name="丙"))
+    # b left five days ago: the activity two days ago is not the team's
+    mb = services.open_membership(team.id, b.id)
+    mb.state, mb.left_at = "left", now - timedelta(days=5)
+    db.session.flush()
+    assert queries.total_minutes(team.id) == 210
+    rows = [(r.user.name, r.minutes) for r in queries.members(team.id)]
+    assert rows == [("甲", 120), ("丙", 0)]  # leaders first
+    assert m.role == "leader"
+
+
+def test_the_database_refuses_two_open_memberships_and_unknown_states(make_team, make_user,
+                                                                      enrol, now):
+    team, person = make_team(), make_user()
+    enrol(team, person)
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Membership(team_id=team.id, user_id=person.id, state="requested",
+                                  role="member", origin="request", created_at=now,
+                                  created_by_id=person.id))
+    other = make_user()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Membership(team_id=team.id, user_id=other.id, state="limbo",
+                                  role="member", origin="request", created_at=now,
+                                  created_by_id=other.id))
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(Membership(team_id=team.id, user_id=other.id, state="active",
+                                  role="member", origin="request", created_at=now,
+                                  created_by_id=other.id))  # active without joined_at
+
+
+def test_a_team_is_an_active_volunteer_team(make_org, make_team):
+    with pytest.raises(errors.TeamNotFound) as exc:
+        services.get_team(make_org(kind="social_org").id)
+    assert exc.value.code == "team_not_found"
+    assert services.get_team(make_team().id)
