@@ -82,4 +82,5 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     # self-hosted: web/build.mjs copies swagger-ui-dist here; no CDN
     "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"docExpansion": "none"},
 }
