@@ -343,3 +343,14 @@ def test_verify_draw_command(app, make_lottery, make_user, now):
     assert "verified" in result.output and "commitment sha256(seed): ok" in result.output
     missing = app.test_cli_runner().invoke(args=["activities", "verify-draw", "999999"])
     assert missing.exit_code != 0 and "no lottery draw" in missing.output
+
+
+def test_a_lottery_draft_cannot_be_published_after_its_window(make_lottery, make_user, grant,
+                                                             now):
+    lot = make_lottery(status="draft", closes_in=timedelta(hours=1))
+    organiser = _organiser(make_user, grant, lot.organisation)
+    with pytest.raises(WusheError) as excinfo:
+        services.publish(lot, actor=organiser, now=lot.signup_closes_at)
+    assert excinfo.value.code == "lottery_in_past"
+    services.publish(lot, actor=organiser, now=now)
+    assert lot.status == "published"

@@ -177,3 +177,14 @@ def test_the_activity_form_offers_a_lottery(app, make_user, make_org, grant):
     assert resp.status_code == 302
     page = text(staff.get(resp.headers["Location"] .replace("http://localhost", "")))
     assert "热门书法课" in page
+
+
+def test_my_activities_and_the_list_show_the_lottery(app, make_lottery, make_user, now):
+    lot = make_lottery(title="热门书法课")
+    person = make_user()
+    signups.sign_up(lot.id, user=person, now=now)
+    browser = app.test_client()
+    login(browser, person)
+    assert "抽签中" in text(browser.get("/me/activities"))
+    listing = text(browser.get("/"))
+    assert "热门书法课" in listing and "status-pill--lottery" in listing
