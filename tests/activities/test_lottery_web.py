@@ -188,3 +188,25 @@ def test_my_activities_and_the_list_show_the_lottery(app, make_lottery, make_use
     assert "抽签中" in text(browser.get("/me/activities"))
     listing = text(browser.get("/"))
     assert "热门书法课" in listing and "status-pill--lottery" in listing
+
+
+def test_the_roster_lists_entries_and_an_entry_is_withdrawn_from_the_page(app, make_lottery,
+                                                                         make_user, grant,
+                                                                         now):
+    lot = make_lottery()
+    person = make_user(name="王芳")
+    entry = signups.sign_up(lot.id, user=person, now=now)
+    organiser = _organiser(make_user, grant, lot.organisation)
+    staff = app.test_client()
+    login(staff, organiser)
+    roster = text(staff.get(f"/manage/{lot.id}/roster"))
+    assert "参加抽签（尚未开奖）" in roster and "王芳" in roster and f"#{entry.id}" in roster
+
+    browser = app.test_client()
+    token = login(browser, person)
+    resp = browser.post(f"/signups/{entry.id}/withdraw", data={"csrf_token": token},
+                        headers={"HX-Request": "true"})
+    assert resp.status_code == 200
+    assert "参加抽签" in text(resp) and "已有 0 人参与" in text(resp)
+    db.session.expire_all()
+    assert lottery.entry_count(lot.id) == 0
