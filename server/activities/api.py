@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask_login import current_user, login_required
 
 from server.accounts import permissions
-from server.activities import errors, queries, services, signups
+from server.activities import errors, lottery, queries, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import (
     ActivityArgs,
@@ -16,6 +16,7 @@ from server.activities.schemas import (
     ActivityOut,
     ActivityPageOut,
     ActivityPatch,
+    LotteryOut,
     ReasonIn,
     RosterEntryOut,
     SignupOut,
@@ -172,6 +173,26 @@ def cancel_activity(data, activity_id):
 def finish_activity(activity_id):
     """Mark a started activity as finished."""
     return services.finish(_visible(activity_id), actor=_actor(), now=clock.now())
+
+
+# --- lotteries -----------------------------------------------------------------------------
+
+@activities.route("/<int:activity_id>/lottery", methods=["GET"])
+@activities.response(200, LotteryOut)
+def show_lottery(activity_id):
+    """An activity's lottery (public): window, commitment, entries; once drawn, the seed,
+    entrants and drawn order, so anyone can re-run it."""
+    return lottery.lottery_of(_visible(activity_id))
+
+
+@activities.route("/<int:activity_id>/lottery/draw", methods=["POST"])
+@login_required
+@activities.response(200, LotteryOut)
+def draw_lottery(activity_id):
+    """Draw now, after the window closed (organisers; the scheduler normally does it)."""
+    activity = _visible(activity_id)
+    lottery.draw(activity.id, actor=_actor(), now=clock.now())
+    return lottery.lottery_of(activity)
 
 
 # --- sign-ups ------------------------------------------------------------------------------

@@ -97,3 +97,52 @@ class PlaceOutsideOrganisation(ValidationError):
     code = "place_outside_organisation"
     field = "node_id"
     message = _l("The organisation can only hold activities in its own area.")
+
+
+# --- lotteries ----------------------------------------------------------------------------
+
+class LotteryWindowRequired(ValidationError):
+    code = "lottery_window_required"
+    field = "signup_closes_at"
+    message = _l("A lottery needs a sign-up window: give the times it opens and closes.")
+
+
+class LotteryClosesAfterStart(ValidationError):
+    code = "lottery_closes_after_start"
+    field = "signup_closes_at"
+    message = _l("The lottery must close before the activity starts, so that everyone "
+                 "knows the result in time.")
+
+
+class LotteryInPast(ValidationError):
+    code = "lottery_in_past"
+    field = "signup_mode"
+    message = _l("A lottery can only be held for an activity whose sign-up has not closed yet.")
+
+
+class SignupModeLocked(Conflict):
+    code = "signup_mode_locked"
+    field = "signup_mode"
+    message = _l("People have already signed up or entered, so the way places are given "
+                 "can no longer change.")
+
+
+class NotLottery(NotFound):
+    code = "not_lottery"
+    message = _l("This activity gives places first come, first served: it has no lottery.")
+
+
+class DrawTooEarly(Conflict):
+    code = "draw_too_early"
+    message = _l("The lottery closes at %(closes)s. It can be drawn only after that.")
+
+
+class AlreadyDrawn(Conflict):
+    code = "already_drawn"
+    message = _l("This lottery has already been drawn.")
+
+
+class AwaitingDraw(Conflict):
+    code = "awaiting_draw"
+    message = _l("The lottery has closed and is about to be drawn. Once it is, you can "
+                 "sign up for any place left or join the waitlist.")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.accounts import permissions
 from server.accounts.errors import UserNotFound
-from server.activities import queries, services, signups
+from server.activities import lottery, queries, services, signups
 from server.activities.models import Activity, Programme
 from server.activities.schemas import ActivityIn, ActivityPatch, ReasonIn
 from server.activities.views import bp, render_detail
@@ -68,7 +68,7 @@ def _values_from(activity: Activity) -> dict:
     values = {k: getattr(activity, k) for k in (
         "organisation_id", "node_id", "programme_id", "kind", "title", "description", "place",
         "withdraw_cutoff_hours", "capacity", "min_age", "insurance_required",
-        "contact_name")}
+        "contact_name", "signup_mode")}
     for key in TIMES:
         moment = getattr(activity, key)
         values[key] = clock.local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
@@ -181,6 +181,14 @@ def finish(activity_id: int):
     return _act(activity_id, services.finish, _("Marked as finished."))
 
 
+@bp.route("/manage/<int:activity_id>/draw", methods=["POST"])
+@login_required
+def draw(activity_id: int):
+    """Draw the lottery now, after it closed (when the scheduler has not)."""
+    return _act(activity_id, lambda activity, **kw: lottery.draw(activity.id, **kw),
+                _("Drawn. Everyone who entered has been told the result."))
+
+
 @bp.route("/manage/<int:activity_id>/roster")
 @login_required
 def roster(activity_id: int):
@@ -195,8 +203,10 @@ def _roster_page(activity, *, message=None, phone="", status=200):
     entries = queries.roster(activity, include_ended=activity.status == "cancelled")
     confirmed = [s for s in entries if s.status == "confirmed"]
     waiting = [s for s in entries if s.status == "waitlisted"]
+    entered = [s for s in entries if s.status == "entered"]
     return render_template("activities/roster.html", activity=activity, confirmed=confirmed,
-                           waiting=waiting, message=message, phone=phone), status
+                           waiting=waiting, entered=entered, message=message,
+                           phone=phone), status
 
 
 @bp.route("/manage/<int:activity_id>/roster", methods=["POST"])

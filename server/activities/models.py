@@ -29,7 +29,10 @@ STATUSES = ("draft", "published", "cancelled", "finished")
 # the five forces a single activity can link (五社联动)
 FORCES = ("community", "social_workers", "organisations", "volunteers", "charity")
 ACTIVE_SIGNUP = ("confirmed", "waitlisted")
-SIGNUP_STATUSES = ("confirmed", "waitlisted", "withdrawn", "cancelled")
+# an entry in a lottery that has not been drawn yet: not a place, not a waitlist spot
+LIVE_SIGNUP = (*ACTIVE_SIGNUP, "entered")
+SIGNUP_STATUSES = ("confirmed", "waitlisted", "withdrawn", "cancelled", "entered")
+SIGNUP_MODES = ("first_come", "lottery")
 PRESENCE = ("none", "in", "out")
 ROUNDINGS = ("minute", "quarter", "half_hour")
 
@@ -77,6 +80,14 @@ class Activity(db.Model):
     contact_name: Mapped[str] = mapped_column(String(40), default="")
     # how served minutes are rounded, shown before sign-up: minute | quarter | half_hour
     hours_rounding: Mapped[str] = mapped_column(String(12), default="minute")
+    # first_come: places in order of sign-up; lottery: entries during the sign-up window,
+    # places drawn at its close (server/activities/lottery.py)
+    signup_mode: Mapped[str] = mapped_column(String(12), default="first_come",
+                                             server_default=text("'first_come'"))
+    # the lottery's secret seed, revealed only by its draw, and its published commitment
+    # sha256(seed): fixed before anyone can enter, so the seed cannot be chosen afterwards
+    lottery_seed: Mapped[str | None] = mapped_column(String(64))
+    lottery_commitment: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -98,6 +109,12 @@ class Activity(db.Model):
         CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind"),
         CheckConstraint(one_of("hours_rounding", ROUNDINGS), name="hours_rounding"),
+        CheckConstraint(one_of("signup_mode", SIGNUP_MODES), name="signup_mode"),
+        # a lottery has its window and its commitment; first come has no seed
+        CheckConstraint("signup_mode = 'first_come' OR (signup_opens_at IS NOT NULL AND "
+                        "signup_closes_at IS NOT NULL AND signup_closes_at < starts_at AND "
+                        "lottery_seed IS NOT NULL AND lottery_commitment IS NOT NULL)",
+                        name="lottery_window"),
         CheckConstraint("capacity BETWEEN 1 AND 100000", name="capacity"),
         CheckConstraint("confirmed_count BETWEEN 0 AND capacity", name="confirmed_count"),
         CheckConstraint("waitlist_count >= 0", name="waitlist_count"),
@@ -118,7 +135,8 @@ class Signup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12))  # confirmed|waitlisted|withdrawn|cancelled
+    # confirmed | waitlisted | withdrawn | cancelled | entered (in an undrawn lottery)
+    status: Mapped[str] = mapped_column(String(12))
     # FIFO order for the waitlist: a monotonically increasing number per activity
     queue_no: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -140,11 +158,48 @@ class Signup(db.Model):
     __table_args__ = (
         # one live sign-up per person and activity; withdrawn rows stay as history
         Index("uq_signups_live", "activity_id", "user_id", unique=True,
-              sqlite_where=text("status IN ('confirmed', 'waitlisted')"),
-              postgresql_where=text("status IN ('confirmed', 'waitlisted')")),
+              sqlite_where=text("status IN ('confirmed', 'waitlisted', 'entered')"),
+              postgresql_where=text("status IN ('confirmed', 'waitlisted', 'entered')")),
         Index("ix_signups_queue", "activity_id", "status", "queue_no"),
         CheckConstraint(one_of("status", SIGNUP_STATUSES), name="status"),
         CheckConstraint(one_of("presence", PRESENCE), name="presence"),
         CheckConstraint("queue_no >= 1", name="queue_no"),
         CheckConstraint("scan_seq >= 0", name="scan_seq"),
+    )
+
+
+DRAW_ALGORITHMS = ("hmac-sha256-v1",)
+DRAW_SOURCES = ("scheduler", "organiser")
+
+
+class LotteryDraw(db.Model):
+    """The one draw of an activity's lottery, kept as published: append-only, never
+    updated. Anyone can re-run it from `seed` and `entrants` (server/activities/lottery.py);
+    the unique activity_id is what makes the draw happen once, whoever asks at once."""
+
+    __tablename__ = "lottery_draws"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(24))
+    seed: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    # the entry (sign-up) ids that took part, ascending, and the same ids in drawn order
+    entrants: Mapped[list[int]] = mapped_column(JSON)
+    drawn_order: Mapped[list[int]] = mapped_column(JSON)
+    places: Mapped[int] = mapped_column(Integer)
+    winners: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(12))
+    drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    activity: Mapped[Activity] = relationship()
+    drawn_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(one_of("algorithm", DRAW_ALGORITHMS), name="algorithm"),
+        CheckConstraint(one_of("source", DRAW_SOURCES), name="source"),
+        CheckConstraint("places >= 0 AND winners >= 0", name="counts"),
+        CheckConstraint("(source = 'organiser') = (drawn_by_id IS NOT NULL)",
+                        name="drawn_by"),
     )

@@ -96,6 +96,24 @@ declare("signup_removed", topic="changes", link=_to_activity, urgent=True, text=
     title=p.get("title", ""), reason=p.get("reason", "")))
 
 
+def _lottery_won(p: dict) -> str:
+    return _("The lottery for “%(title)s” has been drawn: you have a place (%(when)s, "
+             "%(place)s). If you cannot come, tap “I can't come” so the next person gets it.",
+             title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
+
+
+def _lottery_waitlisted(p: dict) -> str:
+    return _("The lottery for “%(title)s” has been drawn: you are number %(position)s on the "
+             "waitlist. If someone withdraws, you move up in drawn order and we tell you.",
+             title=p.get("title", ""), position=p.get("position", ""))
+
+
+declare("lottery_won", topic="changes", link=_to_activity, actions=_cant_come,
+        text=_lottery_won, urgent=True)
+declare("lottery_waitlisted", topic="changes", link=_to_activity, text=_lottery_waitlisted,
+        urgent=True)
+
+
 def _reminder_day(p: dict) -> str:
     return _("Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s. Bring My code to "
              "check in.", title=p.get("title", ""), when=_when(p), place=p.get("place", ""))

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
-from server.activities.models import ACTIVE_SIGNUP, Activity, Signup
+from server.activities.models import LIVE_SIGNUP, Activity, Signup
 from server.activities.services import PUBLIC_STATUSES
 from server.communities.models import Node
 from server.core.clock import from_local
@@ -79,7 +79,7 @@ def my_activities(user: User, *, now: datetime) -> MyActivities:
     from server.activities.signups import waitlist_position
     rows = db.session.scalars(
         select(Signup).join(Activity, Signup.activity_id == Activity.id)
-        .where(Signup.user_id == user.id, Signup.status.in_(ACTIVE_SIGNUP + ("cancelled",)))
+        .where(Signup.user_id == user.id, Signup.status.in_((*LIVE_SIGNUP, "cancelled")))
         .options(joinedload(Signup.activity)).order_by(Activity.starts_at)).all()
     upcoming, waitlisted, past = [], [], []
     for s in rows:
@@ -95,7 +95,7 @@ def my_activities(user: User, *, now: datetime) -> MyActivities:
 
 
 def roster(activity: Activity, *, include_ended: bool = False) -> list[Signup]:
-    statuses = ACTIVE_SIGNUP + (("withdrawn", "cancelled") if include_ended else ())
+    statuses = LIVE_SIGNUP + (("withdrawn", "cancelled") if include_ended else ())
     return list(db.session.scalars(
         select(Signup).where(Signup.activity_id == activity.id, Signup.status.in_(statuses))
         .options(joinedload(Signup.user), joinedload(Signup.acted_by))

@@ -7,7 +7,7 @@ from marshmallow import validate as v
 
 from server.accounts.models import SKILLS
 from server.accounts.privacy import mask_phone
-from server.activities.models import ACTIVITY_KINDS, FORCES
+from server.activities.models import ACTIVITY_KINDS, FORCES, SIGNUP_MODES
 from server.core.fields import EventDay, Id, LocalDateTime, Whole
 from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
 
@@ -24,6 +24,7 @@ class ActivityIn(ma.Schema):
     ends_at = LocalDateTime(required=True)
     signup_opens_at = LocalDateTime(allow_none=True)
     signup_closes_at = LocalDateTime(allow_none=True)
+    signup_mode = ma.fields.String(validate=v.OneOf(SIGNUP_MODES))
     withdraw_cutoff_hours = Whole(validate=v.Range(0, 720))
     capacity = Whole(required=True, validate=v.Range(1, 100000))
     min_age = Whole(allow_none=True, validate=v.Range(0, 120))
@@ -64,6 +65,9 @@ class ActivityOut(ma.Schema):
     ends_at = LocalDateTime()
     signup_opens_at = LocalDateTime(allow_none=True)
     signup_closes_at = LocalDateTime(allow_none=True)
+    signup_mode = ma.fields.String()
+    # a lottery's sha256(seed), public from the start; the seed itself only in its draw
+    lottery_commitment = ma.fields.String(allow_none=True)
     withdraw_cutoff_hours = ma.fields.Integer()
     capacity = ma.fields.Integer()
     confirmed_count = ma.fields.Integer()
@@ -123,3 +127,41 @@ class RosterEntryOut(ma.Schema):
 
 class ReasonIn(ma.Schema):
     reason = ma.fields.String(required=True, validate=v.Length(min=1, max=500))
+
+
+class DrawnEntryOut(ma.Schema):
+    """One entry of a drawn lottery, in drawn order: its id (each entrant sees their own)
+    and what it got; no names."""
+
+    entry_id = ma.fields.Integer()
+    outcome = ma.fields.String()
+    position = ma.fields.Integer(allow_none=True)
+
+
+class DrawOut(ma.Schema):
+    algorithm = ma.fields.String()
+    seed = ma.fields.String()
+    commitment = ma.fields.String()
+    entrants = ma.fields.List(ma.fields.Integer())
+    drawn_order = ma.fields.List(ma.fields.Integer())
+    places = ma.fields.Integer()
+    winners = ma.fields.Integer()
+    drawn_at = LocalDateTime()
+    source = ma.fields.String()
+
+
+class LotteryOut(ma.Schema):
+    """An activity's lottery: its window and commitment; once drawn, the draw to re-run.
+    Dumps server.activities.lottery.Lottery."""
+
+    activity_id = ma.fields.Function(lambda lot: lot.activity.id)
+    opens_at = ma.fields.Function(lambda lot: LocalDateTime()._serialize(
+        lot.activity.signup_opens_at, None, None))
+    closes_at = ma.fields.Function(lambda lot: LocalDateTime()._serialize(
+        lot.activity.signup_closes_at, None, None))
+    commitment = ma.fields.Function(lambda lot: lot.activity.lottery_commitment)
+    entries = ma.fields.Integer()
+    drawn = ma.fields.Function(lambda lot: lot.draw is not None)
+    draw = ma.fields.Nested(DrawOut, allow_none=True)
+    results = ma.fields.Function(lambda lot: [
+        {"entry_id": i, "outcome": o, "position": p} for i, o, p in lot.outcome()])

@@ -9,7 +9,14 @@ from sqlalchemy import Select, select
 from server.accounts import permissions
 from server.accounts.models import SKILLS, User
 from server.activities import errors
-from server.activities.models import ACTIVITY_KINDS, FORCES, Activity, Programme
+from server.activities.models import (
+    ACTIVITY_KINDS,
+    FORCES,
+    SIGNUP_MODES,
+    Activity,
+    Programme,
+    Signup,
+)
 from server.communities.models import Node, Organisation
 from server.core import events
 from server.core.errors import Forbidden, ValidationError
@@ -18,7 +25,7 @@ from server.extensions import db
 EDITABLE = ("title", "kind", "description", "place", "starts_at", "ends_at",
             "signup_opens_at", "signup_closes_at", "withdraw_cutoff_hours", "capacity",
             "min_age", "required_skills", "insurance_required", "forces", "contact_name",
-            "programme_id", "node_id")
+            "programme_id", "node_id", "signup_mode")
 TRANSITIONS = {"draft": {"published", "cancelled"},
                "published": {"cancelled", "finished"},
                "cancelled": set(), "finished": set()}
@@ -61,6 +68,8 @@ def _validate(fields: dict, organisation: Organisation) -> dict:
             problems["title"] = ["length"]
     if "kind" in fields and fields["kind"] not in ACTIVITY_KINDS:
         problems["kind"] = ["unknown"]
+    if "signup_mode" in fields and fields["signup_mode"] not in SIGNUP_MODES:
+        problems["signup_mode"] = ["unknown"]
     if "place" in fields and not (fields["place"] or "").strip():
         problems["place"] = ["required"]
     if "capacity" in fields and not 1 <= (fields["capacity"] or 0) <= 100000:
@@ -99,6 +108,35 @@ def _check_schedule(activity: Activity) -> None:
         raise errors.BadSchedule(errors={"signup_opens_at": ["after_start"]})
 
 
+def _check_lottery(activity: Activity, *, now: datetime, mode_changed: bool,
+                   window_changed: bool) -> None:
+    """A lottery's window and seed; the way places are given is fixed once anyone is in.
+    The activity holds the changes unflushed (its CHECK would refuse a half-made lottery)."""
+    with db.session.no_autoflush:
+        _lottery_rules(activity, now=now, mode_changed=mode_changed,
+                       window_changed=window_changed)
+
+
+def _lottery_rules(activity: Activity, *, now: datetime, mode_changed: bool,
+                   window_changed: bool) -> None:
+    from server.activities import lottery
+    if mode_changed and activity.id is not None and db.session.scalar(
+            select(Signup.id).where(Signup.activity_id == activity.id).limit(1)) is not None:
+        raise errors.SignupModeLocked()
+    if activity.signup_mode != "lottery":
+        activity.lottery_seed = activity.lottery_commitment = None
+        return
+    if activity.signup_opens_at is None or activity.signup_closes_at is None:
+        raise errors.LotteryWindowRequired()
+    if activity.signup_closes_at >= activity.starts_at:
+        raise errors.LotteryClosesAfterStart()
+    if (mode_changed or window_changed) and activity.signup_closes_at <= now \
+            and lottery.draw_of(activity.id or 0) is None:
+        raise errors.LotteryInPast()
+    if activity.lottery_seed is None:
+        activity.lottery_seed, activity.lottery_commitment = lottery.new_seed()
+
+
 def create_activity(*, actor: User, organisation: Organisation, now: datetime,
                     **fields) -> Activity:
     if not can_create_for(actor, organisation):
@@ -114,7 +152,10 @@ def create_activity(*, actor: User, organisation: Organisation, now: datetime,
     activity.organisation = organisation
     activity.required_skills = list(fields.get("required_skills") or [])
     activity.forces = list(fields.get("forces") or [])
+    activity.signup_mode = fields.get("signup_mode") or "first_come"
     _check_schedule(activity)
+    _check_lottery(activity, now=now, mode_changed=activity.signup_mode == "lottery",
+                   window_changed=False)
     db.session.add(activity)
     db.session.flush()
     return activity
@@ -135,9 +176,14 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
         raise errors.CapacityBelowConfirmed(confirmed=activity.confirmed_count)
     moved = any(k in changes and changes[k] != getattr(activity, k)
                 for k in ("starts_at", "ends_at", "place"))
+    mode_changed = "signup_mode" in changes and changes["signup_mode"] != activity.signup_mode
+    window_changed = any(k in changes and changes[k] != getattr(activity, k)
+                         for k in ("signup_opens_at", "signup_closes_at"))
     for key, value in changes.items():
         setattr(activity, key, value)
     _check_schedule(activity)
+    _check_lottery(activity, now=now, mode_changed=mode_changed,
+                   window_changed=window_changed)
     if activity.status == "published" and moved and activity.starts_at < now:
         # people signed up for a future date; moving it into the past loses them
         raise errors.BadSchedule(errors={"starts_at": ["past"]})
@@ -169,6 +215,8 @@ def publish(activity: Activity, *, actor: User, now: datetime) -> Activity:
     _transition(activity, "published")
     if activity.ends_at <= now:
         raise errors.BadSchedule(errors={"ends_at": ["past"]})
+    if activity.signup_mode == "lottery" and activity.signup_closes_at <= now:
+        raise errors.LotteryInPast()
     activity.status = "published"
     activity.published_at = activity.updated_at = now
     db.session.flush()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from server.accounts.models import User
 from server.accounts.services import age_on
 from server.activities import errors, notices
-from server.activities.models import ACTIVE_SIGNUP, Activity, Signup
+from server.activities.models import ACTIVE_SIGNUP, LIVE_SIGNUP, Activity, LotteryDraw, Signup
 from server.core.clock import local
 from server.extensions import db
 from server.notifications.services import notify
@@ -53,8 +53,15 @@ def _clash(user_id: int, activity: Activity) -> Activity | None:
         .limit(1))
 
 
+def _undrawn_lottery(activity: Activity) -> bool:
+    """A lottery whose draw has not happened: sign-ups are entries until it does."""
+    return activity.signup_mode == "lottery" and db.session.scalar(
+        select(LotteryDraw.id).where(LotteryDraw.activity_id == activity.id)) is None
+
+
 def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
-    """Every rule except capacity; raises the first that fails."""
+    """Every rule except capacity; raises the first that fails. The same rules hold for
+    entering a lottery; once it is drawn, sign-up stays open until the start."""
     if activity.status == "cancelled":
         raise errors.ActivityCancelled()
     if activity.status == "finished" or now >= activity.ends_at:
@@ -64,7 +71,12 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
     if activity.signup_opens_at and now < activity.signup_opens_at:
         raise errors.SignupNotOpenYet(opens=local(activity.signup_opens_at).strftime(
             "%Y-%m-%d %H:%M"))
-    if now >= (activity.signup_closes_at or activity.starts_at):
+    closes = activity.signup_closes_at or activity.starts_at
+    if activity.signup_mode == "lottery" and not _undrawn_lottery(activity):
+        closes = activity.starts_at
+    if now >= closes:
+        if activity.signup_mode == "lottery" and now < activity.starts_at:
+            raise errors.AwaitingDraw()
         raise errors.SignupClosed()
     if activity.min_age:
         if user.birth_date is None:
@@ -83,11 +95,12 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
 
 def sign_up(activity_id: int, *, user: User, now: datetime,
             acted_by: User | None = None) -> Signup:
-    """A place if one is free, else the end of the waitlist."""
+    """A place if one is free, else the end of the waitlist; in a lottery not yet drawn,
+    an entry (server/activities/lottery.py)."""
     activity = lock_activity(activity_id)
     live = db.session.scalar(select(Signup).where(
         Signup.activity_id == activity.id, Signup.user_id == user.id,
-        Signup.status.in_(ACTIVE_SIGNUP)))
+        Signup.status.in_(LIVE_SIGNUP)))
     if live is not None:
         raise errors.AlreadySignedUp()
     check_eligible(activity, user, now=now)
@@ -95,6 +108,8 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
     last = db.session.scalar(select(func.max(Signup.queue_no)).where(
         Signup.activity_id == activity.id)) or 0
     status = "confirmed" if activity.confirmed_count < activity.capacity else "waitlisted"
+    if _undrawn_lottery(activity):
+        status = "entered"
     signup = Signup(activity_id=activity.id, user_id=user.id, status=status, queue_no=last + 1,
                     created_at=now,
                     acted_by_id=acted_by.id if acted_by and acted_by.id != user.id else None)
@@ -136,7 +151,7 @@ def walk_in(activity_id: int, *, user: User, operator: User,
         return None, False
     existing = db.session.scalar(select(Signup).where(
         Signup.activity_id == activity.id, Signup.user_id == user.id,
-        Signup.status.in_(ACTIVE_SIGNUP)).with_for_update(key_share=True)
+        Signup.status.in_(LIVE_SIGNUP)).with_for_update(key_share=True)
         .execution_options(populate_existing=True))
     if existing is not None:
         return existing, False
@@ -161,13 +176,16 @@ def withdraw_until(signup: Signup, activity: Activity | None = None) -> datetime
     that came by promotion (the person did not choose when it came, and giving it back
     promotes the next in line)."""
     activity = activity or signup.activity
+    if signup.status == "entered":
+        # the entrants are fixed when the lottery closes
+        return min(activity.signup_closes_at or activity.starts_at, activity.starts_at)
     if signup.status == "confirmed" and signup.promoted_at is None:
         return activity.starts_at - timedelta(hours=activity.withdraw_cutoff_hours)
     return activity.starts_at
 
 
 def can_withdraw(signup: Signup, *, now: datetime) -> bool:
-    return signup.status in ACTIVE_SIGNUP and now < withdraw_until(signup)
+    return signup.status in LIVE_SIGNUP and now < withdraw_until(signup)
 
 
 def get_signup(signup_id: int) -> Signup | None:
@@ -178,7 +196,7 @@ def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     """The person (or whoever signed them up) gives up their place or waitlist spot."""
     activity = lock_activity(signup.activity_id)
     db.session.refresh(signup)
-    if actor.id not in (signup.user_id, signup.acted_by_id) or signup.status not in ACTIVE_SIGNUP:
+    if actor.id not in (signup.user_id, signup.acted_by_id) or signup.status not in LIVE_SIGNUP:
         raise errors.SignupNotFound()
     if now >= withdraw_until(signup, activity):
         raise errors.WithdrawClosed()
@@ -204,7 +222,7 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
     if not (reason or "").strip():
         raise ValidationError(errors={"reason": ["required"]})
     db.session.refresh(signup)
-    if signup.status not in ACTIVE_SIGNUP:
+    if signup.status not in LIVE_SIGNUP:
         raise errors.SignupNotFound()
     was_confirmed = signup.status == "confirmed"
     signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason.strip()
@@ -247,10 +265,11 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
 
 
 def end_all(activity: Activity, *, reason: str, now: datetime) -> list[int]:
-    """The activity was cancelled: every live sign-up ends. Returns who held one."""
+    """The activity was cancelled: every live sign-up (and lottery entry) ends. Returns
+    who held one."""
     people = []
     for signup in db.session.scalars(select(Signup).where(
-            Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))):
+            Signup.activity_id == activity.id, Signup.status.in_(LIVE_SIGNUP))):
         signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason
         people.append(signup.user_id)
     db.session.flush()
@@ -261,7 +280,7 @@ def end_all(activity: Activity, *, reason: str, now: datetime) -> list[int]:
 
 def live_people(activity: Activity) -> list[int]:
     return list(db.session.scalars(select(Signup.user_id).where(
-        Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))))
+        Signup.activity_id == activity.id, Signup.status.in_(LIVE_SIGNUP))))
 
 
 def waitlist_position(signup: Signup) -> int | None:
@@ -275,4 +294,4 @@ def waitlist_position(signup: Signup) -> int | None:
 def live_signup(activity_id: int, user_id: int) -> Signup | None:
     return db.session.scalar(select(Signup).where(
         Signup.activity_id == activity_id, Signup.user_id == user_id,
-        Signup.status.in_(ACTIVE_SIGNUP)))
+        Signup.status.in_(LIVE_SIGNUP)))

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.activities import queries, services, signups
+from server.activities import lottery, queries, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import ActivityArgs
 from server.communities.services import places_for_residents
@@ -60,7 +60,11 @@ def box_context(activity: Activity, *, now: datetime, result: str | None = None,
             signups.check_eligible(activity, user, now=now)
         except WusheError as exc:  # shown, not raised: this only reads
             reason = exc
+    lot = lottery.lottery_of(activity) if activity.signup_mode == "lottery" else None
     return {"activity": activity, "signup": signup, "reason": reason, "result": result,
+            "lottery": lot, "lottery_open": lot is not None and lot.draw is None,
+            "lottery_due": lot is not None and lot.draw is None
+            and activity.status == "published" and now >= activity.signup_closes_at,
             "error": error, "position": signups.waitlist_position(signup) if signup else None,
             "can_withdraw": withdraw_until is not None and now < withdraw_until,
             "withdraw_until": withdraw_until, "ended": now >= activity.ends_at,
@@ -93,6 +97,9 @@ def _after_signup_change(activity_id: int, *, result: str | None = None,
 
 
 def result_text(signup: Signup) -> str:
+    if signup.status == "entered":
+        return _("You are in the lottery. Places are drawn when it closes; we will tell you "
+                 "the result.")
     if signup.status == "waitlisted":
         return _("You are number %(n)s on the waitlist.", n=signups.waitlist_position(signup))
     return _("You have a place.")
@@ -125,6 +132,21 @@ def withdraw(signup_id: int):
         return _after_signup_change(activity_id, error=message, status=status)
     return _after_signup_change(
         activity_id, result=_("You have withdrawn. Thank you for letting the organiser know."))
+
+
+@bp.route("/activities/<int:activity_id>/lottery")
+def lottery_page(activity_id: int):
+    """An activity's lottery, public: the commitment before, the whole draw after."""
+    activity = services.get_activity(activity_id, viewer=me())
+    lot = lottery.lottery_of(activity)
+    user = me()
+    mine = signups.live_signup(activity.id, user.id) if user else None
+    check = lottery.verify(lot.draw) if lot.draw else None
+    return render_template("activities/lottery.html", activity=activity, lottery=lot,
+                           mine=mine, check=check,
+                           can_manage=services.can_manage(user, activity),
+                           can_draw=lot.draw is None and activity.status == "published"
+                           and clock.now() >= activity.signup_closes_at)
 
 
 @bp.route("/me/activities")

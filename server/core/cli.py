@@ -117,6 +117,25 @@ def register(app: Flask) -> None:
         outbox.run()
         click.echo(f"checked out {count} people automatically")
 
+    @activities.command("verify-draw")
+    @click.argument("activity_id", type=int)
+    def verify_draw(activity_id: int) -> None:
+        """Re-run an activity's lottery from its published seed and compare the order."""
+        from server.activities import lottery
+        record = lottery.draw_of(activity_id)
+        if record is None:
+            raise click.ClickException(f"activity {activity_id} has no lottery draw")
+        check = lottery.verify(record)
+        click.echo(f"algorithm {record.algorithm}, {len(record.entrants)} entrants, "
+                   f"{record.winners} places")
+        click.echo(f"commitment sha256(seed): {'ok' if check.commitment_ok else 'MISMATCH'}")
+        click.echo(f"drawn order: {'ok' if check.order_ok else 'MISMATCH'}")
+        if not check.ok:
+            click.echo(f"expected {check.expected}")
+            click.echo(f"published {check.published}")
+            raise click.ClickException("the published draw does not match its seed")
+        click.echo("verified: the published draw follows from its seed")
+
     @activities.command("finish-due")
     def finish_due() -> None:
         """Mark every published activity that has ended as finished."""

@@ -32,6 +32,7 @@ SIGNUP_STATUS = {
     "waitlisted": _l("Waitlisted"),
     "withdrawn": _l("Withdrawn"),
     "cancelled": _l("Cancelled"),
+    "entered": _l("In the lottery"),
 }
 SKILL = {
     "legal": _l("Legal"),

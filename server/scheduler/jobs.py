@@ -96,6 +96,24 @@ def finish_due(now: datetime) -> Tally:
     return Tally().each(due, finish, lambda i: f"activity {i}")
 
 
+# --- lotteries: the draw at the close of their window ----------------------------------
+
+def lottery_draws(now: datetime) -> Tally:
+    """Lotteries whose window has closed are drawn, each once: places, the waitlist in
+    drawn order, and a message to every entrant. A second run, a second scheduler or the
+    organiser's "draw now" at the same moment finds the draw made (AlreadyDrawn)."""
+    from server.activities import errors as activity_errors
+    from server.activities import lottery
+
+    def draw(activity_id: int) -> bool:
+        try:
+            lottery.draw(activity_id, actor=None, now=now)
+        except activity_errors.AlreadyDrawn:
+            return False
+        return True
+    return Tally().each(lottery.due_ids(now=now), draw, lambda i: f"activity {i}")
+
+
 # --- reminders before activities --------------------------------------------------------
 
 REMINDERS = (("reminder_day", timedelta(hours=24)), ("reminder_soon", timedelta(hours=2)))
@@ -251,6 +269,8 @@ def housekeeping(now: datetime) -> Tally:
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("finish_due", _l("Finish ended activities: automatic check-out, hours to review"),
         finish_due),
+    Job("lottery_draws", _l("Draw the lotteries whose sign-up window has closed"),
+        lottery_draws),
     Job("reminders", _l("Reminders the day before and two hours before"), reminders),
     Job("deliveries", _l("Send and retry SMS, WeChat and e-mail messages"), deliveries),
     Job("deadline_warnings", _l("Warn organisers before the record deadline"),
