@@ -36,6 +36,8 @@ EXPECTED = {
     "/api/v1/activities/{activity_id}/paper-sheet/entries": {"post"},
     "/api/v1/signups/{signup_id}/withdraw": {"post"},
     "/api/v1/signups/{signup_id}/remove": {"post"},
+    "/api/v1/signups/{signup_id}/next-steps": {"get"},
+    "/api/v1/activities/{activity_id}/calendar.ics": {"get"},
     "/api/v1/stats/places": {"get"},
     "/api/v1/stats/{node_id}": {"get"},
     "/api/v1/stats/{node_id}/figures/{figure}": {"get"},
