@@ -69,6 +69,7 @@ def _subscribe() -> None:
     from server.checkin import services as checkin
     from server.core import events
     from server.donations import notices as donation_notices  # noqa: F401 - declares kinds
+    from server.feedback import notices as feedback_notices
     from server.hours import ledger as hours
     from server.hours import notices as hours_notices
     from server.notifications import (
@@ -79,6 +80,8 @@ def _subscribe() -> None:
     from server.teams import notices as team_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
+    # after check-in closed attendance: those it checked in are asked for feedback
+    events.subscribe(events.ACTIVITY_FINISHED, feedback_notices.on_activity_finished)
     events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)

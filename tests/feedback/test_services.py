@@ -286,3 +286,30 @@ def test_awaiting_lists_what_the_person_took_part_in_until_they_rate_it(
     services.give(recent, user=user, rating=5, comment="", now=now)
     assert [a.title for a in services.awaiting(user, now=now)] == ["早些的活动"]
     assert services.awaiting(None, now=now) == []
+
+
+# --- the message after the activity ----------------------------------------------------------
+
+def test_finishing_an_activity_asks_those_checked_in_once(app, make_activity, attended,
+                                                         give_place, make_user, grant, now):
+    from server.activities import services as activity_services
+    from server.notifications.models import Notification
+    activity = make_activity(starts_in=timedelta(hours=-3), hours=2, title="敬老院探访")
+    came, answered, absent = make_user(name="来了"), make_user(name="已评"), make_user(
+        name="没来")
+    attended(activity, came)
+    attended(activity, answered)
+    give_place(activity, absent)
+    services.give(activity, user=answered, rating=5, comment="", now=now)
+    organiser = make_user(name="社工")
+    grant(organiser, "organiser", activity.organisation.node, activity.organisation)
+    activity_services.finish(activity, actor=organiser, now=now)
+    notes = db.session.scalars(select(Notification).where(
+        Notification.kind == "feedback_request")).all()
+    assert [n.user_id for n in notes] == [came.id]
+    assert notes[0].activity_id == activity.id
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        from server.notifications import kinds
+        kind = kinds.get("feedback_request")
+        assert "敬老院探访" in kind.text(notes[0].params)
+        assert kind.link(notes[0]) == f"/activities/{activity.id}/feedback"
