@@ -55,8 +55,9 @@ def uid(activity: Activity, site_url: str) -> str:
 
 
 def ics(activity: Activity, *, url: str, site_url: str, now: datetime,
-        description: str = "") -> bytes:
-    """The activity as a one-event VCALENDAR. description: the text before the link."""
+        description: str = "", alarm_minutes: int = 60) -> bytes:
+    """The activity as a one-event VCALENDAR with a reminder `alarm_minutes` before it
+    starts. description: the text before the link."""
     changed = activity.updated_at or activity.created_at
     lines = [
         "BEGIN:VCALENDAR",
@@ -77,6 +78,12 @@ def ics(activity: Activity, *, url: str, site_url: str, now: datetime,
         f"DESCRIPTION:{escape((description + chr(10) if description else '') + url)}",
         f"URL:{url}",
         f"STATUS:{'CANCELLED' if activity.status == 'cancelled' else 'CONFIRMED'}",
+        # the phone reminds the person when it is time to set out
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{escape(activity.title)}",
+        f"TRIGGER:-PT{max(int(alarm_minutes), 0)}M",
+        "END:VALARM",
         "END:VEVENT",
         "END:VCALENDAR",
     ]

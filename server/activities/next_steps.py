@@ -52,7 +52,9 @@ def for_signup(signup_id: int, *, viewer, now: datetime) -> NextSteps:
 def ics_body(activity: Activity, *, now: datetime, description: str = "") -> bytes:
     site = current_app.config["SITE_URL"].rstrip("/")
     url = site + url_for("activities_pages.detail", activity_id=activity.id)
-    return calendar.ics(activity, url=url, site_url=site, now=now, description=description)
+    # the reminder leaves time to get there and still arrive early
+    return calendar.ics(activity, url=url, site_url=site, now=now, description=description,
+                        alarm_minutes=arrive_minutes() + 45)
 
 
 def ics_filename(activity: Activity) -> str:

@@ -172,6 +172,10 @@ def test_ics_reads_back_with_the_activity_times_place_and_link(app, client, make
     link = app.config["SITE_URL"].rstrip("/") + f"/activities/{activity.id}"
     assert link in str(event["DESCRIPTION"])
     assert event["DTSTAMP"] and event["UID"]
+    alarms = list(event.walk("VALARM"))
+    assert len(alarms) == 1 and str(alarms[0]["ACTION"]) == "DISPLAY"
+    before = -alarms[0].decoded("TRIGGER")
+    assert before == timedelta(minutes=app.config["ARRIVE_EARLY_MINUTES"] + 45)
 
 
 def test_ics_escapes_folds_and_ends_lines_with_crlf(client, make_activity):
