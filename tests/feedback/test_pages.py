@@ -157,3 +157,19 @@ def test_my_activities_prompts_for_feedback(client, finished, attended, make_use
     services.give(activity, user=user, rating=5, comment="", now=now)
     page = text(client.get("/me/activities?tab=past", headers=EN))
     assert "Rate “" not in page and "Waiting for your feedback" not in page
+
+
+def test_staff_see_no_feedback_section_before_the_activity_ends(client, make_activity,
+                                                                organiser_of):
+    activity = make_activity()
+    login(client, organiser_of(activity))
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "Roster" in page  # the staff part is there
+    assert "Feedback from participants" not in page
+
+
+def test_staff_see_an_empty_summary_once_it_ended(client, finished, organiser_of):
+    activity = finished()
+    login(client, organiser_of(activity))
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "Feedback from participants" in page and "No feedback yet." in page
