@@ -69,6 +69,7 @@ def _subscribe() -> None:
     from server.checkin import services as checkin
     from server.core import events
     from server.donations import notices as donation_notices  # noqa: F401 - declares kinds
+    from server.feedback import notices as feedback_notices
     from server.hours import ledger as hours
     from server.hours import notices as hours_notices
     from server.notifications import (
@@ -79,6 +80,8 @@ def _subscribe() -> None:
     from server.teams import notices as team_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
+    # after check-in closed attendance: those it checked in are asked for feedback
+    events.subscribe(events.ACTIVITY_FINISHED, feedback_notices.on_activity_finished)
     events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
@@ -100,6 +103,8 @@ def register(app: Flask, api: Api) -> None:
     from server.donations import manage_views as donation_desk
     from server.donations import movements  # noqa: F401 - tables known to the metadata
     from server.donations import views as donation_views
+    from server.feedback import api as feedback_api
+    from server.feedback import views as feedback_views
     from server.hours import api as hours_api
     from server.hours import cert_api, cert_views, export_views
     from server.hours import views as hours_views
@@ -128,7 +133,7 @@ def register(app: Flask, api: Api) -> None:
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
                 *notifications_api.blueprints, *reports_api.blueprints,
                 *programmes_api.blueprints, *imports_api.blueprints,
-                *teams_api.blueprints, *health.blueprints):
+                *teams_api.blueprints, *feedback_api.blueprints, *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
@@ -136,6 +141,6 @@ def register(app: Flask, api: Api) -> None:
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
                donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp,
                report_views.bp, programme_views.bp,
-               import_views.bp, team_views.bp):
+               import_views.bp, team_views.bp, feedback_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

@@ -151,6 +151,11 @@ MATRIX = [
             organiser_a=200, coordinator_a=200, admin_district=200, admin_b=403),
     *expect("GET", lambda w: f"/api/v1/activities/{w.act_b.id}/roster", anon=401, resident=403,
             organiser_a=403, coordinator_a=403, admin_district=200, admin_b=200),
+    # Feedback summaries: as the roster (the comments carry no names, but are for staff)
+    *expect("GET", lambda w: f"/api/v1/activities/{w.act_a.id}/feedback", anon=401,
+            resident=403, organiser_a=200, coordinator_a=200, admin_district=200, admin_b=403),
+    *expect("GET", lambda w: f"/api/v1/activities/{w.act_b.id}/feedback", anon=401,
+            resident=403, organiser_a=403, coordinator_a=403, admin_district=200, admin_b=200),
     # The management list: anyone holding a role (its content is checked below)
     *expect("GET", lambda w: "/api/v1/activities/manage", anon=401, resident=403,
             organiser_a=200, coordinator_a=200, admin_district=200, admin_b=200),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import marshmallow as ma
+from flask import Response, url_for
 from flask_login import current_user, login_required
 
 from server.accounts import permissions
-from server.activities import errors, lottery, queries, services, signups
+from server.activities import errors, lottery, next_steps, queries, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import (
     ActivityArgs,
@@ -17,6 +18,7 @@ from server.activities.schemas import (
     ActivityPageOut,
     ActivityPatch,
     LotteryOut,
+    NextStepsOut,
     ReasonIn,
     RosterEntryOut,
     SignupOut,
@@ -233,3 +235,25 @@ def remove(data, signup_id):
     """Take someone off the list, with a reason they are told (organisers)."""
     return signups.remove(_signup(signup_id), actor=_actor(), now=clock.now(),
                           reason=data["reason"])
+
+
+@signups_blp.route("/<int:signup_id>/next-steps", methods=["GET"])
+@login_required
+@signups_blp.response(200, NextStepsOut)
+def signup_next_steps(signup_id):
+    """What to do next: when to arrive, what to bring, until when one can withdraw."""
+    steps = next_steps.for_signup(signup_id, viewer=_actor(), now=clock.now())
+    steps.code_url = url_for("checkin_pages.my_code")
+    steps.calendar_url = url_for("activities.activity_calendar", activity_id=steps.activity.id)
+    return steps
+
+
+@activities.route("/<int:activity_id>/calendar.ics", methods=["GET"])
+@activities.response(200, description="The activity as an iCalendar (RFC 5545) file")
+def activity_calendar(activity_id):
+    """The activity as an .ics file to add to a calendar (UTC times, a stable UID)."""
+    activity = _visible(activity_id)
+    body = next_steps.ics_body(activity, now=clock.now())
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{next_steps.ics_filename(activity)}"',
+        "Cache-Control": "no-store"})

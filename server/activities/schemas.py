@@ -165,3 +165,23 @@ class LotteryOut(ma.Schema):
     draw = ma.fields.Nested(DrawOut, allow_none=True)
     results = ma.fields.Function(lambda lot: [
         {"entry_id": i, "outcome": o, "position": p} for i, o, p in lot.outcome()])
+
+
+class NextStepsOut(ma.Schema):
+    """After signing up (dumps activities.next_steps.NextSteps)."""
+
+    signup_id = ma.fields.Function(lambda n: n.signup.id)
+    activity_id = ma.fields.Function(lambda n: n.activity.id)
+    status = ma.fields.Function(lambda n: n.signup.status)
+    position = ma.fields.Integer(allow_none=True)
+    starts_at = ma.fields.Function(lambda n: LocalDateTime()._serialize(
+        n.activity.starts_at, None, None))
+    ends_at = ma.fields.Function(lambda n: LocalDateTime()._serialize(
+        n.activity.ends_at, None, None))
+    place = ma.fields.Function(lambda n: n.activity.place)
+    arrive_at = LocalDateTime()
+    arrive_minutes = ma.fields.Integer()
+    withdraw_until = LocalDateTime()
+    can_withdraw = ma.fields.Boolean()
+    code_url = ma.fields.String(metadata={"description": "the person's QR page (我的码)"})
+    calendar_url = ma.fields.String(metadata={"description": "the activity's .ics file"})

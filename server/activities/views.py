@@ -5,11 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.activities import lottery, queries, services, signups
+from server.activities import lottery, next_steps, queries, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import ActivityArgs
 from server.communities.services import places_for_residents
@@ -114,7 +123,32 @@ def signup(activity_id: int):
     except FORM_ERRORS as exc:
         message, _fields, status = problem(exc)
         return _after_signup_change(activity_id, error=message, status=status)
-    return _after_signup_change(activity_id, result=result_text(signup))
+    if is_htmx():
+        return _after_signup_change(activity_id, result=result_text(signup))
+    # a page of its own: what happens next, not a line above the activity
+    return redirect(url_for("activities_pages.signed_up", signup_id=signup.id), code=303)
+
+
+@bp.route("/signups/<int:signup_id>/next")
+@login_required
+def signed_up(signup_id: int):
+    """After signing up: place or waitlist, when to arrive, what to bring, until when one
+    can withdraw, and the activity for one's calendar."""
+    steps = next_steps.for_signup(signup_id, viewer=me(), now=clock.now())
+    return render_template("activities/signed_up.html", steps=steps,
+                           activity=steps.activity, signup=steps.signup)
+
+
+@bp.route("/activities/<int:activity_id>/calendar.ics")
+def calendar_file(activity_id: int):
+    """The activity as an .ics file, to add to the phone's calendar."""
+    activity = services.get_activity(activity_id, viewer=me())
+    body = next_steps.ics_body(activity, now=clock.now(),
+                               description=_("Organiser: %(name)s",
+                                             name=activity.organisation.name))
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="{next_steps.ics_filename(activity)}"',
+        "Cache-Control": "no-store"})
 
 
 @bp.route("/signups/<int:signup_id>/withdraw", methods=["POST"])

@@ -76,14 +76,16 @@ def test_sign_up_with_htmx_then_organiser_sees_masked_phone(client, app, make_ac
     assert "13812341234" not in roster
 
 
-def test_sign_up_without_htmx_redirects_with_the_result(client, make_activity, make_user):
+def test_sign_up_without_htmx_leads_to_the_next_steps(client, make_activity, make_user):
     activity = make_activity()
     token = login(client, make_user())
     resp = client.post(f"/activities/{activity.id}/signup", data={"csrf_token": token},
                        headers=EN)
-    assert resp.status_code == 302
+    assert resp.status_code == 303
+    assert "/next" in resp.headers["Location"]
     page = text(client.get(resp.headers["Location"], headers=EN))
     assert "You have a place" in page
+    page = text(client.get(f"/activities/{activity.id}", headers=EN))
     assert "Withdraw" in page
 
 

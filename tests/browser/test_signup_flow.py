@@ -52,6 +52,16 @@ def test_register_browse_sign_up_withdraw(live_server, phone, make_node, make_or
     page.shot("activity-detail")
 
     page.locator("#signup-box form button[type=submit]").click()
+    # the answer is a page of its own: the result and what to do next
+    page.wait_for_url(re.compile(r"/signups/\d+/next$"))
+    expect(page.locator(".weui-msg__title")).to_have_text("报名成功")
+    expect(page.locator(".next-steps")).to_contain_text("我的码")
+    expect(page.locator(".weui-msg a[href='/code']")).to_be_visible()
+    page.shot("next-steps")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator(".next-steps__back a").click()
+    page.wait_for_url(re.compile(rf"/activities/{activity_id}$"))
+    expect(page.locator(".signed-up__badge")).to_contain_text("已报名")
     withdraw = page.locator("#signup-box form[action$='/withdraw']")
     expect(withdraw).to_be_visible()
     expect(page.locator("#signup-box")).to_contain_text("1")

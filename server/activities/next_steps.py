@@ -1,0 +1,61 @@
+"""What a person does next once signed up: when to arrive, what to bring, until when they
+can withdraw, and the activity for their calendar. Read-only: pages and the API show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+
+from server.activities import calendar, errors, signups
+from server.activities.models import Activity, Signup
+from server.extensions import db
+
+
+@dataclass
+class NextSteps:
+    signup: Signup
+    activity: Activity
+    position: int | None  # on the waitlist; None with a place
+    arrive_at: datetime
+    arrive_minutes: int
+    withdraw_until: datetime
+    can_withdraw: bool
+    # filled by the API for clients that only follow links
+    code_url: str = ""
+    calendar_url: str = ""
+
+
+def arrive_minutes() -> int:
+    return int(current_app.config["ARRIVE_EARLY_MINUTES"])
+
+
+def for_signup(signup_id: int, *, viewer, now: datetime) -> NextSteps:
+    """The next steps of a sign-up, for the person or whoever signed them up; a sign-up
+    that ended (withdrawn, removed) or someone else's is not found, as the API says."""
+    signup = db.session.get(Signup, signup_id)
+    if (signup is None or viewer is None
+            or viewer.id not in (signup.user_id, signup.acted_by_id)):
+        raise errors.SignupNotFound()
+    if signup.status not in ("confirmed", "waitlisted"):
+        raise errors.SignupNotFound()
+    activity = signup.activity
+    minutes = arrive_minutes()
+    until = signups.withdraw_until(signup, activity)
+    return NextSteps(signup=signup, activity=activity,
+                     position=signups.waitlist_position(signup),
+                     arrive_at=activity.starts_at - timedelta(minutes=minutes),
+                     arrive_minutes=minutes, withdraw_until=until, can_withdraw=now < until)
+
+
+def ics_body(activity: Activity, *, now: datetime, description: str = "") -> bytes:
+    site = current_app.config["SITE_URL"].rstrip("/")
+    url = site + url_for("activities_pages.detail", activity_id=activity.id)
+    # the reminder leaves time to get there and still arrive early
+    return calendar.ics(activity, url=url, site_url=site, now=now, description=description,
+                        alarm_minutes=arrive_minutes() + 45)
+
+
+def ics_filename(activity: Activity) -> str:
+    return f"wushe-activity-{activity.id}.ics"
