@@ -37,6 +37,7 @@ for _path in (str(PROJECT_DIR), str(BENCH_DIR)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from export_bench import _reset_peak, _status_mb  # noqa: E402
 from loadgen import BenchError  # noqa: E402
 from scan_seed import prepare_postgres, settings_overrides  # noqa: E402
 
@@ -295,30 +296,11 @@ def measure(database_url: str, secret: str, world: dict, repeat: int) -> dict:
         began = time.perf_counter()
         r = client.get(url)
         size = sum(len(block) for block in r.response)  # streamed, a block at a time
-        out[f"export: {figure}, year"] = ((time.perf_counter() - began) * 1000, None)
-        out[f"export: {figure}, year"] = (out[f"export: {figure}, year"][0], {
+        out[f"export: {figure}, year"] = ((time.perf_counter() - began) * 1000, {
             "bytes": size, "rss_before_mb": before, "peak_mb": _status_mb("VmHWM")})
     with app.app_context():
         db.engine.dispose()
     return out
-
-
-def _status_mb(field: str) -> float | None:
-    """VmRSS (now) or VmHWM (peak since the last reset) from /proc, in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> None:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def main(argv=None) -> int:
@@ -354,8 +336,8 @@ def main(argv=None) -> int:
             if isinstance(small_n, dict):  # an export: size and memory instead of statements
                 print(f"{page:<28} {small_ms:>9.1f} {big_ms:>9.1f} {big_ms / small_ms:>6.2f} "
                       f"  {small_n['bytes'] / 1e6:.2f} → {big_n['bytes'] / 1e6:.2f} MB xlsx; "
-                      f"RSS {small_n['rss_before_mb']} → peak {small_n['peak_mb']} MB, "
-                      f"{big_n['rss_before_mb']} → peak {big_n['peak_mb']} MB")
+                      f"RSS {small_n['rss_before_mb']:.1f} → peak {small_n['peak_mb']:.1f} MB, "
+                      f"{big_n['rss_before_mb']:.1f} → peak {big_n['peak_mb']:.1f} MB")
                 continue
             print(f"{page:<28} {small_ms:>9.1f} {big_ms:>9.1f} {big_ms / small_ms:>6.2f} "
                   f"{small_n:>5.0f} → {big_n:.0f}")

@@ -47,8 +47,8 @@ def detail(programme_id: int):
 
 def _form(programme, organisations, values, *, message=None, fields=None, status=200):
     return render_template("programmes/form.html", programme=programme,
-                           organisations=organisations, values=values, message=message,
-                           errors=fields or {}), status
+                           organisations=[(o.id, o.name) for o in organisations],
+                           values=values, message=message, errors=fields or {}), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
