@@ -103,6 +103,8 @@ def register(app: Flask, api: Api) -> None:
     from server.donations import manage_views as donation_desk
     from server.donations import movements  # noqa: F401 - tables known to the metadata
     from server.donations import views as donation_views
+    from server.exports import api as exports_api
+    from server.exports import views as export_job_views
     from server.feedback import api as feedback_api
     from server.feedback import views as feedback_views
     from server.hours import api as hours_api
@@ -133,7 +135,8 @@ def register(app: Flask, api: Api) -> None:
                 *cert_api.blueprints, *export_views.blueprints, *donations_api.blueprints,
                 *notifications_api.blueprints, *reports_api.blueprints,
                 *programmes_api.blueprints, *imports_api.blueprints,
-                *teams_api.blueprints, *feedback_api.blueprints, *health.blueprints):
+                *teams_api.blueprints, *feedback_api.blueprints, *exports_api.blueprints,
+                *health.blueprints):
         api.register_blueprint(blp)
     from server.core.api import document_errors
     document_errors(api)
@@ -141,6 +144,6 @@ def register(app: Flask, api: Api) -> None:
                checkin_views.bp, hours_views.bp, cert_views.bp, export_views.bp,
                donation_views.bp, donation_desk.bp, notification_views.bp, scheduler_views.bp,
                report_views.bp, programme_views.bp,
-               import_views.bp, team_views.bp, feedback_views.bp):
+               import_views.bp, team_views.bp, feedback_views.bp, export_job_views.bp):
         app.register_blueprint(bp)
     cli.register(app)

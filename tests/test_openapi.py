@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 EXPECTED = {
+    "/api/v1/hours/exports": {"post"},
+    "/api/v1/exports": {"get"},
+    "/api/v1/exports/{job_id}": {"get"},
+    "/api/v1/exports/{job_id}/file": {"get"},
     "/api/v1/auth/csrf": {"get"},
     "/api/v1/auth/register": {"post"},
     "/api/v1/auth/login": {"post"},

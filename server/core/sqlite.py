@@ -13,6 +13,8 @@ from sqlalchemy import event
 
 from server.extensions import db
 
+READ_ONLY = "wushe_read_only"  # an execution option; PostgreSQL ignores it
+
 
 def _setup(engine) -> None:
     @event.listens_for(engine, "connect")
@@ -29,7 +31,10 @@ def _setup(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # READ_ONLY: a long read (an export written in the background) that must not hold
+        # the write lock, so that others, its own progress included, can write meanwhile
+        read_only = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def install(app: Flask) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import IO
@@ -136,17 +137,36 @@ def export_hours(actor: User | None, node: Node, start_date: date, end_date: dat
     return out.getvalue()
 
 
-def write_export(output: IO[bytes] | str, actor: User | None, node: Node, start_date: date,
-                 end_date: date, now: datetime) -> ExportResult:
-    """Check the right and the period, then write the .xlsx to `output` (file or path)."""
-    check_access(actor, node)
-    check_period(start_date, end_date)
+def _scope(node: Node, start_date: date, end_date: date) -> tuple:
     begins = from_local(datetime.combine(start_date, time.min))
     ends = from_local(datetime.combine(end_date + _DAY, time.min))
-    in_scope = (permissions.under(Node.path, [node.path]),
-                Activity.starts_at >= begins, Activity.starts_at < ends)
+    return (permissions.under(Node.path, [node.path]),
+            Activity.starts_at >= begins, Activity.starts_at < ends)
+
+
+def count_rows(actor: User | None, node: Node, start_date: date, end_date: date) -> int:
+    """Check the right and the period, and count the detail rows the export would have
+    (one grouped query: what decides whether it is written now or in the background)."""
+    check_access(actor, node)
+    check_period(start_date, end_date)
+    return db.session.scalar(
+        select(func.count()).select_from(HourEntry)
+        .join(HourReview, HourReview.entry_id == HourEntry.id)
+        .join(Activity, HourEntry.activity_id == Activity.id)
+        .join(Node, Activity.node_id == Node.id)
+        .where(HourReview.decision == "approved", *_scope(node, start_date, end_date))) or 0
+
+
+def write_export(output: IO[bytes] | str, actor: User | None, node: Node, start_date: date,
+                 end_date: date, now: datetime,
+                 progress: Callable[[int], None] | None = None) -> ExportResult:
+    """Check the right and the period, then write the .xlsx to `output` (file or path);
+    `progress(rows written)` is called every few thousand rows."""
+    check_access(actor, node)
+    check_period(start_date, end_date)
+    in_scope = _scope(node, start_date, end_date)
     with tempfile.TemporaryFile() as rows_fh, tempfile.TemporaryFile() as shell_fh:
-        rows, volunteers = render_detail_rows(rows_fh, in_scope)
+        rows, volunteers = render_detail_rows(rows_fh, in_scope, progress)
         _write_shell(shell_fh, node, start_date, end_date, now, rows, volunteers)
         _splice(output, shell_fh, rows_fh, rows)
     return ExportResult(rows=rows, volunteers=len(volunteers))
@@ -214,7 +234,8 @@ class Volunteer:
     minutes: int = 0
 
 
-def render_detail_rows(fh: IO[bytes], in_scope) -> tuple[int, list[Volunteer]]:
+def render_detail_rows(fh: IO[bytes], in_scope, progress: Callable[[int], None] | None = None
+                       ) -> tuple[int, list[Volunteer]]:
     """Write the 明细 data rows (row 2 on) as sheet XML to `fh`.
 
     Returns the row count and the 汇总 rows, added up from the very rows written (the
@@ -294,6 +315,8 @@ def render_detail_rows(fh: IO[bytes], in_scope) -> tuple[int, list[Volunteer]]:
         if len(chunk) >= 8 * BATCH:
             fh.write("".join(chunk).encode())
             chunk.clear()
+            if progress is not None:
+                progress(row - 1)
     fh.write("".join(chunk).encode())
     close_activity()
     return row - 1, sorted((p[3] for p in people.values()), key=lambda v: v.user_id)

@@ -12,7 +12,7 @@ from datetime import date
 from urllib.parse import quote
 
 import marshmallow as ma
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wsgi import wrap_file
 
@@ -25,7 +25,10 @@ from server.core.api import Blueprint as ApiBlueprint
 from server.core.errors import Forbidden
 from server.core.fields import EventDay, Id
 from server.core.pages import FORM_ERRORS, form_input, me, problem
-from server.hours import export
+from server.exports import services as exports
+from server.exports.errors import ExportTooLargeForDirect
+from server.exports.schemas import ExportJobOut
+from server.hours import export, export_jobs
 
 bp = Blueprint("export_pages", __name__)
 api_blp = ApiBlueprint("hours_export", __name__, url_prefix="/api/v1/hours",
@@ -52,7 +55,11 @@ def export_nodes(user: User | None) -> list[Node]:
 
 
 def xlsx_response(actor: User | None, node: Node, start: date, end: date) -> Response:
-    """Check, write the workbook to a temporary file, and stream it as an attachment."""
+    """Check, write the workbook to a temporary file, and stream it as an attachment; an
+    export too large to wait for is refused here (ask for it in the background)."""
+    rows = export.count_rows(actor, node, start, end)
+    if rows > current_app.config["EXPORT_DIRECT_MAX_ROWS"]:
+        raise ExportTooLargeForDirect(rows=f"{rows:,}")
     fh = tempfile.TemporaryFile()
     try:
         export.write_export(fh, actor, node, start, end, clock.now())
@@ -96,6 +103,30 @@ def export_form():
     return _form_page(_staff())
 
 
+def ask_export(user: User, data: dict):
+    """Record the export; write it now when small (the scheduler writes the rest)."""
+    job = exports.ask(export_jobs.KIND, data, actor=user, now=clock.now())
+    if exports.run_now(job):
+        exports.perform(job, now=clock.now())
+    return job
+
+
+@bp.route("/coordinator/hours-export", methods=["POST"])
+@login_required
+def export_start():
+    """Ask for the export: a small one is ready at once, a large one is written in the
+    background while its page shows the progress."""
+    user = _staff()
+    try:
+        data = ExportArgs().load(form_input(ExportArgs(), request.form), unknown=ma.EXCLUDE)
+        job = ask_export(user, data)
+    except FORM_ERRORS as exc:
+        message, fields, status = problem(exc)
+        return _form_page(user, values=request.form.to_dict(), message=message,
+                          fields=fields, status=status)
+    return redirect(url_for("export_jobs.job_page", job_id=job.id), code=303)
+
+
 @bp.route("/coordinator/hours-export.xlsx")
 @login_required
 def export_download():
@@ -123,3 +154,13 @@ def export_api(args):
     node = communities.get_node(args["node_id"])
     return xlsx_response(current_user._get_current_object(), node, args["start"],
                          args["end"])
+
+
+@api_blp.route("/exports", methods=["POST"])
+@login_required
+@api_blp.arguments(ExportArgs)
+@api_blp.response(202, ExportJobOut)
+def export_job_api(data):
+    """Ask for the hours export in the background: poll the export it returns
+    (/api/v1/exports/{id}) and download its file_url once done. Small ones are done at once."""
+    return ask_export(current_user._get_current_object(), data)

@@ -67,6 +67,9 @@ class Job:
     title: object
     run: Callable[[datetime], Tally]
     every_ticks: int = 1
+    # a job that looks often for work (its interval is this setting, in seconds) and is
+    # recorded in job_runs only when it found some
+    every_setting: str | None = None
 
 
 def _at_or_after(now: datetime, hour: int) -> bool:
@@ -256,12 +259,34 @@ def deliveries(now: datetime) -> Tally:
     return tally
 
 
+def exports(now: datetime) -> Tally:
+    """Exports waiting to be written (server.exports), oldest first, each its own unit of
+    work; its progress is visible to its page while it is written."""
+    from server.exports import services as export_services
+    tally = Tally()
+    while (job_id := export_services.claim_next(now=now)) is not None:
+        db.session.commit()
+        try:
+            export_services.run_claimed(job_id, now=now)
+            tally.done += 1
+        except Exception as exc:  # noqa: BLE001 - recorded on the export and in the run
+            db.session.rollback()
+            log.warning("export %s failed: %s", job_id, exc)
+            export_services.fail(job_id, exc, now=now)
+            db.session.commit()
+            tally.failures.append({"subject": f"export {job_id}",
+                                   "error": _describe_error(exc)})
+        now = clock.now()
+    return tally
+
+
 def housekeeping(now: datetime) -> Tally:
-    """Old job runs and spent login codes go."""
+    """Old job runs, spent login codes and exports past their day go."""
     from server.accounts import phone_codes
+    from server.exports import services as export_services
     from server.scheduler import services
     tally = Tally()
-    tally.each([services.prune_runs, phone_codes.prune],
+    tally.each([services.prune_runs, phone_codes.prune, export_services.prune],
                lambda prune: prune(now=now), lambda f: f.__module__)
     return tally
 
@@ -279,6 +304,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("pledges_due", _l("Remind donors on the day a pledge falls due"), pledges_due,
         every_ticks=5),
     Job("stats", _l("Keep the dashboard's statistics current"), stats),
-    Job("housekeeping", _l("Remove old job runs and spent login codes"), housekeeping,
-        every_ticks=60),
+    Job("exports", _l("Write the exports people asked for"), exports,
+        every_setting="EXPORT_POLL_SECONDS"),
+    Job("housekeeping", _l("Remove old job runs, spent login codes and old exports"),
+        housekeeping, every_ticks=60),
 )}

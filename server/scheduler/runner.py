@@ -51,7 +51,10 @@ def run_job(app: Flask, name: str, *, holder: str, check_lease: bool = True) -> 
                 log.info("%s skipped: %s does not hold the lease", name, holder)
                 return None
             term = lease.term
-        run_id = services.start_run(name, holder=holder, term=term, now=now).id
+        # a job that looks often for work is recorded only when it found some
+        quiet = job.every_setting is not None
+        run_id = None if quiet else services.start_run(name, holder=holder, term=term,
+                                                       now=now).id
         db.session.commit()
         message = None
         try:
@@ -61,6 +64,10 @@ def run_job(app: Flask, name: str, *, holder: str, check_lease: bool = True) -> 
             log.exception("job %s failed", name)
             from server.scheduler.jobs import Tally, _describe_error
             tally, message = Tally(), _describe_error(exc)
+        if run_id is None:
+            if not (tally.done or tally.failures or message):
+                return None
+            run_id = services.start_run(name, holder=holder, term=term, now=now).id
         services.finish_run(run_id, now=clock.now(), done=tally.done,
                             failures=tally.failures, message=message)
         db.session.commit()
@@ -114,7 +121,9 @@ class Runner:
         for job in JOBS.values():
             scheduler.add_job("server.scheduler.runner:tick", "interval", args=[job.name],
                               id=job.name, name=job.name, replace_existing=True,
-                              seconds=self.tick_seconds * job.every_ticks,
+                              seconds=(self.app.config[job.every_setting]
+                                       if job.every_setting
+                                       else self.tick_seconds * job.every_ticks),
                               next_run_time=first)
         scheduler.start()
         self.scheduler = scheduler

@@ -1,0 +1,28 @@
+"""What the API says about an export."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+
+from server.exports import services
+
+
+class ExportJobOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "the file's name"})
+    status = ma.fields.String(metadata={
+        "description": "queued | running | done | failed | expired"})
+    rows_total = ma.fields.Integer(metadata={"description": "rows expected (estimated when "
+                                                            "asked; exact once done)"})
+    rows_done = ma.fields.Integer()
+    percent = ma.fields.Function(services.percent)
+    size = ma.fields.Integer(allow_none=True, metadata={"description": "bytes, once done"})
+    error_code = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    finished_at = ma.fields.DateTime(allow_none=True)
+    expires_at = ma.fields.DateTime(allow_none=True)
+    file_url = ma.fields.Function(
+        lambda job: url_for("exports.download", job_id=job.id) if job.status == "done"
+        else None, metadata={"description": "where to download the file, once done"})
