@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import IO
 
 import xlsxwriter
 from flask_babel import gettext as _
@@ -33,15 +34,25 @@ def _number(value):
     return float(value) if isinstance(value, Decimal) else value
 
 
-def _stream(build: Callable[[xlsxwriter.Workbook], None]) -> Iterator[bytes]:
-    """Build a workbook in a temporary file and hand it out a block at a time."""
+def _stream(build: Callable[[xlsxwriter.Workbook], None],
+            write: Callable[[IO[bytes]], object] | None = None) -> Iterator[bytes]:
+    """Build a workbook in a temporary file (or let `write` write it there) and hand it
+    out a block at a time."""
     fh = tempfile.TemporaryFile()
-    workbook = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_numbers": False,
-                                        "remove_timezone": True})
     try:
-        build(workbook)
-    finally:
-        workbook.close()
+        if write is not None:
+            write(fh)
+        else:
+            workbook = xlsxwriter.Workbook(fh, {"constant_memory": True,
+                                                "strings_to_numbers": False,
+                                                "remove_timezone": True})
+            try:
+                build(workbook)
+            finally:
+                workbook.close()
+    except BaseException:
+        fh.close()
+        raise
     fh.seek(0)
 
     def blocks() -> Iterator[bytes]:
@@ -114,17 +125,42 @@ def _columns(figure: str) -> tuple[list[str], Callable]:
             lambda r: [r[0].isoformat(), r[1], r[2], r[3], recipient_public(r[4], r[5])])
 
 
-def list_workbook(node: Node, period: Period, figure: str) -> tuple[Iterator[bytes], str]:
-    """Every row behind a figure, read in batches as they are written."""
+def write_list(fh: IO[bytes], node: Node, period: Period, figure: str,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Every row behind a figure into the .xlsx `fh`, read in batches as they are written;
+    `progress(rows)` every batch. Returns the rows written."""
     query = lists.query_of(figure, node, period).execution_options(yield_per=BATCH)
-
-    def build(workbook) -> None:
+    workbook = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_numbers": False,
+                                        "remove_timezone": True})
+    n = 0
+    try:
         bold = workbook.add_format({"bold": True})
         header, shape = _columns(figure)
         sheet = workbook.add_worksheet(headline_label(figure)[:31])
         sheet.write_row(0, 0, header, bold)
         sheet.freeze_panes(1, 0)
-        n = 0
         for n, row in enumerate(db.session.execute(query), start=1):
             sheet.write_row(n, 0, [_number(v) for v in shape(row)])
-    return _stream(build), f"{node.name}-{period.key}-{figure}{XLSX}"
+            if progress is not None and n % BATCH == 0:
+                progress(n)
+    finally:
+        workbook.close()
+    return n
+
+
+def count_list(node: Node, period: Period, figure: str) -> int:
+    """How many rows the list behind a figure has (one count query)."""
+    from sqlalchemy import func, select
+    query = lists.query_of(figure, node, period)
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None)
+                                                              .subquery())) or 0
+
+
+def list_filename(node: Node, period: Period, figure: str) -> str:
+    return f"{node.name}-{period.key}-{figure}{XLSX}"
+
+
+def list_workbook(node: Node, period: Period, figure: str) -> tuple[Iterator[bytes], str]:
+    """Every row behind a figure, read in batches as they are written."""
+    return (_stream(lambda workbook: None, lambda fh: write_list(fh, node, period, figure)),
+            list_filename(node, period, figure))

@@ -3,7 +3,7 @@ and its downloads (Excel, the period report in PDF)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -12,7 +12,9 @@ from server.core import clock
 from server.core.errors import Forbidden
 from server.core.labels import ACTIVITY_KIND, FORCE, label
 from server.core.pages import me
-from server.reports import export, lists, report_pdf, services
+from server.exports import services as exports
+from server.exports.errors import ExportTooLargeForDirect
+from server.reports import export, export_jobs, lists, report_pdf, services
 from server.reports.figures import HEADLINES
 from server.reports.labels import headline_label, period_label
 from server.reports.periods import Period, month_of, quarter_of, year_of
@@ -94,12 +96,30 @@ def download(node_id: int):
     if figure:
         node = services.get_node(me(), node_id)
         lists.behind(figure, node, period, page=0)  # refuses an unknown figure first
+        rows = export.count_list(node, period, figure)
+        if rows > current_app.config["EXPORT_DIRECT_MAX_ROWS"]:
+            raise ExportTooLargeForDirect(rows=f"{rows:,}")
         stream, name = export.list_workbook(node, period, figure)
     else:
         d = services.dashboard(me(), node_id, period)
         stream, name = export.dashboard_workbook(d)
     return _attachment(stream, name, "application/vnd.openxmlformats-officedocument"
                                      ".spreadsheetml.sheet")
+
+
+@bp.route("/stats/<int:node_id>/exports", methods=["POST"])
+@login_required
+def ask_export(node_id: int):
+    """The whole list behind a figure as an Excel file: ready at once when small, written
+    in the background (its page shows the progress) when large."""
+    now = clock.now()
+    job = exports.ask(export_jobs.KIND, {"node_id": node_id,
+                                         "period": request.form.get("period", "")[:40],
+                                         "figure": request.form.get("figure", "")[:40]},
+                      actor=me(), now=now)
+    if exports.run_now(job):
+        exports.perform(job, now=now)
+    return redirect(url_for("export_jobs.job_page", job_id=job.id), code=303)
 
 
 @bp.route("/stats/<int:node_id>/report.pdf")

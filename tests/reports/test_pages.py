@@ -122,3 +122,42 @@ def test_the_period_report_reads_like_the_article(client, ready):
     assert "志愿者参与4人次（3人）" in words
     assert "到账200.00元" in words and "拨付100.00元" in words
     assert "辖区3个村（社区）中，2个已建社工站" in words
+
+
+def _ask(client, token, node, figure="volunteers", period="2026-Q3"):
+    return client.post(f"/stats/{node.id}/exports", headers=EN,
+                       data={"figure": figure, "period": period, "csrf_token": token})
+
+
+def test_the_whole_list_behind_a_figure_is_an_export_of_ones_own(client, ready):
+    token = login(client, ready.reviewer)
+    page = text(client.get(f"/stats/{ready.district.id}/figures/volunteers?period=2026-Q3"))
+    assert f'action="/stats/{ready.district.id}/exports"' in page
+    resp = _ask(client, token, ready.district)
+    assert resp.status_code == 303
+    job_page = resp.headers["Location"]
+    assert "Your file is ready" in text(client.get(job_page, headers=EN))
+    with client.get(job_page + "/file") as got:
+        sheet = openpyxl.load_workbook(io.BytesIO(got.get_data()), read_only=True).worksheets[0]
+    names = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == sorted(["甲", "乙", "戊"])
+    assert _ask(client, token, ready.district, figure="nonsense").status_code == 404
+    assert _ask(client, token, ready.district, period="2026-13").status_code == 422
+
+
+def test_a_station_coordinator_cannot_export_beside_or_above(client, ready, make_user, grant):
+    station = make_user(name="运河园社工")
+    grant(station, "coordinator", ready.yunhe)
+    token = login(client, station)
+    for place in (ready.district, ready.beiyuan):
+        resp = _ask(client, token, place)
+        assert resp.status_code == 404 and "no statistics of this place" in text(resp)
+    assert _ask(client, token, ready.yunhe).status_code == 303
+
+
+def test_a_large_list_is_not_sent_directly(client, ready, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EXPORT_DIRECT_MAX_ROWS", 2)
+    login(client, ready.reviewer)
+    resp = client.get(f"/stats/{ready.district.id}/export.xlsx?period=2026-Q3&figure=volunteers",
+                      headers=EN)
+    assert resp.status_code == 422 and "background export" in text(resp)
