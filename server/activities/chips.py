@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.accounts.models import User
 from server.core import clock
-from server.core.labels import ACTIVITY_KIND, label
+from server.core.labels import ACTIVITY_KIND, join, label
 from server.core.timefmt import day as day_text
 
 WHEN = {"today": _l("Today"), "weekend": _l("This weekend"), "week": _l("This week"),
@@ -92,4 +92,5 @@ def context(args: dict, *, user: User | None, places: list) -> dict:
     active = [(_describe(k, args[k], places), _href(query, **{k: None}))
               for k in KEYS if k in query]
     return {"chips": rows, "sorts": sorts, "active": active, "query": query,
+            "active_text": join(text for text, _href in active),
             "clear_href": url_for("activities_pages.index")}
