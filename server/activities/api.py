@@ -9,7 +9,7 @@ from flask import Response, url_for
 from flask_login import current_user, login_required
 
 from server.accounts import permissions
-from server.activities import errors, lottery, next_steps, queries, services, signups
+from server.activities import errors, lottery, next_steps, queries, search, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import (
     ActivityArgs,
@@ -100,11 +100,9 @@ def _visible(activity_id: int):
 @activities.arguments(ActivityArgs, location="query")
 @activities.response(200, ActivityPageOut)
 def list_activities(args):
-    """Published activities, soonest first, filtered by place, kind, day or words (public)."""
-    flt = queries.ActivityFilter(node_id=args["node_id"], kind=args["kind"], day=args["date"],
-                                 q=args["q"], include_past=args["include_past"],
-                                 page=args["page"])
-    return queries.public_activities(flt, now=clock.now())
+    """Published activities, soonest first: words, kind, day or period, place or near the
+    logged-in person, open places, suits their skills; another order on request (public)."""
+    return search.public_activities(args["filter"], now=clock.now(), viewer=_actor())
 
 
 @activities.route("/manage", methods=["GET"])
@@ -116,7 +114,7 @@ def managed_activities(args):
     if not permissions.has_any_role(_actor()):
         raise Forbidden()
     return db.paginate(services.managed_query(_actor()), page=args["page"],
-                       per_page=queries.PAGE_SIZE, error_out=False)
+                       per_page=search.PAGE_SIZE, error_out=False)
 
 
 @activities.route("/<int:activity_id>", methods=["GET"])

@@ -146,3 +146,15 @@ class AwaitingDraw(Conflict):
     code = "awaiting_draw"
     message = _l("The lottery has closed and is about to be drawn. Once it is, you can "
                  "sign up for any place left or join the waitlist.")
+
+
+class NoHomeCommunity(ValidationError):
+    code = "no_home_community"
+    message = _l("To see activities near you, first choose the community you live in on "
+                 "your profile page, or choose a community in the filter.")
+    field = "near"
+
+
+class SearchNeedsLogin(ValidationError):
+    code = "search_needs_login"
+    message = _l("Log in to find activities near your home or that suit your skills.")

@@ -1,71 +1,16 @@
-"""Read-side queries: the public list, "my activities" and the roster."""
+"""Read-side queries: "my activities" and the roster (the public list: search.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
 from server.activities.models import LIVE_SIGNUP, Activity, Signup
-from server.activities.services import PUBLIC_STATUSES
-from server.communities.models import Node
-from server.core.clock import from_local
 from server.extensions import db
-
-PAGE_SIZE = 20
-
-
-@dataclass
-class ActivityFilter:
-    node_id: int | None = None
-    kind: str | None = None
-    day: date | None = None
-    q: str | None = None
-    include_past: bool = False
-    page: int = 1
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    pages: int = field(init=False)
-
-    def __post_init__(self):
-        self.pages = max((self.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-
-
-def public_activities(flt: ActivityFilter, *, now: datetime) -> Page:
-    """Published (and recently cancelled/finished) activities, soonest first."""
-    query = select(Activity).where(Activity.status.in_(PUBLIC_STATUSES),
-                                   Activity.published_at.is_not(None))
-    if flt.node_id:
-        node = db.session.get(Node, flt.node_id)
-        path = node.path if node else "/nonexistent/"
-        query = query.join(Node, Activity.node_id == Node.id).where(
-            Node.path.startswith(path, autoescape=True))
-    if flt.kind:
-        query = query.where(Activity.kind == flt.kind)
-    if flt.day:
-        start = from_local(datetime.combine(flt.day, time.min))
-        query = query.where(Activity.starts_at >= start,
-                            Activity.starts_at < start + timedelta(days=1))
-    elif not flt.include_past:
-        query = query.where(Activity.ends_at >= now, Activity.status == "published")
-    if flt.q:
-        like = f"%{flt.q.strip()}%"
-        query = query.where(or_(Activity.title.ilike(like), Activity.place.ilike(like)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(flt.page, 1)
-    items = db.session.scalars(
-        query.options(joinedload(Activity.organisation), joinedload(Activity.node))
-        .order_by(Activity.starts_at, Activity.id)
-        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).unique().all()
-    return Page(items=list(items), total=total, page=page)
 
 
 @dataclass

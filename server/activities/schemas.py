@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
 from server.accounts.models import SKILLS
 from server.accounts.privacy import mask_phone
 from server.activities.models import ACTIVITY_KINDS, FORCES, SIGNUP_MODES
-from server.core.fields import EventDay, Id, LocalDateTime, Whole
+from server.activities.search import MAX_QUERY, NEARS, SORTS, WHENS, ActivityFilter
+from server.core.fields import EventDay, Id, LocalDateTime, Whole, said
 from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
 
 
@@ -44,12 +46,36 @@ class ActivityPatch(ActivityIn):
 
 
 class ActivityArgs(ma.Schema):
+    """The public list's filters: words (all must match), chips that combine, an order."""
+
     node_id = Id(load_default=None)
     kind = ma.fields.String(load_default=None, validate=v.OneOf(ACTIVITY_KINDS))
     date = EventDay(load_default=None)
-    q = ma.fields.String(load_default=None, validate=v.Length(max=60))
+    when = ma.fields.String(load_default=None, validate=v.OneOf(WHENS), metadata={
+        "description": "today | weekend (this or the coming one) | week | month"})
+    near = ma.fields.String(load_default=None, validate=v.OneOf(NEARS), metadata={
+        "description": "community | street: around the logged-in person's home community"})
+    open = ma.fields.Boolean(load_default=False, metadata={
+        "description": "only activities with a free place whose sign-up is open now"})
+    skills = ma.fields.Boolean(load_default=False, metadata={
+        "description": "only activities whose required skills the logged-in person has"})
+    q = ma.fields.String(load_default=None, validate=v.Length(max=MAX_QUERY, error=said(_l(
+        "Search with at most {max} characters: fewer or shorter words."))), metadata={
+        "description": "words separated by spaces; each must appear in the title, place, "
+                       "description, organisation or programme"})
+    sort = ma.fields.String(load_default="soon", validate=v.OneOf(SORTS), metadata={
+        "description": "soon (starting first) | new (published last) | places (most free)"})
     include_past = ma.fields.Boolean(load_default=False)
     page = Whole(load_default=1, validate=v.Range(1, 10000))
+
+    @ma.post_load
+    def _filter(self, data, **kwargs):
+        """The list's filter; `args` of the page and API."""
+        data["filter"] = ActivityFilter(
+            node_id=data["node_id"], kind=data["kind"], day=data["date"], when=data["when"],
+            near=data["near"], open=data["open"], skills=data["skills"], q=data["q"],
+            sort=data["sort"], include_past=data["include_past"], page=data["page"])
+        return data
 
 
 class ActivityOut(ma.Schema):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from server.accounts.models import User
 from server.accounts.services import age_on
@@ -91,6 +92,18 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
     other = _clash(user.id, activity)
     if other is not None:
         raise errors.TimeClash(other=other.title)
+
+
+def open_for_signup(now: datetime) -> ColumnElement[bool]:
+    """check_eligible's window rules as SQL, for lists ("有空位"): published, not ended,
+    opened, not closed (a drawn lottery stays open until the start). The same rule as
+    above, kept beside it; tests/activities/test_search.py checks both agree."""
+    drawn = exists().where(LotteryDraw.activity_id == Activity.id)
+    closes = case((and_(Activity.signup_mode == "lottery", drawn), Activity.starts_at),
+                  else_=func.coalesce(Activity.signup_closes_at, Activity.starts_at))
+    return and_(Activity.status == "published", Activity.ends_at > now,
+                or_(Activity.signup_opens_at.is_(None), Activity.signup_opens_at <= now),
+                closes > now)
 
 
 def sign_up(activity_id: int, *, user: User, now: datetime,

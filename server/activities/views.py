@@ -18,7 +18,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from server.activities import lottery, next_steps, queries, services, signups
+from server.activities import (
+    chips,
+    errors,
+    lottery,
+    next_steps,
+    queries,
+    search,
+    services,
+    signups,
+)
 from server.activities.models import Activity, Signup
 from server.activities.schemas import ActivityArgs
 from server.communities.services import places_for_residents
@@ -45,15 +54,23 @@ def at(value: datetime | None) -> str:
 
 @bp.route("/")
 def index():
-    """Activities open for sign-up, soonest first, with filters."""
+    """Activities to join: search words, filter chips, an order, soonest first."""
     args = load_args(ActivityArgs())
-    flt = queries.ActivityFilter(node_id=args["node_id"], kind=args["kind"], day=args["date"],
-                                 q=args["q"], include_past=args["include_past"],
-                                 page=args["page"])
-    page = queries.public_activities(flt, now=clock.now())
-    filters = {k: v for k, v in request.args.items() if v and k != "page"}
-    return render_template("activities/index.html", page=page, filters=filters, args=args,
-                           places=places_for_residents())
+    notices = []
+    raw_q = request.args.get("q")
+    if raw_q is not None and args["q"] is None:  # refused (too long): say so, search without
+        notices += ActivityArgs(only=("q",)).validate({"q": raw_q}).get("q", [])
+    flt, now = args["filter"], clock.now()
+    try:
+        page = search.public_activities(flt, now=now, viewer=me())
+    except (errors.NoHomeCommunity, errors.SearchNeedsLogin) as exc:
+        notices.append(exc.text())
+        flt.near, flt.skills = None, False
+        args.update(near=None, skills=False)
+        page = search.public_activities(flt, now=now, viewer=me())
+    places = places_for_residents()
+    return render_template("activities/index.html", page=page, args=args, notices=notices,
+                           places=places, **chips.context(args, user=me(), places=places))
 
 
 def box_context(activity: Activity, *, now: datetime, result: str | None = None,

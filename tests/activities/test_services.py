@@ -318,7 +318,7 @@ def test_a_published_activity_cannot_move_into_the_past(make_activity, make_user
 
 
 def test_a_cancelled_draft_stays_private(make_activity, make_user, grant, now):
-    from server.activities.queries import ActivityFilter, public_activities
+    from server.activities.search import ActivityFilter, public_activities
     draft = make_activity(status="draft", title="内部草稿")
     organiser = make_user()
     grant(organiser, "organiser", draft.node, draft.organisation)
