@@ -228,7 +228,9 @@ class ResidentConsentRequired(ValidationError):
     message = _l("Tick the box once the resident has agreed (on paper or in person).")
 
 
-class NodeOutOfScope(ValidationError):
+class NodeOutOfScope(Forbidden):
+    """A community outside the worker's subtrees (or none): not theirs to register in."""
+
     code = "node_out_of_scope"
     field = "home_node_id"
     message = _l("Choose a community where you work.")

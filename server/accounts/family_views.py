@@ -68,7 +68,7 @@ def residents():
             data = load_form(ResidentIn())
             resident = family.register_resident(worker, now=clock.now(),
                                                 ip=request.remote_addr, **data)
-        except FORM_ERRORS as exc:
+        except (*FORM_ERRORS, errors.NodeOutOfScope) as exc:
             message, fields, status = problem(exc)
         else:
             flash(_("%(name)s is registered. They can log in with an SMS code to their phone.",

@@ -233,7 +233,7 @@ def test_api_residents_is_for_staff_in_their_subtree(api, worker, make_user, mak
     api.login(person)
     elsewhere = make_node(name="别的社区")
     resp = api.post("/api/v1/residents", json={**body, "home_node_id": elsewhere.id})
-    assert (resp.status_code, resp.get_json()["code"]) == (422, "node_out_of_scope")
+    assert (resp.status_code, resp.get_json()["code"]) == (403, "node_out_of_scope")
     resp = api.post("/api/v1/residents", json=body)
     assert resp.status_code == 201
     out = resp.get_json()
