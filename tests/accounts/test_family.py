@@ -262,6 +262,7 @@ def test_pages_add_a_child_sign_them_up_and_see_who_did(client, guardian, make_a
     activity = make_activity(title="亲子阅读会")
     detail = text(client.get(f"/activities/{activity.id}"))
     assert f'name="member_id" value="{child.id}"' in detail
+    assert "为自己报名" in detail
     resp = client.post(f"/activities/{activity.id}/signup",
                        data={"member_id": str(child.id), "csrf_token": token})
     assert resp.status_code == 303
