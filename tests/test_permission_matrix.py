@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from server.accounts import family
 from server.activities import signups
 from server.donations import funds, intake, pledges
 from server.extensions import db
@@ -65,6 +66,8 @@ def world(make_node, make_org, make_user, make_activity, grant, now):
         setattr(w, f"signup_{side}", signups.sign_up(
             getattr(w, f"act_{side}").id, user=volunteer, now=now))
     w.own_signup = signups.sign_up(w.act_a.id, user=w.resident, now=now)
+    w.member = family.add_member(w.resident, name="居民甲的孩子", relation="child",
+                                 birth_date=None, now=now, consent=True)
 
     # donations: a fund on each side; organiser_a also organises for fund A's host charity
     w.charity_a = make_org(name="A慈善会", node=w.community_a, kind="charity")
@@ -102,6 +105,11 @@ BODIES = {
     ("POST", "/api/v1/activities"): lambda w, url: _activity_body(
         w, w.org_a if url.endswith("#a") else w.org_b),
     ("PATCH", "/api/v1/activities/{}"): lambda w, url: {"capacity": 12},
+    ("POST", "/api/v1/residents"): lambda w, url: {
+        "name": "刘奶奶", "phone": "13600001111", "consent": True,
+        "home_node_id": (w.community_a if url.endswith("#a") else w.community_b).id},
+    ("POST", "/api/v1/activities/{}/signups"): lambda w, url: {
+        "member_id": w.member.id} if url.endswith("#member") else {},
     ("POST", "/api/v1/activities/{}/cancel"): lambda w, url: {"reason": "场地维修"},
     ("POST", "/api/v1/signups/{}/remove"): lambda w, url: {"reason": "重复报名"},
     ("POST", "/api/v1/roles"): lambda w, url: {
@@ -192,6 +200,16 @@ MATRIX = [
             resident=201, organiser_a=201, coordinator_a=201, admin_district=201, admin_b=201),
     *expect("POST", lambda w: f"/api/v1/signups/{w.own_signup.id}/withdraw", anon=401,
             resident=200, organiser_a=404, coordinator_a=404, admin_district=404, admin_b=404),
+    # Family members: one's own (someone else's does not exist), signed up by oneself only
+    *expect("GET", lambda w: f"/api/v1/me/family/{w.member.id}", anon=401, resident=200,
+            organiser_a=404, coordinator_a=404, admin_district=404, admin_b=404),
+    *expect("POST", lambda w: f"/api/v1/activities/{w.act_b.id}/signups#member", anon=401,
+            resident=201, organiser_a=404, coordinator_a=404, admin_district=404, admin_b=404),
+    # Registering a resident on their behalf: staff, in a community of their subtree
+    *expect("POST", lambda w: "/api/v1/residents#a", anon=401, resident=403, organiser_a=201,
+            coordinator_a=201, admin_district=201, admin_b=403),
+    *expect("POST", lambda w: "/api/v1/residents#b", anon=401, resident=403, organiser_a=403,
+            coordinator_a=403, admin_district=201, admin_b=201),
     # People: coordinators and admins (who appears is checked below)
     *expect("GET", lambda w: "/api/v1/people", anon=401, resident=403, organiser_a=403,
             coordinator_a=200, admin_district=200, admin_b=200),
@@ -307,7 +325,8 @@ def test_permission(api, world, actor, method, url_factory, expected):
         assert resp.get_json()["status"] == expected
         assert resp.get_json()["code"] in {"login_required", "forbidden", "activity_not_found",
                                            "signup_not_found", "not_fund_manager",
-                                           "pledge_not_found", "fulfilment_not_found"}
+                                           "pledge_not_found", "fulfilment_not_found",
+                                           "member_not_found", "node_out_of_scope"}
 
 
 @pytest.mark.parametrize(("actor", "visible", "hidden"), [

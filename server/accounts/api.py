@@ -7,7 +7,7 @@ from flask import request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from server.accounts import permissions, phone_codes, roles, services, sessions
+from server.accounts import family_api, permissions, phone_codes, roles, services, sessions
 from server.accounts.login import log_in, log_out
 from server.accounts.schemas import (
     CodeLoginIn,
@@ -42,7 +42,7 @@ people = Blueprint("people", __name__, url_prefix="/api/v1/people",
                    description="Residents as coordinators and admins see them (phones masked).")
 grants = Blueprint("roles", __name__, url_prefix="/api/v1/roles",
                    description="Who holds which role where; admins grant and revoke.")
-blueprints = [auth, me, people, grants]
+blueprints = [auth, me, people, grants, *family_api.blueprints]
 people.before_request(permissions.gate("coordinator", "admin"))
 grants.before_request(permissions.gate("admin"))
 

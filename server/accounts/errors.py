@@ -182,3 +182,55 @@ class CodeTriesUsedUp(ValidationError):
     code = "code_tries_used_up"
     field = "code"
     message = _l("Too many wrong tries: this code no longer works. Ask for a new code.")
+
+
+# --- family members and residents registered by staff (accounts.family) -------------------
+
+class MemberNotFound(NotFound):
+    """Someone who is not one's own family member (or nobody): the same answer for both."""
+
+    code = "member_not_found"
+    field = "member_id"
+    message = _l("This person is not one of your family members.")
+
+
+class TooManyMembers(Conflict):
+    code = "too_many_members"
+    message = _l("You can add at most %(max)s family members.")
+
+
+class UnknownRelation(ValidationError):
+    code = "unknown_relation"
+    field = "relation"
+    message = _l("Choose how this person is related to you.")
+
+
+class MemberConsentRequired(ValidationError):
+    code = "member_consent_required"
+    field = "consent"
+    message = _l("Confirm that this family member agrees to be registered.")
+
+
+class MemberGuardianRequired(ValidationError):
+    code = "member_guardian_required"
+    field = "consent"
+    message = _l("Under 14: as their parent or guardian, confirm that you consent.")
+
+
+class ManagedCannotManage(Forbidden):
+    code = "managed_cannot_manage"
+    message = _l("A family member cannot add family members of their own.")
+
+
+class ResidentConsentRequired(ValidationError):
+    code = "resident_consent_required"
+    field = "consent"
+    message = _l("Tick the box once the resident has agreed (on paper or in person).")
+
+
+class NodeOutOfScope(Forbidden):
+    """A community outside the worker's subtrees (or none): not theirs to register in."""
+
+    code = "node_out_of_scope"
+    field = "home_node_id"
+    message = _l("Choose a community where you work.")

@@ -13,6 +13,9 @@ from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
 ROLES = ("organiser", "coordinator", "admin")
+# how a family member (an account without a phone, server/accounts/family.py) is related
+# to the person who manages it
+RELATIONS = ("child", "parent", "spouse", "other")
 SKILLS = ("legal", "education", "medical", "psychology", "first_aid", "elderly_care",
           "childcare", "photography", "it")
 
@@ -21,7 +24,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    # empty only for a family member managed by someone else (no phone, no login)
+    phone: Mapped[str | None] = mapped_column(String(11), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(40))
     gender: Mapped[str | None] = mapped_column(String(8))  # "female" | "male"
@@ -37,11 +41,18 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # who registered this person on their behalf (a community worker for an elder)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # a family member without a phone: the person who added them signs them up and shows
+    # their code for them (server/accounts/family.py); they cannot log in themself
+    managed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    relation: Mapped[str | None] = mapped_column(String(8))
     # identity document, only for certificates; the number is encrypted at rest
     id_type: Mapped[str | None] = mapped_column(String(20))
     id_number_encrypted: Mapped[str | None] = mapped_column(Text)
 
     home_node: Mapped[Node | None] = relationship()
+    managed_by: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[managed_by_id])
+    registered_by: Mapped[User | None] = relationship(remote_side=[id],
+                                                      foreign_keys=[registered_by_id])
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", foreign_keys="RoleAssignment.user_id")
 
@@ -53,6 +64,14 @@ class User(UserMixin, db.Model):
         CheckConstraint("phone GLOB '1[3-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'",
                         name="phone_digits").ddl_if(dialect="sqlite"),
         CheckConstraint("gender IS NULL OR gender IN ('female', 'male')", name="gender"),
+        # (a NULL phone passes phone_digits on both dialects: the comparison is unknown)
+        CheckConstraint("phone IS NOT NULL OR managed_by_id IS NOT NULL",
+                        name="phone_or_manager"),
+        CheckConstraint("(managed_by_id IS NULL) = (relation IS NULL)",
+                        name="relation_of_managed"),
+        CheckConstraint("relation IS NULL OR " + one_of("relation", RELATIONS),
+                        name="relation"),
+        CheckConstraint("managed_by_id IS NULL OR managed_by_id <> id", name="not_own_manager"),
     )
 
     # not a column: the token of the login this request came with (accounts.sessions)

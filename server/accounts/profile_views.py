@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
 
-from server.accounts import permissions, services, sessions
+from server.accounts import family, permissions, services, sessions
 from server.accounts.login import log_out
 from server.accounts.models import SKILLS
 from server.accounts.schemas import ProfileIn
@@ -28,6 +28,7 @@ def me_page():
     """My profile and everything about me."""
     user = me()
     return render_template("accounts/me.html", user=user,
+                           family_count=len(family.members_of(user)),
                            admin=bool(permissions.assignments(user, "admin")),
                            overseer=bool(permissions.assignments(user, "coordinator", "admin")))
 

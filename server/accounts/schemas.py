@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from server.accounts.models import CODE_PURPOSES, ROLES, SKILLS
+from server.accounts.models import CODE_PURPOSES, RELATIONS, ROLES, SKILLS
 from server.accounts.privacy import mask_phone
 from server.core.fields import Day, Id
 
@@ -132,3 +132,47 @@ class CodeLoginIn(ma.Schema):
 class PasswordResetIn(CodeLoginIn):
     password = ma.fields.String(required=True, load_only=True, validate=v.Length(max=128),
                                 metadata={"description": "the new password"})
+
+
+# --- family members and residents registered by staff (accounts.family) -------------------
+
+class FamilyMemberIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
+    relation = ma.fields.String(required=True, validate=v.OneOf(RELATIONS), metadata={
+        "description": "child, parent, spouse or other: how the member is related to you"})
+    birth_date = Day(load_default=None, allow_none=True)
+    gender = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(GENDERS))
+    home_node_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "the member's community; yours when left out"})
+    consent = ma.fields.Boolean(load_default=False, metadata={
+        "description": "under 14: you consent as their guardian; otherwise: they agreed"})
+
+
+class FamilyMemberOut(ma.Schema):
+    """A family member as their guardian sees them (they have no phone)."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    relation = ma.fields.String()
+    birth_date = Day(allow_none=True)
+    gender = ma.fields.String(allow_none=True)
+    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
+    registered_by_name = ma.fields.Function(
+        lambda u: u.registered_by.name if u.registered_by else None)
+
+
+class ResidentIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
+    phone = ma.fields.String(required=True, validate=v.Length(max=20))
+    birth_date = Day(load_default=None, allow_none=True)
+    gender = ma.fields.String(load_default=None, allow_none=True, validate=v.OneOf(GENDERS))
+    home_node_id = Id(required=True)
+    consent = ma.fields.Boolean(load_default=False, metadata={
+        "description": "the resident agreed to the privacy notice (on paper or in person)"})
+
+
+class ResidentOut(PersonOut):
+    """A resident a worker registered: phone masked, and who registered them."""
+
+    registered_by_name = ma.fields.Function(
+        lambda u: u.registered_by.name if u.registered_by else None)

@@ -87,4 +87,4 @@ def privacy():
 
 
 # The profile pages and the SMS code pages register their routes on `bp` when imported.
-from server.accounts import code_views, profile_views  # noqa: E402,F401
+from server.accounts import code_views, family_views, profile_views  # noqa: E402,F401

@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import Response, url_for
 from flask_login import current_user, login_required
 
-from server.accounts import permissions
+from server.accounts import family, permissions
 from server.activities import errors, lottery, next_steps, queries, search, services, signups
 from server.activities.models import Activity, Signup
 from server.activities.schemas import (
@@ -21,6 +21,7 @@ from server.activities.schemas import (
     NextStepsOut,
     ReasonIn,
     RosterEntryOut,
+    SignupIn,
     SignupOut,
 )
 from server.communities.services import get_organisation
@@ -199,11 +200,15 @@ def draw_lottery(activity_id):
 
 @activities.route("/<int:activity_id>/signups", methods=["POST"])
 @login_required
+@activities.arguments(SignupIn)
 @activities.response(201, PositionedSignupOut)
-def sign_up(activity_id):
-    """Sign oneself up: a place if one is free, else the end of the waitlist."""
+def sign_up(data, activity_id):
+    """Sign oneself (or one's family member, `member_id`) up: a place if one is free, else
+    the end of the waitlist. Every rule applies to the person signed up."""
     activity = _visible(activity_id)
-    return signups.sign_up(activity.id, user=_actor(), now=clock.now())
+    actor = _actor()
+    person = family.acting_for(actor, data["member_id"])
+    return signups.sign_up(activity.id, user=person, now=clock.now(), acted_by=actor)
 
 
 @activities.route("/<int:activity_id>/roster", methods=["GET"])

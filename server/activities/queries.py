@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
@@ -22,10 +22,14 @@ class MyActivities:
 
 def my_activities(user: User, *, now: datetime) -> MyActivities:
     from server.activities.signups import waitlist_position
+    # one's own sign-ups and those of the family members one manages (accounts.family)
+    members = select(User.id).where(User.managed_by_id == user.id).scalar_subquery()
     rows = db.session.scalars(
         select(Signup).join(Activity, Signup.activity_id == Activity.id)
-        .where(Signup.user_id == user.id, Signup.status.in_((*LIVE_SIGNUP, "cancelled")))
-        .options(joinedload(Signup.activity)).order_by(Activity.starts_at)).all()
+        .where(or_(Signup.user_id == user.id, Signup.user_id.in_(members)),
+               Signup.status.in_((*LIVE_SIGNUP, "cancelled")))
+        .options(joinedload(Signup.activity), joinedload(Signup.user))
+        .order_by(Activity.starts_at, Signup.id)).all()
     upcoming, waitlisted, past = [], [], []
     for s in rows:
         ended = s.activity.ends_at < now or s.activity.status in ("finished", "cancelled")

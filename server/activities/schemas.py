@@ -130,6 +130,11 @@ class SignupOut(ma.Schema):
     position = ma.fields.Integer(allow_none=True, dump_default=None)
     created_at = LocalDateTime()
     promoted_at = LocalDateTime(allow_none=True)
+    user_id = Id(metadata={"description": "who is signed up (oneself or a family member)"})
+    user_name = ma.fields.Function(lambda s: s.user.name)
+    acted_by_name = ma.fields.Function(lambda s: s.acted_by.name if s.acted_by else None,
+                                       metadata={"description": "who signed them up, when "
+                                                                "not themself"})
 
 
 class MyActivitiesOut(ma.Schema):
@@ -149,6 +154,12 @@ class RosterEntryOut(ma.Schema):
     queue_no = ma.fields.Integer()
     created_at = LocalDateTime()
     acted_by_name = ma.fields.Function(lambda s: s.acted_by.name if s.acted_by else None)
+
+
+class SignupIn(ma.Schema):
+    member_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "sign up one of your family members (GET /api/v1/me/family) "
+                       "instead of yourself"})
 
 
 class ReasonIn(ma.Schema):

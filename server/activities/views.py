@@ -18,6 +18,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from server.accounts import family
+from server.accounts.errors import MemberNotFound
 from server.activities import (
     chips,
     errors,
@@ -88,6 +90,7 @@ def box_context(activity: Activity, *, now: datetime, result: str | None = None,
             reason = exc
     lot = lottery.lottery_of(activity) if activity.signup_mode == "lottery" else None
     return {"activity": activity, "signup": signup, "reason": reason, "result": result,
+            "family": _family_rows(activity, user, now=now),
             "lottery": lot, "lottery_open": lot is not None and lot.draw is None,
             "lottery_due": lot is not None and lot.draw is None
             and activity.status == "published" and now >= activity.signup_closes_at,
@@ -96,6 +99,22 @@ def box_context(activity: Activity, *, now: datetime, result: str | None = None,
             "withdraw_until": withdraw_until, "ended": now >= activity.ends_at,
             "can_manage": services.can_manage(user, activity),
             "can_oversee": services.can_oversee(user, activity)}
+
+
+def _family_rows(activity: Activity, user, *, now: datetime) -> list[dict]:
+    """Each family member the viewer manages: their sign-up, or why they cannot sign up."""
+    rows = []
+    for member in family.members_of(user):
+        signup = signups.live_signup(activity.id, member.id)
+        reason = None
+        if signup is None:
+            try:
+                signups.check_eligible(activity, member, now=now)
+            except WusheError as exc:
+                reason = exc
+        rows.append({"member": member, "signup": signup, "reason": reason,
+                     "can_withdraw": signup is not None and signups.can_withdraw(signup, now=now)})
+    return rows
 
 
 def render_detail(activity: Activity, *, status: int = 200, **extra):
@@ -134,10 +153,14 @@ def result_text(signup: Signup) -> str:
 @bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
 @login_required
 def signup(activity_id: int):
-    """Sign up: a place if one is free, else the end of the waitlist."""
+    """Sign up oneself, or a family member (`member_id`): a place if one is free, else the
+    end of the waitlist."""
     try:
-        signup = signups.sign_up(activity_id, user=me(), now=clock.now())
-    except FORM_ERRORS as exc:
+        raw = request.form.get("member_id", "")
+        member_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        person = family.acting_for(me(), member_id)
+        signup = signups.sign_up(activity_id, user=person, now=clock.now(), acted_by=me())
+    except (*FORM_ERRORS, MemberNotFound) as exc:
         message, _fields, status = problem(exc)
         return _after_signup_change(activity_id, error=message, status=status)
     if is_htmx():

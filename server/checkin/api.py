@@ -10,12 +10,14 @@ from __future__ import annotations
 from flask import Response, request
 from flask_login import current_user, login_required
 
+from server.accounts.family import acting_for
 from server.activities.services import can_oversee, get_activity
 from server.checkin import batch, codes, paper, paper_pdf, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
     CountsOut,
+    MyCodeArgs,
     MyCodeOut,
     PaperBatchIn,
     PaperBatchOut,
@@ -176,30 +178,42 @@ def paper_entries(data, activity_id):
                        now=clock.now())
 
 
+def _code_out(person, code) -> dict:
+    return {"payload": codes.personal_payload(code), "created_at": code.created_at,
+            "user_id": person.id, "user_name": person.name}
+
+
 @my_code.route("")
 @login_required
+@my_code.arguments(MyCodeArgs, location="query")
 @my_code.response(200, MyCodeOut)
-def show_code():
-    """The personal code's text (what the QR encodes)."""
-    code = codes.active_code(current_user, now=clock.now())
-    return {"payload": codes.personal_payload(code), "created_at": code.created_at}
+def show_code(args):
+    """The personal code's text (what the QR encodes); one's family member's with
+    `member_id`."""
+    person = acting_for(_actor(), args["member_id"])
+    return _code_out(person, codes.active_code(person, now=clock.now()))
 
 
 @my_code.route("", methods=["POST"])
 @login_required
+@my_code.arguments(MyCodeArgs, location="query")
 @my_code.response(201, MyCodeOut)
-def regenerate():
-    """Replace the personal code; the old one answers `revoked` from now on."""
-    code = codes.regenerate(current_user, now=clock.now())
-    return {"payload": codes.personal_payload(code), "created_at": code.created_at}
+def regenerate(args):
+    """Replace the personal code (or a family member's); the old one answers `revoked`
+    from now on."""
+    person = acting_for(_actor(), args["member_id"])
+    return _code_out(person, codes.regenerate(person, now=clock.now()))
 
 
 @my_code.route("/qr.<any(svg, png):fmt>")
 @login_required
+@my_code.arguments(MyCodeArgs, location="query")
 @my_code.response(200, description="The QR image")
-def image(fmt):
-    """The personal QR as SVG (pages) or PNG (download)."""
-    payload = codes.personal_payload(codes.active_code(current_user, now=clock.now()))
+def image(args, fmt):
+    """The personal QR as SVG (pages) or PNG (download); a family member's with
+    `member_id`."""
+    person = acting_for(_actor(), args["member_id"])
+    payload = codes.personal_payload(codes.active_code(person, now=clock.now()))
     if fmt == "svg":
         return Response(qr.svg(payload), mimetype="image/svg+xml",
                         headers={"Cache-Control": "no-store"})

@@ -60,8 +60,11 @@ class ScanOut(ma.Schema):
     server_time = LocalDateTime()
     effective_time = LocalDateTime()
     # whoever may not scan here learns nothing about the code's owner
+    # a family member without a phone also names who manages them (who signed them up)
     person = ma.fields.Function(lambda s: {"id": s.user.id, "name": s.user.name,
-                                           "phone": mask_phone(s.user.phone)}
+                                           "phone": mask_phone(s.user.phone),
+                                           "managed_by_name": s.user.managed_by.name
+                                           if s.user.managed_by else None}
                                 if s.user and s.result != "not_allowed" else None)
 
 
@@ -107,6 +110,13 @@ class VenueCodeOut(ma.Schema):
 class MyCodeOut(ma.Schema):
     payload = ma.fields.String()
     created_at = LocalDateTime()
+    user_id = Id(metadata={"description": "whose code: oneself or a family member"})
+    user_name = ma.fields.String()
+
+
+class MyCodeArgs(ma.Schema):
+    member_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "the code of one of your family members instead of your own"})
 
 
 class SelfCheckInIn(ma.Schema):

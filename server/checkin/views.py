@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from markupsafe import Markup
 
+from server.accounts import family
 from server.activities import signups
 from server.activities.services import get_activity
 from server.checkin import codes, qr, services
@@ -44,22 +45,33 @@ def qr_svg(text: str, label: str) -> Markup:
     return Markup(svg)  # the qrcode package's own SVG: no user text in it
 
 
+def _member_id() -> int | None:
+    raw = request.values.get("member", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
 @bp.route("/code")
 @login_required
 def my_code():
-    """My personal QR code, shown to the organiser at the venue."""
-    code = codes.active_code(me(), now=clock.now())
-    return render_template("checkin/my_code.html", code=code,
+    """My personal QR code, shown to the organiser at the venue; a tab for each family
+    member I manage, with theirs."""
+    user = me()
+    person = family.acting_for(user, _member_id())
+    code = codes.active_code(person, now=clock.now())
+    return render_template("checkin/my_code.html", code=code, person=person,
+                           members=family.members_of(user),
                            payload=codes.personal_payload(code))
 
 
 @bp.route("/code/regenerate", methods=["POST"])
 @login_required
 def regenerate():
-    """Replace my code; the old one answers `revoked` from now on."""
-    codes.regenerate(me(), now=clock.now())
+    """Replace my code (or my family member's); the old one answers `revoked` from now on."""
+    person = family.acting_for(me(), _member_id())
+    codes.regenerate(person, now=clock.now())
     flash(_("New code ready. Your old code no longer works."), "success")
-    return redirect(url_for("checkin_pages.my_code"))
+    member = person.id if person.managed_by_id else None
+    return redirect(url_for("checkin_pages.my_code", member=member))
 
 
 # self check-in ---------------------------------------------------------------------------

@@ -72,6 +72,13 @@ ROLE = {
     "admin": _l("Administrator"),
 }
 GENDER = {"female": _l("Female"), "male": _l("Male")}
+# how a family member is related to the person who added them (accounts.family)
+RELATION = {
+    "child": _l("Child"),
+    "parent": _l("Parent"),
+    "spouse": _l("Spouse"),
+    "other": _l("Other family"),
+}
 
 
 def skill_label(code: str) -> str:

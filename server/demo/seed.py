@@ -148,6 +148,8 @@ def tips() -> list[Tip]:
         Tip("13800000002", "张丽娜", f"/manage/{live}/scanner",
             "scan 李秀英's code: the activity is under way"),
         Tip("13800000001", "李秀英", "/code", "show your code to 张丽娜 (another phone)"),
+        Tip("13800000001", "李秀英", "/me/family",
+            "her grandson 李乐乐 has no phone: sign him up on an activity, then 我的码 → 李乐乐"),
         Tip("13800000001", "李秀英", "/me/notifications",
             "a place opened up for her in the book drive: try 我去不了 (I can't come)"),
         Tip("13800000001", "李秀英", "/hours",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from server.accounts import identity
+from server.accounts import family, identity
 from server.accounts.models import Consent, RoleAssignment, User
 from server.accounts.passwords import hash_password
 from server.communities.models import Node, Organisation
@@ -138,6 +138,10 @@ def _people(w: World, now: datetime) -> None:
     for name, first17 in ID_PREFIXES.items():
         identity.set_identity(w.people[name], id_type="resident_id",
                               id_number=first17 + identity.check_character(first17), now=now)
+    # 李秀英's grandson has no phone: she signs him up and shows his code (家庭成员)
+    family.add_member(w["李秀英"], name="李乐乐", relation="other",
+                      birth_date=date(now.year - 9, 5, 1), now=now, consent=True,
+                      gender="male")
 
 
 def _roles(w: World, now: datetime) -> None:

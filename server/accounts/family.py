@@ -1,0 +1,180 @@
+"""Family members without a phone (a child, an older parent) and residents a community worker
+registers on their behalf. Services flush, never commit.
+
+A family member is an account of its own (its sign-ups, code, scans and hours are its own)
+with no phone and no password, so it can never log in: `managed_by` acts for it, and every
+such action records who acted (Signup.acted_by, Consent.recorded_by, User.registered_by).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from server.accounts import errors, permissions
+from server.accounts.models import RELATIONS, Consent, User
+from server.accounts.services import (
+    age_on,
+    check_home_node,
+    check_name,
+    normalise_phone,
+)
+from server.communities.models import Node
+from server.core.clock import local
+from server.core.errors import ValidationError
+from server.extensions import db
+
+# an account without a password: nobody logs in with it (server/imports uses the same)
+NO_PASSWORD = "!"
+STAFF_ROLES = ("organiser", "coordinator", "admin")
+
+
+def members_of(user: User) -> list[User]:
+    """The family members this person manages, in the order they were added."""
+    if user is None or user.id is None:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.managed_by_id == user.id, User.active.is_(True))
+        .order_by(User.id)))
+
+
+def get_member(guardian: User, member_id: int) -> User:
+    """One of the guardian's own family members; anyone else is "not found"."""
+    member = db.session.get(User, member_id)
+    if member is None or guardian is None or member.managed_by_id != guardian.id:
+        raise errors.MemberNotFound()
+    return member
+
+
+def acting_for(user: User, member_id: int | None) -> User:
+    """Who an action is for: oneself (no member id, or one's own id) or one's member."""
+    if member_id is None or member_id == user.id:
+        return user
+    return get_member(user, member_id)
+
+
+def is_minor(birth_date: date | None, *, now: datetime) -> bool:
+    return (birth_date is not None and age_on(birth_date, local(now).date())
+            < current_app.config["GUARDIAN_CONSENT_AGE"])
+
+
+def _check_birth_date(birth_date: date | None, now: datetime) -> None:
+    if birth_date is not None and birth_date > local(now).date():
+        raise errors.BirthDateInFuture()
+
+
+def add_member(guardian: User, *, name: str, relation: str, birth_date: date | None,
+               now: datetime, consent: bool, gender: str | None = None,
+               home_node_id: int | None = None, ip: str | None = None) -> User:
+    """Add a family member without a phone. A child under GUARDIAN_CONSENT_AGE needs the
+    guardian's consent (a "guardian" consent in the guardian's name); an adult's agreement
+    is confirmed by the guardian, who is recorded as having recorded it."""
+    if guardian.managed_by_id is not None:
+        raise errors.ManagedCannotManage()
+    name = check_name(name)
+    if relation not in RELATIONS:
+        raise errors.UnknownRelation()
+    _check_birth_date(birth_date, now)
+    check_home_node(home_node_id)
+    minor = is_minor(birth_date, now=now)
+    if not consent:
+        raise errors.MemberGuardianRequired() if minor else errors.MemberConsentRequired()
+    # the guardian's row serialises two additions at once, so the limit holds
+    db.session.execute(select(User.id).where(User.id == guardian.id)
+                       .with_for_update(key_share=True))
+    limit = current_app.config["FAMILY_MEMBERS_MAX"]
+    count = db.session.scalar(select(func.count()).where(User.managed_by_id == guardian.id,
+                                                         User.active.is_(True)))
+    if count >= limit:
+        raise errors.TooManyMembers(max=limit)
+    member = User(phone=None, password_hash=NO_PASSWORD, name=name, gender=gender,
+                  birth_date=birth_date, home_node_id=home_node_id or guardian.home_node_id,
+                  skills=[], guardian_name=guardian.name if minor else None,
+                  created_at=now, registered_by_id=guardian.id, managed_by_id=guardian.id,
+                  relation=relation, locale=guardian.locale)
+    db.session.add(member)
+    db.session.flush()
+    version = current_app.config["PRIVACY_NOTICE_VERSION"]
+    db.session.add(Consent(user_id=member.id, kind="privacy", notice_version=version,
+                           accepted_at=now, ip=ip, recorded_by_id=guardian.id))
+    if minor:
+        db.session.add(Consent(user_id=member.id, kind="guardian", notice_version=version,
+                               accepted_at=now, guardian_name=guardian.name, ip=ip,
+                               recorded_by_id=guardian.id))
+    db.session.flush()
+    return member
+
+
+def consents_of(user: User) -> list[Consent]:
+    return list(db.session.scalars(select(Consent).where(Consent.user_id == user.id)
+                                   .order_by(Consent.id)))
+
+
+# --- residents registered by a community worker ---------------------------------------------
+
+def worker_places(worker: User) -> list[Node]:
+    """The communities a worker may register residents in: their subtrees."""
+    paths = permissions.scope_paths(worker, *STAFF_ROLES)
+    if not paths:
+        return []
+    return list(db.session.scalars(select(Node).where(permissions.under(Node.path, paths))
+                                   .order_by(Node.path)))
+
+
+def register_resident(worker: User, *, name: str, phone: str, home_node_id: int | None,
+                      now: datetime, consent: bool, birth_date: date | None = None,
+                      gender: str | None = None, ip: str | None = None) -> User:
+    """A community worker registers a resident who agreed on paper or in person: no
+    password (the resident logs in later with an SMS code to their phone); the consent is
+    recorded as given to the worker, and the account as registered by them."""
+    from server.core.errors import Forbidden
+    if not permissions.has_any_role(worker):
+        raise Forbidden()
+    problems: dict[str, list[str]] = {}
+    first: ValidationError | None = None
+    cleaned: dict[str, str] = {}
+    for field, check, raw in (("name", check_name, name), ("phone", normalise_phone, phone)):
+        try:
+            cleaned[field] = check(raw)
+        except ValidationError as exc:
+            problems[field] = [exc.text()]
+            first = first or exc
+    if not consent:
+        problems["consent"] = [str(errors.ResidentConsentRequired.message)]
+        first = first or errors.ResidentConsentRequired()
+    if len(problems) == 1:
+        raise type(first)(errors=problems)
+    if problems:
+        raise ValidationError(errors=problems)
+    node = db.session.get(Node, home_node_id) if home_node_id else None
+    if node is None or not permissions.covers(worker, node, *STAFF_ROLES):
+        raise errors.NodeOutOfScope()
+    _check_birth_date(birth_date, now)
+    if is_minor(birth_date, now=now):
+        # a child is added by their guardian (家庭成员), who gives the consent
+        raise errors.GuardianConsentRequired()
+    if db.session.scalar(select(User.id).where(User.phone == cleaned["phone"])) is not None:
+        raise errors.PhoneTaken()
+    user = User(phone=cleaned["phone"], password_hash=NO_PASSWORD, name=cleaned["name"],
+                gender=gender, birth_date=birth_date, home_node_id=node.id, skills=[],
+                created_at=now, registered_by_id=worker.id)
+    try:
+        with db.session.begin_nested():  # the same number registered twice at once
+            db.session.add(user)
+    except IntegrityError:
+        raise errors.PhoneTaken() from None
+    db.session.add(Consent(user_id=user.id, kind="privacy",
+                           notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+                           accepted_at=now, ip=ip, recorded_by_id=worker.id))
+    db.session.flush()
+    return user
+
+
+def registered_by_worker(worker: User, *, limit: int = 20) -> list[User]:
+    """The residents this worker registered lately (not the family members they added)."""
+    return list(db.session.scalars(
+        select(User).where(User.registered_by_id == worker.id, User.managed_by_id.is_(None))
+        .order_by(User.id.desc()).limit(limit)))

@@ -1,0 +1,66 @@
+"""/api/v1 family members (one's own, without a phone) and residents registered by staff."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user, login_required
+
+from server.accounts import family, permissions
+from server.accounts.schemas import FamilyMemberIn, FamilyMemberOut, ResidentIn, ResidentOut
+from server.core import clock
+from server.core.api import Blueprint
+
+members = Blueprint("family", __name__, url_prefix="/api/v1/me/family",
+                    description="Family members without a phone whom one signs up and "
+                                "shows the code for (a child, an older parent).")
+residents = Blueprint("residents", __name__, url_prefix="/api/v1/residents",
+                      description="Residents a community worker registers on their behalf, "
+                                  "with their consent recorded.")
+blueprints = [members, residents]
+residents.before_request(permissions.gate())
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@members.route("", methods=["GET"])
+@login_required
+@members.response(200, FamilyMemberOut(many=True))
+def list_members():
+    """One's family members, in the order they were added."""
+    return family.members_of(_actor())
+
+
+@members.route("", methods=["POST"])
+@login_required
+@members.arguments(FamilyMemberIn)
+@members.response(201, FamilyMemberOut)
+def add_member(data):
+    """Add a family member without a phone; under 14 with one's consent as guardian."""
+    return family.add_member(_actor(), now=clock.now(), ip=request.remote_addr, **data)
+
+
+@members.route("/<int:member_id>", methods=["GET"])
+@login_required
+@members.response(200, FamilyMemberOut)
+def show_member(member_id):
+    """One of one's family members (anyone else's: 404)."""
+    return family.get_member(_actor(), member_id)
+
+
+@residents.route("", methods=["GET"])
+@login_required
+@residents.response(200, ResidentOut(many=True))
+def list_residents():
+    """The residents one registered lately (phones masked)."""
+    return family.registered_by_worker(_actor())
+
+
+@residents.route("", methods=["POST"])
+@login_required
+@residents.arguments(ResidentIn)
+@residents.response(201, ResidentOut)
+def register_resident(data):
+    """Register a resident who agreed on paper or in person, in a community one serves."""
+    return family.register_resident(_actor(), now=clock.now(), ip=request.remote_addr, **data)

@@ -1,0 +1,79 @@
+"""Page endpoints (thin): one's family members (家庭成员) and residents a community worker
+registers on their behalf (/manage/residents)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from server.accounts import errors, family, permissions
+from server.accounts.schemas import FamilyMemberIn, ResidentIn
+from server.accounts.views import bp
+from server.communities.services import places_for_residents
+from server.core import clock
+from server.core.pages import FORM_ERRORS, load_form, me, problem
+
+
+@bp.route("/me/family", endpoint="family")
+@login_required
+def family_page():
+    """My family members without a phone: sign them up, show their codes."""
+    return render_template("accounts/family.html", members=family.members_of(me()),
+                           limit=current_app.config["FAMILY_MEMBERS_MAX"])
+
+
+@bp.route("/me/family/new", methods=["GET", "POST"])
+@login_required
+def add_family_member():
+    """Add a family member: a child (with my consent as guardian) or an adult who agreed."""
+    message, fields, status, values = None, {}, 200, request.form.to_dict()
+    if request.method == "POST":
+        try:
+            data = load_form(FamilyMemberIn())
+            member = family.add_member(me(), now=clock.now(), ip=request.remote_addr, **data)
+        except (*FORM_ERRORS, errors.ManagedCannotManage) as exc:
+            message, fields, status = problem(exc)
+        else:
+            flash(_("%(name)s is added. You can now sign them up.", name=member.name),
+                  "success")
+            return redirect(url_for("accounts_pages.family_member", member_id=member.id))
+    return render_template("accounts/family_new.html", message=message, errors=fields,
+                           values=values, places=places_for_residents(),
+                           guardian_age=current_app.config["GUARDIAN_CONSENT_AGE"]), status
+
+
+@bp.route("/me/family/<int:member_id>")
+@login_required
+def family_member(member_id: int):
+    """One family member: who they are, who registered them and with whose consent."""
+    try:
+        member = family.get_member(me(), member_id)
+    except errors.MemberNotFound:
+        abort(404)
+    return render_template("accounts/family_member.html", member=member,
+                           consents=family.consents_of(member))
+
+
+@bp.route("/manage/residents", methods=["GET", "POST"])
+@login_required
+def residents():
+    """Register a resident on their behalf (staff, in their own communities)."""
+    worker = me()
+    if not permissions.has_any_role(worker):
+        abort(403)
+    message, fields, status, values = None, {}, 200, request.form.to_dict()
+    if request.method == "POST":
+        try:
+            data = load_form(ResidentIn())
+            resident = family.register_resident(worker, now=clock.now(),
+                                                ip=request.remote_addr, **data)
+        except (*FORM_ERRORS, errors.NodeOutOfScope) as exc:
+            message, fields, status = problem(exc)
+        else:
+            flash(_("%(name)s is registered. They can log in with an SMS code to their phone.",
+                    name=resident.name), "success")
+            return redirect(url_for("accounts_pages.residents"))
+    return render_template("accounts/residents.html", message=message, errors=fields,
+                           values=values, places=family.worker_places(worker),
+                           recent=family.registered_by_worker(worker)), status
