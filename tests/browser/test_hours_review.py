@@ -68,7 +68,8 @@ def test_a_coordinator_approves_all_and_the_volunteer_sees_total_and_star(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.shot("review-queue")
 
-    group.locator("button.review-approve-all").click()  # the phone fixture accepts the confirm
+    group.locator("button.review-approve-all").click()  # confirm.js asks first
+    page.get_by_role("alertdialog").get_by_role("button", name="全部通过").click()
     expect(page.locator(f"#group-{activity_id} .review-group__done")).to_be_visible()
     expect(page.locator(f'#group-{activity_id} [data-status="approved"]')).to_have_count(2)
     expect(page.locator(f"#group-{activity_id} .review-entry__actions")).to_have_count(0)
