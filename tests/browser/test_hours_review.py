@@ -63,7 +63,7 @@ def test_a_coordinator_approves_all_and_the_volunteer_sees_total_and_star(
     expect(group).to_contain_text("绘本共读：送书到白玉县")
     expect(group).to_contain_text("王小红")
     expect(group).to_contain_text("139****0001")
-    expect(group.locator(".review-entry__minutes").first).to_have_text("2:00")
+    expect(group.locator(".review-entry__minutes").first).to_have_text("2小时")
     expect(group.locator('[data-flag="auto_checkout"]')).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.shot("review-queue")
