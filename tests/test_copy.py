@@ -130,3 +130,16 @@ def test_chinese_outside_the_catalogue():
             for problem in chinese_problems(literal):
                 bad.append(f"{path.relative_to(ROOT)}: {problem} in {literal[:60]}")
     assert not bad, "Chinese copy outside the catalogue:\n" + "\n".join(bad)
+
+
+# "{{ _('Skills') }}: {{ ... }}" renders 技能: 助老: the punctuation belongs inside the msgid
+# ("Skills: %(skills)s" -> "技能：%(skills)s"), where the translation can make it full-width
+GLUED = re.compile(r"""_\((['"])[^'"]*\1\)\s*\}\}\s*[:;?!,]|\}\}\s*\(\{\{""")
+
+
+def test_templates_keep_punctuation_inside_the_msgid():
+    assert GLUED.search("{{ _('Skills') }}: {{ x }}") and GLUED.search("{{ a }} ({{ b }})")
+    bad = [f"{path.relative_to(ROOT)}: {m.group(0)}"
+           for path in sorted((ROOT / "web" / "templates").rglob("*.html"))
+           for m in GLUED.finditer(path.read_text(encoding="utf-8"))]
+    assert not bad, "punctuation glued to a translation outside it:\n" + "\n".join(bad)
