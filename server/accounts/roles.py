@@ -60,12 +60,24 @@ def grant_role_by_phone(*, actor: User, phone: str, role: str, node: Node, now: 
                       organisation=organisation)
 
 
-def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
+def _revoke_refusal(grant: RoleAssignment, actor: User) -> Exception | None:
     if not permissions.is_admin_for(actor, grant.node):
-        raise Forbidden()
+        return Forbidden()
     if grant.user_id == actor.id and grant.role == "admin":
         # keep at least one admin able to undo mistakes: nobody removes their own admin
-        raise errors.OwnAdminRole()
+        return errors.OwnAdminRole()
+    return None
+
+
+def may_revoke(grant: RoleAssignment, actor: User) -> bool:
+    """Whether `actor` may take this role back: the roles page offers the button on it."""
+    return _revoke_refusal(grant, actor) is None
+
+
+def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
+    refusal = _revoke_refusal(grant, actor)
+    if refusal is not None:
+        raise refusal
     user = grant.user
     # a statement, not the ORM's delete: two revocations at once take it away once, and
     # the second is told it is already gone (instead of a stale-row error)

@@ -158,6 +158,7 @@ def _roles_page(user, *, values=None, message=None, fields=None, status=200):
     node_ids = {n.id for n in nodes}
     orgs = [o for o in services.organisations_visible_to(user) if o.node_id in node_ids]
     return render_template("communities/roles.html", grants=roles.grants_visible_to(user),
+                           may_revoke=lambda grant: roles.may_revoke(grant, user),
                            nodes=nodes, organisations=orgs, values=values or {},
                            message=message, errors=fields or {}), status
 

@@ -36,12 +36,17 @@ def span(start: datetime, end: datetime) -> str:
 
 
 def duration(minutes: int | None) -> str:
-    """A length of time as people say it: "1小时30分", "45分钟", "2 h 15 min"."""
+    """A length of time as people say it, never "1:30" or "90 分钟": "1小时30分", "45分",
+    "2小时" ("1 h 30 min", "45 min", "2 h" in English); a reversal keeps its minus sign.
+    The one duration formatter: pages use it as the `duration` filter, messages call it."""
     from flask_babel import gettext as _
-    minutes = abs(minutes or 0)
+    minutes = minutes or 0
+    sign, minutes = ("-" if minutes < 0 else ""), abs(minutes)
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return _("%(h)d h %(m)d min", h=hours, m=rest)
-    if hours:
-        return _("%(h)d h", h=hours)
-    return _("%(m)d min", m=rest)
+        text = _("%(h)d h %(m)d min", h=hours, m=rest)
+    elif hours:
+        text = _("%(h)d h", h=hours)
+    else:
+        text = _("%(m)d min", m=rest)
+    return sign + text

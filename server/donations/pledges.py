@@ -307,7 +307,7 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
             raise errors.OwnPledge()
     got = received(pledge)
     current = state(pledge, got)
-    if action == "withdraw" and current in starts and not changeable(pledge, got):
+    if action == "withdraw" and current in starts and not may_withdraw(pledge, current, got):
         raise errors.PledgeLocked()
     if current not in starts:
         if current in ENDS:
@@ -344,6 +344,11 @@ def managed_pledge(pledge_id: int, actor: User | None) -> Pledge:
     if not funds.can_manage(actor, pledge.fund):
         raise errors.PledgeNotFound()
     return pledge
+
+
+def may_withdraw(pledge: Pledge, current: str, got: Received) -> bool:
+    """Whether the donor may withdraw now: the page offers the button on this same rule."""
+    return current in ACTIONS["withdraw"][0] and changeable(pledge, got)
 
 
 def desk_actions(pledge: Pledge, current: str, actor: User | None) -> list[str]:

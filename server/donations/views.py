@@ -191,6 +191,7 @@ def _detail(found: Pledge, *, form: str | None = None, message=None, fields=None
         fulfilments=intake.fulfilments_of(found), funded=allocation.funded_by(found),
         locked=_why_locked(found, state, got),
         withdraw_reasons=page_forms.WITHDRAW_REASONS,
+        can_withdraw=pledges.may_withdraw(found, state, got),
         form=form, message=message, errors=fields or {}, values=values or {}), status
 
 

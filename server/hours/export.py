@@ -75,13 +75,13 @@ DATE, HOURS, DATETIME = "yyyy-mm-dd", "0.00", "yyyy-mm-dd hh:mm"
 DETAIL_COLUMNS = (
     ("记录编号", 10, None), ("类型", 8, None), ("对应记录", 10, None), ("志愿者编号", 13, None),
     ("姓名", 10, None), ("手机号", 13, None), ("活动日期", 11, DATE), ("活动名称", 30, None),
-    ("地点", 24, None), ("社区/村", 14, None), ("组织单位", 24, None), ("时长(分钟)", 10, None),
-    ("时长(小时)", 10, HOURS), ("记录方式", 16, None), ("标记", 18, None), ("审核人", 10, None),
+    ("地点", 24, None), ("社区/村", 14, None), ("组织单位", 24, None), ("时长（分钟）", 10, None),
+    ("时长（小时）", 10, HOURS), ("记录方式", 16, None), ("标记", 18, None), ("审核人", 10, None),
     ("审核时间", 17, DATETIME), ("说明", 30, None),
 )
 SUMMARY_COLUMNS = (
     ("姓名", 10, None), ("志愿者编号", 13, None), ("手机号", 13, None), ("参加活动数", 11, None),
-    ("总时长(分钟)", 13, None), ("总时长(小时)", 13, HOURS),
+    ("总时长（分钟）", 13, None), ("总时长（小时）", 13, HOURS),
 )
 DETAIL_PART = "xl/worksheets/sheet1.xml"  # XlsxWriter names sheets in the order added
 # the style index each number format gets is known only once XlsxWriter has written

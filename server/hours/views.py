@@ -33,14 +33,6 @@ def hours_filter(minutes: int | None) -> str:
     return hours_text(minutes)
 
 
-@bp.app_template_filter("hmm")
-def hmm(minutes: int | None) -> str:
-    """Minutes as h:mm, signed for reversals: 90 -> "1:30", -90 -> "-1:30"."""
-    minutes = minutes or 0
-    sign, value = ("-" if minutes < 0 else ""), abs(minutes)
-    return f"{sign}{value // 60}:{value % 60:02d}"
-
-
 @bp.app_template_filter("span")
 def span(entry: HourEntry) -> str:
     """The time served in Beijing time, e.g. "11月28日 周五 09:02–10:58"."""

@@ -14,8 +14,8 @@ from server.imports.errors import REASONS
 from server.imports.models import ImportFile, ImportRow
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PEOPLE_HEADER = ["姓名", "手机号", "社区", "身份证号(可选)", "技能(可选，用顿号分隔)"]
-HOURS_HEADER = ["手机号", "活动", "日期", "时长(小时)"]
+PEOPLE_HEADER = ["姓名", "手机号", "社区", "身份证号（可选）", "技能（可选，用顿号分隔）"]
+HOURS_HEADER = ["手机号", "活动", "日期", "时长（小时）"]
 SHEET_TITLES = {"people": "志愿者", "hours": "服务时长"}
 
 

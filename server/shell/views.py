@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from server.core import timefmt
 from server.core.labels import label
 
 bp = Blueprint("shell", __name__)
+bp.add_app_template_filter(timefmt.duration, "duration")  # 90 -> "1小时30分"
 
 
 @bp.app_template_global()

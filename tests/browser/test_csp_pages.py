@@ -80,9 +80,10 @@ def test_my_code_regenerate_asks_first(live_server, phone, make_user, now, csp_v
     page = phone
     log_in(page, live_server, resident_phone)
     page.goto(f"{live_server}/code")
-    # the wrapper has no box of its own: the mask and the dialog are fixed in place
+    # web/src/confirm.js adds the dialog when asked; the wrapper has no box of its own:
+    # the mask and the dialog are fixed in place
     dialog = page.locator(".wushe-dialog[role=alertdialog] .weui-dialog")
-    regenerate = page.locator(".weui-btn-area button[type=button]")
+    regenerate = page.locator(".my-code form button[type=submit]")
     hidden(dialog)
     regenerate.click()
     shown(dialog)
@@ -97,7 +98,7 @@ def test_my_code_regenerate_asks_first(live_server, phone, make_user, now, csp_v
     regenerate.click()
     page.shot("regenerate-dialog")
     with page.expect_navigation():
-        dialog.locator("button[type=submit]").click()
+        dialog.locator(".weui-dialog__btn_primary").click()
     hidden(dialog)
     expect(page.locator(".wushe-toast[role=status]")).to_have_count(1)  # "new code ready"
     assert codes.active_code(db.session.get(User, resident_id), now=now).id != first
@@ -254,6 +255,7 @@ def test_my_pledge_display_choice_and_withdraw_reason(live_server, phone, make_f
     reason.fill("计划有变，改为下月再捐")
     page.shot("withdraw-other")
     withdraw.locator("button[type=submit]").click()
+    page.get_by_role("alertdialog").locator(".weui-dialog__btn_warn").click()  # confirm.js asks
     expect(page.locator("[data-testid=state] [data-state=withdrawn]")).to_be_visible()
     stored = db.session.get(Pledge, pledge_id)
     assert (stored.display, stored.donor_org) == ("organisation", "运河园爱心企业")

@@ -63,12 +63,13 @@ def test_a_coordinator_approves_all_and_the_volunteer_sees_total_and_star(
     expect(group).to_contain_text("绘本共读：送书到白玉县")
     expect(group).to_contain_text("王小红")
     expect(group).to_contain_text("139****0001")
-    expect(group.locator(".review-entry__minutes").first).to_have_text("2:00")
+    expect(group.locator(".review-entry__minutes").first).to_have_text("2小时")
     expect(group.locator('[data-flag="auto_checkout"]')).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.shot("review-queue")
 
-    group.locator("button.review-approve-all").click()  # the phone fixture accepts the confirm
+    group.locator("button.review-approve-all").click()  # confirm.js asks first
+    page.get_by_role("alertdialog").get_by_role("button", name="全部通过").click()
     expect(page.locator(f"#group-{activity_id} .review-group__done")).to_be_visible()
     expect(page.locator(f'#group-{activity_id} [data-status="approved"]')).to_have_count(2)
     expect(page.locator(f"#group-{activity_id} .review-entry__actions")).to_have_count(0)

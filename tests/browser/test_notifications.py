@@ -63,7 +63,7 @@ def test_promoted_sees_the_count_and_gives_the_place_back(live_server, phone, ma
     page.shot("the-message")
 
     message.get_by_role("button", name="我去不了").click()
-    dialog = message.get_by_role("alertdialog")
+    dialog = page.get_by_role("alertdialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("把名额让给候补名单上的下一位")
     page.shot("confirm-dialog")

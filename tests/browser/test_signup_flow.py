@@ -74,6 +74,7 @@ def test_register_browse_sign_up_withdraw(live_server, phone, make_node, make_or
     db.session.close()
 
     withdraw.locator("button[type=submit]").click()
+    page.get_by_role("alertdialog").locator(".weui-dialog__btn_warn").click()  # confirm.js asks
     expect(page.locator("#signup-box form[action$='/signup']")).to_be_visible()
     page.shot("withdrawn")
     assert db.session.get(Signup, signup_id).status == "withdrawn"

@@ -77,6 +77,13 @@ def test_admin_grants_and_revokes_roles(client, make_user, make_node, grant):
     page = text(client.get("/admin/roles"))
     assert "社工王芳" in page and "137****5678" in page and "13712345678" not in page
     ra = db.session.query(RoleAssignment).filter_by(user_id=worker.id).one()
+    own = db.session.query(RoleAssignment).filter_by(user_id=admin.id).one()
+    # the worker's role is offered back (asking first); the admin's own is not: the POST
+    # would refuse it (roles.may_revoke is the rule both use)
+    assert f'action="/admin/roles/{ra.id}/revoke"' in page and "data-confirm=" in page
+    assert f'action="/admin/roles/{own.id}/revoke"' not in page
+    refused = client.post(f"/admin/roles/{own.id}/revoke", data={"csrf_token": token})
+    assert refused.status_code in (403, 409, 422)
     resp = client.post(f"/admin/roles/{ra.id}/revoke", data={"csrf_token": token}, headers=EN)
     assert resp.status_code == 302
     page = text(client.get("/admin/roles", headers=EN))

@@ -182,14 +182,14 @@ def test_one_row_per_approved_entry_reversals_included(w):
 
     by_id = {r["记录编号"]: r for r in rows}
     reversal = by_id[w.reversal.id]
-    assert reversal["类型"] == "冲销" and reversal["时长(分钟)"] == -120
-    assert reversal["时长(小时)"] == -2 and reversal["对应记录"] == w.original.id
+    assert reversal["类型"] == "冲销" and reversal["时长（分钟）"] == -120
+    assert reversal["时长（小时）"] == -2 and reversal["对应记录"] == w.original.id
     assert reversal["说明"] == "漏签退，按实际时长"
     replacement = by_id[w.replacement.id]
-    assert replacement["类型"] == "更正" and replacement["时长(分钟)"] == 90
-    assert replacement["时长(小时)"] == 1.5 and replacement["对应记录"] == w.original.id
+    assert replacement["类型"] == "更正" and replacement["时长（分钟）"] == 90
+    assert replacement["时长（小时）"] == 1.5 and replacement["对应记录"] == w.original.id
     first = by_id[w.original.id]
-    assert first["类型"] == "签到记录" and first["时长(分钟)"] == 120
+    assert first["类型"] == "签到记录" and first["时长（分钟）"] == 120
     assert first["志愿者编号"] == volunteer_number(w.v1.id) == f"WS{w.v1.id:08d}"
     assert first["姓名"] == "王一" and first["手机号"] == "138****5678"
     assert first["地点"] == "运河园社区活动室" and first["社区/村"] == "A社区"
@@ -208,12 +208,12 @@ def test_summary_nets_out_reversals(w):
     summary = {r["姓名"]: r for r in as_dicts(sheets["汇总"])}
     assert set(summary) == {"王一", "李二"}  # pending and rejected people have no hours
     v1 = summary["王一"]
-    assert v1["总时长(分钟)"] == 90 + 60 and v1["总时长(小时)"] == 2.5
+    assert v1["总时长（分钟）"] == 90 + 60 and v1["总时长（小时）"] == 2.5
     assert v1["参加活动数"] == 2 and v1["志愿者编号"] == volunteer_number(w.v1.id)
     assert v1["手机号"] == "138****5678"
-    assert summary["李二"]["总时长(分钟)"] == 120 + 30
-    detail_total = sum(r["时长(分钟)"] for r in as_dicts(sheets["明细"]))
-    assert detail_total == sum(r["总时长(分钟)"] for r in summary.values()) == 300
+    assert summary["李二"]["总时长（分钟）"] == 120 + 30
+    detail_total = sum(r["时长（分钟）"] for r in as_dicts(sheets["明细"]))
+    assert detail_total == sum(r["总时长（分钟）"] for r in summary.values()) == 300
 
 
 def test_phone_numbers_are_masked_everywhere(w):
@@ -456,6 +456,6 @@ def test_an_activity_netting_to_zero_is_not_counted(w, now):
     sheets = export(w)
     apr = [r for r in as_dicts(sheets["明细"])
            if r["活动名称"] == "四月走访" and r["姓名"] == "李二"]
-    assert sorted(r["时长(分钟)"] for r in apr) == [-60, 0, 60]
+    assert sorted(r["时长（分钟）"] for r in apr) == [-60, 0, 60]
     li = next(r for r in as_dicts(sheets["汇总"]) if r["姓名"] == "李二")
-    assert li["参加活动数"] == 2 and li["总时长(分钟)"] == 150
+    assert li["参加活动数"] == 2 and li["总时长（分钟）"] == 150

@@ -64,7 +64,7 @@ def test_my_hours_shows_totals_stars_pending_and_the_rejection_reason(
     by_activity = _section(page, "weui-cells hours-by-activity")
     assert "社区图书漂流" in by_activity and "2.0 h" in by_activity
     pending = _section(page, "weui-cells hours-pending")
-    assert "敬老院探访" in pending and "0:45" in pending and "Retroactive (补录)" in pending
+    assert "敬老院探访" in pending and "45 min" in pending and "Retroactive (补录)" in pending
     assert "社区图书漂流" not in pending
     rejected = _section(page, "weui-cells hours-rejected")
     assert "垃圾分类宣传" in rejected and "Reason: 签到表上没有你的名字" in rejected
@@ -83,7 +83,7 @@ def test_an_entry_shows_its_history_and_takes_an_error_report(client, make_held,
     entry = w.entries["李大伟"]
     token = login(client, w.people["李大伟"])
     page = text(client.get(f"/hours/entries/{entry.id}", headers=EN))
-    assert "Checked out automatically" in page and "1:30" in page
+    assert "Checked out automatically" in page and "1 h 30 min" in page
     assert "Pending review" in page and 'class="history-item history-item--this"' in page
     assert f'action="/hours/entries/{entry.id}/corrections"' in page
 
@@ -118,7 +118,7 @@ def test_retroactive_form_offers_my_past_activities_and_caps_the_minutes(
         "evidence": "手机没电，组织者可以证明"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/hours")
     pending = _section(text(client.get("/hours", headers=EN)), "weui-cells hours-pending")
-    assert "社区图书漂流" in pending and "1:40" in pending
+    assert "社区图书漂流" in pending and "1 h 40 min" in pending
     # filed once: the activity is no longer offered
     assert f'<option value="{w.activity.id}"' not in text(
         client.get("/hours/retroactive", headers=EN))
@@ -135,7 +135,7 @@ def test_the_queue_shows_flags_masked_phones_and_the_due_date(reviewer_client):
     assert f'data-due="{due.isoformat()}"' in group and "Record by" in group
     row = page[page.index(f'id="entry-{w.entries["李大伟"].id}"'):]
     row = row[:row.index('class="review-entry__line"><a')]
-    assert "李大伟" in row and "138****0001" in row and "1:30" in row
+    assert "李大伟" in row and "138****0001" in row and "1 h 30 min" in row
     assert 'data-flag="auto_checkout"' in row and "Checked out automatically" in row
     assert "Automatic check-out" in row and "Organiser scan" in row
     assert "13812340001" not in page
@@ -203,7 +203,7 @@ def test_htmx_reject_needs_a_reason_and_adjust_shows_the_replacement(reviewer_cl
     adjusted = client.post(f"/review/hours/{full}/adjust", headers=HX, data={
         "csrf_token": token, "minutes": "100", "reason": "提前离开"})
     assert adjusted.status_code == 200
-    assert "Replaced by 1:40 (approved)." in text(adjusted)
+    assert "Replaced by 1 h 40 min (approved)." in text(adjusted)
     kinds = sorted(e.kind for e in db.session.query(HourEntry).filter_by(
         user_id=w.people["王小红"].id))
     assert kinds == ["attendance", "replacement"]

@@ -58,7 +58,7 @@ def test_asking_to_join_then_the_leader_approves(app, client, crew, make_user):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/manage")
     page = text(client.get(f"/teams/{team.id}"))
     assert "您是本队队员" in page and "退出服务队" in page
-    assert 'role="alertdialog"' in page  # leaving asks first
+    assert 'data-confirm="确定退出本队吗？"' in page  # leaving asks first
 
 
 def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_user):
@@ -124,7 +124,7 @@ def test_the_leader_names_a_leader_and_removes_a_member_with_a_reason(client, cr
     team, leader, a, b = crew()
     token = login(client, leader)
     manage = text(client.get(f"/teams/{team.id}/manage"))
-    assert manage.count('role="alertdialog"') >= 4  # each change asks first
+    assert manage.count('data-confirm=') >= 4  # each change asks first
     ma, mb = (services.open_membership(team.id, p.id).id for p in (a, b))
     resp = client.post(f"/team-memberships/{ma}/role", data={"csrf_token": token,
                                                              "role": "leader"})

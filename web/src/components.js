@@ -8,15 +8,6 @@ document.addEventListener("alpine:init", function () {
   "use strict";
   var Alpine = window.Alpine;
 
-  // A dialog a button opens and the mask, a "no" button or Escape closes (my code).
-  Alpine.data("confirmDialog", function () {
-    return {
-      open: false,
-      show: function () { this.open = true; },
-      hide: function () { this.open = false; },
-    };
-  });
-
   // The chosen radio of each group inside the component, as picked[name], for x-show.
   // It starts from what the server checked and follows every change (@change="pick").
   Alpine.data("choices", function () {
