@@ -53,8 +53,8 @@ const VENDOR = [
 // phones without BarcodeDetector (a megabyte) is kept only once a scanner has loaded it.
 const OFFLINE = [
   "vendor/weui/weui.min.css", "vendor/htmx/htmx.min.js", "vendor/alpine/alpine-csp.min.js",
-  "dist/app.css", "dist/app.js", "dist/confirm.js", "dist/components.js", "dist/checkin-pages.js",
-  "dist/offline-queue.js", "dist/scanner-net.js", "dist/scanner-camera.js",
+  "dist/app.css", "dist/layout.css", "dist/app.js", "dist/confirm.js", "dist/components.js",
+  "dist/checkin-pages.js", "dist/offline-queue.js", "dist/scanner-net.js", "dist/scanner-camera.js",
   "dist/scanner-ui.js", "dist/scanner.js",
 ];
 const COMPRESSIBLE = new Set([".css", ".js", ".json", ".svg", ".wasm", ".map", ".txt", ".html"]);
