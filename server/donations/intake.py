@@ -150,6 +150,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     db.session.add(fulfilment)
     db.session.flush()
     _post(fulfilment, pledge, now=now)
+    pledges.settle(pledge)
     if pledge.donor_id:
         notify(pledge.donor_id, "gift_received", now=now, pledge_id=pledge.id,
                title=pledge.fund.title,
@@ -283,5 +284,6 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
                            value_of=lambda e: None if e.value is None else ledger.negated(
                                ledger.value_back(e.fund_id, e.category, e.item, e.unit,
                                                  e.quantity, e.value)))
+    pledges.settle(pledge)
     db.session.flush()
     return undo
