@@ -12,14 +12,13 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
+from server.core.clock import local
 from server.donations import errors, funds, pledges
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
-from server.core.clock import local
 from server.donations.vocab import ENDS, OPEN_STATES, PLEDGE_STATE
 from server.extensions import db
-
 
 
 @dataclass
