@@ -14,7 +14,17 @@ from flask_login import login_required
 from server.communities.services import organisations_visible_to
 from server.core import clock
 from server.core.pages import FORM_ERRORS, form_input, is_htmx, load_args, load_form, me, problem
-from server.donations import distribute, errors, funds, intake, ledger, page_forms, pledges, queue
+from server.donations import (
+    cli,
+    distribute,
+    errors,
+    funds,
+    intake,
+    ledger,
+    page_forms,
+    pledges,
+    queue,
+)
 from server.donations.models import Fund, Pledge
 from server.donations.schemas import (
     BatchIn,
@@ -26,7 +36,8 @@ from server.donations.schemas import (
     ReceiptIn,
 )
 
-bp = Blueprint("donation_desk", __name__)
+bp = Blueprint("donation_desk", __name__, cli_group="donations")
+cli.register(bp.cli)
 
 
 def _today_text() -> str:
