@@ -12,6 +12,7 @@ changes nothing already drawn, and is not replayed.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,11 +61,11 @@ def replay(fund_id: int) -> dict[tuple[int, int], tuple[int, Decimal | None, int
     cancelled = {r.reverses_id for r in rows if r.reverses_id} | {
         r.id for r in rows if r.reverses_id}
     rows = [r for r in rows if r.id not in cancelled]
-    cash = [[r.id, r.pledge_id, r.amount] for r in rows if r.kind == "cash_in"]
-    goods: dict[tuple, list[list]] = {}
+    cash = deque([r.id, r.pledge_id, r.amount] for r in rows if r.kind == "cash_in")
+    goods: dict[tuple, deque] = {}
     for r in rows:
         if r.kind == "goods_in":
-            goods.setdefault((r.category, r.item, r.unit), []).append(
+            goods.setdefault((r.category, r.item, r.unit), deque()).append(
                 [r.id, r.pledge_id, r.quantity])
     out: dict[tuple[int, int], tuple] = {}
     for r in rows:
@@ -72,24 +73,25 @@ def replay(fund_id: int) -> dict[tuple[int, int], tuple[int, Decimal | None, int
             for inflow, pledge_id, take in _draw(cash, -r.amount):
                 out[(r.id, inflow)] = (pledge_id, yuan(take), None)
         elif r.kind == "goods_out":
-            for inflow, pledge_id, take in _draw(goods.get((r.category, r.item, r.unit), []),
+            for inflow, pledge_id, take in _draw(goods.get((r.category, r.item, r.unit), deque()),
                                                  -r.quantity):
                 out[(r.id, inflow)] = (pledge_id, None, take)
     return out
 
 
-def _draw(queue: list[list], need) -> list[tuple]:
-    """Take `need` from the front of the queue: (inflow, pledge, how much) per gift."""
+def _draw(queue: deque, need) -> list[tuple]:
+    """Take `need` from the front of the queue: (inflow, pledge, how much) per gift. Spent
+    gifts leave the queue, so each payout starts at the first gift with money left."""
     taken = []
-    for slot in queue:
-        if need <= 0:
-            break
+    while need > 0 and queue:
+        slot = queue[0]
         take = min(slot[2], need)
-        if take <= 0:
-            continue
         slot[2] -= take
         need -= take
-        taken.append((slot[0], slot[1], take))
+        if take > 0:
+            taken.append((slot[0], slot[1], take))
+        if slot[2] <= 0:
+            queue.popleft()
     return taken
 
 
