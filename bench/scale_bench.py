@@ -56,7 +56,26 @@ def parse_args(argv=None):
                    help="one hour entry waiting for review per this many scans")
     p.add_argument("--repeat", type=int, default=11, help="requests per page")
     p.add_argument("--seed", type=int, default=15)
+    p.add_argument("--reuse", action="store_true", help="PostgreSQL: measure the worlds an "
+                   "earlier run built, without building them again")
     return p.parse_args(argv)
+
+
+def existing(database_url: str, secret: str) -> dict:
+    """The fund and the oldest gift an earlier run left in this database."""
+    from sqlalchemy import select
+
+    from server.app import create_app
+    from server.donations.models import Fund, Pledge
+    from server.extensions import db
+    app = create_app(settings_overrides(database_url, secret))
+    with app.app_context():
+        fund = db.session.scalar(select(Fund.id).where(Fund.title == "压测爱心救助基金"))
+        if fund is None:
+            raise BenchError(f"no world in {database_url}: run without --reuse first")
+        pledge = db.session.scalar(select(Pledge.id).where(Pledge.reference == "B0000000"))
+        db.engine.dispose()
+    return {"fund": fund, "pledge": pledge}
 
 
 def extend(database_url: str, secret: str, scans: int, pledges: int, pending_every: int,
@@ -230,12 +249,16 @@ def main(argv=None) -> int:
         if args.database_url:
             urls = {"small": args.database_url, "big": args.database_url + "_big"}
             for url in urls.values():
-                prepare_postgres(url)
+                if not args.reuse:
+                    prepare_postgres(url)
         else:
             urls = {w: f"sqlite:///{workdir}/{w}.db" for w in ("small", "big")}
         secret = secrets.token_urlsafe(36)
         worlds, results = {}, {}
         for name in ("small", "big"):
+            if args.reuse and args.database_url:
+                worlds[name] = existing(urls[name], secret)
+                continue
             v, a, s, p = (int(x) for x in getattr(args, name).split(","))
             began = time.perf_counter()
             build_world(urls[name], secret, v, a, s, rng)

@@ -115,9 +115,12 @@ def sync(fund_id: int, *, now: datetime, appended: list[LedgerEntry] | None = No
     (the caller holds the fund's row lock). `appended`: the only new rows are these gifts; if
     each joins the end of its queue, nothing already drawn changes and nothing is replayed."""
     db.session.flush()
-    if appended is not None and all(e.kind in INFLOW and e.reverses_id is None
-                                    and not _earlier_exists(e) for e in appended):
-        return 0
+    if appended is not None and all(e.reverses_id is None and not _earlier_exists(e)
+                                    for e in appended):
+        if all(e.kind in INFLOW for e in appended):
+            return 0
+        if all(e.kind not in INFLOW for e in appended):
+            return _draw_last(fund_id, appended, now=now)
     want, have = replay(fund_id), stored(fund_id)
     added = 0
     for key in set(want) | set(have):
@@ -138,11 +141,47 @@ def sync(fund_id: int, *, now: datetime, appended: list[LedgerEntry] | None = No
     return added
 
 
+def _draw_last(fund_id: int, outflows: list[LedgerEntry], *, now: datetime) -> int:
+    """Payouts (or goods handed out) that come after every earlier one draw on what is left
+    of the gifts, oldest first, as a replay would: nothing drawn before changes."""
+    added = 0
+    for out in outflows:
+        cash = out.kind == "payout"
+        kind, size = ("cash_in", LedgerEntry.amount) if cash else ("goods_in",
+                                                                    LedgerEntry.quantity)
+        same = [LedgerEntry.fund_id == fund_id, LedgerEntry.kind == kind,
+                LedgerEntry.reverses_id.is_(None)]
+        if not cash:
+            same += [LedgerEntry.category == out.category, LedgerEntry.item == out.item,
+                     LedgerEntry.unit == out.unit]
+        undone = select(LedgerEntry.reverses_id).where(LedgerEntry.fund_id == fund_id,
+                                                       LedgerEntry.reverses_id.is_not(None))
+        column = GiftAllocation.amount if cash else GiftAllocation.quantity
+        drawn = func.coalesce(func.sum(column), 0, type_=column.type)
+        left = db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.pledge_id, size, drawn)
+            .outerjoin(GiftAllocation, GiftAllocation.inflow_id == LedgerEntry.id)
+            .where(*same, LedgerEntry.id.not_in(undone.scalar_subquery()))
+            .group_by(LedgerEntry.id, LedgerEntry.pledge_id, size,
+                      LedgerEntry.occurred_on)
+            .having(size - drawn > 0)
+            .order_by(LedgerEntry.occurred_on, LedgerEntry.id)).all()
+        queue = deque([i, p, yuan(n) - yuan(d) if cash else n - d] for i, p, n, d in left)
+        for inflow, pledge_id, take in _draw(queue, -(out.amount if cash else out.quantity)):
+            db.session.add(GiftAllocation(
+                fund_id=fund_id, outflow_id=out.id, inflow_id=inflow, pledge_id=pledge_id,
+                recorded_at=now, **({"amount": take} if cash else {"quantity": take})))
+            added += 1
+        db.session.flush()
+    return added
+
+
 def _earlier_exists(entry: LedgerEntry) -> bool:
-    """Does any gift of the same queue sort after this one (it was back-dated)?"""
+    """Does any row of the same queue (gifts, or what drew on them) sort after this one
+    (it was back-dated)?"""
     same = [LedgerEntry.fund_id == entry.fund_id, LedgerEntry.kind == entry.kind,
             LedgerEntry.id != entry.id]
-    if entry.kind == "goods_in":
+    if entry.kind in ("goods_in", "goods_out"):
         same += [LedgerEntry.category == entry.category, LedgerEntry.item == entry.item,
                  LedgerEntry.unit == entry.unit]
     later = (LedgerEntry.occurred_on > entry.occurred_on) | (

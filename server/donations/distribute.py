@@ -88,7 +88,8 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
             raise errors.InsufficientFunds(balance=fmt(balance), errors={"amount": ["range"]})
         db.session.add(dist)
         db.session.flush()
-        ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id, **base)
+        posted = [ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id,
+                              **base)]
         stored.add_payouts(fund.id, 1)
     else:
         if not data.get("lines"):
@@ -105,13 +106,15 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
                       for (c, i, u), q in wanted.items()]
         db.session.add(dist)
         db.session.flush()
+        posted = []
         for line in dist.lines:
-            ledger.post(fund.id, "goods_out", category=line.category, item=line.item,
-                        unit=line.unit, quantity=-line.quantity,
-                        value=-ledger.value_out(fund.id, line.category, line.item,
-                                                line.unit, line.quantity),
-                        distribution_id=dist.id, **base)
-    allocation.sync(fund.id, now=now)
+            posted.append(ledger.post(
+                fund.id, "goods_out", category=line.category, item=line.item, unit=line.unit,
+                quantity=-line.quantity,
+                value=-ledger.value_out(fund.id, line.category, line.item, line.unit,
+                                        line.quantity),
+                distribution_id=dist.id, **base))
+    allocation.sync(fund.id, now=now, appended=posted)
     return dist
 
 
