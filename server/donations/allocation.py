@@ -26,6 +26,7 @@ from server.donations.movements import GiftAllocation, LedgerEntry
 from server.extensions import db
 
 INFLOW = ("cash_in", "goods_in")
+FRONT = 200  # gifts read at a time from the front of the queue
 
 
 @dataclass
@@ -158,20 +159,28 @@ def _draw_last(fund_id: int, outflows: list[LedgerEntry], *, now: datetime) -> i
                                                        LedgerEntry.reverses_id.is_not(None))
         column = GiftAllocation.amount if cash else GiftAllocation.quantity
         drawn = func.coalesce(func.sum(column), 0, type_=column.type)
-        left = db.session.execute(
-            select(LedgerEntry.id, LedgerEntry.pledge_id, size, drawn)
-            .outerjoin(GiftAllocation, GiftAllocation.inflow_id == LedgerEntry.id)
-            .where(*same, LedgerEntry.id.not_in(undone.scalar_subquery()))
-            .group_by(LedgerEntry.id, LedgerEntry.pledge_id, size,
-                      LedgerEntry.occurred_on)
-            .having(size - drawn > 0)
-            .order_by(LedgerEntry.occurred_on, LedgerEntry.id)).all()
-        queue = deque([i, p, yuan(n) - yuan(d) if cash else n - d] for i, p, n, d in left)
-        for inflow, pledge_id, take in _draw(queue, -(out.amount if cash else out.quantity)):
-            db.session.add(GiftAllocation(
-                fund_id=fund_id, outflow_id=out.id, inflow_id=inflow, pledge_id=pledge_id,
-                recorded_at=now, **({"amount": take} if cash else {"quantity": take})))
-            added += 1
+        query = (select(LedgerEntry.id, LedgerEntry.pledge_id, size, drawn)
+                 .outerjoin(GiftAllocation, GiftAllocation.inflow_id == LedgerEntry.id)
+                 .where(*same, LedgerEntry.id.not_in(undone.scalar_subquery()))
+                 .group_by(LedgerEntry.id, LedgerEntry.pledge_id, size,
+                           LedgerEntry.occurred_on)
+                 .having(size - drawn > 0)
+                 .order_by(LedgerEntry.occurred_on, LedgerEntry.id))
+        need = -(out.amount if cash else out.quantity)
+        read = 0
+        while need > 0:  # the front of the queue, a few gifts at a time (it may be long)
+            left = db.session.execute(query.limit(FRONT).offset(read)).all()
+            read += len(left)
+            queue = deque([i, p, yuan(n) - yuan(d) if cash else n - d] for i, p, n, d in left)
+            for inflow, pledge_id, take in _draw(queue, need):
+                need -= take
+                db.session.add(GiftAllocation(
+                    fund_id=fund_id, outflow_id=out.id, inflow_id=inflow,
+                    pledge_id=pledge_id, recorded_at=now,
+                    **({"amount": take} if cash else {"quantity": take})))
+                added += 1
+            if len(left) < FRONT:
+                break
         db.session.flush()
     return added
 

@@ -101,3 +101,15 @@ def test_the_database_refuses_a_fund_below_nothing(history):
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.execute(update(FundStock).where(FundStock.fund_id == fund.id)
                            .values(quantity=-1, received=0, distributed=1))
+
+
+@pytest.fixture
+def one_gift_at_a_time(monkeypatch):
+    monkeypatch.setattr(allocation, "FRONT", 1)
+
+
+def test_a_payout_reads_the_front_of_the_queue_a_few_gifts_at_a_time(one_gift_at_a_time,
+                                                                     history):
+    fund, _, p = history
+    assert cli.check() == []
+    assert _uses(p["first"]) == [("payout", Decimal("200.00"), None)]
