@@ -405,7 +405,8 @@ def test_donations_are_added_to_a_demo_seeded_before_them(now):
     seed(now=now)
     # as if seeded before donations existed: no funds yet
     for model in reversed(db.metadata.sorted_tables):
-        if model.name in ("ledger_entries", "distribution_lines", "distributions",
+        if model.name in ("gift_allocations", "fund_stock", "fund_balances",
+                          "ledger_entries", "distribution_lines", "distributions",
                           "fulfilment_lines", "fulfilments", "intake_batches", "pledge_lines",
                           "pledges", "funds"):
             db.session.execute(model.delete())
