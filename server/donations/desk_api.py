@@ -21,7 +21,7 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.core import clock
 from server.core.api import Blueprint
-from server.core.fields import Id
+from server.core.fields import Id, Whole
 from server.core.pages import me
 from server.donations import distribute, errors, funds, intake, ledger, pledges, queue
 from server.donations.api_schemas import (
@@ -39,6 +39,7 @@ from server.donations.pledge_schemas import (
     DeskFulfilmentOut,
     DeskPledgeDetailOut,
     DeskPledgeOut,
+    DeskPledgePageOut,
     PledgeView,
 )
 from server.donations.schemas import (
@@ -63,6 +64,8 @@ class QueueArgs(ma.Schema):
     overdue = ma.fields.Boolean(load_default=False)
     q = ma.fields.String(load_default="", validate=v.Length(max=60),
                          metadata={"description": "reference code or donor name"})
+    page = Whole(load_default=1, validate=v.Range(1, 100_000))
+    per_page = Whole(load_default=queue.PER_PAGE, validate=v.Range(1, 100))
 
 
 def staff() -> User:
@@ -101,14 +104,19 @@ def brief(pledge: Pledge) -> PledgeView:
 @desk.route("/pledges", methods=["GET"])
 @login_required
 @desk.arguments(QueueArgs, location="query")
-@desk.response(200, DeskPledgeOut(many=True))
+@desk.response(200, DeskPledgePageOut)
 def pledge_queue(args):
-    """Pledges of the funds I run: open ones first, oldest first; filter and search."""
+    """Pledges of the funds I run: open ones first, oldest first, then the rest newest first;
+    filter and search; a page at a time (`total` counts them all)."""
     user = staff()
-    rows = queue.desk(user, now=clock.now(), fund_id=args["fund_id"],
-                      states=tuple(args["state"]), overdue=args["overdue"], q=args["q"])
-    return [PledgeView(r.pledge, r.state, r.overdue, r.received,
-                       actions=pledges.desk_actions(r.pledge, r.state, user)) for r in rows]
+    found = queue.desk(user, now=clock.now(), fund_id=args["fund_id"],
+                       states=tuple(args["state"]), overdue=args["overdue"], q=args["q"],
+                       page=args["page"], per_page=args["per_page"])
+    return {"items": [PledgeView(r.pledge, r.state, r.overdue, r.received,
+                                 actions=pledges.desk_actions(r.pledge, r.state, user))
+                      for r in found.rows],
+            "total": found.total, "page": found.page, "per_page": found.per_page,
+            "pages": found.pages}
 
 
 @desk.route("/pledges/by-reference/<code>", methods=["GET"])

@@ -15,7 +15,7 @@ from server.communities.models import Organisation
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.labels import label
-from server.donations import errors, funds, ledger
+from server.donations import allocation, errors, funds, ledger, stored
 from server.donations.money import fmt, yuan
 from server.donations.movements import Distribution, DistributionLine, LedgerEntry
 from server.donations.vocab import UNIT
@@ -88,7 +88,9 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
             raise errors.InsufficientFunds(balance=fmt(balance), errors={"amount": ["range"]})
         db.session.add(dist)
         db.session.flush()
-        ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id, **base)
+        posted = [ledger.post(fund.id, "payout", amount=-dist.amount, distribution_id=dist.id,
+                              **base)]
+        stored.add_payouts(fund.id, 1)
     else:
         if not data.get("lines"):
             raise errors.LinesRequired()
@@ -104,13 +106,15 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
                       for (c, i, u), q in wanted.items()]
         db.session.add(dist)
         db.session.flush()
+        posted = []
         for line in dist.lines:
-            ledger.post(fund.id, "goods_out", category=line.category, item=line.item,
-                        unit=line.unit, quantity=-line.quantity,
-                        value=-ledger.value_out(fund.id, line.category, line.item,
-                                                line.unit, line.quantity),
-                        distribution_id=dist.id, **base)
-    db.session.flush()
+            posted.append(ledger.post(
+                fund.id, "goods_out", category=line.category, item=line.item, unit=line.unit,
+                quantity=-line.quantity,
+                value=-ledger.value_out(fund.id, line.category, line.item, line.unit,
+                                        line.quantity),
+                distribution_id=dist.id, **base))
+    allocation.sync(fund.id, now=now, appended=posted)
     return dist
 
 
@@ -138,5 +142,7 @@ def reverse(dist: Distribution, *, actor: User, reason: str, now: datetime) -> D
     originals = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.distribution_id == dist.id)).all()
     ledger.reverse_entries(list(originals), now=now, note=reason.strip(), distribution_id=undo.id)
-    db.session.flush()
+    if dist.kind == "money":
+        stored.add_payouts(fund.id, -1)
+    allocation.sync(fund.id, now=now)
     return undo

@@ -11,7 +11,7 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
 from server.core.db import fetch
-from server.donations import errors
+from server.donations import errors, stored
 from server.donations.models import Fund
 from server.extensions import db
 
@@ -106,6 +106,7 @@ def create_fund(data: dict, *, actor: User, now: datetime) -> Fund:
     fund.accepts_goods = data.get("accepts_goods", True)
     db.session.add(fund)
     db.session.flush()
+    stored.open_fund(fund.id)
     return fund
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from server.accounts.models import User
 from server.core.clock import local
 from server.core.labels import label
-from server.donations import errors, funds, ledger, pledges
+from server.donations import allocation, errors, funds, ledger, pledges, stored
 from server.donations.models import Pledge
 from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
@@ -89,19 +89,18 @@ def _goods_lines(pledge: Pledge, data: dict) -> list[FulfilmentLine]:
     return out
 
 
-def _post(fulfilment: Fulfilment, pledge: Pledge, *, now: datetime) -> None:
+def _post(fulfilment: Fulfilment, pledge: Pledge, *, now: datetime) -> list[LedgerEntry]:
     base = dict(on=fulfilment.received_on, now=now, pledge_id=pledge.id,
                 fulfilment_id=fulfilment.id, purpose=pledge.fund.title)
+    stored.add_in_kind(pledge.fund_id, fulfilment.in_kind_value)
     if fulfilment.kind == "money":
-        ledger.post(pledge.fund_id, "cash_in", amount=fulfilment.amount, **base)
-        return
-    for line in fulfilment.lines:
-        if not line.accepted:  # nothing moved in: a gift turned away is not a movement
-            continue
-        ledger.post(pledge.fund_id, "goods_in", category=line.category, item=line.item,
-                    unit=line.unit, quantity=line.accepted, rejected=line.rejected or None,
-                    value=line.unit_value * line.accepted,
-                    note=line.reject_reason or "" if line.rejected else "", **base)
+        return [ledger.post(pledge.fund_id, "cash_in", amount=fulfilment.amount, **base)]
+    return [ledger.post(pledge.fund_id, "goods_in", category=line.category, item=line.item,
+                        unit=line.unit, quantity=line.accepted, rejected=line.rejected or None,
+                        value=line.unit_value * line.accepted,
+                        note=line.reject_reason or "" if line.rejected else "", **base)
+            # nothing moved in: a gift turned away is not a movement
+            for line in fulfilment.lines if line.accepted]
 
 
 def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
@@ -113,6 +112,8 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     if replay is not None:
         return replay
     pledge = pledges.get_pledge(pledge.id, lock=True)
+    # then the fund (always after the pledge): what the gift funded is traced under it
+    funds.get_fund(pledge.fund_id, lock=True)
     if pledge.donor_id == actor.id:
         raise errors.OwnPledge()
     # the same confirmation may have committed while we waited for the lock
@@ -149,7 +150,8 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     pledge.updated_at = now
     db.session.add(fulfilment)
     db.session.flush()
-    _post(fulfilment, pledge, now=now)
+    allocation.sync(pledge.fund_id, now=now, appended=_post(fulfilment, pledge, now=now))
+    pledges.settle(pledge)
     if pledge.donor_id:
         notify(pledge.donor_id, "gift_received", now=now, pledge_id=pledge.id,
                title=pledge.fund.title,
@@ -283,5 +285,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
                            value_of=lambda e: None if e.value is None else ledger.negated(
                                ledger.value_back(e.fund_id, e.category, e.item, e.unit,
                                                  e.quantity, e.value)))
+    stored.add_in_kind(pledge.fund_id, undo.in_kind_value)
+    allocation.sync(pledge.fund_id, now=now)
+    pledges.settle(pledge)
     db.session.flush()
     return undo

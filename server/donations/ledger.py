@@ -1,7 +1,9 @@
 """The public ledger: posting movements to it, reading it, and the fund's totals.
 
-Every figure here is summed in SQL over Decimal (NUMERIC) columns: received counts
-fulfilments only, distributed counts distributions only, stock is the ledger's goods.
+Every figure here is over Decimal (NUMERIC) columns: received counts fulfilments only,
+distributed counts distributions only, stock is the ledger's goods; the money totals and the
+stock are read from the rows stored.py keeps with every ledger row (the ledger remains the
+source of truth: stored.drift compares them), pledged is summed over the pledges.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.privacy import mask_name
 from server.core.clock import local
+from server.donations import stored
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import (
     Distribution,
     Fulfilment,
     FulfilmentLine,
+    FundBalance,
+    FundStock,
     LedgerEntry,
 )
 from server.extensions import db
@@ -29,6 +34,7 @@ from server.extensions import db
 def post(fund_id: int, kind: str, *, on: date, now: datetime, **values) -> LedgerEntry:
     entry = LedgerEntry(fund_id=fund_id, kind=kind, occurred_on=on, recorded_at=now, **values)
     db.session.add(entry)
+    stored.posted(entry)  # the fund's totals and stock, in the same unit of work
     return entry
 
 
@@ -86,32 +92,23 @@ class StockItem:
 
 
 def stock(fund_id: int) -> list[StockItem]:
-    """Goods on hand per item: everything accepted minus everything given out."""
+    """Goods on hand per item: everything accepted minus everything given out (stored)."""
     rows = db.session.execute(
-        select(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit,
-               func.sum(LedgerEntry.quantity), func.coalesce(func.sum(LedgerEntry.value), 0))
-        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.quantity.is_not(None))
-        .group_by(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit)
-        .order_by(LedgerEntry.category, LedgerEntry.item))
-    return [StockItem(c, i, u, q, v) for c, i, u, q, v in rows if q]
+        select(FundStock.category, FundStock.item, FundStock.unit, FundStock.quantity,
+               FundStock.value)
+        .where(FundStock.fund_id == fund_id, FundStock.quantity != 0)
+        .order_by(FundStock.category, FundStock.item))
+    return [StockItem(c, i, u, q, yuan(v)) for c, i, u, q, v in rows]
 
 
 def on_hand(fund_id: int, category: str, item: str, unit: str) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.quantity), 0))
-        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
-               LedgerEntry.item == item, LedgerEntry.unit == unit)) or 0
+    return stored.stock_row(fund_id, category, item, unit)[0]
 
 
 def value_out(fund_id: int, category: str, item: str, unit: str, quantity: int) -> Decimal:
     """The in-kind value leaving with `quantity` units: their share of the value on hand at
     the average intake value; the last unit out takes whatever value is left, to the fen."""
-    have, value = db.session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.quantity), 0),
-               func.coalesce(func.sum(LedgerEntry.value), 0))
-        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
-               LedgerEntry.item == item, LedgerEntry.unit == unit)).one()
-    value = yuan(value)
+    have, value = stored.stock_row(fund_id, category, item, unit)
     if not have or quantity >= have:
         return value
     return yuan(value * quantity / have)
@@ -122,21 +119,15 @@ def value_back(fund_id: int, category: str, item: str, unit: str, quantity: int,
     """The value leaving when an intake of `quantity` at `value` is reversed: its own
     value, but never more than is on hand, and all of it when the stock goes to zero (part
     may already have left at the average value)."""
-    have, on_hand = db.session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.quantity), 0),
-               func.coalesce(func.sum(LedgerEntry.value), 0))
-        .where(LedgerEntry.fund_id == fund_id, LedgerEntry.category == category,
-               LedgerEntry.item == item, LedgerEntry.unit == unit)).one()
-    on_hand = yuan(on_hand)
+    have, on_hand = stored.stock_row(fund_id, category, item, unit)
     if quantity >= have:
         return on_hand
     return min(yuan(value), on_hand)
 
 
 def cash_balance(fund_id: int) -> Decimal:
-    return yuan(db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .where(LedgerEntry.fund_id == fund_id)) or 0)
+    received, distributed, _, _ = stored.balance(fund_id)
+    return yuan(received - distributed)
 
 
 # --- the fund's progress -------------------------------------------------------------------
@@ -171,7 +162,7 @@ def progress(fund: Fund) -> Progress:
 
 def progress_of(funds: list[Fund]) -> dict[int, Progress]:
     """Pledged vs received vs distributed, cash and goods apart, for several funds in the
-    same seven grouped queries as for one (a list of funds is not one query per fund).
+    same six queries as for one (a list of funds is not one query per fund).
     Pledged counts promises still standing (and, for released ones, what did arrive)."""
     ids = [f.id for f in funds]
     out = {i: Progress() for i in ids}
@@ -195,20 +186,12 @@ def progress_of(funds: list[Fund]) -> dict[int, Progress]:
             .join(Pledge).where(Fulfilment.fund_id.in_(ids), Pledge.end_state == "released")
             .group_by(Fulfilment.fund_id)):
         out[fund_id].pledged += yuan(amount)
-    for fund_id, cash, value in each(
-            select(Fulfilment.fund_id, func.coalesce(func.sum(Fulfilment.amount), 0),
-                   func.coalesce(func.sum(Fulfilment.in_kind_value), 0))
-            .where(Fulfilment.fund_id.in_(ids)).group_by(Fulfilment.fund_id)):
-        out[fund_id].received, out[fund_id].in_kind_received = yuan(cash), yuan(value)
-    for fund_id, paid, payouts in each(
-            select(Distribution.fund_id, func.coalesce(func.sum(Distribution.amount), 0),
-                   func.count(Distribution.id).filter(
-                       Distribution.kind == "money", Distribution.reverses_id.is_(None),
-                       # a payout that was reversed never happened (as in allocation.py)
-                       Distribution.id.not_in(select(Distribution.reverses_id).where(
-                           Distribution.reverses_id.is_not(None)).scalar_subquery())))
-            .where(Distribution.fund_id.in_(ids)).group_by(Distribution.fund_id)):
-        out[fund_id].distributed, out[fund_id].payouts = yuan(paid), payouts
+    for fund_id, cash, paid, value, payouts in each(
+            select(FundBalance.fund_id, FundBalance.received, FundBalance.distributed,
+                   FundBalance.in_kind_received, FundBalance.payouts)
+            .where(FundBalance.fund_id.in_(ids))):
+        out[fund_id].received, out[fund_id].distributed = yuan(cash), yuan(paid)
+        out[fund_id].in_kind_received, out[fund_id].payouts = yuan(value), payouts
     for fund_id, category, unit, qty in each(
             select(Pledge.fund_id, PledgeLine.category, PledgeLine.unit,
                    func.sum(PledgeLine.quantity))
@@ -223,16 +206,13 @@ def progress_of(funds: list[Fund]) -> dict[int, Progress]:
             .where(Fulfilment.fund_id.in_(ids), Pledge.end_state == "released")
             .group_by(Fulfilment.fund_id, FulfilmentLine.category, FulfilmentLine.unit)):
         row(fund_id, category, unit).pledged += qty or 0
-    for fund_id, category, unit, kind, qty in each(
-            select(LedgerEntry.fund_id, LedgerEntry.category, LedgerEntry.unit,
-                   LedgerEntry.kind, func.sum(LedgerEntry.quantity))
-            .where(LedgerEntry.fund_id.in_(ids), LedgerEntry.quantity.is_not(None))
-            .group_by(LedgerEntry.fund_id, LedgerEntry.category, LedgerEntry.unit,
-                      LedgerEntry.kind)):
-        if kind == "goods_in":
-            row(fund_id, category, unit).received += qty
-        else:
-            row(fund_id, category, unit).distributed -= qty
+    for fund_id, category, unit, received, distributed in each(
+            select(FundStock.fund_id, FundStock.category, FundStock.unit,
+                   func.sum(FundStock.received), func.sum(FundStock.distributed))
+            .where(FundStock.fund_id.in_(ids))
+            .group_by(FundStock.fund_id, FundStock.category, FundStock.unit)):
+        row(fund_id, category, unit).received += received
+        row(fund_id, category, unit).distributed += distributed
     for key in sorted(goods):  # (fund, category, unit)
         out[key[0]].goods.append(goods[key])
     return out

@@ -14,7 +14,17 @@ from flask_login import login_required
 from server.communities.services import organisations_visible_to
 from server.core import clock
 from server.core.pages import FORM_ERRORS, form_input, is_htmx, load_args, load_form, me, problem
-from server.donations import distribute, errors, funds, intake, ledger, page_forms, pledges, queue
+from server.donations import (
+    cli,
+    distribute,
+    errors,
+    funds,
+    intake,
+    ledger,
+    page_forms,
+    pledges,
+    queue,
+)
 from server.donations.models import Fund, Pledge
 from server.donations.schemas import (
     BatchIn,
@@ -26,7 +36,8 @@ from server.donations.schemas import (
     ReceiptIn,
 )
 
-bp = Blueprint("donation_desk", __name__)
+bp = Blueprint("donation_desk", __name__, cli_group="donations")
+cli.register(bp.cli)
 
 
 def _today_text() -> str:
@@ -57,17 +68,18 @@ def desk():
     user = funds.require_desk(me())
     managed = funds.managed_funds(user)
     args = load_args(page_forms.DeskArgs())
-    rows = queue.desk(user, now=clock.now(), fund_id=args.get("fund"),
-                      states=(args["state"],) if args.get("state") else (),
-                      overdue=args["overdue"], q=args["q"])
+    found = queue.desk(user, now=clock.now(), fund_id=args.get("fund"),
+                       states=(args["state"],) if args.get("state") else (),
+                       overdue=args["overdue"], q=args["q"], page=args["page"])
+    rows = found.rows
     code = pledges.normalise_reference(args["q"])
     if code and not is_htmx() and len(rows) == 1 and rows[0].pledge.reference == code:
         # a code read out at the table opens its pledge straight away
         return redirect(url_for("donation_desk.pledge", pledge_id=rows[0].pledge.id))
     missing = (errors.ReferenceNotFound(reference=args["q"].strip()).text()
                if args["q"].strip() and not rows else None)
-    return render_template("donations/desk.html", rows=rows, funds=managed, args=args,
-                           missing=missing)
+    return render_template("donations/desk.html", rows=rows, desk=found, funds=managed,
+                           args=args, missing=missing)
 
 
 # --- one pledge: intake, the hand-set ends, reversals --------------------------------------

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -88,6 +99,9 @@ class Pledge(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # bumped by every fulfilment: a coordinator confirms against the version they saw
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # all that was promised has arrived (set with each fulfilment and reversal, under the
+    # pledge's lock; derived from the fulfilments, stored so the desk can page in SQL)
+    fulfilled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -105,6 +119,10 @@ class Pledge(db.Model):
         CheckConstraint(f"title IS NULL OR {one_of('title', tuple(TITLE))}", name="title"),
         CheckConstraint(f"end_state IS NULL OR {one_of('end_state', ENDS)}", name="end_state"),
         CheckConstraint("version >= 0", name="version"),
+        # the desk's work: open pledges of a fund, oldest first
+        Index("ix_pledges_open", "fund_id", "id",
+              sqlite_where=text("end_state IS NULL AND NOT fulfilled"),
+              postgresql_where=text("end_state IS NULL AND NOT fulfilled")),
     )
 
 

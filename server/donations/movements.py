@@ -203,5 +203,72 @@ class LedgerEntry(db.Model):
         _reversed_once("ledger_entries"),
         CheckConstraint("kind IN ('cash_in', 'goods_in', 'payout', 'goods_out')", name="kind"),
         Index("ix_ledger_entries_fund_stock", "fund_id", "category", "item", "unit"),
+        # what one gift funded (allocation.py) reads its own rows
+        Index("ix_ledger_entries_pledge", "pledge_id"),
     )
 
+
+
+# --- stored state, kept with every ledger row (the ledger stays the source of truth) --------
+
+class FundBalance(db.Model):
+    """A fund's running money totals, changed in the same unit of work as the ledger rows
+    and movements they count (stored.py), so a fund page reads one row, not its history."""
+
+    __tablename__ = "fund_balances"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    received: Mapped[Decimal] = mapped_column(Money(), default=0)  # cash in, net
+    distributed: Mapped[Decimal] = mapped_column(Money(), default=0)  # cash paid out, net
+    in_kind_received: Mapped[Decimal] = mapped_column(Money(), default=0)
+    payouts: Mapped[int] = mapped_column(Integer, default=0)  # standing money payouts
+
+    __table_args__ = (
+        CheckConstraint("received - distributed >= 0", name="cash_held"),
+        CheckConstraint("distributed >= 0", name="distributed"),
+        CheckConstraint("payouts >= 0", name="payouts"),
+    )
+
+
+class FundStock(GoodsColumns, db.Model):
+    """Goods a fund holds per (category, item, unit), with what came in and went out."""
+
+    __tablename__ = "fund_stock"
+
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    item: Mapped[str] = mapped_column(String(80), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(10), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    value: Mapped[Decimal] = mapped_column(Money(), default=0)
+    received: Mapped[int] = mapped_column(Integer, default=0)  # goods_in, net
+    distributed: Mapped[int] = mapped_column(Integer, default=0)  # goods_out, net
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity"),
+        CheckConstraint("quantity = received - distributed", name="balanced"),
+    )
+
+
+class GiftAllocation(db.Model):
+    """Which gift a payout (or goods handed out) drew on, first in first out (allocation.py):
+    append-only; when later rows change the order (a back-dated gift, a reversal), rows
+    with the difference are appended, so the sums always equal a replay of the ledger."""
+
+    __tablename__ = "gift_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    outflow_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    inflow_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledges.id"))
+    amount: Mapped[Decimal | None] = mapped_column(Money())  # cash, signed
+    quantity: Mapped[int | None] = mapped_column(Integer)  # goods, signed
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_gift_allocations_pledge", "pledge_id", "outflow_id"),
+        CheckConstraint("(amount IS NULL) <> (quantity IS NULL)", name="cash_or_goods"),
+        CheckConstraint("COALESCE(amount, 0) <> 0 OR COALESCE(quantity, 0) <> 0",
+                        name="nonzero"),
+    )

@@ -16,7 +16,7 @@ from marshmallow import validate as v
 from werkzeug.datastructures import MultiDict
 
 from server.core.errors import WusheError
-from server.core.fields import Id
+from server.core.fields import Id, Whole
 from server.core.labels import label
 from server.core.pages import form_input
 from server.donations import errors
@@ -66,6 +66,7 @@ class DeskArgs(ma.Schema):
     state = ma.fields.String(allow_none=True, validate=v.OneOf(PLEDGE_STATE))
     overdue = ma.fields.Boolean(load_default=False)
     q = ma.fields.String(load_default="", validate=v.Length(max=60))
+    page = Whole(load_default=1, validate=v.Range(1, 100_000))
 
 
 class ReasonChoiceIn(ma.Schema):

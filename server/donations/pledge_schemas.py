@@ -231,6 +231,16 @@ class DeskPledgeOut(PledgeOut):
         return data
 
 
+class DeskPledgePageOut(ma.Schema):
+    """One page of the desk's pledges."""
+
+    items = ma.fields.List(ma.fields.Nested(DeskPledgeOut))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+
+
 class DeskPledgeDetailOut(DeskPledgeOut):
     """One pledge at the desk: the donor's full phone (to follow up) and every receipt."""
 

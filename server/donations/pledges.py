@@ -92,17 +92,27 @@ def received(pledge: Pledge) -> Received:
     return got
 
 
+def complete(pledge: Pledge, got: Received) -> bool:
+    """All that was promised has arrived."""
+    if pledge.kind == "money":
+        return pledge.amount is not None and got.amount >= pledge.amount
+    return bool(pledge.lines) and all(
+        got.delivered.get(line.id, 0) >= line.quantity for line in pledge.lines)
+
+
+def settle(pledge: Pledge) -> None:
+    """Store whether the pledge is fulfilled, after a fulfilment or its reversal (the caller
+    holds the pledge's lock)."""
+    db.session.flush()
+    pledge.fulfilled = complete(pledge, received(pledge))
+
+
 def state(pledge: Pledge, got: Received | None = None) -> str:
     """submitted → accepted → partial → fulfilled, unless ended by hand."""
     if pledge.end_state:
         return pledge.end_state
     got = got or received(pledge)
-    if pledge.kind == "money":
-        complete = pledge.amount is not None and got.amount >= pledge.amount
-    else:
-        complete = bool(pledge.lines) and all(
-            got.delivered.get(line.id, 0) >= line.quantity for line in pledge.lines)
-    if complete:
+    if complete(pledge, got):
         return "fulfilled"
     if got.anything:
         return "partial"

@@ -1,5 +1,6 @@
 """The coordinators' desk: pledges across the funds a person runs, with their derived
-state and overdue flag, computed in bulk (one grouped query, not one per pledge)."""
+state and overdue flag, computed in bulk (one grouped query, not one per pledge), a page
+at a time: whether a pledge is open is stored (ended by hand, or fulfilled), so SQL pages."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
+from server.core.clock import local
 from server.donations import errors, funds, pledges
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
-from server.donations.vocab import ENDS, OPEN_STATES
+from server.donations.vocab import ENDS, OPEN_STATES, PLEDGE_STATE
 from server.extensions import db
-
-LIMIT = 200
-CHUNK = 500
 
 
 @dataclass
@@ -62,71 +61,87 @@ def rows(found: list[Pledge], *, now: datetime) -> list[Row]:
     return out
 
 
-def _scan(query, keep, *, now: datetime, limit: int, newest_first: bool) -> list[Row]:
-    """Rows of `query` that `keep` wants, read a chunk at a time (states are derived, so
-    they cannot all be filtered in SQL) until `limit` are found. Keyset paging on the id:
-    rows added meanwhile are neither skipped nor read twice."""
-    found: list[Row] = []
-    last = None
-    order = Pledge.id.desc() if newest_first else Pledge.id
-    while len(found) < limit:
-        page = query.order_by(order).limit(CHUNK)
-        if last is not None:
-            page = page.where(Pledge.id < last if newest_first else Pledge.id > last)
-        chunk = list(db.session.scalars(page))
-        found.extend(r for r in rows(chunk, now=now) if keep(r))
-        if len(chunk) < CHUNK:
-            break
-        last = chunk[-1].id
-    return found[:limit]
+PER_PAGE = 50  # pledges on one page of the desk
+
+
+@dataclass
+class DeskPage:
+    rows: list[Row]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _got_anything():
+    """SQL: something of the pledge arrived and was not reversed (received.anything)."""
+    undone = select(Fulfilment.reverses_id).where(Fulfilment.reverses_id.is_not(None))
+    return exists().where(Fulfilment.pledge_id == Pledge.id, Fulfilment.reverses_id.is_(None),
+                          Fulfilment.id.not_in(undone.scalar_subquery()))
+
+
+OPEN = and_(Pledge.end_state.is_(None), Pledge.fulfilled.is_(False))
+
+
+def _state_is(state: str):
+    """SQL: the pledge's derived state is `state` (fulfilled is stored, see pledges.settle)."""
+    if state in ENDS:
+        return Pledge.end_state == state
+    if state == "fulfilled":
+        return and_(Pledge.end_state.is_(None), Pledge.fulfilled.is_(True))
+    if state == "partial":
+        return and_(OPEN, _got_anything())
+    accepted = Pledge.accepted_at.is_not(None)
+    return and_(OPEN, ~_got_anything(), accepted if state == "accepted" else ~accepted)
 
 
 def desk(user: User, *, now: datetime, fund_id: int | None = None,
-         states: tuple[str, ...] = (), overdue: bool = False, q: str = "") -> list[Row]:
+         states: tuple[str, ...] = (), overdue: bool = False, q: str = "",
+         page: int = 1, per_page: int = PER_PAGE) -> DeskPage:
     """The work first: open pledges, oldest first, as they are worked through; then the
     rest, newest first. Filter by fund, state, overdue, or a reference code / donor name
-    typed into the search box."""
+    typed into the search box. A page at a time, in the same statements for any page."""
     managed = [f.id for f in funds.managed_funds(user)]
     if fund_id is not None:
         if fund_id not in managed:  # another fund's queue: refused, not an empty list
             raise errors.NotManager()
         managed = [fund_id]
     if not managed:
-        return []
-    query = (select(Pledge).where(Pledge.fund_id.in_(managed))
-             .options(selectinload(Pledge.lines), selectinload(Pledge.fund)))
+        return DeskPage([], 0, page, per_page)
+    conds = [Pledge.fund_id.in_(managed)]
     text = q.strip()
     if text:
         code = pledges.normalise_reference(text)
-        query = query.where(or_(Pledge.reference == code,
-                                Pledge.donor_name.contains(text, autoescape=True),
-                                Pledge.donor_org.contains(text, autoescape=True)))
-    wanted = set(states) or set(OPEN_STATES) | {"fulfilled", *ENDS}
-
-    def keep(open_ones: bool):
-        return lambda r: ((r.state in OPEN_STATES) == open_ones and r.state in wanted
-                          and (r.overdue or not overdue))
-
-    result: list[Row] = []
-    if wanted & set(OPEN_STATES):
-        result = _scan(query.where(Pledge.end_state.is_(None)), keep(True), now=now,
-                       limit=LIMIT, newest_first=False)
-    rest = wanted - set(OPEN_STATES)
-    if len(result) < LIMIT and rest and not overdue:
-        if rest <= set(ENDS):  # ended by hand: stored, so SQL can pick them
-            query = query.where(Pledge.end_state.in_(rest))
-        elif "fulfilled" in rest and not rest & set(ENDS):
-            query = query.where(Pledge.end_state.is_(None))
-        result += _scan(query, keep(False), now=now, limit=LIMIT - len(result),
-                        newest_first=True)
-    return result
+        conds.append(or_(Pledge.reference == code,
+                         Pledge.donor_name.contains(text, autoescape=True),
+                         Pledge.donor_org.contains(text, autoescape=True)))
+    if states and set(states) != set(PLEDGE_STATE):
+        conds.append(or_(*(_state_is(s) for s in states)))
+    if overdue:
+        conds += [OPEN, Pledge.due_on < local(now).date()]
+    total = db.session.scalar(select(func.count(Pledge.id)).where(*conds)) or 0
+    found = list(db.session.scalars(
+        select(Pledge).where(*conds)
+        .options(selectinload(Pledge.lines), selectinload(Pledge.fund))
+        .order_by(case((OPEN, 0), else_=1), case((OPEN, Pledge.id), else_=-Pledge.id))
+        .limit(per_page).offset((page - 1) * per_page)))
+    return DeskPage(rows(found, now=now), total, page, per_page)
 
 
 def waiting(user: User, *, now: datetime) -> tuple[int, int]:
     """(open pledges to confirm, how many of them are overdue) across the funds a person
-    runs, for their daily summary (counted up to the desk's LIMIT)."""
-    found = desk(user, now=now, states=tuple(OPEN_STATES))
-    return len(found), sum(r.overdue for r in found)
+    runs, for their daily summary."""
+    managed = [f.id for f in funds.managed_funds(user)]
+    if not managed:
+        return 0, 0
+    open_ones, late = db.session.execute(
+        select(func.count(Pledge.id),
+               func.count(Pledge.id).filter(Pledge.due_on < local(now).date()))
+        .where(Pledge.fund_id.in_(managed), OPEN)).one()
+    return open_ones, late
 
 
 def falling_due(day, *, now: datetime) -> list[int]:

@@ -24,6 +24,7 @@ from server.hours.schemas import (
     EntryOut,
     EntryView,
     FileForIn,
+    QueuePageIn,
     RejectIn,
     RetroactiveIn,
     ReviewQueueOut,
@@ -39,10 +40,10 @@ blueprints = [my_hours, reviewing]
 reviewing.before_request(permissions.gate(refuse=errors.NotReviewer))
 
 
-def is_reviewer(user: User, queue: list | None = None) -> bool:
+def is_reviewer(user: User, queue: review.QueuePage | None = None) -> bool:
     """Who may open the review queue: anyone with something in it, or any staff role."""
     return permissions.has_any_role(user) or bool(
-        review.queue(user, today=clock.today()) if queue is None else queue)
+        (review.queue(user, today=clock.today()) if queue is None else queue).total)
 
 
 def my_entry(entry_id: int) -> HourEntry:
@@ -106,13 +107,18 @@ def file_retroactive(data):
 
 @reviewing.route("/review", methods=["GET"])
 @login_required
+@reviewing.arguments(QueuePageIn, location="query")
 @reviewing.response(200, ReviewQueueOut)
-def queue():
-    """Pending entries I may review, by activity, soonest due first; open correction requests."""
-    groups = review.queue(me(), today=clock.today())
-    if not is_reviewer(me(), groups):
+def queue(args):
+    """Pending entries I may review, by activity, soonest due first, a page of activities at
+    a time (`total` counts the activities); open correction requests."""
+    found = review.queue(me(), today=clock.today(), page=args["page"],
+                         per_page=args["per_page"])
+    if not is_reviewer(me(), found):
         raise Forbidden()
-    return {"groups": groups, "corrections": services.open_corrections(me())}
+    return {"groups": found.groups, "total": found.total, "page": found.page,
+            "per_page": found.per_page, "pages": found.pages,
+            "corrections": services.open_corrections(me())}
 
 
 @reviewing.route("/entries/<int:entry_id>/approve", methods=["POST"])

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from server.accounts import permissions
 from server.accounts.models import User
@@ -176,11 +176,12 @@ class BulkResult:
     left: int
 
 
-def bulk_approvable(entries: list[HourEntry], reviewer: User) -> list[HourEntry]:
+def bulk_approvable(entries: list[HourEntry], reviewer: User,
+                    helped: dict[int, set[int]] | None = None) -> list[HourEntry]:
     """What "approve all" approves of these entries (the page counts with it too): not
     the reviewer's own, never a retroactive claim (it is read, not waved through), never
-    hours the reviewer helped record."""
-    helped = helpers_of(entries)
+    hours the reviewer helped record (`helped`: helpers_of(entries), if already read)."""
+    helped = helpers_of(entries) if helped is None else helped
     return [e for e in entries if e.status == "pending" and e.kind != "reversal"
             and e.user_id != reviewer.id and e.kind != "retroactive"
             and "retroactive" not in (e.flags or []) and reviewer.id not in helped[e.id]]
@@ -244,15 +245,34 @@ def pending_ids(activity: Activity) -> list[int]:
                HourEntry.kind != "reversal").order_by(HourEntry.id)))
 
 
+PER_PAGE = 20  # activities (groups) on one page of the review queue
+
+
 @dataclass
 class QueueGroup:
     activity: Activity
     deadline: Deadline
     entries: list[HourEntry] = field(default_factory=list)
+    # read with the page, for all its groups at once: entry id -> who helped record it,
+    # and who typed it in from a paper sheet
+    helped: dict[int, set[int]] = field(default_factory=dict)
+    paper: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def due(self) -> date | None:
         return self.deadline.due
+
+
+@dataclass
+class QueuePage:
+    groups: list[QueueGroup]
+    total: int  # activities with entries waiting, on all pages
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
 def reviewable(reviewer: User):
@@ -269,21 +289,84 @@ def _soonest_first(group: QueueGroup) -> tuple:
     return (group.due is None, group.due or date.max, group.activity.id)
 
 
-def queue(reviewer: User, *, today: date) -> list[QueueGroup]:
-    """Pending entries the reviewer may decide, by activity, soonest due first."""
-    cond = reviewable(reviewer)
-    rows = db.session.scalars(
-        select(HourEntry).join(Activity, HourEntry.activity_id == Activity.id)
+def paper_names_of(entries: list[HourEntry]) -> dict[int, list[str]]:
+    """paper_entered_by for many entries in one query (only those flagged "paper")."""
+    by_signup: dict[int, list[int]] = {}
+    for e in entries:
+        if e.signup_id is not None and "paper" in (e.flags or []):
+            by_signup.setdefault(e.signup_id, []).append(e.id)
+    found: dict[int, list[str]] = {}
+    if not by_signup:
+        return found
+    for signup_id, name in db.session.execute(
+            select(Scan.signup_id, User.name)
+            .join(PaperBatch, Scan.paper_batch_id == PaperBatch.id)
+            .join(User, PaperBatch.entered_by_id == User.id)
+            .where(Scan.signup_id.in_(by_signup), Scan.result == "ok").order_by(Scan.id)):
+        for entry_id in by_signup[signup_id]:
+            names = found.setdefault(entry_id, [])
+            if name not in names:
+                names.append(name)
+    return found
+
+
+def _waiting_entries(*conds):
+    return (select(HourEntry).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+            .where(HourReview.id.is_(None), HourEntry.kind != "reversal", *conds)
+            .options(contains_eager(HourEntry.review), joinedload(HourEntry.user),
+                     joinedload(HourEntry.created_by))
+            .order_by(HourEntry.id))
+
+
+def _groups(activities: list[Activity], entries: list[HourEntry], *,
+            today: date) -> list[QueueGroup]:
+    """Groups with their entries, helpers and paper names: a fixed number of queries."""
+    groups = {a.id: QueueGroup(a, deadline(a, today=today)) for a in activities}
+    for entry in entries:
+        groups[entry.activity_id].entries.append(entry)
+    helped, paper = helpers_of(entries), paper_names_of(entries)
+    for group in groups.values():
+        group.helped = {e.id: helped[e.id] for e in group.entries}
+        group.paper = {e.id: paper[e.id] for e in group.entries if e.id in paper}
+    return sorted(groups.values(), key=_soonest_first)
+
+
+def _activities(ids) -> list[Activity]:
+    return list(db.session.scalars(select(Activity).where(Activity.id.in_(ids)).options(
+        joinedload(Activity.organisation), joinedload(Activity.node))))
+
+
+def queue(reviewer: User, *, today: date, page: int = 1,
+          per_page: int = PER_PAGE) -> QueuePage:
+    """Pending entries the reviewer may decide, by activity, soonest due first, a page of
+    activities at a time. The same statements for any number of entries: the page's
+    activities (grouped, counted in the same pass), the activities, their entries with
+    volunteers, then helpers and paper names for all of them at once."""
+    waiting_ids = (
+        select(Activity.id).select_from(HourEntry)
+        .join(Activity, HourEntry.activity_id == Activity.id)
         .join(Node, Activity.node_id == Node.id)
         .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(cond, HourReview.id.is_(None), HourEntry.kind != "reversal")
-        .options(joinedload(HourEntry.user), joinedload(HourEntry.activity))
-        .order_by(Activity.ends_at, HourEntry.id)).unique().all()
-    groups: dict[int, QueueGroup] = {}
-    for entry in rows:
-        group = groups.get(entry.activity_id)
-        if group is None:
-            group = groups[entry.activity_id] = QueueGroup(
-                entry.activity, deadline(entry.activity, today=today))
-        group.entries.append(entry)
-    return sorted(groups.values(), key=_soonest_first)
+        .where(reviewable(reviewer), HourReview.id.is_(None), HourEntry.kind != "reversal")
+        .group_by(Activity.id, Activity.ends_at))
+    # the due date follows the end day, so the end orders the pages as it orders a page;
+    # the number of groups comes with them (one pass over what waits, not two)
+    found = db.session.execute(
+        waiting_ids.add_columns(func.count().over()).order_by(Activity.ends_at, Activity.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    ids = [row[0] for row in found]
+    if not ids:
+        total = db.session.scalar(select(func.count()).select_from(waiting_ids.subquery()))
+        return QueuePage([], total or 0, page, per_page)
+    total = found[0][1]
+    entries = list(db.session.scalars(_waiting_entries(HourEntry.activity_id.in_(ids))).unique())
+    return QueuePage(_groups(_activities(ids), entries, today=today), total, page, per_page)
+
+
+def group(activity: Activity, entry_ids: list[int], *, today: date) -> QueueGroup:
+    """One activity's group as the queue shows it, with these entries (decided or not)."""
+    entries = list(db.session.scalars(
+        select(HourEntry).where(HourEntry.id.in_(entry_ids)).order_by(HourEntry.id)
+        .options(joinedload(HourEntry.review), joinedload(HourEntry.user),
+                 joinedload(HourEntry.created_by))).unique()) if entry_ids else []
+    return _groups([activity], entries, today=today)[0]

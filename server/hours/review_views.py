@@ -15,10 +15,10 @@ from flask_login import login_required
 from server.activities.services import can_manage, get_activity
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
-from server.core.pages import is_htmx, load_form, me, problem
+from server.core.pages import is_htmx, load_args, load_form, me, problem
 from server.hours import ledger, review, services
 from server.hours.api import get_correction, is_reviewer
-from server.hours.schemas import AdjustIn, AnswerIn, FileForIn, RejectIn
+from server.hours.schemas import AdjustIn, AnswerIn, FileForIn, QueuePageIn, RejectIn
 from server.hours.views import bp
 
 # refusals shown on the row the reviewer acted on (already reviewed, own hours, no reason…)
@@ -26,23 +26,27 @@ ROW_ERRORS = (ma.ValidationError, WusheError)
 
 
 @bp.app_template_global()
-def bulk_approvable(entries) -> list:
+def bulk_approvable(group: review.QueueGroup) -> list:
     """What "approve all" would approve for me (the service's rule, not the page's)."""
-    return review.bulk_approvable(entries, me())
+    return review.bulk_approvable(group.entries, me(), group.helped)
 
 
 @bp.app_template_global()
-def helped_ids(entries) -> set[int]:
+def helped_ids(entries, helped: dict | None = None) -> set[int]:
     """The entries whose hours the viewer filed, or forced, assisted or admitted the
-    scans of (one look for a whole group of the queue)."""
+    scans of (`helped`: what the queue already read for its group, else one look)."""
     user = me()
-    return {i for i, ids in review.helpers_of(list(entries)).items() if user.id in ids}
+    if helped is None:
+        helped = review.helpers_of(list(entries))
+    return {i for i, ids in helped.items() if user.id in ids}
 
 
 @bp.app_template_global()
-def paper_entered_by(entry) -> str:
-    """"Paper sign-in sheet, entered by X" for an entry with ticks from paper, else ""."""
-    names = review.paper_entered_by(entry) if "paper" in (entry.flags or []) else []
+def paper_entered_by(entry, names: list[str] | None = None) -> str:
+    """"Paper sign-in sheet, entered by X" for an entry with ticks from paper, else ""
+    (`names`: what the queue already read for its group, else one look)."""
+    if names is None:
+        names = review.paper_entered_by(entry) if "paper" in (entry.flags or []) else []
     if not names:
         return ""
     return _("Paper sign-in sheet, entered by %(names)s", names="、".join(names))
@@ -56,12 +60,14 @@ def day(value: date) -> str:
 @bp.route("/review/hours")
 @login_required
 def queue():
-    """Pending hours I may review, by activity, soonest due first; open correction requests."""
+    """Pending hours I may review, by activity, soonest due first, a page of activities at a
+    time; open correction requests."""
     user = me()
-    groups = review.queue(user, today=clock.today())
-    if not is_reviewer(user, groups):
+    args = load_args(QueuePageIn())
+    found = review.queue(user, today=clock.today(), page=args["page"], per_page=args["per_page"])
+    if not is_reviewer(user, found):
         raise Forbidden()
-    return render_template("hours/review.html", groups=groups,
+    return render_template("hours/review.html", queue=found, groups=found.groups,
                            corrections=services.open_corrections(user))
 
 
@@ -142,8 +148,7 @@ def approve_all(activity_id: int):
     if not is_htmx():
         flash(done, "success")
         return redirect(url_for("hours_pages.queue"))
-    group = review.QueueGroup(activity, review.deadline(activity, today=clock.today()),
-                              [review.get_entry(i) for i in before])
+    group = review.group(activity, before, today=clock.today())
     body = render_template("hours/_review_group.html", group=group, done=done)
     return _toast(make_response(body), done)
 

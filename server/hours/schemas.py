@@ -16,6 +16,7 @@ from server.accounts.privacy import mask_phone
 from server.core.fields import Id, LocalDateTime, Whole
 from server.core.labels import label
 from server.hours.models import CorrectionRequest, HourEntry
+from server.hours.review import PER_PAGE
 from server.hours.services import Summary
 
 MAX_MINUTES = 100_000  # far above any activity; the services cap at the activity's length
@@ -253,8 +254,17 @@ class OpenCorrectionOut(CorrectionOut):
     minutes = ma.fields.Function(lambda c: c.entry.minutes)
 
 
+class QueuePageIn(ma.Schema):
+    page = Whole(load_default=1, validate=v.Range(1, 100_000))
+    per_page = Whole(load_default=PER_PAGE, validate=v.Range(1, 100))
+
+
 class ReviewQueueOut(ma.Schema):
     groups = ma.fields.List(ma.fields.Nested(QueueGroupOut))
+    total = ma.fields.Integer(metadata={"description": "activities with entries waiting"})
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    pages = ma.fields.Integer()
     corrections = ma.fields.List(ma.fields.Nested(OpenCorrectionOut))
 
 

@@ -177,7 +177,9 @@ def open_corrections(reviewer: User) -> list[CorrectionRequest]:
         .join(Node, Activity.node_id == Node.id)
         .where(CorrectionRequest.answer.is_(None), CorrectionRequest.user_id != reviewer.id,
                review.reviewable(reviewer))
-        .options(joinedload(CorrectionRequest.entry).joinedload(HourEntry.activity))
+        .options(joinedload(CorrectionRequest.entry).joinedload(HourEntry.activity),
+                 joinedload(CorrectionRequest.entry).joinedload(HourEntry.user),
+                 joinedload(CorrectionRequest.entry).joinedload(HourEntry.review))
         .order_by(CorrectionRequest.id)))
 
 

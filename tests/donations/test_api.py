@@ -380,7 +380,7 @@ def test_the_queue_masks_phones_and_the_detail_shows_them_in_full(as_user, make_
     desk = as_user(coordinator)
     resp = desk.get("/api/v1/desk/pledges")
     assert resp.status_code == 200
-    [row] = resp.get_json()
+    [row] = resp.get_json()["items"]
     assert (row["reference"], row["donor_name"], row["donor_phone"], row["state"]) == (
         p.reference, "王小红", "138****5678", "submitted")
     assert "13812345678" not in resp.get_data(as_text=True)
@@ -404,7 +404,7 @@ def test_the_queue_filters(as_user, make_fund, make_user, pledge_money, receive)
     def refs(query):
         resp = desk.get(f"/api/v1/desk/pledges?{query}")
         assert resp.status_code == 200, resp.get_json()
-        return [r["reference"] for r in resp.get_json()]
+        return [r["reference"] for r in resp.get_json()["items"]]
 
     assert refs(f"fund_id={fund.id}") == [waiting.reference, partly.reference]
     assert refs("state=partial") == [partly.reference]
@@ -682,7 +682,7 @@ def test_the_desk_is_for_managers(as_user, make_fund, make_user, pledge_money, r
             ("POST", f"/api/v1/desk/fulfilments/{got.id}/reverse", {"reason": "x"},
              "fulfilment_not_found")):
         _error(a.open(url, method=method, json=body), 404, code)
-    assert a.get("/api/v1/desk/pledges").get_json() == []
+    assert a.get("/api/v1/desk/pledges").get_json()["items"] == []
     assert [f["id"] for f in a.get("/api/v1/desk/funds").get_json()] == [fund_a.id]
     # residents have no desk at all; nobody logged in is asked to log in
     resident = as_user(make_user(name="居民"))

@@ -206,17 +206,18 @@ def test_reversing_an_intake_after_some_left_leaves_no_value_behind(make_fund, p
     assert (held.quantity, held.value) == (10, Decimal("100.00"))
 
 
-def test_the_desk_finds_old_open_work_behind_many_closed_pledges(make_fund, pledge_money,
-                                                                monkeypatch, now):
+def test_the_desk_finds_old_open_work_behind_many_closed_pledges(make_fund, pledge_money, now):
     fund, coordinator = make_fund()
     old = pledge_money(fund, "10.00")
     for _ in range(4):
         pledges.transition(pledge_money(fund, "5.00"), "cancel", actor=coordinator, now=now,
                            reason="联系不上")
-    monkeypatch.setattr(queue, "CHUNK", 2)
-    monkeypatch.setattr(queue, "LIMIT", 2)
-    rows = queue.desk(coordinator, now=now)
-    assert rows[0].pledge.id == old.id and len(rows) == 2
+    # open work comes first, before the newer closed pledges, on the first page
+    found = queue.desk(coordinator, now=now, per_page=2)
+    assert [r.pledge.id for r in found.rows][0] == old.id and len(found.rows) == 2
+    assert (found.total, found.pages) == (5, 3)
+    rest = queue.desk(coordinator, now=now, per_page=2, page=3).rows
+    assert [r.state for r in rest] == ["cancelled"]
 
 
 # --- second review ---------------------------------------------------------------------------
@@ -251,7 +252,7 @@ def test_the_api_says_what_may_still_happen_to_a_pledge(as_user, make_fund, pled
     desk = as_user(coordinator).get(f"/api/v1/desk/pledges/{pledge.id}").get_json()
     assert desk["actions"] == ["release"] and desk["changeable"] is False
     assert desk["lines"][0]["outstanding"] == 20
-    [row] = as_user(coordinator).get("/api/v1/desk/pledges").get_json()
+    [row] = as_user(coordinator).get("/api/v1/desk/pledges").get_json()["items"]
     assert row["actions"] == ["release"]
     mine = as_user(pledge.donor).get(f"/api/v1/me/pledges/{pledge.id}").get_json()
     assert mine["changeable"] is False and mine["state"] == "partial"

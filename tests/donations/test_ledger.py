@@ -187,18 +187,19 @@ def test_the_desk_lists_open_work_first_with_overdue_computed(make_fund, pledge_
     gone = pledge_money(fund, "70.00")
     pledges.transition(gone, "cancel", actor=coordinator, now=now, reason="联系不上")
     later = now + timedelta(days=3)
-    rows = queue.desk(coordinator, now=later)
+    rows = queue.desk(coordinator, now=later).rows
     assert [(r.pledge.id, r.state, r.overdue) for r in rows] == [
         (due.id, "submitted", True), (partial.id, "partial", False),
         # then the rest, newest first
         (gone.id, "cancelled", False), (done.id, "fulfilled", False)]
-    assert [r.pledge.id for r in queue.desk(coordinator, now=later, overdue=True)] == [due.id]
+    overdue = queue.desk(coordinator, now=later, overdue=True).rows
+    assert [r.pledge.id for r in overdue] == [due.id]
     assert [r.pledge.id for r in queue.desk(coordinator, now=later,
-                                            states=("cancelled",))] == [gone.id]
+                                            states=("cancelled",)).rows] == [gone.id]
     assert [r.pledge.id for r in queue.desk(coordinator, now=later,
-                                            q=partial.reference.lower())] == [partial.id]
+                                            q=partial.reference.lower()).rows] == [partial.id]
     assert rows[1].received.amount == Decimal("100.00")
-    assert queue.desk(make_user(), now=later) == []
+    assert queue.desk(make_user(), now=later).rows == []
 
 
 def test_figures_for_several_funds_are_each_funds_own(make_fund, pledge_money, pledge_goods,

@@ -1,0 +1,145 @@
+"""Stored state beside the ledger: a fund's money totals (fund_balances) and its goods on
+hand (fund_stock), changed by every ledger row posted, in the same unit of work, with
+atomic UPDATEs (col = col + delta) and held by CHECKs (cash held and stock never below
+zero). The ledger stays the append-only source of truth: `drift` compares the stored rows
+with a recomputation from it, `rebuild` recomputes them (a migration's backfill)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import case, delete, func, insert, select, update
+
+from server.donations.money import yuan
+from server.donations.movements import (
+    Distribution,
+    Fulfilment,
+    FundBalance,
+    FundStock,
+    LedgerEntry,
+)
+from server.extensions import db
+
+
+def open_fund(fund_id: int) -> None:
+    """A new fund starts with zero totals (funds.create_fund)."""
+    db.session.add(FundBalance(fund_id=fund_id, received=0, distributed=0, in_kind_received=0,
+                               payouts=0))
+    db.session.flush()
+
+
+def _ensure_balance(fund_id: int) -> None:
+    if db.session.get(FundBalance, fund_id) is None:
+        open_fund(fund_id)
+
+
+def _add(fund_id: int, **deltas) -> None:
+    _ensure_balance(fund_id)
+    db.session.execute(update(FundBalance).where(FundBalance.fund_id == fund_id).values(
+        {k: getattr(FundBalance, k) + v for k, v in deltas.items()}))
+
+
+def add_in_kind(fund_id: int, value: Decimal | None) -> None:
+    if value:
+        _add(fund_id, in_kind_received=value)
+
+
+def add_payouts(fund_id: int, count: int) -> None:
+    _add(fund_id, payouts=count)
+
+
+def posted(entry: LedgerEntry) -> None:
+    """Count one ledger row (ledger.post calls this for every row, reversals included)."""
+    if entry.kind == "cash_in" and entry.amount:
+        _add(entry.fund_id, received=entry.amount)
+    elif entry.kind == "payout" and entry.amount:
+        _add(entry.fund_id, distributed=-entry.amount)
+    elif entry.kind in ("goods_in", "goods_out") and entry.quantity:
+        key = (entry.fund_id, entry.category, entry.item, entry.unit)
+        if db.session.get(FundStock, key) is None:
+            db.session.add(FundStock(fund_id=entry.fund_id, category=entry.category,
+                                     item=entry.item, unit=entry.unit, quantity=0, value=0,
+                                     received=0, distributed=0))
+            db.session.flush()
+        inward = entry.kind == "goods_in"
+        db.session.execute(update(FundStock).where(
+            FundStock.fund_id == entry.fund_id, FundStock.category == entry.category,
+            FundStock.item == entry.item, FundStock.unit == entry.unit).values(
+            quantity=FundStock.quantity + entry.quantity,
+            value=FundStock.value + (entry.value or 0),
+            received=FundStock.received + (entry.quantity if inward else 0),
+            distributed=FundStock.distributed - (0 if inward else entry.quantity)))
+
+
+def balance(fund_id: int) -> tuple[Decimal, Decimal, Decimal, int]:
+    """(received, distributed, in-kind received, payouts) as stored."""
+    row = db.session.execute(select(
+        FundBalance.received, FundBalance.distributed, FundBalance.in_kind_received,
+        FundBalance.payouts).where(FundBalance.fund_id == fund_id)).one_or_none()
+    return tuple(row) if row else (yuan(0), yuan(0), yuan(0), 0)
+
+
+def stock_row(fund_id: int, category: str, item: str, unit: str) -> tuple[int, Decimal]:
+    row = db.session.execute(select(FundStock.quantity, FundStock.value).where(
+        FundStock.fund_id == fund_id, FundStock.category == category,
+        FundStock.item == item, FundStock.unit == unit)).one_or_none()
+    return (row[0], yuan(row[1])) if row else (0, yuan(0))
+
+
+# --- the ledger's word: recomputed, compared, rebuilt ----------------------------------------
+
+def _recomputed(fund_id: int) -> tuple[dict, dict]:
+    """The totals and the stock as the ledger and the movements say, summed in SQL."""
+    undone = select(Distribution.reverses_id).where(Distribution.reverses_id.is_not(None))
+    received = db.session.scalar(select(func.coalesce(func.sum(Fulfilment.amount), 0))
+                                 .where(Fulfilment.fund_id == fund_id))
+    in_kind = db.session.scalar(select(func.coalesce(func.sum(Fulfilment.in_kind_value), 0))
+                                .where(Fulfilment.fund_id == fund_id))
+    paid, payouts = db.session.execute(
+        select(func.coalesce(func.sum(Distribution.amount), 0),
+               func.count(Distribution.id).filter(
+                   Distribution.kind == "money", Distribution.reverses_id.is_(None),
+                   Distribution.id.not_in(undone.scalar_subquery())))
+        .where(Distribution.fund_id == fund_id)).one()
+    totals = {"received": yuan(received), "distributed": yuan(paid),
+              "in_kind_received": yuan(in_kind), "payouts": payouts}
+    inward = LedgerEntry.kind == "goods_in"
+    stock = {}
+    for c, i, u, q, v, got, out in db.session.execute(
+            select(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit,
+                   func.sum(LedgerEntry.quantity), func.coalesce(func.sum(LedgerEntry.value), 0),
+                   func.sum(case((inward, LedgerEntry.quantity), else_=0)),
+                   -func.sum(case((inward, 0), else_=LedgerEntry.quantity)))
+            .where(LedgerEntry.fund_id == fund_id, LedgerEntry.quantity.is_not(None))
+            .group_by(LedgerEntry.category, LedgerEntry.item, LedgerEntry.unit)):
+        stock[(c, i, u)] = (q, yuan(v), got, out)
+    return totals, stock
+
+
+def drift(fund_id: int) -> list[str]:
+    """Where the stored rows differ from the ledger (empty: they agree)."""
+    totals, stock = _recomputed(fund_id)
+    have = dict(zip(("received", "distributed", "in_kind_received", "payouts"),
+                    balance(fund_id), strict=True))
+    found = [f"fund {fund_id} {k}: stored {have[k]}, ledger {v}"
+             for k, v in totals.items() if have[k] != v]
+    rows = {(r.category, r.item, r.unit): (r.quantity, yuan(r.value), r.received, r.distributed)
+            for r in db.session.scalars(select(FundStock).where(FundStock.fund_id == fund_id)
+                                        .execution_options(populate_existing=True))}
+    for key in sorted(set(rows) | set(stock)):
+        if rows.get(key, (0, yuan(0), 0, 0)) != stock.get(key, (0, yuan(0), 0, 0)):
+            found.append(f"fund {fund_id} stock {key}: stored {rows.get(key)}, "
+                         f"ledger {stock.get(key)}")
+    return found
+
+
+def rebuild(fund_id: int) -> None:
+    """Set the stored rows from the ledger (the backfill for existing funds)."""
+    totals, stock = _recomputed(fund_id)
+    db.session.execute(delete(FundStock).where(FundStock.fund_id == fund_id))
+    db.session.execute(delete(FundBalance).where(FundBalance.fund_id == fund_id))
+    db.session.execute(insert(FundBalance).values(fund_id=fund_id, **totals))
+    for (c, i, u), (q, v, got, out) in stock.items():
+        db.session.execute(insert(FundStock).values(
+            fund_id=fund_id, category=c, item=i, unit=u, quantity=q, value=v, received=got,
+            distributed=out))
