@@ -11,7 +11,7 @@ from flask import Response, request
 from flask_login import current_user, login_required
 
 from server.activities.services import can_oversee, get_activity
-from server.checkin import batch, codes, paper, paper_pdf, qr, roster, services
+from server.checkin import batch, codes, live, paper, paper_pdf, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
@@ -59,10 +59,16 @@ def _actor():
 def scan(data, activity_id):
     """Redeem one scanned personal code, or a signed-up person found by search (user_id),
     or a person by their full phone number (a walk-in)."""
-    get_activity(activity_id, viewer=current_user)
     req = batch.request_from(activity_id, data, "organiser_scan", operator=_actor(),
                              ip=request.remote_addr)
-    return services.redeem(req, now=clock.now())
+    now = clock.now()
+    # the common case (a code, `ok` or a repeat) in a few statements; the rest, and any
+    # doubt, goes the whole way (live.py says which)
+    answered = live.redeem_code(req, now=now)
+    if answered is not None:
+        return answered
+    get_activity(activity_id, viewer=current_user)
+    return services.redeem(req, now=now)
 
 
 @scanning.route("/<int:activity_id>/scans")
