@@ -30,16 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.accounts.models import User
-from server.activities.models import Activity, Signup
+from server.activities.models import Signup
 from server.activities.services import can_oversee
 from server.checkin import codes
-from server.checkin.models import PersonalCode, Scan
+from server.checkin.models import Scan
 from server.checkin.services import ScanRequest, _window
-from server.communities.models import Node
+from server.core.db import UTCDateTime
 from server.core.metrics import note_scan
 from server.extensions import db
 
@@ -73,41 +72,47 @@ def _token(payload: str | None) -> str | None:
     return token if 20 <= len(token) <= 64 else None
 
 
-def _read(activity_id: int, token: str, nonce: str | None):
-    last_ok = (select(Scan.id).where(Scan.signup_id == Signup.id, Scan.result == "ok")
-               .order_by(Scan.effective_time.desc(), Scan.id.desc()).limit(1)
-               .correlate(Signup).scalar_subquery())
-    last = Scan.__table__.alias("last_ok")
-    seen = (select(Scan.id).where(Scan.nonce == nonce).scalar_subquery()
-            if nonce else literal_column("NULL"))
-    top_seq = (select(func.max(Scan.seq)).where(Scan.signup_id == Signup.id)
-               .correlate(Signup).scalar_subquery())
-    query = (
-        select(Activity.status, Activity.starts_at, Activity.ends_at,
-               Activity.organisation_id, Node.path, PersonalCode.user_id,
-               PersonalCode.revoked_at, User.name, User.phone, Signup.id.label("signup_id"),
-               Signup.status.label("signup_status"), Signup.presence, Signup.scan_seq,
-               last.c.id.label("last_id"), last.c.direction.label("last_direction"),
-               last.c.effective_time.label("last_time"), top_seq.label("top_seq"),
-               seen.label("seen"))
-        .select_from(Activity)
-        .join(Node, Node.id == Activity.node_id)
-        .join(PersonalCode, PersonalCode.token == token)
-        .join(User, User.id == PersonalCode.user_id)
-        .join(Signup, (Signup.activity_id == Activity.id)
-              & (Signup.user_id == PersonalCode.user_id)
-              & Signup.status.in_(("confirmed", "waitlisted")))
-        .outerjoin(last, last.c.id == last_ok)
-        .where(Activity.id == activity_id)
-        .suffix_with(_LOCKS, dialect="postgresql"))
-    return db.session.execute(query).one_or_none()
+# One read for the whole decision. Written out (not built per request): building and
+# keying a statement this size cost more than running it.
+_READ = """
+SELECT activities.status, activities.starts_at, activities.ends_at,
+       activities.organisation_id, nodes.path, personal_codes.user_id,
+       personal_codes.revoked_at, users.name, users.phone, signups.id AS signup_id,
+       signups.status AS signup_status, signups.scan_seq,
+       last_ok.id AS last_id, last_ok.direction AS last_direction,
+       last_ok.effective_time AS last_time,
+       (SELECT max(scans.seq) FROM scans WHERE scans.signup_id = signups.id) AS top_seq,
+       (SELECT scans.id FROM scans WHERE scans.nonce = :nonce) AS seen
+FROM activities
+JOIN nodes ON nodes.id = activities.node_id
+JOIN personal_codes ON personal_codes.token = :token
+JOIN users ON users.id = personal_codes.user_id
+JOIN signups ON signups.activity_id = activities.id
+     AND signups.user_id = personal_codes.user_id
+     AND signups.status IN ('confirmed', 'waitlisted')
+LEFT JOIN scans AS last_ok ON last_ok.id = (
+     SELECT scans.id FROM scans WHERE scans.signup_id = signups.id AND scans.result = 'ok'
+     ORDER BY scans.effective_time DESC, scans.id DESC LIMIT 1)
+WHERE activities.id = :activity_id
+"""
+_TYPES = {"starts_at": UTCDateTime(), "ends_at": UTCDateTime(),
+          "revoked_at": UTCDateTime(), "last_time": UTCDateTime()}
+_statements: dict[str, tuple] = {}
 
 
-def _insert(values: dict) -> int | None:
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    stmt = (dialect.insert(Scan.__table__).values(**values)
-            .on_conflict_do_nothing(index_elements=["nonce"]).returning(Scan.__table__.c.id))
-    return db.session.execute(stmt).scalar_one_or_none()
+def _prepared() -> tuple:
+    """(read, insert, update) for this database, made once per process."""
+    name = db.engine.dialect.name
+    if name not in _statements:
+        read = text(_READ + (_LOCKS if name == "postgresql" else "")).columns(**_TYPES)
+        dialect = postgresql if name == "postgresql" else sqlite
+        insert = (dialect.insert(Scan.__table__).on_conflict_do_nothing(index_elements=["nonce"])
+                  .returning(Scan.__table__.c.id))
+        signups = Signup.__table__
+        bump = (update(signups).where(signups.c.id == bindparam("signup_id"))
+                .values(scan_seq=bindparam("seq"), presence=bindparam("presence")))
+        _statements[name] = (read, insert, bump)
+    return _statements[name]
 
 
 def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
@@ -118,7 +123,9 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     token = _token(req.code)
     if token is None:
         return None
-    row = _read(req.activity_id, token, req.nonce)
+    read, insert, bump = _prepared()
+    row = db.session.execute(read, {"activity_id": req.activity_id, "token": token,
+                                    "nonce": req.nonce or None}).one_or_none()
     if (row is None or row.seen is not None or row.revoked_at is not None
             or row.status != "published" or row.signup_status != "confirmed"
             or (row.top_seq or 0) != (row.scan_seq or 0)):
@@ -143,19 +150,19 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     else:
         result = "ok"
     seq = (row.scan_seq or 0) + 1 if result == "ok" else None
-    scan_id = _insert(dict(
+    scan_id = db.session.execute(insert, dict(
         activity_id=req.activity_id, user_id=row.user_id, signup_id=row.signup_id,
         direction=req.direction, result=result, source=req.source,
         operator_id=req.operator.id, device=(req.device or None) and req.device[:64],
         client_time=req.client_time, server_time=now, effective_time=effective,
         nonce=req.nonce or None, forced=False, walk_in=False, assisted=False, late=False,
-        seq=seq, duplicate_of_id=duplicate_of, ip=req.ip, code_hint=codes.hint(req.code)))
+        seq=seq, duplicate_of_id=duplicate_of, ip=req.ip, code_hint=codes.hint(req.code),
+        latitude=None, longitude=None, paper_batch_id=None)).scalar_one_or_none()
     if scan_id is None:
         return None  # a twin with this nonce committed first: redeem gives its answer
     if seq is not None:
-        db.session.execute(update(Signup).where(Signup.id == row.signup_id).values(
-            scan_seq=seq, presence="in" if req.direction == "entry" else "out")
-            .execution_options(synchronize_session=False))
+        db.session.execute(bump, {"signup_id": row.signup_id, "seq": seq,
+                                  "presence": "in" if req.direction == "entry" else "out"})
     note_scan(db.session, result, req.source)
     return Recorded(id=scan_id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
