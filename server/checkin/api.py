@@ -23,6 +23,7 @@ from server.checkin.schemas import (
     ScanIn,
     ScanLogArgs,
     ScanLogOut,
+    ScannerStateArgs,
     ScannerStateOut,
     ScanOut,
     SearchArgs,
@@ -93,12 +94,15 @@ def upload(data, activity_id):
 
 @scanning.route("/<int:activity_id>/scanner")
 @login_required
+@scanning.arguments(ScannerStateArgs, location="query")
 @scanning.response(200, ScannerStateOut)
-def scanner_state(activity_id):
-    """Live counts and the roster a scanner caches to decide entry while offline."""
+def scanner_state(args, activity_id):
+    """Live counts and the roster a scanner caches to decide entry while offline: the
+    whole list, or with `since` (the last answer's `cursor`) what changed since."""
     activity = _overseen(activity_id)
     return {"activity_id": activity.id, "title": activity.title,
-            "counts": services.counts(activity), "roster": roster.offline_roster(activity)}
+            "counts": services.counts(activity),
+            **roster.offline_roster(activity, since=args["since"], now=clock.now())}
 
 
 @scanning.route("/<int:activity_id>/scanner/counts")
