@@ -16,7 +16,7 @@ from functools import cache
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import lazyload
 
 from server.accounts.models import LoginSession, RoleAssignment, User
 from server.core.db import UTCDateTime
@@ -52,13 +52,15 @@ def _user_query():
                    LoginSession.ended_at.is_(None),
                    LoginSession.expires_at > bindparam("now", type_=UTCDateTime()),
                    User.active.is_(True))
-            .options(joinedload(User.roles).joinedload(RoleAssignment.node),
-                     joinedload(User.roles).joinedload(RoleAssignment.organisation)))
+            # the roles only when asked for (a scan authorises in its own query), and then
+            # with their places, in one query
+            .options(lazyload(User.roles).joinedload(RoleAssignment.node),
+                     lazyload(User.roles).joinedload(RoleAssignment.organisation)))
 
 
 def user_for(token: str, *, now: datetime) -> User | None:
-    """The person a cookie's token belongs to, with their roles, if the login is live:
-    one query."""
+    """The person a cookie's token belongs to, if the login is live: one query (their
+    roles, with their nodes and organisations, in a second one if something asks)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     user = db.session.scalars(_user_query(), {"token_hash": _hash(token), "now": now}
