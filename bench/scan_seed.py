@@ -49,6 +49,22 @@ def settings_overrides(database_url: str, secret: str) -> dict:
             "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False}
 
 
+def _columns_awaiting_migration() -> None:
+    """signups.changed_at (the scanner roster's delta) is in the models before its Alembic
+    migration is written (the merger writes it): add it here if the migrations did not.
+    A no-op once the migration exists."""
+    from sqlalchemy import inspect, text
+
+    from server.extensions import db
+    if "changed_at" in {c["name"] for c in inspect(db.engine).get_columns("signups")}:
+        return
+    kind = "TIMESTAMP WITH TIME ZONE" if db.engine.dialect.name == "postgresql" else "DATETIME"
+    with db.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE signups ADD COLUMN changed_at {kind}"))
+        conn.execute(text("UPDATE signups SET changed_at = created_at"))
+        conn.execute(text("CREATE INDEX ix_signups_changed ON signups (activity_id, changed_at)"))
+
+
 def migrate_and_seed(database_url: str, secret: str, volunteers: int, password: str) -> dict:
     """flask db upgrade, then one activity with `volunteers` confirmed sign-ups and codes.
 
@@ -69,6 +85,7 @@ def migrate_and_seed(database_url: str, secret: str, volunteers: int, password: 
     app = create_app(settings_overrides(database_url, secret))
     with app.app_context():
         flask_migrate.upgrade()
+        _columns_awaiting_migration()
         now = datetime.now(UTC)
         pw_hash = hash_password(password)  # once: every account shares it
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import lazyload
 
 from server.accounts.models import LoginSession, RoleAssignment, User
+from server.core.db import UTCDateTime
 from server.extensions import db
 
 TOKEN_PREFIX = "s1."  # what a session cookie's user id looks like now
@@ -42,17 +44,27 @@ def start(user: User, *, remember: bool, now: datetime, ip: str | None = None,
     return token
 
 
+@cache
+def _user_query():
+    """Built once: every request runs it, and building it cost more than running it."""
+    return (select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == bindparam("token_hash"),
+                   LoginSession.ended_at.is_(None),
+                   LoginSession.expires_at > bindparam("now", type_=UTCDateTime()),
+                   User.active.is_(True))
+            # the roles only when asked for (a scan authorises in its own query), and then
+            # with their places, in one query
+            .options(lazyload(User.roles).joinedload(RoleAssignment.node),
+                     lazyload(User.roles).joinedload(RoleAssignment.organisation)))
+
+
 def user_for(token: str, *, now: datetime) -> User | None:
-    """The person a cookie's token belongs to, with their roles, if the login is live."""
+    """The person a cookie's token belongs to, if the login is live: one query (their
+    roles, with their nodes and organisations, in a second one if something asks)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    user = db.session.scalars(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None),
-               LoginSession.expires_at > now, User.active.is_(True))
-        .options(joinedload(User.roles).joinedload(RoleAssignment.node),
-                 joinedload(User.roles).joinedload(RoleAssignment.organisation))
-    ).unique().first()
+    user = db.session.scalars(_user_query(), {"token_hash": _hash(token), "now": now}
+                              ).unique().first()
     if user is not None:
         user.login_token = token
     return user

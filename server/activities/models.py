@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
+from server.core import clock
 from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
@@ -148,6 +149,11 @@ class Signup(db.Model):
     # how many successful scans so far: the next one is numbered scan_seq + 1
     scan_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # when this row last changed (status, presence, anything): a scanner's cached roster
+    # asks for the rows changed since its last fetch (checkin.roster). Set on every insert
+    # and update, the ORM's and Core's alike
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now,
+                                                 onupdate=clock.now)
     # someone else signed this person up (a community worker for an elder)
     acted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -161,6 +167,7 @@ class Signup(db.Model):
               sqlite_where=text("status IN ('confirmed', 'waitlisted', 'entered')"),
               postgresql_where=text("status IN ('confirmed', 'waitlisted', 'entered')")),
         Index("ix_signups_queue", "activity_id", "status", "queue_no"),
+        Index("ix_signups_changed", "activity_id", "changed_at"),
         CheckConstraint(one_of("status", SIGNUP_STATUSES), name="status"),
         CheckConstraint(one_of("presence", PRESENCE), name="presence"),
         CheckConstraint("queue_no >= 1", name="queue_no"),

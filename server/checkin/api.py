@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from server.accounts.family import acting_for
 from server.activities.services import can_oversee, get_activity
-from server.checkin import batch, codes, paper, paper_pdf, qr, roster, services
+from server.checkin import batch, codes, live, paper, paper_pdf, qr, roster, services
 from server.checkin.schemas import (
     BatchIn,
     BatchOut,
@@ -25,6 +25,7 @@ from server.checkin.schemas import (
     ScanIn,
     ScanLogArgs,
     ScanLogOut,
+    ScannerStateArgs,
     ScannerStateOut,
     ScanOut,
     SearchArgs,
@@ -61,10 +62,16 @@ def _actor():
 def scan(data, activity_id):
     """Redeem one scanned personal code, or a signed-up person found by search (user_id),
     or a person by their full phone number (a walk-in)."""
-    get_activity(activity_id, viewer=current_user)
     req = batch.request_from(activity_id, data, "organiser_scan", operator=_actor(),
                              ip=request.remote_addr)
-    return services.redeem(req, now=clock.now())
+    now = clock.now()
+    # the common case (a code, `ok` or a repeat) in a few statements; the rest, and any
+    # doubt, goes the whole way (live.py says which)
+    answered = live.redeem_code(req, now=now)
+    if answered is not None:
+        return answered
+    get_activity(activity_id, viewer=current_user)
+    return services.redeem(req, now=now)
 
 
 @scanning.route("/<int:activity_id>/scans")
@@ -89,12 +96,15 @@ def upload(data, activity_id):
 
 @scanning.route("/<int:activity_id>/scanner")
 @login_required
+@scanning.arguments(ScannerStateArgs, location="query")
 @scanning.response(200, ScannerStateOut)
-def scanner_state(activity_id):
-    """Live counts and the roster a scanner caches to decide entry while offline."""
+def scanner_state(args, activity_id):
+    """Live counts and the roster a scanner caches to decide entry while offline: the
+    whole list, or with `since` (the last answer's `cursor`) what changed since."""
     activity = _overseen(activity_id)
     return {"activity_id": activity.id, "title": activity.title,
-            "counts": services.counts(activity), "roster": roster.offline_roster(activity)}
+            "counts": services.counts(activity),
+            **roster.offline_roster(activity, since=args["since"], now=clock.now())}
 
 
 @scanning.route("/<int:activity_id>/scanner/counts")

@@ -90,11 +90,22 @@ class RosterRowOut(ma.Schema):
     code_hash = ma.fields.String(allow_none=True)
 
 
+class ScannerStateArgs(ma.Schema):
+    since = Whole(load_default=None, validate=v.Range(0, 10**14), metadata={
+        "description": "the `cursor` of the last answer: only what changed since comes back"})
+
+
 class ScannerStateOut(ma.Schema):
     activity_id = Id()
     title = ma.fields.String()
     counts = ma.fields.Nested(CountsOut)
-    roster = ma.fields.List(ma.fields.Nested(RosterRowOut))
+    roster = ma.fields.List(ma.fields.Nested(RosterRowOut), metadata={
+        "description": "every row on the list (`full`), or the rows changed since `since`"})
+    removed = ma.fields.List(Id(), metadata={
+        "description": "sign-up ids that left the list since `since` (empty when `full`)"})
+    full = ma.fields.Boolean(metadata={
+        "description": "the whole list: replace the cached one (no cursor, or too old)"})
+    cursor = ma.fields.Integer(metadata={"description": "send as `since` next time"})
 
 
 class SearchArgs(ma.Schema):

@@ -58,6 +58,11 @@ def _scans_flushed(session, _context) -> None:
             session.info.setdefault("wushe_scans", []).append((obj.result, obj.source))
 
 
+def note_scan(session, result: str, source: str) -> None:
+    """A scan written without the ORM (checkin.live): counted like the flushed ones."""
+    session.info.setdefault("wushe_scans", []).append((result, source))
+
+
 def _scans_committed(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released (SQLAlchemy says "commit" for those too): not yet

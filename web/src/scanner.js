@@ -32,6 +32,7 @@
   var state = {
     direction: "entry",
     rows: null, byId: {}, byHash: {},
+    cursor: null,         // the last roster answer's cursor: the next asks what changed
     serverCounts: null,
     pending: [],          // this activity's queued scans, oldest first
     netDown: false,       // a request failed although the browser says it is online
@@ -70,6 +71,23 @@
     });
   }
 
+  // A delta (data.full false): the rows changed since the cursor replace theirs (by
+  // sign-up), the sign-ups in data.removed leave; a full answer replaces the list.
+  function mergeRoster(data) {
+    if (data.full || !state.rows) return data.roster;
+    var bySignup = {};
+    state.rows.forEach(function (r) { bySignup[r.signup_id] = r; });
+    data.removed.forEach(function (id) { delete bySignup[id]; });
+    data.roster.forEach(function (r) { bySignup[r.signup_id] = r; });
+    return Object.keys(bySignup).map(function (id) { return bySignup[id]; });
+  }
+
+  function stateUrl() {
+    if (state.cursor === null || !state.rows) return cfg.urls.state;
+    return cfg.urls.state + (cfg.urls.state.indexOf("?") < 0 ? "?" : "&") +
+      "since=" + encodeURIComponent(state.cursor);
+  }
+
   // The roster's presence, moved on by what this phone admitted and has not uploaded.
   function presenceOf(row) {
     var p = row.presence || "none";
@@ -84,16 +102,19 @@
   function loadState() {
     // ask the server whenever the browser thinks it is online: a success ends netDown
     var fromServer = navigator.onLine === false ? Promise.reject(new Error("offline"))
-      : request(cfg.urls.state, {}, 10000).then(function (resp) {
+      : request(stateUrl(), {}, 10000).then(function (resp) {
         if (!resp.ok) throw new Error(String(resp.status));
         return resp.json();
       });
     return fromServer.then(function (data) {
       state.netDown = false;
-      setRoster(data.roster);
+      var rows = mergeRoster(data);
+      setRoster(rows);
+      state.cursor = data.cursor;
       state.serverCounts = data.counts;
       root.dataset.roster = "server";
-      return Q.saveRoster(cfg.activityId, data.roster).catch(function () {});
+      root.dataset.rosterFetch = data.full ? "full" : "delta";
+      return Q.saveRoster(cfg.activityId, rows).catch(function () {});
     }).catch(function () {
       if (state.rows) return null;
       return Q.getRoster(cfg.activityId).then(function (saved) {
@@ -373,8 +394,9 @@
       root.dataset.ready = "1";
       return upload(); // scans left from an earlier visit go first
     });
-    // counts every tick; the whole roster (for offline decisions) every ROSTER_EVERY ticks,
-    // so a 5,000-person activity does not download its roster every 15 s
+    // counts every tick; the roster (for offline decisions) every ROSTER_EVERY ticks, and
+    // then only what changed since the last fetch: a 5,000-person activity downloads its
+    // list once, not every two minutes
     var tick = 0;
     setInterval(function () {
       tick += 1;
