@@ -60,6 +60,11 @@ def send_static(filename: str) -> Response:
                                    mimetype=mimetype, max_age=None, conditional=True)
     if encoding:
         response.headers["Content-Encoding"] = encoding
+    # a file the page loads needs no name to save it under (send_file's would end in .br);
+    # a hashed one is never revalidated, so its date is bytes on every first visit
+    del response.headers["Content-Disposition"]
+    if hashed:
+        del response.headers["Last-Modified"]
     if Path(filename).suffix in COMPRESSED_TYPES:
         response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
