@@ -8,12 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
-from server.donations import errors, funds, pledges
+from server.donations import errors, funds, pledges, stored
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
@@ -83,7 +83,8 @@ def _got_anything():
                           Fulfilment.id.not_in(undone.scalar_subquery()))
 
 
-OPEN = and_(Pledge.end_state.is_(None), Pledge.fulfilled.is_(False))
+# as ix_pledges_open's condition reads, so PostgreSQL pages the open ones through it
+OPEN = and_(Pledge.end_state.is_(None), ~Pledge.fulfilled)
 
 
 def _state_is(state: str):
@@ -103,7 +104,9 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
          page: int = 1, per_page: int = PER_PAGE) -> DeskPage:
     """The work first: open pledges, oldest first, as they are worked through; then the
     rest, newest first. Filter by fund, state, overdue, or a reference code / donor name
-    typed into the search box. A page at a time, in the same statements for any page."""
+    typed into the search box. A page at a time: the open part through ix_pledges_open
+    then the rest by id, never sorting a fund's whole history;
+    unfiltered, the total is the stored count (fund_balances.pledges_made)."""
     managed = [f.id for f in funds.managed_funds(user)]
     if fund_id is not None:
         if fund_id not in managed:  # another fund's queue: refused, not an empty list
@@ -122,12 +125,23 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
         conds.append(or_(*(_state_is(s) for s in states)))
     if overdue:
         conds += [OPEN, Pledge.due_on < local(now).date()]
-    total = db.session.scalar(select(func.count(Pledge.id)).where(*conds)) or 0
+    if text or overdue or (states and set(states) != set(PLEDGE_STATE)):
+        total = db.session.scalar(select(func.count(Pledge.id)).where(*conds)) or 0
+    else:
+        total = stored.pledge_counts(managed)
+    start = (page - 1) * per_page
+    loaded = (selectinload(Pledge.lines), selectinload(Pledge.fund))
     found = list(db.session.scalars(
-        select(Pledge).where(*conds)
-        .options(selectinload(Pledge.lines), selectinload(Pledge.fund))
-        .order_by(case((OPEN, 0), else_=1), case((OPEN, Pledge.id), else_=-Pledge.id))
-        .limit(per_page).offset((page - 1) * per_page)))
+        select(Pledge).where(*conds, OPEN).options(*loaded)
+        .order_by(Pledge.id).limit(per_page).offset(start)))
+    if len(found) < per_page:
+        # past the open ones: how many there are says where the rest begin
+        opened = start + len(found) if found else db.session.scalar(
+            select(func.count(Pledge.id)).where(*conds, OPEN)) or 0
+        found += db.session.scalars(
+            select(Pledge).where(*conds, not_(OPEN)).options(*loaded)
+            .order_by(Pledge.id.desc()).limit(per_page - len(found))
+            .offset(max(start - opened, 0))).all()
     return DeskPage(rows(found, now=now), total, page, per_page)
 
 
