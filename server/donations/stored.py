@@ -95,10 +95,11 @@ def posted(entry: LedgerEntry) -> None:
             distributed=FundStock.distributed - (0 if inward else entry.quantity)))
 
 
-def pledge_counts(fund_ids: list[int]) -> int:
-    """How many pledges these funds ever had (the desk's total when nothing is filtered)."""
-    return db.session.scalar(select(func.coalesce(func.sum(FundBalance.pledges_made), 0))
-                             .where(FundBalance.fund_id.in_(fund_ids))) or 0
+def pledge_counts(fund_ids: list[int]):
+    """SQL: how many pledges these funds ever had (the desk's total when nothing is
+    filtered), from the stored counts."""
+    return select(func.coalesce(func.sum(FundBalance.pledges_made), 0)).where(
+        FundBalance.fund_id.in_(fund_ids))
 
 
 def balance(fund_id: int) -> tuple[Decimal, Decimal, Decimal, int]:
