@@ -205,6 +205,8 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entries_fund_stock", "fund_id", "category", "item", "unit"),
         # what one gift funded (allocation.py) reads its own rows
         Index("ix_ledger_entries_pledge", "pledge_id"),
+        # the public ledger and the fund page, newest first, a page at a time (ledger.entries)
+        Index("ix_ledger_entries_fund_newest", "fund_id", "occurred_on", "id"),
     )
 
 
