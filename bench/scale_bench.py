@@ -92,6 +92,7 @@ def extend(database_url: str, secret: str, scans: int, pledges: int, pending_eve
     from server.donations.models import Fund, Pledge
     from server.donations.movements import Distribution, Fulfilment, LedgerEntry
     from server.extensions import db
+    from server.hours import ledger as hours_ledger
     from server.hours.models import HourEntry
 
     app = create_app(settings_overrides(database_url, secret))
@@ -168,6 +169,7 @@ def extend(database_url: str, secret: str, scans: int, pledges: int, pending_eve
         db.session.commit()
         began = time.perf_counter()
         cli.rebuild([fund.id])  # the migration's backfill
+        hours_ledger.rebuild_queue()  # and hour_queue's: the entries COPY wrote wait
         db.session.commit()
         backfill = time.perf_counter() - began
         if db.engine.dialect.name == "postgresql":

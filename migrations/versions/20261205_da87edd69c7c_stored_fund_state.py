@@ -1,7 +1,7 @@
 """stored fund state: each fund's totals (fund_balances) and stock (fund_stock), which gift
 each payout drew on (gift_allocations) and whether a pledge is fulfilled (pledges.fulfilled),
 kept in step with the append-only ledger in the same transaction; the existing funds and
-pledges are backfilled from the ledger here (flask donations check-stored verifies it)
+pledges are backfilled by the revision after the next (hour queue and stored pledge figures)
 
 Revision ID: da87edd69c7c
 Revises: dfb1e32c35bc
@@ -75,32 +75,6 @@ def upgrade():
         batch_op.create_index('ix_pledges_open', ['fund_id', 'id'], unique=False, sqlite_where=sa.text('end_state IS NULL AND NOT fulfilled'), postgresql_where=sa.text('end_state IS NULL AND NOT fulfilled'))
 
 
-    _backfill()
-
-
-def _backfill() -> None:
-    """pledges.fulfilled by the rule pledges.complete() applies, then every fund's stored
-    rows by the code that keeps them (server.donations.cli.rebuild), run on this migration's
-    own connection: the new tables exist only inside its transaction."""
-    bind = op.get_bind()
-    if not bind.execute(sa.text("SELECT count(*) FROM funds")).scalar():
-        return
-    from sqlalchemy.orm import scoped_session, sessionmaker
-
-    from server.donations import cli, pledges
-    from server.donations.models import Pledge
-    from server.extensions import db
-    original = db.session
-    db.session = scoped_session(sessionmaker(bind=bind))
-    try:
-        for pledge in db.session.scalars(sa.select(Pledge)).all():
-            pledges.settle(pledge)
-        db.session.flush()
-        cli.rebuild()
-        db.session.flush()
-    finally:
-        db.session.remove()
-        db.session = original
 
 
 def downgrade():

@@ -82,13 +82,10 @@ class DatabaseCollector:
 
         from server.core import clock
         from server.extensions import db
-        from server.hours.models import HourEntry, HourReview
+        from server.hours.models import HourQueue
         from server.scheduler import services
         from server.scheduler.jobs import JOBS
-        pending = db.session.scalar(
-            select(func.count()).select_from(HourEntry)
-            .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-            .where(HourReview.id.is_(None), HourEntry.kind != "reversal"))
+        pending = db.session.scalar(select(func.count()).select_from(HourQueue))
         yield GaugeMetricFamily("wushe_hours_pending_entries",
                                 "Hours entries waiting for a decision", value=pending or 0)
         lease = services.leader(now=clock.now())

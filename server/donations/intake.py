@@ -286,6 +286,8 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
                                ledger.value_back(e.fund_id, e.category, e.item, e.unit,
                                                  e.quantity, e.value)))
     stored.add_in_kind(pledge.fund_id, undo.in_kind_value)
+    if pledge.end_state == "released":  # what arrived of it counts as pledged: less now
+        stored.released_received(pledge.fund_id, undo.amount)
     allocation.sync(pledge.fund_id, now=now)
     pledges.settle(pledge)
     db.session.flush()

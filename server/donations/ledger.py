@@ -162,7 +162,8 @@ def progress(fund: Fund) -> Progress:
 
 def progress_of(funds: list[Fund]) -> dict[int, Progress]:
     """Pledged vs received vs distributed, cash and goods apart, for several funds in the
-    same six queries as for one (a list of funds is not one query per fund).
+    same five queries as for one (a list of funds is not one query per fund); the money
+    figures read the stored row, the goods pledged are still summed from the pledge lines.
     Pledged counts promises still standing (and, for released ones, what did arrive)."""
     ids = [f.id for f in funds]
     out = {i: Progress() for i in ids}
@@ -175,23 +176,15 @@ def progress_of(funds: list[Fund]) -> dict[int, Progress]:
         return goods.setdefault((fund_id, category, unit), GoodsProgress(category, unit))
 
     live = Pledge.end_state.is_(None)
-    for fund_id, amount, count in each(
-            select(Pledge.fund_id, func.coalesce(func.sum(Pledge.amount), 0),
-                   func.count(Pledge.id))
-            .where(Pledge.fund_id.in_(ids), live).group_by(Pledge.fund_id)):
-        out[fund_id].pledged += yuan(amount)  # goods pledges have no amount
-        out[fund_id].pledges = count
-    for fund_id, amount in each(
-            select(Fulfilment.fund_id, func.coalesce(func.sum(Fulfilment.amount), 0))
-            .join(Pledge).where(Fulfilment.fund_id.in_(ids), Pledge.end_state == "released")
-            .group_by(Fulfilment.fund_id)):
-        out[fund_id].pledged += yuan(amount)
-    for fund_id, cash, paid, value, payouts in each(
+    # the money figures are stored (stored.py): one row per fund, whatever its history
+    for fund_id, cash, paid, value, payouts, pledged, count in each(
             select(FundBalance.fund_id, FundBalance.received, FundBalance.distributed,
-                   FundBalance.in_kind_received, FundBalance.payouts)
+                   FundBalance.in_kind_received, FundBalance.payouts, FundBalance.pledged,
+                   FundBalance.pledges)
             .where(FundBalance.fund_id.in_(ids))):
         out[fund_id].received, out[fund_id].distributed = yuan(cash), yuan(paid)
         out[fund_id].in_kind_received, out[fund_id].payouts = yuan(value), payouts
+        out[fund_id].pledged, out[fund_id].pledges = yuan(pledged), count
     for fund_id, category, unit, qty in each(
             select(Pledge.fund_id, PledgeLine.category, PledgeLine.unit,
                    func.sum(PledgeLine.quantity))

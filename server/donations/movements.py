@@ -205,6 +205,8 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entries_fund_stock", "fund_id", "category", "item", "unit"),
         # what one gift funded (allocation.py) reads its own rows
         Index("ix_ledger_entries_pledge", "pledge_id"),
+        # the public ledger and the fund page, newest first, a page at a time (ledger.entries)
+        Index("ix_ledger_entries_fund_newest", "fund_id", "occurred_on", "id"),
     )
 
 
@@ -222,11 +224,19 @@ class FundBalance(db.Model):
     distributed: Mapped[Decimal] = mapped_column(Money(), default=0)  # cash paid out, net
     in_kind_received: Mapped[Decimal] = mapped_column(Money(), default=0)
     payouts: Mapped[int] = mapped_column(Integer, default=0)  # standing money payouts
+    # money promised by pledges still standing (not ended by hand), plus what did arrive of
+    # released ones: the fund page's "pledged" (ledger.progress_of), kept by pledges.py and
+    # intake.reverse with the pledge changes, so the page does not sum every pledge
+    pledged: Mapped[Decimal] = mapped_column(Money(), default=0, server_default="0")
+    pledges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # standing
+    pledges_made: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever
 
     __table_args__ = (
         CheckConstraint("received - distributed >= 0", name="cash_held"),
         CheckConstraint("distributed >= 0", name="distributed"),
         CheckConstraint("payouts >= 0", name="payouts"),
+        CheckConstraint("pledged >= 0", name="pledged"),
+        CheckConstraint("pledges >= 0 AND pledges_made >= pledges", name="pledges"),
     )
 
 

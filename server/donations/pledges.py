@@ -16,9 +16,9 @@ from server.accounts.models import User
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.labels import label
-from server.donations import errors, funds
+from server.donations import errors, funds, stored
 from server.donations.models import Fund, Pledge, PledgeLine
-from server.donations.money import ZERO
+from server.donations.money import ZERO, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.vocab import ENDS, PERISHABLE, PLEDGE_STATE
 from server.extensions import db
@@ -223,6 +223,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
         raise errors.DonorNameRequired()
     db.session.add(pledge)
     db.session.flush()
+    stored.pledge_made(fund.id, pledge.amount)
     return pledge
 
 
@@ -260,6 +261,7 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     if changed:  # a note needs no check that the fund still takes this kind of gift
         _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
     if "amount" in changed:
+        stored.pledge_changed(pledge.fund_id, pledge.amount, after["amount"])
         pledge.amount = after["amount"]
     if "lines" in changed:
         pledge.lines = _lines(after)
@@ -330,6 +332,8 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
             raise errors.ReasonRequired(errors={"reason": ["required"]})
         pledge.end_state, pledge.end_reason = END_OF[action], reason.strip()
         pledge.ended_by_id, pledge.ended_at = actor.id, now
+        stored.pledge_ended(pledge.fund_id, pledge.amount,
+                            yuan(got.amount) if action == "release" else ZERO)
         if who == "manager" and pledge.donor_id:
             notify(pledge.donor_id, "pledge_closed", now=now, pledge_id=pledge.id,
                    title=pledge.fund.title,

@@ -8,12 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, not_, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
-from server.donations import errors, funds, pledges
+from server.donations import errors, funds, pledges, stored
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
 from server.donations.pledges import Received
@@ -83,7 +83,8 @@ def _got_anything():
                           Fulfilment.id.not_in(undone.scalar_subquery()))
 
 
-OPEN = and_(Pledge.end_state.is_(None), Pledge.fulfilled.is_(False))
+# as ix_pledges_open's condition reads, so PostgreSQL pages the open ones through it
+OPEN = and_(Pledge.end_state.is_(None), ~Pledge.fulfilled)
 
 
 def _state_is(state: str):
@@ -98,12 +99,33 @@ def _state_is(state: str):
     return and_(OPEN, ~_got_anything(), accepted if state == "accepted" else ~accepted)
 
 
+def _page_ids(conds: list, counted, start: int, per_page: int) -> tuple[dict[int, int],
+                                                                      int | None]:
+    """The ids on one page of the desk ({id: place}) and the total (`counted`), in one
+    statement that never sorts a fund's whole history: the open pledges in id order through
+    ix_pledges_open, then the rest newest first, skipping as many of them as the earlier
+    pages showed beyond the open ones."""
+    opened = select(func.count(Pledge.id)).where(*conds, OPEN).scalar_subquery()
+    skip = start - opened
+    first = (select(Pledge.id.label("id"), literal(0).label("part"), Pledge.id.label("rank"))
+             .where(*conds, OPEN).order_by(Pledge.id).limit(per_page).offset(start)
+             .subquery())
+    rest = (select(Pledge.id.label("id"), literal(1).label("part"), (-Pledge.id).label("rank"))
+            .where(*conds, not_(OPEN)).order_by(Pledge.id.desc()).limit(per_page)
+            .offset(case((skip > 0, skip), else_=0)).subquery())
+    both = union_all(select(first), select(rest)).subquery()
+    found = db.session.execute(select(both.c.id, counted.scalar_subquery())
+                               .order_by(both.c.part, both.c.rank).limit(per_page)).all()
+    return {row[0]: n for n, row in enumerate(found)}, (found[0][1] if found else None)
+
+
 def desk(user: User, *, now: datetime, fund_id: int | None = None,
          states: tuple[str, ...] = (), overdue: bool = False, q: str = "",
          page: int = 1, per_page: int = PER_PAGE) -> DeskPage:
     """The work first: open pledges, oldest first, as they are worked through; then the
     rest, newest first. Filter by fund, state, overdue, or a reference code / donor name
-    typed into the search box. A page at a time, in the same statements for any page."""
+    typed into the search box. A page at a time (_page_ids), in the same statements for
+    any page; unfiltered, the total is the stored count (fund_balances.pledges_made)."""
     managed = [f.id for f in funds.managed_funds(user)]
     if fund_id is not None:
         if fund_id not in managed:  # another fund's queue: refused, not an empty list
@@ -122,12 +144,16 @@ def desk(user: User, *, now: datetime, fund_id: int | None = None,
         conds.append(or_(*(_state_is(s) for s in states)))
     if overdue:
         conds += [OPEN, Pledge.due_on < local(now).date()]
-    total = db.session.scalar(select(func.count(Pledge.id)).where(*conds)) or 0
-    found = list(db.session.scalars(
-        select(Pledge).where(*conds)
-        .options(selectinload(Pledge.lines), selectinload(Pledge.fund))
-        .order_by(case((OPEN, 0), else_=1), case((OPEN, Pledge.id), else_=-Pledge.id))
-        .limit(per_page).offset((page - 1) * per_page)))
+    if text or overdue or (states and set(states) != set(PLEDGE_STATE)):
+        counted = select(func.count(Pledge.id)).where(*conds)
+    else:
+        counted = stored.pledge_counts(managed)
+    ids, total = _page_ids(conds, counted, (page - 1) * per_page, per_page)
+    if total is None:  # an empty page: the total did not come with its rows
+        total = db.session.scalar(counted) or 0
+    found = sorted(db.session.scalars(
+        select(Pledge).where(Pledge.id.in_(ids))
+        .options(selectinload(Pledge.lines), selectinload(Pledge.fund))), key=lambda p: ids[p.id])
     return DeskPage(rows(found, now=now), total, page, per_page)
 
 

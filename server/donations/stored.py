@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, delete, func, insert, select, update
 
+from server.donations.models import Pledge
 from server.donations.money import yuan
 from server.donations.movements import (
     Distribution,
@@ -24,7 +25,7 @@ from server.extensions import db
 def open_fund(fund_id: int) -> None:
     """A new fund starts with zero totals (funds.create_fund)."""
     db.session.add(FundBalance(fund_id=fund_id, received=0, distributed=0, in_kind_received=0,
-                               payouts=0))
+                               payouts=0, pledged=0, pledges=0, pledges_made=0))
     db.session.flush()
 
 
@@ -48,6 +49,29 @@ def add_payouts(fund_id: int, count: int) -> None:
     _add(fund_id, payouts=count)
 
 
+def pledge_made(fund_id: int, amount: Decimal | None) -> None:
+    """A new pledge stands (pledges.create_pledge): goods pledges have no amount."""
+    _add(fund_id, pledged=amount or 0, pledges=1, pledges_made=1)
+
+
+def pledge_changed(fund_id: int, before: Decimal | None, after: Decimal | None) -> None:
+    """A standing pledge's amount changed (pledges.edit_pledge)."""
+    if (after or 0) != (before or 0):
+        _add(fund_id, pledged=(after or 0) - (before or 0))
+
+
+def pledge_ended(fund_id: int, amount: Decimal | None, kept: Decimal) -> None:
+    """Ended by hand: its promise no longer counts; of a released one, what arrived
+    (`kept`, net of reversals) still does."""
+    _add(fund_id, pledged=kept - (amount or 0), pledges=-1)
+
+
+def released_received(fund_id: int, amount: Decimal | None) -> None:
+    """A receipt of a released pledge recorded or reversed (intake.reverse)."""
+    if amount:
+        _add(fund_id, pledged=amount)
+
+
 def posted(entry: LedgerEntry) -> None:
     """Count one ledger row (ledger.post calls this for every row, reversals included)."""
     if entry.kind == "cash_in" and entry.amount:
@@ -69,6 +93,13 @@ def posted(entry: LedgerEntry) -> None:
             value=FundStock.value + (entry.value or 0),
             received=FundStock.received + (entry.quantity if inward else 0),
             distributed=FundStock.distributed - (0 if inward else entry.quantity)))
+
+
+def pledge_counts(fund_ids: list[int]):
+    """SQL: how many pledges these funds ever had (the desk's total when nothing is
+    filtered), from the stored counts."""
+    return select(func.coalesce(func.sum(FundBalance.pledges_made), 0)).where(
+        FundBalance.fund_id.in_(fund_ids))
 
 
 def balance(fund_id: int) -> tuple[Decimal, Decimal, Decimal, int]:
@@ -101,8 +132,19 @@ def _recomputed(fund_id: int) -> tuple[dict, dict]:
                    Distribution.kind == "money", Distribution.reverses_id.is_(None),
                    Distribution.id.not_in(undone.scalar_subquery())))
         .where(Distribution.fund_id == fund_id)).one()
+    live = Pledge.end_state.is_(None)
+    promised, standing, made = db.session.execute(
+        select(func.coalesce(func.sum(Pledge.amount).filter(live), 0),
+               func.count(Pledge.id).filter(live), func.count(Pledge.id))
+        .where(Pledge.fund_id == fund_id)).one()
+    kept = db.session.scalar(
+        select(func.coalesce(func.sum(Fulfilment.amount), 0))
+        .join(Pledge, Fulfilment.pledge_id == Pledge.id)
+        .where(Fulfilment.fund_id == fund_id, Pledge.end_state == "released"))
     totals = {"received": yuan(received), "distributed": yuan(paid),
-              "in_kind_received": yuan(in_kind), "payouts": payouts}
+              "in_kind_received": yuan(in_kind), "payouts": payouts,
+              "pledged": yuan(promised) + yuan(kept), "pledges": standing,
+              "pledges_made": made}
     inward = LedgerEntry.kind == "goods_in"
     stock = {}
     for c, i, u, q, v, got, out in db.session.execute(
@@ -119,8 +161,10 @@ def _recomputed(fund_id: int) -> tuple[dict, dict]:
 def drift(fund_id: int) -> list[str]:
     """Where the stored rows differ from the ledger (empty: they agree)."""
     totals, stock = _recomputed(fund_id)
-    have = dict(zip(("received", "distributed", "in_kind_received", "payouts"),
-                    balance(fund_id), strict=True))
+    row = db.session.scalars(select(FundBalance).where(FundBalance.fund_id == fund_id)
+                             .execution_options(populate_existing=True)).one_or_none()
+    have = {k: (getattr(row, k) if row else 0) for k in totals}
+    have = {k: yuan(v) if isinstance(totals[k], Decimal) else v for k, v in have.items()}
     found = [f"fund {fund_id} {k}: stored {have[k]}, ledger {v}"
              for k, v in totals.items() if have[k] != v]
     rows = {(r.category, r.item, r.unit): (r.quantity, yuan(r.value), r.received, r.distributed)

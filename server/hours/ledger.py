@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, insert, select
 
 from server.accounts.models import User
 from server.activities.models import Activity, Signup
 from server.extensions import db
 from server.hours import compute, errors
-from server.hours.models import HourEntry, HourReview
+from server.hours.models import HourEntry, HourQueue, HourReview
 
 LIVE_KINDS = ("attendance", "retroactive", "replacement", "imported")
 
@@ -225,3 +225,29 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
     db.session.flush()
     db.session.refresh(entry)
     return new
+
+
+# --- what waits: hour_queue against the ledger ----------------------------------------------
+
+def _waiting_in_ledger():
+    """SQL: (entry id, activity id) of every entry without a review, reversals aside."""
+    return select(HourEntry.id, HourEntry.activity_id).where(
+        HourEntry.kind != "reversal", ~exists().where(HourReview.entry_id == HourEntry.id))
+
+
+def queue_drift() -> list[str]:
+    """Where hour_queue differs from the ledger (empty: they agree)."""
+    ledger_says = {tuple(r) for r in db.session.execute(_waiting_in_ledger())}
+    stored = {tuple(r) for r in db.session.execute(
+        select(HourQueue.entry_id, HourQueue.activity_id))}
+    return ([f"entry {e} waits but is not in hour_queue" for e, _ in sorted(ledger_says - stored)]
+            + [f"entry {e} is in hour_queue but does not wait"
+               for e, _ in sorted(stored - ledger_says)])
+
+
+def rebuild_queue() -> None:
+    """Set hour_queue from the ledger (the migration's backfill; entries written in bulk,
+    outside the ORM, are queued this way too)."""
+    db.session.execute(delete(HourQueue))
+    db.session.execute(insert(HourQueue).from_select(["entry_id", "activity_id"],
+                                                     _waiting_in_ledger()))

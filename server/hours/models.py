@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -103,6 +115,37 @@ class HourReview(db.Model):
     reviewer: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint(one_of("decision", DECISIONS), name="decision"),)
+
+
+class HourQueue(db.Model):
+    """What waits for a decision: one row per entry without a review (reversals never wait).
+
+    Kept beside the ledger so the review queue reads the few waiting rows, not an anti-join
+    over every entry and review ever written; the entries themselves stay append-only (no
+    status column is updated on them). A row is added with its entry and removed with the
+    entry's review, in the same flush (the listeners below), so the two cannot disagree in
+    a committed transaction. `hours.review.queue_drift` compares it with the ledger;
+    `rebuild_queue` sets it from the ledger (the migration's backfill).
+    """
+
+    __tablename__ = "hour_queue"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id"), primary_key=True)
+    # the entry's activity, copied so the queue groups and pages without reading entries
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+
+
+@event.listens_for(HourEntry, "after_insert")
+def _queued(_mapper, connection, entry: HourEntry) -> None:
+    if entry.kind != "reversal":
+        connection.execute(insert(HourQueue.__table__).values(
+            entry_id=entry.id, activity_id=entry.activity_id))
+
+
+@event.listens_for(HourReview, "after_insert")
+def _dequeued(_mapper, connection, review: HourReview) -> None:
+    connection.execute(delete(HourQueue.__table__).where(
+        HourQueue.__table__.c.entry_id == review.entry_id))
 
 
 class CorrectionRequest(db.Model):

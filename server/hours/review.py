@@ -25,7 +25,7 @@ from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors, ledger
-from server.hours.models import HourEntry, HourReview
+from server.hours.models import HourEntry, HourQueue, HourReview
 
 DUE_WORKING_DAYS = 10  # 《志愿服务记录与证明出具办法》 Art 11
 # organisers are warned this many working days before the due date
@@ -201,14 +201,13 @@ def approve_activity(activity: Activity, *, reviewer: User, now: datetime) -> Bu
 
 
 def _pending_by_activity(*conds) -> list[tuple[Activity, int]]:
-    """Activities with entries waiting for a decision, and how many: one grouped query."""
+    """Activities with entries waiting for a decision, and how many: one grouped query
+    over the waiting rows (hour_queue), not over the whole ledger."""
     return [tuple(row) for row in db.session.execute(
-        select(Activity, func.count(HourEntry.id)).select_from(HourEntry)
-        .join(Activity, HourEntry.activity_id == Activity.id)
+        select(Activity, func.count(HourQueue.entry_id)).select_from(HourQueue)
+        .join(Activity, HourQueue.activity_id == Activity.id)
         .join(Node, Activity.node_id == Node.id)
-        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(HourReview.id.is_(None), HourEntry.kind != "reversal", *conds)
-        .group_by(Activity.id).order_by(Activity.ends_at))]
+        .where(*conds).group_by(Activity.id).order_by(Activity.ends_at))]
 
 
 @dataclass
@@ -240,9 +239,8 @@ def pending_since(ended_after: datetime) -> list[tuple[Activity, int]]:
 
 def pending_ids(activity: Activity) -> list[int]:
     return list(db.session.scalars(
-        select(HourEntry.id).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(HourEntry.activity_id == activity.id, HourReview.id.is_(None),
-               HourEntry.kind != "reversal").order_by(HourEntry.id)))
+        select(HourQueue.entry_id).where(HourQueue.activity_id == activity.id)
+        .order_by(HourQueue.entry_id)))
 
 
 PER_PAGE = 20  # activities (groups) on one page of the review queue
@@ -311,8 +309,10 @@ def paper_names_of(entries: list[HourEntry]) -> dict[int, list[str]]:
 
 
 def _waiting_entries(*conds):
-    return (select(HourEntry).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-            .where(HourReview.id.is_(None), HourEntry.kind != "reversal", *conds)
+    """The waiting entries (conds on HourQueue), their (absent) reviews loaded with them."""
+    return (select(HourEntry).join(HourQueue, HourQueue.entry_id == HourEntry.id)
+            .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+            .where(*conds)
             .options(contains_eager(HourEntry.review), joinedload(HourEntry.user),
                      joinedload(HourEntry.created_by))
             .order_by(HourEntry.id))
@@ -341,14 +341,13 @@ def queue(reviewer: User, *, today: date, page: int = 1,
     """Pending entries the reviewer may decide, by activity, soonest due first, a page of
     activities at a time. The same statements for any number of entries: the page's
     activities (grouped, counted in the same pass), the activities, their entries with
-    volunteers, then helpers and paper names for all of them at once."""
+    volunteers, then helpers and paper names for all of them at once. What waits is read
+    from hour_queue, so the cost follows the waiting entries, not the ledger's size."""
     waiting_ids = (
-        select(Activity.id).select_from(HourEntry)
-        .join(Activity, HourEntry.activity_id == Activity.id)
+        select(Activity.id).select_from(HourQueue)
+        .join(Activity, HourQueue.activity_id == Activity.id)
         .join(Node, Activity.node_id == Node.id)
-        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(reviewable(reviewer), HourReview.id.is_(None), HourEntry.kind != "reversal")
-        .group_by(Activity.id, Activity.ends_at))
+        .where(reviewable(reviewer)).group_by(Activity.id, Activity.ends_at))
     # the due date follows the end day, so the end orders the pages as it orders a page;
     # the number of groups comes with them (one pass over what waits, not two)
     found = db.session.execute(
@@ -359,7 +358,7 @@ def queue(reviewer: User, *, today: date, page: int = 1,
         total = db.session.scalar(select(func.count()).select_from(waiting_ids.subquery()))
         return QueuePage([], total or 0, page, per_page)
     total = found[0][1]
-    entries = list(db.session.scalars(_waiting_entries(HourEntry.activity_id.in_(ids))).unique())
+    entries = list(db.session.scalars(_waiting_entries(HourQueue.activity_id.in_(ids))).unique())
     return QueuePage(_groups(_activities(ids), entries, today=today), total, page, per_page)
 
 
