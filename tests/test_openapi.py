@@ -22,7 +22,7 @@ EXPECTED = {
     "/api/v1/me/notification-preferences": {"get", "put"},
     "/api/v1/people": {"get"},
     "/api/v1/me/family": {"get", "post"},
-    "/api/v1/me/family/{member_id}": {"get"},
+    "/api/v1/me/family/{member_id}": {"get", "put", "delete"},
     "/api/v1/residents": {"get", "post"},
     "/api/v1/roles": {"get", "post"},
     "/api/v1/roles/{grant_id}": {"delete"},

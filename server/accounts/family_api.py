@@ -49,6 +49,26 @@ def show_member(member_id):
     return family.get_member(_actor(), member_id)
 
 
+@members.route("/<int:member_id>", methods=["PUT"])
+@login_required
+@members.arguments(FamilyMemberIn)
+@members.response(200, FamilyMemberOut)
+def update_member(data, member_id):
+    """Correct a family member's name, relation, birth date, gender or community."""
+    actor = _actor()
+    return family.update_member(actor, family.get_member(actor, member_id), now=clock.now(),
+                                ip=request.remote_addr, **data)
+
+
+@members.route("/<int:member_id>", methods=["DELETE"])
+@login_required
+@members.response(204)
+def remove_member(member_id):
+    """Take a family member off one's list; their sign-ups, scans and hours are kept."""
+    actor = _actor()
+    family.remove_member(actor, family.get_member(actor, member_id), now=clock.now())
+
+
 @residents.route("", methods=["GET"])
 @login_required
 @residents.response(200, ResidentOut(many=True))

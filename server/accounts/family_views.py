@@ -55,6 +55,54 @@ def family_member(member_id: int):
                            consents=family.consents_of(member))
 
 
+def _own_member(member_id: int):
+    try:
+        return family.get_member(me(), member_id)
+    except errors.MemberNotFound:
+        abort(404)
+
+
+@bp.route("/me/family/<int:member_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_family_member(member_id: int):
+    """Correct a family member's details."""
+    member = _own_member(member_id)
+    message, fields, status = None, {}, 200
+    values = request.form.to_dict() if request.method == "POST" else {
+        "name": member.name, "relation": member.relation, "gender": member.gender or "",
+        "birth_date": member.birth_date.isoformat() if member.birth_date else "",
+        "home_node_id": str(member.home_node_id or "")}
+    if request.method == "POST":
+        try:
+            data = load_form(FamilyMemberIn())
+            family.update_member(me(), member, now=clock.now(), ip=request.remote_addr,
+                                 **data)
+        except FORM_ERRORS as exc:
+            message, fields, status = problem(exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts_pages.family_member", member_id=member_id))
+    return render_template("accounts/family_new.html", member=member, message=message,
+                           errors=fields, values=values, places=places_for_residents(),
+                           guardian_age=current_app.config["GUARDIAN_CONSENT_AGE"]), status
+
+
+@bp.route("/me/family/<int:member_id>/remove", methods=["POST"])
+@login_required
+def remove_family_member(member_id: int):
+    """Take a family member off my list (nothing of theirs is deleted)."""
+    member = _own_member(member_id)
+    try:
+        family.remove_member(me(), member, now=clock.now())
+    except FORM_ERRORS as exc:
+        message, _fields, status = problem(exc)
+        return render_template("accounts/family_member.html", member=member,
+                               consents=family.consents_of(member), message=message), status
+    flash(_("%(name)s is no longer on your list. Their records are kept.", name=member.name),
+          "success")
+    return redirect(url_for("accounts_pages.family"))
+
+
 @bp.route("/manage/residents", methods=["GET", "POST"])
 @login_required
 def residents():
