@@ -79,7 +79,8 @@ def _token(payload: str | None) -> str | None:
 _READ = """
 SELECT activities.status, activities.starts_at, activities.ends_at,
        activities.organisation_id, nodes.path, personal_codes.user_id,
-       personal_codes.revoked_at, users.name, users.phone, signups.id AS signup_id,
+       personal_codes.revoked_at, users.name, users.phone, managers.name AS manager_name,
+       signups.id AS signup_id,
        signups.status AS signup_status, signups.scan_seq,
        last_ok.id AS last_id, last_ok.direction AS last_direction,
        last_ok.effective_time AS last_time,
@@ -97,6 +98,7 @@ FROM activities
 JOIN nodes ON nodes.id = activities.node_id
 JOIN personal_codes ON personal_codes.token = :token
 JOIN users ON users.id = personal_codes.user_id
+LEFT JOIN users AS managers ON managers.id = users.managed_by_id
 JOIN signups ON signups.activity_id = activities.id
      AND signups.user_id = personal_codes.user_id
      AND signups.status IN ('confirmed', 'waitlisted')
@@ -176,5 +178,8 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     return Recorded(id=scan_id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
                     effective_time=effective,
-                    user=SimpleNamespace(id=row.user_id, name=row.name, phone=row.phone))
+                    user=SimpleNamespace(id=row.user_id, name=row.name, phone=row.phone,
+                                         # ScanOut names a family member's guardian
+                                         managed_by=SimpleNamespace(name=row.manager_name)
+                                         if row.manager_name else None))
 
