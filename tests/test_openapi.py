@@ -23,6 +23,8 @@ EXPECTED = {
     "/api/v1/people": {"get"},
     "/api/v1/me/family": {"get", "post"},
     "/api/v1/me/family/{member_id}": {"get", "put", "delete"},
+    "/api/v1/me/family/{member_id}/handover/code": {"post"},
+    "/api/v1/me/family/{member_id}/handover": {"post"},
     "/api/v1/residents": {"get", "post"},
     "/api/v1/roles": {"get", "post"},
     "/api/v1/roles/{grant_id}": {"delete"},

@@ -159,6 +159,40 @@ def remove_member(guardian: User, member: User, *, now: datetime) -> User:
     return member
 
 
+def ask_handover(guardian: User, member: User, *, phone: str, ip: str | None,
+                 now: datetime):
+    """A member gets their own phone: send a code to it (the member reads it out to the
+    guardian, or types it themself), as registration proves a number is one's own."""
+    from server.accounts import phone_codes
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    phone = normalise_phone(phone)
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise errors.PhoneTaken()
+    return phone_codes.request_code(phone=phone, purpose="handover", ip=ip, now=now,
+                                    for_user=member)
+
+
+def hand_over(guardian: User, member: User, *, phone: str, code: str, now: datetime) -> User:
+    """With the code sent to their phone, the member becomes a person of their own: the
+    number is theirs, they log in with an SMS code (and may set a password), and nobody
+    manages them any more. Their sign-ups, hours and consents stay theirs."""
+    from server.accounts import phone_codes
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    phone = normalise_phone(phone)
+    if phone_codes.verify_handover(phone=phone, code=code, now=now).id != member.id:
+        raise errors.WrongCode()
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise errors.PhoneTaken()
+    try:
+        with db.session.begin_nested():  # the number registered meanwhile by someone
+            member.phone, member.managed_by_id, member.relation = phone, None, None
+    except IntegrityError:
+        raise errors.PhoneTaken() from None
+    return member
+
+
 def consents_of(user: User) -> list[Consent]:
     return list(db.session.scalars(select(Consent).where(Consent.user_id == user.id)
                                    .order_by(Consent.id)))

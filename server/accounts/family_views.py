@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.accounts import errors, family, permissions
-from server.accounts.schemas import FamilyMemberIn, ResidentIn
+from server.accounts.schemas import FamilyMemberIn, HandoverCodeIn, HandoverIn, ResidentIn
 from server.accounts.views import bp
 from server.communities.services import places_for_residents
 from server.core import clock
@@ -99,6 +99,45 @@ def remove_family_member(member_id: int):
         return render_template("accounts/family_member.html", member=member,
                                consents=family.consents_of(member), message=message), status
     flash(_("%(name)s is no longer on your list. Their records are kept.", name=member.name),
+          "success")
+    return redirect(url_for("accounts_pages.family"))
+
+
+@bp.route("/me/family/<int:member_id>/handover", methods=["GET", "POST"])
+@login_required
+def handover(member_id: int):
+    """Give a member their own login: their phone number, then the code sent to it."""
+    member = _own_member(member_id)
+    message, fields, status = None, {}, 200
+    values = request.form.to_dict()
+    step = "number"
+    if request.method == "POST":
+        try:
+            data = load_form(HandoverCodeIn())
+            family.ask_handover(me(), member, phone=data["phone"], ip=request.remote_addr,
+                                now=clock.now())
+        except (*FORM_ERRORS, errors.CodeTooSoon) as exc:
+            message, fields, status = problem(exc)
+        else:
+            step = "code"
+    return render_template("accounts/family_handover.html", member=member, step=step,
+                           message=message, errors=fields, values=values), status
+
+
+@bp.route("/me/family/<int:member_id>/handover/confirm", methods=["POST"])
+@login_required
+def confirm_handover(member_id: int):
+    """The code from the member's phone: they log in themself from now on."""
+    member = _own_member(member_id)
+    values = {k: v for k, v in request.form.items() if k != "code"}
+    try:
+        data = load_form(HandoverIn())
+        family.hand_over(me(), member, phone=data["phone"], code=data["code"], now=clock.now())
+    except FORM_ERRORS as exc:
+        message, fields, status = problem(exc)
+        return render_template("accounts/family_handover.html", member=member, step="code",
+                               message=message, errors=fields, values=values), status
+    flash(_("%(name)s now logs in with their own phone, with an SMS code.", name=member.name),
           "success")
     return redirect(url_for("accounts_pages.family"))
 
