@@ -28,6 +28,8 @@ DESTRUCTIVE: dict[str, str | None] = {
     "hours_pages.approve_all": None,
     "hours_pages.answer_correction": 'value="decline"',
     "checkin_pages.regenerate": None,
+    "accounts_pages.remove_family_member": None,
+    "accounts_pages.confirm_handover": None,
 }
 # teams' buttons come from the t.action macro: a destructive one passes confirm=
 TEAM_ACTIONS = ("'decline'", "'cancel'", "'leave'", "teams_pages.remove", "teams_pages.set_role")

@@ -36,7 +36,7 @@ BUDGETS = {
     "activity list API": 5,
     "activity page": 8,
     "activity API": 6,
-    "my hours page": 7,
+    "my hours page": 8,  # + the family members one manages (a tab each)
     "my hours API": 5,
     "my pledges page": 8,
     "my pledges API": 7,

@@ -194,6 +194,12 @@ class MemberNotFound(NotFound):
     message = _l("This person is not one of your family members.")
 
 
+class MemberHasSignups(Conflict):
+    code = "member_has_signups"
+    message = _l("%(name)s is still signed up for “%(title)s”. Withdraw their sign-ups "
+                 "first, so their places go to others.")
+
+
 class TooManyMembers(Conflict):
     code = "too_many_members"
     message = _l("You can add at most %(max)s family members.")

@@ -44,7 +44,8 @@ def members_of(user: User) -> list[User]:
 def get_member(guardian: User, member_id: int) -> User:
     """One of the guardian's own family members; anyone else is "not found"."""
     member = db.session.get(User, member_id)
-    if member is None or guardian is None or member.managed_by_id != guardian.id:
+    if (member is None or guardian is None or member.managed_by_id != guardian.id
+            or not member.active):
         raise errors.MemberNotFound()
     return member
 
@@ -105,6 +106,90 @@ def add_member(guardian: User, *, name: str, relation: str, birth_date: date | N
                                accepted_at=now, guardian_name=guardian.name, ip=ip,
                                recorded_by_id=guardian.id))
     db.session.flush()
+    return member
+
+
+def update_member(guardian: User, member: User, *, name: str, relation: str,
+                  birth_date: date | None, now: datetime, consent: bool = False,
+                  gender: str | None = None, home_node_id: int | None = None,
+                  ip: str | None = None) -> User:
+    """Correct a member's details. A birth date that makes them a child under
+    GUARDIAN_CONSENT_AGE needs the guardian's consent on file: given now if it is not."""
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    name = check_name(name)
+    if relation not in RELATIONS:
+        raise errors.UnknownRelation()
+    _check_birth_date(birth_date, now)
+    check_home_node(home_node_id)
+    minor = is_minor(birth_date, now=now)
+    has_guardian_consent = db.session.scalar(select(Consent.id).where(
+        Consent.user_id == member.id, Consent.kind == "guardian").limit(1)) is not None
+    if minor and not has_guardian_consent:
+        if not consent:
+            raise errors.MemberGuardianRequired()
+        db.session.add(Consent(user_id=member.id, kind="guardian", guardian_name=guardian.name,
+                               notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+                               accepted_at=now, ip=ip, recorded_by_id=guardian.id))
+    member.name, member.relation, member.birth_date, member.gender = (
+        name, relation, birth_date, gender)
+    member.home_node_id = home_node_id or member.home_node_id or guardian.home_node_id
+    member.guardian_name = guardian.name if minor else None
+    db.session.flush()
+    return member
+
+
+def remove_member(guardian: User, member: User, *, now: datetime) -> User:
+    """Take a member off one's list. Nothing is deleted: their sign-ups, scans, hours and
+    certificates stay theirs (and the organisers' records stay whole); the account is made
+    inactive, so it is no longer listed, shown a code, signed up or told anything. A member
+    still holding a place (or a waitlist spot) in an activity to come is refused: give it
+    back first, so the place goes to the next person."""
+    from server.activities.models import LIVE_SIGNUP, Activity, Signup
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    live = db.session.scalar(
+        select(Activity.title).join(Signup, Signup.activity_id == Activity.id)
+        .where(Signup.user_id == member.id, Signup.status.in_(LIVE_SIGNUP),
+               Activity.status == "published", Activity.ends_at > now).limit(1))
+    if live is not None:
+        raise errors.MemberHasSignups(name=member.name, title=live)
+    member.active = False
+    db.session.flush()
+    return member
+
+
+def ask_handover(guardian: User, member: User, *, phone: str, ip: str | None,
+                 now: datetime):
+    """A member gets their own phone: send a code to it (the member reads it out to the
+    guardian, or types it themself), as registration proves a number is one's own."""
+    from server.accounts import phone_codes
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    phone = normalise_phone(phone)
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise errors.PhoneTaken()
+    return phone_codes.request_code(phone=phone, purpose="handover", ip=ip, now=now,
+                                    for_user=member)
+
+
+def hand_over(guardian: User, member: User, *, phone: str, code: str, now: datetime) -> User:
+    """With the code sent to their phone, the member becomes a person of their own: the
+    number is theirs, they log in with an SMS code (and may set a password), and nobody
+    manages them any more. Their sign-ups, hours and consents stay theirs."""
+    from server.accounts import phone_codes
+    if member.managed_by_id != guardian.id or not member.active:
+        raise errors.MemberNotFound()
+    phone = normalise_phone(phone)
+    if phone_codes.verify_handover(phone=phone, code=code, now=now).id != member.id:
+        raise errors.WrongCode()
+    if db.session.scalar(select(User.id).where(User.phone == phone)) is not None:
+        raise errors.PhoneTaken()
+    try:
+        with db.session.begin_nested():  # the number registered meanwhile by someone
+            member.phone, member.managed_by_id, member.relation = phone, None, None
+    except IntegrityError:
+        raise errors.PhoneTaken() from None
     return member
 
 

@@ -6,7 +6,15 @@ from flask import request
 from flask_login import current_user, login_required
 
 from server.accounts import family, permissions
-from server.accounts.schemas import FamilyMemberIn, FamilyMemberOut, ResidentIn, ResidentOut
+from server.accounts.schemas import (
+    CodeSentOut,
+    FamilyMemberIn,
+    FamilyMemberOut,
+    HandoverCodeIn,
+    HandoverIn,
+    ResidentIn,
+    ResidentOut,
+)
 from server.core import clock
 from server.core.api import Blueprint
 
@@ -47,6 +55,51 @@ def add_member(data):
 def show_member(member_id):
     """One of one's family members (anyone else's: 404)."""
     return family.get_member(_actor(), member_id)
+
+
+@members.route("/<int:member_id>", methods=["PUT"])
+@login_required
+@members.arguments(FamilyMemberIn)
+@members.response(200, FamilyMemberOut)
+def update_member(data, member_id):
+    """Correct a family member's name, relation, birth date, gender or community."""
+    actor = _actor()
+    return family.update_member(actor, family.get_member(actor, member_id), now=clock.now(),
+                                ip=request.remote_addr, **data)
+
+
+@members.route("/<int:member_id>", methods=["DELETE"])
+@login_required
+@members.response(204)
+def remove_member(member_id):
+    """Take a family member off one's list; their sign-ups, scans and hours are kept."""
+    actor = _actor()
+    family.remove_member(actor, family.get_member(actor, member_id), now=clock.now())
+
+
+@members.route("/<int:member_id>/handover/code", methods=["POST"])
+@login_required
+@members.arguments(HandoverCodeIn)
+@members.response(202, CodeSentOut)
+def ask_handover(data, member_id):
+    """A family member gets their own phone: send a code to it (409 phone_taken if that
+    number already has an account; the usual SMS code limits apply)."""
+    actor = _actor()
+    asked = family.ask_handover(actor, family.get_member(actor, member_id),
+                                phone=data["phone"], ip=request.remote_addr, now=clock.now())
+    return {"sent": True, "resend_after": asked.resend_after, "expires_in": asked.expires_in}
+
+
+@members.route("/<int:member_id>/handover", methods=["POST"])
+@login_required
+@members.arguments(HandoverIn)
+@members.response(200, ResidentOut)
+def hand_over(data, member_id):
+    """With the code sent to their phone, the member gets their own login (by SMS code)
+    and leaves one's family members; their records stay theirs."""
+    actor = _actor()
+    return family.hand_over(actor, family.get_member(actor, member_id), phone=data["phone"],
+                            code=data["code"], now=clock.now())
 
 
 @residents.route("", methods=["GET"])

@@ -159,7 +159,9 @@ class LoginSession(db.Model):
     __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after"),)
 
 
-CODE_PURPOSES = ("reset", "login")
+# handover: a family member's own phone, confirmed when they get their login (accounts.family)
+CODE_PURPOSES = ("reset", "login", "handover")
+PUBLIC_CODE_PURPOSES = ("reset", "login")
 
 
 class PhoneCode(db.Model):

@@ -142,9 +142,11 @@ def wait_seconds(phone: str, *, ip: str | None, now: datetime) -> int:
     return wait
 
 
-def request_code(*, phone: str, purpose: str, ip: str | None, now: datetime) -> Asked:
+def request_code(*, phone: str, purpose: str, ip: str | None, now: datetime,
+                 for_user: User | None = None) -> Asked:
     """Write a new code for this number and purpose and send it after commit, if the number
-    belongs to an active account. The answer never says whether it does."""
+    belongs to an active account. The answer never says whether it does. `for_user`: the
+    family member whose own number this is to become (accounts.family.hand_over)."""
     phone = normalise_phone(phone)
     if purpose not in CODE_PURPOSES:
         raise ValidationError(errors={"purpose": ["unknown"]})
@@ -153,7 +155,8 @@ def request_code(*, phone: str, purpose: str, ip: str | None, now: datetime) -> 
     wait = wait_seconds(phone, ip=ip, now=now)
     if wait:
         raise errors.CodeTooSoon(seconds=wait)
-    user_id = db.session.scalar(select(User.id).where(User.phone == phone))
+    user_id = for_user.id if for_user is not None else db.session.scalar(
+        select(User.id).where(User.phone == phone))
     code = f"{secrets.randbelow(10**6):06d}"
     lifetime = timedelta(minutes=_config("PHONE_CODE_MINUTES"))
     row = PhoneCode(phone=phone, purpose=purpose, user_id=user_id,
@@ -206,6 +209,11 @@ def log_in_with_code(*, phone: str, code: str, now: datetime) -> User:
     return _verify(phone, "login", code, now=now)
 
 
+def verify_handover(*, phone: str, code: str, now: datetime) -> User:
+    """The family member the newest handover code of this number was sent for."""
+    return _verify(phone, "handover", code, now=now)
+
+
 def reset_password(*, phone: str, code: str, password: str, now: datetime) -> User:
     """Set a new password with a reset code; every login of the person ends (the caller
     then logs in this device afresh)."""
@@ -219,6 +227,10 @@ def reset_password(*, phone: str, code: str, password: str, now: datetime) -> Us
 
 def _sms_text(purpose: str, code: str) -> str:
     minutes = _config("PHONE_CODE_MINUTES")
+    if purpose == "handover":
+        return _("Wushe: %(code)s is the code to log in with this number from now on. It is "
+                 "valid for %(minutes)s minutes. Do not tell anyone.", code=code,
+                 minutes=minutes)
     if purpose == "reset":
         return _("Wushe: %(code)s is your code to reset your password. It is valid for "
                  "%(minutes)s minutes. Do not tell anyone.", code=code, minutes=minutes)

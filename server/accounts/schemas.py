@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from server.accounts.models import CODE_PURPOSES, RELATIONS, ROLES, SKILLS
+from server.accounts.models import PUBLIC_CODE_PURPOSES, RELATIONS, ROLES, SKILLS
 from server.accounts.privacy import mask_phone
 from server.core.fields import Day, Id
 
@@ -107,7 +107,8 @@ class CsrfOut(ma.Schema):
 
 class CodeRequestIn(ma.Schema):
     phone = ma.fields.String(required=True, validate=v.Length(max=20))
-    purpose = ma.fields.String(required=True, validate=v.OneOf(CODE_PURPOSES), metadata={
+    purpose = ma.fields.String(required=True, validate=v.OneOf(PUBLIC_CODE_PURPOSES),
+                               metadata={
         "description": "reset: a code to set a new password; login: a code to log in"})
 
 
@@ -159,6 +160,16 @@ class FamilyMemberOut(ma.Schema):
     home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
     registered_by_name = ma.fields.Function(
         lambda u: u.registered_by.name if u.registered_by else None)
+
+
+class HandoverCodeIn(ma.Schema):
+    phone = ma.fields.String(required=True, validate=v.Length(max=20), metadata={
+        "description": "the family member's own mobile number"})
+
+
+class HandoverIn(HandoverCodeIn):
+    code = ma.fields.String(required=True, load_only=True, validate=v.Length(max=20),
+                            metadata={"description": "the six digits sent to that number"})
 
 
 class ResidentIn(ma.Schema):

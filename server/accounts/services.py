@@ -190,9 +190,19 @@ def get_user(user_id: int) -> User | None:
 
 
 def recipient(user_id: int):
-    """Where a person's messages go, for the notification channels."""
+    """Where a person's messages go, for the notification channels: a family member's
+    (no phone, nobody reads their inbox) go to the person who manages them, naming them."""
     from server.notifications.recipients import Recipient
     user = db.session.get(User, user_id)
     if user is None or not user.active:
-        return Recipient(phone=None, email=None, locale=None)
-    return Recipient(phone=user.phone, email=user.email, locale=user.locale)
+        return Recipient(phone=None, email=None, locale=None, reader_id=user_id)
+    manager = user.managed_by if user.managed_by_id is not None else None
+    if manager is None:
+        return Recipient(phone=user.phone, email=user.email, locale=user.locale,
+                         reader_id=user.id)
+    if not manager.active:
+        return Recipient(phone=None, email=None, locale=None, reader_id=manager.id,
+                         for_id=user.id, for_name=user.name, for_relation=user.relation)
+    return Recipient(phone=manager.phone, email=manager.email, locale=manager.locale,
+                     reader_id=manager.id, for_id=user.id, for_name=user.name,
+                     for_relation=user.relation)

@@ -58,7 +58,10 @@ def _cant_come(note, viewer, now) -> list[Action]:
     from server.activities import signups
     signup_id = (note.params or {}).get("signup_id")
     signup = signups.get_signup(signup_id) if signup_id else None
-    if (signup is None or viewer is None or signup.user_id != viewer.id
+    # the person, or whoever signed them up (a family member's place, given back by the
+    # guardian who reads their messages)
+    if (signup is None or viewer is None
+            or viewer.id not in (signup.user_id, signup.acted_by_id)
             or not signups.can_withdraw(signup, now=now)):
         return []
     return [Action(label=_l("I can't come"),

@@ -48,6 +48,7 @@ def _scanner_texts() -> dict[str, str]:
         "no_camera": _("The camera is not available. Find people with the search box."),
         "no_match": _("Nobody found among those signed up."),
         "by_phone": _("Not on the list: look up %(phone)s to admit as a walk-in", phone="{n}"),
+        "family_of": _("Family member, signed up by %(name)s", name="{n}"),
         "waitlisted_tag": _("Waitlist"),
         "present_tag": _("Present"),
         "left_tag": _("Left"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_login import login_required
 
 from server.accounts import permissions
+from server.accounts.family import acting_for
 from server.accounts.models import User
 from server.activities.services import get_activity
 from server.core import clock
@@ -24,6 +25,7 @@ from server.hours.schemas import (
     EntryOut,
     EntryView,
     FileForIn,
+    MemberArgs,
     QueuePageIn,
     RejectIn,
     RetroactiveIn,
@@ -47,9 +49,10 @@ def is_reviewer(user: User, queue: review.QueuePage | None = None) -> bool:
 
 
 def my_entry(entry_id: int) -> HourEntry:
-    """One of my own entries; anyone else's is "not found", never "forbidden"."""
+    """One of my own entries (or my family member's); anyone else's is "not found", never
+    "forbidden"."""
     entry = review.get_entry(entry_id)
-    if entry.user_id != me().id:
+    if not services.speaks_for(me(), entry.user_id):
         raise errors.EntryNotFound()
     return entry
 
@@ -65,20 +68,25 @@ def get_correction(correction_id: int) -> CorrectionRequest:
 
 @my_hours.route("", methods=["GET"])
 @login_required
+@my_hours.arguments(MemberArgs, location="query")
 @my_hours.response(200, SummaryOut)
-def summary():
-    """Approved hours in total and this year, by activity; star level; pending and rejected."""
-    return SummaryView(services.summary(me(), now=clock.now()), services.corrections_of(me()))
+def summary(args):
+    """Approved hours in total and this year, by activity; star level; pending and rejected
+    (mine, or my family member's with `member_id`)."""
+    person = acting_for(me(), args["member_id"])
+    return SummaryView(services.summary(person, now=clock.now()),
+                       services.corrections_of(person))
 
 
 @my_hours.route("/entries/<int:entry_id>", methods=["GET"])
 @login_required
 @my_hours.response(200, EntryDetailOut)
 def entry(entry_id):
-    """One of my entries with its review, its full history and my correction requests."""
+    """One of my entries (or my family member's) with its review, its full history and
+    the correction requests."""
     found = my_entry(entry_id)
     return EntryView(found, services.history(found),
-                     [c for c in services.corrections_of(me()) if c.entry_id == found.id])
+                     [c for c in services.corrections_of(found.user) if c.entry_id == found.id])
 
 
 @my_hours.route("/entries/<int:entry_id>/corrections", methods=["POST"])

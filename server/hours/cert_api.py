@@ -9,6 +9,7 @@ from flask_smorest.fields import Upload
 from marshmallow import validate as v
 
 from server.accounts import identity
+from server.accounts.family import acting_for
 from server.communities.services import get_organisation
 from server.core import clock
 from server.core.api import Blueprint
@@ -17,6 +18,7 @@ from server.core.pages import me
 from server.hours import certificates as certs
 from server.hours import errors
 from server.hours.models import Certificate
+from server.hours.schemas import MemberArgs
 
 blp = Blueprint("certificates", __name__, url_prefix="/api/v1/certificates",
                 description="Certificates (志愿服务记录证明): request, issue, verify.")
@@ -131,10 +133,11 @@ def pdf_response(cert: Certificate, data: bytes) -> Response:
 
 @blp.route("", methods=["GET"])
 @login_required
+@blp.arguments(MemberArgs, location="query")
 @blp.response(200, CertificateOut(many=True))
-def list_mine():
-    """My certificates and requests, newest first."""
-    return certs.mine(me())
+def list_mine(args):
+    """My certificates and requests (or my family member's, `member_id`), newest first."""
+    return certs.mine(acting_for(me(), args["member_id"]))
 
 
 @blp.route("/organisations", methods=["GET"])

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from server.accounts import identity, permissions
+from server.accounts import family, identity, permissions
 from server.communities.services import get_organisation
 from server.core import clock
 from server.core.pages import FORM_ERRORS, load_form, me, problem
@@ -36,11 +36,16 @@ def cert_hours(minutes: int | None) -> str:
 
 # the volunteer ------------------------------------------------------------------------------
 
-def _render_mine(*, values=None, errors=None, message=None, status=200):
+def _render_mine(*, values=None, errors=None, message=None, status=200, person=None):
     user = me()
+    person = person or user
+    member = person.id if person.id != user.id else None
     return render_template(
-        "certificates/mine.html", items=certs.mine(user),
-        organisations=certs.eligible_organisations(user),
+        "certificates/mine.html", items=certs.mine(person), person=person, member=member,
+        members=family.members_of(user),
+        # a member's certificate is asked for in their own name with their ID: at the
+        # organising body, not from here
+        organisations=[] if member else certs.eligible_organisations(user),
         id_types=[(k, str(v)) for k, v in identity.ID_TYPE_LABELS.items()],
         id_on_file=identity.masked_number(user) if user.id_type else "",
         statuses=CERT_STATUS, organisation_of=certs.organisation_of,
@@ -51,8 +56,10 @@ def _render_mine(*, values=None, errors=None, message=None, status=200):
 @bp.route("/hours/certificates")
 @login_required
 def mine():
-    """My certificates, and a request to an organising body."""
-    return _render_mine()
+    """My certificates, and a request to an organising body; a tab for each family member
+    I manage, with theirs."""
+    from server.hours.views import member_arg
+    return _render_mine(person=family.acting_for(me(), member_arg()))
 
 
 @bp.route("/hours/certificates", methods=["POST"])

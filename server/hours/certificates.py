@@ -57,7 +57,8 @@ def can_issue(user: User | None, organisation: Organisation) -> bool:
 def can_download(user: User | None, cert: Certificate) -> bool:
     if user is None:
         return False
-    return user.id == cert.user_id or can_issue(user, organisation_of(cert))
+    from server.hours.services import speaks_for
+    return speaks_for(user, cert.user_id) or can_issue(user, organisation_of(cert))
 
 
 def organisation_of(cert: Certificate) -> Organisation:

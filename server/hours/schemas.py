@@ -273,3 +273,9 @@ class ApprovedCountOut(ma.Schema):
     left = ma.fields.Integer(metadata={
         "description": "pending entries left for one-by-one review: 补录 claims and hours "
                        "the reviewer helped record"})
+
+
+class MemberArgs(ma.Schema):
+    member_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "one of your family members without a phone instead of yourself "
+                       "(anyone else's: 404 member_not_found)"})

@@ -55,6 +55,17 @@ def entries_of(user: User) -> list[HourEntry]:
         .order_by(HourEntry.created_at.desc(), HourEntry.id.desc())).unique())
 
 
+def speaks_for(viewer: User | None, person_id: int) -> bool:
+    """The person themself, or the guardian who manages them (a family member without a
+    phone, accounts.family): who may see their hours and certificates."""
+    if viewer is None:
+        return False
+    if viewer.id == person_id:
+        return True
+    person = db.session.get(User, person_id)
+    return person is not None and person.managed_by_id == viewer.id
+
+
 def summary(user: User, *, now: datetime) -> Summary:
     """Totals count approved entries only (reversals included, so corrections net out)."""
     entries = entries_of(user)

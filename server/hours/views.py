@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import or_, select
 
+from server.accounts import family
 from server.accounts.models import User
 from server.activities.models import Activity, Signup
 from server.activities.services import get_activity
@@ -44,21 +45,33 @@ def span(entry: HourEntry) -> str:
     return f"{at(entry.served_from)} – {at(entry.served_to)}"
 
 
+def member_arg() -> int | None:
+    """?member=<id>: one of my family members instead of myself (accounts.family)."""
+    raw = request.args.get("member", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
 @bp.route("/hours")
 @login_required
 def mine():
-    """My approved hours, star level, what is pending or rejected, and my corrections."""
-    summary = services.summary(me(), now=clock.now())
-    return render_template("hours/mine.html", s=summary,
+    """My approved hours, star level, what is pending or rejected, and my corrections; a
+    tab for each family member I manage, with theirs."""
+    person = family.acting_for(me(), member_arg())
+    summary = services.summary(person, now=clock.now())
+    return render_template("hours/mine.html", s=summary, person=person,
+                           member=person.id if person.id != me().id else None,
+                           members=family.members_of(me()),
                            star_count=len(current_app.config["STAR_THRESHOLDS_HOURS"]),
-                           corrections=services.corrections_of(me()),
+                           corrections=services.corrections_of(person),
                            reviewer=is_reviewer(me()))
 
 
 def _visible_entry(entry_id: int, user: User) -> HourEntry:
-    """My own entry, or one I may review; anything else is "not found"."""
+    """My own entry (or my family member's), or one I may review; anything else is "not
+    found"."""
     entry = review.get_entry(entry_id)
-    if entry.user_id != user.id and not review.can_review(user, entry.activity):
+    if (not services.speaks_for(user, entry.user_id)
+            and not review.can_review(user, entry.activity)):
         raise errors.EntryNotFound()
     return entry
 

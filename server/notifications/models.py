@@ -35,10 +35,14 @@ DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class Notification(db.Model):
+    """`user_id` reads it. A message about a family member without a phone goes to the
+    person who manages them (notifications.recipients): then `about_id` is the member."""
+
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    about_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"))
@@ -46,14 +50,20 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # shown in the notification centre (the person's choice for this kind of message)
     in_site: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
-    # what makes a scheduled message once-only: (person, key) is unique, so a second run
-    # of a job, or a second scheduler, tells nobody twice
+    # what makes a scheduled message once-only: (person it is about, key) is unique, so a
+    # second run of a job, or a second scheduler, tells nobody twice; a guardian's own
+    # reminder and their child's for the same activity are two messages
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
 
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="notification")
 
     __table_args__ = (
-        UniqueConstraint("user_id", "dedupe_key"),
+        Index("uq_notifications_dedupe", "user_id", "dedupe_key", unique=True,
+              sqlite_where=text("about_id IS NULL"),
+              postgresql_where=text("about_id IS NULL")),
+        Index("uq_notifications_dedupe_about", "about_id", "dedupe_key", unique=True,
+              sqlite_where=text("about_id IS NOT NULL"),
+              postgresql_where=text("about_id IS NOT NULL")),
         Index("ix_notifications_inbox", "user_id", "id"),
         # the unread count on every page: only the unread rows are in this index
         Index("ix_notifications_unread", "user_id",

@@ -9,9 +9,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Recipient:
+    """Where a person's messages go. For a family member without a phone (managed by
+    someone, accounts.family) that is their manager: `reader_id` is who reads it, and
+    `for_*` name the member, so the message says whom it is about."""
+
     phone: str | None
     email: str | None
     locale: str | None
+    reader_id: int | None = None
+    for_id: int | None = None
+    for_name: str | None = None
+    for_relation: str | None = None
 
 
 _lookup: Callable[[int], Recipient] | None = None

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.core import clock, outbox
+from server.core import clock, labels, outbox
 from server.extensions import db
 from server.notifications import errors, kinds, recipients
 from server.notifications.models import CHANNELS, Delivery, Notification, Preference
@@ -72,13 +73,22 @@ def set_preferences(user_id: int, wanted: dict[str, list[str]], *, now: datetime
 def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = None,
            key: str | None = None, **params) -> Notification | None:
     """Tell a person something. With `key`, at most once per (person, key): a second call
-    (a job run twice, two schedulers) returns None and tells nobody again."""
+    (a job run twice, two schedulers) returns None and tells nobody again.
+
+    The one rule for family members without a phone: who reads a message is what the
+    recipient lookup says (their manager, on the manager's channels), and the message
+    names the member it is about (render())."""
     declared = kinds.get(kind)
-    channels = preferences(user_id)[declared.topic]
-    if "email" in channels and not _has_email(user_id):
+    who = recipients.of(user_id)
+    reader = who.reader_id or user_id
+    channels = preferences(reader)[declared.topic]
+    if "email" in channels and not who.email:
         channels.discard("email")
-    note = Notification(user_id=user_id, kind=kind, params=params, activity_id=activity_id,
-                        created_at=now, in_site="site" in channels, dedupe_key=key)
+    if who.for_id is not None:
+        params = {**params, "for_name": who.for_name, "for_relation": who.for_relation}
+    note = Notification(user_id=reader, about_id=who.for_id, kind=kind, params=params,
+                        activity_id=activity_id, created_at=now, in_site="site" in channels,
+                        dedupe_key=key)
     if key is None:
         db.session.add(note)
         db.session.flush()
@@ -116,13 +126,14 @@ def after_quiet_hours(now: datetime) -> datetime:
     return clock.as_utc(wake)
 
 
-def _has_email(user_id: int) -> bool:
-    return bool(recipients.of(user_id).email)
+def told_person():
+    """The person a message is about: its reader, or the family member it names."""
+    return func.coalesce(Notification.about_id, Notification.user_id)
 
 
 def already_told(key: str) -> set[int]:
     """Everyone who already has the message of this key (one query for a whole job)."""
-    return set(db.session.scalars(select(Notification.user_id).where(
+    return set(db.session.scalars(select(told_person()).where(
         Notification.dedupe_key == key)))
 
 
@@ -191,8 +202,20 @@ def items(notes: list[Notification], viewer, *, now: datetime) -> list[Item]:
 
 
 def render(note: Notification) -> str:
-    """The message in the current language."""
-    return kinds.get(note.kind).text(note.params or {})
+    """The message in the current language; one about a family member says whom for."""
+    params = note.params or {}
+    text = kinds.get(note.kind).text(params)
+    if not params.get("for_name"):
+        return text
+    return for_whom(params) + text
+
+
+def for_whom(params: dict) -> str:
+    relation = params.get("for_relation")
+    if relation in labels.RELATION and relation != "other":
+        return _("(For your %(relation)s %(name)s) ", name=params["for_name"],
+                 relation=str(labels.RELATION[relation]).lower())
+    return _("(For %(name)s) ", name=params["for_name"])
 
 
 def link(note: Notification) -> str | None:

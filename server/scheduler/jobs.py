@@ -129,7 +129,7 @@ def reminders(now: datetime) -> Tally:
     from server.activities import notices
     from server.activities.models import Activity, Signup
     from server.notifications.models import Notification
-    from server.notifications.services import notify
+    from server.notifications.services import notify, told_person
     tally = Tally()
     for kind, ahead in REMINDERS:
         later_edge = now + ahead
@@ -146,7 +146,7 @@ def reminders(now: datetime) -> Tally:
         keys = {r.Activity.id: f"{kind}:{r.Activity.id}:{r.Activity.starts_at:%Y%m%dT%H%M}"
                 for r in rows}
         told = {(uid, key) for uid, key in db.session.execute(
-            select(Notification.user_id, Notification.dedupe_key)
+            select(told_person(), Notification.dedupe_key)
             .where(Notification.dedupe_key.in_(set(keys.values()))))} if keys else set()
         todo = [r for r in rows if (r.Signup.user_id, keys[r.Activity.id]) not in told]
 

@@ -177,3 +177,35 @@ def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone,
     assert [(s.result, s.walk_in, s.assisted, s.source) for s in rows] == [
         ("ok", True, True, "phone_lookup")]
     db.session.close()
+
+
+def test_a_family_members_code_shows_who_signed_them_up(live_server, camera, make_activity,
+                                                        make_user, grant, now):
+    from datetime import date
+
+    from server.accounts import family
+    browser, frame = camera
+    activity = make_activity(starts_in=timedelta(minutes=30), hours=2, title="少儿书法课")
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    guardian = make_user(name="李红", phone="13911113333")
+    child = family.add_member(guardian, name="李乐乐", relation="child",
+                              birth_date=date(now.year - 9, 3, 1), now=now, consent=True)
+    signups.sign_up(activity.id, user=child, now=now, acted_by=guardian)
+    payload = codes.personal_payload(codes.active_code(child, now=now))
+    db.session.commit()
+    activity_id, organiser_phone = activity.id, organiser.phone
+    db.session.close()
+    write_y4m(frame, payload)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", permissions=["camera"])
+    page = context.new_page()
+    try:
+        log_in(page, live_server, organiser_phone)
+        page.goto(f"{live_server}/manage/{activity_id}/scanner")
+        green = page.locator("#scanner-overlay.is-ok")
+        expect(green).to_be_visible(timeout=15_000)
+        expect(page.locator("#scanner-name")).to_have_text("李乐乐")
+        expect(page.locator("#scanner-phone")).to_have_text("家属，由李红代报名")
+    finally:
+        context.close()

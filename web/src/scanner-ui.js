@@ -53,6 +53,13 @@
       if (offline) root.dataset.offline = "1"; else delete root.dataset.offline;
     }
 
+    // a family member without a phone: who manages them (and signed them up) instead
+    function personLine(person) {
+      if (!person) return "";
+      if (person.managed_by_name) return t("family_of", { n: person.managed_by_name });
+      return person.phone || "";
+    }
+
     function admittedText(direction) { return direction === "exit" ? t("ok_exit") : t("ok"); }
 
     function renderConflicts() {
@@ -61,7 +68,7 @@
         items.forEach(function (c) {
           var li = document.createElement("li");
           var who = document.createElement("strong");
-          who.textContent = c.person ? c.person.name + " " + (c.person.phone || "") : "—";
+          who.textContent = c.person ? c.person.name + " " + personLine(c.person) : "—";
           var what = document.createElement("span");
           var phoneSaid = c.local_result === "queued" ? admittedText(c.direction)
             : t(c.local_result);
@@ -91,7 +98,7 @@
       el.overlay.dataset.direction = answer.direction || "";
       el.verdict.textContent = answer.ok ? "✓" : "✕";
       el.name.textContent = answer.person ? answer.person.name : "";
-      el.phone.textContent = answer.person ? answer.person.phone || "" : "";
+      el.phone.textContent = personLine(answer.person);
       el.message.textContent = answer.message || t(answer.result);
       state.walkIn = answer.walkIn || null;
       el.walkin.hidden = !state.walkIn;
