@@ -5,10 +5,11 @@ a repeat (`already_checked_in`). services.redeem decides every kind of scan with
 (about a dozen statements); this module decides those two kinds with one read and one or
 two writes, under the same guarantees:
 
-- one SELECT reads the activity, the code's owner, their sign-up, its last successful scan
-  and whether the nonce was seen, and on PostgreSQL takes the locks redeem takes: the
-  sign-up's row (FOR NO KEY UPDATE, as services.lock_signup) and a share lock on the
-  activity's row, taken first, as finish and sign-up lock the activity before sign-ups.
+- one SELECT reads the activity, the code's owner (and who manages them), their sign-up,
+  its last successful scan and whether the nonce was seen, and on PostgreSQL takes the
+  locks redeem takes: the sign-up's row (FOR NO KEY UPDATE, as services.lock_signup) and
+  a share lock on the activity's row, taken first, as finish and sign-up lock the activity
+  before sign-ups.
   Reading after a wait for a lock, PostgreSQL re-reads the locked rows as committed now
   (not as of the statement's start), so a finish that committed meanwhile is seen, as
   redeem sees it by re-reading the activity after the lock. (SQLite runs one writer at a
@@ -79,7 +80,8 @@ def _token(payload: str | None) -> str | None:
 _READ = """
 SELECT activities.status, activities.starts_at, activities.ends_at,
        activities.organisation_id, nodes.path, personal_codes.user_id,
-       personal_codes.revoked_at, users.name, users.phone, signups.id AS signup_id,
+       personal_codes.revoked_at, users.name, users.phone, manager.name AS manager_name,
+       signups.id AS signup_id,
        signups.status AS signup_status, signups.scan_seq,
        last_ok.id AS last_id, last_ok.direction AS last_direction,
        last_ok.effective_time AS last_time,
@@ -97,6 +99,7 @@ FROM activities
 JOIN nodes ON nodes.id = activities.node_id
 JOIN personal_codes ON personal_codes.token = :token
 JOIN users ON users.id = personal_codes.user_id
+LEFT JOIN users AS manager ON manager.id = users.managed_by_id
 JOIN signups ON signups.activity_id = activities.id
      AND signups.user_id = personal_codes.user_id
      AND signups.status IN ('confirmed', 'waitlisted')
@@ -176,5 +179,9 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     return Recorded(id=scan_id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
                     effective_time=effective,
-                    user=SimpleNamespace(id=row.user_id, name=row.name, phone=row.phone))
+                    user=SimpleNamespace(
+                        id=row.user_id, name=row.name, phone=row.phone,
+                        # a family member without a phone: ScanOut names who manages them
+                        managed_by=SimpleNamespace(name=row.manager_name)
+                        if row.manager_name is not None else None))
 
