@@ -11,7 +11,7 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import assets, boundary, http, metrics, security
+from server.core import assets, boundary, http, limits, metrics, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -135,6 +135,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(ROOT / "server" / "translations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.only_where_limited(app, limiter)
     login_manager.init_app(app)
     api.init_app(app)
 
