@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import assets, boundary, http, metrics, security
+from server.core import assets, boundary, http, limits, metrics, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -54,21 +56,28 @@ class WusheFlask(Flask):
         return response
 
 
-def _select_locale() -> str:
+@functools.cache
+def _parsed(tag: str) -> Locale:
+    """flask-babel parses what the selector returns on every request, unless it is a Locale
+    already: each language is parsed once per process (Locale objects are not changed)."""
+    return Locale.parse(tag)
+
+
+def _select_locale() -> Locale:
     from flask import current_app
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and scheduler jobs
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in languages:
-        return chosen
+        return _parsed(chosen)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+        return _parsed(current_user.locale)
     # zh_CN first: a browser saying "zh" or "zh-CN" matches it
     best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])
     if best and best.startswith("en"):
-        return "en"
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed("en")
+    return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _log_where_gunicorn_logs() -> None:
@@ -135,6 +144,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(ROOT / "server" / "translations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    limits.only_where_limited(app, limiter)
     login_manager.init_app(app)
     api.init_app(app)
 

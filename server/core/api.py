@@ -59,6 +59,21 @@ class DecimalParser(FlaskParser):
     UTF-8, no duplicate keys, bounded depth and numbers, and numbers with a fraction as
     Decimal, never float, so a pledge of 50.10 yuan stays exactly 50.10."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap, req):
+        # `@blp.arguments(SomeIn)` passes the class, and webargs would build a new instance
+        # (binding every field) on every request: one instance per class instead. A
+        # Schema's load keeps no state on the instance (no context in marshmallow 4).
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
     def _raw_load_json(self, req):
         if not is_json_request(req):
             if req.content_length or req.headers.get("Transfer-Encoding"):

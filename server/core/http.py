@@ -135,7 +135,10 @@ class UnitOfWork:
                         db.session.commit()  # the refusal is recorded (errors.keeps_work)
                     raise
                 if response.status_code < 400:
-                    db.session.commit()
+                    # a request that never used the database (health, a static page) has
+                    # no transaction: committing would begin and end an empty one
+                    if db.session().in_transaction():
+                        db.session.commit()
                     outbox.run_for_request(response)
                 else:
                     db.session.rollback()

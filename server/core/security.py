@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 
-from flask import Flask
+from flask import Flask, request
 from flask_talisman import Talisman
+from werkzeug.datastructures import Headers
 
 CSP = {
     "default-src": "'self'",
@@ -59,6 +60,36 @@ class _Talisman(Talisman):
     def _set_referrer_policy_headers(self, headers):
         headers.setdefault("Referrer-Policy", self.referrer_policy)
 
+    # Talisman rebuilds every policy header from its dicts on every response (and looks up
+    # the view's options twice more before the view runs). Without CSP nonces, which Wushe
+    # does not use, those headers depend on the endpoint only: built once per endpoint and
+    # copied (issue 15). HSTS (is the request secure?) and Referrer-Policy (did the view
+    # set one?) are still decided per response.
+
+    def _make_nonce(self):
+        if self.content_security_policy_nonce_in:
+            super()._make_nonce()
+
+    def _set_response_headers(self, response):
+        if self.content_security_policy_nonce_in:
+            return super()._set_response_headers(response)
+        fixed = self._fixed_headers.get(request.endpoint)
+        if fixed is None:
+            options = self._get_local_options()
+            built = Headers()
+            self._set_feature_policy_headers(built, options)
+            self._set_permissions_policy_headers(built, options)
+            self._set_document_policy_headers(built, options)
+            self._set_frame_options_headers(built, options)
+            self._set_content_security_policy_headers(built, options)
+            fixed = self._fixed_headers[request.endpoint] = tuple(built.items())
+        headers = response.headers
+        for name, value in fixed:
+            headers[name] = value
+        self._set_hsts_headers(headers)
+        self._set_referrer_policy_headers(headers)
+        return response
+
 
 def install(app: Flask) -> Talisman:
     """Bind talisman; call after the domains are registered (the scanner view must exist).
@@ -69,6 +100,7 @@ def install(app: Flask) -> Talisman:
     config = app.config
     hsts_max_age = config["HSTS_MAX_AGE_SECONDS"]
     talisman = _Talisman()
+    talisman._fixed_headers = {}
     talisman.init_app(
         app,
         # development and tests run on http://127.0.0.1; production sets FORCE_HTTPS and
