@@ -18,13 +18,13 @@ from server.accounts import errors, permissions
 from server.accounts.models import RELATIONS, Consent, User
 from server.accounts.services import (
     age_on,
+    check_fields,
     check_home_node,
     check_name,
     normalise_phone,
 )
 from server.communities.models import Node
 from server.core.clock import local
-from server.core.errors import ValidationError
 from server.extensions import db
 
 # an account without a password: nobody logs in with it (server/imports uses the same)
@@ -218,22 +218,9 @@ def register_resident(worker: User, *, name: str, phone: str, home_node_id: int 
     from server.core.errors import Forbidden
     if not permissions.has_any_role(worker):
         raise Forbidden()
-    problems: dict[str, list[str]] = {}
-    first: ValidationError | None = None
-    cleaned: dict[str, str] = {}
-    for field, check, raw in (("name", check_name, name), ("phone", normalise_phone, phone)):
-        try:
-            cleaned[field] = check(raw)
-        except ValidationError as exc:
-            problems[field] = [exc.text()]
-            first = first or exc
-    if not consent:
-        problems["consent"] = [str(errors.ResidentConsentRequired.message)]
-        first = first or errors.ResidentConsentRequired()
-    if len(problems) == 1:
-        raise type(first)(errors=problems)
-    if problems:
-        raise ValidationError(errors=problems)
+    cleaned = check_fields((("name", check_name, name), ("phone", normalise_phone, phone)),
+                           agreed=consent, consent_field="consent",
+                           refusal=errors.ResidentConsentRequired)
     node = db.session.get(Node, home_node_id) if home_node_id else None
     if node is None or not permissions.covers(worker, node, *STAFF_ROLES):
         raise errors.NodeOutOfScope()

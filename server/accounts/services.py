@@ -81,6 +81,29 @@ def check_home_node(node_id: int | None) -> None:
         raise errors.UnknownNode()
 
 
+
+def check_fields(checks, *, agreed: bool, consent_field: str,
+                 refusal: type[ValidationError]) -> dict:
+    """Each (field, check, raw value) checked, and the consent box: every field's problem at
+    once, so the form shows them all, not one per attempt. One problem keeps its own code."""
+    problems: dict[str, list[str]] = {}
+    first: ValidationError | None = None
+    cleaned: dict = {}
+    for field, check, raw in checks:
+        try:
+            cleaned[field] = check(raw)
+        except ValidationError as exc:
+            problems[field] = [exc.text()]
+            first = first or exc
+    if not agreed:
+        problems[consent_field] = [str(refusal.message)]
+        first = first or refusal()
+    if len(problems) == 1:
+        raise type(first)(errors=problems)
+    if problems:
+        raise ValidationError(errors=problems)
+    return cleaned
+
 def register_user(*, phone: str, password: str, name: str, now: datetime,
                   accept_privacy: bool, birth_date: date | None = None,
                   gender: str | None = None, home_node_id: int | None = None,
@@ -88,24 +111,10 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
                   guardian_consent: bool = False, ip: str | None = None,
                   acted_by: User | None = None) -> User:
     """Create a resident account and record the consents it was given with."""
-    problems: dict[str, list[str]] = {}
-    first: ValidationError | None = None
-    # every field's problem at once, so the form shows them all, not one per attempt
-    cleaned: dict[str, str] = {}
-    for field, check, raw in (("phone", normalise_phone, phone), ("name", check_name, name),
-                              ("password", check_password, password)):
-        try:
-            cleaned[field] = check(raw)
-        except ValidationError as exc:
-            problems[field] = [exc.text()]
-            first = first or exc
-    if not accept_privacy:
-        problems["accept_privacy"] = [str(errors.ConsentRequired.message)]
-        first = first or errors.ConsentRequired()
-    if len(problems) == 1:
-        raise type(first)(errors=problems)
-    if problems:
-        raise ValidationError(errors=problems)
+    cleaned = check_fields((("phone", normalise_phone, phone), ("name", check_name, name),
+                            ("password", check_password, password)),
+                           agreed=accept_privacy, consent_field="accept_privacy",
+                           refusal=errors.ConsentRequired)
     phone, name = cleaned["phone"], cleaned["name"]
     check_home_node(home_node_id)
     today = local(now).date()

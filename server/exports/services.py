@@ -109,17 +109,13 @@ def perform(job: ExportJob, *, now: datetime) -> ExportJob:
         return keep_file(job, fh, rows, now=now)
 
 
-def run_claimed(job_id: int, *, now: datetime) -> None:
-    """The scheduler's way, for a claimed export: write the file in a transaction that
-    only reads (its progress is written meanwhile through a connection of its own), end
-    it, then keep the file in a short one. Commits: this is the job's unit of work."""
+def write_claimed(job_id: int, *, now: datetime) -> tuple[IO[bytes], int]:
+    """The scheduler's way, for a claimed export: write the file in a transaction that only
+    reads (its progress is written meanwhile through a connection of its own). The caller
+    ends that transaction, then keeps the file (keep_file) in a short one of its own."""
     db.session.connection(execution_options={READ_ONLY: True})
     job = db.session.get(ExportJob, job_id)
-    fh, rows = write_file(job, now=now, progress=progress_reporter(job_id))
-    with fh:
-        db.session.commit()
-        keep_file(db.session.get(ExportJob, job_id), fh, rows, now=now)
-        db.session.commit()
+    return write_file(job, now=now, progress=progress_reporter(job_id))
 
 
 # -- the scheduler's side ------------------------------------------------------------

@@ -267,7 +267,12 @@ def exports(now: datetime) -> Tally:
     while (job_id := export_services.claim_next(now=now)) is not None:
         db.session.commit()
         try:
-            export_services.run_claimed(job_id, now=now)
+            fh, rows = export_services.write_claimed(job_id, now=now)
+            with fh:
+                db.session.commit()  # the reading transaction ends; the file is written
+                export_services.keep_file(db.session.get(export_services.ExportJob, job_id),
+                                          fh, rows, now=now)
+                db.session.commit()
             tally.done += 1
         except Exception as exc:  # noqa: BLE001 - recorded on the export and in the run
             db.session.rollback()
