@@ -128,9 +128,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
-        # a connection PostgreSQL ended (restart, failover, idle timeout) is found and
-        # replaced before a request uses it, instead of failing that request
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        # No ping before each checkout (a round trip on every request): a connection
+        # PostgreSQL ended (restart, failover, idle timeout) fails its first statement, the
+        # pool drops it, and the unit of work retries the request on a fresh one
+        # (core.http.is_transient); connections are also renewed hourly
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_recycle": 3600}
 
     if settings["PROXY_FIX_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

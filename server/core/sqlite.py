@@ -34,7 +34,10 @@ def _setup(engine) -> None:
         # READ_ONLY: a long read (an export written in the background) that must not hold
         # the write lock, so that others, its own progress included, can write meanwhile
         read_only = conn.get_execution_options().get(READ_ONLY)
-        conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        # on the driver's connection: every transaction begins here, and a statement
+        # through SQLAlchemy (events, result) would cost more than BEGIN itself
+        conn.connection.dbapi_connection.execute(
+            "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def install(app: Flask) -> None:
