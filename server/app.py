@@ -40,6 +40,9 @@ class WusheFlask(Flask):
     def dispatch_request(self):
         return self.unit_of_work(super().dispatch_request)
 
+    def preprocess_request(self):
+        return self.unit_of_work.before(super().preprocess_request)
+
     def send_static_file(self, filename: str):
         return assets.send_static(filename)
 

@@ -108,6 +108,28 @@ def register(app: Flask) -> None:
     checkin = click.Group("checkin", help="Check-in housekeeping.")
     app.cli.add_command(checkin)
 
+    hours = click.Group("hours", help="Volunteer hours housekeeping.")
+    app.cli.add_command(hours)
+
+    @hours.command("check-queue")
+    def check_queue() -> None:
+        """Compare the review queue (hour_queue) with the hours ledger, the source of truth."""
+        from server.hours import ledger
+        found = ledger.queue_drift()
+        for line in found:
+            click.echo(line)
+        if found:
+            raise SystemExit(1)
+        click.echo("the review queue agrees with the ledger")
+
+    @hours.command("rebuild-queue")
+    def rebuild_queue() -> None:
+        """Set the review queue (hour_queue) from the hours ledger."""
+        from server.hours import ledger
+        ledger.rebuild_queue()
+        db.session.commit()
+        click.echo("the review queue was rebuilt from the ledger")
+
     @checkin.command("auto-checkout")
     def auto_checkout() -> None:
         """Check out, at the activity's end, everyone still checked in after it ended."""

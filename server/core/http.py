@@ -158,6 +158,22 @@ class UnitOfWork:
         raise errors.Busy() from last
 
 
+    def before(self, hooks):
+        """The before-request hooks (a blueprint's role gate reads the login and its roles)
+        on a fresh connection if the pooled one had died: they only read, so a transient
+        failure is rolled back and they run again."""
+        for attempt in range(self.retries + 1):
+            try:
+                return hooks()
+            except Exception as exc:
+                if not is_transient(exc) or attempt == self.retries:
+                    raise
+                db.session.rollback()
+                log.warning("transient database failure before the view (attempt %s): %s",
+                            attempt + 1, str(getattr(exc, "orig", exc)).splitlines()[0])
+        return None
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(WusheError, handle_wushe_error)
     app.register_error_handler(CSRFError, handle_csrf_error)

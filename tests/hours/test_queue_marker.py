@@ -90,5 +90,10 @@ def test_the_queue_reads_the_marker_not_the_ledger(app, make_held):  # noqa: F81
     db.session.execute(delete(HourQueue).where(HourQueue.entry_id == gone))
     assert _in_queue_page(w.coordinator) == ids - {gone}
     assert ledger.queue_drift() == [f"entry {gone} waits but is not in hour_queue"]
-    ledger.rebuild_queue()  # the migration's backfill
+    checked = app.test_cli_runner().invoke(args=["hours", "check-queue"])
+    assert checked.exit_code == 1 and f"entry {gone} waits" in checked.output
+    rebuilt = app.test_cli_runner().invoke(args=["hours", "rebuild-queue"])  # as the backfill
+    assert rebuilt.exit_code == 0, rebuilt.output
     assert ledger.queue_drift() == [] and _in_queue_page(w.coordinator) == ids
+    checked = app.test_cli_runner().invoke(args=["hours", "check-queue"])
+    assert checked.exit_code == 0 and "agrees" in checked.output
