@@ -68,7 +68,7 @@ def _subscribe() -> None:
     from server.activities import notices as activity_notices
     from server.checkin import services as checkin
     from server.core import events
-    from server.donations import notices as donation_notices  # noqa: F401 - declares kinds
+    from server.donations.services import notices as donation_notices  # noqa: F401 - declares kinds
     from server.feedback import notices as feedback_notices
     from server.hours import ledger as hours
     from server.hours import notices as hours_notices

@@ -319,7 +319,7 @@ def _user(phone):
 def test_the_funds_of_the_seed_article(now):
     from decimal import Decimal
 
-    from server.donations import ledger
+    from server.donations.services import ledger
     seed(now=now)
     found = _funds()
     assert set(FUNDS) <= set(found)
@@ -344,8 +344,8 @@ def test_the_funds_of_the_seed_article(now):
 def test_the_donation_ledgers_add_up(now):
     from decimal import Decimal
 
-    from server.donations import ledger
     from server.donations.movements import LedgerEntry
+    from server.donations.services import ledger
     seed(now=now)
     for fund in _funds().values():
         rows = ledger.entries(fund)
@@ -369,7 +369,7 @@ def test_the_donation_ledgers_add_up(now):
 
 
 def test_the_demo_desks_have_work_and_the_resident_has_pledges(now):
-    from server.donations import funds, pledges, queue
+    from server.donations.services import funds, pledges, queue
     seed(now=now)
     zhao, wang, resident = _user("13800000005"), _user("13800000004"), _user("13800000001")
     found = _funds()
@@ -419,8 +419,8 @@ def test_donations_are_added_to_a_demo_seeded_before_them(now):
 def test_a_later_run_keeps_the_donations_current(now):
     from datetime import timedelta
 
-    from server.donations import queue
     from server.donations.movements import LedgerEntry
+    from server.donations.services import queue
     from server.notifications.models import Notification
     seed(now=now)
     first = db.session.scalar(select(func.min(LedgerEntry.occurred_on)))

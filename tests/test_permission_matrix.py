@@ -24,7 +24,7 @@ import pytest
 
 from server.accounts import family
 from server.activities import signups
-from server.donations import funds, intake, pledges
+from server.donations.services import funds, intake, pledges
 from server.extensions import db
 
 ACTORS = ("anon", "resident", "organiser_a", "coordinator_a", "admin_district", "admin_b")

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from server.activities import signups
 from server.core import clock
-from server.donations import distribute
+from server.donations.services import distribute
 from server.extensions import db
 from server.hours import ledger, review
 from tests.donations.conftest import make_fund, pledge_money, receive  # noqa: F401

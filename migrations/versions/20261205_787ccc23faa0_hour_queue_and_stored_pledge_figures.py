@@ -61,7 +61,8 @@ def _backfill() -> None:
         return
     from sqlalchemy.orm import scoped_session, sessionmaker
 
-    from server.donations import cli, pledges
+    from server.donations import cli
+    from server.donations.services import pledges
     from server.donations.models import Pledge
     from server.extensions import db
     original = db.session

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
 from server.core.clock import SHANGHAI
-from server.donations import distribute, funds, intake, pledges
 from server.donations.models import Fund, Pledge
 from server.donations.movements import Distribution, Fulfilment
+from server.donations.services import distribute, funds, intake, pledges
 from server.extensions import db
 
 RELIEF = "赵庄子爱心救助基金"

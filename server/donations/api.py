@@ -18,8 +18,7 @@ from server.core import clock
 from server.core.api import Blueprint
 from server.core.fields import Whole
 from server.core.pages import me
-from server.donations import csv_export, desk_api, funds, ledger, pledges
-from server.donations import queue as desk_queue
+from server.donations import desk_api
 from server.donations.api_schemas import (
     DonationReasonIn,
     FundPageOut,
@@ -34,6 +33,8 @@ from server.donations.pledge_schemas import (
     PledgeView,
 )
 from server.donations.schemas import DisplayIn, PledgeEditIn, PledgeIn
+from server.donations.services import csv_export, funds, ledger, pledges
+from server.donations.services import queue as desk_queue
 
 RECENT = 10
 

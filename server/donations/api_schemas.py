@@ -16,10 +16,11 @@ from flask_babel import lazy_gettext as _l
 from server.core import clock
 from server.core.fields import LocalDateTime
 from server.core.labels import label
-from server.donations import funds, ledger, pledges, schemas
+from server.donations import schemas
 from server.donations.models import Fund
 from server.donations.money import yuan
 from server.donations.movements import LedgerEntry
+from server.donations.services import funds, ledger, pledges
 from server.donations.vocab import (
     CATEGORY,
     FUND_KIND,

@@ -7,8 +7,8 @@ import click
 from sqlalchemy import select
 
 from server.core import clock
-from server.donations import allocation, stored
 from server.donations.models import Fund
+from server.donations.services import allocation, stored
 from server.extensions import db
 
 

@@ -23,7 +23,7 @@ from server.core import clock
 from server.core.api import Blueprint
 from server.core.fields import Id, Whole
 from server.core.pages import me
-from server.donations import distribute, errors, funds, intake, ledger, pledges, queue
+from server.donations import errors
 from server.donations.api_schemas import (
     DistributionOut,
     DonationReasonIn,
@@ -49,6 +49,7 @@ from server.donations.schemas import (
     PledgeForIn,
     ReceiptIn,
 )
+from server.donations.services import distribute, funds, intake, ledger, pledges, queue
 from server.donations.vocab import PLEDGE_STATE
 
 desk = Blueprint(

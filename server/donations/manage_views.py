@@ -14,17 +14,7 @@ from flask_login import login_required
 from server.communities.services import organisations_visible_to
 from server.core import clock
 from server.core.pages import FORM_ERRORS, form_input, is_htmx, load_args, load_form, me, problem
-from server.donations import (
-    cli,
-    distribute,
-    errors,
-    funds,
-    intake,
-    ledger,
-    page_forms,
-    pledges,
-    queue,
-)
+from server.donations import cli, errors, page_forms
 from server.donations.models import Fund, Pledge
 from server.donations.schemas import (
     BatchIn,
@@ -35,6 +25,7 @@ from server.donations.schemas import (
     ReasonIn,
     ReceiptIn,
 )
+from server.donations.services import distribute, funds, intake, ledger, pledges, queue
 
 bp = Blueprint("donation_desk", __name__, cli_group="donations")
 cli.register(bp.cli)

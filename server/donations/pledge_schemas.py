@@ -13,13 +13,13 @@ from server.accounts.models import User
 from server.accounts.privacy import mask_phone
 from server.core.fields import LocalDateTime
 from server.core.labels import label
-from server.donations import allocation, intake, pledges, queue
-from server.donations.allocation import Funded
 from server.donations.api_schemas import Amount, GoodsOut, Label
 from server.donations.models import Pledge
 from server.donations.money import yuan
 from server.donations.movements import Fulfilment
-from server.donations.pledges import Received
+from server.donations.services import allocation, intake, pledges, queue
+from server.donations.services.allocation import Funded
+from server.donations.services.pledges import Received
 from server.donations.vocab import (
     CONDITION,
     DISPLAY,

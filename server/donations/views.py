@@ -13,20 +13,10 @@ from markupsafe import Markup
 from server.accounts import permissions
 from server.core import clock
 from server.core.pages import FORM_ERRORS, form_input, load_form, me, problem
-from server.donations import (
-    allocation,
-    errors,
-    funds,
-    intake,
-    ledger,
-    money,
-    page_forms,
-    pledges,
-    queue,
-    vocab,
-)
+from server.donations import errors, money, page_forms, vocab
 from server.donations.models import Fund, Pledge
 from server.donations.schemas import DisplayIn, GoodsLineIn, PledgeEditIn, PledgeIn
+from server.donations.services import allocation, funds, intake, ledger, pledges, queue
 from server.donations.vocab import ENDS
 
 bp = Blueprint("donation_pages", __name__)

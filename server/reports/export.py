@@ -101,7 +101,7 @@ def dashboard_workbook(d) -> tuple[Iterator[bytes], str]:
 def _columns(figure: str) -> tuple[list[str], Callable]:
     """The header of a figure's list and how a row of its query becomes a sheet row."""
     from server.accounts.privacy import mask_phone
-    from server.donations.ledger import recipient_public
+    from server.donations.services.ledger import recipient_public
     which = lists.LIST_OF[figure]
     if which == "activities":
         return ([_("Date"), _("Activity"), _("Kind"), _("Place"), _("Organisation"),

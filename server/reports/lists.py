@@ -182,7 +182,7 @@ def payouts_query(node: Node, period: Period):
 
 def payouts(node: Node, period: Period, *, page: int) -> Listed:
     rows, more = _page(payouts_query(node, period), page)
-    from server.donations.ledger import recipient_public
+    from server.donations.services.ledger import recipient_public
     return Listed("payouts", [(on, fund, kind, amount, recipient_public(rk, name))
                               for on, fund, kind, amount, rk, name in rows], more)
 

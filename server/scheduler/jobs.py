@@ -188,7 +188,7 @@ def daily_digest(now: datetime) -> Tally:
     hears what: hours to review (overdue, due soon), pledges to confirm (overdue)."""
     from server.accounts.models import User
     from server.accounts.roles import holders_of
-    from server.donations import queue
+    from server.donations.services import queue
     from server.hours import review
     from server.notifications.services import already_told, notify
     if not _at_or_after(now, current_app.config["DIGEST_HOUR"]):
@@ -215,8 +215,8 @@ def daily_digest(now: datetime) -> Tally:
 def pledges_due(now: datetime) -> Tally:
     """From PLEDGE_REMINDER_HOUR on the day a pledge falls due, a gentle word to its
     donor (overdue pledges are flagged on the desk and in the coordinators' summary)."""
-    from server.donations import notices, queue
     from server.donations.models import Pledge
+    from server.donations.services import notices, queue
     if not _at_or_after(now, current_app.config["PLEDGE_REMINDER_HOUR"]):
         return Tally()
     today = clock.local(now).date()

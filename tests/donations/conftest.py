@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from server.donations import funds, intake, pledges
+from server.donations.services import funds, intake, pledges
 from tests.conftest import ApiClient
 
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from server.accounts.models import User
-from server.donations import distribute, intake, ledger, pledges
 from server.donations.models import Pledge
 from server.donations.movements import Distribution, Fulfilment, LedgerEntry
+from server.donations.services import distribute, intake, ledger, pledges
 from server.extensions import db
 from tests.racing import race
 

@@ -8,7 +8,7 @@ import io
 import pytest
 from flask_babel import force_locale
 
-from server.donations import csv_export, distribute, intake
+from server.donations.services import csv_export, distribute, intake
 from server.donations.vocab import CATEGORY, LEDGER_KIND, UNIT
 
 HEADER_EN = ["No.", "Date", "Kind", "Category", "Item", "Quantity", "Not accepted", "Unit",

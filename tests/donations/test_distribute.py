@@ -10,8 +10,8 @@ import pytest
 
 from server.core.clock import local
 from server.core.errors import WusheError
-from server.donations import distribute, intake, ledger, pledges
 from server.donations.movements import Distribution, Fulfilment
+from server.donations.services import distribute, intake, ledger, pledges
 from server.extensions import db
 
 

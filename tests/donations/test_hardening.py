@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from server.core.clock import local
-from server.donations import distribute, intake, ledger, pledges, queue
 from server.donations.movements import Fulfilment, IntakeBatch
+from server.donations.services import distribute, intake, ledger, pledges, queue
 from server.extensions import db
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from server.core.clock import local
 from server.core.errors import WusheError
-from server.donations import distribute, intake, ledger, pledges
 from server.donations.movements import Fulfilment, IntakeBatch, LedgerEntry
+from server.donations.services import distribute, intake, ledger, pledges
 from server.extensions import db
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from server.core.clock import local
-from server.donations import allocation, distribute, intake, ledger, pledges, queue
+from server.donations.services import allocation, distribute, intake, ledger, pledges, queue
 
 
 def payout(amount, name="张建华", ref="救助〔2026〕第1号"):

@@ -10,10 +10,10 @@ import marshmallow as ma
 import pytest
 from sqlalchemy import func, select, text
 
-from server.donations import ledger
 from server.donations.models import Fund
 from server.donations.money import Yuan, fmt, yuan
 from server.donations.movements import LedgerEntry
+from server.donations.services import ledger
 from server.extensions import db
 
 # --- yuan() -----------------------------------------------------------------------------------

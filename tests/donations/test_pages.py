@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from server.donations import distribute, pledges
 from server.donations.models import Fund, Pledge
 from server.donations.movements import Distribution, Fulfilment
+from server.donations.services import distribute, pledges
 from server.extensions import db
 from tests.pages import EN, login, text
 
@@ -83,7 +83,8 @@ def test_the_public_fund_page_shows_progress_and_names_only_with_consent(
 
 def test_the_ledger_page_pages_newest_first_and_shows_reversals(
         client, books, pledge_money, receive, now, monkeypatch):
-    from server.donations import intake, views
+    from server.donations import views
+    from server.donations.services import intake
     fund, coordinator, _donor, _pledge = books
     wrong = receive(pledge_money(fund, "50.00"), coordinator, amount="50.00")
     intake.reverse(wrong, actor=coordinator, reason="录错了，其实是另一个基金", now=now)
@@ -190,7 +191,7 @@ def test_a_bad_goods_line_is_marked_next_to_its_box(client, make_fund, make_user
 
 
 def test_pledging_needs_a_login_and_an_open_fund(client, make_fund, make_user, now):
-    from server.donations import funds
+    from server.donations.services import funds
     fund, coordinator = make_fund()
     resp = client.get(f"/funds/{fund.id}/pledge")
     assert resp.status_code == 302 and "/login?next=" in resp.headers["Location"]

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.core.clock import local
 from server.core.errors import WusheError
-from server.donations import funds, intake, ledger, pledges
+from server.donations.services import funds, intake, ledger, pledges
 from server.donations.vocab import ENDS, PLEDGE_STATE
 
 # DOMAIN.md: which states each hand-set action starts from

@@ -11,8 +11,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.core.clock import local
-from server.donations import allocation, cli, distribute, intake, ledger
+from server.donations import cli
 from server.donations.movements import FundBalance, FundStock, GiftAllocation
+from server.donations.services import allocation, distribute, intake, ledger
 from server.extensions import db
 from tests.donations.test_distribute import BOOKS, goods, payout
 

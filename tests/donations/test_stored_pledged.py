@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from server.donations import cli, intake, ledger, pledges, queue, stored
+from server.donations import cli
 from server.donations.movements import FundBalance
+from server.donations.services import intake, ledger, pledges, queue, stored
 from server.extensions import db
 
 

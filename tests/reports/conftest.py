@@ -12,7 +12,7 @@ import pytest
 from server.activities import services as activities
 from server.activities.models import Programme
 from server.core.clock import from_local
-from server.donations import distribute, funds, intake, pledges
+from server.donations.services import distribute, funds, intake, pledges
 from server.extensions import db
 from server.hours import ledger, review
 

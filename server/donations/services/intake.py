@@ -17,10 +17,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from server.accounts.models import User
 from server.core.clock import local
 from server.core.labels import label
-from server.donations import allocation, errors, funds, ledger, pledges, stored
+from server.donations import errors
 from server.donations.models import Pledge
 from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
+from server.donations.services import allocation, funds, ledger, pledges, stored
 from server.donations.vocab import ENDS, PLEDGE_STATE, UNIT
 from server.extensions import db
 from server.notifications.services import notify

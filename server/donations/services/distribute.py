@@ -15,9 +15,10 @@ from server.communities.models import Organisation
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.labels import label
-from server.donations import allocation, errors, funds, ledger, stored
+from server.donations import errors
 from server.donations.money import fmt, yuan
 from server.donations.movements import Distribution, DistributionLine, LedgerEntry
+from server.donations.services import allocation, funds, ledger, stored
 from server.donations.vocab import UNIT
 from server.extensions import db
 

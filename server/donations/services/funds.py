@@ -11,8 +11,9 @@ from server.accounts import permissions
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
 from server.core.db import fetch
-from server.donations import errors, stored
+from server.donations import errors
 from server.donations.models import Fund
+from server.donations.services import stored
 from server.extensions import db
 
 FIELDS = ("kind", "title", "purpose", "criteria", "how_to_give", "target_amount",

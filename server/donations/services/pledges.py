@@ -16,10 +16,11 @@ from server.accounts.models import User
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.labels import label
-from server.donations import errors, funds, stored
+from server.donations import errors
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine
+from server.donations.services import funds, stored
 from server.donations.vocab import ENDS, PERISHABLE, PLEDGE_STATE
 from server.extensions import db
 from server.notifications.services import notify

@@ -23,10 +23,10 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from server.donations import pledges
 from server.donations.models import Fund
 from server.donations.money import yuan
 from server.donations.movements import LedgerEntry
+from server.donations.services import pledges
 from server.donations.vocab import CATEGORY, LEDGER_KIND, UNIT
 from server.extensions import db
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
 from server.core.clock import local
-from server.donations import errors, funds, pledges, stored
+from server.donations import errors
 from server.donations.models import Pledge
 from server.donations.movements import Fulfilment, FulfilmentLine
-from server.donations.pledges import Received
+from server.donations.services import funds, pledges, stored
+from server.donations.services.pledges import Received
 from server.donations.vocab import ENDS, OPEN_STATES, PLEDGE_STATE
 from server.extensions import db
 

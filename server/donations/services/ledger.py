@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.privacy import mask_name
 from server.core.clock import local
-from server.donations import stored
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import (
@@ -28,6 +27,7 @@ from server.donations.movements import (
     FundStock,
     LedgerEntry,
 )
+from server.donations.services import stored
 from server.extensions import db
 
 
