@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from server.accounts import permissions
 from server.accounts.models import User
@@ -131,7 +132,9 @@ def all_nodes() -> list[Node]:
 def places_for_residents() -> list[Node]:
     """Communities and villages, for choosing where one lives or filtering activities."""
     return list(db.session.scalars(
-        select(Node).where(Node.kind.in_(("community", "village"))).order_by(Node.path)))
+        select(Node).where(Node.kind.in_(("community", "village"))).order_by(Node.path)
+        # named with their street or town (shell.views.place_options): read with them
+        .options(joinedload(Node.parent))))
 
 
 def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: datetime,

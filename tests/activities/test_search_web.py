@@ -184,3 +184,21 @@ def test_list_statements_do_not_grow_with_rows(client, api, make_activity, make_
     add(27)
     many = [_statements(client if p.startswith("/?") else api, p) for p in paths]
     assert few == many and min(few) >= 2
+
+
+def test_the_place_filter_does_not_grow_with_streets(client, make_user, make_node):
+    """The community filter names each community with its street or town: those are read
+    with the communities, not one statement per street."""
+    made = iter(range(100))
+
+    def add(n):
+        for _ in range(n):
+            i = next(made)
+            make_node(f"社区{i}", parent=make_node(f"街道{i}", kind="street"))
+    login(client, make_user())
+    add(3)
+    few = _statements(client, "/")
+    add(27)
+    page = text(client.get("/"))
+    assert "社区29 · 街道29" in page  # the street still named beside its community
+    assert _statements(client, "/") == few
