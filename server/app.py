@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -74,7 +74,12 @@ def _select_locale() -> Locale:
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in languages:
         return _parsed(chosen)
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # the person's own language: known already to a view that checked the login itself
+    # (a scan, checkin.api), else from the logged-in person
+    if "login_locale" in g:
+        if g.login_locale in languages:
+            return _parsed(g.login_locale)
+    elif current_user and current_user.is_authenticated and current_user.locale in languages:
         return _parsed(current_user.locale)
     # zh_CN first: a browser saying "zh" or "zh-CN" matches it
     best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])

@@ -29,6 +29,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_hash(token: str) -> str | None:
+    """What a login's row stores for this cookie token (None: not a token of ours). For a
+    statement that checks the login itself (checkin.live) instead of loading the person."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    return _hash(token)
+
+
 def start(user: User, *, remember: bool, now: datetime, ip: str | None = None,
           user_agent: str | None = None) -> str:
     """A new login for this device; returns the token the cookies carry."""
@@ -61,9 +69,10 @@ def _user_query():
 def user_for(token: str, *, now: datetime) -> User | None:
     """The person a cookie's token belongs to, if the login is live: one query (their
     roles, with their nodes and organisations, in a second one if something asks)."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+    hashed = token_hash(token)
+    if hashed is None:
         return None
-    params = {"token_hash": _hash(token), "now": now}
+    params = {"token_hash": hashed, "now": now}
     bind = db.session.get_bind()
     if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
         user = _read_apart(bind, params)

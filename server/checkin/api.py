@@ -7,9 +7,13 @@ for requests that could not be answered at all (bad input, not logged in, no act
 
 from __future__ import annotations
 
-from flask import Response, request
+import dataclasses
+import functools
+
+from flask import Response, current_app, g, request, session
 from flask_login import current_user, login_required
 
+from server.accounts import sessions
 from server.accounts.family import acting_for
 from server.activities.services import can_oversee, get_activity
 from server.checkin import batch, codes, live, paper, paper_pdf, qr, roster, services
@@ -55,23 +59,45 @@ def _actor():
     return current_user._get_current_object()
 
 
+def _carried_login() -> str | None:
+    """The hash of the login token the session cookie carries, not yet checked."""
+    token = session.get("_user_id")
+    return sessions.token_hash(token) if isinstance(token, str) else None
+
+
+def _login_or_carried(view):
+    """login_required, except that a session cookie carrying a login lets the scan's own
+    statement check that login (checkin.live) instead of loading the person first; a
+    request without one is refused before its body is read, as login_required does."""
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if _carried_login() is None and not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        return view(*args, **kwargs)
+    return checked
+
+
 @scanning.route("/<int:activity_id>/scans", methods=["POST"])
-@login_required
+@_login_or_carried
 @scanning.arguments(ScanIn)
 @scanning.response(200, ScanOut)
 def scan(data, activity_id):
     """Redeem one scanned personal code, or a signed-up person found by search (user_id),
     or a person by their full phone number (a walk-in)."""
-    req = batch.request_from(activity_id, data, "organiser_scan", operator=_actor(),
+    req = batch.request_from(activity_id, data, "organiser_scan", operator=None,
                              ip=request.remote_addr)
     now = clock.now()
-    # the common case (a code, `ok` or a repeat) in a few statements; the rest, and any
-    # doubt, goes the whole way (live.py says which)
-    answered = live.redeem_code(req, now=now)
+    # the common case (a code, `ok` or a repeat) in a few statements, the login checked in
+    # the same read; the rest, and any doubt, goes the whole way (live.py says which)
+    carried = _carried_login()
+    answered = live.redeem_code(req, now=now, login_hash=carried) if carried else None
     if answered is not None:
+        g.login_locale = answered.operator_locale  # the answer's language (app._select_locale)
         return answered
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
     get_activity(activity_id, viewer=current_user)
-    return services.redeem(req, now=now)
+    return services.redeem(dataclasses.replace(req, operator=_actor()), now=now)
 
 
 @scanning.route("/<int:activity_id>/scans")

@@ -57,6 +57,7 @@ class Recorded:
     server_time: datetime
     effective_time: datetime
     user: SimpleNamespace
+    operator_locale: str | None = None  # the answer's language, without loading the operator
     forced: bool = False
     walk_in: bool = False
     assisted: bool = False
@@ -86,15 +87,17 @@ SELECT activities.status, activities.starts_at, activities.ends_at,
        last_ok.effective_time AS last_time,
        (SELECT max(scans.seq) FROM scans WHERE scans.signup_id = signups.id) AS top_seq,
        (SELECT scans.id FROM scans WHERE scans.nonce = :nonce) AS seen,
+       operator_user.id AS operator_id, operator_user.locale AS operator_locale,
        EXISTS (SELECT 1 FROM role_assignments JOIN nodes AS held
                  ON held.id = role_assignments.node_id
-               WHERE role_assignments.user_id = :operator_id AND (
+               WHERE role_assignments.user_id = operator_user.id AND (
                  (role_assignments.role = 'organiser'
                   AND role_assignments.organisation_id = activities.organisation_id)
                  OR (role_assignments.role IN ('coordinator', 'admin')
                      AND substr(nodes.path, 1, length(held.path)) = held.path))
        ) AS may_scan
 FROM activities
+JOIN users AS operator_user ON operator_user.id = {operator} AND operator_user.active
 JOIN nodes ON nodes.id = activities.node_id
 JOIN personal_codes ON personal_codes.token = :token
 JOIN users ON users.id = personal_codes.user_id
@@ -107,38 +110,57 @@ LEFT JOIN scans AS last_ok ON last_ok.id = (
      ORDER BY scans.effective_time DESC, scans.id DESC LIMIT 1)
 WHERE activities.id = :activity_id
 """
+# the operator: given (a test, a caller that has loaded them), or the person whose live
+# login the session cookie carries, checked here as accounts.sessions.user_for checks it, so
+# a scan does not load the logged-in person at all (no login row: None, and the caller's
+# usual login check answers)
+_GIVEN = ":operator_id"
+_BY_LOGIN = """(SELECT login_sessions.user_id FROM login_sessions
+  WHERE login_sessions.token_hash = :token_hash AND login_sessions.ended_at IS NULL
+    AND login_sessions.expires_at > :now)"""
 _TYPES = {"starts_at": UTCDateTime(), "ends_at": UTCDateTime(),
           "revoked_at": UTCDateTime(), "last_time": UTCDateTime()}
 _statements: dict[str, tuple] = {}
 
 
 def _prepared() -> tuple:
-    """(read, insert, update) for this database, made once per process."""
+    """(read given an operator, read by login, insert, update) for this database, made once
+    per process."""
     name = db.engine.dialect.name
     if name not in _statements:
-        read = text(_READ + (_LOCKS if name == "postgresql" else "")).columns(**_TYPES)
+        locks = _LOCKS if name == "postgresql" else ""
+        given, by_login = (
+            text(_READ.format(operator=who) + locks).columns(**_TYPES).bindparams(
+                *([bindparam("now", type_=UTCDateTime())] if who == _BY_LOGIN else []))
+            for who in (_GIVEN, _BY_LOGIN))
         dialect = postgresql if name == "postgresql" else sqlite
         insert = (dialect.insert(Scan.__table__).on_conflict_do_nothing(index_elements=["nonce"])
                   .returning(Scan.__table__.c.id))
         signups = Signup.__table__
         bump = (update(signups).where(signups.c.id == bindparam("signup_id"))
                 .values(scan_seq=bindparam("seq"), presence=bindparam("presence")))
-        _statements[name] = (read, insert, bump)
+        _statements[name] = (given, by_login, insert, bump)
     return _statements[name]
 
 
-def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
-    """An organiser's live scan of a personal code, if it is the common case; else None."""
+def redeem_code(req: ScanRequest, *, now: datetime,
+                login_hash: str | None = None) -> Recorded | None:
+    """An organiser's live scan of a personal code, if it is the common case; else None.
+    The operator is req.operator, or (login_hash, accounts.sessions.token_hash) the person
+    whose live login that is."""
     if (req.source != "organiser_scan" or req.forced or req.walk_in or req.user_id is not None
-            or req.phone is not None or req.operator is None):
+            or req.phone is not None or (req.operator is None and login_hash is None)):
         return None
     token = _token(req.code)
     if token is None:
         return None
-    read, insert, bump = _prepared()
-    row = db.session.execute(read, {"activity_id": req.activity_id, "token": token,
-                                    "nonce": req.nonce or None,
-                                    "operator_id": req.operator.id}).one_or_none()
+    given, by_login, insert, bump = _prepared()
+    params = {"activity_id": req.activity_id, "token": token, "nonce": req.nonce or None}
+    if req.operator is not None:
+        read, params["operator_id"] = given, req.operator.id
+    else:
+        read, params["token_hash"], params["now"] = by_login, login_hash, now
+    row = db.session.execute(read, params).one_or_none()
     if (row is None or row.seen is not None or row.revoked_at is not None
             or row.status != "published" or row.signup_status != "confirmed"
             or (row.top_seq or 0) != (row.scan_seq or 0)):
@@ -164,7 +186,7 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     scan_id = db.session.execute(insert, dict(
         activity_id=req.activity_id, user_id=row.user_id, signup_id=row.signup_id,
         direction=req.direction, result=result, source=req.source,
-        operator_id=req.operator.id, device=(req.device or None) and req.device[:64],
+        operator_id=row.operator_id, device=(req.device or None) and req.device[:64],
         client_time=req.client_time, server_time=now, effective_time=effective,
         nonce=req.nonce or None, forced=False, walk_in=False, assisted=False, late=False,
         seq=seq, duplicate_of_id=duplicate_of, ip=req.ip, code_hint=codes.hint(req.code),
@@ -177,7 +199,7 @@ def redeem_code(req: ScanRequest, *, now: datetime) -> Recorded | None:
     note_scan(db.session, result, req.source)
     return Recorded(id=scan_id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
-                    effective_time=effective,
+                    effective_time=effective, operator_locale=row.operator_locale,
                     user=SimpleNamespace(
                         id=row.user_id, name=row.name, phone=row.phone,
                         # a family member's manager (accounts.family), named on the scanner

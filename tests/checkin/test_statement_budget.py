@@ -20,7 +20,7 @@ from server.core import clock
 from server.extensions import db
 
 pytestmark = pytest.mark.concurrency
-FIRST_SCAN, REPEATED_SCAN = 4, 3
+FIRST_SCAN, REPEATED_SCAN = 3, 2
 
 
 @contextmanager
