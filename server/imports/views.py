@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import (
-    Blueprint,
-    Response,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wsgi import wrap_file
 
