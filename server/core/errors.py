@@ -64,6 +64,20 @@ class WusheError(Exception):
 REGISTRY[WusheError.code] = WusheError
 
 
+def message_for(code: str | None, params: dict | None, *, fallback: type[WusheError]) -> str:
+    """What a person reads about a stored error code (of work done in the background): its
+    message with the stored details; `fallback`'s message for an unknown code, or when the
+    message needs details that were not kept."""
+    found = REGISTRY.get(code or "")
+    text = str(found.message) if found is not None else ""
+    if text and params:
+        try:
+            return text % params
+        except (KeyError, TypeError, ValueError):
+            pass
+    return text if text and "%(" not in text else str(fallback.message)
+
+
 class ValidationError(WusheError):
     status = 422
     code = "validation_error"

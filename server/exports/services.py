@@ -19,7 +19,8 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from server.accounts.models import User
-from server.core.errors import WusheError
+from server.core import background
+from server.core.errors import WusheError, message_for
 from server.core.sqlite import READ_ONLY
 from server.exports.errors import (
     ExportExpired,
@@ -123,20 +124,8 @@ def write_claimed(job_id: int, *, now: datetime) -> tuple[IO[bytes], int]:
 def claim_next(*, now: datetime) -> int | None:
     """Take the oldest waiting export (or one whose writer was interrupted): one process
     only wins it, by the conditional update."""
-    candidates = db.session.execute(
-        select(ExportJob.id, ExportJob.status).where(or_(
-            ExportJob.status == "queued",
-            (ExportJob.status == "running") & (ExportJob.started_at < now - STALE)
-            & (ExportJob.attempts < MAX_ATTEMPTS)))
-        .order_by(ExportJob.id).limit(5)).all()
-    for job_id, status in candidates:
-        won = db.session.execute(
-            update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == status)
-            .values(status="running", started_at=now, attempts=ExportJob.attempts + 1,
-                    rows_done=0)).rowcount
-        if won == 1:
-            return job_id
-    return None
+    return background.claim_oldest(ExportJob, waiting="queued", working="running", now=now,
+                                   stale=STALE, max_attempts=MAX_ATTEMPTS)
 
 
 def progress_reporter(job_id: int, *, every: int = 5000) -> Callable[[int], None]:
@@ -211,17 +200,10 @@ def blocks(job_id: int) -> Iterator[bytes]:
 
 
 def percent(job: ExportJob) -> int:
-    if job.status == "done":
-        return 100
-    if not job.rows_total:
-        return 0
-    return min(99, job.rows_done * 100 // job.rows_total)
+    return background.percent(job.rows_done, job.rows_total, finished=job.status == "done")
 
 
 def error_text(code: str | None) -> str:
     """What a person reads about a failed export: its error's message (the general one
     when that message needs details a stored code does not keep)."""
-    from server.core.errors import REGISTRY
-    found = REGISTRY.get(code or "")
-    text = str(found.message) if found is not None else ""
-    return text if text and "%(" not in text else str(ExportFailed.message)
+    return message_for(code, None, fallback=ExportFailed)

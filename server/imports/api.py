@@ -25,11 +25,13 @@ blp.before_request(permissions.gate(*services.STAFF_ROLES))
 @blp.arguments(UploadFileIn, location="files")
 @blp.response(201, ImportOut)
 def upload(form, files):
-    """Check an .xlsx roster and keep its preview; nothing else is written yet."""
+    """Check an .xlsx roster and keep its preview; nothing else is written yet. A large
+    roster is stored as "waiting" and checked in the background: poll it until it is
+    "checked" (or "failed")."""
     node = communities.get_node(form["node_id"])
     upload = files["file"]
-    file = services.check_upload(actor=me(), node=node, filename=upload.filename or "",
-                                 stream=upload.stream, now=clock.now())
+    file = services.receive(actor=me(), node=node, filename=upload.filename or "",
+                            stream=upload.stream, now=clock.now())
     return preview_data(file, {"sheet": "people", "status": None, "page": 1, "per_page": 50})
 
 
@@ -38,7 +40,8 @@ def upload(form, files):
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, ImportOut)
 def show(args, import_id):
-    """An import's totals and one page of its rows (one sheet, optionally one status)."""
+    """An import's status and progress, its totals and one page of its rows (one sheet,
+    optionally one status)."""
     return preview_data(services.get_import(import_id, me()), args)
 
 

@@ -58,6 +58,19 @@ class AlreadyConfirmed(Conflict):
                  "it against what is there now.")
 
 
+class NotChecked(Conflict):
+    code = "import_not_checked"
+    message = _l("This file has not been checked yet, or it could not be read: confirm it "
+                 "once its preview is shown.")
+
+
+class CheckFailed(ValidationError):
+    code = "import_check_failed"
+    field = "file"
+    message = _l("This file could not be checked. Upload it again; if that fails too, "
+                 "split the roster into several files.")
+
+
 # Why a row is refused: shown on the preview and in the rejected rows' workbook.
 REASONS = {
     "bad_phone": _l("Not a mainland mobile number (11 digits starting with 1)"),

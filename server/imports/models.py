@@ -25,7 +25,9 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from server.core.db import UTCDateTime, one_of
 from server.extensions import db
 
-FILE_STATUSES = ("checked", "confirmed")
+# waiting: stored, to be checked by the scheduler (too large to check while the page
+# waited); checking: being checked; checked: its preview is there; failed: unreadable
+FILE_STATUSES = ("waiting", "checking", "checked", "confirmed", "failed")
 SHEETS = ("people", "hours")
 # new: confirm writes it; existing: already there (an account matched by phone, hours
 # imported before), confirm leaves it; rejected: with a reason, confirm skips it
@@ -52,8 +54,23 @@ class ImportFile(db.Model):
     headers: Mapped[dict] = mapped_column(JSON, default=dict)
     # what confirm wrote: {"people": n, "hours": n}
     written: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the check in the background: rows counted in the sheets when uploaded (for the
+    # progress bar; blank rows too), rows checked so far, tries, when the last one began
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # why a file failed: a stable error code and the details its message names
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_params: Mapped[dict | None] = mapped_column(JSON)
 
-    __table_args__ = (CheckConstraint(one_of("status", FILE_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(one_of("status", FILE_STATUSES), name="status"),
+        CheckConstraint("rows_done >= 0 AND rows_total >= 0 AND attempts >= 0",
+                        name="counts"),
+        CheckConstraint("(status = 'failed') = (error_code IS NOT NULL)", name="failed"),
+        Index("ix_import_files_status_id", "status", "id"),
+    )
 
 
 class ImportRow(db.Model):

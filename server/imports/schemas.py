@@ -61,7 +61,18 @@ class ImportOut(ma.Schema):
     filename = ma.fields.String()
     sha256 = ma.fields.String()
     size = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "checked (a preview) | confirmed"})
+    status = ma.fields.String(metadata={
+        "description": "waiting (stored; a large file is checked in the background) | "
+                       "checking | checked (a preview) | confirmed | failed (see "
+                       "error_code and error_message)"})
+    rows_total = ma.fields.Integer(metadata={
+        "description": "rows counted in the sheets when uploaded (blank rows too)"})
+    rows_done = ma.fields.Integer(metadata={"description": "rows checked so far"})
+    percent = ma.fields.Integer(metadata={"description": "the check's progress, 0 to 100"})
+    error_code = ma.fields.String(allow_none=True, metadata={
+        "description": "why the file could not be checked (status failed)"})
+    error_message = ma.fields.String(allow_none=True, metadata={
+        "description": "the same, for people, in their language"})
     uploaded_at = ma.fields.AwareDateTime()
     confirmed_at = ma.fields.AwareDateTime(allow_none=True)
     written = ma.fields.Dict(metadata={"description": "after confirm: people and hours "

@@ -1,7 +1,9 @@
 """Bringing in a roster: check a file (writing only its preview), then confirm it.
 
 check_upload() reads the workbook row by row, checks each row, stages the rows in
-import_rows in batches and settles duplicates and existing accounts in SQL. Nothing a
+import_rows in batches and settles duplicates and existing accounts in SQL; an upload
+too large to check while the page waits is stored, and the scheduler checks it
+(server.imports.jobs). Nothing a
 volunteer or a report sees changes. confirm() writes the accounts and the approved hours
 in one unit of work, from the staged rows, in batches. Importing the same roster again
 finds every person by phone and every imported hour by its unique key (person and
@@ -103,7 +105,7 @@ def _hours(raw: dict, scope: checks.Scope, now: datetime) -> dict:
     return found
 
 
-def _stage(book: Workbook, file: ImportFile, sheet: str, scope: checks.Scope, now: datetime,
+def _stage(book: Workbook, file_id: int, sheet: str, scope: checks.Scope, now: datetime,
            progress: Progress) -> None:
     check = _person if sheet == "people" else _hours
     secret = book.sheets[sheet].columns.get("id_number") if sheet in book.sheets else None
@@ -114,7 +116,7 @@ def _stage(book: Workbook, file: ImportFile, sheet: str, scope: checks.Scope, no
         if secret is not None and secret < len(cells):
             # the preview and the rejected rows' file show ID numbers masked, never whole
             cells[secret] = identity.mask(identity.normalise(cells[secret]))
-        row = {**EMPTY_ROW, "file_id": file.id, "sheet": sheet, "row_no": row_no,
+        row = {**EMPTY_ROW, "file_id": file_id, "sheet": sheet, "row_no": row_no,
                "status": "new", "cells": cells}
         try:
             row.update(check(raw, scope, now))
@@ -132,35 +134,59 @@ def _stage(book: Workbook, file: ImportFile, sheet: str, scope: checks.Scope, no
             progress(len(batch))
 
 
+def check_rows(book: Workbook, file_id: int, node: Node, *, now: datetime,
+               progress: Progress = None) -> None:
+    """Check every row of the opened file and stage it; settle duplicates and existing
+    accounts. `progress(n)` hears of each batch of n rows staged (and flushed)."""
+    scope = load_scope(node, now)
+    for sheet in ("people", "hours"):
+        _stage(book, file_id, sheet, scope, now, progress)
+    if not db.session.scalar(select(func.count()).where(ImportRow.file_id == file_id)):
+        raise errors.EmptyWorkbook()
+    resolve.resolve(file_id)
+    db.session.flush()
+
+
 def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
-                 now: datetime, progress: Progress = None) -> ImportFile:
+                 now: datetime, progress: Progress = None,
+                 later_above: int | None = None) -> ImportFile:
     """Store the file and its checked rows; change nothing else. Raises a typed error for
-    a file that cannot be read at all (too big, not xlsx, a zip bomb, no header)."""
+    a file that cannot be read at all (too big, not xlsx, a zip bomb, no header).
+
+    With `later_above`, a file of more rows than that is only stored, as waiting: the
+    scheduler checks it (server.imports.jobs), and its page shows the progress."""
     _authorise(actor, node)
     fh, sha, size = _spool(stream)
     try:
         book = Workbook(fh)
         try:
+            rows = book.row_count()
+            later = later_above is not None and rows > later_above
             fh.seek(0)
             file = ImportFile(node_id=node.id, filename=(filename or "roster.xlsx")[:200],
-                              sha256=sha, size=size, content=fh.read(), status="checked",
+                              sha256=sha, size=size, content=fh.read(),
+                              status="waiting" if later else "checked",
                               uploaded_by_id=actor.id, uploaded_at=now, written={},
-                              headers={k: v.header for k, v in book.sheets.items()})
+                              headers={k: v.header for k, v in book.sheets.items()},
+                              rows_total=rows, rows_done=0, attempts=0)
             db.session.add(file)
             db.session.flush()
-            scope = load_scope(node, now)
-            for sheet in ("people", "hours"):
-                _stage(book, file, sheet, scope, now, progress)
+            if not later:
+                check_rows(book, file.id, node, now=now, progress=progress)
         finally:
             book.close()
     finally:
         fh.close()
-    if not db.session.scalar(select(func.count()).where(ImportRow.file_id == file.id)):
-        raise errors.EmptyWorkbook()
-    resolve.resolve(file.id)
-    db.session.flush()
     db.session.expire(file)
     return file
+
+
+def receive(*, actor: User, node: Node, filename: str, stream: IO[bytes],
+            now: datetime) -> ImportFile:
+    """An upload from the page or the API: checked at once when small, otherwise stored
+    for the scheduler to check (a large file takes longer than a request may)."""
+    return check_upload(actor=actor, node=node, filename=filename, stream=stream, now=now,
+                        later_above=current_app.config["IMPORT_INLINE_ROWS"])
 
 
 def get_import(import_id: int, actor: User | None) -> ImportFile:
@@ -196,8 +222,10 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
     `actor`), and the hours as approved entries marked imported by `actor`."""
     file = fetch(ImportFile, file.id, errors.ImportNotFound, lock=True)
     _authorise(actor, db.session.get(Node, file.node_id))
-    if file.status != "checked":
+    if file.status == "confirmed":
         raise errors.AlreadyConfirmed()
+    if file.status != "checked":
+        raise errors.NotChecked()
     resolve.resolve(file.id)  # decide on what is there now, not at the preview
     people = 0
     for rows in _batches(file.id, "people", "new"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wsgi import wrap_file
 
@@ -14,8 +14,8 @@ from server.communities import services as communities
 from server.communities.models import Node
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
-from server.core.pages import load_args, me, problem
-from server.imports import resolve, services, workbooks
+from server.core.pages import is_htmx, load_args, me, problem
+from server.imports import jobs, resolve, services, workbooks
 from server.imports.errors import REASONS
 from server.imports.models import ImportFile
 from server.imports.schemas import PageArgs
@@ -31,6 +31,9 @@ def preview_data(file: ImportFile, args: dict) -> dict:
             "sha256": file.sha256, "size": file.size, "status": file.status,
             "uploaded_at": file.uploaded_at, "confirmed_at": file.confirmed_at,
             "written": file.written or {}, "headers": file.headers or {},
+            "rows_total": file.rows_total, "rows_done": file.rows_done,
+            "percent": jobs.percent(file), "error_code": file.error_code,
+            "error_message": jobs.error_text(file),
             "totals": resolve.totals(file.id), "sheet": args["sheet"], "page": args["page"],
             "per_page": args["per_page"], "total_rows": total, "rows": rows}
 
@@ -82,10 +85,9 @@ def upload():
         if node is None:
             raise ValidationError(errors={"node_id": ["required"]})
         sent = request.files.get("file")
-        file = services.check_upload(actor=user, node=node,
-                                     filename=sent.filename if sent else "",
-                                     stream=sent.stream if sent else _Empty(),
-                                     now=clock.now())
+        file = services.receive(actor=user, node=node,
+                                filename=sent.filename if sent else "",
+                                stream=sent.stream if sent else _Empty(), now=clock.now())
     except WusheError as exc:
         message, fields, status = problem(exc)
         return _upload_page(user, message=message, errors=fields, status=status)
@@ -108,14 +110,28 @@ def template():
 @bp.route("/coordinator/imports/<int:import_id>")
 @login_required
 def preview(import_id: int):
-    """What the file holds: totals per reason and the rows, a page at a time."""
+    """What the file holds: totals per reason and the rows, a page at a time (while a
+    large file is checked, its progress)."""
     file = services.get_import(import_id, _staff())
+    if is_htmx() or file.status not in ("checked", "confirmed"):
+        return _checking(file)
     args = load_args(PageArgs())
     args["per_page"] = min(args["per_page"], 100)
     data = preview_data(file, args)
     pages = max(1, -(-data["total_rows"] // data["per_page"]))
     return render_template("imports/preview.html", file=file, data=data, pages=pages,
                            reasons=REASONS, node=communities.get_node(file.node_id))
+
+
+def _checking(file: ImportFile) -> Response:
+    """The check's progress; the fragment polls itself (htmx) and, once the file is
+    checked, has the browser load the preview."""
+    template = "imports/_checking.html" if is_htmx() else "imports/checking.html"
+    resp = make_response(render_template(template, file=file, percent=jobs.percent(file),
+                                         error_message=jobs.error_text(file)))
+    if is_htmx() and file.status in ("checked", "confirmed"):
+        resp.headers["HX-Refresh"] = "true"
+    return resp
 
 
 @bp.route("/coordinator/imports/<int:import_id>/confirm", methods=["POST"])

@@ -259,29 +259,58 @@ def deliveries(now: datetime) -> Tally:
     return tally
 
 
+def _claimed(now: datetime, label: str, claim: Callable[..., int | None],
+             work: Callable[[int, datetime], None],
+             fail: Callable[..., None]) -> Tally:
+    """Records waiting for the scheduler, claimed one at a time (server.core.background),
+    oldest first; `work` commits what it did. One that fails is marked so, with its
+    reason (`fail`), and recorded in the run; the others go on."""
+    tally = Tally()
+    while (subject := claim(now=now)) is not None:
+        db.session.commit()
+        try:
+            work(subject, now)
+            tally.done += 1
+        except Exception as exc:  # noqa: BLE001 - recorded on the record and in the run
+            db.session.rollback()
+            log.warning("%s %s failed: %s", label, subject, exc)
+            fail(subject, exc, now=now)
+            db.session.commit()
+            tally.failures.append({"subject": f"{label} {subject}",
+                                   "error": _describe_error(exc)})
+        now = clock.now()
+    return tally
+
+
 def exports(now: datetime) -> Tally:
     """Exports waiting to be written (server.exports), oldest first, each its own unit of
     work; its progress is visible to its page while it is written."""
     from server.exports import services as export_services
-    tally = Tally()
-    while (job_id := export_services.claim_next(now=now)) is not None:
-        db.session.commit()
-        try:
-            fh, rows = export_services.write_claimed(job_id, now=now)
-            with fh:
-                db.session.commit()  # the reading transaction ends; the file is written
-                export_services.keep_file(db.session.get(export_services.ExportJob, job_id),
-                                          fh, rows, now=now)
-                db.session.commit()
-            tally.done += 1
-        except Exception as exc:  # noqa: BLE001 - recorded on the export and in the run
-            db.session.rollback()
-            log.warning("export %s failed: %s", job_id, exc)
-            export_services.fail(job_id, exc, now=now)
+
+    def write(job_id: int, now: datetime) -> None:
+        fh, rows = export_services.write_claimed(job_id, now=now)
+        with fh:
+            db.session.commit()  # the reading transaction ends; the file is written
+            export_services.keep_file(db.session.get(export_services.ExportJob, job_id),
+                                      fh, rows, now=now)
             db.session.commit()
-            tally.failures.append({"subject": f"export {job_id}",
-                                   "error": _describe_error(exc)})
-        now = clock.now()
+    return _claimed(now, "export", export_services.claim_next, write, export_services.fail)
+
+
+def imports(now: datetime) -> Tally:
+    """Rosters uploaded for import and too large to check while the page waited
+    (server.imports.jobs), oldest first. Each batch of checked rows is committed with the
+    count so far: the page shows it, and no write lock is held for the whole file."""
+    from server.imports import jobs as import_jobs
+
+    def check(file_id: int, now: datetime) -> None:
+        import_jobs.check_claimed(file_id, now=now, checkpoint=db.session.commit)
+        db.session.commit()
+    tally = _claimed(now, "import", import_jobs.claim_next, check, import_jobs.fail)
+    for file_id in import_jobs.give_up_interrupted(now=now):
+        tally.failures.append({"subject": f"import {file_id}",
+                               "error": "interrupted too often: marked failed"})
+    db.session.commit()
     return tally
 
 
@@ -311,6 +340,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("stats", _l("Keep the dashboard's statistics current"), stats),
     Job("exports", _l("Write the exports people asked for"), exports,
         every_setting="EXPORT_POLL_SECONDS"),
+    Job("imports", _l("Check the rosters uploaded for import"), imports,
+        every_setting="IMPORT_POLL_SECONDS"),
     Job("housekeeping", _l("Remove old job runs, spent login codes and old exports"),
         housekeeping, every_ticks=60),
 )}
