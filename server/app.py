@@ -136,10 +136,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
-        # No ping before each checkout (a round trip on every request): a connection
-        # PostgreSQL ended (restart, failover, idle timeout) fails its first statement, the
-        # pool drops it, and the unit of work retries the request on a fresh one
-        # (core.http.is_transient); connections are also renewed hourly
+        # no ping on every checkout (a round trip per request): core.postgres pings a
+        # connection that was idle, and connections are renewed hourly
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_recycle": 3600}
 
     if settings["PROXY_FIX_COUNT"]:
@@ -147,8 +145,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         count = settings["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
-    from server.core import sqlite
+    from server.core import postgres, sqlite
     sqlite.install(app)
+    postgres.install(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(ROOT / "server" / "translations"))

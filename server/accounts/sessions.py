@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Engine, bindparam, inspect, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import lazyload
 
 from server.accounts.models import LoginSession, RoleAssignment, User
 from server.core.db import UTCDateTime
@@ -72,35 +72,10 @@ def user_for(token: str, *, now: datetime) -> User | None:
     hashed = token_hash(token)
     if hashed is None:
         return None
-    params = {"token_hash": hashed, "now": now}
-    bind = db.session.get_bind()
-    if bind.dialect.name == "sqlite" and isinstance(bind, Engine):
-        user = _read_apart(bind, params)
-    else:
-        user = db.session.scalars(_user_query(), params).unique().first()
+    user = db.session.scalars(_user_query(), {"token_hash": hashed, "now": now}
+                              ).unique().first()
     if user is not None:
         user.login_token = token
-    return user
-
-
-def _read_apart(engine: Engine, params: dict) -> User | None:
-    """SQLite: the login is read in a short read transaction of its own, then the person
-    joins the request's session. Every transaction of the request's session begins
-    IMMEDIATE (core.sqlite), so reading the login there would hold the one write lock
-    through the whole request (arguments, the view, the answer), and other processes'
-    writes (a scan) would queue behind it."""
-    from server.core.sqlite import READ_ONLY
-    with Session(engine, expire_on_commit=False) as apart:
-        apart.connection(execution_options={READ_ONLY: True})
-        user = apart.scalars(_user_query(), params).unique().first()
-    if user is None:
-        return None
-    # closed, the short session let the person go; the request's session takes them (no
-    # statement), or keeps its own copy if it holds one already (a test's session)
-    held = db.session.identity_map.get(inspect(user).key)
-    if held is not None:
-        return held
-    db.session.add(user)
     return user
 
 

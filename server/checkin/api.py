@@ -40,6 +40,7 @@ from server.checkin.schemas import (
 from server.core import clock
 from server.core.api import Blueprint
 from server.core.errors import Forbidden
+from server.core.http import commit_before_answer
 
 scanning = Blueprint("checkin", __name__, url_prefix="/api/v1/activities",
                      description="Check-in and check-out at an activity.")
@@ -93,6 +94,7 @@ def scan(data, activity_id):
     answered = live.redeem_code(req, now=now, login_hash=carried) if carried else None
     if answered is not None:
         g.login_locale = answered.operator_locale  # the answer's language (app._select_locale)
+        commit_before_answer()  # a plain answer: the locks go before it is written out
         return answered
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

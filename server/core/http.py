@@ -117,6 +117,15 @@ def is_transient(exc: Exception) -> bool:
     return False
 
 
+def commit_before_answer() -> None:
+    """The unit of work's commit, taken early by a hot path whose answer is a plain value
+    (not ORM rows that a commit would expire): the answer is then serialized after the
+    commit, so SQLite's one write lock and PostgreSQL's row locks are held for the work
+    alone. A failure here is the unit of work's as ever (rolled back, retried if
+    transient); the commit at the end finds nothing left to do."""
+    db.session.commit()
+
+
 class UnitOfWork:
     """Runs a view, commits or rolls back, and retries transient database failures."""
 

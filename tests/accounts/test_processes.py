@@ -103,9 +103,9 @@ def test_workers_answer_after_postgresql_ended_their_connections(connect, make_u
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
             "AND backend_type = 'client backend'")).scalar()
     assert ended >= 1
-    # no ping before each checkout (it cost a round trip per request): the first statement
-    # on an ended connection fails, and the unit of work retries on a fresh one, for the
-    # API and the pages alike
+    db.engine.dispose()  # this test process's own pooled connections were ended too
+    # no ping for a connection that was working a moment ago (core.postgres): its first
+    # statement fails, and the unit of work retries on a fresh one, API and pages alike
     # (a blueprint's role gate reads the login before the view: retried the same way, so
     # a resident asking for the people list hears 403, not a 500)
     answers = [(path, me.call("GET", path)[0]) for _ in range(2 * WORKERS)
