@@ -9,6 +9,16 @@ from server.core import clock, outbox
 from server.extensions import db
 
 
+def report_drift(found: list[str], agrees: str) -> None:
+    """What a `check-…` command prints: each difference found (then exit status 1), or
+    that what is stored agrees with its source of truth."""
+    for line in found:
+        click.echo(line)
+    if found:
+        raise SystemExit(1)
+    click.echo(agrees)
+
+
 def register(app: Flask) -> None:
     from server.imports import cli as imports_cli
     from server.reports import cli as reports_cli
@@ -115,12 +125,7 @@ def register(app: Flask) -> None:
     def check_queue() -> None:
         """Compare the review queue (hour_queue) with the hours ledger, the source of truth."""
         from server.hours import ledger
-        found = ledger.queue_drift()
-        for line in found:
-            click.echo(line)
-        if found:
-            raise SystemExit(1)
-        click.echo("the review queue agrees with the ledger")
+        report_drift(ledger.queue_drift(), "the review queue agrees with the ledger")
 
     @hours.command("rebuild-queue")
     def rebuild_queue() -> None:

@@ -7,6 +7,7 @@ import click
 from sqlalchemy import select
 
 from server.core import clock
+from server.core.cli import report_drift
 from server.donations.models import Fund
 from server.donations.services import allocation, stored
 from server.extensions import db
@@ -33,12 +34,7 @@ def register(group: click.Group) -> None:
     @group.command("check-stored")
     def check_stored() -> None:
         """Compare the stored fund totals, stock and gift tracing with the ledger."""
-        found = check()
-        for line in found:
-            click.echo(line)
-        if found:
-            raise SystemExit(1)
-        click.echo("stored state agrees with the ledger")
+        report_drift(check(), "stored state agrees with the ledger")
 
     @group.command("rebuild-stored")
     def rebuild_stored() -> None:
