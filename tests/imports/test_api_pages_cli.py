@@ -87,6 +87,9 @@ def test_pages_upload_preview_rejected_file_and_confirm(client, world):
     assert done.status_code == 302
     assert "import-done" in text(client.get(preview_url))
     assert db.session.scalar(select(func.count()).select_from(HourEntry)) == 1
+    # the earlier imports say what became of each file, in the words of imports
+    earlier = text(client.get("/coordinator/imports"))
+    assert "名单.xlsx" in earlier and "已导入" in earlier and "已报名" not in earlier
 
 
 def test_residents_and_other_areas_do_not_see_the_pages(client, world, make_user):
