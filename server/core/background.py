@@ -36,6 +36,16 @@ def claim_oldest(model, *, waiting: str, working: str, now: datetime, stale: tim
     return None
 
 
+def interrupted_too_often(model, *, working: str, now: datetime, stale: timedelta,
+                          max_attempts: int) -> list[int]:
+    """Records whose worker was interrupted `max_attempts` times (working since before
+    `stale`, not to be claimed again): their ids, for the domain to mark failed rather than
+    show a progress bar for ever."""
+    return list(db.session.scalars(select(model.id).where(
+        model.status == working, model.started_at < now - stale,
+        model.attempts >= max_attempts).order_by(model.id)))
+
+
 def percent(done: int, total: int, *, finished: bool) -> int:
     """0 to 99 while it runs (a count estimated beforehand may be short), 100 once done."""
     if finished:

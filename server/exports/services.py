@@ -146,10 +146,22 @@ def progress_reporter(job_id: int, *, every: int = 5000) -> Callable[[int], None
 
 def fail(job_id: int, exc: Exception, *, now: datetime) -> None:
     code = exc.code if isinstance(exc, WusheError) else ExportFailed.code
-    job = db.session.get(ExportJob, job_id)
-    if job is not None and job.status == "running":
-        job.status, job.error_code, job.finished_at = "failed", code[:40], now
-        db.session.flush()
+    # decided in the database (a loaded copy of the export may be older than its claim)
+    db.session.execute(
+        update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == "running")
+        .values(status="failed", error_code=code[:40], finished_at=now)
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+
+
+def give_up_interrupted(*, now: datetime) -> list[int]:
+    """Exports whose writer was interrupted MAX_ATTEMPTS times fail (their page says so,
+    instead of a progress bar for ever): their ids."""
+    ids = background.interrupted_too_often(ExportJob, working="running", now=now,
+                                           stale=STALE, max_attempts=MAX_ATTEMPTS)
+    for job_id in ids:
+        fail(job_id, ExportFailed(), now=now)
+    return ids
 
 
 def prune(*, now: datetime) -> int:

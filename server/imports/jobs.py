@@ -43,9 +43,8 @@ def claim_next(*, now: datetime) -> int | None:
 def give_up_interrupted(*, now: datetime) -> list[int]:
     """Files whose check was interrupted MAX_ATTEMPTS times fail (rather than show their
     progress bar for ever): their ids."""
-    ids = list(db.session.scalars(select(ImportFile.id).where(
-        ImportFile.status == "checking", ImportFile.started_at < now - STALE,
-        ImportFile.attempts >= MAX_ATTEMPTS)))
+    ids = background.interrupted_too_often(ImportFile, working="checking", now=now,
+                                           stale=STALE, max_attempts=MAX_ATTEMPTS)
     for file_id in ids:
         fail(file_id, errors.CheckFailed(), now=now)
     return ids

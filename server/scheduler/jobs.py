@@ -294,7 +294,17 @@ def exports(now: datetime) -> Tally:
             export_services.keep_file(db.session.get(export_services.ExportJob, job_id),
                                       fh, rows, now=now)
             db.session.commit()
-    return _claimed(now, "export", export_services.claim_next, write, export_services.fail)
+    tally = _claimed(now, "export", export_services.claim_next, write, export_services.fail)
+    _give_up(tally, "export", export_services.give_up_interrupted(now=now))
+    return tally
+
+
+def _give_up(tally: Tally, label: str, ids: list[int]) -> None:
+    """Records interrupted too often, now marked failed, count as the run's failures."""
+    for ident in ids:
+        tally.failures.append({"subject": f"{label} {ident}",
+                               "error": "interrupted too often: marked failed"})
+    db.session.commit()
 
 
 def imports(now: datetime) -> Tally:
@@ -307,10 +317,7 @@ def imports(now: datetime) -> Tally:
         import_jobs.check_claimed(file_id, now=now, checkpoint=db.session.commit)
         db.session.commit()
     tally = _claimed(now, "import", import_jobs.claim_next, check, import_jobs.fail)
-    for file_id in import_jobs.give_up_interrupted(now=now):
-        tally.failures.append({"subject": f"import {file_id}",
-                               "error": "interrupted too often: marked failed"})
-    db.session.commit()
+    _give_up(tally, "import", import_jobs.give_up_interrupted(now=now))
     return tally
 
 

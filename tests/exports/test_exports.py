@@ -242,3 +242,20 @@ def test_the_exports_job_is_recorded_only_when_it_wrote_something(app, w, now, b
     assert run_id is not None
     assert db.session.get(JobRun, run_id).done == 1
     db.session.commit()
+
+
+def test_an_export_interrupted_too_often_fails_instead_of_running_for_ever(w, now,
+                                                                          background):
+    job = services.ask("hours", {"node_id": w.street_a.id, **FORM}, actor=w.coordinator_a,
+                       now=now)
+    assert services.claim_next(now=now) == job.id
+    assert services.claim_next(now=now) is None  # claimed once
+    # its writer stopped (a worker killed) three times, and nobody finished it
+    db.session.execute(ExportJob.__table__.update().values(attempts=services.MAX_ATTEMPTS))
+    late = now + services.STALE + timedelta(minutes=1)
+    assert services.claim_next(now=late) is None  # not tried a fourth time
+    tally = jobs.JOBS["exports"].run(late)
+    assert tally.done == 0 and [f["subject"] for f in tally.failures] == [f"export {job.id}"]
+    failed = _job(job.id)
+    assert failed.status == "failed" and failed.error_code == "export_failed"
+    assert services.error_text(failed.error_code)  # the page says why, in words
