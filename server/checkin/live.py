@@ -129,10 +129,9 @@ def _prepared() -> tuple:
     name = db.engine.dialect.name
     if name not in _statements:
         locks = _LOCKS if name == "postgresql" else ""
-        given, by_login = (
-            text(_READ.format(operator=who) + locks).columns(**_TYPES).bindparams(
-                *([bindparam("now", type_=UTCDateTime())] if who == _BY_LOGIN else []))
-            for who in (_GIVEN, _BY_LOGIN))
+        given = text(_READ.format(operator=_GIVEN) + locks).columns(**_TYPES)
+        by_login = (text(_READ.format(operator=_BY_LOGIN) + locks).columns(**_TYPES)
+                    .bindparams(bindparam("now", type_=UTCDateTime())))
         dialect = postgresql if name == "postgresql" else sqlite
         insert = (dialect.insert(Scan.__table__).on_conflict_do_nothing(index_elements=["nonce"])
                   .returning(Scan.__table__.c.id))

@@ -159,28 +159,32 @@ class UnitOfWork:
                 if not is_transient(exc):
                     raise
                 last = exc
-                log.warning("transient database failure (attempt %s): %s", attempt + 1,
-                            str(getattr(exc, "orig", exc)).splitlines()[0])
+                _note_transient(exc, attempt, "")
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         if isinstance(last, IntegrityError):
             raise errors.Conflict() from last
         raise errors.Busy() from last
 
-
     def before(self, hooks):
         """The before-request hooks (a blueprint's role gate reads the login and its roles)
         on a fresh connection if the pooled one had died: they only read, so a transient
-        failure is rolled back and they run again."""
+        failure is rolled back and they run again; past the retries, "busy" as for a view."""
+        last: Exception | None = None
         for attempt in range(self.retries + 1):
             try:
                 return hooks()
             except Exception as exc:
-                if not is_transient(exc) or attempt == self.retries:
+                if not is_transient(exc):
                     raise
                 db.session.rollback()
-                log.warning("transient database failure before the view (attempt %s): %s",
-                            attempt + 1, str(getattr(exc, "orig", exc)).splitlines()[0])
-        return None
+                last = exc
+                _note_transient(exc, attempt, " before the view")
+        raise errors.Busy() from last
+
+
+def _note_transient(exc: Exception, attempt: int, where: str) -> None:
+    log.warning("transient database failure%s (attempt %s): %s", where, attempt + 1,
+                str(getattr(exc, "orig", exc)).splitlines()[0])
 
 
 def register(app: Flask) -> None:
