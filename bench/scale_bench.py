@@ -214,7 +214,8 @@ def measure(database_url: str, secret: str, world: dict, repeat: int) -> dict:
     pages = {
         "review queue, page": (coordinator, "/review/hours"),
         "review queue, API": (coordinator, "/api/v1/hours/review"),
-        "review queue, API page 2": (coordinator, "/api/v1/hours/review?page=2"),
+        # 10 a page: the small world's 20 waiting activities make a second page too
+        "review queue, API page 2": (coordinator, "/api/v1/hours/review?page=2&per_page=10"),
         "desk queue, page": (coordinator, "/desk"),
         "desk queue, API": (coordinator, "/api/v1/desk/pledges"),
         "desk queue, API page 3": (coordinator, "/api/v1/desk/pledges?page=3"),

@@ -230,6 +230,8 @@ class FundBalance(db.Model):
     pledged: Mapped[Decimal] = mapped_column(Money(), default=0, server_default="0")
     pledges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # standing
     pledges_made: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # ever
+    # rows in the fund's public ledger, reversals included: the ledger's pages count from it
+    entries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         CheckConstraint("received - distributed >= 0", name="cash_held"),
@@ -237,6 +239,7 @@ class FundBalance(db.Model):
         CheckConstraint("payouts >= 0", name="payouts"),
         CheckConstraint("pledged >= 0", name="pledged"),
         CheckConstraint("pledges >= 0 AND pledges_made >= pledges", name="pledges"),
+        CheckConstraint("entries >= 0", name="entries"),
     )
 
 

@@ -15,7 +15,7 @@ from server.accounts.models import User
 from server.activities.models import Activity, Signup
 from server.extensions import db
 from server.hours import compute, errors
-from server.hours.models import HourEntry, HourQueue, HourReview
+from server.hours.models import COPIED, HourEntry, HourQueue, HourReview
 
 LIVE_KINDS = ("attendance", "retroactive", "replacement", "imported")
 
@@ -230,24 +230,33 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
 # --- what waits: hour_queue against the ledger ----------------------------------------------
 
 def _waiting_in_ledger():
-    """SQL: (entry id, activity id) of every entry without a review, reversals aside."""
-    return select(HourEntry.id, HourEntry.activity_id).where(
-        HourEntry.kind != "reversal", ~exists().where(HourReview.entry_id == HourEntry.id))
+    """SQL: every entry without a review, reversals aside, as hour_queue holds it (entry,
+    activity, and the activity's copied columns)."""
+    return (select(HourEntry.id, HourEntry.activity_id,
+                   *(getattr(Activity, name) for name in COPIED))
+            .join(Activity, HourEntry.activity_id == Activity.id)
+            .where(HourEntry.kind != "reversal",
+                   ~exists().where(HourReview.entry_id == HourEntry.id)))
 
 
 def queue_drift() -> list[str]:
     """Where hour_queue differs from the ledger (empty: they agree)."""
-    ledger_says = {tuple(r) for r in db.session.execute(_waiting_in_ledger())}
-    stored = {tuple(r) for r in db.session.execute(
-        select(HourQueue.entry_id, HourQueue.activity_id))}
-    return ([f"entry {e} waits but is not in hour_queue" for e, _ in sorted(ledger_says - stored)]
+    ledger_says = {row[0]: tuple(row) for row in db.session.execute(_waiting_in_ledger())}
+    stored = {row[0]: tuple(row) for row in db.session.execute(
+        select(HourQueue.entry_id, HourQueue.activity_id,
+               *(getattr(HourQueue, name) for name in COPIED)))}
+    return ([f"entry {e} waits but is not in hour_queue"
+             for e in sorted(ledger_says.keys() - stored.keys())]
             + [f"entry {e} is in hour_queue but does not wait"
-               for e, _ in sorted(stored - ledger_says)])
+               for e in sorted(stored.keys() - ledger_says.keys())]
+            + [f"entry {e} is in hour_queue with another activity, end, place or organisation"
+               for e in sorted(ledger_says.keys() & stored.keys())
+               if ledger_says[e] != stored[e]])
 
 
 def rebuild_queue() -> None:
     """Set hour_queue from the ledger (the migration's backfill; entries written in bulk,
     outside the ORM, are queued this way too)."""
     db.session.execute(delete(HourQueue))
-    db.session.execute(insert(HourQueue).from_select(["entry_id", "activity_id"],
+    db.session.execute(insert(HourQueue).from_select(["entry_id", "activity_id", *COPIED],
                                                      _waiting_in_ledger()))

@@ -20,7 +20,11 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
+    literal,
+    select,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,7 +128,7 @@ class HourQueue(db.Model):
     over every entry and review ever written; the entries themselves stay append-only (no
     status column is updated on them). A row is added with its entry and removed with the
     entry's review, in the same flush (the listeners below), so the two cannot disagree in
-    a committed transaction. `hours.review.queue_drift` compares it with the ledger;
+    a committed transaction. `hours.ledger.queue_drift` compares it with the ledger;
     `rebuild_queue` sets it from the ledger (the migration's backfill).
     """
 
@@ -133,19 +137,47 @@ class HourQueue(db.Model):
     entry_id: Mapped[int] = mapped_column(ForeignKey("hour_entries.id"), primary_key=True)
     # the entry's activity, copied so the queue groups and pages without reading entries
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    # and the activity's end, place in the tree and organisation, copied (and kept when the
+    # activity changes, _activity_changed below) so that a page of the queue is read in the
+    # order of the end, for the reviewer's scope, without reading every waiting activity
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+
+    __table_args__ = (Index("ix_hour_queue_ends", "ends_at", "activity_id"),)
+
+
+COPIED = ("ends_at", "node_id", "organisation_id")  # from the activity, on each queue row
 
 
 @event.listens_for(HourEntry, "after_insert")
 def _queued(_mapper, connection, entry: HourEntry) -> None:
     if entry.kind != "reversal":
-        connection.execute(insert(HourQueue.__table__).values(
-            entry_id=entry.id, activity_id=entry.activity_id))
+        activities = Activity.__table__
+        connection.execute(insert(HourQueue.__table__).from_select(
+            ["entry_id", "activity_id", *COPIED],
+            select(literal(entry.id, Integer), activities.c.id,
+                   *(activities.c[name] for name in COPIED))
+            .where(activities.c.id == entry.activity_id)))
 
 
 @event.listens_for(HourReview, "after_insert")
 def _dequeued(_mapper, connection, review: HourReview) -> None:
     connection.execute(delete(HourQueue.__table__).where(
         HourQueue.__table__.c.entry_id == review.entry_id))
+
+
+@event.listens_for(Activity, "after_update")
+def _activity_changed(_mapper, connection, activity: Activity) -> None:
+    """An activity moved in the tree (or, exceptionally, in time) with hours waiting: its
+    queue rows follow it in the same flush."""
+    state = inspect(activity)
+    changed = {name: getattr(activity, name) for name in COPIED
+               if state.attrs[name].history.has_changes()}
+    if changed:
+        connection.execute(update(HourQueue.__table__)
+                           .where(HourQueue.__table__.c.activity_id == activity.id)
+                           .values(**changed))
 
 
 class CorrectionRequest(db.Model):

@@ -206,7 +206,7 @@ def _pending_by_activity(*conds) -> list[tuple[Activity, int]]:
     return [tuple(row) for row in db.session.execute(
         select(Activity, func.count(HourQueue.entry_id)).select_from(HourQueue)
         .join(Activity, HourQueue.activity_id == Activity.id)
-        .join(Node, Activity.node_id == Node.id)
+        .join(Node, HourQueue.node_id == Node.id)
         .where(*conds).group_by(Activity.id).order_by(Activity.ends_at))]
 
 
@@ -222,7 +222,7 @@ class Waiting:
 
 def waiting(reviewer: User, *, today: date) -> Waiting:
     found = Waiting()
-    for activity, count in _pending_by_activity(reviewable(reviewer)):
+    for activity, count in _pending_by_activity(reviewable(reviewer, HourQueue.organisation_id)):
         found.pending += count
         found.activities += 1
         state = deadline(activity, today=today).state
@@ -273,12 +273,13 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def reviewable(reviewer: User):
-    """SQL condition on Activity (joined with its Node): the activities this person reviews."""
+def reviewable(reviewer: User, organisation_id=Activity.organisation_id):
+    """SQL condition on Activity (joined with its Node): the activities this person reviews;
+    on hour_queue (joined with the Node it names), given its organisation_id column."""
     org_ids = permissions.organiser_org_ids(reviewer)
     cond = permissions.under(Node.path, permissions.scope_paths(reviewer, "coordinator", "admin"))
     if org_ids:
-        cond = cond | Activity.organisation_id.in_(org_ids)
+        cond = cond | organisation_id.in_(org_ids)
     return cond
 
 
@@ -342,16 +343,17 @@ def queue(reviewer: User, *, today: date, page: int = 1,
     activities at a time. The same statements for any number of entries: the page's
     activities (grouped, counted in the same pass), the activities, their entries with
     volunteers, then helpers and paper names for all of them at once. What waits is read
-    from hour_queue, so the cost follows the waiting entries, not the ledger's size."""
+    from hour_queue alone (it carries each activity's end, place and organisation), in the
+    order of its index on the end, so the cost follows the waiting rows, not the ledger's
+    size nor the number of activities."""
+    q = HourQueue
     waiting_ids = (
-        select(Activity.id).select_from(HourQueue)
-        .join(Activity, HourQueue.activity_id == Activity.id)
-        .join(Node, Activity.node_id == Node.id)
-        .where(reviewable(reviewer)).group_by(Activity.id, Activity.ends_at))
+        select(q.activity_id).join(Node, q.node_id == Node.id)
+        .where(reviewable(reviewer, q.organisation_id)).group_by(q.ends_at, q.activity_id))
     # the due date follows the end day, so the end orders the pages as it orders a page;
     # the number of groups comes with them (one pass over what waits, not two)
     found = db.session.execute(
-        waiting_ids.add_columns(func.count().over()).order_by(Activity.ends_at, Activity.id)
+        waiting_ids.add_columns(func.count().over()).order_by(q.ends_at, q.activity_id)
         .limit(per_page).offset((page - 1) * per_page)).all()
     ids = [row[0] for row in found]
     if not ids:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server.core.clock import local
 from server.donations import cli
-from server.donations.movements import FundBalance, FundStock, GiftAllocation
+from server.donations.movements import FundBalance, FundStock, GiftAllocation, LedgerEntry
 from server.donations.services import allocation, distribute, intake, ledger
 from server.extensions import db
 from tests.donations.test_distribute import BOOKS, goods, payout
@@ -70,6 +70,10 @@ def test_stored_state_equals_the_ledger_replayed(history):
     assert ledger.cash_balance(fund.id) == Decimal("600.00")
     [stock] = ledger.stock(fund.id)
     assert (stock.quantity, stock.value) == (18, Decimal("180.00"))
+    # the ledger's pages count its rows from the stored count, reversals included
+    rows = db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                             .where(LedgerEntry.fund_id == fund.id))
+    assert rows >= 10 and ledger.count(fund) == rows
     # the tracing changed by appending (a back-dated gift, a reversal), never by editing
     assert db.session.scalar(select(func.count()).select_from(GiftAllocation).where(
         GiftAllocation.amount < 0)) >= 1
@@ -78,17 +82,20 @@ def test_stored_state_equals_the_ledger_replayed(history):
 def test_a_drift_is_found_and_a_rebuild_backfills(history, app):
     fund, _, p = history
     db.session.execute(update(FundBalance).where(FundBalance.fund_id == fund.id)
-                       .values(received=FundBalance.received + 1))
+                       .values(received=FundBalance.received + 1, entries=3))
     db.session.execute(delete(GiftAllocation))
     db.session.execute(delete(FundStock))
     found = cli.check()
     assert any("received" in line for line in found)
+    assert any(f"fund {fund.id} entries: stored 3" in line for line in found)
     assert any("allocation" in line for line in found)
     assert any("stock" in line for line in found)
     result = app.test_cli_runner().invoke(args=["donations", "check-stored"])
     assert result.exit_code == 1 and "received" in result.output
     assert cli.rebuild() >= 1
     assert cli.check() == []
+    assert ledger.count(fund) == db.session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.fund_id == fund.id))
     assert _uses(p["early"]) == [("payout", Decimal("200.00"), None)]
     result = app.test_cli_runner().invoke(args=["donations", "check-stored"])
     assert result.exit_code == 0, result.output

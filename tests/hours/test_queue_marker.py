@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, update
 
+from server.activities import services as activities
 from server.core import clock
 from server.extensions import db
 from server.hours import ledger, review
@@ -97,3 +98,44 @@ def test_the_queue_reads_the_marker_not_the_ledger(app, make_held):  # noqa: F81
     assert ledger.queue_drift() == [] and _in_queue_page(w.coordinator) == ids
     checked = app.test_cli_runner().invoke(args=["hours", "check-queue"])
     assert checked.exit_code == 0 and "agrees" in checked.output
+
+
+def test_queue_rows_follow_their_activity_to_another_community(
+        make_node, make_org, make_user, make_activity, grant, give_place, now):
+    """Each waiting row carries its activity's end, community and organisation (the queue
+    pages and checks scope from them): when the activity moves, its rows move with it, and
+    the reviewers who see it change with them."""
+    street = make_node(name="通运街道", kind="street")
+    here, there = (make_node(name="运河园社区", parent=street),
+                   make_node(name="紫荆雅园社区", parent=street))
+    org = make_org(name="通运街道社工站", node=street)
+    activity = make_activity(org=org, node=here, starts_in=timedelta(hours=-1), hours=3)
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", street, org)
+    reviewer_here, reviewer_there = make_user(name="运河园协调员"), make_user(name="紫荆协调员")
+    grant(reviewer_here, "coordinator", here)
+    grant(reviewer_there, "coordinator", there)
+    volunteer = make_user(name="王小红", phone="13812340001")
+    give_place(activity, volunteer)
+    filed = ledger.file_for(actor=organiser, activity=activity, phone=volunteer.phone,
+                            minutes=30, evidence="签到表为证", now=now)  # 补录 while it runs
+    row = db.session.get(HourQueue, filed.id)
+    assert (row.ends_at, row.node_id, row.organisation_id) == (
+        activity.ends_at, here.id, org.id)
+    assert _in_queue_page(reviewer_here) == {filed.id} and not _in_queue_page(reviewer_there)
+
+    activities.update_activity(activity, actor=organiser, now=now, node_id=there.id)
+    db.session.expire_all()
+    assert db.session.get(HourQueue, filed.id).node_id == there.id
+    assert ledger.queue_drift() == []
+    assert not _in_queue_page(reviewer_here) and _in_queue_page(reviewer_there) == {filed.id}
+    assert review.waiting(reviewer_there, today=clock.today()).pending == 1
+    assert review.waiting(reviewer_here, today=clock.today()).pending == 0
+
+    # a copy that went wrong (written outside the ORM) is found, and the rebuild mends it
+    db.session.execute(update(HourQueue).where(HourQueue.entry_id == filed.id)
+                       .values(node_id=here.id))
+    assert ledger.queue_drift() == [f"entry {filed.id} is in hour_queue with another "
+                                    "activity, end, place or organisation"]
+    ledger.rebuild_queue()
+    assert ledger.queue_drift() == [] and _in_queue_page(reviewer_there) == {filed.id}

@@ -76,8 +76,8 @@ def entries(fund: Fund, *, limit: int | None = None, offset: int = 0) -> list[Le
 
 
 def count(fund: Fund) -> int:
-    return db.session.scalar(select(func.count(LedgerEntry.id))
-                             .where(LedgerEntry.fund_id == fund.id)) or 0
+    """The ledger's rows, from the stored count (not a count over the fund's history)."""
+    return stored.entries(fund.id)
 
 
 # --- stock and cash -------------------------------------------------------------------------

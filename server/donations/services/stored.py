@@ -1,6 +1,6 @@
-"""Stored state beside the ledger: a fund's money totals (fund_balances) and its goods on
-hand (fund_stock), changed by every ledger row posted, in the same unit of work, with
-atomic UPDATEs (col = col + delta) and held by CHECKs (cash held and stock never below
+"""Stored state beside the ledger: a fund's money totals and row count (fund_balances)
+and its goods on hand (fund_stock), changed by every ledger row posted, in the same unit
+of work, with atomic UPDATEs (col = col + delta) and held by CHECKs (cash held and stock never below
 zero). The ledger stays the append-only source of truth: `drift` compares the stored rows
 with a recomputation from it, `rebuild` recomputes them (a migration's backfill)."""
 
@@ -25,7 +25,7 @@ from server.extensions import db
 def open_fund(fund_id: int) -> None:
     """A new fund starts with zero totals (funds.create_fund)."""
     db.session.add(FundBalance(fund_id=fund_id, received=0, distributed=0, in_kind_received=0,
-                               payouts=0, pledged=0, pledges=0, pledges_made=0))
+                               payouts=0, pledged=0, pledges=0, pledges_made=0, entries=0))
     db.session.flush()
 
 
@@ -74,11 +74,13 @@ def released_received(fund_id: int, amount: Decimal | None) -> None:
 
 def posted(entry: LedgerEntry) -> None:
     """Count one ledger row (ledger.post calls this for every row, reversals included)."""
+    deltas = {"entries": 1}
     if entry.kind == "cash_in" and entry.amount:
-        _add(entry.fund_id, received=entry.amount)
+        deltas["received"] = entry.amount
     elif entry.kind == "payout" and entry.amount:
-        _add(entry.fund_id, distributed=-entry.amount)
-    elif entry.kind in ("goods_in", "goods_out") and entry.quantity:
+        deltas["distributed"] = -entry.amount
+    _add(entry.fund_id, **deltas)
+    if entry.kind in ("goods_in", "goods_out") and entry.quantity:
         key = (entry.fund_id, entry.category, entry.item, entry.unit)
         if db.session.get(FundStock, key) is None:
             db.session.add(FundStock(fund_id=entry.fund_id, category=entry.category,
@@ -100,6 +102,12 @@ def pledge_counts(fund_ids: list[int]):
     filtered), from the stored counts."""
     return select(func.coalesce(func.sum(FundBalance.pledges_made), 0)).where(
         FundBalance.fund_id.in_(fund_ids))
+
+
+def entries(fund_id: int) -> int:
+    """How many rows the fund's ledger has, as stored."""
+    return db.session.scalar(select(FundBalance.entries)
+                             .where(FundBalance.fund_id == fund_id)) or 0
 
 
 def balance(fund_id: int) -> tuple[Decimal, Decimal, Decimal, int]:
@@ -141,10 +149,12 @@ def _recomputed(fund_id: int) -> tuple[dict, dict]:
         select(func.coalesce(func.sum(Fulfilment.amount), 0))
         .join(Pledge, Fulfilment.pledge_id == Pledge.id)
         .where(Fulfilment.fund_id == fund_id, Pledge.end_state == "released"))
+    rows = db.session.scalar(select(func.count(LedgerEntry.id))
+                             .where(LedgerEntry.fund_id == fund_id))
     totals = {"received": yuan(received), "distributed": yuan(paid),
               "in_kind_received": yuan(in_kind), "payouts": payouts,
               "pledged": yuan(promised) + yuan(kept), "pledges": standing,
-              "pledges_made": made}
+              "pledges_made": made, "entries": rows}
     inward = LedgerEntry.kind == "goods_in"
     stock = {}
     for c, i, u, q, v, got, out in db.session.execute(
