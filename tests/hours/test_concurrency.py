@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -9,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from server.accounts.models import User
-from server.activities.models import Signup
+from server.activities import services as activities
+from server.activities.models import Activity, Signup
 from server.extensions import db
-from server.hours import review, services
-from server.hours.models import HourEntry, HourReview
+from server.hours import ledger, review, services
+from server.hours.models import HourEntry, HourQueue, HourReview
 from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
@@ -46,3 +48,51 @@ def test_the_same_entry_approved_twice_at_once_is_approved_once(app, make_activi
     assert db.session.scalar(select(func.count()).select_from(HourReview)) == 1
     total = services.summary(db.session.get(User, volunteer_id), now=now).total_minutes
     assert total == 120
+
+
+def test_a_claim_filed_while_its_activity_moves_waits_where_the_activity_went(
+        app, make_node, make_org, make_user, make_activity, grant, give_place, now):
+    """补录 for an activity under way while its organiser moves it to another community:
+    the claim's queue row copies the activity's place, so the claim waits for the move
+    (both lock the activity) and its row names the new community, never the old one."""
+    street = make_node(name="通运街道", kind="street")
+    here, there = (make_node(name="运河园社区", parent=street),
+                   make_node(name="紫荆雅园社区", parent=street))
+    org = make_org(name="通运街道社工站", node=street)
+    activity = make_activity(org=org, node=here, starts_in=timedelta(hours=-1), hours=3)
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", street, org)
+    volunteer = make_user(name="王小红", phone="13812340001")
+    give_place(activity, volunteer)
+    db.session.commit()
+    activity_id, organiser_id, there_id = activity.id, organiser.id, there.id
+    filed: dict = {}
+
+    def file_claim():
+        with app.app_context():
+            try:
+                entry = ledger.file_for(
+                    actor=db.session.get(User, organiser_id),
+                    activity=db.session.get(Activity, activity_id), phone="13812340001",
+                    minutes=30, evidence="签到表为证", now=now)
+                db.session.commit()
+                filed["id"] = entry.id
+            except Exception as exc:  # noqa: BLE001 - shown by the assertion below
+                db.session.rollback()
+                filed["error"] = exc
+            finally:
+                db.session.remove()
+
+    # the move, made and left uncommitted while the claim is filed beside it
+    activities.update_activity(db.session.get(Activity, activity_id),
+                               actor=db.session.get(User, organiser_id), now=now,
+                               node_id=there_id)
+    db.session.flush()
+    claim = threading.Thread(target=file_claim)
+    claim.start()
+    claim.join(timeout=1.5)  # unguarded, the claim would commit here with the old place
+    db.session.commit()
+    claim.join(timeout=60)
+    assert not claim.is_alive() and "error" not in filed, filed
+    assert ledger.queue_drift() == []
+    assert db.session.get(HourQueue, filed["id"]).node_id == there_id
