@@ -15,6 +15,7 @@ from server.activities.models import Activity, Signup
 from server.extensions import db
 from server.hours import ledger, review, services
 from server.hours.models import HourEntry, HourQueue, HourReview
+from tests.hours.test_queue_marker import movable  # noqa: F401 - the shared fixture
 from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
@@ -51,21 +52,13 @@ def test_the_same_entry_approved_twice_at_once_is_approved_once(app, make_activi
 
 
 def test_a_claim_filed_while_its_activity_moves_waits_where_the_activity_went(
-        app, make_node, make_org, make_user, make_activity, grant, give_place, now):
+        app, movable, now):  # noqa: F811
     """补录 for an activity under way while its organiser moves it to another community:
     the claim's queue row copies the activity's place, so the claim waits for the move
     (both lock the activity) and its row names the new community, never the old one."""
-    street = make_node(name="通运街道", kind="street")
-    here, there = (make_node(name="运河园社区", parent=street),
-                   make_node(name="紫荆雅园社区", parent=street))
-    org = make_org(name="通运街道社工站", node=street)
-    activity = make_activity(org=org, node=here, starts_in=timedelta(hours=-1), hours=3)
-    organiser = make_user(name="社工小张")
-    grant(organiser, "organiser", street, org)
-    volunteer = make_user(name="王小红", phone="13812340001")
-    give_place(activity, volunteer)
+    activity_id, organiser_id, there_id, phone = (
+        movable.activity.id, movable.organiser.id, movable.there.id, movable.volunteer.phone)
     db.session.commit()
-    activity_id, organiser_id, there_id = activity.id, organiser.id, there.id
     filed: dict = {}
 
     def file_claim():
@@ -73,8 +66,8 @@ def test_a_claim_filed_while_its_activity_moves_waits_where_the_activity_went(
             try:
                 entry = ledger.file_for(
                     actor=db.session.get(User, organiser_id),
-                    activity=db.session.get(Activity, activity_id), phone="13812340001",
-                    minutes=30, evidence="签到表为证", now=now)
+                    activity=db.session.get(Activity, activity_id), phone=phone, minutes=30,
+                    evidence="签到表为证", now=now)
                 db.session.commit()
                 filed["id"] = entry.id
             except Exception as exc:  # noqa: BLE001 - shown by the assertion below

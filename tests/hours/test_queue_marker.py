@@ -5,7 +5,9 @@ what the ledger says waits."""
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import delete, event, select, update
 
 from server.activities import services as activities
@@ -100,23 +102,35 @@ def test_the_queue_reads_the_marker_not_the_ledger(app, make_held):  # noqa: F81
     assert checked.exit_code == 0 and "agrees" in checked.output
 
 
-def test_queue_rows_follow_their_activity_to_another_community(
-        make_node, make_org, make_user, make_activity, grant, give_place, now):
+@pytest.fixture
+def movable(make_node, make_org, make_user, make_activity, grant, give_place):
+    """An activity under way in one community of a street whose social-work station runs
+    it (so its organiser may move it to the street's other community), and a volunteer who
+    held a place in it."""
+    w = SimpleNamespace()
+    w.street = make_node(name="通运街道", kind="street")
+    w.here, w.there = (make_node(name="运河园社区", parent=w.street),
+                       make_node(name="紫荆雅园社区", parent=w.street))
+    w.org = make_org(name="通运街道社工站", node=w.street)
+    w.activity = make_activity(org=w.org, node=w.here, starts_in=timedelta(hours=-1), hours=3)
+    w.organiser = make_user(name="社工小张")
+    grant(w.organiser, "organiser", w.street, w.org)
+    w.volunteer = make_user(name="王小红", phone="13812340001")
+    give_place(w.activity, w.volunteer)
+    return w
+
+
+def test_queue_rows_follow_their_activity_to_another_community(movable, make_user, grant,
+                                                                now):
     """Each waiting row carries its activity's end, community and organisation (the queue
     pages and checks scope from them): when the activity moves, its rows move with it, and
     the reviewers who see it change with them."""
-    street = make_node(name="通运街道", kind="street")
-    here, there = (make_node(name="运河园社区", parent=street),
-                   make_node(name="紫荆雅园社区", parent=street))
-    org = make_org(name="通运街道社工站", node=street)
-    activity = make_activity(org=org, node=here, starts_in=timedelta(hours=-1), hours=3)
-    organiser = make_user(name="社工小张")
-    grant(organiser, "organiser", street, org)
+    w = movable
+    activity, organiser, volunteer, org = w.activity, w.organiser, w.volunteer, w.org
+    here, there = w.here, w.there
     reviewer_here, reviewer_there = make_user(name="运河园协调员"), make_user(name="紫荆协调员")
     grant(reviewer_here, "coordinator", here)
     grant(reviewer_there, "coordinator", there)
-    volunteer = make_user(name="王小红", phone="13812340001")
-    give_place(activity, volunteer)
     filed = ledger.file_for(actor=organiser, activity=activity, phone=volunteer.phone,
                             minutes=30, evidence="签到表为证", now=now)  # 补录 while it runs
     row = db.session.get(HourQueue, filed.id)
