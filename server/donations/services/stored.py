@@ -1,8 +1,9 @@
 """Stored state beside the ledger: a fund's money totals and row count (fund_balances)
 and its goods on hand (fund_stock), changed by every ledger row posted, in the same unit
-of work, with atomic UPDATEs (col = col + delta) and held by CHECKs (cash held and stock never below
-zero). The ledger stays the append-only source of truth: `drift` compares the stored rows
-with a recomputation from it, `rebuild` recomputes them (a migration's backfill)."""
+of work, with atomic UPDATEs (col = col + delta) and held by CHECKs (cash held and stock
+never below zero). The ledger stays the append-only source of truth: `drift` compares the
+stored rows with a recomputation from it, `rebuild` recomputes them (a migration's
+backfill)."""
 
 from __future__ import annotations
 
