@@ -132,10 +132,10 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
     """
     from server.activities.services import can_manage
     from server.activities.signups import lock_activity
-    if activity.status == "published":
-        # it can still be moved to another community (activities.update_activity, under
-        # this lock), and the entry's queue row copies its place: the two take turns
-        activity = lock_activity(activity.id)
+    # claims for one activity take turns (with its moves too: activities.update_activity
+    # holds this lock, and the entry's queue row copies the activity's place), so that
+    # `recorded` below sees a claim sent at the same moment
+    activity = lock_activity(activity.id)
     for_someone = actor.id != user.id
     if for_someone and not can_manage(actor, activity):
         raise errors.NotReviewer()

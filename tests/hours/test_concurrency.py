@@ -89,3 +89,29 @@ def test_a_claim_filed_while_its_activity_moves_waits_where_the_activity_went(
     assert not claim.is_alive() and "error" not in filed, filed
     assert ledger.queue_drift() == []
     assert db.session.get(HourQueue, filed["id"]).node_id == there_id
+
+
+def test_the_same_claim_filed_twice_at_once_is_filed_once(app, make_activity, make_user,
+                                                          grant, give_place, now):
+    """补录 sent twice at the same instant (a double tap, or the volunteer and the organiser
+    together): one waiting entry, the other told the hours are already recorded."""
+    activity = make_activity(starts_in=timedelta(days=-2), hours=2, status="finished")
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    volunteer = make_user(name="王小红", phone="13812340002")
+    give_place(activity, volunteer)
+    db.session.commit()
+    activity_id, ids = activity.id, [volunteer.id, organiser.id, volunteer.id, organiser.id]
+
+    def claim(actor_id):
+        def call():
+            entry = ledger.file_retroactive(
+                actor=db.session.get(User, actor_id),
+                activity=db.session.get(Activity, activity_id),
+                user=db.session.get(User, ids[0]), minutes=60, evidence="签到表为证", now=now)
+            return entry.kind
+        return call
+
+    results = race(app, [claim(i) for i in ids])
+    assert Counter(results) == {"retroactive": 1, "already_recorded": 3}, results
+    assert db.session.scalar(select(func.count()).select_from(HourEntry)) == 1
