@@ -64,7 +64,12 @@ class Scan(db.Model):
     direction: Mapped[str] = mapped_column(String(8))
     result: Mapped[str] = mapped_column(String(24))
     source: Mapped[str] = mapped_column(String(16))
-    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # who scanned: the logged-in organiser, read in the scan's own statement. Not a foreign
+    # key: its check would share-lock the organiser's users row in every scan, and one
+    # phone's scans at the door then queue on that one row (PostgreSQL builds a multixact
+    # per scan): 538 -> 771 first scans a second without it (bench/README). No code path
+    # deletes a person (accounts are deactivated), so the id cannot dangle.
+    operator_id: Mapped[int | None] = mapped_column(Integer)
     device: Mapped[str | None] = mapped_column(String(64))
     # the phone's clock (offline scans), the server's clock, and the one that counts
     client_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -91,7 +96,8 @@ class Scan(db.Model):
     paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id"))
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
-    operator: Mapped[User | None] = relationship(foreign_keys=[operator_id])
+    operator: Mapped[User | None] = relationship(
+        primaryjoin="foreign(Scan.operator_id) == User.id", viewonly=True)
     paper_batch: Mapped[PaperBatch | None] = relationship(foreign_keys=[paper_batch_id])
 
     __table_args__ = (
