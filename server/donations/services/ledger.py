@@ -77,7 +77,7 @@ def entries(fund: Fund, *, limit: int | None = None, offset: int = 0) -> list[Le
 
 def count(fund: Fund) -> int:
     """The ledger's rows, from the stored count (not a count over the fund's history)."""
-    return stored.entries(fund.id)
+    return stored.entry_count(fund.id)
 
 
 # --- stock and cash -------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def pledge_counts(fund_ids: list[int]):
         FundBalance.fund_id.in_(fund_ids))
 
 
-def entries(fund_id: int) -> int:
+def entry_count(fund_id: int) -> int:
     """How many rows the fund's ledger has, as stored."""
     return db.session.scalar(select(FundBalance.entries)
                              .where(FundBalance.fund_id == fund_id)) or 0
