@@ -13,7 +13,7 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from server.core import assets, boundary, http, limits, metrics, security
+from server.core import assets, boundary, cookies, http, limits, metrics, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -132,6 +132,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = settings["SESSION_COOKIE_SAMESITE"]
     app.config["WTF_CSRF_HEADERS"] = ["X-CSRFToken", "X-CSRF-Token"]
+    app.session_interface = cookies.CheckedOnceSessions()
     if settings["DATABASE_URL"].startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

@@ -1,3 +1,6 @@
+import functools
+
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from server.core.errors import Conflict, ValidationError
@@ -26,9 +29,16 @@ RESULT_TEXT = {
 
 
 def result_text(result: str, direction: str = "entry") -> str:
-    if result == "ok" and direction == "exit":
-        return str(RESULT_TEXT["ok_exit"])
-    return str(RESULT_TEXT.get(result, result))
+    key = "ok_exit" if result == "ok" and direction == "exit" else result
+    return _translated(str(get_locale()), key)
+
+
+@functools.cache
+def _translated(locale: str, key: str) -> str:
+    """One result's words in one language, looked up once per process (every scan's answer
+    carries them; the catalogues do not change while it runs). Called with `locale` the
+    language in force, which is the one str() translates into."""
+    return str(RESULT_TEXT.get(key, key))
 
 
 class NeedsOneOf(ValidationError):

@@ -1,0 +1,61 @@
+"""The session cookie's signature is checked once per cookie (server.core.cookies), and
+still: each request gets its own copy, a changed cookie is refused, an old one expires."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import request, session
+
+from server.core import cookies
+
+
+def _cookie(app, data: dict) -> str:
+    with app.test_request_context("/"):
+        for key, value in data.items():
+            session[key] = value
+        response = app.response_class()
+        app.session_interface.save_session(app, session, response)
+    header = response.headers["Set-Cookie"]
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def _open(app, cookie: str):
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context("/", headers={"Cookie": f"{name}={cookie}"}):
+        return app.session_interface.open_session(app, request)
+
+
+def test_the_app_checks_each_cookie_once(app):
+    assert isinstance(app.session_interface, cookies.CheckedOnceSessions)
+
+
+def test_a_remembered_cookie_still_gives_each_request_its_own_session(app):
+    cookie = _cookie(app, {"cart": ["a"], "who": "张三"})
+    first = _open(app, cookie)
+    assert dict(first) == {"cart": ["a"], "who": "张三"}
+    first["cart"].append("changed by the first request")
+    first["who"] = "李四"
+    second = _open(app, cookie)  # from the remembered check this time
+    assert dict(second) == {"cart": ["a"], "who": "张三"}
+    assert (app.secret_key, cookie) in app.session_interface._checked
+
+
+def test_a_cookie_changed_by_one_byte_is_not_a_session(app):
+    cookie = _cookie(app, {"who": "张三"})
+    assert dict(_open(app, cookie)) == {"who": "张三"}
+    forged = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    assert dict(_open(app, forged)) == {}
+    assert (app.secret_key, forged) not in app.session_interface._checked
+
+
+def test_a_remembered_cookie_expires_with_the_session_lifetime(app, monkeypatch):
+    cookie = _cookie(app, {"who": "张三"})
+    assert dict(_open(app, cookie)) == {"who": "张三"}
+    lifetime = app.permanent_session_lifetime
+    later = time.time() + lifetime.total_seconds() + 5
+    monkeypatch.setattr(cookies, "now", lambda: later)
+    assert dict(_open(app, cookie)) == {}
+    monkeypatch.setattr(app, "permanent_session_lifetime", lifetime + timedelta(days=1))
+    assert dict(_open(app, cookie)) == {"who": "张三"}
