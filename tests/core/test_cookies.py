@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import request, session
 
+from server import extensions
 from server.core import cookies
 
 
@@ -59,3 +60,54 @@ def test_a_remembered_cookie_expires_with_the_session_lifetime(app, monkeypatch)
     assert dict(_open(app, cookie)) == {}
     monkeypatch.setattr(app, "permanent_session_lifetime", lifetime + timedelta(days=1))
     assert dict(_open(app, cookie)) == {"who": "张三"}
+
+
+# the CSRF token -------------------------------------------------------------------------
+
+def _token(client) -> str:
+    return client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+
+
+def _write(client, token: str | None, **headers):
+    """A write that needs the token: a login with a wrong password (refused as such when
+    the token passes, as csrf_failed when it does not)."""
+    if token:
+        headers["X-CSRFToken"] = token
+    answer = client.post("/api/v1/auth/login", headers=headers,
+                         json={"phone": "13800000000", "password": "not-the-password"})
+    return answer.get_json()["code"]
+
+
+def test_a_remembered_token_is_still_the_sessions_own(app):
+    phone, other = app.test_client(), app.test_client()
+    token = _token(phone)
+    assert _write(phone, token) != "csrf_failed"
+    assert any(key[1] == token for key in extensions.csrf._checked)
+    assert _write(phone, token) != "csrf_failed"  # from memory now
+    _token(other)  # another session, with its own token
+    assert _write(other, token) == "csrf_failed"
+    assert _write(phone, None) == "csrf_failed"
+
+
+def test_a_remembered_token_expires_and_is_checked_against_the_referrer_on_https(
+        app, monkeypatch):
+    phone = app.test_client()
+    token = _token(phone)
+    assert _write(phone, token) != "csrf_failed"
+    https = {"base_url": "https://wushe.example/"}
+    secure = app.test_client()
+    token = secure.get("/api/v1/auth/csrf", **https).get_json()["csrf_token"]
+
+    def send(**headers):
+        answer = secure.post("/api/v1/auth/login", json={"phone": "13800000000",
+                                                          "password": "x" * 8},
+                             headers={"X-CSRFToken": token, **headers}, **https)
+        return answer.get_json()["code"]
+    assert send(Referer="https://wushe.example/login") != "csrf_failed"
+    assert send(Referer="https://wushe.example/login") != "csrf_failed"  # remembered
+    assert send(Referer="https://elsewhere.example/") == "csrf_failed"
+    assert send() == "csrf_failed"
+    later = time.time() + app.config["WTF_CSRF_TIME_LIMIT"] + 5
+    monkeypatch.setattr(cookies, "now", lambda: later)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    assert send(Referer="https://wushe.example/login") == "csrf_failed"
