@@ -119,14 +119,16 @@ def file_retroactive(data):
 @reviewing.response(200, ReviewQueueOut)
 def queue(args):
     """Pending entries I may review, by activity, soonest due first, a page of activities at
-    a time (`total` counts the activities); open correction requests."""
+    a time (`total` counts the activities); the oldest open correction requests
+    (`corrections_total` counts them all)."""
     found = review.queue(me(), today=clock.today(), page=args["page"],
                          per_page=args["per_page"])
     if not is_reviewer(me(), found):
         raise Forbidden()
+    corrections = services.open_corrections(me())
     return {"groups": found.groups, "total": found.total, "page": found.page,
             "per_page": found.per_page, "pages": found.pages,
-            "corrections": services.open_corrections(me())}
+            "corrections": corrections.rows, "corrections_total": corrections.total}
 
 
 @reviewing.route("/entries/<int:entry_id>/approve", methods=["POST"])

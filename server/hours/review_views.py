@@ -61,14 +61,16 @@ def day(value: date) -> str:
 @login_required
 def queue():
     """Pending hours I may review, by activity, soonest due first, a page of activities at a
-    time; open correction requests."""
+    time; the oldest open correction requests, and how many wait in all."""
     user = me()
     args = load_args(QueuePageIn())
     found = review.queue(user, today=clock.today(), page=args["page"], per_page=args["per_page"])
     if not is_reviewer(user, found):
         raise Forbidden()
+    corrections = services.open_corrections(user)
     return render_template("hours/review.html", queue=found, groups=found.groups,
-                           corrections=services.open_corrections(user))
+                           corrections=corrections.rows,
+                           corrections_total=corrections.total)
 
 
 def _toast(response: Response, message: str) -> Response:

@@ -265,7 +265,11 @@ class ReviewQueueOut(ma.Schema):
     page = ma.fields.Integer()
     per_page = ma.fields.Integer()
     pages = ma.fields.Integer()
-    corrections = ma.fields.List(ma.fields.Nested(OpenCorrectionOut))
+    corrections = ma.fields.List(ma.fields.Nested(OpenCorrectionOut), metadata={
+        "description": "the oldest open correction requests (20): answering one brings the "
+                       "next"})
+    corrections_total = ma.fields.Integer(metadata={
+        "description": "open correction requests waiting in all"})
 
 
 class ApprovedCountOut(ma.Schema):

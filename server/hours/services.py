@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -180,18 +180,36 @@ def corrections_of(user: User) -> list[CorrectionRequest]:
         CorrectionRequest.user_id == user.id).order_by(CorrectionRequest.id.desc())))
 
 
-def open_corrections(reviewer: User) -> list[CorrectionRequest]:
-    return list(db.session.scalars(
-        select(CorrectionRequest)
-        .join(HourEntry, CorrectionRequest.entry_id == HourEntry.id)
-        .join(Activity, HourEntry.activity_id == Activity.id)
-        .join(Node, Activity.node_id == Node.id)
-        .where(CorrectionRequest.answer.is_(None), CorrectionRequest.user_id != reviewer.id,
-               review.reviewable(reviewer))
-        .options(joinedload(CorrectionRequest.entry).joinedload(HourEntry.activity),
-                 joinedload(CorrectionRequest.entry).joinedload(HourEntry.user),
-                 joinedload(CorrectionRequest.entry).joinedload(HourEntry.review))
-        .order_by(CorrectionRequest.id)))
+# open correction requests shown at once, oldest first: answering one brings the next
+CORRECTIONS_SHOWN = 20
+
+
+@dataclass
+class OpenCorrections:
+    rows: list[CorrectionRequest]  # the oldest CORRECTIONS_SHOWN
+    total: int  # all that wait for this reviewer
+
+
+def open_corrections(reviewer: User, *, shown: int | None = None) -> OpenCorrections:
+    """The open correction requests this reviewer may answer (not their own), oldest first,
+    as many as `shown` (CORRECTIONS_SHOWN), and how many wait in all (counted only when
+    there are more)."""
+    shown = CORRECTIONS_SHOWN if shown is None else shown
+    waiting = (select(CorrectionRequest)
+               .join(HourEntry, CorrectionRequest.entry_id == HourEntry.id)
+               .join(Activity, HourEntry.activity_id == Activity.id)
+               .join(Node, Activity.node_id == Node.id)
+               .where(CorrectionRequest.answer.is_(None),
+                      CorrectionRequest.user_id != reviewer.id, review.reviewable(reviewer)))
+    rows = list(db.session.scalars(
+        waiting.options(joinedload(CorrectionRequest.entry).joinedload(HourEntry.activity),
+                        joinedload(CorrectionRequest.entry).joinedload(HourEntry.user),
+                        joinedload(CorrectionRequest.entry).joinedload(HourEntry.review))
+        .order_by(CorrectionRequest.id).limit(shown + 1)))
+    if len(rows) <= shown:
+        return OpenCorrections(rows=rows, total=len(rows))
+    total = db.session.scalar(select(func.count()).select_from(waiting.subquery()))
+    return OpenCorrections(rows=rows[:shown], total=total)
 
 
 def reviewed_by(entry: HourEntry) -> HourReview | None:
