@@ -20,7 +20,12 @@ from server.core import clock
 from server.extensions import db
 
 pytestmark = pytest.mark.concurrency
-FIRST_SCAN, REPEATED_SCAN = 3, 2
+REPEATED_SCAN = 2
+
+
+def first_scan_budget() -> int:
+    """PostgreSQL writes the scan and the sign-up's count in one statement; SQLite in two."""
+    return 2 if db.engine.dialect.name == "postgresql" else 3
 
 
 @contextmanager
@@ -62,18 +67,19 @@ def door(api, make_activity, make_user, grant):
 
 def test_a_first_scan_and_a_repeat_stay_within_their_statement_budget(door):
     scan, payloads = door
+    budget = first_scan_budget()
     for n, payload in enumerate(payloads):
         with counted() as first:
             body = scan(payload, f"first-{n:08d}")
         assert body["result"] == "ok", body
-        assert len(first) <= FIRST_SCAN, first
+        assert len(first) <= budget, first
         with counted() as repeat:
             again = scan(payload, f"again-{n:08d}")
         assert (again["result"], again["duplicate_of_id"]) == ("already_checked_in", body["id"])
         assert len(repeat) <= REPEATED_SCAN, repeat
     with counted() as leaving:
         out = scan(payloads[0], "leave-00000000", direction="exit")
-    assert out["result"] == "ok" and len(leaving) <= FIRST_SCAN, leaving
+    assert out["result"] == "ok" and len(leaving) <= budget, leaving
     assert db.session.scalar(select(func.count()).select_from(Scan)) == 7
     assert [s.scan_seq for s in db.session.scalars(select(Signup).order_by(Signup.id))] == [
         2, 1, 1]

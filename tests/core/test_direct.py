@@ -1,0 +1,61 @@
+"""Hand-written statements on the session's connection (server.core.direct) keep what
+SQLAlchemy gives: typed values both ways, listeners that see each statement, its errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import DBAPIError
+
+from server.accounts.models import User
+from server.core import direct
+from server.core.db import UTCDateTime
+from server.extensions import db
+
+
+def test_times_go_in_and_come_back_as_aware_utc():
+    statement = direct.prepare("SELECT :at AS at, :n AS n", binds={"at": UTCDateTime()},
+                               results={"at": UTCDateTime()})
+    beijing = datetime(2026, 12, 6, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
+    row = direct.fetch_one(statement, {"at": beijing, "n": 7})
+    assert row.at == beijing and row.at.tzinfo == UTC and row.n == 7
+    assert direct.fetch_one(statement, {"at": None, "n": None}) == (None, None)
+
+
+def test_it_runs_in_the_sessions_transaction_and_listeners_see_it(make_user):
+    person = make_user(name="直接读")  # flushed in the session, not committed
+    seen: list[str] = []
+
+    def log(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", log)
+    try:
+        row = direct.fetch_one(direct.prepare("SELECT name FROM users WHERE id = :id"),
+                               {"id": person.id})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", log)
+    assert row.name == "直接读"
+    assert len(seen) == 1 and "FROM users" in seen[0]
+
+
+def test_a_write_is_rolled_back_with_the_session(make_user):
+    person = make_user(name="改名前")
+    db.session.commit()  # a savepoint of the test's transaction
+    direct.execute(direct.prepare("UPDATE users SET name = :name WHERE id = :id"),
+                   {"name": "改名后", "id": person.id})
+    db.session.rollback()
+    assert db.session.scalar(select(User.name).where(User.id == person.id)) == "改名前"
+
+
+def test_a_driver_error_is_sqlalchemys_and_the_session_goes_on(make_user):
+    person = make_user()
+    db.session.commit()
+    with pytest.raises(DBAPIError) as raised:
+        direct.fetch_one(direct.prepare("SELECT * FROM no_such_table WHERE id = :id"),
+                         {"id": 1})
+    assert "no_such_table" in str(raised.value) and raised.value.orig is not None
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(User).where(
+        User.id == person.id)) == 1
