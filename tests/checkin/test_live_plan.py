@@ -13,6 +13,7 @@ import re
 from psycopg.sql import Literal
 
 from server.checkin import live
+from server.checkin.models import Scan
 from server.extensions import db
 
 # what the statement's parameters are, for PREPARE (PostgreSQL) or EXPLAIN (SQLite)
@@ -63,3 +64,11 @@ def test_the_scan_read_reaches_every_table_by_an_index(make_activity):
             full_scans = [line for line in plan.splitlines() if line.startswith("SCAN")]
             assert not full_scans, plan
             assert "ix_scans_signup_ok" in plan, plan
+
+
+def test_the_door_writes_every_column_of_a_scan():
+    """The INSERT is written out: a column added to scans later must be added to it too
+    (the ORM would have filled its default; this statement would leave it NULL)."""
+    named = re.search(r"INSERT INTO scans \(([^)]*)\)", live._INSERT).group(1)
+    written = {column.strip() for column in named.split(",")}
+    assert written == {c.name for c in Scan.__table__.columns} - {"id"}
