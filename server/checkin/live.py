@@ -190,7 +190,8 @@ def redeem_code(req: ScanRequest, *, now: datetime,
         read, params["operator_id"] = sql.given, req.operator.id
     else:
         read, params["token_hash"], params["now"] = sql.by_login, login_hash, now
-    row = direct.fetch_one(read, params)
+    on = direct.OnSession()
+    row = on.fetch_one(read, params)
     if (row is None or row.seen is not None or row.revoked_at is not None
             or row.status != "published" or row.signup_status != "confirmed"
             or (row.top_seq or 0) != (row.scan_seq or 0)):
@@ -220,11 +221,11 @@ def redeem_code(req: ScanRequest, *, now: datetime,
         now=now, effective=effective, nonce=req.nonce or None, seq=seq,
         duplicate_of_id=duplicate_of, ip=req.ip, code_hint=codes.hint(req.code),
         presence="in" if req.direction == "entry" else "out")
-    written = direct.fetch_one(sql.insert if seq is None else sql.insert_and_count, values)
+    written = on.fetch_one(sql.insert if seq is None else sql.insert_and_count, values)
     if written is None:
         return None  # a twin with this nonce committed first: redeem gives its answer
     if seq is not None and sql.count is not None:
-        direct.execute(sql.count, values)
+        on.execute(sql.count, values)
     note_scan(db.session, result, req.source)
     return Recorded(id=written.id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,

@@ -85,33 +85,47 @@ def prepare(sql: str, *, binds: Mapping[str, TypeEngine] | None = None,
     return Statement(sql=sql, binds=bind_fns, results=result_fns)
 
 
+class OnSession:
+    """The session's connection (and its transaction), taken once for several statements."""
+
+    def __init__(self) -> None:
+        self.conn = db.session.connection()
+        self.driver = self.conn.connection.driver_connection
+
+    def fetch_one(self, statement: Statement, values: Mapping[str, Any]):
+        """Its first row (processed), or None."""
+        return self._run(statement, values, rows=True)
+
+    def execute(self, statement: Statement, values: Mapping[str, Any]) -> None:
+        """A statement that returns no rows."""
+        self._run(statement, values, rows=False)
+
+    def _run(self, statement: Statement, values: Mapping[str, Any], *, rows: bool):
+        conn, dialect = self.conn, self.conn.dialect
+        sql, params = statement.sql, statement.params(values)
+        cursor = self.driver.cursor()
+        try:
+            for listener in conn.dispatch.before_cursor_execute:
+                sql, params = listener(conn, cursor, sql, params, None, False)
+            cursor.execute(sql, params)
+            raw = cursor.fetchone() if rows else None
+            return None if raw is None else statement.row(cursor, raw)
+        except dialect.loaded_dbapi.Error as exc:
+            invalidated = dialect.is_disconnect(exc, self.driver, None)
+            if invalidated:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=invalidated,
+                                      dialect=dialect) from exc
+        finally:
+            cursor.close()  # SQLite: a RETURNING statement left open would keep the commit out
+
+
 def fetch_one(statement: Statement, values: Mapping[str, Any]):
     """Run it in the session's transaction; its first row (processed), or None."""
-    return _run(statement, values, rows=True)
+    return OnSession().fetch_one(statement, values)
 
 
 def execute(statement: Statement, values: Mapping[str, Any]) -> None:
     """Run a statement that returns no rows in the session's transaction."""
-    _run(statement, values, rows=False)
-
-
-def _run(statement: Statement, values: Mapping[str, Any], *, rows: bool):
-    conn = db.session.connection()
-    driver = conn.connection.driver_connection
-    sql, params = statement.sql, statement.params(values)
-    cursor = driver.cursor()
-    try:
-        for listener in conn.dispatch.before_cursor_execute:
-            sql, params = listener(conn, cursor, sql, params, None, False)
-        cursor.execute(sql, params)
-        raw = cursor.fetchone() if rows else None
-        return None if raw is None else statement.row(cursor, raw)
-    except conn.dialect.loaded_dbapi.Error as exc:
-        invalidated = conn.dialect.is_disconnect(exc, driver, None)
-        if invalidated:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated,
-                                  dialect=conn.dialect) from exc
-    finally:
-        cursor.close()  # SQLite: a RETURNING statement left open would keep the commit out
+    OnSession().execute(statement, values)
