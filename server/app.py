@@ -11,6 +11,8 @@ from typing import Any
 from babel import Locale
 from flask import Flask, g, has_request_context, request
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
 
 from server.core import assets, boundary, cookies, http, limits, metrics, security
@@ -71,7 +73,9 @@ def _select_locale() -> Locale:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI and scheduler jobs
         return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
-    chosen = request.args.get("lang") or request.cookies.get("lang")
+    # (the query string parsed only if there is one: a scan has none)
+    chosen = (request.args.get("lang") if request.query_string else None) or \
+        request.cookies.get("lang")
     if chosen in languages:
         return _parsed(chosen)
     # the person's own language: known already to a view that checked the login itself
@@ -81,11 +85,19 @@ def _select_locale() -> Locale:
             return _parsed(g.login_locale)
     elif current_user and current_user.is_authenticated and current_user.locale in languages:
         return _parsed(current_user.locale)
-    # zh_CN first: a browser saying "zh" or "zh-CN" matches it
-    best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])
-    if best and best.startswith("en"):
+    if _prefers_english(request.headers.get("Accept-Language", "")):
         return _parsed("en")
     return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@functools.lru_cache(maxsize=256)
+def _prefers_english(accept_language: str) -> bool:
+    """Whether the browser's languages put English before Chinese (zh_CN first: a browser
+    saying "zh" or "zh-CN" matches it). Phones send a handful of different headers: each
+    is parsed once per process."""
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(
+        ["zh_CN", "zh", "zh-CN", "en"])
+    return bool(best and best.startswith("en"))
 
 
 def _log_where_gunicorn_logs() -> None:

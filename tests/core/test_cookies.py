@@ -46,7 +46,8 @@ def test_a_remembered_cookie_still_gives_each_request_its_own_session(app):
 def test_a_cookie_changed_by_one_byte_is_not_a_session(app):
     cookie = _cookie(app, {"who": "张三"})
     assert dict(_open(app, cookie)) == {"who": "张三"}
-    forged = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    # a byte of the payload (the signature's last character may only carry padding bits)
+    forged = cookie[:3] + ("A" if cookie[3] != "A" else "B") + cookie[4:]
     assert dict(_open(app, forged)) == {}
     assert (app.secret_key, forged) not in app.session_interface._checked
 
