@@ -1,6 +1,6 @@
 """Hand-written statements for a hot path, run on the session's own connection.
 
-The scan at the door (checkin.live) is three fixed statements. Through SQLAlchemy each one
+The scan at the door (checkin.live) is two or three fixed statements. Through SQLAlchemy each
 cost about 0.1 ms of the app's CPU beyond the driver's own work: building a result object,
 reading the driver's column descriptions (psycopg makes an object per column, per
 execution) and matching them to the statement's columns. Here a statement is written once
@@ -17,7 +17,8 @@ is kept:
   unit of work retries a deadlock or a lost connection as it does for any other
   statement, and a dead connection is invalidated, not returned to the pool.
 
-Only for statements whose SQL both databases accept as written.
+The SQL is the caller's, written for the database it runs on; `:name` is a parameter
+wherever it appears (write no such text inside a string literal).
 """
 
 from __future__ import annotations
