@@ -15,7 +15,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 from werkzeug.routing import IntegerConverter
 
-from server.core import assets, boundary, cookies, http, limits, metrics, security
+from server.core import assets, boundary, cookies, http, limits, metrics, outbox, security
 from server.core.api import API_SETTINGS, api
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate
 from server.settings import PROJECT_DIR, load_settings
@@ -153,6 +153,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # connection that was idle, and connections are renewed hourly
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_recycle": 3600}
 
+    app.wsgi_app = outbox.AfterResponse(app.wsgi_app)  # the work left for after a response
     if settings["PROXY_FIX_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         count = settings["PROXY_FIX_COUNT"]
