@@ -161,14 +161,15 @@ def _prepared() -> SimpleNamespace:
         locks = _LOCKS if name == "postgresql" else ""
         last_ok = _LAST_OK_JOIN[name]
         both = name == "postgresql"  # SQLite has no INSERT inside WITH
+        insert = direct.prepare(_INSERT, binds=_WRITE_TIMES)
         _statements[name] = SimpleNamespace(
             given=direct.prepare(_READ.format(operator=_GIVEN, last_ok=last_ok) + locks,
                                  results=_RESULT_TIMES),
             by_login=direct.prepare(_READ.format(operator=_BY_LOGIN, last_ok=last_ok) + locks,
                                     binds={"now": UTCDateTime()}, results=_RESULT_TIMES),
-            insert=direct.prepare(_INSERT, binds=_WRITE_TIMES),
-            insert_and_count=direct.prepare(_INSERT_AND_COUNT if both else _INSERT,
-                                            binds=_WRITE_TIMES),
+            insert=insert,
+            insert_and_count=direct.prepare(_INSERT_AND_COUNT, binds=_WRITE_TIMES)
+            if both else insert,
             count=None if both else direct.prepare(_COUNT, binds={"now": UTCDateTime()}))
     return _statements[name]
 

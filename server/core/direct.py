@@ -77,7 +77,8 @@ def prepare(sql: str, *, binds: Mapping[str, TypeEngine] | None = None,
     if dialect.paramstyle == "pyformat":  # psycopg
         sql = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
     elif dialect.name != "sqlite":  # sqlite3 takes :name as it is
-        raise NotImplementedError(f"{dialect.name} ({dialect.paramstyle})")
+        raise ValueError(f"server.core.direct runs on SQLite and PostgreSQL (psycopg), "
+                         f"not on {dialect.name} ({dialect.paramstyle})")
     bind_fns = {name: fn for name, typ in (binds or {}).items()
                 if (fn := typ.dialect_impl(dialect).bind_processor(dialect)) is not None}
     result_fns = {name: fn for name, typ in (results or {}).items()
@@ -120,13 +121,3 @@ class OnSession:
                                       dialect=dialect) from exc
         finally:
             cursor.close()  # SQLite: a RETURNING statement left open would keep the commit out
-
-
-def fetch_one(statement: Statement, values: Mapping[str, Any]):
-    """Run it in the session's transaction; its first row (processed), or None."""
-    return OnSession().fetch_one(statement, values)
-
-
-def execute(statement: Statement, values: Mapping[str, Any]) -> None:
-    """Run a statement that returns no rows in the session's transaction."""
-    OnSession().execute(statement, values)

@@ -148,7 +148,7 @@ class UnitOfWork:
                     # no transaction: committing would begin and end an empty one
                     if db.session().in_transaction():
                         db.session.commit()
-                    outbox.run_for_request(response)
+                    outbox.run_for_request()
                 else:
                     db.session.rollback()
                     outbox.discard()

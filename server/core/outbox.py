@@ -76,7 +76,7 @@ def run(items: list[Item] | None = None) -> int:
     return len(items)
 
 
-def run_for_request(response) -> int:
+def run_for_request() -> int:
     """In a request, after its commit: what may run now runs; what waits for the response
     to be sent is handed to AfterResponse (through the request's WSGI environ)."""
     items = _take()

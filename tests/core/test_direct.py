@@ -19,9 +19,9 @@ def test_times_go_in_and_come_back_as_aware_utc():
     statement = direct.prepare("SELECT :at AS at, :n AS n", binds={"at": UTCDateTime()},
                                results={"at": UTCDateTime()})
     beijing = datetime(2026, 12, 6, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
-    row = direct.fetch_one(statement, {"at": beijing, "n": 7})
+    row = direct.OnSession().fetch_one(statement, {"at": beijing, "n": 7})
     assert row.at == beijing and row.at.tzinfo == UTC and row.n == 7
-    assert direct.fetch_one(statement, {"at": None, "n": None}) == (None, None)
+    assert direct.OnSession().fetch_one(statement, {"at": None, "n": None}) == (None, None)
 
 
 def test_it_runs_in_the_sessions_transaction_and_listeners_see_it(make_user):
@@ -32,8 +32,8 @@ def test_it_runs_in_the_sessions_transaction_and_listeners_see_it(make_user):
         seen.append(statement)
     event.listen(db.engine, "before_cursor_execute", log)
     try:
-        row = direct.fetch_one(direct.prepare("SELECT name FROM users WHERE id = :id"),
-                               {"id": person.id})
+        row = direct.OnSession().fetch_one(
+            direct.prepare("SELECT name FROM users WHERE id = :id"), {"id": person.id})
     finally:
         event.remove(db.engine, "before_cursor_execute", log)
     assert row.name == "直接读"
@@ -43,8 +43,8 @@ def test_it_runs_in_the_sessions_transaction_and_listeners_see_it(make_user):
 def test_a_write_is_rolled_back_with_the_session(make_user):
     person = make_user(name="改名前")
     db.session.commit()  # a savepoint of the test's transaction
-    direct.execute(direct.prepare("UPDATE users SET name = :name WHERE id = :id"),
-                   {"name": "改名后", "id": person.id})
+    direct.OnSession().execute(direct.prepare("UPDATE users SET name = :name WHERE id = :id"),
+                               {"name": "改名后", "id": person.id})
     db.session.rollback()
     assert db.session.scalar(select(User.name).where(User.id == person.id)) == "改名前"
 
@@ -53,8 +53,8 @@ def test_a_driver_error_is_sqlalchemys_and_the_session_goes_on(make_user):
     person = make_user()
     db.session.commit()
     with pytest.raises(DBAPIError) as raised:
-        direct.fetch_one(direct.prepare("SELECT * FROM no_such_table WHERE id = :id"),
-                         {"id": 1})
+        direct.OnSession().fetch_one(
+            direct.prepare("SELECT * FROM no_such_table WHERE id = :id"), {"id": 1})
     assert "no_such_table" in str(raised.value) and raised.value.orig is not None
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(User).where(

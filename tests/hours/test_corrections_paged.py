@@ -42,7 +42,7 @@ def test_the_oldest_requests_are_shown_and_all_are_counted(api, app, make_held, 
         c.id for c in asked[1:CORRECTIONS_SHOWN + 1]]
 
 
-def test_a_short_list_is_counted_without_another_query(make_held):  # noqa: F811
+def test_a_short_list_is_counted_from_its_rows(make_held):  # noqa: F811
     w = make_held()
     services.request_correction(w.entries["王小红"], user=w.people["王小红"],
                                 message="我九点就到了", now=clock.now())
