@@ -6,18 +6,27 @@ a repeat (`already_checked_in`). services.redeem decides every kind of scan with
 write (two on SQLite for a check-in), under the same guarantees:
 
 - one SELECT reads the activity, the code's owner, their sign-up, its last successful scan
-  and whether the nonce was seen, and on PostgreSQL takes the locks redeem takes: the
-  sign-up's row (FOR NO KEY UPDATE, as services.lock_signup) and a share lock on the
-  activity's row, taken first, as finish and sign-up lock the activity before sign-ups.
-  Reading after a wait for a lock, PostgreSQL re-reads the locked rows as committed now
-  (not as of the statement's start), so a finish that committed meanwhile is seen, as
-  redeem sees it by re-reading the activity after the lock. (SQLite runs one writer at a
-  time: every transaction here begins IMMEDIATE.)
-- the scan is one INSERT ... ON CONFLICT (nonce) DO NOTHING RETURNING id: a twin with the
-  same nonce that committed first makes it insert nothing, and the twin's answer is given.
-  The unique index on (sign-up, seq) still refuses a second `ok` on the same state.
-- a successful scan updates the sign-up's count and presence: on PostgreSQL in the same
-  statement as the INSERT (a WITH, only if the scan was written), on SQLite in an UPDATE.
+  and whether the nonce was seen, and decides (in Python) as redeem would. It takes no
+  locks: the write checks that what the decision rests on still holds.
+- the write is one statement. On PostgreSQL it first locks the rows redeem locks, the
+  activity's (a share lock, taken first, as finish and sign-up lock the activity before
+  sign-ups) and the sign-up's (FOR NO KEY UPDATE, as services.lock_signup), and only where
+  they are as the read saw them: the activity published with the same times, the sign-up
+  confirmed with the same count of successful scans (scan_seq; any `ok` since the read
+  moved it, and with it the state and the last scan the decision used). A row that
+  changed while this one waited for its lock is re-read as committed now, so a finish or
+  a twin scan that committed meanwhile makes it write nothing. Then the scan: INSERT ...
+  ON CONFLICT (nonce) DO NOTHING RETURNING id (a twin with the same nonce that committed
+  first makes it insert nothing, and the twin's answer is given), and for an `ok` the
+  sign-up's count and presence, in the same statement, only if the scan was written. The
+  unique index on (sign-up, seq) still refuses a second `ok` on the same state. Each
+  statement commits on its own where the request has no transaction open yet (no BEGIN,
+  no COMMIT: two round trips fewer; server.core.direct.OnSession), and runs inside the
+  transaction where one is (a test's): right both ways, as nothing leans on a lock the
+  read took.
+- SQLite writes under the same check, without locks: it runs one writer at a time (every
+  transaction here begins IMMEDIATE), and has no INSERT inside WITH, so the count is an
+  UPDATE of its own, run only if the scan was written.
 
 The statements are hand-written SQL run on the session's connection (server.core.direct):
 through SQLAlchemy's result machinery they cost a third of the scan's CPU in the app.
@@ -40,8 +49,6 @@ from server.core import direct
 from server.core.db import UTCDateTime
 from server.core.metrics import note_scan
 from server.extensions import db
-
-_LOCKS = "FOR SHARE OF activities FOR NO KEY UPDATE OF signups"
 
 
 @dataclass
@@ -135,22 +142,42 @@ _RESULT_TIMES = {name: UTCDateTime() for name in ("starts_at", "ends_at", "revok
                                                      "last_time")}
 # every column of scans is given (those the door never sets as NULL or false), as the ORM
 # would write them; a twin with the same nonce that committed first makes it insert nothing
-_INSERT = """INSERT INTO scans (activity_id, user_id, signup_id, direction, result, source,
-  operator_id, device, client_time, server_time, effective_time, nonce, forced, walk_in,
-  assisted, late, seq, duplicate_of_id, ip, latitude, longitude, code_hint, paper_batch_id)
-VALUES (:activity_id, :user_id, :signup_id, :direction, :result, :source, :operator_id,
-  :device, NULL, :now, :effective, :nonce, false, false, false, false, :seq,
-  :duplicate_of_id, :ip, NULL, NULL, :code_hint, NULL)
+_COLUMNS = """activity_id, user_id, signup_id, direction, result, source, operator_id, device,
+  client_time, server_time, effective_time, nonce, forced, walk_in, assisted, late, seq,
+  duplicate_of_id, ip, latitude, longitude, code_hint, paper_batch_id"""
+_VALUES = """:activity_id, :user_id, :signup_id, :direction, :result, :source,
+  CAST(:operator_id AS integer), :device, NULL, :now, :effective, :nonce, false, false, false,
+  false, CAST(:seq AS integer), CAST(:duplicate_of_id AS integer), :ip, NULL, NULL,
+  :code_hint, NULL"""
+# the rows the decision read, if they are still as it saw them. On PostgreSQL they are
+# locked as redeem locks them: the activity's first (the sign-up's condition asks for it),
+# then the sign-up's. Each is looked up by its primary key alone, the state compared after:
+# a generic plan made before the tables were analysed would otherwise take any index that
+# matches a condition (activities by status, sign-ups by activity: thousands of rows).
+_HELD = """activity AS (SELECT activities.status, activities.starts_at, activities.ends_at
+  FROM activities WHERE activities.id = :activity_id{share}),
+held AS (SELECT signups.id FROM signups
+  WHERE signups.id = :signup_id AND signups.status = 'confirmed'
+    AND signups.scan_seq = :scan_seq
+    AND EXISTS (SELECT 1 FROM activity WHERE activity.status = 'published'
+                AND activity.starts_at = :starts_at AND activity.ends_at = :ends_at){update})"""
+# the scan, only if they are (SQLite wants a WHERE before ON CONFLICT in INSERT ... SELECT)
+_INSERT = f"""INSERT INTO scans ({_COLUMNS}) SELECT {_VALUES} FROM held WHERE true
 ON CONFLICT (nonce) DO NOTHING RETURNING id"""
 # a successful scan numbers the sign-up's count and its presence (changed_at: the
 # scanner's roster delta, checkin.roster)
 _COUNT = """UPDATE signups SET scan_seq = :seq, presence = :presence, changed_at = :now
 WHERE signups.id = :signup_id"""
-# PostgreSQL does both in one statement, the count only if the scan was written
-_INSERT_AND_COUNT = f"""WITH recorded AS ({_INSERT}),
-counted AS ({_COUNT} AND EXISTS (SELECT 1 FROM recorded))
-SELECT id FROM recorded"""
-_WRITE_TIMES = {"now": UTCDateTime(), "effective": UTCDateTime()}
+_HELD_LOCKED = _HELD.format(share=" FOR SHARE", update=" FOR NO KEY UPDATE")
+_WRITE = {
+    "sqlite": f"WITH {_HELD.format(share='', update='')}\n{_INSERT}",
+    "postgresql": f"WITH {_HELD_LOCKED},\nrecorded AS ({_INSERT})\nSELECT id FROM recorded",
+}
+# PostgreSQL also counts in the same statement, only if the scan was written
+_WRITE_AND_COUNT = (f"WITH {_HELD_LOCKED},\nrecorded AS ({_INSERT}),\n"
+                    f"counted AS ({_COUNT} AND EXISTS (SELECT 1 FROM recorded))\n"
+                    "SELECT id FROM recorded")
+_WRITE_TIMES = {name: UTCDateTime() for name in ("now", "effective", "starts_at", "ends_at")}
 _statements: dict[str, SimpleNamespace] = {}
 
 
@@ -158,19 +185,17 @@ def _prepared() -> SimpleNamespace:
     """This database's statements (server.core.direct), made once per process."""
     name = db.engine.dialect.name
     if name not in _statements:
-        locks = _LOCKS if name == "postgresql" else ""
         last_ok = _LAST_OK_JOIN[name]
-        both = name == "postgresql"  # SQLite has no INSERT inside WITH
-        insert = direct.prepare(_INSERT, binds=_WRITE_TIMES)
+        given, by_login = (direct.prepare(_READ.format(operator=operator, last_ok=last_ok),
+                                          binds={"now": UTCDateTime()}, results=_RESULT_TIMES)
+                           for operator in (_GIVEN, _BY_LOGIN))
+        write = direct.prepare(_WRITE[name], binds=_WRITE_TIMES)
+        postgres = name == "postgresql"  # SQLite has no INSERT inside WITH
         _statements[name] = SimpleNamespace(
-            given=direct.prepare(_READ.format(operator=_GIVEN, last_ok=last_ok) + locks,
-                                 results=_RESULT_TIMES),
-            by_login=direct.prepare(_READ.format(operator=_BY_LOGIN, last_ok=last_ok) + locks,
-                                    binds={"now": UTCDateTime()}, results=_RESULT_TIMES),
-            insert=insert,
-            insert_and_count=direct.prepare(_INSERT_AND_COUNT, binds=_WRITE_TIMES)
-            if both else insert,
-            count=None if both else direct.prepare(_COUNT, binds={"now": UTCDateTime()}))
+            given=given, by_login=by_login, insert=write,
+            insert_and_count=direct.prepare(_WRITE_AND_COUNT, binds=_WRITE_TIMES)
+            if postgres else write,
+            count=None if postgres else direct.prepare(_COUNT, binds={"now": UTCDateTime()}))
     return _statements[name]
 
 
@@ -191,8 +216,12 @@ def redeem_code(req: ScanRequest, *, now: datetime,
         read, params["operator_id"] = sql.given, req.operator.id
     else:
         read, params["token_hash"], params["now"] = sql.by_login, login_hash, now
-    on = direct.OnSession()
-    row = on.fetch_one(read, params)
+    with direct.OnSession(each_commits=True) as on:
+        return _decided(req, on.fetch_one(read, params), on, sql, now)
+
+
+def _decided(req: ScanRequest, row, on: direct.OnSession, sql: SimpleNamespace,
+             now: datetime) -> Recorded | None:
     if (row is None or row.seen is not None or row.revoked_at is not None
             or row.status != "published" or row.signup_status != "confirmed"
             or (row.top_seq or 0) != (row.scan_seq or 0)):
@@ -221,10 +250,14 @@ def redeem_code(req: ScanRequest, *, now: datetime,
         operator_id=row.operator_id, device=(req.device or None) and req.device[:64],
         now=now, effective=effective, nonce=req.nonce or None, seq=seq,
         duplicate_of_id=duplicate_of, ip=req.ip, code_hint=codes.hint(req.code),
-        presence="in" if req.direction == "entry" else "out")
+        presence="in" if req.direction == "entry" else "out",
+        # what the decision rests on: the write checks it still holds (PostgreSQL)
+        starts_at=row.starts_at, ends_at=row.ends_at, scan_seq=row.scan_seq or 0)
     written = on.fetch_one(sql.insert if seq is None else sql.insert_and_count, values)
     if written is None:
-        return None  # a twin with this nonce committed first: redeem gives its answer
+        # a twin with this nonce committed first, or (PostgreSQL) what the decision rested
+        # on changed since the read: redeem decides again, and answers as the twin did
+        return None
     if seq is not None and sql.count is not None:
         on.execute(sql.count, values)
     note_scan(db.session, result, req.source)

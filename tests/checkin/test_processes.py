@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from server.activities import signups
 from server.activities.models import Signup
-from server.checkin import codes
+from server.checkin import codes, services
 from server.checkin.models import Scan
 from server.core.clock import local
 from server.extensions import db
@@ -152,3 +152,55 @@ def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
             assert live is not None, f"accepted scans without hours (trial {trial})"
             assert live.status == "pending" and live.minutes == 110, (live.minutes, live.flags)
     assert retried_deadlocks(gunicorn)[before:] == []  # finish and upload took turns
+
+
+def test_exits_scanned_at_the_door_while_the_activity_is_finished_all_end_as_hours(
+        connect, make_activity, make_user, grant, give_place, now, gunicorn):
+    """The door's fast path (checkin.live) reads without locks and writes only if what it
+    read still holds. Here a phone scans everyone out while another organiser finishes,
+    which checks out whoever is still inside: each person ends with exactly one check-in
+    and one check-out (theirs or the automatic one), and hours; no scan is refused."""
+    before = len(retried_deadlocks(gunicorn))
+    for trial in range(4):
+        # ended ten minutes ago: exits are still taken, and a finish checks the rest out
+        activity = make_activity(starts_in=timedelta(hours=-2, minutes=-10), hours=2,
+                                 title=f"离场{trial}")
+        organisers = [make_user(name=f"组织者{trial}{i}") for i in range(2)]
+        for o in organisers:
+            grant(o, "organiser", activity.node, activity.organisation)
+        people = [make_user(name=f"志愿者{trial}{i}") for i in range(30)]
+        for person in people:
+            give_place(activity, person)
+        payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
+        for payload in payloads:  # everyone came in at the start
+            came = services.redeem(services.ScanRequest(
+                activity_id=activity.id, direction="entry", source="organiser_scan",
+                operator=organisers[0], code=payload, nonce=_nonce()),
+                now=activity.starts_at + timedelta(minutes=5))
+            assert came.result == "ok"
+        db.session.commit()
+        scanner, finisher = (connect(o) for o in organisers)
+
+        def scan_out(c=scanner, activity_id=activity.id, payloads=payloads):
+            return [_scan(c, activity_id, code=p, direction="exit")() for p in payloads]
+
+        def finish(c=finisher, activity_id=activity.id):
+            return c.call("POST", f"/api/v1/activities/{activity_id}/finish", {})[0]
+
+        results, finished = at_once([scan_out, finish])
+        assert finished == 200, finished
+        assert isinstance(results, list) and set(results) <= {"ok", "attendance_closed"}, \
+            results
+        db.session.expire_all()
+        oks = dict(db.session.execute(
+            select(Scan.signup_id, func.count()).where(
+                Scan.activity_id == activity.id, Scan.result == "ok")
+            .group_by(Scan.signup_id)).all())
+        assert sorted(oks.values()) == [2] * len(people), (trial, oks)
+        for signup in db.session.scalars(select(Signup).where(
+                Signup.activity_id == activity.id)):
+            assert signup.presence == "out"
+            hours = db.session.scalars(select(HourEntry).where(
+                HourEntry.signup_id == signup.id).order_by(HourEntry.id.desc())).first()
+            assert hours is not None and hours.status == "pending", (trial, signup.id)
+    assert retried_deadlocks(gunicorn)[before:] == []

@@ -59,3 +59,40 @@ def test_a_driver_error_is_sqlalchemys_and_the_session_goes_on(make_user):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(User).where(
         User.id == person.id)) == 1
+
+
+def _seen_from_elsewhere(person_id: int) -> str | None:
+    """The person's name as another connection sees it: committed, or not there."""
+    with db.engine.connect() as other:
+        return other.scalar(select(User.name).where(User.id == person_id))
+
+
+@pytest.mark.postgresql
+@pytest.mark.concurrency  # real commits: the session begins no transaction of the test's
+def test_each_commits_commits_each_statement_and_then_hands_back_a_plain_connection(
+        make_user):
+    person = make_user(name="原名")
+    db.session.commit()
+    rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
+    with direct.OnSession(each_commits=True) as on:
+        assert on.each_commits
+        on.execute(rename, {"name": "自己提交", "id": person.id})
+        # committed as the statement ended, before the session commits anything
+        assert _seen_from_elsewhere(person.id) == "自己提交"
+    assert not on.driver.autocommit  # back as the session expects it
+    on.execute(rename, {"name": "等提交", "id": person.id})  # in a transaction again
+    assert _seen_from_elsewhere(person.id) == "自己提交"
+    db.session.rollback()
+    assert _seen_from_elsewhere(person.id) == "自己提交"
+
+
+@pytest.mark.postgresql
+def test_each_commits_inside_a_begun_transaction_runs_in_it(make_user):
+    person = make_user(name="原名")
+    db.session.commit()  # a savepoint: the test's transaction has begun on the server
+    with direct.OnSession(each_commits=True) as on:
+        assert not on.each_commits
+        on.execute(direct.prepare("UPDATE users SET name = :name WHERE id = :id"),
+                   {"name": "不提交", "id": person.id})
+    db.session.rollback()
+    assert db.session.scalar(select(User.name).where(User.id == person.id)) == "原名"
