@@ -260,7 +260,7 @@ def _decided(req: ScanRequest, row, on: direct.OnSession, sql: SimpleNamespace,
         return None
     if seq is not None and sql.count is not None:
         on.execute(sql.count, values)
-    note_scan(db.session, result, req.source)
+    note_scan(db.session, result, req.source, committed=on.each_commits)
     return Recorded(id=written.id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
                     effective_time=effective, operator_locale=row.operator_locale,

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
@@ -90,25 +91,45 @@ def prepare(sql: str, *, binds: Mapping[str, TypeEngine] | None = None,
 class OnSession:
     """The session's connection (and its transaction), taken once for several statements.
 
-    each_commits=True (PostgreSQL): if nothing has begun a transaction on the server yet (a
-    request's first statements), each statement runs as its own transaction, committed as
-    it ends: no BEGIN and no COMMIT, two round trips fewer. Inside a transaction already
-    begun (a test's, or after other statements of the request) they run in it, as without
-    the flag. So write statements that are right both ways: each takes the locks it needs
-    and checks what it relies on, and nothing leans on a lock an earlier statement took.
-    Use it as a context manager: on leaving, the connection is as the session expects it.
+    each_commits=True (PostgreSQL): each statement runs as its own transaction, committed
+    as it ends (no BEGIN, no COMMIT: two round trips fewer), where nothing has begun one:
+    - the session has not begun (a request's first statements): a connection is taken from
+      the engine's pool for these statements alone, without the session's machinery, and
+      handed back on leaving;
+    - the session has begun, but not yet on the server: its connection, in autocommit.
+    Inside a transaction already begun on the server (a test's, or after other statements
+    of the request) they run in it, as without the flag. So write statements that are right
+    both ways: each takes the locks it needs and checks what it relies on, and nothing
+    leans on a lock an earlier statement took. Use it as a context manager: on leaving, the
+    connection is as the session (or the pool) expects it.
     """
 
     def __init__(self, *, each_commits: bool = False) -> None:
+        self._restore = False
+        self._own: Any = None  # a connection taken from the pool for these statements
+        self.conn: Any = None
+        if each_commits:
+            session = db.session()
+            bind = session.get_bind()
+            if (isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+                    and not session.in_transaction()):
+                self._own = bind.raw_connection()
+                self.driver = self._own.driver_connection
+                self.dialect, self.dispatch = bind.dialect, bind.dispatch
+                self._autocommit()
+                return
         self.conn = db.session.connection()
         self.driver = self.conn.connection.driver_connection
-        self._restore = False
-        if each_commits and self.conn.dialect.name == "postgresql":
-            from psycopg.pq import TransactionStatus
-            if (not self.driver.autocommit
-                    and self.driver.info.transaction_status == TransactionStatus.IDLE):
-                self.driver.autocommit = True
-                self._restore = True
+        self.dialect, self.dispatch = self.conn.dialect, self.conn.dispatch
+        if each_commits and self.dialect.name == "postgresql":
+            self._autocommit()
+
+    def _autocommit(self) -> None:
+        from psycopg.pq import TransactionStatus
+        if (not self.driver.autocommit
+                and self.driver.info.transaction_status == TransactionStatus.IDLE):
+            self.driver.autocommit = True
+            self._restore = True
 
     @property
     def each_commits(self) -> bool:
@@ -119,9 +140,14 @@ class OnSession:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._restore and not self.driver.closed:
-            self.driver.autocommit = False  # no transaction is open: psycopg allows it
-        self._restore = False
+        try:
+            if self._restore and not self.driver.closed:
+                self.driver.autocommit = False  # no transaction is open: psycopg allows it
+        finally:
+            self._restore = False
+            if self._own is not None:
+                self._own.close()  # back to the pool
+                self._own = None
 
     def fetch_one(self, statement: Statement, values: Mapping[str, Any]):
         """Its first row (processed), or None."""
@@ -132,19 +158,20 @@ class OnSession:
         self._run(statement, values, rows=False)
 
     def _run(self, statement: Statement, values: Mapping[str, Any], *, rows: bool):
-        conn, dialect = self.conn, self.conn.dialect
+        dialect = self.dialect
         sql, params = statement.sql, statement.params(values)
         cursor = self.driver.cursor()
         try:
-            for listener in conn.dispatch.before_cursor_execute:
-                sql, params = listener(conn, cursor, sql, params, None, False)
+            # (a pool's own connection has no SQLAlchemy Connection: listeners get None)
+            for listener in self.dispatch.before_cursor_execute:
+                sql, params = listener(self.conn, cursor, sql, params, None, False)
             cursor.execute(sql, params)
             raw = cursor.fetchone() if rows else None
             return None if raw is None else statement.row(cursor, raw)
         except dialect.loaded_dbapi.Error as exc:
             invalidated = dialect.is_disconnect(exc, self.driver, None)
             if invalidated:
-                conn.invalidate(exc)
+                (self._own if self._own is not None else self.conn).invalidate(exc)
             raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
                                       connection_invalidated=invalidated,
                                       dialect=dialect) from exc

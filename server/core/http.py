@@ -122,8 +122,10 @@ def commit_before_answer() -> None:
     (not ORM rows that a commit would expire): the answer is then serialized after the
     commit, so SQLite's one write lock and PostgreSQL's row locks are held for the work
     alone. A failure here is the unit of work's as ever (rolled back, retried if
-    transient); the commit at the end finds nothing left to do."""
-    db.session.commit()
+    transient); the commit at the end finds nothing left to do. A session that has not
+    begun (its work committed on its own: server.core.direct) has nothing to commit."""
+    if db.session().in_transaction():
+        db.session.commit()
 
 
 class UnitOfWork:

@@ -58,9 +58,13 @@ def _scans_flushed(session, _context) -> None:
             session.info.setdefault("wushe_scans", []).append((obj.result, obj.source))
 
 
-def note_scan(session, result: str, source: str) -> None:
-    """A scan written without the ORM (checkin.live): counted like the flushed ones."""
-    session.info.setdefault("wushe_scans", []).append((result, source))
+def note_scan(session, result: str, source: str, *, committed: bool = False) -> None:
+    """A scan written without the ORM (checkin.live): counted like the flushed ones, when
+    the session commits, or now if its statement has committed on its own already."""
+    if committed:
+        SCANS.labels(result=result, source=source).inc()
+    else:
+        session.info.setdefault("wushe_scans", []).append((result, source))
 
 
 def _scans_committed(session) -> None:

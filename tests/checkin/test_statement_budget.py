@@ -93,3 +93,19 @@ def test_the_fast_answer_is_the_recorded_one(door):
                                                                     "organiser_scan")
     assert scan(payloads[0], "nonce-00000001") == body
     assert db.session.scalar(select(func.count()).select_from(Scan)) == 1
+
+
+def test_each_scan_at_the_door_is_counted_once_in_the_metrics(door):
+    """Counted once written (on PostgreSQL the door's write commits on its own, so it is
+    counted then; elsewhere when the session commits); a replayed nonce writes nothing."""
+    from prometheus_client import REGISTRY
+
+    def total(result):
+        return REGISTRY.get_sample_value(
+            "wushe_scans_total", {"result": result, "source": "organiser_scan"}) or 0
+    scan, payloads = door
+    ok, repeat = total("ok"), total("already_checked_in")
+    assert scan(payloads[0], "count-00000001")["result"] == "ok"
+    assert scan(payloads[0], "count-00000002")["result"] == "already_checked_in"
+    assert scan(payloads[0], "count-00000001")["result"] == "ok"  # the replay
+    assert (total("ok"), total("already_checked_in")) == (ok + 1, repeat + 1)

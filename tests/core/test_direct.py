@@ -69,18 +69,35 @@ def _seen_from_elsewhere(person_id: int) -> str | None:
 
 @pytest.mark.postgresql
 @pytest.mark.concurrency  # real commits: the session begins no transaction of the test's
-def test_each_commits_commits_each_statement_and_then_hands_back_a_plain_connection(
-        make_user):
+def test_each_commits_on_a_session_not_begun_takes_a_pooled_connection_of_its_own(make_user):
+    person_id = make_user(name="原名").id
+    db.session.commit()  # the session has not begun again
+    pool = db.engine.pool
+    taken = pool.checkedout()
+    with direct.OnSession(each_commits=True) as on:
+        assert on.each_commits and pool.checkedout() == taken + 1
+        on.execute(direct.prepare("UPDATE users SET name = :name WHERE id = :id"),
+                   {"name": "自己提交", "id": person_id})
+        # committed as the statement ended; the session has begun nothing
+        assert _seen_from_elsewhere(person_id) == "自己提交"
+        assert not db.session().in_transaction()
+    driver = on.driver
+    assert pool.checkedout() == taken and not driver.autocommit  # back, as the pool had it
+
+
+@pytest.mark.postgresql
+@pytest.mark.concurrency
+def test_each_commits_on_a_begun_session_commits_each_statement_on_its_connection(make_user):
     person = make_user(name="原名")
     db.session.commit()
+    db.session.connection()  # the session has begun; nothing has run on the server yet
     rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
     with direct.OnSession(each_commits=True) as on:
         assert on.each_commits
         on.execute(rename, {"name": "自己提交", "id": person.id})
-        # committed as the statement ended, before the session commits anything
         assert _seen_from_elsewhere(person.id) == "自己提交"
-    assert not on.driver.autocommit  # back as the session expects it
-    on.execute(rename, {"name": "等提交", "id": person.id})  # in a transaction again
+    assert not on.driver.autocommit  # back as the session expects it: in a transaction
+    direct.OnSession().execute(rename, {"name": "等提交", "id": person.id})
     assert _seen_from_elsewhere(person.id) == "自己提交"
     db.session.rollback()
     assert _seen_from_elsewhere(person.id) == "自己提交"
