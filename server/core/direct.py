@@ -88,6 +88,13 @@ def prepare(sql: str, *, binds: Mapping[str, TypeEngine] | None = None,
     return Statement(sql=sql, binds=bind_fns, results=result_fns)
 
 
+def session_begun() -> bool:
+    """Whether this request's (or app context's) session has begun a transaction, without
+    making a session to ask: a request answered without one (a scan at the door, the health
+    check) never builds it."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
 class OnSession:
     """The session's connection (and its transaction), taken once for several statements.
 
@@ -109,10 +116,10 @@ class OnSession:
         self._own: Any = None  # a connection taken from the pool for these statements
         self.conn: Any = None
         if each_commits:
-            session = db.session()
-            bind = session.get_bind()
+            # the session's own bind (a test's connection), else the app's engine
+            bind = db.session.session_factory.kw.get("bind") or db.engine
             if (isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-                    and not session.in_transaction()):
+                    and not session_begun()):
                 self._own = bind.raw_connection()
                 self.driver = self._own.driver_connection
                 self.dialect, self.dispatch = bind.dialect, bind.dispatch

@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.core import errors, outbox
+from server.core import direct, errors, outbox
 from server.core.errors import WusheError, field_texts
 from server.extensions import db
 
@@ -124,7 +124,7 @@ def commit_before_answer() -> None:
     alone. A failure here is the unit of work's as ever (rolled back, retried if
     transient); the commit at the end finds nothing left to do. A session that has not
     begun (its work committed on its own: server.core.direct) has nothing to commit."""
-    if db.session().in_transaction():
+    if direct.session_begun():
         db.session.commit()
 
 
@@ -148,7 +148,7 @@ class UnitOfWork:
                 if response.status_code < 400:
                     # a request that never used the database (health, a static page) has
                     # no transaction: committing would begin and end an empty one
-                    if db.session().in_transaction():
+                    if direct.session_begun():
                         db.session.commit()
                     outbox.run_for_request()
                 else:

@@ -46,6 +46,19 @@ LATENCY = Histogram("wushe_http_request_duration_seconds", "Time to answer a req
 SCANS = Counter("wushe_scans_total", "Check-in scans decided, by result and source",
                 ["result", "source"])
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_children: dict[tuple, object] = {}  # (metric, label values) → its child, made once
+
+
+def _labelled(metric, *values: str):
+    """metric.labels(*values), looked up once per process: prometheus-client checks and
+    locks on every labels() call, for every request. The label values are few (routes,
+    methods, statuses, scan results), so the map stays small."""
+    child = _children.get((metric, values))
+    if child is None:
+        if len(_children) >= 10_000:  # odd methods sent on purpose: start over
+            _children.clear()
+        child = _children[(metric, values)] = metric.labels(*values)
+    return child
 request_log = logging.getLogger("wushe.request")
 
 
@@ -62,7 +75,7 @@ def note_scan(session, result: str, source: str, *, committed: bool = False) -> 
     """A scan written without the ORM (checkin.live): counted like the flushed ones, when
     the session commits, or now if its statement has committed on its own already."""
     if committed:
-        SCANS.labels(result=result, source=source).inc()
+        _labelled(SCANS, result, source).inc()
     else:
         session.info.setdefault("wushe_scans", []).append((result, source))
 
@@ -71,7 +84,7 @@ def _scans_committed(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released (SQLAlchemy says "commit" for those too): not yet
     for result, source in session.info.pop("wushe_scans", ()):
-        SCANS.labels(result=result, source=source).inc()
+        _labelled(SCANS, result, source).inc()
 
 
 def _scans_dropped(session) -> None:
@@ -161,8 +174,8 @@ def _finish(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule else "unmatched"
     if route.startswith("/static/"):
         return response  # a file, not a request worth counting by the thousand
-    REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
-    LATENCY.labels(method=request.method, route=route).observe(elapsed)
+    _labelled(REQUESTS, request.method, route, str(response.status_code)).inc()
+    _labelled(LATENCY, request.method, route).observe(elapsed)
     request_id = g.get("request_id")
     if request_id:
         response.headers["X-Request-ID"] = request_id

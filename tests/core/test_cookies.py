@@ -112,3 +112,14 @@ def test_a_remembered_token_expires_and_is_checked_against_the_referrer_on_https
     monkeypatch.setattr(cookies, "now", lambda: later)
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
     assert send(Referer="https://wushe.example/login") == "csrf_failed"
+
+
+def test_a_json_body_brings_its_token_in_either_header_and_nowhere_else(app):
+    """For a JSON body the token is read from the headers alone (there is no form)."""
+    phone = app.test_client()
+    token = _token(phone)
+    assert _write(phone, None, **{"X-CSRF-Token": token}) != "csrf_failed"
+    assert _write(phone, None, **{"X-CSRFToken": ""}) == "csrf_failed"
+    answer = phone.post("/api/v1/auth/login", json={
+        "phone": "13800000000", "password": "not-the-password", "csrf_token": token})
+    assert answer.get_json()["code"] == "csrf_failed"  # a JSON field is not a form field
