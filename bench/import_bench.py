@@ -38,19 +38,87 @@ def name_of(i: int) -> str:
     return "志愿者" + "".join("零一二三四五六七八九"[int(d)] for d in str(i))
 
 
-def write_roster(path: Path, rows: int, day: str) -> None:
+def _sheets(rows: int, day: str):
+    """The roster's two sheets: (title, rows) with every value as the file holds it."""
+    def people():
+        yield ["姓名", "手机号", "社区", "身份证号(可选)", "技能"]
+        for i in range(rows):
+            yield [name_of(i), f"137{i:08d}", "运河园社区" if i % 2 else "新华社区", "",
+                   "法律" if i % 7 == 0 else ""]
+
+    def hours():
+        yield ["手机号", "活动", "日期", "时长(小时)"]
+        for i in range(rows):
+            yield [f"137{i:08d}", f"讲堂{i // PER_ACTIVITY}", day, 1.5]
+    return [("志愿者", people()), ("服务时长", hours())]
+
+
+def write_roster(path: Path, rows: int, day: str, *, shared: bool = False) -> None:
+    """openpyxl writes texts inline; Excel and WPS write them once each, in a shared-
+    strings table the cells refer to (shared=True writes that, as they do)."""
+    if shared:
+        write_shared_roster(path, _sheets(rows, day))
+        return
     from openpyxl import Workbook
     book = Workbook(write_only=True)
-    people = book.create_sheet("志愿者")
-    people.append(["姓名", "手机号", "社区", "身份证号(可选)", "技能"])
-    for i in range(rows):
-        people.append([name_of(i), f"137{i:08d}", "运河园社区" if i % 2 else "新华社区", "",
-                       "法律" if i % 7 == 0 else ""])
-    hours = book.create_sheet("服务时长")
-    hours.append(["手机号", "活动", "日期", "时长(小时)"])
-    for i in range(rows):
-        hours.append([f"137{i:08d}", f"讲堂{i // PER_ACTIVITY}", day, 1.5])
+    for title, values in _sheets(rows, day):
+        sheet = book.create_sheet(title)
+        for row in values:
+            sheet.append(row)
     book.save(path)
+
+
+def write_shared_roster(path: Path, sheets) -> None:
+    import zipfile
+    from xml.sax.saxutils import escape
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006"
+    kind = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
+    table: dict[str, int] = {}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, (_, values) in enumerate(sheets, start=1):
+            with zf.open(f"xl/worksheets/sheet{n}.xml", "w") as out:
+                out.write(f'{head}<worksheet xmlns="{ns}"><sheetData>'.encode())
+                for r, row in enumerate(values, start=1):
+                    cells = "".join(
+                        f'<c r="{chr(65 + i)}{r}"><v>{v}</v></c>' if isinstance(v, float)
+                        else f'<c r="{chr(65 + i)}{r}" t="s"><v>'
+                             f'{table.setdefault(v, len(table))}</v></c>'
+                        for i, v in enumerate(row))
+                    out.write(f'<row r="{r}">{cells}</row>'.encode())
+                out.write(b"</sheetData></worksheet>")
+        titles = [title for title, _ in sheets]
+        with zf.open("xl/sharedStrings.xml", "w") as out:
+            out.write(f'{head}<sst xmlns="{ns}">'.encode())
+            for text in table:
+                out.write(f'<si><t xml:space="preserve">{escape(text)}</t></si>'.encode())
+            out.write(b"</sst>")
+        numbers = range(1, len(titles) + 1)
+        zf.writestr("[Content_Types].xml", head + (
+            f'<Types xmlns="{pkg}/content-types"><Default Extension="rels" '
+            f'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            f'<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{kind}.sheet.main+xml"/>'
+            + "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+                      f'ContentType="{kind}.worksheet+xml"/>' for n in numbers)
+            + f'<Override PartName="/xl/sharedStrings.xml" '
+              f'ContentType="{kind}.sharedStrings+xml"/></Types>'))
+        zf.writestr("_rels/.rels", head + (
+            f'<Relationships xmlns="{pkg}/relationships"><Relationship Id="rId1" '
+            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        zf.writestr("xl/workbook.xml", head + (
+            f'<workbook xmlns="{ns}" xmlns:r="{rel}"><sheets>'
+            + "".join(f'<sheet name="{t}" sheetId="{n}" r:id="rId{n}"/>'
+                      for n, t in zip(numbers, titles, strict=True))
+            + "</sheets></workbook>"))
+        zf.writestr("xl/_rels/workbook.xml.rels", head + (
+            f'<Relationships xmlns="{pkg}/relationships">'
+            + "".join(f'<Relationship Id="rId{n}" Type="{rel}/worksheet" '
+                      f'Target="worksheets/sheet{n}.xml"/>' for n in numbers)
+            + f'<Relationship Id="rId0" Type="{rel}/sharedStrings" '
+              f'Target="sharedStrings.xml"/></Relationships>'))
 
 
 def peak_rss_mb() -> float:
@@ -173,6 +241,9 @@ def main() -> None:
     p.add_argument("--tracemalloc", action="store_true")
     p.add_argument("--background", action="store_true",
                    help="check as the scheduler's job does a large upload")
+    p.add_argument("--shared-strings", action="store_true",
+                   help="write the texts once, in a shared-strings table, as Excel and WPS "
+                        "do (openpyxl writes them inline)")
     p.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     p.add_argument("--path", help=argparse.SUPPRESS)
     p.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -186,7 +257,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             path = Path(workdir) / "roster.xlsx"
             started = time.perf_counter()
-            write_roster(path, rows, day)
+            write_roster(path, rows, day, shared=args.shared_strings)
             written = time.perf_counter() - started
             cmd = [sys.executable, __file__, "--measure", str(rows), "--path", str(path),
                    "--workdir", workdir]

@@ -1,10 +1,10 @@
 """Reading an uploaded roster as a stream of rows, safely.
 
 openpyxl in read-only mode parses one row at a time, so memory follows the widest row,
-not the row count (its shared-strings table, the distinct texts of the file, is the one
-part held whole). Before openpyxl sees the file it is checked as a zip: a bomb (a part
-that unpacks to far more than the upload) is refused from the sizes in its directory,
-which zipfile holds each part to. A sheet's declared dimensions are never trusted:
+not the row count; the file's shared-strings table (its distinct texts) is kept on disk
+(server.imports.strings), not in a list. Before openpyxl sees the file it is checked as
+a zip: a bomb (a part that unpacks to far more than the upload) is refused from the sizes
+in its directory, which zipfile holds each part to. A sheet's declared dimensions are never trusted:
 rows and columns are read up to fixed limits, so "A1:XFD1048576" costs nothing.
 """
 
@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
-from openpyxl import load_workbook
-
-from server.imports import errors
+from server.imports import errors, strings
 
 MAX_BYTES = 5_000_000          # the upload; MAX_CONTENT_LENGTH (6 MB) bounds the request
 MAX_UNPACKED = 400_000_000     # all parts together, unpacked
@@ -122,9 +120,16 @@ class Workbook:
     def __init__(self, fh: IO[bytes]):
         check_zip(fh)
         try:
-            self.book = load_workbook(fh, read_only=True, data_only=True)
+            self.book = strings.load(fh)
         except Exception:  # openpyxl raises many kinds for a broken file  # noqa: BLE001
             raise errors.NotAWorkbook() from None
+        try:
+            self._find_sheets()
+        except BaseException:
+            self.close()  # refused: its strings go now, not when collected
+            raise
+
+    def _find_sheets(self) -> None:
         self.sheets: dict[str, Sheet] = {}
         for ws in self.book.worksheets[:MAX_SHEETS]:
             found = self._header(ws)
@@ -208,4 +213,7 @@ class Workbook:
         return total
 
     def close(self) -> None:
-        self.book.close()
+        try:
+            self.book.close()
+        finally:
+            strings.close_strings(self.book._wushe_strings)
