@@ -124,7 +124,12 @@ class OnSession:
                 self.driver = self._own.driver_connection
                 self.dialect, self.dispatch = bind.dialect, bind.dispatch
                 self._autocommit()
-                return
+                if self._restore:
+                    return
+                # not idle (the pool rolls back what it is given back, so this should not
+                # happen): work here would be rolled back on return, so the session's way
+                self._own.close()
+                self._own = None
         self.conn = db.session.connection()
         self.driver = self.conn.connection.driver_connection
         self.dialect, self.dispatch = self.conn.dialect, self.conn.dispatch

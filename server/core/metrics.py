@@ -46,6 +46,7 @@ LATENCY = Histogram("wushe_http_request_duration_seconds", "Time to answer a req
 SCANS = Counter("wushe_scans_total", "Check-in scans decided, by result and source",
                 ["result", "source"])
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+request_log = logging.getLogger("wushe.request")
 _children: dict[tuple, object] = {}  # (metric, label values) → its child, made once
 
 
@@ -59,7 +60,6 @@ def _labelled(metric, *values: str):
             _children.clear()
         child = _children[(metric, values)] = metric.labels(*values)
     return child
-request_log = logging.getLogger("wushe.request")
 
 
 def _scans_flushed(session, _context) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -20,7 +20,7 @@ from server.activities.services import can_manage
 from server.checkin.models import PaperBatch, Scan
 from server.communities.models import Node
 from server.core import events, workdays
-from server.core.clock import local
+from server.core.clock import SHANGHAI, local
 from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
@@ -42,6 +42,14 @@ def due_date(activity: Activity) -> date:
     return workdays.calendar().add(local(activity.ends_at).date(), DUE_WORKING_DAYS)
 
 
+def _ended_on(column):
+    """SQL: the local (Beijing) day of a UTC time column. China keeps no summer time, so
+    SQLite's fixed eight hours is Asia/Shanghai's offset all year."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone(SHANGHAI.key, column))
+    return func.date(column, "+8 hours")
+
+
 @dataclass(frozen=True)
 class Deadline:
     """When an activity's hours must be recorded, and how that stands today.
@@ -56,8 +64,13 @@ class Deadline:
 
 
 def deadline(activity: Activity, *, today: date) -> Deadline:
+    return deadline_of(local(activity.ends_at).date(), today=today)
+
+
+def deadline_of(ended: date, *, today: date) -> Deadline:
+    """The deadline of an activity that ended (local time) on `ended`."""
     try:
-        due = due_date(activity)
+        due = workdays.calendar().add(ended, DUE_WORKING_DAYS)
         if due < today:
             return Deadline(due, "overdue")
         left = workdays.calendar().between(today, due)
@@ -221,13 +234,22 @@ class Waiting:
 
 
 def waiting(reviewer: User, *, today: date) -> Waiting:
+    """Counted by the day the activities ended (a deadline is the same for all of one
+    day): one row a day, not one an activity, whatever the backlog (the scheduler's daily
+    summary asks for every reviewer)."""
     found = Waiting()
-    for activity, count in _pending_by_activity(reviewable(reviewer, HourQueue.organisation_id)):
-        found.pending += count
-        found.activities += 1
-        state = deadline(activity, today=today).state
-        found.overdue += state == "overdue"
-        found.soon += state == "soon"
+    day = _ended_on(HourQueue.ends_at).label("day")
+    for ended, entries, activities in db.session.execute(
+            select(day, func.count(HourQueue.entry_id),
+                   func.count(distinct(HourQueue.activity_id)))
+            .select_from(HourQueue).join(Node, HourQueue.node_id == Node.id)
+            .where(reviewable(reviewer, HourQueue.organisation_id)).group_by(day)):
+        found.pending += entries
+        found.activities += activities
+        state = deadline_of(ended if isinstance(ended, date) else date.fromisoformat(ended),
+                            today=today).state
+        found.overdue += activities if state == "overdue" else 0
+        found.soon += activities if state == "soon" else 0
     return found
 
 
