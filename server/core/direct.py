@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
@@ -137,7 +138,6 @@ class OnSession:
             self._autocommit()
 
     def _autocommit(self) -> None:
-        from psycopg.pq import TransactionStatus
         if (not self.driver.autocommit
                 and self.driver.info.transaction_status == TransactionStatus.IDLE):
             self.driver.autocommit = True

@@ -39,7 +39,12 @@ def can_review(user: User | None, activity: Activity) -> bool:
 def due_date(activity: Activity) -> date:
     """Ten working days after the activity: China's, public holidays and 调休 counted
     (raises workdays.CalendarYearMissing when the year's holidays are not known yet)."""
-    return workdays.calendar().add(local(activity.ends_at).date(), DUE_WORKING_DAYS)
+    return due_on(local(activity.ends_at).date())
+
+
+def due_on(ended: date) -> date:
+    """The due date of an activity that ended (local time) on `ended`."""
+    return workdays.calendar().add(ended, DUE_WORKING_DAYS)
 
 
 def _ended_on(column):
@@ -70,7 +75,7 @@ def deadline(activity: Activity, *, today: date) -> Deadline:
 def deadline_of(ended: date, *, today: date) -> Deadline:
     """The deadline of an activity that ended (local time) on `ended`."""
     try:
-        due = workdays.calendar().add(ended, DUE_WORKING_DAYS)
+        due = due_on(ended)
         if due < today:
             return Deadline(due, "overdue")
         left = workdays.calendar().between(today, due)

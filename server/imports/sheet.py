@@ -4,8 +4,9 @@ openpyxl in read-only mode parses one row at a time, so memory follows the wides
 not the row count; the file's shared-strings table (its distinct texts) is kept on disk
 (server.imports.strings), not in a list. Before openpyxl sees the file it is checked as
 a zip: a bomb (a part that unpacks to far more than the upload) is refused from the sizes
-in its directory, which zipfile holds each part to. A sheet's declared dimensions are never trusted:
-rows and columns are read up to fixed limits, so "A1:XFD1048576" costs nothing.
+in its directory, which zipfile holds each part to. A sheet's declared dimensions are
+never trusted: rows and columns are read up to fixed limits, so "A1:XFD1048576" costs
+nothing.
 """
 
 from __future__ import annotations

@@ -117,18 +117,28 @@ def test_two_batches_in_opposite_orders_neither_deadlock_nor_fail(connect, venue
     assert retried_deadlocks(gunicorn)[before:] == []
 
 
-def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
-        connect, make_activity, make_user, grant, give_place, now, gunicorn):
-    before = len(retried_deadlocks(gunicorn))
-    for trial in range(6):
-        activity = make_activity(starts_in=timedelta(hours=-3), hours=2, title=f"活动{trial}")
-        organisers = [make_user(name=f"组织者{trial}{i}") for i in range(2)]
+@pytest.fixture
+def past_venue(make_activity, make_user, grant, give_place, now):
+    """A two-hour activity that started `starts_in` ago (negative), two organisers, and
+    that many volunteers holding places (signing up is closed by then), with their codes."""
+    def make(starts_in, title, volunteers):
+        activity = make_activity(starts_in=starts_in, hours=2, title=title)
+        organisers = [make_user(name=f"组织者{title}{i}") for i in range(2)]
         for o in organisers:
             grant(o, "organiser", activity.node, activity.organisation)
-        people = [make_user(name=f"志愿者{trial}{i}") for i in range(40)]
+        people = [make_user(name=f"志愿者{title}{i}") for i in range(volunteers)]
         for person in people:
             give_place(activity, person)
-        payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
+        return activity, organisers, [codes.personal_payload(codes.active_code(p, now=now))
+                                      for p in people]
+    return make
+
+
+def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
+        connect, past_venue, gunicorn):
+    before = len(retried_deadlocks(gunicorn))
+    for trial in range(6):
+        activity, organisers, payloads = past_venue(timedelta(hours=-3), f"活动{trial}", 40)
         db.session.commit()
         start, end = activity.starts_at, activity.ends_at
         scans = [{"code": p, "direction": d, "client_time": local(t).isoformat(),
@@ -155,7 +165,7 @@ def test_scans_uploaded_while_the_activity_is_finished_all_end_as_hours(
 
 
 def test_exits_scanned_at_the_door_while_the_activity_is_finished_all_end_as_hours(
-        connect, make_activity, make_user, grant, give_place, now, gunicorn):
+        connect, past_venue, gunicorn):
     """The door's fast path (checkin.live) reads without locks and writes only if what it
     read still holds. Here a phone scans everyone out while another organiser finishes,
     which checks out whoever is still inside: each person ends with exactly one check-in
@@ -163,15 +173,8 @@ def test_exits_scanned_at_the_door_while_the_activity_is_finished_all_end_as_hou
     before = len(retried_deadlocks(gunicorn))
     for trial in range(4):
         # ended ten minutes ago: exits are still taken, and a finish checks the rest out
-        activity = make_activity(starts_in=timedelta(hours=-2, minutes=-10), hours=2,
-                                 title=f"离场{trial}")
-        organisers = [make_user(name=f"组织者{trial}{i}") for i in range(2)]
-        for o in organisers:
-            grant(o, "organiser", activity.node, activity.organisation)
-        people = [make_user(name=f"志愿者{trial}{i}") for i in range(30)]
-        for person in people:
-            give_place(activity, person)
-        payloads = [codes.personal_payload(codes.active_code(p, now=now)) for p in people]
+        activity, organisers, payloads = past_venue(timedelta(hours=-2, minutes=-10),
+                                                    f"离场{trial}", 30)
         for payload in payloads:  # everyone came in at the start
             came = services.redeem(services.ScanRequest(
                 activity_id=activity.id, direction="entry", source="organiser_scan",
@@ -196,7 +199,7 @@ def test_exits_scanned_at_the_door_while_the_activity_is_finished_all_end_as_hou
             select(Scan.signup_id, func.count()).where(
                 Scan.activity_id == activity.id, Scan.result == "ok")
             .group_by(Scan.signup_id)).all())
-        assert sorted(oks.values()) == [2] * len(people), (trial, oks)
+        assert sorted(oks.values()) == [2] * len(payloads), (trial, oks)
         for signup in db.session.scalars(select(Signup).where(
                 Signup.activity_id == activity.id)):
             assert signup.presence == "out"
