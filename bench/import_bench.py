@@ -135,6 +135,18 @@ def reset_peak() -> None:
         pass
 
 
+def sqlite_peak():
+    """SQLite's own allocations, in MB, since the last call (its high-water mark, reset):
+    the embedded database's page cache and working memory are in this process too."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")  # the library the sqlite3 module uses
+    except OSError:
+        return None
+    lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+    return round(lib.sqlite3_memory_highwater(1) / 2**20, 1)
+
+
 def measure(args) -> dict:
     """In the child: seed, then check and confirm the roster, each phase measured."""
     import tracemalloc
@@ -162,6 +174,7 @@ def measure(args) -> dict:
             if args.tracemalloc:
                 tracemalloc.start()
             base = peak_rss_mb()
+            sqlite_peak()
             started = time.perf_counter()
             if phase == "check":
                 with open(args.path, "rb") as fh:
@@ -186,6 +199,8 @@ def measure(args) -> dict:
             seconds = time.perf_counter() - started
             found = {"seconds": round(seconds, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
                      "rss_before_mb": round(base, 1), "result": totals}
+            if db.engine.dialect.name == "sqlite":
+                found["sqlite_peak_mb"] = sqlite_peak()
             if args.tracemalloc:
                 found["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20,
                                                      1)
@@ -277,6 +292,8 @@ def main() -> None:
                 r = result[phase]
                 extra = (f", tracemalloc peak {r['tracemalloc_peak_mb']} MB"
                          if "tracemalloc_peak_mb" in r else "")
+                if r.get("sqlite_peak_mb") is not None:
+                    extra += f", SQLite's own peak {r['sqlite_peak_mb']} MB"
                 print(f"  {phase:<8} {r['seconds']:>7} s  peak RSS {r['peak_rss_mb']} MB "
                       f"(before {r['rss_before_mb']} MB){extra}  {r['result']}")
 

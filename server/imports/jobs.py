@@ -12,7 +12,7 @@ deleted when it fails and before it is tried again.
 
 from __future__ import annotations
 
-import io
+import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -65,7 +65,6 @@ def check_claimed(file_id: int, *, now: datetime, checkpoint: Callable[[], None]
     attempt, total = file.attempts, file.rows_total
     node = db.session.get(Node, file.node_id)
     db.session.execute(delete(ImportRow).where(ImportRow.file_id == file_id))  # a retry
-    content = db.session.scalar(select(ImportFile.content).where(ImportFile.id == file_id))
     done = 0
 
     def progress(rows: int) -> None:
@@ -75,7 +74,10 @@ def check_claimed(file_id: int, *, now: datetime, checkpoint: Callable[[], None]
             raise Superseded(file_id)
         checkpoint()
 
-    with io.BytesIO(content) as fh:
+    with tempfile.TemporaryFile() as fh:  # on disk: not held in memory while it is read
+        fh.write(db.session.scalar(select(ImportFile.content)
+                                   .where(ImportFile.id == file_id)))
+        fh.seek(0)
         book = Workbook(fh)
         try:
             services.check_rows(book, file_id, node, now=now, progress=progress)

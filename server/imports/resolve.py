@@ -8,7 +8,7 @@ the database holds then (someone may have registered in between).
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import User
@@ -53,7 +53,19 @@ def match_accounts(file_id: int) -> None:
         .execution_options(synchronize_session=False))
 
 
+def fresh_statistics() -> None:
+    """PostgreSQL plans the statements below from import_rows' statistics, which know
+    nothing of the rows just staged: with the table analysed when it was small, or never,
+    it read each row's earlier rows along the row-number index instead of the phone index,
+    once per row (seven minutes in all for 10,000 rows). ANALYZE samples the table,
+    staged rows included, in a fraction of a second; it waits only for another ANALYZE
+    of the table (another import's, or autovacuum's) until that transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE import_rows"))
+
+
 def resolve(file_id: int) -> None:
+    fresh_statistics()
     # people: the first row of a phone counts; an account with the phone is the person
     _reject(file_id, "people", "duplicate_person", _earlier_same(file_id, "people", "phone"))
     match_accounts(file_id)

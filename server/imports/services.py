@@ -171,6 +171,8 @@ def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
                               rows_total=rows, rows_done=0, attempts=0)
             db.session.add(file)
             db.session.flush()
+            # stored: its bytes (up to 5 MB) are not held while the rows are read
+            db.session.expire(file, ["content"])
             if not later:
                 check_rows(book, file.id, node, now=now, progress=progress)
         finally:

@@ -1,12 +1,12 @@
 """Reading an uploaded roster as a stream of rows, safely.
 
-openpyxl in read-only mode parses one row at a time, so memory follows the widest row,
-not the row count; the file's shared-strings table (its distinct texts) is kept on disk
-(server.imports.strings), not in a list. Before openpyxl sees the file it is checked as
-a zip: a bomb (a part that unpacks to far more than the upload) is refused from the sizes
-in its directory, which zipfile holds each part to. A sheet's declared dimensions are
-never trusted: rows and columns are read up to fixed limits, so "A1:XFD1048576" costs
-nothing.
+openpyxl in read-only mode parses one row at a time; server.imports.xlsx keeps the
+file's shared-strings table (its distinct texts) on disk and lets each row go once read,
+so memory follows the widest row, not the row count. Before openpyxl sees the file it is
+checked as a zip: a bomb (a part that unpacks to far more than the upload) is refused
+from the sizes in its directory, which zipfile holds each part to. A sheet's declared
+dimensions are never trusted: rows and columns are read up to fixed limits, so
+"A1:XFD1048576" costs nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
 
-from server.imports import errors, strings
+from server.imports import errors, xlsx
 
 MAX_BYTES = 5_000_000          # the upload; MAX_CONTENT_LENGTH (6 MB) bounds the request
 MAX_UNPACKED = 400_000_000     # all parts together, unpacked
@@ -121,7 +121,7 @@ class Workbook:
     def __init__(self, fh: IO[bytes]):
         check_zip(fh)
         try:
-            self.book = strings.load(fh)
+            self.book = xlsx.load(fh)
         except Exception:  # openpyxl raises many kinds for a broken file  # noqa: BLE001
             raise errors.NotAWorkbook() from None
         try:
@@ -148,9 +148,7 @@ class Workbook:
 
     def _header(self, ws) -> Sheet | None:
         try:
-            rows = ws.iter_rows(min_row=1, max_row=HEADER_ROWS, max_col=MAX_COLS,
-                                values_only=True)
-            for number, row in enumerate(rows, start=1):
+            for number, row in ws.read_rows(1, HEADER_ROWS, MAX_COLS):
                 columns: dict[str, int] = {}
                 for index, value in enumerate(row):
                     field = field_of(value)
@@ -175,9 +173,7 @@ class Workbook:
         ws = self.book[sheet.title]
         last = sheet.header_row + MAX_ROWS
         try:
-            rows = ws.iter_rows(min_row=sheet.header_row + 1, max_row=last + 1,
-                                max_col=MAX_COLS, values_only=True)
-            for number, row in enumerate(rows, start=sheet.header_row + 1):
+            for number, row in ws.read_rows(sheet.header_row + 1, last + 1, MAX_COLS):
                 if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                     continue
                 if number > last:
@@ -217,4 +213,4 @@ class Workbook:
         try:
             self.book.close()
         finally:
-            strings.close_strings(self.book._wushe_strings)
+            xlsx.close_strings(self.book._wushe_strings)
