@@ -147,6 +147,28 @@ def check_rows(book: Workbook, file_id: int, node: Node, *, now: datetime,
     db.session.flush()
 
 
+def _content(fh: IO[bytes], size: int):
+    """What file.content is inserted as: on SQLite an empty blob of the file's size, for
+    _write_content() to fill in pieces (the driver keeps the values bound last with its
+    cached statement: a copy of the whole file in the SQLite library until that statement
+    runs again); elsewhere the bytes, which the driver lets go once sent."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.zeroblob(size)
+    fh.seek(0)
+    return fh.read()
+
+
+def _write_content(file: ImportFile, fh: IO[bytes]) -> None:
+    """The upload's bytes into its row, which is then not held while the rows are read."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        driver = db.session.connection().connection.driver_connection
+        fh.seek(0)
+        with driver.blobopen("import_files", "content", file.id) as blob:
+            while chunk := fh.read(64 * 1024):
+                blob.write(chunk)
+    db.session.expire(file, ["content"])
+
+
 def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
                  now: datetime, progress: Progress = None,
                  later_above: int | None = None) -> ImportFile:
@@ -162,17 +184,15 @@ def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
         try:
             rows = book.row_count()
             later = later_above is not None and rows > later_above
-            fh.seek(0)
             file = ImportFile(node_id=node.id, filename=(filename or "roster.xlsx")[:200],
-                              sha256=sha, size=size, content=fh.read(),
+                              sha256=sha, size=size, content=_content(fh, size),
                               status="waiting" if later else "checked",
                               uploaded_by_id=actor.id, uploaded_at=now, written={},
                               headers={k: v.header for k, v in book.sheets.items()},
                               rows_total=rows, rows_done=0, attempts=0)
             db.session.add(file)
             db.session.flush()
-            # stored: its bytes (up to 5 MB) are not held while the rows are read
-            db.session.expire(file, ["content"])
+            _write_content(file, fh)
             if not later:
                 check_rows(book, file.id, node, now=now, progress=progress)
         finally:
