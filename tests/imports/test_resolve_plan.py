@@ -42,3 +42,13 @@ def test_duplicates_are_found_along_the_phone_index(world):
                  .values(status="rejected"))
     plan = _plan(duplicate)
     assert "ix_import_rows_phone" in plan, plan
+
+
+def test_an_import_does_not_wait_for_another_imports_statistics(world):
+    """ANALYZE's lock lasts until the transaction ends (a large confirm takes half a
+    minute): another import's resolve goes on without fresh statistics rather than wait."""
+    with db.engine.connect() as other:
+        other.execute(text("ANALYZE import_rows"))  # its transaction stays open
+        db.session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+        resolve.fresh_statistics()  # waiting would fail with "lock timeout"
+        other.rollback()
