@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Date, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -51,8 +51,8 @@ def _ended_on(column):
     """SQL: the local (Beijing) day of a UTC time column. China keeps no summer time, so
     SQLite's fixed eight hours is Asia/Shanghai's offset all year."""
     if db.engine.dialect.name == "postgresql":
-        return func.date(func.timezone(SHANGHAI.key, column))
-    return func.date(column, "+8 hours")
+        return func.date(func.timezone(SHANGHAI.key, column), type_=Date)
+    return func.date(column, "+8 hours", type_=Date)  # SQLite's text, read as a date
 
 
 @dataclass(frozen=True)
@@ -251,8 +251,7 @@ def waiting(reviewer: User, *, today: date) -> Waiting:
             .where(reviewable(reviewer, HourQueue.organisation_id)).group_by(day)):
         found.pending += entries
         found.activities += activities
-        state = deadline_of(ended if isinstance(ended, date) else date.fromisoformat(ended),
-                            today=today).state
+        state = deadline_of(ended, today=today).state
         found.overdue += activities if state == "overdue" else 0
         found.soon += activities if state == "soon" else 0
     return found

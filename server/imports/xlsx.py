@@ -89,7 +89,8 @@ def _entries(source: IO[bytes]) -> Iterator[str]:
     table = None
     for event, node in iterparse(source, events=("start", "end")):
         if event == "start":
-            table = node if table is None else table
+            if table is None:
+                table = node  # <sst>, the root, which each entry is removed from
         elif node.tag == _ITEM:
             text = Text.from_tree(node).content.replace("x005F_", "")
             table.clear()
