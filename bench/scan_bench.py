@@ -6,7 +6,8 @@
 Seeds one published activity with N confirmed volunteers, each with a personal code,
 starts gunicorn on a free loopback port, logs in as the activity's organiser and drives
 its phases with the same request count and concurrency: the floor (a bare Flask app,
-bench/floor_app.py, under the same gunicorn settings, measured in the same run), Wushe's
+bench/floor_app.py, under the same gunicorn settings, measured in the same run before
+and after the rest, and judged by the mean of the two), Wushe's
 trivial endpoint (GET /api/v1/health), distinct codes (every volunteer once: `ok`) and
 repeated codes (the same codes again: `already_checked_in`). Prints requests/s and
 p50/p99 latency per phase and each scan phase's throughput as a ratio of the floor's
@@ -176,6 +177,7 @@ def write_results(args, kind: str, database_url: str, phases: list[Phase],
         "gunicorn": {"workers": args.workers, "worker_class": args.worker_class,
                      "threads": args.threads},
         "phases": [asdict(ph) for ph in phases], "retries": retries,
+        "floor_rps_mean": round((phases[0].rps + phases[-1].rps) / 2, 1),
         "ratios_to_floor": ratios, "target_ratio": TARGET_RATIO, "aim_ratio": AIM_RATIO,
         "meets_target": all(r >= TARGET_RATIO for r in ratios.values()),
         "tails_within": all(ph.p99_ms <= TAIL_RATIO * ph.p50_ms for ph in phases),
@@ -183,9 +185,10 @@ def write_results(args, kind: str, database_url: str, phases: list[Phase],
     return out
 
 
-def measure_floor(args, workdir: Path, servers: list[Server]) -> Phase:
-    """A bare Flask app under the same gunicorn settings: the fastest any request can be."""
-    floor_dir = workdir / "floor"
+def measure_floor(args, workdir: Path, servers: list[Server], when: str) -> Phase:
+    """A bare Flask app under the same gunicorn settings: the fastest any request can be.
+    `when` ("before", "after") names the phase and its working directory."""
+    floor_dir = workdir / f"floor-{when}"
     floor_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUSHE_")}
     server = start_gunicorn("floor_app:app", env=env, workers=args.workers,
@@ -198,8 +201,8 @@ def measure_floor(args, workdir: Path, servers: list[Server]) -> Phase:
         return client.call("GET", "/api/v1/health")
 
     try:
-        for name, count in (("warm-up: floor", args.warmup), ("floor (bare Flask)",
-                                                              args.requests)):
+        for name, count in (("warm-up: floor", args.warmup),
+                            (f"floor {when} (Flask)", args.requests)):
             measured = run_phase(name, client, server, list(range(count)), hello, health_ok,
                                  concurrency=args.concurrency,
                                  time_limit=args.phase_time_limit)
@@ -222,7 +225,7 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
     if idle_check is not None and idle_check > NOISY_PCT:
         print(f"note: the machine was {idle_check}% busy (of one core) before the run: other "
               "work skews the figures")
-    floor = measure_floor(args, workdir, servers)
+    floor = measure_floor(args, workdir, servers, "before")
     secret = secrets.token_urlsafe(36)  # 48 characters
     password = secrets.token_urlsafe(12)
     started = time.perf_counter()
@@ -265,16 +268,23 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
 
     codes = random.Random(args.seed).sample(seeded["payloads"], args.requests)
     again = random.Random(args.seed + 1).sample(codes, len(codes))
-    phases = [floor,
-              phase("trivial (health)", range(args.requests), health, health_ok),
-              phase("scan: distinct codes", codes, scan, expect_result("ok")),
-              phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
+    measured = [phase("trivial (health)", range(args.requests), health, health_ok),
+                phase("scan: distinct codes", codes, scan, expect_result("ok")),
+                phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
+    server.stop()  # the floor again, alone on the machine as the first time
+    after = measure_floor(args, workdir, servers, "after")
+    phases = [floor, *measured, after]
 
     print()
     print_table(phases, "postgres" if kind == "postgresql" else "db")
-    ratios = {ph.name: round(ph.rps / floor.rps, 3) if floor.rps else 0.0
-              for ph in phases[1:]}
+    # the machine's speed drifts over a run: the phases between are judged against the
+    # floor's mean, measured before and after them (bench/README.md)
+    floor_rps = (floor.rps + after.rps) / 2
+    ratios = {ph.name: round(ph.rps / floor_rps, 3) if floor_rps else 0.0 for ph in measured}
     print()
+    print(f"floor: {floor.rps:.1f} req/s before, {after.rps:.1f} after (after / before = "
+          f"{after.rps / floor.rps if floor.rps else 0.0:.2f}); the ratios below are to "
+          f"their mean, {floor_rps:.1f}")
     for name, ratio in ratios.items():
         verdict = ("meets the aim" if ratio >= AIM_RATIO else "meets the target"
                    if ratio >= TARGET_RATIO else "MISSES the target")
