@@ -14,13 +14,13 @@ TRANSLATIONS := server/translations
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench \
-	bench-export bench-stats
+	bench-export bench-stats bench-instructions
 
 help:
 	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000 (with the scheduler)"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
 	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
-	@echo "             bench-export bench-stats"
+	@echo "             bench-export bench-stats bench-instructions"
 
 setup: venv assets messages-compile
 
@@ -84,6 +84,10 @@ test: setup system-deps
 # PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench
 bench: venv
 	$(BIN)/python bench/scan_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
+
+# Instructions per request (floor, health, a scan) under valgrind's callgrind: minutes.
+bench-instructions: venv
+	$(BIN)/python bench/scan_instructions.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
 
 # Hours export to Excel, 100,000 rows, in-process (bench/README.md).
 # PostgreSQL: make bench-export BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench_export
