@@ -29,6 +29,7 @@ import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -90,18 +91,28 @@ def _database(url: str, tag: str, workdir: Path) -> str:
         copy = workdir / f"{tag}.db"
         copy.write_bytes((workdir / "seed.db").read_bytes())
         return f"sqlite:///{copy}"
-    base, name = url.rsplit("/", 1)
-    import psycopg
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    name = urlsplit(url).path.lstrip("/")
+    with _maintenance(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}_{tag}"')
         conn.execute(f'CREATE DATABASE "{name}_{tag}" TEMPLATE "{name}"')
-    return f"{base}/{name}_{tag}"
+    return _named(url, f"{name}_{tag}")
+
+
+def _named(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def _maintenance(url: str):
+    """A connection to the server's `postgres` database (as scan_seed.prepare_postgres)."""
+    import psycopg
+    parts = urlsplit(url)
+    return psycopg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query,
+                                       "")), autocommit=True)
 
 
 def _drop_copies(url: str, runs) -> None:
-    import psycopg
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    name = urlsplit(url).path.lstrip("/")
+    with _maintenance(url) as conn:
         for kind, count in runs:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}_{kind}_{count}"')
 
@@ -140,9 +151,11 @@ def main(argv=None) -> int:
         if args.database_url:
             prepare_postgres(url)
         print("migrating and seeding …", flush=True)
-        subprocess.run([sys.executable, __file__, "--child", "seed", url,
-                        str(workdir / "seed.json"), str(args.base + args.requests)],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seeding = subprocess.run([sys.executable, __file__, "--child", "seed", url,
+                                  str(workdir / "seed.json"), str(args.base + args.requests)],
+                                 capture_output=True, text=True)
+        if seeding.returncode != 0:
+            raise SystemExit(f"seeding failed:\n{seeding.stderr[-3000:]}")
         runs = [(kind, n) for kind in KINDS for n in (args.base, args.base + args.requests)]
         print(f"{len(runs)} runs under callgrind, {os.cpu_count()} at a time …", flush=True)
         try:
