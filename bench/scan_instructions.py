@@ -29,7 +29,7 @@ import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
@@ -40,6 +40,7 @@ for _path in (str(PROJECT_DIR), str(BENCH_DIR)):
 from scan_seed import (  # noqa: E402
     ORGANISER_PHONE,
     migrate_and_seed,
+    postgres_url,
     prepare_postgres,
     settings_overrides,
 )
@@ -95,19 +96,13 @@ def _database(url: str, tag: str, workdir: Path) -> str:
     with _maintenance(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}_{tag}"')
         conn.execute(f'CREATE DATABASE "{name}_{tag}" TEMPLATE "{name}"')
-    return _named(url, f"{name}_{tag}")
-
-
-def _named(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+    return postgres_url(url, f"{name}_{tag}")
 
 
 def _maintenance(url: str):
-    """A connection to the server's `postgres` database (as scan_seed.prepare_postgres)."""
+    """A connection to the server's `postgres` database."""
     import psycopg
-    parts = urlsplit(url)
-    return psycopg.connect(urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query,
-                                       "")), autocommit=True)
+    return psycopg.connect(postgres_url(url, "postgres"), autocommit=True)
 
 
 def _drop_copies(url: str, runs) -> None:

@@ -18,6 +18,12 @@ VOLUNTEER_PHONE_PREFIX = "137"
 FORBIDDEN_DATABASES = {"test", "postgres", "template0", "template1"}
 
 
+def postgres_url(url: str, database: str) -> str:
+    """The plain psycopg URL of `database` on the server `url` names."""
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, f"/{database}", parts.query, ""))
+
+
 def prepare_postgres(url: str) -> None:
     """Create the database if missing, then give it an empty public schema."""
     import psycopg
@@ -28,8 +34,7 @@ def prepare_postgres(url: str) -> None:
                          "(e.g. .../wushe_bench)")
     if not name.replace("_", "").isalnum():
         raise BenchError(f"database name {name!r}: letters, digits and _ only")
-    plain = urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
-    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+    plain, admin = postgres_url(url, name), postgres_url(url, "postgres")
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
