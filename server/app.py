@@ -39,6 +39,25 @@ class WusheFlask(Flask):
 
     unit_of_work: http.UnitOfWork
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}  # each hook and view, as ensure_sync answered for it
+
+    def ensure_sync(self, func):
+        """Flask asks inspect whether each hook and view is a coroutine function, about a
+        dozen times a request; the answer does not change, so it is kept. The hooks and
+        views are a fixed set; a function made per request (after_this_request) would be
+        a new key each time, so the map starts over past a bound."""
+        try:
+            known = self._sync.get(func)
+        except TypeError:  # a callable that cannot be a key
+            return super().ensure_sync(func)
+        if known is None:
+            if len(self._sync) >= 512:
+                self._sync.clear()
+            known = self._sync[func] = super().ensure_sync(func)
+        return known
+
     def dispatch_request(self):
         return self.unit_of_work(super().dispatch_request)
 

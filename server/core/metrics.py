@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import time
-import uuid
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -163,7 +162,8 @@ def metrics() -> Response:
 def _start() -> None:
     g.request_started = time.perf_counter()
     given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex without building a UUID
+    g.request_id = given if REQUEST_ID.fullmatch(given) else os.urandom(16).hex()
 
 
 def _finish(response: Response) -> Response:

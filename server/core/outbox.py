@@ -52,7 +52,8 @@ def later(name: str, ident: int, **payload: Any) -> None:
 
 
 def discard() -> None:
-    db.session.info.pop(_KEY, None)
+    if db.session.registry.has():
+        db.session.info.pop(_KEY, None)
 
 
 def waiting() -> list[Item]:
@@ -60,6 +61,10 @@ def waiting() -> list[Item]:
 
 
 def _take() -> list[Item]:
+    # a request answered without a session (a scan at the door, the health check) left
+    # nothing: making a session to look would cost more than the scan's own statements
+    if not db.session.registry.has():
+        return []
     return list(dict.fromkeys(db.session.info.pop(_KEY, ())))
 
 
