@@ -33,6 +33,9 @@ class DbIdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+SYNC_KEPT = 2048  # functions whose ensure_sync answer is kept (about 340 views and hooks)
+
+
 class WusheFlask(Flask):
     """Flask whose views run inside the unit of work (server.core.http), and whose static
     files go out compressed and cached as phones need (server.core.assets)."""
@@ -53,7 +56,7 @@ class WusheFlask(Flask):
         except TypeError:  # a callable that cannot be a key
             return super().ensure_sync(func)
         if known is None:
-            if len(self._sync) >= 512:
+            if len(self._sync) >= SYNC_KEPT:
                 self._sync.clear()
             known = self._sync[func] = super().ensure_sync(func)
         return known
