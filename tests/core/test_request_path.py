@@ -4,7 +4,7 @@ remembered, not skipped."""
 
 from __future__ import annotations
 
-import asyncio
+import inspect
 
 import pytest
 
@@ -48,7 +48,7 @@ def test_a_coroutine_function_is_still_handed_to_flask_async_support(app):
     except RuntimeError as exc:
         assert "async" in str(exc)
     else:
-        assert wrapped is not view and not asyncio.iscoroutinefunction(wrapped)
+        assert wrapped is not view and not inspect.iscoroutinefunction(wrapped)
 
 
 def test_the_remembered_answers_are_bounded(app):
