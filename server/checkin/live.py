@@ -181,9 +181,10 @@ _WRITE_TIMES = {name: UTCDateTime() for name in ("now", "effective", "starts_at"
 _statements: dict[str, SimpleNamespace] = {}
 
 
-def _prepared() -> SimpleNamespace:
-    """This database's statements (server.core.direct), made once per process."""
-    name = db.engine.dialect.name
+def _prepared(name: str | None = None) -> SimpleNamespace:
+    """The statements (server.core.direct) for this database (its dialect's name, else the
+    app's), made once per process."""
+    name = name or db.engine.dialect.name
     if name not in _statements:
         last_ok = _LAST_OK_JOIN[name]
         given, by_login = (direct.prepare(_READ.format(operator=operator, last_ok=last_ok),
@@ -210,13 +211,13 @@ def redeem_code(req: ScanRequest, *, now: datetime,
     token = _token(req.code)
     if token is None:
         return None
-    sql = _prepared()
     params = {"activity_id": req.activity_id, "token": token, "nonce": req.nonce or None}
-    if req.operator is not None:
-        read, params["operator_id"] = sql.given, req.operator.id
-    else:
-        read, params["token_hash"], params["now"] = sql.by_login, login_hash, now
     with direct.OnSession(each_commits=True) as on:
+        sql = _prepared(on.dialect.name)
+        if req.operator is not None:
+            read, params["operator_id"] = sql.given, req.operator.id
+        else:
+            read, params["token_hash"], params["now"] = sql.by_login, login_hash, now
         return _decided(req, on.fetch_one(read, params), on, sql, now)
 
 

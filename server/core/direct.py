@@ -115,6 +115,7 @@ class OnSession:
     def __init__(self, *, each_commits: bool = False) -> None:
         self._restore = False
         self._own: Any = None  # a connection taken from the pool for these statements
+        self._cursor: Any = None  # PostgreSQL: one cursor for all of them
         self.conn: Any = None
         if each_commits:
             # the session's own bind (a test's connection), else the app's engine
@@ -153,6 +154,9 @@ class OnSession:
 
     def __exit__(self, *exc) -> None:
         try:
+            if self._cursor is not None:
+                self._cursor.close()
+                self._cursor = None
             if self._restore and not self.driver.closed:
                 self.driver.autocommit = False  # no transaction is open: psycopg allows it
         finally:
@@ -172,13 +176,17 @@ class OnSession:
     def _run(self, statement: Statement, values: Mapping[str, Any], *, rows: bool):
         dialect = self.dialect
         sql, params = statement.sql, statement.params(values)
-        cursor = self.driver.cursor()
+        cursor = self._cursor if self._cursor is not None else self.driver.cursor()
+        keep = False
         try:
             # (a pool's own connection has no SQLAlchemy Connection: listeners get None)
             for listener in self.dispatch.before_cursor_execute:
                 sql, params = listener(self.conn, cursor, sql, params, None, False)
             cursor.execute(sql, params)
             raw = cursor.fetchone() if rows else None
+            # psycopg's cursor serves the next statement too (making one is a tenth of a
+            # statement's work in the app); SQLite's is closed, see below
+            keep = dialect.name == "postgresql"
             return None if raw is None else statement.row(cursor, raw)
         except dialect.loaded_dbapi.Error as exc:
             invalidated = dialect.is_disconnect(exc, self.driver, None)
@@ -188,4 +196,8 @@ class OnSession:
                                       connection_invalidated=invalidated,
                                       dialect=dialect) from exc
         finally:
-            cursor.close()  # SQLite: a RETURNING statement left open would keep the commit out
+            if keep:
+                self._cursor = cursor
+            else:
+                self._cursor = None
+                cursor.close()  # SQLite: a RETURNING statement left open would keep the commit out
