@@ -310,8 +310,11 @@ def reviewable(reviewer: User, organisation_id=Activity.organisation_id):
 
 
 def _soonest_first(group: QueueGroup) -> tuple:
-    # a due date not yet known is at least weeks away (its year has not begun)
-    return (group.due is None, group.due or date.max, group.activity.id)
+    # a due date not yet known is at least weeks away (its year has not begun). Activities
+    # that ended on a Saturday and on the Sunday share a due date: the earlier end first,
+    # as the queue's pages are cut (queue), or a page would list them against its order
+    return (group.due is None, group.due or date.max, group.activity.ends_at,
+            group.activity.id)
 
 
 def paper_names_of(entries: list[HourEntry]) -> dict[int, list[str]]:

@@ -3,7 +3,7 @@ with page links and totals."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from server.core import clock
 from server.hours import ledger, review
@@ -39,6 +39,29 @@ def test_the_queue_pages_by_activity_soonest_due_first(make_held, make_activity,
     assert sorted(e.user.name for e in held.entries) == ["李大伟", "王小红"]
     assert len(review.bulk_approvable(held.entries, w.coordinator, held.helped)) == 2
     assert review.queue(w.coordinator, today=clock.today(), page=3, per_page=2).groups == []
+
+
+def test_a_shared_due_date_keeps_the_order_of_the_ends_on_a_page_and_across_pages(
+        make_held, make_activity, give_place, now):  # noqa: F811
+    # ended on Saturday 14 and Sunday 15 November 2026 (10:00 in Beijing): both due ten
+    # working days later, on Friday 27 November; the Sunday one made first (the lower id)
+    w = make_held()
+    person = w.people["王小红"]
+    ended = {}
+    for day in (15, 14):
+        start = datetime(2026, 11, day, 0, 0, tzinfo=UTC)
+        ended[day] = make_activity(org=w.org, starts_in=start - now, hours=2,
+                                   status="finished", title=f"十一月{day}日")
+        give_place(ended[day], person)
+        ledger.file_for(actor=w.organiser, activity=ended[day], phone=person.phone,
+                        minutes=60, evidence="签到表为证", now=now)
+    assert review.due_date(ended[14]) == review.due_date(ended[15])
+    today = clock.today()
+    both = review.queue(w.coordinator, today=today, per_page=2)
+    assert [g.activity.id for g in both.groups] == [ended[14].id, ended[15].id]
+    one_by_one = [review.queue(w.coordinator, today=today, page=p, per_page=1).groups[0]
+                  for p in (1, 2)]
+    assert [g.activity.id for g in one_by_one] == [ended[14].id, ended[15].id]
 
 
 def test_the_page_and_the_api_link_and_count_the_pages(app, api, make_held,  # noqa: F811
