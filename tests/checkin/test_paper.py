@@ -234,16 +234,21 @@ def test_one_wrong_row_refuses_the_whole_sheet_with_each_reason(sheet_of, make_a
 def test_times_must_be_on_the_day_in_the_past_and_in_order(sheet_of, now):
     activity, organiser, volunteers, _ = sheet_of(people=1)
     sid = _signup(activity, volunteers[0]).id
+    # "future": the sheet entered half an hour into the activity, a tick an hour into it
+    # (on the activity's day whatever the hour: five minutes after the real now is the
+    # next day from 23:55 in Beijing, and "outside_day" is checked first)
+    during = activity.starts_at + timedelta(minutes=30)
     cases = [
         (Tick(signup_id=sid, exit=True, exit_time=activity.ends_at + timedelta(days=1)),
-         "outside_day"),
+         now, "outside_day"),
         (Tick(signup_id=sid, entry=True, entry_time=activity.ends_at,
-              exit_time=activity.starts_at), "exit_before_entry"),
-        (Tick(signup_id=sid, exit=True, exit_time=now + timedelta(minutes=5)), "future"),
+              exit_time=activity.starts_at), now, "exit_before_entry"),
+        (Tick(signup_id=sid, exit=True, exit_time=during + timedelta(minutes=30)), during,
+         "future"),
     ]
-    for tick, code in cases:
+    for tick, at, code in cases:
         with pytest.raises(PaperRowsRefused) as excinfo:
-            paper.enter(activity.id, [tick], nonce="sheet-0009", operator=organiser, now=now)
+            paper.enter(activity.id, [tick], nonce="sheet-0009", operator=organiser, now=at)
         assert excinfo.value.row_codes == {0: code}
     with pytest.raises(NothingTicked):
         paper.enter(activity.id, [Tick(signup_id=sid)], nonce="sheet-0009",
