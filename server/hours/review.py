@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Date, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -19,69 +19,17 @@ from server.activities.models import Activity, Signup
 from server.activities.services import can_manage
 from server.checkin.models import PaperBatch, Scan
 from server.communities.models import Node
-from server.core import events, workdays
-from server.core.clock import SHANGHAI, local
+from server.core import events
 from server.core.db import fetch
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors, ledger
+from server.hours.deadlines import Deadline, deadline, deadline_of, ended_on
 from server.hours.models import HourEntry, HourQueue, HourReview
-
-DUE_WORKING_DAYS = 10  # 《志愿服务记录与证明出具办法》 Art 11
-# organisers are warned this many working days before the due date
-WARN_WORKING_DAYS = 2
 
 
 def can_review(user: User | None, activity: Activity) -> bool:
     return can_manage(user, activity) or permissions.oversees(user, activity.node)
-
-
-def due_date(activity: Activity) -> date:
-    """Ten working days after the activity: China's, public holidays and 调休 counted
-    (raises workdays.CalendarYearMissing when the year's holidays are not known yet)."""
-    return due_on(local(activity.ends_at).date())
-
-
-def due_on(ended: date) -> date:
-    """The due date of an activity that ended (local time) on `ended`."""
-    return workdays.calendar().add(ended, DUE_WORKING_DAYS)
-
-
-def _ended_on(column):
-    """SQL: the local (Beijing) day of a UTC time column. China keeps no summer time, so
-    SQLite's fixed eight hours is Asia/Shanghai's offset all year."""
-    if db.engine.dialect.name == "postgresql":
-        return func.date(func.timezone(SHANGHAI.key, column), type_=Date)
-    return func.date(column, "+8 hours", type_=Date)  # SQLite's text, read as a date
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """When an activity's hours must be recorded, and how that stands today.
-
-    state: "overdue" (past the due date), "soon" (at most WARN_WORKING_DAYS working days
-    left: organisers are warned), "" (in time), or "unknown" while the due date's year has
-    no published holidays (`missing_year` says which)."""
-
-    due: date | None
-    state: str
-    missing_year: int | None = None
-
-
-def deadline(activity: Activity, *, today: date) -> Deadline:
-    return deadline_of(local(activity.ends_at).date(), today=today)
-
-
-def deadline_of(ended: date, *, today: date) -> Deadline:
-    """The deadline of an activity that ended (local time) on `ended`."""
-    try:
-        due = due_on(ended)
-        if due < today:
-            return Deadline(due, "overdue")
-        left = workdays.calendar().between(today, due)
-    except workdays.CalendarYearMissing as exc:
-        return Deadline(None, "unknown", exc.year)
-    return Deadline(due, "soon" if left <= WARN_WORKING_DAYS else "")
 
 
 def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
@@ -243,7 +191,7 @@ def waiting(reviewer: User, *, today: date) -> Waiting:
     day): one row a day, not one an activity, whatever the backlog (the scheduler's daily
     summary asks for every reviewer)."""
     found = Waiting()
-    day = _ended_on(HourQueue.ends_at).label("day")
+    day = ended_on(HourQueue.ends_at).label("day")
     for ended, entries, activities in db.session.execute(
             select(day, func.count(HourQueue.entry_id),
                    func.count(distinct(HourQueue.activity_id)))

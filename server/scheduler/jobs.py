@@ -165,15 +165,15 @@ def deadline_warnings(now: datetime) -> Tally:
     many still wait. A due date in a year whose holidays are unknown is a failure of
     that record (shown on /admin/jobs), tried again every run until the year is added."""
     from server.accounts.roles import organisers_of
-    from server.hours import notices, review
+    from server.hours import deadlines, notices, review
     today = clock.local(now).date()
     # ten working days are at most about five weeks, even across the Spring Festival
     candidates = review.pending_since(now - timedelta(days=45))
 
     def warn(pair) -> int:
         activity, pending = pair
-        due = review.due_date(activity)  # CalendarYearMissing: this record fails, visibly
-        if review.deadline(activity, today=today).state != "soon":
+        due = deadlines.due_date(activity)  # CalendarYearMissing: this record fails, visibly
+        if deadlines.deadline(activity, today=today).state != "soon":
             return 0
         people = organisers_of(activity.organisation_id) or [activity.created_by_id]
         return sum(notices.warn_deadline(uid, activity=activity, due=due, pending=pending,

@@ -9,7 +9,7 @@ import pytest
 
 from server.core import workdays
 from server.core.clock import from_local
-from server.hours import review
+from server.hours import deadlines
 
 
 @pytest.fixture(scope="module")
@@ -81,21 +81,21 @@ def _ending(day: date, hour: int = 17) -> SimpleNamespace:
 
 def test_the_record_deadline_counts_china_s_working_days(app):
     activity = _ending(date(2026, 9, 25))
-    assert review.due_date(activity) == date(2026, 10, 15)
+    assert deadlines.due_date(activity) == date(2026, 10, 15)
     # two working days before: warned ("soon"); the day after the due date: overdue
-    assert review.deadline(activity, today=date(2026, 10, 13)).state == "soon"
-    assert review.deadline(activity, today=date(2026, 10, 12)).state == ""
+    assert deadlines.deadline(activity, today=date(2026, 10, 13)).state == "soon"
+    assert deadlines.deadline(activity, today=date(2026, 10, 12)).state == ""
     # over the holiday the days do not run: on 9 Oct, 15 Oct is still 4 working days off
-    assert review.deadline(activity, today=date(2026, 10, 9)).state == ""
-    assert review.deadline(activity, today=date(2026, 10, 15)).state == "soon"
-    assert review.deadline(activity, today=date(2026, 10, 16)).state == "overdue"
+    assert deadlines.deadline(activity, today=date(2026, 10, 9)).state == ""
+    assert deadlines.deadline(activity, today=date(2026, 10, 15)).state == "soon"
+    assert deadlines.deadline(activity, today=date(2026, 10, 16)).state == "overdue"
 
 
 def test_a_deadline_in_an_unknown_year_is_shown_as_unknown(app, monkeypatch, real):
     monkeypatch.setattr(workdays, "calendar", lambda: real)
     last = real.known_years()[-1]
-    found = review.deadline(_ending(date(last, 12, 28)), today=date(last, 12, 29))
+    found = deadlines.deadline(_ending(date(last, 12, 28)), today=date(last, 12, 29))
     assert found.state == "unknown" and found.due is None and found.missing_year == last + 1
     # an activity well inside a known year is unaffected
-    assert review.deadline(_ending(date(last, 6, 1)), today=date(last, 6, 2)).due is not None
-    assert date(last, 6, 1) + timedelta(days=12) <= review.due_date(_ending(date(last, 6, 1)))
+    assert deadlines.deadline(_ending(date(last, 6, 1)), today=date(last, 6, 2)).due is not None
+    assert date(last, 6, 1) + timedelta(days=12) <= deadlines.due_date(_ending(date(last, 6, 1)))

@@ -10,7 +10,7 @@ import pytest
 
 from server.core import clock
 from server.extensions import db
-from server.hours import ledger, review
+from server.hours import deadlines, ledger, review
 from server.hours.models import HourEntry
 from tests.hours.test_api import make_held  # noqa: F401 - the shared fixture
 from tests.pages import EN, login, text
@@ -131,7 +131,7 @@ def test_the_queue_shows_flags_masked_phones_and_the_due_date(reviewer_client):
     assert resp.status_code == 200
     group = page[page.index('class="review-group"'):page.index("</section>")]
     assert "社区图书漂流" in group
-    due = review.due_date(w.activity)
+    due = deadlines.due_date(w.activity)
     assert f'data-due="{due.isoformat()}"' in group and "Record by" in group
     row = page[page.index(f'id="entry-{w.entries["李大伟"].id}"'):]
     row = row[:row.index('class="review-entry__line"><a')]
@@ -146,7 +146,7 @@ def test_groups_due_soon_or_overdue_are_highlighted(app, client, make_held, make
                                                    now, give_place):
     w = make_held()
     today = clock.local(now).date()
-    soon_back = next(back for back in range(1, 30) if review.deadline(SimpleNamespace(
+    soon_back = next(back for back in range(1, 30) if deadlines.deadline(SimpleNamespace(
         ends_at=now - timedelta(days=back)), today=today).state == "soon")
     for title, back in (("快到期的活动", soon_back), ("过期的活动", 40)):
         activity = make_activity(org=w.org, starts_in=timedelta(days=-back, hours=-2),

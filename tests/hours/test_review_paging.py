@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from server.core import clock
-from server.hours import ledger, review
+from server.hours import deadlines, ledger, review
 from tests.hours.test_api import make_held  # noqa: F401 - the shared fixture
 from tests.pages import EN, login, text
 
@@ -55,7 +55,7 @@ def test_a_shared_due_date_keeps_the_order_of_the_ends_on_a_page_and_across_page
         give_place(ended[day], person)
         ledger.file_for(actor=w.organiser, activity=ended[day], phone=person.phone,
                         minutes=60, evidence="签到表为证", now=now)
-    assert review.due_date(ended[14]) == review.due_date(ended[15])
+    assert deadlines.due_date(ended[14]) == deadlines.due_date(ended[15])
     today = clock.today()
     both = review.queue(w.coordinator, today=today, per_page=2)
     assert [g.activity.id for g in both.groups] == [ended[14].id, ended[15].id]

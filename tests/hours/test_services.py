@@ -11,7 +11,7 @@ from server.activities import signups
 from server.checkin.models import Scan
 from server.core.errors import WusheError
 from server.extensions import db
-from server.hours import compute, ledger, review, services
+from server.hours import compute, deadlines, ledger, review, services
 from server.hours.models import HourEntry
 
 
@@ -233,7 +233,7 @@ def test_star_boundaries(app, hours, stars, next_at):
 
 def test_due_date_skips_weekends(make_activity):
     activity = make_activity()
-    due = review.due_date(activity)
+    due = deadlines.due_date(activity)
     ended = activity.ends_at.date()
     assert due > ended and due.weekday() < 5
     # ten working days are two calendar weeks, give or take the weekend it starts on

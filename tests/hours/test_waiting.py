@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from server.core import workdays
 from server.core.clock import from_local
-from server.hours import ledger, review
+from server.hours import deadlines, ledger, review
 
 TODAY = date(2026, 10, 16)  # a Friday, after National Day
 
@@ -40,7 +40,7 @@ def test_the_summary_counts_each_activity_by_its_own_deadline(make_activity, mak
             ledger.file_retroactive(actor=person, activity=activity, user=person,
                                     minutes=60, evidence="组织者可以证明", now=end)
         activities.append(activity)
-    states = [review.deadline(a, today=TODAY).state for a in activities]
+    states = [deadlines.deadline(a, today=TODAY).state for a in activities]
     assert states == ["overdue", "overdue", "soon", "", "", "unknown", ""], states
     found = review.waiting(coordinator, today=TODAY)
     assert found.activities == len(activities)
