@@ -90,6 +90,23 @@ def _day_bounds(activity: Activity) -> tuple[datetime, datetime]:
             from_local(datetime.combine(last + timedelta(days=1), time())))
 
 
+def sheet_time(activity: Activity, hours: int, minutes: int) -> datetime:
+    """A time written on the sheet as HH:MM (Beijing), on the day of the activity's span
+    it falls in, or else the day nearest to the span, the first of equals: an activity
+    that runs past midnight reads 00:30 as the night after it began, not the morning
+    before. Out-of-range hours or minutes raise ValueError."""
+    day, last = local(activity.starts_at).date(), local(activity.ends_at).date()
+    best: tuple[timedelta, datetime] | None = None
+    while day <= last:
+        at = from_local(datetime(day.year, day.month, day.day, hours, minutes))
+        gap = max(activity.starts_at - at, at - activity.ends_at, timedelta(0))
+        if best is None or gap < best[0]:
+            best = (gap, at)
+        day += timedelta(days=1)
+    assert best is not None  # an activity ends after it starts
+    return best[1]
+
+
 @dataclass
 class _Checked:
     index: int

@@ -17,7 +17,6 @@ from server.checkin.errors import PaperRowsRefused, result_text
 from server.checkin.models import PaperBatch
 from server.checkin.views import bp
 from server.core import clock
-from server.core.clock import from_local, local
 from server.core.errors import NotFound, ValidationError
 from server.core.pages import FORM_ERRORS, me, problem
 from server.extensions import db
@@ -36,14 +35,13 @@ def paper_pdf(activity_id: int):
 
 
 def _time(activity, text: str) -> datetime | None:
-    """"HH:MM" written on the sheet, on the activity's (first) day, Beijing time."""
+    """"HH:MM" written on the sheet, Beijing time, on the activity's day it belongs to."""
     text = (text or "").strip()
     if not text:
         return None
     try:
         hours, minutes = (int(x) for x in text.split(":")[:2])
-        day = local(activity.starts_at).date()
-        return from_local(datetime(day.year, day.month, day.day, hours, minutes))
+        return paper.sheet_time(activity, hours, minutes)
     except ValueError:
         raise ValidationError(errors={f"time-{text[:10]}": ["invalid"]}) from None
 
