@@ -28,11 +28,11 @@ _PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests of PostgreSQL's own behaviour are not collected in the SQLite run (make test
-    runs both): deselected, not skipped, since there is nothing there to test."""
-    if os.environ.get("WUSHE_TEST_DB", "sqlite") != "sqlite":
-        return
-    keep = [i for i in items if not i.get_closest_marker("postgresql")]
+    """Tests of one database's own behaviour (marked `postgresql` or `sqlite`) are not
+    collected in the other's run (make test runs both): deselected, not skipped, since
+    there is nothing there to test."""
+    other = "postgresql" if os.environ.get("WUSHE_TEST_DB", "sqlite") == "sqlite" else "sqlite"
+    keep = [i for i in items if not i.get_closest_marker(other)]
     if len(keep) != len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep

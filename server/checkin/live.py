@@ -26,7 +26,9 @@ write (two on SQLite for a check-in), under the same guarantees:
   read took.
 - SQLite writes under the same check, without locks: it runs one writer at a time (every
   transaction here begins IMMEDIATE), and has no INSERT inside WITH, so the count is an
-  UPDATE of its own, run only if the scan was written.
+  UPDATE of its own, run only if the scan was written. Where the request has no
+  transaction open yet, the read and the writes are one transaction on a pooled
+  connection of their own (BEGIN IMMEDIATE, COMMIT), without the session's machinery.
 
 The statements are hand-written SQL run on the session's connection (server.core.direct):
 through SQLAlchemy's result machinery they cost a third of the scan's CPU in the app.
@@ -218,7 +220,10 @@ def redeem_code(req: ScanRequest, *, now: datetime,
             read, params["operator_id"] = sql.given, req.operator.id
         else:
             read, params["token_hash"], params["now"] = sql.by_login, login_hash, now
-        return _decided(req, on.fetch_one(read, params), on, sql, now)
+        recorded = _decided(req, on.fetch_one(read, params), on, sql, now)
+    if recorded is not None:  # counted once committed: now, or when the session commits
+        note_scan(db.session, recorded.result, req.source, committed=on.committed)
+    return recorded
 
 
 def _decided(req: ScanRequest, row, on: direct.OnSession, sql: SimpleNamespace,
@@ -261,7 +266,6 @@ def _decided(req: ScanRequest, row, on: direct.OnSession, sql: SimpleNamespace,
         return None
     if seq is not None and sql.count is not None:
         on.execute(sql.count, values)
-    note_scan(db.session, result, req.source, committed=on.each_commits)
     return Recorded(id=written.id, result=result, direction=req.direction, source=req.source,
                     nonce=req.nonce or None, duplicate_of_id=duplicate_of, server_time=now,
                     effective_time=effective, operator_locale=row.operator_locale,

@@ -99,44 +99,91 @@ def session_begun() -> bool:
 class OnSession:
     """The session's connection (and its transaction), taken once for several statements.
 
-    each_commits=True (PostgreSQL): each statement runs as its own transaction, committed
-    as it ends (no BEGIN, no COMMIT: two round trips fewer), where nothing has begun one:
-    - the session has not begun (a request's first statements): a connection is taken from
-      the engine's pool for these statements alone, without the session's machinery, and
-      handed back on leaving;
-    - the session has begun, but not yet on the server: its connection, in autocommit.
+    each_commits=True: the statements' work is committed here, not by the session, where
+    nothing has begun a transaction yet (a request's first statements):
+    - PostgreSQL: each statement runs as its own transaction, committed as it ends (no
+      BEGIN, no COMMIT: two round trips fewer). Where the session has not begun, on a
+      connection taken from the engine's pool for these statements alone, without the
+      session's machinery, and handed back on leaving; where it has begun, but not yet on
+      the server, on its connection, in autocommit;
+    - SQLite: where the session has not begun, all of them in one transaction of a
+      connection taken from the pool (BEGIN IMMEDIATE on entering, as every transaction
+      here begins; COMMIT on leaving, ROLLBACK if the block raised), handed back after.
     Inside a transaction already begun on the server (a test's, or after other statements
     of the request) they run in it, as without the flag. So write statements that are right
     both ways: each takes the locks it needs and checks what it relies on, and nothing
     leans on a lock an earlier statement took. Use it as a context manager: on leaving, the
-    connection is as the session (or the pool) expects it.
+    connection is as the session (or the pool) expects it, and `committed` says whether the
+    block committed its work itself (else the session's commit will).
     """
 
     def __init__(self, *, each_commits: bool = False) -> None:
-        self._restore = False
+        self._restore = False  # PostgreSQL: autocommit set here, unset on leaving
+        self._begun = False  # SQLite: BEGIN sent here, COMMIT (or ROLLBACK) on leaving
+        self.committed = False
         self._own: Any = None  # a connection taken from the pool for these statements
         self._cursor: Any = None  # PostgreSQL: one cursor for all of them
         self.conn: Any = None
         if each_commits:
             # the session's own bind (a test's connection), else the app's engine
             bind = db.session.session_factory.kw.get("bind") or db.engine
-            if (isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-                    and not session_begun()):
-                self._own = bind.raw_connection()
-                self.driver = self._own.driver_connection
-                self.dialect, self.dispatch = bind.dialect, bind.dispatch
-                self._autocommit()
-                if self._restore:
+            if isinstance(bind, Engine) and not session_begun():
+                if self._take_own(bind):
                     return
-                # not idle (the pool rolls back what it is given back, so this should not
-                # happen): work here would be rolled back on return, so the session's way
-                self._own.close()
-                self._own = None
         self.conn = db.session.connection()
         self.driver = self.conn.connection.driver_connection
         self.dialect, self.dispatch = self.conn.dialect, self.conn.dispatch
         if each_commits and self.dialect.name == "postgresql":
             self._autocommit()
+
+    def _take_own(self, bind: Engine) -> bool:
+        """A pooled connection of these statements' own (see the class), if the database
+        allows one; False (and nothing taken) where the session's way is to be used."""
+        name = bind.dialect.name
+        if name not in ("postgresql", "sqlite"):
+            return False
+        self._own = bind.raw_connection()
+        self.driver = self._own.driver_connection
+        self.dialect, self.dispatch = bind.dialect, bind.dispatch
+        if name == "sqlite":
+            try:
+                self._send("BEGIN IMMEDIATE")  # waits in the busy handler, as any begin
+            except BaseException:
+                self._give_back()
+                raise
+            self._begun = True
+            return True
+        self._autocommit()
+        if self._restore:
+            return True
+        # not idle (the pool rolls back what it is given back, so this should not happen):
+        # work here would be rolled back on return, so the session's way
+        self._give_back()
+        return False
+
+    def _send(self, sql: str) -> None:
+        """BEGIN, COMMIT or ROLLBACK on the driver's connection (SQLite), a failure raised
+        as SQLAlchemy raises it, so the unit of work retries a busy database."""
+        try:
+            self.driver.execute(sql)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, self.dialect.loaded_dbapi.Error,
+                                      dialect=self.dialect) from exc
+
+    def _roll_back(self) -> None:
+        """SQLite, leaving on an error: the block's work undone. A connection that cannot
+        is given back as it is (the pool rolls back, or drops an invalidated one), and the
+        block's own error is the one raised."""
+        try:
+            if self.driver.in_transaction:
+                self.driver.execute("ROLLBACK")
+        except self.dialect.loaded_dbapi.Error:
+            pass
+
+    def _give_back(self) -> None:
+        if self._own is not None:
+            self._own.close()  # back to the pool (which rolls back anything left open)
+            self._own = None
 
     def _autocommit(self) -> None:
         if (not self.driver.autocommit
@@ -146,24 +193,32 @@ class OnSession:
 
     @property
     def each_commits(self) -> bool:
-        """Whether each statement here commits on its own (see the class)."""
-        return self._restore
+        """Whether the work here is committed by this block, not the session (see the
+        class): each statement as it ends (PostgreSQL), or all on leaving (SQLite)."""
+        return self._restore or self._begun
 
     def __enter__(self) -> OnSession:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         try:
             if self._cursor is not None:
                 self._cursor.close()
                 self._cursor = None
-            if self._restore and not self.driver.closed:
-                self.driver.autocommit = False  # no transaction is open: psycopg allows it
+            if self._begun:
+                self._begun = False
+                if exc_type is None:
+                    self._send("COMMIT")
+                    self.committed = True
+                else:
+                    self._roll_back()
+            elif self._restore:
+                self.committed = True  # each statement committed as it ended
+                if not self.driver.closed:
+                    self.driver.autocommit = False  # no transaction is open: psycopg allows it
         finally:
             self._restore = False
-            if self._own is not None:
-                self._own.close()  # back to the pool
-                self._own = None
+            self._give_back()
 
     def fetch_one(self, statement: Statement, values: Mapping[str, Any]):
         """Its first row (processed), or None."""

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from server.accounts.models import User
 from server.core import direct
 from server.core.db import UTCDateTime
+from server.core.sqlite import READ_ONLY
 from server.extensions import db
 
 
@@ -113,3 +114,41 @@ def test_each_commits_inside_a_begun_transaction_runs_in_it(make_user):
                    {"name": "不提交", "id": person.id})
     db.session.rollback()
     assert db.session.scalar(select(User.name).where(User.id == person.id)) == "原名"
+
+
+@pytest.mark.sqlite
+@pytest.mark.concurrency  # real commits: the session begins no transaction of the test's
+def test_each_commits_on_sqlite_is_one_transaction_of_its_own_committed_on_leaving(make_user):
+    person_id = make_user(name="原名").id
+    db.session.commit()
+    pool = db.engine.pool
+    taken = pool.checkedout()
+    rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
+    with direct.OnSession(each_commits=True) as on:
+        assert on.each_commits and pool.checkedout() == taken + 1
+        assert on.driver.in_transaction  # BEGIN IMMEDIATE: the write lock, held from here
+        on.execute(rename, {"name": "一起提交", "id": person_id})
+        on.execute(rename, {"name": "两句一起提交", "id": person_id})
+        # not before leaving (read without the write lock, which this block holds)
+        with db.engine.connect().execution_options(**{READ_ONLY: True}) as other:
+            assert other.scalar(select(User.name).where(User.id == person_id)) == "原名"
+        assert not db.session.registry.has() or not db.session().in_transaction()
+    assert on.committed and not on.driver.in_transaction
+    assert _seen_from_elsewhere(person_id) == "两句一起提交"
+    assert pool.checkedout() == taken
+
+
+@pytest.mark.sqlite
+@pytest.mark.concurrency
+def test_each_commits_on_sqlite_rolls_back_all_of_it_on_an_error(make_user):
+    person_id = make_user(name="原名").id
+    db.session.commit()
+    pool = db.engine.pool
+    taken = pool.checkedout()
+    rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
+    with pytest.raises(DBAPIError), direct.OnSession(each_commits=True) as on:
+        on.execute(rename, {"name": "不该留下", "id": person_id})
+        on.execute(direct.prepare("SELECT * FROM no_such_table"), {})
+    assert not on.committed and not on.driver.in_transaction
+    assert _seen_from_elsewhere(person_id) == "原名"
+    assert pool.checkedout() == taken
