@@ -4,13 +4,19 @@ WUSHE_TEST_DB selects the database: "sqlite" (a file, so several connections can
 share it) or a PostgreSQL URL. Tests marked `concurrency` or `browser` commit for
 real from several connections; they run against the same database and the tables
 are emptied after each of them.
+
+WUSHE_TEST_CLOCK (say 2026-12-06T23:58+08:00) runs the suite as if it had started at that
+moment: server.core.clock.now, the one reader of the wall clock, runs on from there. Tests
+that place things "yesterday" or "an hour ago" must pass at any hour of any day; this finds
+the ones that do not without waiting for the night. Only for tests in this process: leave
+out `browser` and `concurrency` (Chromium and the processes they start keep the real time).
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -25,6 +31,14 @@ from server.extensions import db
 
 PASSWORD = "secret123"
 _PASSWORD_HASH = hash_password(PASSWORD)
+
+
+def pytest_configure(config):
+    moment = os.environ.get("WUSHE_TEST_CLOCK")
+    if moment:
+        real = clock.now
+        offset = datetime.fromisoformat(moment) - real()
+        clock.now = lambda: real() + offset
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,7 +77,7 @@ def _holidays_for_later_years(folder) -> str:
     would add; tests of the calendar itself read the real data (tests/core/test_workdays.py)."""
     import chinese_calendar
     last_known = max(chinese_calendar.holidays).year
-    for year in range(last_known + 1, date.today().year + 3):
+    for year in range(last_known + 1, clock.today().year + 3):
         (folder / f"{year}.toml").write_text("# test data: weekends only\nholidays = []\n"
                                              "workdays = []\n")
     return str(folder)

@@ -3,9 +3,9 @@ ended: the same figures as each activity's own deadline gives."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from server.core import workdays
+from server.core import clock, workdays
 from server.core.clock import from_local
 from server.hours import deadlines, ledger, review
 
@@ -31,7 +31,7 @@ def test_the_summary_counts_each_activity_by_its_own_deadline(make_activity, mak
     coordinator = make_user(name="审核人")
     activities = []
     for n, end in enumerate(ends):
-        activity = make_activity(starts_in=end - timedelta(hours=2) - datetime.now(UTC),
+        activity = make_activity(starts_in=end - timedelta(hours=2) - clock.now(),
                                  hours=2, title=f"活动{n}")
         grant(coordinator, "coordinator", activity.node)
         for k in range(n % 3 + 1):  # a few entries each

@@ -3,7 +3,7 @@ that a second run does nothing more, and that one bad record does not stop the r
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from server.activities import signups
 from server.activities.models import Activity
 from server.checkin import codes
 from server.checkin.models import Scan
-from server.core import workdays
+from server.core import clock, workdays
 from server.core.clock import from_local, local
 from server.extensions import db
 from server.hours import ledger
@@ -151,7 +151,7 @@ def autumn(make_activity, make_user, grant, give_place):
     two 补录 entries waiting; due the 10th working day after: 15 October."""
     def make(ended: date = date(2026, 9, 25)):
         end = _at(ended, 17)
-        activity = make_activity(starts_in=end - timedelta(hours=2) - datetime.now(UTC),
+        activity = make_activity(starts_in=end - timedelta(hours=2) - clock.now(),
                                  hours=2, title="重阳节前入户走访")
         organiser = make_user(name="周伟静")
         grant(organiser, "organiser", activity.node, activity.organisation)
