@@ -116,14 +116,22 @@ def test_each_commits_inside_a_begun_transaction_runs_in_it(make_user):
     assert db.session.scalar(select(User.name).where(User.id == person.id)) == "原名"
 
 
-@pytest.mark.sqlite
-@pytest.mark.concurrency  # real commits: the session begins no transaction of the test's
-def test_each_commits_on_sqlite_is_one_transaction_of_its_own_committed_on_leaving(make_user):
+@pytest.fixture
+def committed_person(make_user):
+    """A person committed (the session has not begun again), the pool's count of
+    connections taken, and a statement renaming them."""
     person_id = make_user(name="原名").id
     db.session.commit()
-    pool = db.engine.pool
-    taken = pool.checkedout()
     rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
+    return person_id, db.engine.pool.checkedout(), rename
+
+
+@pytest.mark.sqlite
+@pytest.mark.concurrency  # real commits: the session begins no transaction of the test's
+def test_each_commits_on_sqlite_is_one_transaction_of_its_own_committed_on_leaving(
+        committed_person):
+    person_id, taken, rename = committed_person
+    pool = db.engine.pool
     with direct.OnSession(each_commits=True) as on:
         assert on.each_commits and pool.checkedout() == taken + 1
         assert on.driver.in_transaction  # BEGIN IMMEDIATE: the write lock, held from here
@@ -140,15 +148,11 @@ def test_each_commits_on_sqlite_is_one_transaction_of_its_own_committed_on_leavi
 
 @pytest.mark.sqlite
 @pytest.mark.concurrency
-def test_each_commits_on_sqlite_rolls_back_all_of_it_on_an_error(make_user):
-    person_id = make_user(name="原名").id
-    db.session.commit()
-    pool = db.engine.pool
-    taken = pool.checkedout()
-    rename = direct.prepare("UPDATE users SET name = :name WHERE id = :id")
+def test_each_commits_on_sqlite_rolls_back_all_of_it_on_an_error(committed_person):
+    person_id, taken, rename = committed_person
     with pytest.raises(DBAPIError), direct.OnSession(each_commits=True) as on:
         on.execute(rename, {"name": "不该留下", "id": person_id})
         on.execute(direct.prepare("SELECT * FROM no_such_table"), {})
     assert not on.committed and not on.driver.in_transaction
     assert _seen_from_elsewhere(person_id) == "原名"
-    assert pool.checkedout() == taken
+    assert db.engine.pool.checkedout() == taken
