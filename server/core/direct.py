@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 
+from server.core import sqlite
 from server.extensions import db
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -147,7 +148,7 @@ class OnSession:
         self.dialect, self.dispatch = bind.dialect, bind.dispatch
         if name == "sqlite":
             try:
-                self._send("BEGIN IMMEDIATE")  # waits in the busy handler, as any begin
+                sqlite.begin(self.driver)  # IMMEDIATE: waits in the busy handler, as any begin
             except BaseException:
                 self._give_back()
                 raise
@@ -161,14 +162,12 @@ class OnSession:
         self._give_back()
         return False
 
-    def _send(self, sql: str) -> None:
-        """BEGIN, COMMIT or ROLLBACK on the driver's connection (SQLite), a failure raised
-        as SQLAlchemy raises it, so the unit of work retries a busy database."""
+    def _commit(self) -> None:
+        """SQLite: COMMIT on the driver's connection, a failure raised as any statement's."""
         try:
-            self.driver.execute(sql)
+            self.driver.execute("COMMIT")
         except self.dialect.loaded_dbapi.Error as exc:
-            raise DBAPIError.instance(sql, None, exc, self.dialect.loaded_dbapi.Error,
-                                      dialect=self.dialect) from exc
+            raise self._failed(exc, "COMMIT", None) from exc
 
     def _roll_back(self) -> None:
         """SQLite, leaving on an error: the block's work undone. A connection that cannot
@@ -179,6 +178,17 @@ class OnSession:
                 self.driver.execute("ROLLBACK")
         except self.dialect.loaded_dbapi.Error:
             pass
+
+    def _failed(self, exc: Exception, sql: str, params: Any) -> DBAPIError:
+        """A driver's error as SQLAlchemy raises it (so the unit of work retries a deadlock,
+        a busy database or a lost connection); a dead connection is invalidated, not given
+        back to the pool."""
+        dialect = self.dialect
+        invalidated = dialect.is_disconnect(exc, self.driver, None)
+        if invalidated:
+            (self._own if self._own is not None else self.conn).invalidate(exc)
+        return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+                                   connection_invalidated=invalidated, dialect=dialect)
 
     def _give_back(self) -> None:
         if self._own is not None:
@@ -208,7 +218,7 @@ class OnSession:
             if self._begun:
                 self._begun = False
                 if exc_type is None:
-                    self._send("COMMIT")
+                    self._commit()
                     self.committed = True
                 else:
                     self._roll_back()
@@ -244,12 +254,7 @@ class OnSession:
             keep = dialect.name == "postgresql"
             return None if raw is None else statement.row(cursor, raw)
         except dialect.loaded_dbapi.Error as exc:
-            invalidated = dialect.is_disconnect(exc, self.driver, None)
-            if invalidated:
-                (self._own if self._own is not None else self.conn).invalidate(exc)
-            raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
-                                      connection_invalidated=invalidated,
-                                      dialect=dialect) from exc
+            raise self._failed(exc, sql, params) from exc
         finally:
             if keep:
                 self._cursor = cursor

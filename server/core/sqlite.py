@@ -41,16 +41,20 @@ def _setup(engine) -> None:
     def _begin(conn):
         # READ_ONLY: a long read (an export written in the background) that must not hold
         # the write lock, so that others, its own progress included, can write meanwhile
-        read_only = conn.get_execution_options().get(READ_ONLY)
-        # on the driver's connection: every transaction begins here, and a statement
-        # through SQLAlchemy (events, result) would cost more than BEGIN itself
-        dbapi_connection = conn.connection.dbapi_connection
-        statement = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
-        try:
-            dbapi_connection.execute(statement)
-        except sqlite3.OperationalError as exc:
-            # as SQLAlchemy raises a driver's error: the unit of work retries it (core.http)
-            raise OperationalError(statement, None, exc) from exc
+        begin(conn.connection.dbapi_connection,
+              read_only=bool(conn.get_execution_options().get(READ_ONLY)))
+
+
+def begin(dbapi_connection, *, read_only: bool = False) -> None:
+    """Every SQLite transaction begins here, on the driver's connection (the session's, by
+    the listener above, and server.core.direct's own): IMMEDIATE, or DEFERRED for a long
+    read. A statement through SQLAlchemy (events, result) would cost more than BEGIN."""
+    statement = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+    try:
+        dbapi_connection.execute(statement)
+    except sqlite3.OperationalError as exc:
+        # as SQLAlchemy raises a driver's error: the unit of work retries it (core.http)
+        raise OperationalError(statement, None, exc) from exc
 
 
 def install(app: Flask) -> None:
