@@ -13,13 +13,13 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 TRANSLATIONS := server/translations
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench \
+.PHONY: help setup venv system-deps assets messages-compile messages run test lint clean bench bench-deps \
 	bench-export bench-stats bench-instructions
 
 help:
 	@echo "make run     set up, migrate, load demo data, serve on http://127.0.0.1:5000 (with the scheduler)"
 	@echo "make test    the whole suite on SQLite, then on PostgreSQL if TEST_DATABASE_URL is set"
-	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench"
+	@echo "helpers:     setup venv system-deps assets messages-compile messages lint clean bench bench-deps"
 	@echo "             bench-export bench-stats bench-instructions"
 
 setup: venv assets messages-compile
@@ -82,8 +82,13 @@ test: setup system-deps
 
 # Scan throughput under gunicorn (bench/README.md); a helper, not part of `make test`.
 # PostgreSQL: make bench BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/wushe_bench
-bench: venv
+# The load client is wrk, Debian's package (BENCH_ARGS="--client python" for the other).
+bench: venv bench-deps
 	$(BIN)/python bench/scan_bench.py $(if $(BENCH_DATABASE_URL),--database-url "$(BENCH_DATABASE_URL)") $(BENCH_ARGS)
+
+bench-deps:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update \
+		&& $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; }
 
 # Instructions per request (floor, health, a scan) under valgrind's callgrind: minutes.
 bench-instructions: venv

@@ -41,6 +41,7 @@ for _path in (str(PROJECT_DIR), str(BENCH_DIR)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+import wrk  # noqa: E402
 from loadgen import (  # noqa: E402
     BenchError,
     Client,
@@ -73,9 +74,17 @@ def parse_args(argv=None):
     p.add_argument("--database-url", help="PostgreSQL URL; the database is created if "
                    "missing and its public schema dropped and recreated (default: SQLite in a "
                    "temp dir)")
-    p.add_argument("--volunteers", type=int, default=5000, help="signed-up volunteers")
-    p.add_argument("--concurrency", type=int, default=32, help="client threads")
-    p.add_argument("--requests", type=int, help="requests per phase (default: --volunteers)")
+    p.add_argument("--client", choices=["wrk", "python"],
+                   default="wrk" if wrk.available() else "python",
+                   help="the load client: wrk (issue 15's yardstick, `make bench` installs "
+                   "it) or loadgen's threaded Python client (default: wrk if installed)")
+    p.add_argument("--volunteers", type=int,
+                   help="signed-up volunteers (default: 20000 with wrk, 5000 with python)")
+    p.add_argument("--concurrency", type=int, default=32,
+                   help="connections (wrk) or client threads (python)")
+    p.add_argument("--duration", type=float, default=10, help="seconds per phase (wrk)")
+    p.add_argument("--requests", type=int,
+                   help="requests per phase (python; default: --volunteers)")
     p.add_argument("--workers", type=int, default=2 * cores,
                    help="gunicorn workers (default: 2 × CPU cores)")
     p.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
@@ -88,7 +97,14 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1, help="shuffles the order of the codes")
     p.add_argument("--no-results", action="store_true", help="do not write bench/results/")
     args = p.parse_args(argv)
+    if args.client == "wrk" and not wrk.available():
+        p.error("--client wrk: wrk is not installed (make bench installs it)")
+    if args.client == "wrk" and args.requests:
+        p.error("--requests is for --client python; wrk runs each phase for --duration")
+    args.volunteers = args.volunteers or (20000 if args.client == "wrk" else 5000)
     args.requests = args.requests or args.volunteers
+    if args.duration <= 0:
+        p.error("--duration must be positive")
     for name in ("volunteers", "concurrency", "requests", "workers", "threads"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1")
@@ -172,7 +188,9 @@ def write_results(args, kind: str, database_url: str, phases: list[Phase],
         "when": stamp, "database": kind, "database_url": shown, **git_state(),
         "python": platform.python_version(), "cpus": os.cpu_count(),
         "busy_before_pct": busy,
-        "volunteers": args.volunteers, "requests_per_phase": args.requests,
+        "client": args.client, "volunteers": args.volunteers,
+        "requests_per_phase": args.requests if args.client == "python" else None,
+        "seconds_per_phase": args.duration if args.client == "wrk" else None,
         "concurrency": args.concurrency, "warmup": args.warmup,
         "gunicorn": {"workers": args.workers, "worker_class": args.worker_class,
                      "threads": args.threads},
@@ -201,16 +219,33 @@ def measure_floor(args, workdir: Path, servers: list[Server], when: str) -> Phas
         return client.call("GET", "/api/v1/health")
 
     try:
-        for name, count in (("warm-up: floor", args.warmup),
-                            (f"floor {when} (Flask)", args.requests)):
+        runs = [("warm-up: floor", args.warmup)]
+        if args.client == "python":
+            runs.append((f"floor {when} (Flask)", args.requests))
+        for name, count in runs:
             measured = run_phase(name, client, server, list(range(count)), hello, health_ok,
                                  concurrency=args.concurrency,
                                  time_limit=args.phase_time_limit)
             if measured.errors:
                 raise BenchError(f"{name} failed: {measured.error_kinds}\n"
                                  f"{server.log_tail()}")
+        if args.client == "wrk":
+            script = wrk.write_script(floor_dir / "floor.lua", url_path="/api/v1/health",
+                                      headers=client.headers(False), want='"status": "ok"')
+            measured = wrk_phase(args, f"floor {when} (Flask)", server, script)
     finally:
         server.stop()
+    return measured
+
+
+def wrk_phase(args, name: str, server: Server, script: Path, db_cpu=None) -> Phase:
+    try:
+        measured = wrk.run_phase(name, server, script, seconds=args.duration,
+                                 connections=args.concurrency, db_cpu=db_cpu)
+    except (RuntimeError, subprocess.SubprocessError) as exc:
+        raise BenchError(f"{name}: {exc}") from exc
+    if measured.errors and name.startswith("floor"):
+        raise BenchError(f"{name} failed: {measured.error_kinds}\n{server.log_tail()}")
     return measured
 
 
@@ -238,9 +273,11 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
                             threads=args.threads, workdir=workdir, chdir=PROJECT_DIR)
     servers.append(server)
     threads = f" × {args.threads} threads" if args.worker_class == "gthread" else ""
+    load = (f"wrk -t1 -c{args.concurrency}, {args.duration:g} s per phase"
+            if args.client == "wrk" else
+            f"{args.concurrency} Python threads, {args.requests} requests per phase")
     print(f"gunicorn on 127.0.0.1:{server.port}: {args.workers} {args.worker_class} "
-          f"workers{threads}; client: {args.concurrency} threads, {args.requests} requests "
-          "per phase", flush=True)
+          f"workers{threads}; client: {load}", flush=True)
 
     client = Client(server.port, args.timeout)
     client.login(ORGANISER_PHONE, password)
@@ -267,10 +304,15 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
             raise BenchError(f"{warm.name} failed: {warm.error_kinds}\n{server.log_tail()}")
 
     codes = random.Random(args.seed).sample(seeded["payloads"], args.requests)
-    again = random.Random(args.seed + 1).sample(codes, len(codes))
-    measured = [phase("trivial (health)", range(args.requests), health, health_ok),
-                phase("scan: distinct codes", codes, scan, expect_result("ok")),
-                phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
+    if args.client == "wrk":
+        measured = wrk_phases(args, workdir, server, client, scans, codes,
+                              postgres_cpu_seconds if kind == "postgresql" else None)
+    else:
+        again = random.Random(args.seed + 1).sample(codes, len(codes))
+        measured = [
+            phase("trivial (health)", range(args.requests), health, health_ok),
+            phase("scan: distinct codes", codes, scan, expect_result("ok")),
+            phase("scan: repeated codes", again, scan, expect_result("already_checked_in"))]
     server.stop()  # the floor again, alone on the machine as the first time
     after = measure_floor(args, workdir, servers, "after")
     phases = [floor, *measured, after]
@@ -309,6 +351,29 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
                             idle_check)
         print(f"\nfigures written to {out.relative_to(PROJECT_DIR)}")
     return 1 if any(ph.errors for ph in phases) else 0
+
+
+def wrk_phases(args, workdir: Path, server: Server, client: Client, scans: str,
+               codes: list[str], db_cpu) -> list[Phase]:
+    """The trivial endpoint and the two scan phases, each `--duration` seconds of wrk with
+    the organiser's cookies and CSRF token. Repeated codes are those the distinct phase
+    scanned, again, in another order (cycling). Left out: the first code (wrk calls the
+    script's `request` once before the run to check it, and sends nothing) and the last,
+    one a connection, which may have been made but not sent when wrk stopped."""
+    headers = client.headers(True)
+    health = wrk.write_script(workdir / "health.lua", url_path="/api/v1/health",
+                              headers=client.headers(False), want='"status": "ok"')
+    distinct = wrk.write_script(workdir / "distinct.lua", url_path=scans, headers=headers,
+                                want='"result": "ok"', codes=codes, seed=args.seed)
+    measured = [wrk_phase(args, "trivial (health)", server, health, db_cpu),
+                wrk_phase(args, "scan: distinct codes", server, distinct, db_cpu)]
+    scanned = codes[1:max(min(measured[-1].completed, len(codes)) - args.concurrency, 2)]
+    again = random.Random(args.seed + 1).sample(scanned, len(scanned))
+    repeated = wrk.write_script(workdir / "repeated.lua", url_path=scans, headers=headers,
+                                want='"result": "already_checked_in"', codes=again,
+                                seed=args.seed + 1, cycle=True)
+    measured.append(wrk_phase(args, "scan: repeated codes", server, repeated, db_cpu))
+    return measured
 
 
 def _interrupt(signum, frame):
