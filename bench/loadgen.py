@@ -296,7 +296,7 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
 
     threads = [threading.Thread(target=worker, daemon=True, name=f"{name}-{i}")
                for i in range(concurrency)]
-    before = _cpu_now(server, db_cpu)
+    before = cpu_now(server, db_cpu)
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -307,7 +307,7 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
     finally:
         stop.set()
     seconds = time.perf_counter() - started
-    used = _cpu_used(before, _cpu_now(server, db_cpu), seconds)
+    used = cpu_used(before, cpu_now(server, db_cpu), seconds)
     client.close_all()
     with lock:
         done = sorted(latencies)
@@ -323,12 +323,12 @@ def run_phase(name: str, client: Client, server: Server, items: list, send, chec
         **used, error_kinds=dict(errors.most_common(10)))
 
 
-def _cpu_now(server: Server, db_cpu) -> dict[str, float | None]:
+def cpu_now(server: Server, db_cpu) -> dict[str, float | None]:
     return {"client": time.process_time(), "server": server.cpu_seconds(),
             "db": db_cpu() if db_cpu else None, "machine": machine_busy_seconds()}
 
 
-def _cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float | None]:
+def cpu_used(before: dict, after: dict, seconds: float) -> dict[str, float | None]:
     """Percent of one core per part; `other` is the machine's busy time nobody above used."""
     def pct(key: str) -> float | None:
         if not seconds or before[key] is None or after[key] is None:

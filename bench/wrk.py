@@ -3,8 +3,8 @@
 wrk is written in C and runs one thread here, so it takes far less of the machine's CPU per
 request than loadgen's threaded Python client. That matters on a 2-core machine, where the
 client and the server share the cores: the Python client spends about 0.3 ms of CPU on
-each request of the floor, which holds the floor at roughly half of what gunicorn can
-serve and so flatters every ratio to it (bench/README.md, "Which client").
+each request of the floor, which holds the floor at about 60 % of what the same gunicorn
+serves to wrk and so flatters every ratio to it (bench/README.md, "Which client").
 
 A phase runs for a fixed time rather than a fixed number of requests. A Lua script makes
 each request (a scan: the next code of a list and a fresh nonce) and checks each answer
@@ -22,7 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from loadgen import Phase, Server, _cpu_now, _cpu_used
+from loadgen import Phase, Server, cpu_now, cpu_used
 
 _SCRIPT = r"""
 local codes = {}
@@ -123,15 +123,15 @@ def run_phase(name: str, server: Server, script: Path, *, seconds: float, connec
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
            "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{server.port}/"]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before = _cpu_now(server, db_cpu)
+    before = cpu_now(server, db_cpu)
     started = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     elapsed = time.perf_counter() - started
-    after = _cpu_now(server, db_cpu)
+    after = cpu_now(server, db_cpu)
     waited = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped
     client = (waited.ru_utime + waited.ru_stime) - (children.ru_utime + children.ru_stime)
     before["client"], after["client"] = 0.0, client
-    used = _cpu_used(before, after, elapsed)
+    used = cpu_used(before, after, elapsed)
     out = done.stdout
     if done.returncode != 0 or "Requests/sec" not in out:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or out}")
