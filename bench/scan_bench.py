@@ -232,20 +232,9 @@ def measure_floor(args, workdir: Path, servers: list[Server], when: str) -> Phas
         if args.client == "wrk":
             script = wrk.write_script(floor_dir / "floor.lua", url_path="/api/v1/health",
                                       headers=client.headers(False), want='"status": "ok"')
-            measured = wrk_phase(args, f"floor {when} (Flask)", server, script)
+            measured = wrk.measure(args, f"floor {when} (Flask)", server, script)
     finally:
         server.stop()
-    return measured
-
-
-def wrk_phase(args, name: str, server: Server, script: Path, db_cpu=None) -> Phase:
-    try:
-        measured = wrk.run_phase(name, server, script, seconds=args.duration,
-                                 connections=args.concurrency, db_cpu=db_cpu)
-    except (RuntimeError, subprocess.SubprocessError) as exc:
-        raise BenchError(f"{name}: {exc}") from exc
-    if measured.errors and name.startswith("floor"):
-        raise BenchError(f"{name} failed: {measured.error_kinds}\n{server.log_tail()}")
     return measured
 
 
@@ -305,7 +294,7 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
 
     codes = random.Random(args.seed).sample(seeded["payloads"], args.requests)
     if args.client == "wrk":
-        measured = wrk_phases(args, workdir, server, client, scans, codes,
+        measured = wrk.scan_phases(args, workdir, server, client, scans, codes,
                               postgres_cpu_seconds if kind == "postgresql" else None)
     else:
         again = random.Random(args.seed + 1).sample(codes, len(codes))
@@ -351,29 +340,6 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
                             idle_check)
         print(f"\nfigures written to {out.relative_to(PROJECT_DIR)}")
     return 1 if any(ph.errors for ph in phases) else 0
-
-
-def wrk_phases(args, workdir: Path, server: Server, client: Client, scans: str,
-               codes: list[str], db_cpu) -> list[Phase]:
-    """The trivial endpoint and the two scan phases, each `--duration` seconds of wrk with
-    the organiser's cookies and CSRF token. Repeated codes are those the distinct phase
-    scanned, again, in another order (cycling). Left out: the first code (wrk calls the
-    script's `request` once before the run to check it, and sends nothing) and the last,
-    one a connection, which may have been made but not sent when wrk stopped."""
-    headers = client.headers(True)
-    health = wrk.write_script(workdir / "health.lua", url_path="/api/v1/health",
-                              headers=client.headers(False), want='"status": "ok"')
-    distinct = wrk.write_script(workdir / "distinct.lua", url_path=scans, headers=headers,
-                                want='"result": "ok"', codes=codes, seed=args.seed)
-    measured = [wrk_phase(args, "trivial (health)", server, health, db_cpu),
-                wrk_phase(args, "scan: distinct codes", server, distinct, db_cpu)]
-    scanned = codes[1:max(min(measured[-1].completed, len(codes)) - args.concurrency, 2)]
-    again = random.Random(args.seed + 1).sample(scanned, len(scanned))
-    repeated = wrk.write_script(workdir / "repeated.lua", url_path=scans, headers=headers,
-                                want='"result": "already_checked_in"', codes=again,
-                                seed=args.seed + 1, cycle=True)
-    measured.append(wrk_phase(args, "scan: repeated codes", server, repeated, db_cpu))
-    return measured
 
 
 def _interrupt(signum, frame):

@@ -14,6 +14,7 @@ distribution and socket errors, and the script the answers that were not as expe
 
 from __future__ import annotations
 
+import random
 import re
 import resource
 import secrets
@@ -22,7 +23,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from loadgen import Phase, Server, cpu_now, cpu_used
+from loadgen import BenchError, Client, Phase, Server, cpu_now, cpu_used
 
 _SCRIPT = r"""
 local codes = {}
@@ -158,3 +159,39 @@ def run_phase(name: str, server: Server, script: Path, *, seconds: float, connec
         p50_ms=_ms(re.search(r"\s50%\s+(\S+)", out).group(1)),
         p99_ms=_ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
         max_ms=_ms(latency.group(1)) if latency else 0.0, **used, error_kinds=errors)
+
+
+def measure(args, name: str, server: Server, script: Path, db_cpu=None) -> Phase:
+    """One phase of the benchmark's (`args`: its options); a floor with errors, or wrk
+    failing, stops the run."""
+    try:
+        measured = run_phase(name, server, script, seconds=args.duration,
+                             connections=args.concurrency, db_cpu=db_cpu)
+    except (RuntimeError, subprocess.SubprocessError) as exc:
+        raise BenchError(f"{name}: {exc}") from exc
+    if measured.errors and name.startswith("floor"):
+        raise BenchError(f"{name} failed: {measured.error_kinds}\n{server.log_tail()}")
+    return measured
+
+
+def scan_phases(args, workdir: Path, server: Server, client: Client, scans: str,
+                codes: list[str], db_cpu) -> list[Phase]:
+    """The trivial endpoint and the two scan phases, each `--duration` seconds of wrk with
+    the organiser's cookies and CSRF token. Repeated codes are those the distinct phase
+    scanned, again, in another order (cycling). Left out: the first code (wrk calls the
+    script's `request` once before the run to check it, and sends nothing) and the last,
+    one a connection, which may have been made but not sent when wrk stopped."""
+    headers = client.headers(True)
+    health = write_script(workdir / "health.lua", url_path="/api/v1/health",
+                          headers=client.headers(False), want='"status": "ok"')
+    distinct = write_script(workdir / "distinct.lua", url_path=scans, headers=headers,
+                            want='"result": "ok"', codes=codes, seed=args.seed)
+    measured = [measure(args, "trivial (health)", server, health, db_cpu),
+                measure(args, "scan: distinct codes", server, distinct, db_cpu)]
+    scanned = codes[1:max(min(measured[-1].completed, len(codes)) - args.concurrency, 2)]
+    again = random.Random(args.seed + 1).sample(scanned, len(scanned))
+    repeated = write_script(workdir / "repeated.lua", url_path=scans, headers=headers,
+                            want='"result": "already_checked_in"', codes=again,
+                            seed=args.seed + 1, cycle=True)
+    measured.append(measure(args, "scan: repeated codes", server, repeated, db_cpu))
+    return measured
