@@ -50,8 +50,8 @@ request = function()
   end
   if sent > count and not cycle then ran_out = ran_out + 1 end
   local code = codes[((sent - 1) %% count) + 1]
-  -- this script's own prefix: LuaJIT's generator gives the same first numbers for some
-  -- seeds, and a nonce seen before is answered as it was the first time
+  -- a prefix of this script's own, so that no two phases can send the same nonce (one
+  -- seen before is answered as it was the first time)
   local nonce = "%(prefix)s" .. string.format("%%08x%%08x", math.random(0, 0x7fffffff), sent)
   local body = '{"code": "' .. code .. '", "direction": "entry", "nonce": "' .. nonce ..
                '", "device": "bench"}'
