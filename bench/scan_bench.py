@@ -218,24 +218,27 @@ def measure_floor(args, workdir: Path, servers: list[Server], when: str) -> Phas
     def hello(_):
         return client.call("GET", "/api/v1/health")
 
-    try:
-        runs = [("warm-up: floor", args.warmup)]
-        if args.client == "python":
-            runs.append((f"floor {when} (Flask)", args.requests))
-        for name, count in runs:
-            measured = run_phase(name, client, server, list(range(count)), hello, health_ok,
+    def checked(measured: Phase) -> Phase:  # a floor that fails stops the run
+        if measured.errors:
+            raise BenchError(f"{measured.name} failed: {measured.error_kinds}\n"
+                             f"{server.log_tail()}")
+        return measured
+
+    def threaded(name: str, count: int) -> Phase:
+        return checked(run_phase(name, client, server, list(range(count)), hello, health_ok,
                                  concurrency=args.concurrency,
-                                 time_limit=args.phase_time_limit)
-            if measured.errors:
-                raise BenchError(f"{name} failed: {measured.error_kinds}\n"
-                                 f"{server.log_tail()}")
-        if args.client == "wrk":
-            script = wrk.write_script(floor_dir / "floor.lua", url_path="/api/v1/health",
-                                      headers=client.headers(False), want='"status": "ok"')
-            measured = wrk.measure(args, f"floor {when} (Flask)", server, script)
+                                 time_limit=args.phase_time_limit))
+
+    name = f"floor {when} (Flask)"
+    try:
+        threaded("warm-up: floor", args.warmup)
+        if args.client == "python":
+            return threaded(name, args.requests)
+        script = wrk.write_script(floor_dir / "floor.lua", url_path="/api/v1/health",
+                                  headers=client.headers(False), want='"status": "ok"')
+        return checked(wrk.measure(args, name, server, script))
     finally:
         server.stop()
-    return measured
 
 
 def run(args, workdir: Path, servers: list[Server]) -> int:
