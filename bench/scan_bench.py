@@ -96,6 +96,9 @@ def parse_args(argv=None):
     p.add_argument("--timeout", type=float, default=30, help="seconds per request")
     p.add_argument("--seed", type=int, default=1, help="shuffles the order of the codes")
     p.add_argument("--no-results", action="store_true", help="do not write bench/results/")
+    p.add_argument("--door-bound", action="store_true",
+                   help="an upper bound, not Wushe: scans answered without the framework "
+                        "(bench/door_bound.py; no CSRF, hooks or headers)")
     args = p.parse_args(argv)
     if args.client == "wrk" and not wrk.available():
         p.error("--client wrk: wrk is not installed (make bench installs it)")
@@ -188,7 +191,7 @@ def write_results(args, kind: str, database_url: str, phases: list[Phase],
         "when": stamp, "database": kind, "database_url": shown, **git_state(),
         "python": platform.python_version(), "cpus": os.cpu_count(),
         "busy_before_pct": busy,
-        "client": args.client, "volunteers": args.volunteers,
+        "client": args.client, "volunteers": args.volunteers, "door_bound": args.door_bound,
         "requests_per_phase": args.requests if args.client == "python" else None,
         "seconds_per_phase": args.duration if args.client == "wrk" else None,
         "concurrency": args.concurrency, "warmup": args.warmup,
@@ -260,7 +263,11 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
     seeded = migrate_and_seed(database_url, secret, args.volunteers, password)
     print(f"  done in {time.perf_counter() - started:.1f} s")
 
-    server = start_gunicorn("server.app:create_app()", env=server_env(database_url, secret),
+    env = server_env(database_url, secret)
+    if args.door_bound:  # bench/door_bound.py importable; gunicorn runs in the project's directory
+        env["PYTHONPATH"] = str(BENCH_DIR)
+    server = start_gunicorn("door_bound:app" if args.door_bound else "server.app:create_app()",
+                            env=env,
                             workers=args.workers, worker_class=args.worker_class,
                             threads=args.threads, workdir=workdir, chdir=PROJECT_DIR)
     servers.append(server)
@@ -270,6 +277,9 @@ def run(args, workdir: Path, servers: list[Server]) -> int:
             f"{args.concurrency} Python threads, {args.requests} requests per phase")
     print(f"gunicorn on 127.0.0.1:{server.port}: {args.workers} {args.worker_class} "
           f"workers{threads}; client: {load}", flush=True)
+    if args.door_bound:
+        print("UPPER BOUND, not Wushe: scans answered by bench/door_bound.py, without CSRF, "
+              "hooks, headers or metrics", flush=True)
 
     client = Client(server.port, args.timeout)
     client.login(ORGANISER_PHONE, password)
