@@ -172,6 +172,13 @@ def _person(req: ScanRequest) -> tuple[int | None, str | None]:
     return found.user_id, None
 
 
+def _listed(activity_id: int, user_id: int) -> bool:
+    """Whether the person is on the activity's list (confirmed or waitlisted)."""
+    return db.session.scalar(select(Signup.id).where(
+        Signup.activity_id == activity_id, Signup.user_id == user_id,
+        Signup.status.in_(("confirmed", "waitlisted"))).limit(1)) is not None
+
+
 def lock_signup(activity_id: int, user_id: int | None) -> Signup | None:
     if user_id is None:
         return None
@@ -206,9 +213,17 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
         raise NotFound()
     effective = _effective_time(req, now)
     user_id, failure = _person(req)
+    # staff who found a person by id or phone learn who it is only if that person is on the
+    # list: every answer before the sign-up is read, too (cancelled, outside the window,
+    # closed), names nobody else, and records nobody
+    searched = req.source in STAFF_SOURCES and (req.user_id is not None or req.phone is not None)
 
     def answer(result, **kw):
-        return _record(req, result=result, now=now, effective=effective, user_id=user_id, **kw)
+        shown = user_id
+        if (searched and shown is not None and kw.get("signup") is None
+                and not _listed(req.activity_id, shown)):
+            shown = None
+        return _record(req, result=result, now=now, effective=effective, user_id=shown, **kw)
 
     if req.source in STAFF_SOURCES or req.forced or req.walk_in:
         if not can_oversee(req.operator, activity):

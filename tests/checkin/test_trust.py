@@ -215,3 +215,38 @@ def test_an_id_that_names_nobody_is_an_answer_not_a_failed_batch(api, door, now)
         {"user_id": 2147483647, "nonce": "nobody-0002", "client_time": at},
         {"code": payload, "nonce": "nobody-0003", "client_time": at}])
     assert [r["result"] for r in results] == ["not_signed_up", "ok"]
+
+
+@pytest.mark.parametrize("when", ["too_early", "too_late", "activity_cancelled"])
+def test_a_search_outside_the_list_names_nobody_whatever_the_answer(api, make_activity,
+                                                                     make_user, grant,
+                                                                     give_place, now, when):
+    """Found by id or phone, a person not on the list stays unnamed in every answer (not only
+    `not_signed_up`), in the scan log too; one on the list is named."""
+    starts = {"too_early": timedelta(hours=3), "too_late": timedelta(hours=-8),
+              "activity_cancelled": timedelta(minutes=5)}[when]
+    activity = make_activity(starts_in=starts, hours=2, capacity=5)
+    organiser = make_user(name="组织者")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    member = make_user(name="报了名的", phone="13911110000")
+    give_place(activity, member)
+    stranger = make_user(name="陌生人", phone="13922220000")
+    if when == "activity_cancelled":
+        activity.status = "cancelled"
+    db.session.commit()
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans"
+    asked = [api.post(url, json=body).get_json() for body in (
+        {"user_id": stranger.id, "nonce": f"{when}-01"},
+        {"phone": "13922220000", "nonce": f"{when}-02"},
+        {"phone": "13922220000", "walk_in": True, "nonce": f"{when}-03"})]
+    assert [(a["result"], a["person"]) for a in asked] == [(when, None)] * 3
+    [offline] = _upload(api, activity, [{"user_id": stranger.id, "nonce": f"{when}-04",
+                                         "client_time": local(now).isoformat()}])
+    assert offline["person"] is None
+    rows = db.session.scalars(select(Scan).where(Scan.activity_id == activity.id)).all()
+    assert len(rows) == 4 and {row.user_id for row in rows} == {None}
+    assert "陌生人" not in api.get(f"{url}?limit=50").get_data(as_text=True)
+    listed = api.post(url, json={"user_id": member.id, "nonce": f"{when}-05"}).get_json()
+    assert (listed["result"], listed["person"]["name"]) == (when, "报了名的")
+
