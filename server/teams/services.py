@@ -41,6 +41,12 @@ def open_membership(team_id: int, user_id: int) -> Membership | None:
         Membership.state.in_(OPEN_STATES)))
 
 
+def _ever_in(team_id: int, user_id: int) -> bool:
+    """Whether the person has any membership of the team, past, pending or present."""
+    return db.session.scalar(select(Membership.id).where(
+        Membership.team_id == team_id, Membership.user_id == user_id).limit(1)) is not None
+
+
 def is_leader(user: User | None, team: Organisation) -> bool:
     if user is None:
         return False
@@ -271,9 +277,11 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
         person = db.session.get(User, user_id)
         m = open_membership(team.id, user_id) if person else None
         if person is None or m is None or m.state != "active":
-            refusal = errors.NotAMember(name=person.name if person else str(user_id))
-            results.append(SignupResult(user_id, person.name if person else "", None,
-                                        refusal.code, refusal.text()))
+            # named only if the team has known them (a member once, or invited): anyone
+            # else is an id, answered as an id that names nobody
+            name = person.name if person and _ever_in(team.id, person.id) else ""
+            refusal = errors.NotAMember(name=name or str(user_id))
+            results.append(SignupResult(user_id, name, None, refusal.code, refusal.text()))
             continue
         try:
             with db.session.begin_nested():

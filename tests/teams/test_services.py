@@ -164,11 +164,13 @@ def test_a_leader_signs_members_up_under_the_usual_rules(crew, make_user, make_a
     outsider = make_user(name="路人")
     activity = make_activity(capacity=1)
     results = services.sign_up_members(team, activity_id=activity.id,
-                                       user_ids=[a.id, b.id, outsider.id, a.id],
+                                       user_ids=[a.id, b.id, outsider.id, a.id, 987654],
                                        actor=leader, now=now)
     assert [(r.name, r.status, r.code) for r in results] == [
         ("王芳", "confirmed", None), ("李秀英", "waitlisted", None),
-        ("路人", None, "team_not_a_member")]
+        ("", None, "team_not_a_member"), ("", None, "team_not_a_member")]
+    # someone the team never knew is an id, as an id that names nobody is: no name learnt
+    assert str(outsider.id) in results[2].message and "路人" not in results[2].message
     rows = db.session.scalars(select(Signup).where(Signup.activity_id == activity.id)
                               .order_by(Signup.queue_no)).all()
     assert [(s.user_id, s.acted_by_id) for s in rows] == [(a.id, leader.id), (b.id, leader.id)]
@@ -243,3 +245,12 @@ def test_a_team_is_an_active_volunteer_team(make_org, make_team):
         services.get_team(make_org(kind="social_org").id)
     assert exc.value.code == "team_not_found"
     assert services.get_team(make_team().id)
+
+
+def test_a_former_member_refused_a_team_sign_up_is_still_named(crew, make_activity, now):
+    team, leader, a, b = crew()
+    services.leave(services.open_membership(team.id, b.id).id, user=b, now=now)
+    [result] = services.sign_up_members(team, activity_id=make_activity().id,
+                                        user_ids=[b.id], actor=leader, now=now)
+    assert (result.name, result.status, result.code) == ("李秀英", None, "team_not_a_member")
+    assert "李秀英" in result.message
