@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
+from server.accounts.privacy import mask_name
 from server.communities.models import Organisation
 from server.core.db import UTCDateTime, one_of
 from server.extensions import db
@@ -79,3 +80,11 @@ class Membership(db.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def name_for(self, viewer_id: int | None) -> str:
+        """The person's name as `viewer_id` sees it here. An invitation names its person
+        masked (王*) to everyone else until they accept: the leader typed only a phone,
+        and learns no more than that it reached someone, until that someone joins."""
+        if self.state == "invited" and viewer_id != self.user_id:
+            return mask_name(self.user.name)
+        return self.user.name

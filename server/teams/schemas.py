@@ -34,6 +34,11 @@ class TeamPageOut(ma.Schema):
     pages = ma.fields.Integer()
 
 
+def _viewer_id() -> int | None:
+    from flask_login import current_user
+    return current_user.id if current_user.is_authenticated else None
+
+
 def shown_phone(user) -> str:
     """The person's own number in full; anyone else's masked (个人信息保护法)."""
     from flask_login import current_user
@@ -48,7 +53,7 @@ class MembershipOut(ma.Schema):
     team_id = Id()
     team_name = ma.fields.Function(lambda m: m.team.name)
     user_id = Id()
-    name = ma.fields.Function(lambda m: m.user.name)
+    name = ma.fields.Function(lambda m: m.name_for(_viewer_id()))
     phone = ma.fields.Function(lambda m: shown_phone(m.user))
     state = ma.fields.String()
     role = ma.fields.String()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from server.accounts import permissions
 from server.accounts.errors import UserNotFound
@@ -41,10 +41,13 @@ def open_membership(team_id: int, user_id: int) -> Membership | None:
         Membership.state.in_(OPEN_STATES)))
 
 
-def _ever_in(team_id: int, user_id: int) -> bool:
-    """Whether the person has any membership of the team, past, pending or present."""
+def _known(team_id: int, user_id: int) -> bool:
+    """Whether the person has shown themselves to the team: a member now or before, or one
+    who asked to join (an invitation alone does not: Membership.name_for)."""
     return db.session.scalar(select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user_id).limit(1)) is not None
+        Membership.team_id == team_id, Membership.user_id == user_id,
+        or_(Membership.origin == "request",
+            Membership.state.in_(("active", "left", "removed")))).limit(1)) is not None
 
 
 def is_leader(user: User | None, team: Organisation) -> bool:
@@ -277,9 +280,9 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
         person = db.session.get(User, user_id)
         m = open_membership(team.id, user_id) if person else None
         if person is None or m is None or m.state != "active":
-            # named only if the team has known them (a member once, or invited): anyone
-            # else is an id, answered as an id that names nobody
-            name = person.name if person and _ever_in(team.id, person.id) else ""
+            # named only if the team has known them (a member, or one who asked to join):
+            # anyone else is an id, answered as an id that names nobody
+            name = person.name if person and _known(team.id, person.id) else ""
             refusal = errors.NotAMember(name=name or str(user_id))
             results.append(SignupResult(user_id, name, None, refusal.code, refusal.text()))
             continue

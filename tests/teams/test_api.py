@@ -106,11 +106,17 @@ def test_invite_accept_leave_and_remove_by_api(app, crew, make_user):
               403, "team_leaders_only")
     resp = boss.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": guest.phone})
     assert resp.status_code == 201 and resp.get_json()["phone"] != guest.phone
+    # the leader typed a phone: until the person accepts, it names them masked
+    assert resp.get_json()["name"] == "赵**"
     mid = resp.get_json()["id"]
+    assert [m["name"] for m in invitee.get("/api/v1/me/teams").get_json()["invited"]] == [
+        "赵大爷"]  # to themselves, in full
     _envelope(member.post(f"/api/v1/team-memberships/{mid}/accept"), 404,
               "team_membership_not_found")
     accepted = invitee.post(f"/api/v1/team-memberships/{mid}/accept").get_json()
     assert accepted["state"] == "active" and accepted["phone"] == guest.phone
+    members = boss.get(f"/api/v1/teams/{team.id}").get_json()["members"]
+    assert "赵大爷" in {m["name"] for m in members}
     assert invitee.post(f"/api/v1/team-memberships/{mid}/leave").get_json()["state"] == "left"
     am = services.open_membership(team.id, a.id).id
     _envelope(boss.post(f"/api/v1/team-memberships/{am}/remove", json={}), 422,

@@ -72,6 +72,9 @@ def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_us
     resp = boss.post(f"/teams/{team.id}/invite", data={"csrf_token": boss_token,
                                                        "phone": guest.phone})
     assert resp.status_code == 302
+    # until they accept, the leader sees the invitation's person masked, not named
+    waiting = text(boss.get(f"/teams/{team.id}/manage"))
+    assert "赵**" in waiting and "赵大爷" not in waiting
     token = login(client, guest)
     assert "我的服务队" in text(client.get("/me"))
     mine = text(client.get("/me/teams"))
@@ -85,6 +88,7 @@ def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_us
     assert resp.status_code == 302
     assert "队员" in text(client.get("/me/teams"))
     assert f"/team-memberships/{mid}/accept" not in text(client.get("/me/notifications"))
+    assert "赵大爷" in text(boss.get(f"/teams/{team.id}/manage"))  # a member: named
 
 
 def test_the_only_leader_is_not_offered_leaving(client, crew):

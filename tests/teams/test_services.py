@@ -254,3 +254,14 @@ def test_a_former_member_refused_a_team_sign_up_is_still_named(crew, make_activi
                                         user_ids=[b.id], actor=leader, now=now)
     assert (result.name, result.status, result.code) == ("李秀英", None, "team_not_a_member")
     assert "李秀英" in result.message
+
+
+def test_someone_only_invited_is_not_named_by_a_team_sign_up(crew, make_user, make_activity,
+                                                              now):
+    team, leader, *_ = crew()
+    guest = make_user(name="赵大爷", phone="13922223333")
+    services.invite(team, phone=guest.phone, actor=leader, now=now)
+    [result] = services.sign_up_members(team, activity_id=make_activity().id,
+                                        user_ids=[guest.id], actor=leader, now=now)
+    assert (result.name, result.code) == ("", "team_not_a_member")
+    assert "赵大爷" not in result.message
