@@ -35,6 +35,7 @@ from server.activities.schemas import ActivityArgs
 from server.communities.services import places_for_residents
 from server.core import clock, timefmt
 from server.core.errors import WusheError
+from server.core.numbers import id_arg
 from server.core.pages import FORM_ERRORS, is_htmx, load_args, me, problem
 from server.extensions import db
 
@@ -156,8 +157,7 @@ def signup(activity_id: int):
     """Sign up oneself, or a family member (`member_id`): a place if one is free, else the
     end of the waitlist."""
     try:
-        raw = request.form.get("member_id", "")
-        member_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        member_id = id_arg(request.form.get("member_id"))
         person = family.acting_for(me(), member_id)
         signup = signups.sign_up(activity_id, user=person, now=clock.now(), acted_by=me())
     except (*FORM_ERRORS, MemberNotFound) as exc:

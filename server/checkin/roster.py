@@ -23,6 +23,7 @@ from server.accounts.privacy import mask_phone
 from server.activities.models import Activity, Signup
 from server.checkin import codes
 from server.checkin.models import PersonalCode, Scan
+from server.core.numbers import only_ascii_digits
 from server.extensions import db
 
 ON_ROSTER = ("confirmed", "waitlisted")
@@ -76,7 +77,7 @@ def search(activity: Activity, q: str, limit: int = 20) -> list[dict]:
     """By name, or by the last digits of the phone (what people say at the door)."""
     q = q.strip()
     cond = User.name.contains(q, autoescape=True)
-    if q.isdigit():
+    if only_ascii_digits(q):
         cond = or_(cond, User.phone.endswith(q, autoescape=True))
     rows = db.session.scalars(
         select(Signup).join(User, Signup.user_id == User.id)

@@ -28,6 +28,7 @@ from server.checkin import codes, qr, services
 from server.checkin.errors import result_text
 from server.checkin.schemas import SelfCheckInIn
 from server.core import clock
+from server.core.numbers import id_arg
 from server.core.pages import load_form, me
 
 bp = Blueprint("checkin_pages", __name__)
@@ -46,8 +47,7 @@ def qr_svg(text: str, label: str) -> Markup:
 
 
 def _member_id() -> int | None:
-    raw = request.values.get("member", "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return id_arg(request.values.get("member"))
 
 
 @bp.route("/code")

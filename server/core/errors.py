@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from server.core.messages import filled
+
 REGISTRY: dict[str, type[WusheError]] = {}
 
 
@@ -51,8 +53,9 @@ class WusheError(Exception):
             raise TypeError("a code and its message are declared on the class, once")
         self.params = params
         self.errors = dict(errors or {})
-        if self.field and not self.errors:
-            self.errors[self.field] = [self.message]
+        if self.field and not self.errors:  # the message beside its field, filled in too
+            self.errors[self.field] = [filled(self.message, **params) if params
+                                       else self.message]
         super().__init__(self.code)
 
     def text(self) -> str:

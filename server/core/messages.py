@@ -40,6 +40,20 @@ class Formatted(list):
         return Formatted([FieldMessage(_formatted, m, args, kwargs) for m in self])
 
 
+class ByInput(FieldMessage):
+    """Length's message: one text for a string (characters) and one for a list (items),
+    chosen by the input marshmallow formats it with."""
+
+    def __init__(self, text: LazyString, items: LazyString) -> None:
+        super().__init__(text._func, *text._args, **text._kwargs)
+        self.items = said(items)
+
+    def format(self, *args: Any, **kwargs: Any) -> Formatted:  # noqa: A003
+        if isinstance(kwargs.get("input"), (list, tuple, dict)):
+            return self.items.format(*args, **kwargs)
+        return super().format(*args, **kwargs)
+
+
 def _percent(base: LazyString, params: dict) -> str:
     return str(base) % params
 
@@ -93,10 +107,14 @@ def install() -> None:
         "type": said(_l("Send an object here.")),
         "unknown": said(_l("This field is not expected here: leave it out.")),
     }
-    v.Length.message_min = said(_l("Enter at least {min} characters."))
-    v.Length.message_max = said(_l("Enter at most {max} characters."))
-    v.Length.message_all = said(_l("Enter {min} to {max} characters."))
-    v.Length.message_equal = said(_l("Enter exactly {equal} characters."))
+    v.Length.message_min = ByInput(_l("Enter at least {min} characters."),
+                                   _l("Send at least {min} items."))
+    v.Length.message_max = ByInput(_l("Enter at most {max} characters."),
+                                   _l("Send at most {max} items."))
+    v.Length.message_all = ByInput(_l("Enter {min} to {max} characters."),
+                                   _l("Send {min} to {max} items."))
+    v.Length.message_equal = ByInput(_l("Enter exactly {equal} characters."),
+                                     _l("Send exactly {equal} items."))
     # Range fills {min_op} in when it is created; our texts say it in words
     v.Range.message_min = said(_l("Enter {{min}} or more."))
     v.Range.message_max = said(_l("Enter {{max}} or less."))

@@ -37,3 +37,22 @@ def decimal_text(text: str) -> str | None:
 
 def only_ascii_digits(text: str) -> bool:
     return bool(text) and text.isascii() and text.isdigit()
+
+
+MAX_ID = 2_147_483_647  # ids are 32-bit integers in both databases
+
+
+def id_arg(raw: str | None) -> int | None:
+    """An id from a URL's query or a form's hidden field: ASCII digits naming an id that
+    can exist, else None (machines write ids: no NFKC, no other digits, such as ²)."""
+    if not raw or not only_ascii_digits(raw) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
+def page_arg(raw: str | None, *, first: int = 1, last: int = 100_000) -> int:
+    """?page=: a page number from `first` to `last`; anything else is the first page."""
+    if not raw or not only_ascii_digits(raw) or len(raw) > 6:
+        return first
+    return min(max(int(raw), first), last)

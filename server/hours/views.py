@@ -16,6 +16,7 @@ from server.activities.models import Activity, Signup
 from server.activities.services import get_activity
 from server.activities.views import at, when
 from server.core import clock
+from server.core.numbers import id_arg
 from server.core.pages import FORM_ERRORS, load_form, me, problem
 from server.extensions import db
 from server.hours import errors, ledger, review, schemas, services
@@ -47,8 +48,7 @@ def span(entry: HourEntry) -> str:
 
 def member_arg() -> int | None:
     """?member=<id>: one of my family members instead of myself (accounts.family)."""
-    raw = request.args.get("member", "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return id_arg(request.args.get("member"))
 
 
 @bp.route("/hours")

@@ -14,6 +14,7 @@ from server.communities import services as communities
 from server.communities.models import Node
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
+from server.core.numbers import id_arg
 from server.core.pages import is_htmx, load_args, me, problem
 from server.imports import jobs, resolve, services, workbooks
 from server.imports.errors import REASONS
@@ -80,8 +81,8 @@ def upload():
     if request.method == "GET":
         return _upload_page(user)
     try:
-        raw = request.form.get("node_id", "")
-        node = communities.get_node(int(raw)) if raw.isascii() and raw.isdigit() else None
+        node_id = id_arg(request.form.get("node_id"))
+        node = communities.get_node(node_id) if node_id else None
         if node is None:
             raise ValidationError(errors={"node_id": ["required"]})
         sent = request.files.get("file")

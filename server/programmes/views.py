@@ -10,6 +10,7 @@ from flask_login import login_required
 from server.communities.services import get_organisation
 from server.core import clock
 from server.core.errors import Forbidden
+from server.core.numbers import page_arg
 from server.core.pages import FORM_ERRORS, load_form, me, problem
 from server.extensions import db
 from server.programmes import services
@@ -23,7 +24,7 @@ SHOWN = 20
 @bp.route("")
 def index():
     """Programmes and what each has done (public)."""
-    page = db.paginate(services.listed(), page=request.args.get("page", 1, type=int),
+    page = db.paginate(services.listed(), page=page_arg(request.args.get("page")),
                        per_page=PAGE_SIZE, error_out=False)
     return render_template("programmes/index.html", page=page,
                            items=services.overviews(list(page.items), now=clock.now()),

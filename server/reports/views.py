@@ -11,6 +11,7 @@ from server.activities.models import ACTIVITY_KINDS, FORCES
 from server.core import clock
 from server.core.errors import Forbidden
 from server.core.labels import ACTIVITY_KIND, FORCE, label
+from server.core.numbers import page_arg
 from server.core.pages import me
 from server.exports import services as exports
 from server.exports.errors import ExportTooLargeForDirect
@@ -75,8 +76,7 @@ def behind(node_id: int, figure: str):
     """The records behind one figure, a page at a time."""
     period = services.period_of(request.args.get("period"), now=clock.now())
     node = services.get_node(me(), node_id)
-    raw = request.args.get("page", "0")
-    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
+    page = page_arg(request.args.get("page"), first=0, last=99_999)
     kind = request.args.get("kind") if request.args.get("kind") in ACTIVITY_KINDS else None
     listed = lists.behind(figure, node, period, page=page, kind=kind)
     compared = services.compare(node, period, figure)

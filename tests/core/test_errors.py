@@ -4,6 +4,7 @@ document lists them; no page shows a raw code."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.core import errors
 from server.core.errors import REASONS, Conflict, WusheError, declared
+from server.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "server" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
@@ -116,3 +118,33 @@ def test_every_scan_result_flag_source_and_status_has_words(app):
         for code in codes:
             assert code in table, code
             assert zh.get(table[code]._args[0]), code
+
+
+def test_a_message_beside_its_field_is_filled_in_as_the_message_above(api, make_activity,
+                                                                       make_user, grant, now):
+    from server.activities import signups
+    activity = make_activity(capacity=5)
+    organiser = make_user()
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    for _ in range(3):
+        signups.sign_up(activity.id, user=make_user(), now=now)
+    db.session.commit()
+    api.login(organiser)
+    resp = api.patch(f"/api/v1/activities/{activity.id}", json={"capacity": 1})
+    body = resp.get_json()
+    assert (resp.status_code, body["code"]) == (409, "capacity_below_confirmed")
+    assert body["errors"]["capacity"] == [body["message"]]
+    assert "3" in body["message"] and "%(" not in resp.get_data(as_text=True)
+
+
+def test_a_list_of_the_wrong_length_counts_items_a_text_characters(api, make_activity,
+                                                                    make_user, grant):
+    activity = make_activity(starts_in=timedelta(minutes=5))
+    organiser = make_user()
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans"
+    empty = api.post(f"{url}/batch", json={"scans": []}).get_json()
+    assert empty["errors"]["scans"] == ["需要 1 到 500 项。"]
+    long = api.post(url, json={"code": "x" * 513}).get_json()
+    assert long["errors"]["code"] == ["最多输入 512 个字。"]

@@ -11,6 +11,7 @@ from server.accounts.models import User
 from server.accounts.services import normalise_phone
 from server.extensions import db
 from server.hours.models import HourEntry
+from tests.pages import login
 
 
 def test_full_width_phone_is_the_same_phone(api, make_user):
@@ -104,3 +105,24 @@ def test_activity_dates_far_away_are_refused(api, make_user, make_org, grant, st
         "organisation_id": org.id, "title": "讲座", "kind": "lecture", "place": "活动室",
         "starts_at": starts, "ends_at": "2026-12-31T10:00", "capacity": 10})
     assert resp.status_code == 422 and "starts_at" in resp.get_json()["errors"]
+
+
+@pytest.mark.parametrize("path", [
+    "/hours?member=²", "/hours/certificates?member=²", "/code?member=²",
+    "/hours?member=99999999999", "/code?member=٣", "/programmes?page=99999999999999999999",
+    "/programmes?page=²", "/programmes?page=-3"])
+def test_an_id_or_page_in_a_url_that_names_nothing_is_left_out(client, make_user, path):
+    login(client, make_user())
+    assert client.get(path).status_code == 200
+
+
+def test_a_member_id_in_a_form_that_names_nothing_signs_up_oneself(client, make_user,
+                                                                   make_activity):
+    from server.activities.models import Signup
+    activity, person = make_activity(), make_user()
+    token = login(client, person)
+    resp = client.post(f"/activities/{activity.id}/signup",
+                       data={"csrf_token": token, "member_id": "²"})
+    assert resp.status_code in (302, 303)
+    assert db.session.scalar(select(Signup.user_id).where(
+        Signup.activity_id == activity.id)) == person.id
