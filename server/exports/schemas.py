@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 
+from server.core.fields import LocalDateTime
 from server.exports import services
 
 
@@ -20,9 +21,9 @@ class ExportJobOut(ma.Schema):
     percent = ma.fields.Function(services.percent)
     size = ma.fields.Integer(allow_none=True, metadata={"description": "bytes, once done"})
     error_code = ma.fields.String(allow_none=True)
-    created_at = ma.fields.DateTime()
-    finished_at = ma.fields.DateTime(allow_none=True)
-    expires_at = ma.fields.DateTime(allow_none=True)
+    created_at = LocalDateTime()
+    finished_at = LocalDateTime(allow_none=True)
+    expires_at = LocalDateTime(allow_none=True)
     file_url = ma.fields.Function(
         lambda job: url_for("exports.download", job_id=job.id) if job.status == "done"
         else None, metadata={"description": "where to download the file, once done"})

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate as v
 
-from server.core.fields import Id, Whole
+from server.core.fields import Id, LocalDateTime, Whole
 from server.imports.errors import REASONS
 from server.imports.models import ROW_STATUSES, SHEETS
 
@@ -73,8 +73,8 @@ class ImportOut(ma.Schema):
         "description": "why the file could not be checked (status failed)"})
     error_message = ma.fields.String(allow_none=True, metadata={
         "description": "the same, for people, in their language"})
-    uploaded_at = ma.fields.AwareDateTime()
-    confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+    uploaded_at = LocalDateTime()
+    confirmed_at = LocalDateTime(allow_none=True)
     written = ma.fields.Dict(metadata={"description": "after confirm: people and hours "
                                                       "written"})
     headers = ma.fields.Dict()

@@ -111,6 +111,7 @@ def test_the_api_asks_polls_and_downloads(api, w):
     assert resp.status_code == 202, resp.get_json()
     job = resp.get_json()
     assert job["status"] == "done" and job["percent"] == 100 and job["rows_done"] == 6
+    assert all(job[k].endswith("+08:00") for k in ("created_at", "finished_at", "expires_at"))
     resp, data = _download(api, job["file_url"])
     assert resp.status_code == 200 and len(read_xlsx(data)["汇总"]) == 3
     resp = api.post("/api/v1/hours/exports", json={"node_id": w.street_b.id, **FORM})

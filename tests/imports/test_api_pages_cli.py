@@ -33,6 +33,7 @@ def test_api_upload_preview_confirm(api, world):
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "checked" and len(body["sha256"]) == 64
+    assert body["uploaded_at"].endswith("+08:00")  # Beijing time, as every time the API gives
     assert body["totals"]["people"] == {"new": 1, "existing": 0, "rejected": 1,
                                         "reasons": {"bad_phone": 1}}
     assert users() == before
