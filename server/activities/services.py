@@ -86,6 +86,9 @@ def _validate(fields: dict, organisation: Organisation) -> dict:
         problems["forces"] = bad
     if problems:
         raise ValidationError(errors=problems)
+    for listed in ("forces", "required_skills"):  # each once, in the order given
+        if fields.get(listed) is not None:
+            fields[listed] = list(dict.fromkeys(fields[listed]))
     if fields.get("programme_id") is not None:
         programme = db.session.get(Programme, fields["programme_id"])
         if programme is None or programme.organisation_id != organisation.id:
@@ -100,12 +103,14 @@ def _validate(fields: dict, organisation: Organisation) -> dict:
 def _check_schedule(activity: Activity) -> None:
     start, end = activity.starts_at, activity.ends_at
     opens, closes = activity.signup_opens_at, activity.signup_closes_at
-    if end <= start or end - start > MAX_LENGTH:
+    if end <= start:
         raise errors.BadSchedule(errors={"ends_at": ["after_start"]})
+    if end - start > MAX_LENGTH:  # the reason's text says 14 days
+        raise errors.BadSchedule(errors={"ends_at": ["too_long"]})
     if closes is not None and (closes > end or (opens is not None and opens >= closes)):
         raise errors.BadSchedule(errors={"signup_closes_at": ["window"]})
     if opens is not None and opens >= (closes or start):
-        raise errors.BadSchedule(errors={"signup_opens_at": ["after_start"]})
+        raise errors.BadSchedule(errors={"signup_opens_at": ["window"]})
 
 
 def _check_lottery(activity: Activity, *, now: datetime, mode_changed: bool,

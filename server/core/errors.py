@@ -178,6 +178,7 @@ REASONS: dict[str, LazyString] = {
     "future": _l("This date cannot be in the future."),
     "past": _l("This time has already passed."),
     "after_start": _l("The end must come after the start."),
+    "too_long": _l("An activity can last at most 14 days."),
     "window": _l("Sign-up must open before it closes, and close by the end."),
     "unknown": _l("Choose one of the options."),
     "invalid": _l("Check this entry."),

@@ -148,7 +148,7 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
         raise errors.OverCap(cap=cap)
     evidence = (evidence or "").strip()
     if len(evidence) < 4:
-        raise errors.EvidenceRequired(errors={"evidence": ["required"]})
+        raise errors.EvidenceRequired()  # its message, beside the field: what to write
     if recorded(user.id, activity.id):
         raise errors.AlreadyRecorded()
     flags = ["retroactive", "filed_by_organiser"] if for_someone else ["retroactive"]

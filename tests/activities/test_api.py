@@ -275,3 +275,24 @@ def test_manage_lists_the_organisers_activities_any_status(api, make_user, make_
     assert [a["id"] for a in body["items"]] == [published.id, draft.id]
     assert (body["total"], body["page"], body["pages"]) == (2, 1, 1)
     assert api.get("/api/v1/activities/manage?page=2").get_json()["items"] == []
+
+
+def test_a_schedule_refusal_says_what_is_wrong_and_forces_count_once(api, make_user, make_org,
+                                                                    grant, now):
+    org = make_org()
+    api.login(_organiser(make_user, grant, org))
+    start = _new_activity(org, now)["starts_at"]
+    too_long = _envelope(api.post("/api/v1/activities", json=_new_activity(
+        org, now, ends_at=start.replace(start[:4], str(int(start[:4]) + 1), 1))),
+        422, "bad_schedule")
+    assert too_long["errors"] == {"ends_at": ["一场活动最长 14 天。"]}
+    opens_late = _envelope(api.post("/api/v1/activities", json=_new_activity(
+        org, now, signup_opens_at=start)), 422, "bad_schedule")
+    assert opens_late["errors"] == {
+        "signup_opens_at": ["报名开始时间须早于截止时间，且截止时间不晚于活动结束。"]}
+    made = api.post("/api/v1/activities", json=_new_activity(
+        org, now, forces=["community", "community", "volunteers"],
+        required_skills=["childcare", "childcare"]))
+    assert made.status_code == 201, made.get_json()
+    assert (made.get_json()["forces"], made.get_json()["required_skills"]) == (
+        ["community", "volunteers"], ["childcare"])

@@ -214,8 +214,11 @@ def test_retroactive_is_capped_needs_evidence_and_waits_for_review(api, make_hel
     body = _error(api.post(url, json={"activity_id": w.activity.id, "minutes": 121,
                                       "evidence": "组织者小张可以证明"}), 422, "over_cap")
     assert "minutes" in body["errors"]
-    _error(api.post(url, json={"activity_id": w.activity.id, "minutes": 60,
-                               "evidence": "有"}), 422, "evidence_required")
+    short = _error(api.post(url, json={"activity_id": w.activity.id, "minutes": 60,
+                                       "evidence": "有"}), 422, "evidence_required")
+    # beside the field, what to write; not "this is required" of a field that was filled
+    assert short["errors"] == {"evidence": ["请说明您做了什么，以及谁可以证明。"]}
+    assert "%(" not in body["errors"]["minutes"][0]  # the cap filled in beside its field
     _error(api.post(url, json={"activity_id": 2**31, "minutes": 60, "evidence": "x" * 10}),
            422, "validation_error")
     resp = api.post(url, json={"activity_id": w.activity.id, "minutes": 100,
