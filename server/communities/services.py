@@ -40,8 +40,9 @@ def _check_name(name: str) -> str:
 
 # A mainland mobile (11 digits, 1[3-9]…), or a landline: area code 0 + 2-3 digits, a 7-8
 # digit number, and an optional extension (010-12345678, 0755-1234567-801).
-MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
+# ASCII digits after NFKC (server.core.numbers): another script's digits are refused
+MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?", re.ASCII)
 
 
 def normalise_contact_phone(value: str | None) -> str | None:

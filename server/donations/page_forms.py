@@ -22,7 +22,7 @@ from server.core.pages import form_input
 from server.donations import errors
 from server.donations.vocab import PLEDGE_STATE, UNIT
 
-LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$")
+LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$", re.ASCII)
 # fields that keep a value in a line nobody filled in (a select with a default)
 DEFAULTED = ("condition", "pledge_line_id")
 # one batch row: reference, amount, and optionally the receipt number

@@ -10,9 +10,10 @@ from datetime import date, datetime, time
 
 from server.core.clock import from_local
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-QUARTER = re.compile(r"(\d{4})-Q([1-4])")
-YEAR = re.compile(r"(\d{4})")
+# ASCII digits only (server.core.numbers): machines write periods
+MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
+QUARTER = re.compile(r"(\d{4})-Q([1-4])", re.ASCII)
+YEAR = re.compile(r"(\d{4})", re.ASCII)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
