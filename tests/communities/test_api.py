@@ -136,7 +136,7 @@ def test_contact_phone_and_person_in_charge_through_the_api(api, make_user, make
     url = f"/api/v1/organisations/{created['id']}"
 
     # another script's digits look like a number and are none (server.core.numbers)
-    for bad in ("12345678901", "010-123", "(010) 1234-5678a", "电话", "١٣٨٠٠١٣٨٠٠٠"):
+    for bad in ("12345678901", "010-123", "(010) 1234-5678a", "电话", "13٨٠٠١٣٨٠٠٠"):
         _envelope(api.patch(url, json={"contact_phone": bad}), 422, "invalid_contact_phone")
     _envelope(api.patch(url, json={"leader_name": "孙" * 41}), 422, "validation_error")
     resp = api.patch(url, json={"contact_phone": "010-89281234-801", "leader_name": " 李 桂兰 "})

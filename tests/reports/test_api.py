@@ -68,8 +68,8 @@ def test_scope_and_bad_questions(api, ready, make_user, grant):
         assert api.get(f"/api/v1/stats/{place.id}/figures/activities").status_code == 404
     mine = api.get(f"/api/v1/stats/{ready.yunhe.id}?period=2026-09").get_json()
     assert mine["figures"]["person_times"] == 2 and mine["children"] == []
-    for period in ("2026-13", "2026-Q5", "１９９９", "２０２６", "2026-１２", "٢٠٢٦", "2026-09..2025-01",
-                   "9999-01", "x" * 21):
+    for period in ("2026-13", "2026-Q5", "１９９９", "２０２６", "2026-１２", "٢٠٢٦",
+                   "2026-09..2025-01", "9999-01", "x" * 21):
         resp = api.get(f"/api/v1/stats/{ready.yunhe.id}?period={period}")
         assert resp.status_code == 422, period
         assert resp.get_json()["code"] in ("bad_period", "validation_error"), period
