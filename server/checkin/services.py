@@ -92,8 +92,9 @@ def _replayed(req: ScanRequest, now: datetime) -> Scan | Answer | None:
     found = _by_nonce(req.nonce)
     if found is None:
         return None
-    if req.operator is None or found.operator_id != req.operator.id:
-        return Answer(req, "nonce_reused", now)
+    if (req.operator is None or found.operator_id != req.operator.id
+            or found.activity_id != req.activity_id):
+        return Answer(req, "nonce_reused", now)  # not this scanner's, or another activity's
     return found
 
 

@@ -250,3 +250,22 @@ def test_a_search_outside_the_list_names_nobody_whatever_the_answer(api, make_ac
     listed = api.post(url, json={"user_id": member.id, "nonce": f"{when}-05"}).get_json()
     assert (listed["result"], listed["person"]["name"]) == (when, "报了名的")
 
+
+
+def test_a_nonce_belongs_to_its_activity(api, door, make_activity, give_place, now):
+    activity, organiser, member, _ = door
+    other = make_activity(org=activity.organisation, starts_in=timedelta(minutes=5))
+    give_place(other, member)
+    db.session.commit()
+    payload = codes.personal_payload(codes.active_code(member, now=now))
+    api.login(organiser)
+    first = api.post(f"/api/v1/activities/{activity.id}/scans",
+                     json={"code": payload, "nonce": "one-activity-01"}).get_json()
+    assert first["result"] == "ok"
+    again = api.post(f"/api/v1/activities/{other.id}/scans",
+                     json={"code": payload, "nonce": "one-activity-01"}).get_json()
+    assert (again["result"], again["id"], again["person"]) == ("nonce_reused", None, None)
+    [offline] = _upload(api, other, [{"code": payload, "nonce": "one-activity-01",
+                                      "client_time": local(now).isoformat()}])
+    assert offline["result"] == "nonce_reused"
+    assert db.session.scalars(select(Scan).where(Scan.activity_id == other.id)).all() == []
