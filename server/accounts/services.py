@@ -24,16 +24,17 @@ PHONE_RE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 NAME_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[·•・ .'-])*$")
 
 
-def normalise_phone(raw: str) -> str:
+def normalise_phone(raw: str, *, field: str = "phone") -> str:
     """The one form of a mainland mobile number, before any lookup or uniqueness check:
     NFKC (full-width １３８ is 138), spaces and dashes dropped, +86 or 0086 dropped, then
-    exactly 11 ASCII digits (server.core.numbers)."""
+    exactly 11 ASCII digits (server.core.numbers). Refused beside `field`."""
     phone = re.sub(r"[\s\-()]", "", numbers.typed(raw or ""))
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix):]
     if not PHONE_RE.fullmatch(phone):
-        raise errors.InvalidPhone()
+        raise (errors.InvalidPhone() if field == "phone" else
+               errors.InvalidPhone(errors={field: [errors.InvalidPhone.message]}))
     return phone
 
 

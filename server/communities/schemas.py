@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate as v
 
 from server.communities.models import NODE_KINDS, ORG_KINDS
 from server.core.fields import Id
 
-SINCE = v.Regexp(r"^\d{4}-\d{2}$")
+SINCE = v.Regexp(r"^\d{4}-\d{2}$", flags=re.ASCII)  # ASCII digits (server.core.numbers)
 PHONE_HELP = {"description": "a mainland mobile (11 digits) or a landline with its area code "
                              "(010-12345678); certificates print it as the contact"}
 LEADER_HELP = {"description": "负责人: the person in charge, printed on certificates"}

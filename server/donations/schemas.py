@@ -61,7 +61,8 @@ class PledgeForIn(PledgeIn):
     at the festival table)."""
 
     donor_name = ma.fields.String(required=True, validate=v.Length(min=1, max=60))
-    donor_phone = ma.fields.String(allow_none=True, validate=v.Regexp(r"^1\d{10}$"))
+    donor_phone = ma.fields.String(allow_none=True, validate=v.Length(max=30), metadata={
+        "description": "a mainland mobile; full-width digits, spaces and +86 are allowed"})
 
 
 class PledgeEditIn(ma.Schema):

@@ -55,6 +55,9 @@ def test_admin_adds_renames_and_is_checked(api, make_user, make_node, grant):
                                                      "platform_since": "October"}),
                      422, "validation_error")
     assert set(body["errors"]) == {"kind", "platform_since"}
+    body = _envelope(api.patch(f"/api/v1/nodes/{town['id']}", json={
+        "platform_since": "٢٠٢١-١٠"}), 422, "validation_error")  # digits of another script
+    assert set(body["errors"]) == {"platform_since"}
 
     resp = api.patch(f"/api/v1/nodes/{town['id']}", json={"name": "魏善庄"})
     assert resp.status_code == 200 and resp.get_json()["name"] == "魏善庄"

@@ -619,6 +619,15 @@ def test_a_pledge_taken_down_for_someone_else(as_user, make_fund, make_user):
     _error(desk.post(f"/api/v1/desk/funds/{fund.id}/pledges",
                      json={"kind": "money", "amount": "1", "donor_phone": "12345"}), 422,
            "validation_error")
+    # the phone as people type it, in its one form; another script's digits refused
+    typed = desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
+        "kind": "money", "amount": "1", "donor_name": "钱大爷",
+        "donor_phone": "+86 １３９ 0000 2222"})
+    assert typed.status_code == 201 and typed.get_json()["donor_phone"] == "13900002222"
+    bad = _error(desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
+        "kind": "money", "amount": "1", "donor_name": "钱大爷", "donor_phone": "13٨00002222"}),
+        422, "invalid_phone")
+    assert list(bad["errors"]) == ["donor_phone"]
     _error(as_user(make_user()).post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
         "kind": "money", "amount": "1", "donor_name": "某人"}), 403, "not_fund_manager")
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from server.accounts.models import User
+from server.accounts.services import normalise_phone
 from server.core.clock import local
 from server.core.db import fetch
 from server.core.labels import label
@@ -214,7 +215,9 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
         donor_name=((data.get("donor_name") or "") if for_someone_else
                     else (donor.name if donor else "")).strip(),
         donor_org=data.get("donor_org") or None,
-        donor_phone=data.get("donor_phone") or (donor.phone if donor else None),
+        donor_phone=(normalise_phone(data["donor_phone"], field="donor_phone")
+                     if (data.get("donor_phone") or "").strip() else None)
+        or (donor.phone if donor else None),
         display=display, title=title,
         display_set_at=now, amount=data.get("amount") if kind == "money" else None,
         due_on=data.get("due_on"), wants_receipt=bool(data.get("wants_receipt")),
