@@ -1,8 +1,9 @@
 """/api/v1 check-in: personal codes, scans (live and offline), scanner state, venue codes.
 
 A scan's answer is a recorded fact, failed scans included, so every answered scan is a
-200 with its `result` code (and a replayed nonce gets the very same answer); 4xx is kept
-for requests that could not be answered at all (bad input, not logged in, no activity).
+200 with its `result` code (and a replayed nonce gets the very same answer, if it is the
+same scanner's on the same activity; otherwise `nonce_reused`); 4xx is kept for requests
+that could not be answered at all (bad input, not logged in, no activity).
 """
 
 from __future__ import annotations

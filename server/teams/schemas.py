@@ -47,7 +47,8 @@ def shown_phone(user) -> str:
 
 
 class MembershipOut(ma.Schema):
-    """A membership; the phone is the person's own in full, anyone else's masked."""
+    """A membership; the phone is the person's own in full, anyone else's masked. An
+    invitation not yet accepted names its person masked (王*) to everyone but them."""
 
     id = ma.fields.Integer()
     team_id = Id()
