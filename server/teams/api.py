@@ -20,6 +20,7 @@ from server.teams.schemas import (
     TeamSignupIn,
     TeamSignupOut,
 )
+from server.teams.throttle import invite_limit
 
 teams = Blueprint("teams", __name__, url_prefix="/api/v1/teams",
                   description="Volunteer teams: browse, join, invite, manage members.")
@@ -73,6 +74,7 @@ def request_to_join(data, team_id):
 
 @teams.route("/<int:team_id>/invitations", methods=["POST"])
 @login_required
+@invite_limit
 @teams.arguments(InviteIn)
 @teams.response(201, MembershipOut)
 def invite(data, team_id):

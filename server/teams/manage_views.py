@@ -11,6 +11,7 @@ from server.core import clock, timefmt
 from server.core.pages import FORM_ERRORS, load_form, me, problem
 from server.teams import errors, queries, services
 from server.teams.schemas import InviteIn, TeamReasonIn, TeamRoleIn, TeamSignupIn
+from server.teams.throttle import invite_limit
 from server.teams.views import bp
 
 
@@ -52,6 +53,7 @@ def manage(team_id: int):
 
 @bp.route("/teams/<int:team_id>/invite", methods=["POST"])
 @login_required
+@invite_limit
 def invite(team_id: int):
     """Invite a person by their phone number."""
     team = _managed(team_id)

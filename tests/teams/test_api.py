@@ -135,3 +135,29 @@ def test_anonymous_callers_are_asked_to_log_in(api, crew):
     team, *_ = crew()
     _envelope(api.post(f"/api/v1/teams/{team.id}/requests", json={}), 401, "login_required")
     _envelope(api.get("/api/v1/me/teams"), 401, "login_required")
+
+
+def test_invitations_are_counted_per_leader(app, api, crew, make_user, make_team, enrol,
+                                            monkeypatch):
+    """Each answer tells whether a number has an account: a leader's budget bounds how
+    many numbers they can probe, page and API together."""
+    team, leader, *_ = crew()
+    monkeypatch.setitem(app.config, "INVITE_RATE_LIMIT", "3 per hour")
+    api.login(leader)
+    url = f"/api/v1/teams/{team.id}/invitations"
+    for n in range(2):
+        _envelope(api.post(url, json={"phone": f"1399999000{n}"}), 404, "user_not_found")
+    from tests.pages import login
+    page = app.test_client()
+    token = login(page, leader)
+    assert page.post(f"/teams/{team.id}/invite", data={
+        "csrf_token": token, "phone": "13999990009"}).status_code == 404
+    _envelope(api.post(url, json={"phone": make_user().phone}), 429, "rate_limited")
+    # another team's leader has a budget of their own
+    other_team, other_leader = make_team(name="另一支服务队"), make_user()
+    enrol(other_team, other_leader, role="leader")
+    api.post("/api/v1/auth/logout")
+    api.refresh_token()
+    api.login(other_leader)
+    _envelope(api.post(f"/api/v1/teams/{other_team.id}/invitations",
+                       json={"phone": "13999990010"}), 404, "user_not_found")
