@@ -296,3 +296,20 @@ def test_a_schedule_refusal_says_what_is_wrong_and_forces_count_once(api, make_u
     assert made.status_code == 201, made.get_json()
     assert (made.get_json()["forces"], made.get_json()["required_skills"]) == (
         ["community", "volunteers"], ["childcare"])
+
+
+def test_an_activity_under_way_keeps_its_time_and_place(api, make_user, make_activity, grant,
+                                                         now):
+    activity = make_activity(starts_in=timedelta(hours=-1), hours=3)
+    organiser = make_user()
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}"
+    later = local(now + timedelta(days=7)).replace(microsecond=0, tzinfo=None)
+    for change in ({"starts_at": later.isoformat(),
+                    "ends_at": (later + timedelta(hours=2)).isoformat()},
+                   {"ends_at": (later + timedelta(hours=2)).isoformat()},
+                   {"place": "另一个活动室"}):
+        body = _envelope(api.patch(url, json=change), 422, "bad_schedule")
+        assert body["errors"] == {"starts_at": ["活动已经开始，时间和地点不能再改。"]}
+    assert api.patch(url, json={"title": "改个标题"}).status_code == 200
