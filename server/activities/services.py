@@ -176,7 +176,10 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     if unknown:
         raise ValidationError(errors={k: ["unknown"] for k in unknown})
     activity = signups.lock_activity(activity.id)
-    began = activity.starts_at <= now  # as it stood: people may be inside already
+    # under way: someone has checked in (a sign-up's count of successful scans), at the
+    # time and place as they stand
+    began = db.session.scalar(select(Signup.id).where(
+        Signup.activity_id == activity.id, Signup.scan_seq > 0).limit(1)) is not None
     changes = _validate(changes, activity.organisation)
     if "capacity" in changes and changes["capacity"] < activity.confirmed_count:
         raise errors.CapacityBelowConfirmed(confirmed=activity.confirmed_count)
@@ -191,8 +194,8 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     _check_lottery(activity, now=now, mode_changed=mode_changed,
                    window_changed=window_changed)
     if activity.status == "published" and moved and (began or activity.starts_at < now):
-        # people signed up for a future date; moving it into the past loses them, and one
-        # that has begun has people checked in at its time and place
+        # people signed up for a future date; moving it into the past loses them, and
+        # people checked in came at its time and place
         raise errors.BadSchedule(errors={"starts_at": ["started" if began else "past"]})
     activity.updated_at = now
     db.session.flush()

@@ -23,7 +23,7 @@ from server.accounts.privacy import mask_phone
 from server.activities.models import Activity, Signup
 from server.checkin import codes
 from server.checkin.models import PersonalCode, Scan
-from server.core.numbers import only_ascii_digits
+from server.core.numbers import only_ascii_digits, typed
 from server.extensions import db
 
 ON_ROSTER = ("confirmed", "waitlisted")
@@ -75,7 +75,7 @@ def offline_roster(activity: Activity, *, since: int | None = None,
 
 def search(activity: Activity, q: str, limit: int = 20) -> list[dict]:
     """By name, or by the last digits of the phone (what people say at the door)."""
-    q = q.strip()
+    q = typed(q)  # full-width digits from a Chinese keyboard are the phone's digits
     cond = User.name.contains(q, autoescape=True)
     if only_ascii_digits(q):
         cond = or_(cond, User.phone.endswith(q, autoescape=True))

@@ -179,7 +179,7 @@ REASONS: dict[str, LazyString] = {
     "past": _l("This time has already passed."),
     "after_start": _l("The end must come after the start."),
     "too_long": _l("An activity can last at most 14 days."),
-    "started": _l("The activity has begun: its time and place can no longer change."),
+    "started": _l("People have checked in: the time and place can no longer change."),
     "window": _l("Sign-up must open before it closes, and close by the end."),
     "unknown": _l("Choose one of the options."),
     "invalid": _l("Check this entry."),

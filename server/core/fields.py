@@ -48,7 +48,7 @@ class Whole(ma.fields.Integer):
         return value
 
 
-MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds
+MAX_ID = numbers.MAX_ID  # the largest key PostgreSQL's integer holds
 
 
 def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - used like a field class

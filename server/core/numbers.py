@@ -39,20 +39,25 @@ def only_ascii_digits(text: str) -> bool:
     return bool(text) and text.isascii() and text.isdigit()
 
 
-MAX_ID = 2_147_483_647  # ids are 32-bit integers in both databases
+MAX_ID = 2**31 - 1  # the largest key PostgreSQL's integer holds (core.fields.Id too)
+NO_ROW = 0  # an id no row has: what an impossible id looks up
 
 
 def id_arg(raw: str | None) -> int | None:
-    """An id from a URL's query or a form's hidden field: ASCII digits naming an id that
-    can exist, else None (machines write ids: no NFKC, no other digits, such as ²)."""
-    if not raw or not only_ascii_digits(raw) or len(raw) > 10:
+    """An id from a URL's query or a form's hidden field. Blank: None (none given). ASCII
+    digits naming an id that can exist: that id. Anything else (², ٣, 20 digits) is
+    NO_ROW, which every lookup finds nowhere, so it is answered as an unknown id is, never
+    taken for "none given" (machines write ids: no NFKC)."""
+    if raw is None or not raw.strip():
         return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
+    if not only_ascii_digits(raw) or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
+        return NO_ROW
+    return int(raw)
 
 
 def page_arg(raw: str | None, *, first: int = 1, last: int = 100_000) -> int:
-    """?page=: a page number from `first` to `last`; anything else is the first page."""
-    if not raw or not only_ascii_digits(raw) or len(raw) > 6:
+    """?page=: a page number from `first` to `last` (a larger one is the last); anything
+    that is not a page number is the first."""
+    if not raw or not only_ascii_digits(raw):
         return first
-    return min(max(int(raw), first), last)
+    return min(max(int(raw) if len(raw) <= 7 else last, first), last)

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from server.accounts import permissions
 from server.core import clock
+from server.core.numbers import page_arg
 from server.core.pages import FORM_ERRORS, form_input, load_form, me, problem
 from server.donations import errors, money, page_forms, vocab
 from server.donations.models import Fund, Pledge
@@ -80,7 +81,7 @@ def fund_ledger(fund_id: int):
     found = funds.get_fund(fund_id)
     total = ledger.count(found)
     last = max(1, -(-total // LEDGER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int), 1), last)
+    page = page_arg(request.args.get("page"), last=last)
     entries = ledger.entries(found, limit=LEDGER_PAGE, offset=(page - 1) * LEDGER_PAGE)
     return render_template("donations/ledger.html", fund=found, entries=entries, page=page,
                            last=last, total=total)

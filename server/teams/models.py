@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, or_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.accounts.models import User
@@ -82,9 +82,20 @@ class Membership(db.Model):
         return self.state in OPEN_STATES
 
     def name_for(self, viewer_id: int | None) -> str:
-        """The person's name as `viewer_id` sees it here. An invitation names its person
-        masked (王*) to everyone else until they accept: the leader typed only a phone,
-        and learns no more than that it reached someone, until that someone joins."""
-        if self.state == "invited" and viewer_id != self.user_id:
-            return mask_name(self.user.name)
-        return self.user.name
+        """The person's name as `viewer_id` sees it here: in full to themselves and once
+        they have shown themselves to the team (known_to_team); an invitation they never
+        accepted names them masked (王*) to everyone else, waiting, declined or taken
+        back: the leader typed only a phone."""
+        if (viewer_id == self.user_id or self.origin == "request"
+                or self.joined_at is not None or known_to_team(self.team_id, self.user_id)):
+            return self.user.name
+        return mask_name(self.user.name)
+
+
+def known_to_team(team_id: int, user_id: int) -> bool:
+    """Whether the person has shown themselves to the team: a member now or before, or one
+    who asked to join. An invitation alone does not."""
+    return db.session.scalar(select(Membership.id).where(
+        Membership.team_id == team_id, Membership.user_id == user_id,
+        or_(Membership.origin == "request", Membership.joined_at.is_not(None))
+    ).limit(1)) is not None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from server.accounts import permissions
 from server.accounts.errors import UserNotFound
@@ -25,7 +25,7 @@ from server.core.errors import ValidationError, WusheError
 from server.extensions import db
 from server.notifications.services import notify
 from server.teams import errors
-from server.teams.models import OPEN_STATES, ROLES, TEAM_KIND, Membership
+from server.teams.models import OPEN_STATES, ROLES, TEAM_KIND, Membership, known_to_team
 
 
 def get_team(team_id: int) -> Organisation:
@@ -39,15 +39,6 @@ def open_membership(team_id: int, user_id: int) -> Membership | None:
     return db.session.scalar(select(Membership).where(
         Membership.team_id == team_id, Membership.user_id == user_id,
         Membership.state.in_(OPEN_STATES)))
-
-
-def _known(team_id: int, user_id: int) -> bool:
-    """Whether the person has shown themselves to the team: a member now or before, or one
-    who asked to join (an invitation alone does not: Membership.name_for)."""
-    return db.session.scalar(select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user_id,
-        or_(Membership.origin == "request",
-            Membership.state.in_(("active", "left", "removed")))).limit(1)) is not None
 
 
 def is_leader(user: User | None, team: Organisation) -> bool:
@@ -139,8 +130,9 @@ def answer_invitation(membership_id: int, *, user: User, accept: bool,
     else:
         m.state, m.decided_at, m.decided_by_id = "declined", now, user.id
         db.session.flush()
+    # a decline names the person as the invitation did: masked, unless the team knew them
     notify(m.created_by_id, "team_invitation_accepted" if accept else "team_invitation_declined",
-           now=now, **_facts(m.team, name=user.name))
+           now=now, **_facts(m.team, name=m.name_for(m.created_by_id)))
     return m
 
 
@@ -282,7 +274,7 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
         if person is None or m is None or m.state != "active":
             # named only if the team has known them (a member, or one who asked to join):
             # anyone else is an id, answered as an id that names nobody
-            name = person.name if person and _known(team.id, person.id) else ""
+            name = person.name if person and known_to_team(team.id, person.id) else ""
             refusal = errors.NotAMember(name=name or str(user_id))
             results.append(SignupResult(user_id, name, None, refusal.code, refusal.text()))
             continue

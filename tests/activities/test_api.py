@@ -298,18 +298,28 @@ def test_a_schedule_refusal_says_what_is_wrong_and_forces_count_once(api, make_u
         ["community", "volunteers"], ["childcare"])
 
 
-def test_an_activity_under_way_keeps_its_time_and_place(api, make_user, make_activity, grant,
-                                                         now):
-    activity = make_activity(starts_in=timedelta(hours=-1), hours=3)
+def test_an_activity_with_people_checked_in_keeps_its_time_and_place(api, make_user,
+                                                                     make_activity, grant,
+                                                                     give_place, now):
+    activity = make_activity(starts_in=timedelta(minutes=30), hours=3)
     organiser = make_user()
     grant(organiser, "organiser", activity.node, activity.organisation)
     api.login(organiser)
     url = f"/api/v1/activities/{activity.id}"
+    # before anyone is in, the room can still change (a last-minute move is told to all)
+    assert api.patch(url, json={"place": "二楼大会议室"}).status_code == 200
+    member = make_user()
+    give_place(activity, member)
+    db.session.commit()
+    from server.checkin import codes
+    payload = codes.personal_payload(codes.active_code(member, now=now))
+    scan = api.post(f"{url}/scans", json={"code": payload, "nonce": "moved-0000001"})
+    assert scan.get_json()["result"] == "ok"
     later = local(now + timedelta(days=7)).replace(microsecond=0, tzinfo=None)
     for change in ({"starts_at": later.isoformat(),
                     "ends_at": (later + timedelta(hours=2)).isoformat()},
                    {"ends_at": (later + timedelta(hours=2)).isoformat()},
                    {"place": "另一个活动室"}):
         body = _envelope(api.patch(url, json=change), 422, "bad_schedule")
-        assert body["errors"] == {"starts_at": ["活动已经开始，时间和地点不能再改。"]}
+        assert body["errors"] == {"starts_at": ["已有人签到，活动时间和地点不能再改。"]}
     assert api.patch(url, json={"title": "改个标题"}).status_code == 200

@@ -115,6 +115,9 @@ def test_search_by_name_or_last_four_digits(api, venue):
     url = f"/api/v1/activities/{activity.id}/scanner/search"
     assert [r["name"] for r in api.get(url, query_string={"q": "5678"}).get_json()] == [
         "志愿者小李"]
+    # full-width digits from a Chinese keyboard are the same digits
+    assert [r["name"] for r in api.get(url, query_string={"q": "５６７８"}).get_json()] == [
+        "志愿者小李"]
     assert [r["name"] for r in api.get(url, query_string={"q": "小李"}).get_json()] == [
         "志愿者小李"]
     assert api.get(url, query_string={"q": "0000"}).get_json() == []

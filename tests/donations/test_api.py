@@ -618,7 +618,11 @@ def test_a_pledge_taken_down_for_someone_else(as_user, make_fund, make_user):
     assert db.session.get(Pledge, body["id"]).donor_id is None
     _error(desk.post(f"/api/v1/desk/funds/{fund.id}/pledges",
                      json={"kind": "money", "amount": "1", "donor_phone": "12345"}), 422,
-           "validation_error")
+           "validation_error")  # no donor_name
+    short = _error(desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
+        "kind": "money", "amount": "1", "donor_name": "钱大爷", "donor_phone": "12345"}),
+        422, "invalid_phone")
+    assert list(short["errors"]) == ["donor_phone"]
     # the phone as people type it, in its one form; another script's digits refused
     typed = desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
         "kind": "money", "amount": "1", "donor_name": "钱大爷",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.activities.models import Signup
+from server.core import clock
 from server.extensions import db
 from server.teams import services
 
@@ -161,3 +162,30 @@ def test_invitations_are_counted_per_leader(app, api, crew, make_user, make_team
     api.login(other_leader)
     _envelope(api.post(f"/api/v1/teams/{other_team.id}/invitations",
                        json={"phone": "13999990010"}), 404, "user_not_found")
+
+
+def test_an_invitation_never_accepted_names_its_person_masked_to_the_leader(app, crew,
+                                                                            make_user):
+    team, leader, a, _b = crew()
+    from tests.conftest import ApiClient
+    boss, guest_api = ApiClient(app.test_client()), ApiClient(app.test_client())
+    boss.login(leader)
+    url = f"/api/v1/teams/{team.id}/invitations"
+    # taken back by the leader: the answer still does not name them
+    first = make_user(name="孙大妈")
+    made = boss.post(url, json={"phone": first.phone}).get_json()
+    taken_back = boss.post(f"/api/v1/team-memberships/{made['id']}/cancel").get_json()
+    assert (taken_back["state"], taken_back["name"]) == ("cancelled", "孙**")
+    # declined by the person: nor does the leader's notice
+    second = make_user(name="钱大爷")
+    made = boss.post(url, json={"phone": second.phone}).get_json()
+    guest_api.login(second)
+    assert guest_api.post(f"/api/v1/team-memberships/{made['id']}/decline").get_json()[
+        "name"] == "钱大爷"  # to themselves, in full
+    [notice] = boss.get("/api/v1/me/notifications").get_json()["items"]
+    assert notice["kind"] == "team_invitation_declined"
+    assert "钱**" in str(notice) and "钱大爷" not in str(notice)
+    # a former member invited again is named, as the team knew them
+    services.leave(services.open_membership(team.id, a.id).id, user=a, now=clock.now())
+    again = boss.post(url, json={"phone": a.phone}).get_json()
+    assert again["name"] == "王芳"
