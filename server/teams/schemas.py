@@ -41,9 +41,7 @@ def _viewer_id() -> int | None:
 
 def shown_phone(user) -> str:
     """The person's own number in full; anyone else's masked (个人信息保护法)."""
-    from flask_login import current_user
-    mine = current_user.is_authenticated and current_user.id == user.id
-    return user.phone if mine else mask_phone(user.phone)
+    return user.phone if _viewer_id() == user.id else mask_phone(user.phone)
 
 
 class MembershipOut(ma.Schema):
