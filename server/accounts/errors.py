@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from server.core.errors import (
     Conflict,
@@ -129,25 +128,6 @@ class CodeTooSoon(RateLimited):
 
     code = "code_too_soon"
     message = _l("Codes were asked for too often. Try again in %(wait)s.")
-
-    def __init__(self, *, seconds: int):
-        super().__init__()
-        self.seconds = max(1, int(seconds))
-        self.headers = {"Retry-After": str(self.seconds)}
-
-    def text(self) -> str:
-        return str(self.message) % {"wait": wait_text(self.seconds)}
-
-
-def wait_text(seconds: int) -> str:
-    """A wait as people say it, rounded up (never tell them to come back too early)."""
-    if seconds <= 90:
-        return ngettext("%(num)s second", "%(num)s seconds", seconds)
-    minutes = -(-seconds // 60)
-    if minutes <= 90:
-        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
-    hours = -(-seconds // 3600)
-    return ngettext("%(num)s hour", "%(num)s hours", hours)
 
 
 class InvalidCode(ValidationError):

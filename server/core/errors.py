@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from server.core.messages import filled
+from server.core.messages import filled, wait_text
 
 REGISTRY: dict[str, type[WusheError]] = {}
 
@@ -130,9 +130,20 @@ class UnsupportedMediaType(WusheError):
 
 
 class RateLimited(WusheError):
+    """Too many tries: the message says how long to wait (the limit's own window, an hour
+    for an hourly limit), as Retry-After does."""
+
     status = 429
     code = "rate_limited"
-    message = _l("Too many attempts. Please wait a minute and try again.")
+    message = _l("Too many attempts. Try again in %(wait)s.")
+
+    def __init__(self, *, seconds: int):
+        super().__init__()
+        self.seconds = max(1, int(seconds))
+        self.headers = {"Retry-After": str(self.seconds)}
+
+    def text(self) -> str:
+        return str(self.message) % {"wait": wait_text(self.seconds)}
 
 
 class CsrfFailed(WusheError):

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from server.core import direct, errors, outbox
 from server.core.errors import WusheError, field_texts
-from server.extensions import db
+from server.extensions import db, limiter
 
 log = logging.getLogger(__name__)
 # SQLSTATEs worth a retry: serialization_failure, deadlock_detected, lock_not_available,
@@ -87,7 +87,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
         # webargs: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}
         for location_errors in data["messages"].values():
             found.update(location_errors)
-    error = kind(errors=found)
+    error = _rate_limited() if status == 429 else kind(errors=found)
     if kind is errors.HttpError:
         error.status = status
     response = error_response(error)
@@ -96,6 +96,14 @@ def handle_http_exception(exc: HTTPException) -> Response:
     if status == 405 and exc.get_response().headers.get("Allow"):
         response.headers["Allow"] = exc.get_response().headers["Allow"]
     return response
+
+
+def _rate_limited() -> errors.RateLimited:
+    """Flask-Limiter's refusal, with the wait its breached limit leaves: the rest of an hour
+    for an hourly limit, not "a minute" whatever the limit."""
+    breached = limiter.current_limit
+    seconds = breached.reset_at - time.time() if breached is not None else 60
+    return errors.RateLimited(seconds=-(-seconds // 1))
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 from marshmallow import Schema, fields
 from marshmallow import validate as v
@@ -61,6 +62,17 @@ def _percent(base: LazyString, params: dict) -> str:
 def filled(text: LazyString, **params: Any) -> FieldMessage:
     """A %-style message with its values, still translated on display."""
     return FieldMessage(_percent, text, params)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as people say it, rounded up (never tell them to come back too early)."""
+    if seconds <= 90:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds)
+    minutes = -(-seconds // 60)
+    if minutes <= 90:
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
+    hours = -(-seconds // 3600)
+    return ngettext("%(num)s hour", "%(num)s hours", hours)
 
 
 def said(text: LazyString) -> FieldMessage:

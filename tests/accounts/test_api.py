@@ -166,9 +166,13 @@ def test_login_is_rate_limited_per_address_and_phone(api, app, make_user):
         _envelope(api.post("/api/v1/auth/login", json={"phone": spellings[n % len(spellings)],
                                                         "password": "wrong123"}),
                   401, "bad_credentials")
-    _envelope(api.post("/api/v1/auth/login", json={"phone": target.phone,
-                                                    "password": "secret123"}),
-              429, "rate_limited")
+    refused = api.post("/api/v1/auth/login", json={"phone": target.phone,
+                                                    "password": "secret123"})
+    # a limit per minute: the seconds left of it, in words and in Retry-After
+    wait = int(refused.headers["Retry-After"])
+    assert 0 < wait <= 60
+    assert _envelope(refused, 429, "rate_limited")["message"] in {
+        f"操作过于频繁，请在 {n} 秒后再试。" for n in (wait, wait + 1)}
     # someone else logging in from the same address is not locked out
     api.login(make_user())
 

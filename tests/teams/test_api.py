@@ -153,7 +153,12 @@ def test_invitations_are_counted_per_leader(app, api, crew, make_user, make_team
     token = login(page, leader)
     assert page.post(f"/teams/{team.id}/invite", data={
         "csrf_token": token, "phone": "13999990009"}).status_code == 404
-    _envelope(api.post(url, json={"phone": make_user().phone}), 429, "rate_limited")
+    refused = api.post(url, json={"phone": make_user().phone})
+    # an hourly limit says so: the rest of the hour, not "a minute"
+    wait = int(refused.headers["Retry-After"])
+    assert 3500 < wait <= 3600
+    assert _envelope(refused, 429, "rate_limited")["message"] in {
+        f"操作过于频繁，请在 {-(-n // 60)} 分钟后再试。" for n in (wait, wait + 1)}
     # another team's leader has a budget of their own
     other_team, other_leader = make_team(name="另一支服务队"), make_user()
     enrol(other_team, other_leader, role="leader")
