@@ -178,6 +178,20 @@ class LinesRequired(ValidationError):
     message = _l("Add at least one line of goods.")
 
 
+class AmountNotForGoods(ValidationError):
+    """An amount sent with goods would be dropped: said, not lost without a word."""
+
+    code = "amount_not_for_goods"
+    field = "amount"
+    message = _l("A gift of goods has no amount: list the goods instead.")
+
+
+class LinesNotForMoney(ValidationError):
+    code = "lines_not_for_money"
+    field = "lines"
+    message = _l("A gift of money has no goods lines: enter the amount only.")
+
+
 class DueInPast(ValidationError):
     code = "due_in_past"
     field = "due_on"

@@ -283,3 +283,39 @@ def test_a_json_number_is_the_amount_it_says_however_it_is_written(as_user, make
                 f'{{"kind": "money", "amount": {number}}}')
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["amount"] == amount
+
+
+_BOOKS = {"category": "books", "item": "童书", "unit": "book", "quantity": 5}
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"kind": "goods", "amount": "50.00", "lines": [_BOOKS]}, "amount_not_for_goods", "amount"),
+    ({"kind": "money", "amount": "50.00", "lines": [_BOOKS]}, "lines_not_for_money", "lines"),
+])
+def test_the_other_kinds_part_is_refused_not_dropped(as_user, make_fund, make_user, body,
+                                                     code, field):
+    """An amount with goods (or goods lines with money) was kept silently out of the
+    pledge: the donor believed they had promised both."""
+    fund, _ = make_fund()
+    resp = as_user(make_user()).post(f"/api/v1/funds/{fund.id}/pledges", json=body)
+    got = resp.get_json()
+    assert resp.status_code == 422 and got["code"] == code, got
+    assert got["errors"][field] and "%(" not in got["message"]
+    assert db.session.scalar(select(func.count()).select_from(pledges.Pledge)) == 0
+
+
+def test_an_edit_sending_the_other_kinds_part_changes_nothing(as_user, make_fund,
+                                                              pledge_goods, pledge_money):
+    fund, _ = make_fund()
+    goods, money = pledge_goods(fund, 5), pledge_money(fund, "80.00")
+    client = as_user(goods.donor)
+    resp = client.patch(f"/api/v1/me/pledges/{goods.id}", json={"amount": "20.00",
+                                                                 "note": "周末送到"})
+    assert resp.status_code == 422 and resp.get_json()["code"] == "amount_not_for_goods"
+    db.session.refresh(goods)
+    assert goods.amount is None and goods.note != "周末送到"
+    client = as_user(money.donor)
+    resp = client.patch(f"/api/v1/me/pledges/{money.id}", json={"lines": [_BOOKS]})
+    assert resp.status_code == 422 and resp.get_json()["code"] == "lines_not_for_money"
+    db.session.refresh(money)
+    assert money.amount == Decimal("80.00") and money.lines == []

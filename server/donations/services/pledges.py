@@ -157,6 +157,16 @@ def _display(data: dict, donor_org: str | None = None) -> tuple[str, str | None]
     return display, data.get("title") if display == "surname" else None
 
 
+def _check_kind(kind: str, data: dict) -> None:
+    """Only the kind's own part: money has an amount, goods have lines. The other part,
+    sent anyway, is refused rather than dropped (the page's form sends only the chosen
+    part)."""
+    if kind == "money" and data.get("lines"):
+        raise errors.LinesNotForMoney()
+    if kind != "money" and data.get("amount") is not None:
+        raise errors.AmountNotForGoods()
+
+
 def _check_schedule(fund: Fund, kind: str, data: dict, *, today: date,
                     only: tuple[str, ...] = SCHEDULE) -> None:
     """What a pledge promises: the kind the fund takes, an amount or goods lines, dates
@@ -207,6 +217,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
     if donor is None and not for_someone_else:
         donor = actor
     kind = data["kind"]
+    _check_kind(kind, data)
     _check_schedule(fund, kind, data, today=local(now).date())
     display, title = _display(data)
     pledge = Pledge(
@@ -254,9 +265,7 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state))
     if not changeable(pledge, got):
         raise errors.PledgeLocked()
-    data = {k: v for k, v in data.items()
-            if not (k == "amount" and pledge.kind != "money")
-            and not (k == "lines" and pledge.kind != "goods")}
+    _check_kind(pledge.kind, data)
     before = {"amount": pledge.amount, "due_on": pledge.due_on,
               "lines": [_line_dict(x) for x in pledge.lines]}
     after = {**before, **{k: data[k] for k in SCHEDULE if k in data}}
