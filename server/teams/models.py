@@ -86,16 +86,34 @@ class Membership(db.Model):
         they have shown themselves to the team (known_to_team); an invitation they never
         accepted names them masked (王*) to everyone else, waiting, declined or taken
         back: the leader typed only a phone."""
-        if (viewer_id == self.user_id or self.origin == "request"
-                or self.joined_at is not None or known_to_team(self.team_id, self.user_id)):
+        if viewer_id == self.user_id or self.origin == "request" or self.joined_at is not None:
             return self.user.name
-        return mask_name(self.user.name)
+        # a list read it for all its rows at once (queries.waiting); else one look
+        known = self.__dict__.get("known_to_team")
+        if known is None:
+            known = known_to_team(self.team_id, self.user_id)
+        return self.user.name if known else mask_name(self.user.name)
+
+
+def _shown_themselves():
+    return or_(Membership.origin == "request", Membership.joined_at.is_not(None))
 
 
 def known_to_team(team_id: int, user_id: int) -> bool:
     """Whether the person has shown themselves to the team: a member now or before, or one
     who asked to join. An invitation alone does not."""
     return db.session.scalar(select(Membership.id).where(
-        Membership.team_id == team_id, Membership.user_id == user_id,
-        or_(Membership.origin == "request", Membership.joined_at.is_not(None))
+        Membership.team_id == team_id, Membership.user_id == user_id, _shown_themselves()
     ).limit(1)) is not None
+
+
+def note_known_to_team(rows: list[Membership]) -> None:
+    """known_to_team for the rows of one team's list in one statement, kept on each row for
+    name_for (not a column: read again with the list)."""
+    if not rows:
+        return
+    known = set(db.session.scalars(select(Membership.user_id).distinct().where(
+        Membership.team_id == rows[0].team_id,
+        Membership.user_id.in_({m.user_id for m in rows}), _shown_themselves())))
+    for m in rows:
+        m.__dict__["known_to_team"] = m.user_id in known

@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
 from server.activities.models import Activity
 from server.communities.models import Node, Organisation
 from server.extensions import db
 from server.hours.models import HourEntry, HourReview
-from server.teams.models import TEAM_KIND, Membership
+from server.teams.models import TEAM_KIND, Membership, note_known_to_team
 
 PAGE_SIZE = 20
 
@@ -91,9 +92,13 @@ def members(team_id: int) -> list[MemberRow]:
 
 def waiting(team_id: int, state: str) -> list[Membership]:
     """Requests (state="requested") or invitations ("invited") waiting, oldest first."""
-    return list(db.session.scalars(select(Membership).where(
+    rows = list(db.session.scalars(select(Membership).where(
         Membership.team_id == team_id, Membership.state == state)
+        .options(joinedload(Membership.user))
         .order_by(Membership.created_at, Membership.id)))
+    if state == "invited":  # named masked unless known to the team (Membership.name_for)
+        note_known_to_team(rows)
+    return rows
 
 
 def mine(user_id: int) -> dict[str, list[Membership]]:

@@ -194,3 +194,47 @@ def test_an_invitation_never_accepted_names_its_person_masked_to_the_leader(app,
     services.leave(services.open_membership(team.id, a.id).id, user=a, now=clock.now())
     again = boss.post(url, json={"phone": a.phone}).get_json()
     assert again["name"] == "王芳"
+
+
+def test_the_waiting_invitations_cost_the_same_statements_however_many(app, crew, make_user):
+    """Each never-accepted invitation asked whether its person was known to the team, and
+    read its person, one row at a time: the list and the page now read them together."""
+    from sqlalchemy import event
+
+    from server.extensions import db
+    from tests.conftest import ApiClient
+    from tests.pages import login
+    team, leader, a, _b = crew()
+    boss = ApiClient(app.test_client())
+    boss.login(leader)
+    page = app.test_client()
+    login(page, leader)
+    url = f"/api/v1/teams/{team.id}/invitations"
+    services.leave(services.open_membership(team.id, a.id).id, user=a, now=clock.now())
+    counted = []
+
+    def count(*_args):
+        counted[-1] += 1
+
+    def statements(path):
+        (page if path.startswith("/teams") else boss.client).get(path)  # warm
+        counted.append(0)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            resp = (page if path.startswith("/teams") else boss.client).get(path)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert resp.status_code == 200
+        return counted[-1], resp
+
+    seen = []
+    for n, person in enumerate([a, *(make_user(name=f"孙{n}号") for n in range(5))]):
+        boss.post(url, json={"phone": person.phone})
+        if n in (1, 5):
+            api_count, listed = statements(f"/api/v1/teams/{team.id}/pending")
+            page_count, _shown = statements(f"/teams/{team.id}/manage")
+            seen.append((api_count, page_count))
+            names = [m["name"] for m in listed.get_json()["invitations"]]
+            assert names[0] == "王芳"  # a former member: named, as the team knew them
+            assert all(name.startswith("孙") and name.endswith("*") for name in names[1:])
+    assert seen[0] == seen[1], seen
