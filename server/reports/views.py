@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.activities.models import ACTIVITY_KINDS, FORCES
-from server.core import clock
+from server.core import clock, timefmt
 from server.core.errors import Forbidden
 from server.core.labels import ACTIVITY_KIND, FORCE, label
 from server.core.numbers import page_arg
@@ -63,8 +63,14 @@ def dashboard(node_id: int):
     now = clock.now()
     period = services.period_of(request.args.get("period"), now=now)
     d = services.dashboard(me(), node_id, period)
+    today = clock.local(now).date()
+    # a period still running is compared with a whole one: said, and when nothing is in it
+    # yet (the first of a month), the period before is a tap away
+    running = period.contains(today)
     return render_template(
         "reports/dashboard.html", d=d, headlines=HEADLINES, kinds=ACTIVITY_KINDS,
+        so_far=timefmt.day(today, today) if running else None,
+        nothing_yet=running and not any(d.now.headline(name) for name in HEADLINES),
         forces=FORCES, quick=quick_periods(now), places=services.readable(me()),
         charts=_chart_data(d), headline_label=headline_label,
         kind_label=lambda k: label(ACTIVITY_KIND, k), force_label=lambda f: label(FORCE, f))

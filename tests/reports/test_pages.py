@@ -161,3 +161,25 @@ def test_a_large_list_is_not_sent_directly(client, ready, app, monkeypatch):
     resp = client.get(f"/stats/{ready.district.id}/export.xlsx?period=2026-Q3&figure=volunteers",
                       headers=EN)
     assert resp.status_code == 422 and "background export" in text(resp)
+
+
+def test_a_month_under_way_says_so_and_an_empty_one_points_back(client, ready, monkeypatch):
+    """On the first of a month the dashboard opens on a month with nothing in it yet,
+    compared with the whole of the last: it says so, and the last month is a tap away."""
+    from datetime import datetime
+
+    from server.core import clock
+    from server.core.clock import from_local
+    monkeypatch.setattr(clock, "now", lambda: from_local(datetime(2026, 10, 1, 9, 0)))
+    login(client, ready.reviewer)
+    html = text(client.get(f"/stats/{ready.district.id}"))
+    assert "2026年10月截至10月1日 周四，与2026年9月全期相比。" in html
+    empty = re.search(r'data-testid="nothing-yet">(.*?)</div>', html, re.S)
+    assert empty and "2026年10月还没有记录。" in empty.group(1)
+    assert f'href="/stats/{ready.district.id}?period=2026-09">查看2026年9月</a>' in html
+    # a month that is over reads as before, and one under way with figures has no hint
+    past = text(client.get(f"/stats/{ready.district.id}?period=2026-09"))
+    assert "2026年9月，与2026年8月相比。" in past and "nothing-yet" not in past
+    monkeypatch.setattr(clock, "now", lambda: from_local(datetime(2026, 9, 30, 9, 0)))
+    running = text(client.get(f"/stats/{ready.district.id}"))
+    assert "2026年9月截至9月30日 周三" in running and "nothing-yet" not in running
