@@ -170,12 +170,14 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     from server.activities import signups  # sign-up rules own promotion
     if not can_manage(actor, activity):
         raise Forbidden()
-    if activity.status in ("cancelled", "finished"):
-        raise refusal(activity, "edit")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError(errors={k: ["unknown"] for k in unknown})
+    # the status as it stands under the lock: a cancel or finish that committed while this
+    # waited is seen (read before the lock, a cancelled activity took the edit)
     activity = signups.lock_activity(activity.id)
+    if activity.status in ("cancelled", "finished"):
+        raise refusal(activity, "edit")
     # under way: someone has checked in (a sign-up's count of successful scans), at the
     # time and place as they stand
     began = db.session.scalar(select(Signup.id).where(
@@ -220,8 +222,12 @@ def _transition(activity: Activity, target: str) -> None:
 
 
 def publish(activity: Activity, *, actor: User, now: datetime) -> Activity:
+    from server.activities import signups
     if not can_manage(actor, activity):
         raise Forbidden()
+    # under the lock, as cancel takes it: a cancel that committed meanwhile is seen, and
+    # the cancelled activity is not published again
+    activity = signups.lock_activity(activity.id)
     _transition(activity, "published")
     if activity.ends_at <= now:
         raise errors.BadSchedule(errors={"ends_at": ["past"]})

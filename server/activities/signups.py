@@ -45,7 +45,14 @@ def _recount(activity: Activity) -> None:
 
 
 def _clash(user_id: int, activity: Activity) -> Activity | None:
-    """Another published activity this person holds a confirmed place in, overlapping this one."""
+    """Another published activity this person holds a confirmed place in, overlapping this one.
+
+    The person's row is locked first (FOR NO KEY UPDATE, to the end of the transaction;
+    after the activity's lock, as everywhere): each sign-up or promotion holds only its own
+    activity's lock, so two of one person's at once, for two overlapping activities, took
+    a place in both. Now the second waits, and its look (a statement of its own) sees the
+    place the first took."""
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
     return db.session.scalar(
         select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
             Signup.user_id == user_id, Signup.status == "confirmed",
