@@ -78,6 +78,20 @@ def revoke_role(grant: RoleAssignment, *, actor: User, now: datetime) -> None:
     refusal = _revoke_refusal(grant, actor)
     if refusal is not None:
         raise refusal
+    # Two admins taking each other's role at once both passed the check above. Lock the
+    # grant and the actor's admin grants, in one statement and in id order (the same order
+    # for both, so they take turns instead of deadlocking), then ask again with the roles
+    # as they now stand: the second finds its own admin role gone.
+    locked = db.session.scalars(select(RoleAssignment.id).where(or_(
+        RoleAssignment.id == grant.id,
+        (RoleAssignment.user_id == actor.id) & (RoleAssignment.role == "admin")))
+        .order_by(RoleAssignment.id).with_for_update()).all()
+    if grant.id not in locked:
+        raise errors.GrantNotFound()
+    db.session.expire(actor, ["roles"])
+    refusal = _revoke_refusal(grant, actor)
+    if refusal is not None:
+        raise refusal
     user = grant.user
     # a statement, not the ORM's delete: two revocations at once take it away once, and
     # the second is told it is already gone (instead of a stale-row error)

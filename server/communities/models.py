@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.db import UTCDateTime
@@ -48,7 +48,13 @@ class Node(db.Model):
     parent: Mapped[Node | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Node]] = relationship(back_populates="parent", order_by="Node.id")
 
-    __table_args__ = (Index("uq_nodes_parent_name", "parent_id", "name", unique=True),)
+    __table_args__ = (
+        Index("uq_nodes_parent_name", "parent_id", "name", unique=True),
+        # the index above lets top-level places share a name (NULL parents are distinct to
+        # both databases): this one holds for them, so two at once cannot both be made
+        Index("uq_nodes_root_name", "name", unique=True,
+              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+    )
 
     @property
     def level(self) -> int:

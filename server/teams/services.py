@@ -36,9 +36,10 @@ def get_team(team_id: int) -> Organisation:
 
 
 def open_membership(team_id: int, user_id: int) -> Membership | None:
+    # as it stands now (a row read earlier in the request keeps its old state and role)
     return db.session.scalar(select(Membership).where(
         Membership.team_id == team_id, Membership.user_id == user_id,
-        Membership.state.in_(OPEN_STATES)))
+        Membership.state.in_(OPEN_STATES)).execution_options(populate_existing=True))
 
 
 def is_leader(user: User | None, team: Organisation) -> bool:
@@ -186,7 +187,7 @@ def _lock_leaders(team_id: int) -> list[Membership]:
     (PostgreSQL re-reads a locked row after waiting for it), so one of them stays."""
     return list(db.session.scalars(select(Membership).where(
         Membership.team_id == team_id, Membership.state == "active",
-        Membership.role == "leader").with_for_update()
+        Membership.role == "leader").order_by(Membership.id).with_for_update()
         .execution_options(populate_existing=True)))
 
 
@@ -214,6 +215,11 @@ def remove(membership_id: int, *, actor: User, now: datetime, reason: str) -> Me
         raise ValidationError(errors={"reason": ["required"]})
     m = get_membership(membership_id)
     _require_manager(actor, m.team)
+    # again under the leaders' lock, which every end of a leadership takes: two leaders
+    # removing each other at once both passed the check above, and the second must find
+    # that it is no longer a leader
+    _lock_leaders(m.team_id)
+    _require_manager(actor, m.team)
     if m.state != "active":
         raise errors.AlreadyAnswered()
     _end(m, "removed", actor=actor, now=now, reason=reason.strip())
@@ -236,6 +242,8 @@ def set_role(membership_id: int, *, role: str, actor: User, now: datetime) -> Me
     if role not in ROLES:
         raise ValidationError(errors={"role": ["unknown"]})
     m = get_membership(membership_id)
+    _require_manager(actor, m.team)
+    _lock_leaders(m.team_id)  # as remove: the actor's leadership as it stands now
     _require_manager(actor, m.team)
     if m.state != "active":
         raise errors.AlreadyAnswered()

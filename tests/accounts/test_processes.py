@@ -90,6 +90,51 @@ def test_granting_three_times_at_once_makes_one_grant_and_revoking_takes_it(
         db.session.rollback()
 
 
+def test_two_admins_taking_each_others_role_at_once_leave_one(connect, make_user,
+                                                                 make_node, grant):
+    """Each revocation checked the actor's own admin role before the other's was gone:
+    both went through, and no admin was left where one meant to remain."""
+    district = make_node(kind="district")
+    pairs = []
+    for trial in range(5):
+        a, b = make_user(name=f"管理员甲{trial}"), make_user(name=f"管理员乙{trial}")
+        street = make_node(name=f"街道{trial}", kind="street", parent=district)
+        pairs.append((a, b, grant(a, "admin", street).id, grant(b, "admin", street).id))
+    db.session.commit()
+    for a, b, a_grant, b_grant in pairs:
+        desks = [(connect(a), b_grant), (connect(b), a_grant)]
+        results = at_once([lambda c=c, g=g: c.call("DELETE", f"/api/v1/roles/{g}", {})
+                           for c, g in desks])
+        assert sorted(status for status, _, _ in results) == [204, 403], results
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(RoleAssignment).where(
+            RoleAssignment.id.in_((a_grant, b_grant)))) == 1
+        db.session.rollback()
+
+
+def test_a_top_level_place_made_three_times_at_once_is_made_once(connect, make_user,
+                                                                 make_node, grant):
+    """uq_nodes_parent_name holds under a parent; top-level places (no parent) had no
+    index of their own, and three districts of one name were written."""
+    from server.communities.models import Node
+    root = make_node(name="北京市平台", kind="district")
+    admin = make_user(name="平台管理员")
+    grant(admin, "admin", root)
+    db.session.commit()
+    desks = [connect(admin) for _ in range(3)]
+    for trial in range(4):
+        name = f"新区{trial}"
+        results = at_once([lambda d=d, n=name: d.call("POST", "/api/v1/nodes",
+                                                       {"kind": "district", "name": n})
+                           for d in desks])
+        assert Counter(status for status, _, _ in results) == {201: 1, 409: 2}, results
+        assert {r[1]["code"] for r in results if r[0] == 409} == {"name_taken"}
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Node).where(
+            Node.name == name, Node.parent_id.is_(None))) == 1
+        db.session.rollback()
+
+
 @pytest.mark.postgresql
 def test_workers_answer_after_postgresql_ended_their_connections(connect, make_user):
     person = make_user()

@@ -113,3 +113,28 @@ def test_the_last_two_leaders_leaving_at_once_leave_one(connect, make_team, make
         assert db.session.scalar(select(func.count()).select_from(Membership).where(
             Membership.team_id == team_id, Membership.state == "active",
             Membership.role == "leader")) == 1
+
+
+def test_two_leaders_removing_each_other_at_once_remove_one(connect, make_team, make_user,
+                                                            enrol):
+    """Three leaders, so the last-leader rule does not decide it: each removal checked its
+    actor was a leader before the other's removal committed, and both went through."""
+    for trial in range(TRIALS):
+        team = make_team(name=f"互相移除{trial}")
+        keeper, a, b = (make_user(name=f"队长{trial}-{i}") for i in range(3))
+        enrol(team, keeper, role="leader")
+        rows = [enrol(team, p, role="leader") for p in (a, b)]
+        ids, team_id = [r.id for r in rows], team.id
+        db.session.commit()
+        # a removes b, b removes a
+        calls = [_post(connect(a), f"/api/v1/team-memberships/{ids[1]}/remove",
+                       {"reason": "不再负责"}),
+                 _post(connect(b), f"/api/v1/team-memberships/{ids[0]}/remove",
+                       {"reason": "不再负责"})]
+        results = at_once(calls)
+        assert Counter(results) == {(200, "removed"): 1, (403, "team_leaders_only"): 1}, \
+            results
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.team_id == team_id, Membership.state == "active",
+            Membership.role == "leader")) == 2

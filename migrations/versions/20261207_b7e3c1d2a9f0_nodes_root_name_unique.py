@@ -1,0 +1,30 @@
+"""top-level places (districts) have names of their own: a partial unique index on the name
+where parent_id IS NULL, since uq_nodes_parent_name treats every NULL parent as distinct
+and two districts of one name made at once were both written
+
+Revision ID: b7e3c1d2a9f0
+Revises: ff16aff99ce0
+Create Date: 2026-12-07 03:50:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'b7e3c1d2a9f0'
+down_revision = 'ff16aff99ce0'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('nodes', schema=None) as batch_op:
+        batch_op.create_index('uq_nodes_root_name', ['name'], unique=True,
+                              sqlite_where=sa.text('parent_id IS NULL'),
+                              postgresql_where=sa.text('parent_id IS NULL'))
+
+
+def downgrade():
+    with op.batch_alter_table('nodes', schema=None) as batch_op:
+        batch_op.drop_index('uq_nodes_root_name',
+                            sqlite_where=sa.text('parent_id IS NULL'),
+                            postgresql_where=sa.text('parent_id IS NULL'))
