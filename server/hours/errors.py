@@ -47,6 +47,16 @@ class AlreadyRecorded(Conflict):
     message = _l("Hours for this activity are already recorded for this person.")
 
 
+class CheckedIn(Conflict):
+    """补录 while the activity runs, for someone its scans already count: at the finish the
+    scans become the entry, and a claim beside it would count the same service twice."""
+
+    code = "checked_in"
+    field = "activity_id"
+    message = _l("Checked in at this activity: the hours are recorded from the scans when "
+                 "it ends.")
+
+
 class RetroNeedsSignup(Conflict):
     code = "retro_needs_signup"
     field = "activity_id"

@@ -37,6 +37,13 @@ def close_attendance(activity: Activity, *, now: datetime) -> list[HourEntry]:
         return []
     done = set(db.session.scalars(select(HourEntry.signup_id).where(
         HourEntry.activity_id == activity.id, HourEntry.kind == "attendance")))
+    # 补录 or imported hours already filed for this activity (before its finish: while it
+    # ran, before anyone checked in), by person
+    claims: dict[int, list[HourEntry]] = {}
+    for claim in db.session.scalars(select(HourEntry).where(
+            HourEntry.activity_id == activity.id,
+            HourEntry.kind.in_(("retroactive", "imported")))):
+        claims.setdefault(claim.user_id, []).append(claim)
     made = []
     for signup in db.session.scalars(select(Signup).where(
             Signup.activity_id == activity.id, Signup.status == "confirmed")
@@ -46,6 +53,14 @@ def close_attendance(activity: Activity, *, now: datetime) -> list[HourEntry]:
         found = compute.attendance(signup, activity, close=now)
         if not found["any_scan"]:
             continue
+        if signup.user_id in claims:
+            # the scans take a waiting claim's place; a claim already approved keeps
+            # counting, and no second entry counts the same service again
+            for claim in claims[signup.user_id]:
+                if claim.status == "pending":
+                    _supersede(claim, now=now, reason=None)
+            if recorded(signup.user_id, activity.id):
+                continue
         entry = _attendance_entry(signup, activity, found, now)
         db.session.add(entry)
         made.append(entry)
@@ -123,6 +138,13 @@ def held_a_place(user_id: int, activity_id: int) -> bool:
         Signup.status == "confirmed").limit(1)) is not None
 
 
+def checked_in(user_id: int, activity_id: int) -> bool:
+    """Scanned in (a successful scan counted on their sign-up): the finish makes their entry."""
+    return db.session.scalar(select(Signup.id).where(
+        Signup.user_id == user_id, Signup.activity_id == activity_id,
+        Signup.status == "confirmed", Signup.scan_seq > 0).limit(1)) is not None
+
+
 def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: int,
                      evidence: str, now: datetime) -> HourEntry:
     """补录: for an activity that happened; capped at its length; always reviewed.
@@ -151,6 +173,8 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
         raise errors.EvidenceRequired()  # its message, beside the field: what to write
     if recorded(user.id, activity.id):
         raise errors.AlreadyRecorded()
+    if activity.status == "published" and checked_in(user.id, activity.id):
+        raise errors.CheckedIn()
     flags = ["retroactive", "filed_by_organiser"] if for_someone else ["retroactive"]
     entry = HourEntry(user_id=user.id, activity_id=activity.id, kind="retroactive",
                       minutes=minutes, sources=["retroactive"], flags=flags,

@@ -232,6 +232,19 @@ def test_retroactive_is_capped_needs_evidence_and_waits_for_review(api, make_hel
     assert api.get("/api/v1/me/hours").get_json()["total_minutes"] == 0
 
 
+def test_retroactive_beside_a_check_in_under_way_is_refused(api, make_activity, make_user,
+                                                           give_place):
+    activity = make_activity(starts_in=-timedelta(hours=1), hours=3)
+    person = make_user(name="孙已签到")
+    give_place(activity, person).scan_seq = 1  # checked in: the finish will count it
+    db.session.flush()
+    api.login(person)
+    body = _error(api.post("/api/v1/me/hours/retroactive", json={
+        "activity_id": activity.id, "minutes": 60, "evidence": "我一直在现场帮忙"}),
+        409, "checked_in")
+    assert body["message"] == "已在本活动签到，活动结束时将按签到记录自动生成时长。"
+
+
 def test_correction_flow(api, make_held):
     w = make_held()
     entry_id = w.entries["王小红"].id

@@ -207,6 +207,41 @@ def test_retroactive_only_for_what_happened(make_activity, make_user, now):
     assert excinfo.value.code == "not_yet_happened"
 
 
+def test_no_retroactive_claim_beside_a_check_in_that_will_count(done, now):
+    """补录 by someone the scans already count, before the finish: refused, for them and
+    for the organiser filing for them; the finish then makes the one entry."""
+    activity, organiser, volunteer, signup = done
+    _scan(signup, activity, "entry", activity.starts_at)
+    for actor in (volunteer, organiser):
+        with pytest.raises(WusheError) as excinfo:
+            ledger.file_retroactive(actor=actor, activity=activity, user=volunteer,
+                                    minutes=60, evidence="扫码后又补录一次", now=now)
+        assert excinfo.value.code == "checked_in"
+    activity_services.finish(activity, actor=organiser, now=now)
+    assert [e.kind for e in db.session.query(HourEntry)] == ["attendance"]
+
+
+@pytest.mark.parametrize("decided", [None, "approved"])
+def test_the_finish_does_not_count_a_claim_and_the_scans_twice(done, now, decided):
+    """A claim filed before the person was scanned in: at the finish the scans take a
+    waiting claim's place; an approved claim keeps counting and no second entry is made."""
+    activity, organiser, volunteer, signup = done
+    claim = ledger.file_retroactive(actor=volunteer, activity=activity, user=volunteer,
+                                    minutes=120, evidence="忘记签到了，组织者可证明", now=now)
+    if decided:
+        review.approve(claim.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", activity.starts_at)
+    _scan(signup, activity, "exit", activity.ends_at)
+    activity_services.finish(activity, actor=organiser, now=now)
+    db.session.expire_all()
+    entries = {e.kind: e.status for e in db.session.query(HourEntry)}
+    if decided:
+        assert entries == {"retroactive": "approved"}
+    else:
+        assert entries == {"retroactive": "superseded", "attendance": "pending"}
+    assert ledger.recorded(volunteer.id, activity.id)
+
+
 def test_correction_request_and_answer(done, now):
     activity, organiser, volunteer, signup = done
     _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
