@@ -129,6 +129,13 @@ class Activity(db.Model):
     def places_left(self) -> int:
         return max(self.capacity - self.confirmed_count, 0)
 
+    def phase(self, now: datetime) -> str:
+        """What it is at `now`, as people read it: its status, except that a published
+        activity under way or ended (not yet marked finished) says so, not "open"."""
+        if self.status != "published" or now < self.starts_at:
+            return self.status
+        return "ended" if now >= self.ends_at else "under_way"
+
 
 class Signup(db.Model):
     __tablename__ = "signups"

@@ -10,8 +10,9 @@ from server.accounts.models import SKILLS
 from server.accounts.privacy import mask_phone
 from server.activities.models import ACTIVITY_KINDS, FORCES, SIGNUP_MODES
 from server.activities.search import MAX_QUERY, NEARS, SORTS, WHENS, ActivityFilter
+from server.core import clock
 from server.core.fields import EventDay, Id, LocalDateTime, Whole, said
-from server.core.labels import ACTIVITY_KIND, ACTIVITY_STATUS, label
+from server.core.labels import ACTIVITY_KIND, ACTIVITY_PHASE, ACTIVITY_STATUS, label
 
 
 class ActivityIn(ma.Schema):
@@ -85,6 +86,11 @@ class ActivityOut(ma.Schema):
     kind_label = ma.fields.Function(lambda a: label(ACTIVITY_KIND, a.kind))
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda a: label(ACTIVITY_STATUS, a.status))
+    # the status as people read it now: "under_way" or "ended" for a published activity
+    # past its start (not yet marked finished), else the status itself
+    phase = ma.fields.Function(lambda a: a.phase(clock.now()), metadata={
+        "enum": list(ACTIVITY_PHASE)})
+    phase_label = ma.fields.Function(lambda a: label(ACTIVITY_PHASE, a.phase(clock.now())))
     description = ma.fields.String()
     place = ma.fields.String()
     starts_at = LocalDateTime()

@@ -49,6 +49,12 @@ def when(activity: Activity) -> str:
     return timefmt.span(activity.starts_at, activity.ends_at)
 
 
+@bp.app_template_global()
+def phase(activity: Activity) -> str:
+    """Activity.phase now: "under_way" or "ended" for a published one past its start."""
+    return activity.phase(clock.now())
+
+
 @bp.app_template_filter("at")
 def at(value: datetime | None) -> str:
     """One moment in Beijing time, e.g. "11月28日 周五 18:00"."""

@@ -27,6 +27,12 @@ ACTIVITY_STATUS = {
     "cancelled": _l("Cancelled"),
     "finished": _l("Finished"),
 }
+# Activity.phase: the status, and for a published activity whether it is under way or over
+ACTIVITY_PHASE = {
+    **ACTIVITY_STATUS,
+    "under_way": _l("Under way"),
+    "ended": _l("Ended"),
+}
 SIGNUP_STATUS = {
     "confirmed": _l("Confirmed"),
     "waitlisted": _l("Waitlisted"),

@@ -255,3 +255,28 @@ def test_residents_cannot_sign_up_others(client, make_activity, make_user):
     resp = client.post(f"/manage/{activity.id}/roster",
                        data={"csrf_token": token, "phone": "13911113333"})
     assert resp.status_code == 403
+
+
+def test_an_activity_past_its_start_says_under_way_or_ended_not_open(
+        app, client, make_activity, make_user, make_org, grant):
+    """Published but past its start (not yet marked finished): "报名中" and the places
+    left were shown on an activity that ended half an hour ago."""
+    staff, _token, org = _organiser(app, make_user, make_org, grant)
+    ended = make_activity(org=org, title="垃圾分类桶站值守", starts_in=-timedelta(hours=2),
+                          hours=1.5, capacity=4)
+    running = make_activity(org=org, title="社区图书漂流", starts_in=-timedelta(hours=1),
+                            hours=3)
+    ahead = make_activity(org=org, title="法律讲堂", starts_in=timedelta(days=2), capacity=8)
+    page = text(client.get(f"/activities/{ended.id}"))
+    assert 'status-pill--ended">已结束<' in page and "报名中" not in page
+    assert "剩余" not in page  # no places offered for what is over
+    assert 'status-pill--under_way">进行中<' in text(client.get(f"/activities/{running.id}"))
+    assert 'status-pill--published">报名中<' in text(client.get(f"/activities/{ahead.id}"))
+    manage = text(staff.get("/manage"))
+    assert manage.count("status-pill--ended") == 1 and "status-pill--under_way" in manage
+    # the API says the same
+    shown = {a["id"]: (a["status"], a["phase"], a["phase_label"]) for a in (
+        client.get(f"/api/v1/activities/{x.id}").get_json() for x in (ended, running, ahead))}
+    assert shown == {ended.id: ("published", "ended", "已结束"),
+                     running.id: ("published", "under_way", "进行中"),
+                     ahead.id: ("published", "published", "报名中")}
