@@ -79,6 +79,8 @@ def _intake_defaults(found: Pledge, got) -> dict:
     """What is still outstanding, as the form's starting values."""
     rest, lines = pledges.outstanding(found, got)
     values = {"received_on": _today_text()}
+    if not found.wants_receipt:  # the donor did not ask for one: ticked, to untick if given
+        values["receipt_waived"] = "1"
     if rest is not None:
         values["amount"] = f"{rest:.2f}"
     for i, line in enumerate(found.lines):

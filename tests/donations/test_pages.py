@@ -220,6 +220,11 @@ def test_the_desk_records_48_accepted_and_2_rejected(app, make_fund, make_user, 
     nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
     assert 'name="version" value="0"' in page
     assert re.search(r'name="lines-0-accepted" value="50"', page)  # what is outstanding
+    # the donor asked for no receipt: the waiver starts ticked, and the desk may untick it
+    assert re.search(r'name="receipt_waived" value="1" id="receipt_waived"\s*checked', page)
+    asked = pledge_goods(fund, 5, donor=donor, wants_receipt=True)
+    wanted = text(desk.get(f"/desk/pledges/{asked.id}", headers=EN))
+    assert re.search(r'name="receipt_waived" value="1" id="receipt_waived"\s*>', wanted)
 
     form = {"csrf_token": token, "version": "0", "nonce": nonce,
             "lines-0-pledge_line_id": str(pledge.lines[0].id), "lines-0-accepted": "48",
