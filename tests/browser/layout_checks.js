@@ -135,5 +135,24 @@
                     name(el));
     }
   }
+
+  // 6. a link standing alone (all the text of its block: a "history" link beside a title,
+  // a count in a table, a download) is tapped like a button: the same sizes. A link with
+  // words of a sentence around it is the inline case above, and exempt.
+  const block = (el) => {
+    let b = el.parentElement;
+    while (b && getComputedStyle(b).display.startsWith("inline")) b = b.parentElement;
+    return b;
+  };
+  for (const el of document.querySelectorAll("a[href]")) {
+    if (!visible(el) || el.matches(CONTROLS) || el.closest(".visually-hidden")) continue;
+    const b = block(el);
+    if (!b || b.textContent.trim() !== el.textContent.trim()) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < least - 0.5 || r.height < least - 0.5) {
+      problems.push(`link target ${Math.round(r.width)}x${Math.round(r.height)} < ${least}: ` +
+                    name(el));
+    }
+  }
   return problems;
 }

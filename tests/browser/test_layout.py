@@ -7,7 +7,9 @@ tab, a chip, a pill, a button) wraps only between words, never between two Chine
 characters or inside a Latin word; no box hides part of its text (an ellipsis is allowed
 where the title carries the whole text); and touch targets are large enough: every button,
 chip, tab, select, checkbox or radio (with its label) at least 48×48 CSS px in care mode and
-44×44 otherwise. Links inside a sentence are exempt (WCAG 2.5.8's inline case).
+44×44 otherwise, and so is a link standing alone (all the text of its block: "history"
+under an entry, a count or a month in a table). Links inside a sentence are exempt (WCAG
+2.5.8's inline case).
 In care mode axe-core also checks AAA contrast (7:1 for body text).
 
 A full-page screenshot of each lands in test-artifacts/screens/<page>-<width>-<mode>.png."""
