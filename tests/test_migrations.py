@@ -109,3 +109,25 @@ def test_existing_rows_are_brought_in_line_before_the_constraints(empty_database
             assert conn.execute(text("SELECT scan_seq FROM signups")).scalar() == 4
             assert conn.execute(text("SELECT finished_at FROM activities")).scalar()
         db.engine.dispose()
+
+
+def test_top_level_places_sharing_a_name_are_told_apart_before_the_index(
+        empty_database_url):
+    """Districts of one name written at the same moment (before uq_nodes_root_name): the
+    first keeps the name, the others get a number, and the upgrade goes through."""
+    fresh = create_app({"ENV": "testing", "DATABASE_URL": empty_database_url})
+    with fresh.app_context():
+        upgrade(revision="ff16aff99ce0")
+        with db.engine.begin() as conn:
+            ids = [_insert(conn, "nodes", kind="district", name=name, path="/")
+                   for name in ("新区", "新区", "新区 (2)", "新区", "大兴区")]
+            _insert(conn, "nodes", kind="town", name="新区", parent_id=ids[0], path="/")
+        upgrade()
+        with db.engine.connect() as conn:
+            names = dict(conn.execute(text(
+                "SELECT id, name FROM nodes WHERE parent_id IS NULL")).all())
+            assert [names[i] for i in ids] == ["新区", "新区 (3)", "新区 (2)", "新区 (4)",
+                                               "大兴区"]
+            assert conn.execute(text(
+                "SELECT name FROM nodes WHERE parent_id IS NOT NULL")).scalar() == "新区"
+        db.engine.dispose()

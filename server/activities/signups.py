@@ -44,15 +44,18 @@ def _recount(activity: Activity) -> None:
     activity.waitlist_count = counts.get("waitlisted", 0)
 
 
-def _clash(user_id: int, activity: Activity) -> Activity | None:
-    """Another published activity this person holds a confirmed place in, overlapping this one.
-
-    The person's row is locked first (FOR NO KEY UPDATE, to the end of the transaction;
-    after the activity's lock, as everywhere): each sign-up or promotion holds only its own
-    activity's lock, so two of one person's at once, for two overlapping activities, took
-    a place in both. Now the second waits, and its look (a statement of its own) sees the
-    place the first took."""
+def _lock_person(user_id: int) -> None:
+    """The person's row, FOR NO KEY UPDATE to the end of the transaction, before a place is
+    given to them (sign_up, promote_waitlist), after the activity's lock. Each of those holds
+    only its own activity's lock, so two of one person's at once, for two overlapping
+    activities, took a place in both: now the second waits, and its look for a clash (a
+    statement of its own) sees the place the first took. Only where a place is given: the
+    page that merely shows whether one could sign up (check_eligible) locks nothing."""
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+def _clash(user_id: int, activity: Activity) -> Activity | None:
+    """Another published activity this person holds a confirmed place in, overlapping this one."""
     return db.session.scalar(
         select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
             Signup.user_id == user_id, Signup.status == "confirmed",
@@ -123,6 +126,7 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
         Signup.status.in_(LIVE_SIGNUP)))
     if live is not None:
         raise errors.AlreadySignedUp()
+    _lock_person(user.id)
     check_eligible(activity, user, now=now)
     _recount(activity)
     last = db.session.scalar(select(func.max(Signup.queue_no)).where(
@@ -272,6 +276,7 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
     for signup in waiting:
         if len(promoted) == free:
             break
+        _lock_person(signup.user_id)
         if _clash(signup.user_id, activity) is not None:
             continue
         signup.status = "confirmed"

@@ -18,6 +18,7 @@ from server.hours import compute, errors
 from server.hours.models import COPIED, HourEntry, HourQueue, HourReview
 
 LIVE_KINDS = ("attendance", "retroactive", "replacement", "imported")
+CLAIM_KINDS = ("retroactive", "imported")  # hours filed by hand, not from scans
 
 
 def _attendance_entry(signup: Signup, activity: Activity, found: dict, now: datetime,
@@ -37,13 +38,10 @@ def close_attendance(activity: Activity, *, now: datetime) -> list[HourEntry]:
         return []
     done = set(db.session.scalars(select(HourEntry.signup_id).where(
         HourEntry.activity_id == activity.id, HourEntry.kind == "attendance")))
-    # 补录 or imported hours already filed for this activity (before its finish: while it
-    # ran, before anyone checked in), by person
-    claims: dict[int, list[HourEntry]] = {}
-    for claim in db.session.scalars(select(HourEntry).where(
-            HourEntry.activity_id == activity.id,
-            HourEntry.kind.in_(("retroactive", "imported")))):
-        claims.setdefault(claim.user_id, []).append(claim)
+    # who has 补录 or imported hours filed for this activity (while it ran, before they
+    # checked in): read once, each looked at only if their scans make an entry
+    claimed = set(db.session.scalars(select(HourEntry.user_id).where(
+        HourEntry.activity_id == activity.id, HourEntry.kind.in_(CLAIM_KINDS))))
     made = []
     for signup in db.session.scalars(select(Signup).where(
             Signup.activity_id == activity.id, Signup.status == "confirmed")
@@ -53,19 +51,26 @@ def close_attendance(activity: Activity, *, now: datetime) -> list[HourEntry]:
         found = compute.attendance(signup, activity, close=now)
         if not found["any_scan"]:
             continue
-        if signup.user_id in claims:
-            # the scans take a waiting claim's place; a claim already approved keeps
-            # counting, and no second entry counts the same service again
-            for claim in claims[signup.user_id]:
-                if claim.status == "pending":
-                    _supersede(claim, now=now, reason=None)
-            if recorded(signup.user_id, activity.id):
-                continue
+        if signup.user_id in claimed and _claims_give_way(signup.user_id, activity.id, now):
+            continue
         entry = _attendance_entry(signup, activity, found, now)
         db.session.add(entry)
         made.append(entry)
     db.session.flush()
     return made
+
+
+def _claims_give_way(user_id: int, activity_id: int, now: datetime) -> bool:
+    """The scans are about to make this person's entry here: a waiting 补录 (or imported)
+    claim gives way to it (superseded), while one already approved keeps counting. Returns
+    whether such a claim still counts, in which case no entry is made beside it: one
+    service is never counted twice."""
+    for claim in db.session.scalars(select(HourEntry).where(
+            HourEntry.user_id == user_id, HourEntry.activity_id == activity_id,
+            HourEntry.kind.in_(CLAIM_KINDS))):
+        if claim.status == "pending":
+            _supersede(claim, now=now, reason=None)
+    return recorded(user_id, activity_id)
 
 
 def on_activity_finished(*, activity: Activity, now: datetime) -> None:
@@ -100,6 +105,10 @@ def follow_late_scans(*, signup: Signup, now: datetime) -> HourEntry | None:
     first = db.session.scalar(select(HourEntry).where(
         HourEntry.signup_id == signup.id, HourEntry.kind == "attendance"))
     if first is None:
+        # scans that came after the finish for someone who filed 补录 meanwhile (most
+        # likely because these scans were missing): the same rule as at the finish
+        if _claims_give_way(signup.user_id, activity.id, now):
+            return None
         entry = _attendance_entry(signup, activity, found, now, ("late_scan",))
         db.session.add(entry)
         db.session.flush()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from server.activities import signups
 from server.activities.models import Signup
 from server.extensions import db
@@ -280,3 +282,22 @@ def test_an_activity_past_its_start_says_under_way_or_ended_not_open(
     assert shown == {ended.id: ("published", "ended", "已结束"),
                      running.id: ("published", "under_way", "进行中"),
                      ahead.id: ("published", "published", "报名中")}
+
+
+@pytest.mark.postgresql
+def test_showing_an_activity_locks_nothing(client, make_activity, make_user):
+    """Whether one could sign up is shown with the sign-up rules (check_eligible); the lock
+    that a sign-up takes on the person's row is taken only where a place is given."""
+    from sqlalchemy import event
+    activity = make_activity()
+    login(client, make_user())
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert client.get(f"/activities/{activity.id}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert seen and not [s for s in seen if "FOR UPDATE" in s or "FOR NO KEY" in s]

@@ -242,6 +242,28 @@ def test_the_finish_does_not_count_a_claim_and_the_scans_twice(done, now, decide
     assert ledger.recorded(volunteer.id, activity.id)
 
 
+@pytest.mark.parametrize("decided", [None, "approved"])
+def test_late_scans_do_not_count_a_claim_and_the_scans_twice(done, now, decided):
+    """Her scans were on an offline phone, so she filed 补录 after the finish; then the phone
+    uploaded them: the same rule as at the finish, not a second entry beside the claim."""
+    activity, organiser, volunteer, signup = done
+    activity_services.finish(activity, actor=organiser, now=now)
+    claim = ledger.file_retroactive(actor=volunteer, activity=activity, user=volunteer,
+                                    minutes=120, evidence="扫码的手机没联网，组织者可证明",
+                                    now=now)
+    if decided:
+        review.approve(claim.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", activity.starts_at)
+    _scan(signup, activity, "exit", activity.ends_at)
+    made = ledger.follow_late_scans(signup=signup, now=now)
+    db.session.expire_all()
+    entries = {e.kind: e.status for e in db.session.query(HourEntry)}
+    if decided:
+        assert made is None and entries == {"retroactive": "approved"}
+    else:
+        assert entries == {"retroactive": "superseded", "attendance": "pending"}
+
+
 def test_correction_request_and_answer(done, now):
     activity, organiser, volunteer, signup = done
     _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
