@@ -369,7 +369,7 @@ def test_the_donation_ledgers_add_up(now):
 
 
 def test_the_demo_desks_have_work_and_the_resident_has_pledges(now):
-    from server.donations.services import funds, pledges, queue
+    from server.donations.services import donor_display, funds, pledges, queue
     seed(now=now)
     zhao, wang, resident = _user("13800000005"), _user("13800000004"), _user("13800000001")
     found = _funds()
@@ -385,7 +385,7 @@ def test_the_demo_desks_have_work_and_the_resident_has_pledges(now):
     mine = pledges.pledges_of(resident)
     assert {pledges.state(p) for p in mine} == {"submitted", "accepted", "fulfilled"}
     assert {p.fund.title for p in mine} == {"白玉县儿童绘本募集", "赵庄子村慈善公益节"}
-    shown = {pledges.public_name(p) for p in mine}
+    shown = {donor_display.public_name(p) for p in mine}
     assert "李女士" in shown and "李秀英" not in shown
     assert found["白玉县儿童绘本募集"].id in {p.fund_id for p in mine}
 

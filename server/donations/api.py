@@ -2,7 +2,7 @@
 desk_api.py).
 
 Public answers never carry a phone, a donor id or a donor's name beyond what they
-consented to (pledges.public_name), and recipients only masked. Someone else's pledge
+consented to (donor_display.public_name), and recipients only masked. Someone else's pledge
 does not exist for me (404), never "forbidden": its existence is the donor's business.
 """
 
@@ -33,7 +33,7 @@ from server.donations.pledge_schemas import (
     PledgeView,
 )
 from server.donations.schemas import DisplayIn, PledgeEditIn, PledgeIn
-from server.donations.services import csv_export, funds, ledger, pledges
+from server.donations.services import csv_export, donor_display, funds, ledger, pledges
 from server.donations.services import queue as desk_queue
 
 RECENT = 10
@@ -145,7 +145,7 @@ def edit_my_pledge(data, pledge_id):
 @my_pledges.response(200, MyPledgeOut)
 def set_my_display(data, pledge_id):
     """Choose how my name appears in public (anonymous, 王女士, full name, organisation)."""
-    return view_of(pledges.set_display(my_pledge(pledge_id), data, actor=me(),
+    return view_of(donor_display.set_display(my_pledge(pledge_id), data, actor=me(),
                                        now=clock.now()))
 
 

@@ -20,7 +20,7 @@ from server.donations import schemas
 from server.donations.models import Fund
 from server.donations.money import yuan
 from server.donations.movements import LedgerEntry
-from server.donations.services import funds, ledger, pledges
+from server.donations.services import donor_display, funds, ledger
 from server.donations.vocab import (
     CATEGORY,
     FUND_KIND,
@@ -124,7 +124,7 @@ class LedgerRowOut(ma.Schema):
     quantity = ma.fields.Integer(allow_none=True)
     value = Amount(allow_none=True, metadata={"description": "in-kind value"})
     purpose = ma.fields.String()
-    donor = ma.fields.Function(lambda e: pledges.public_name(e.pledge) if e.pledge else None)
+    donor = ma.fields.Function(lambda e: donor_display.public_name(e.pledge) if e.pledge else None)
     recipient_public = ma.fields.String(allow_none=True)
     note = ma.fields.String()
     reverses_id = ma.fields.Integer(allow_none=True)

@@ -17,7 +17,7 @@ from server.donations.api_schemas import Amount, GoodsOut, Label
 from server.donations.models import Pledge
 from server.donations.money import yuan
 from server.donations.movements import Fulfilment
-from server.donations.services import allocation, intake, pledges, queue
+from server.donations.services import allocation, donor_display, intake, pledges, queue
 from server.donations.services.allocation import Funded
 from server.donations.services.pledges import Received
 from server.donations.vocab import (
@@ -162,7 +162,7 @@ class PledgeOut(ma.Schema):
     display = ma.fields.String()
     display_label = Label(DISPLAY, "display")
     title = ma.fields.String(allow_none=True)
-    public_name = ma.fields.Function(pledges.public_name,
+    public_name = ma.fields.Function(donor_display.public_name,
                                      metadata={"description": "as the public ledger shows it"})
     created_at = LocalDateTime()
     end_reason = ma.fields.String(allow_none=True)

@@ -17,7 +17,15 @@ from server.core.pages import FORM_ERRORS, form_input, load_form, me, problem
 from server.donations import errors, money, page_forms, vocab
 from server.donations.models import Fund, Pledge
 from server.donations.schemas import DisplayIn, GoodsLineIn, PledgeEditIn, PledgeIn
-from server.donations.services import allocation, funds, intake, ledger, pledges, queue
+from server.donations.services import (
+    allocation,
+    donor_display,
+    funds,
+    intake,
+    ledger,
+    pledges,
+    queue,
+)
 from server.donations.vocab import ENDS
 
 bp = Blueprint("donation_pages", __name__)
@@ -43,7 +51,7 @@ def percent(part: Decimal | None, whole: Decimal | None) -> int:
 @bp.app_template_global()
 def public_name(pledge: Pledge | None) -> str:
     """The donor as they consented to appear; anonymous unless they chose otherwise."""
-    return pledges.public_name(pledge) if pledge is not None else ""
+    return donor_display.public_name(pledge) if pledge is not None else ""
 
 
 @bp.app_template_global()
@@ -119,7 +127,7 @@ def _pledge_form(fund: Fund, values: dict, *, pledge: Pledge | None = None, mess
                  fields=None, status: int = 200):
     return render_template("donations/pledge_form.html", fund=fund, pledge=pledge,
                            values=values, message=message, errors=fields or {},
-                           user=me(), surname=pledges.surname(me().name)), status
+                           user=me(), surname=donor_display.surname(me().name)), status
 
 
 @bp.route("/funds/<int:fund_id>/pledge", methods=["GET", "POST"])
@@ -200,7 +208,7 @@ def set_display(pledge_id: int):
     """Change how my name appears in public (allowed at any time)."""
     found = _own(pledge_id)
     try:
-        pledges.set_display(found, load_form(DisplayIn()), actor=me(), now=clock.now())
+        donor_display.set_display(found, load_form(DisplayIn()), actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
         message, fields, status = problem(exc)
         return _detail(found, form="display", message=message, fields=fields,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from server.donations.models import Fund, Pledge
 from server.donations.movements import Distribution, Fulfilment
-from server.donations.services import distribute, pledges
+from server.donations.services import distribute, donor_display, pledges
 from server.extensions import db
 from tests.pages import EN, login, text
 
@@ -128,7 +128,7 @@ def test_a_resident_pledges_goods_and_sees_the_reference_code(client, make_fund,
     assert made.kind == "goods" and made.amount is None and made.wants_receipt
     assert [(x.item, x.quantity, x.unit) for x in made.lines] == [("儿童绘本", 50, "book"),
                                                                  ("铅笔", 100, "box")]
-    assert pledges.public_name(made) == "王女士"
+    assert donor_display.public_name(made) == "王女士"
 
     done = text(client.get(resp.headers["Location"], headers=EN))
     assert re.search(rf'class="ref-code" data-testid="reference"[^>]*>{made.reference}<', done)

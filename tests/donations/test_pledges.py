@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.core.clock import local
 from server.core.errors import WusheError
-from server.donations.services import funds, intake, ledger, pledges
+from server.donations.services import donor_display, funds, intake, ledger, pledges
 from server.donations.vocab import ENDS, PLEDGE_STATE
 
 # DOMAIN.md: which states each hand-set action starts from
@@ -264,27 +264,27 @@ def test_consent_can_change_at_any_time(in_state, money, start, now):
     _, _, donor, _ = money
     p = in_state(start)
     later = now + timedelta(days=2)
-    pledges.set_display(p, {"display": "full_name"}, actor=donor, now=later)
+    donor_display.set_display(p, {"display": "full_name"}, actor=donor, now=later)
     assert (p.display, p.display_set_at) == ("full_name", later)
-    assert pledges.public_name(p) == "王小红"
+    assert donor_display.public_name(p) == "王小红"
 
 
 def test_only_the_donor_sets_consent(money, now):
     _, coordinator, _, p = money
-    assert _code(pledges.set_display, p, {"display": "full_name"}, actor=coordinator,
+    assert _code(donor_display.set_display, p, {"display": "full_name"}, actor=coordinator,
                  now=now) == "pledge_not_found"
     assert p.display == "anonymous"
 
 
 def test_the_ledger_names_the_donor_as_consent_says_now(money, receive, now):
     fund, coordinator, donor, p = money
-    pledges.set_display(p, {"display": "surname", "title": "ms"}, actor=donor, now=now)
+    donor_display.set_display(p, {"display": "surname", "title": "ms"}, actor=donor, now=now)
     receive(p, coordinator, amount="500.00")
     [row] = ledger.entries(fund)
-    assert pledges.public_name(row.pledge) == "王女士"
-    pledges.set_display(p, {"display": "anonymous"}, actor=donor, now=now)
+    assert donor_display.public_name(row.pledge) == "王女士"
+    donor_display.set_display(p, {"display": "anonymous"}, actor=donor, now=now)
     [row] = ledger.entries(fund)
-    assert pledges.public_name(row.pledge) == str(ANONYMOUS)
+    assert donor_display.public_name(row.pledge) == str(ANONYMOUS)
 
 
 # --- consent display rules --------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_how_the_donor_is_shown(make_fund, make_user, name, data, shown, now):
     p = pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("10.00"), **data},
                               actor=make_user(name=name), now=now)
     assert p.display == (data.get("display") or "anonymous")
-    assert pledges.public_name(p) == str(shown)
+    assert donor_display.public_name(p) == str(shown)
 
 
 @pytest.mark.parametrize("data, code", [
@@ -316,7 +316,7 @@ def test_incomplete_consent_is_refused(make_fund, pledge_money, money, data, cod
     fund, _ = make_fund()
     assert _code(pledge_money, fund, "10.00", **data) == code
     _, _, donor, p = money
-    assert _code(pledges.set_display, p, data, actor=donor, now=now) == code
+    assert _code(donor_display.set_display, p, data, actor=donor, now=now) == code
     assert p.display == "anonymous"
 
 

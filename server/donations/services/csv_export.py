@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from server.donations.models import Fund
 from server.donations.money import yuan
 from server.donations.movements import LedgerEntry
-from server.donations.services import pledges
+from server.donations.services import donor_display
 from server.donations.vocab import CATEGORY, LEDGER_KIND, UNIT
 from server.extensions import db
 
@@ -86,7 +86,7 @@ def row(entry: LedgerEntry, names: dict[str, dict[str, str]]) -> list[str]:
         money_text(entry.amount),
         money_text(entry.value),
         safe_text(entry.purpose),
-        safe_text(pledges.public_name(entry.pledge)) if entry.pledge else "",
+        safe_text(donor_display.public_name(entry.pledge)) if entry.pledge else "",
         safe_text(entry.recipient_public),
         safe_text(entry.note),
         "" if entry.reverses_id is None else str(entry.reverses_id),

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +20,7 @@ from server.donations import errors
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine
-from server.donations.services import funds, stored
+from server.donations.services import donor_display, funds, stored
 from server.donations.vocab import ENDS, PERISHABLE, PLEDGE_STATE
 from server.extensions import db
 from server.notifications.services import notify
@@ -29,8 +28,6 @@ from server.notifications.services import notify
 # no 0/O, 1/I/L: read aloud at a drop-off table or typed into a bank transfer's memo
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6
-COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "令狐", "慕容",
-                     "长孙", "宇文", "司徒", "夏侯", "公孙", "端木")
 SCHEDULE = ("amount", "lines", "due_on")
 
 
@@ -128,34 +125,7 @@ def is_overdue(pledge: Pledge, *, now: datetime, current: str | None = None) -> 
             and pledge.due_on < local(now).date())
 
 
-# --- what the public sees of the donor -------------------------------------------------------
-
-def surname(name: str) -> str:
-    return name[:2] if name[:2] in COMPOUND_SURNAMES else name[:1]
-
-
-def public_name(pledge: Pledge) -> str:
-    """The donor as they consented to be shown; anonymous unless they chose otherwise."""
-    if pledge.display == "full_name" and pledge.donor_name:
-        return pledge.donor_name
-    if pledge.display == "surname" and pledge.donor_name:
-        return surname(pledge.donor_name) + {"ms": "女士", "mr": "先生"}.get(pledge.title, "")
-    if pledge.display == "organisation" and pledge.donor_org:
-        return pledge.donor_org
-    return str(_l("Anonymous"))
-
-
 # --- promising and editing --------------------------------------------------------------------
-
-def _display(data: dict, donor_org: str | None = None) -> tuple[str, str | None]:
-    """(display, title) as consented: a title belongs to "surname + 先生/女士" only."""
-    display = data.get("display") or "anonymous"
-    if display == "surname" and not data.get("title"):
-        raise errors.TitleRequired()
-    if display == "organisation" and not (data.get("donor_org") or donor_org):
-        raise errors.OrganisationRequired()
-    return display, data.get("title") if display == "surname" else None
-
 
 def _check_kind(kind: str, data: dict) -> None:
     """Only the kind's own part: money has an amount, goods have lines. The other part,
@@ -219,7 +189,7 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
     kind = data["kind"]
     _check_kind(kind, data)
     _check_schedule(fund, kind, data, today=local(now).date())
-    display, title = _display(data)
+    display, title = donor_display.chosen(data)
     pledge = Pledge(
         fund_id=fund.id, reference=new_reference(), kind=kind,
         donor_id=donor.id if donor else None,
@@ -288,18 +258,6 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
             pledge.accepted_at, pledge.accepted_by_id = None, None
         pledge.version += 1  # a coordinator confirming the old promise must look again
     pledge.updated_at = now
-    db.session.flush()
-    return pledge
-
-
-def set_display(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pledge:
-    """The donor may change how they are named at any time; the ledger follows at once."""
-    if pledge.donor_id != actor.id:
-        raise errors.PledgeNotFound()
-    pledge.display, pledge.title = _display(data, pledge.donor_org)
-    if data.get("donor_org"):
-        pledge.donor_org = data["donor_org"]
-    pledge.display_set_at = now
     db.session.flush()
     return pledge
 
