@@ -37,6 +37,26 @@ def test_every_string_in_code_and_templates_is_translated_to_chinese():
     assert missing == []
 
 
+def test_numbers_written_in_a_message_keep_their_value_in_chinese():
+    """A number the English writes in digits is in its Chinese text too: "from 0 to
+    100,000" was translated "1 到 100,000" (a copied line), and told people a 0 they could
+    type was not allowed. Ordinals in words ("2nd floor": 二楼) are the one exception."""
+    import re
+    with CATALOGUE.open("rb") as fh:
+        catalogue = read_po(fh)
+    wrong = []
+    for m in catalogue:
+        if not m.id or not m.string:
+            continue
+        english = m.id[0] if isinstance(m.id, tuple) else m.id
+        chinese = m.string[0] if isinstance(m.string, tuple) else m.string
+        english = re.sub(r"\d+(?:st|nd|rd|th)\b", "", english)  # ordinals: in words
+        said = [re.findall(r"\d+(?:[,.]\d+)*", text) for text in (english, chinese)]
+        if any(said[1].count(n) < said[0].count(n) for n in said[0]):
+            wrong.append((english, chinese))
+    assert wrong == []
+
+
 def test_pages_speak_chinese_by_default_and_english_on_request(client):
     zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
     assert "活动" in zh and 'lang="zh-CN"' in zh
