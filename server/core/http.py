@@ -16,6 +16,7 @@ result page for people.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 
@@ -103,7 +104,7 @@ def _rate_limited() -> errors.RateLimited:
     for an hourly limit, not "a minute" whatever the limit."""
     breached = limiter.current_limit
     seconds = breached.reset_at - time.time() if breached is not None else 60
-    return errors.RateLimited(seconds=-(-seconds // 1))
+    return errors.RateLimited(seconds=math.ceil(seconds))  # never too early
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:
