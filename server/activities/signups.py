@@ -51,7 +51,19 @@ def _lock_person(user_id: int) -> None:
     activities, took a place in both: now the second waits, and its look for a clash (a
     statement of its own) sees the place the first took. Only where a place is given: the
     page that merely shows whether one could sign up (check_eligible) locks nothing."""
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+    lock_people([user_id])
+
+
+def lock_people(user_ids) -> None:
+    """Several people's rows (as _lock_person), in one statement, in the order of their ids.
+    Whatever gives places to several people at once (a promotion from the waitlist, a team
+    leader signing members up) locks them here first, after the activity: two such at once
+    for two activities, each taking the same people in its own order (queue, request), would
+    each hold one person the other waits for, a deadlock. In id order, one waits instead."""
+    ids = sorted(set(user_ids))
+    if ids:
+        db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id)
+                           .with_for_update(key_share=True))
 
 
 def _clash(user_id: int, activity: Activity) -> Activity | None:
@@ -273,10 +285,12 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
     waiting = db.session.scalars(select(Signup).where(
         Signup.activity_id == activity.id, Signup.status == "waitlisted")
         .order_by(Signup.queue_no)).all()
+    # everyone waiting, not only the first `free`: one passed over for a clash makes room for
+    # the next, and a lock taken then, out of id order, could close a cycle
+    lock_people(signup.user_id for signup in waiting)
     for signup in waiting:
         if len(promoted) == free:
             break
-        _lock_person(signup.user_id)
         if _clash(signup.user_id, activity) is not None:
             continue
         signup.status = "confirmed"

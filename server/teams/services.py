@@ -275,6 +275,12 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
     from server.activities import signups
     _require_manager(actor, team)
     activity = activities.get_activity(activity_id, viewer=actor)
+    # the activity, then every person named, in id order (signups.lock_people): each member's
+    # sign_up below takes the same locks again, so two leaders signing the same people up for
+    # two activities at once, in different orders, wait for each other instead of deadlocking.
+    # Taken outside the members' savepoints, which would give them back on a refusal.
+    signups.lock_activity(activity.id)
+    signups.lock_people(user_ids)
     results = []
     for user_id in dict.fromkeys(user_ids):
         person = db.session.get(User, user_id)
