@@ -25,7 +25,7 @@ from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours import errors, ledger
 from server.hours.deadlines import Deadline, deadline, deadline_of, ended_on
-from server.hours.models import HourEntry, HourQueue, HourReview
+from server.hours.models import CorrectionRequest, HourEntry, HourQueue, HourReview
 
 
 def can_review(user: User | None, activity: Activity) -> bool:
@@ -130,9 +130,24 @@ def adjust(entry_id: int, *, reviewer: User, minutes: int, reason: str,
             entry.status == "rejected"):
         raise errors.AlreadyReviewed()
     new = ledger.replace(entry, minutes=minutes, reviewer=reviewer, reason=reason, now=now)
+    _answered_by(entry, new, reviewer=reviewer, reason=reason, now=now)
     events.announce(events.HOURS_DECIDED, entry=new, decision="adjusted", reason=reason,
                     now=now)
     return new
+
+
+def _answered_by(entry: HourEntry, new: HourEntry, *, reviewer: User, reason: str,
+                 now: datetime) -> None:
+    """A correction the volunteer asked for on this entry is answered by its adjustment,
+    whether the reviewer came from the request or adjusted the entry from the queue: left
+    open, it would ask for a change to an entry that no longer counts. The entry's lock
+    (held) orders this after a request sent meanwhile (services.request_correction locks it
+    too); the volunteer hears of it as of any adjustment."""
+    for req in db.session.scalars(select(CorrectionRequest).where(
+            CorrectionRequest.entry_id == entry.id, CorrectionRequest.answer.is_(None))
+            .with_for_update()):
+        req.answer, req.new_entry_id = "corrected", new.id
+        req.answer_reason, req.answered_by_id, req.answered_at = reason, reviewer.id, now
 
 
 @dataclass

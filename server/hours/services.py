@@ -131,6 +131,9 @@ def request_correction(entry: HourEntry, *, user: User, message: str,
     """A volunteer reports an error; the organising body must check and answer."""
     if entry.user_id != user.id:
         raise errors.EntryNotFound()
+    # the entry's row, as an adjustment locks it (review.adjust): one made meanwhile is
+    # seen below (the entry no longer counts), one made after answers this request
+    review.get_entry(entry.id, lock=True)
     if not correctable(entry):
         raise errors.NotCorrectable()
     message = (message or "").strip()
@@ -151,7 +154,11 @@ def request_correction(entry: HourEntry, *, user: User, message: str,
 def answer_correction(req: CorrectionRequest, *, reviewer: User, now: datetime,
                       reason: str, minutes: int | None = None) -> CorrectionRequest:
     """Correct (new minutes, as a reversing replacement) or decline, always with a reason.
-    The request's row is locked: two reviewers answering at once answer it once."""
+    The request's row is locked: two reviewers answering at once answer it once. The
+    entry's first, as review.adjust and request_correction take it, so that an answer and an
+    adjustment from the queue at once take turns instead of each holding what the other
+    waits for."""
+    review.get_entry(req.entry_id, lock=True)
     db.session.refresh(req, with_for_update=True)
     if req.answer is not None:
         raise errors.AlreadyReviewed()
@@ -162,10 +169,8 @@ def answer_correction(req: CorrectionRequest, *, reviewer: User, now: datetime,
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(errors={"reason": ["required"]})
-    if minutes is not None:
-        new = review.adjust(req.entry_id, reviewer=reviewer, minutes=minutes, reason=reason,
-                            now=now)
-        req.new_entry_id, req.answer = new.id, "corrected"
+    if minutes is not None:  # the adjustment answers the request (review._answered_by)
+        review.adjust(req.entry_id, reviewer=reviewer, minutes=minutes, reason=reason, now=now)
     else:
         req.answer = "declined"
     req.answer_reason, req.answered_by_id, req.answered_at = reason, reviewer.id, now

@@ -295,3 +295,22 @@ def test_due_date_skips_weekends(make_activity):
     assert due > ended and due.weekday() < 5
     # ten working days are two calendar weeks, give or take the weekend it starts on
     assert 12 <= (due - ended).days <= 16
+
+
+def test_an_adjustment_from_the_queue_answers_the_correction_asked_on_that_entry(done, now):
+    """The reviewer adjusts the entry without opening the request: it is answered, not
+    left asking for a change to an entry that no longer counts."""
+    activity, organiser, volunteer, signup = done
+    _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
+    _scan(signup, activity, "exit", activity.ends_at)
+    entry = ledger.close_attendance(activity, now=now)[0]
+    review.approve(entry.id, reviewer=organiser, now=now)
+    req = services.request_correction(entry, user=volunteer, message="我九点就到了，扫码失败",
+                                      now=now)
+    new = review.adjust(entry.id, reviewer=organiser, minutes=180, reason="核实签到表", now=now)
+    db.session.expire_all()
+    assert (req.answer, req.new_entry_id, req.answer_reason, req.answered_by_id) == (
+        "corrected", new.id, "核实签到表", organiser.id)
+    assert services.open_correction(entry) is None
+    assert services.can_request_correction(new, volunteer)  # the new entry can be questioned
+    assert services.summary(volunteer, now=now).total_minutes == 180
