@@ -48,6 +48,7 @@ from server.activities.models import Activity
 from server.communities.models import Node, Organisation
 from server.core.clock import from_local, local
 from server.core.errors import Forbidden, ValidationError
+from server.core.sheets import XLSX_OPTIONS
 from server.extensions import db
 from server.hours import sheet_xml
 from server.hours.models import HourEntry, HourReview
@@ -327,8 +328,7 @@ def render_detail_rows(fh: IO[bytes], in_scope, progress: Callable[[int], None] 
 def _write_shell(fh: IO[bytes], node: Node, start: date, end: date, now: datetime,
                  rows: int, volunteers: list[Volunteer]) -> None:
     """The workbook with 明细's header only (its rows are spliced in) and all of 汇总."""
-    wb = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_numbers": False,
-                                  "strings_to_formulas": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(fh, XLSX_OPTIONS)
     try:
         wb.set_properties({
             "title": "志愿服务时长", "author": "五社通", "company": node.name,

@@ -9,6 +9,7 @@ from typing import IO
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from server.core.sheets import text_row
 from server.extensions import db
 from server.imports.errors import REASONS
 from server.imports.models import ImportFile, ImportRow
@@ -37,7 +38,7 @@ def rejected(file: ImportFile) -> IO[bytes]:
     book = Workbook(write_only=True)
     for sheet in ("people", "hours"):
         ws = book.create_sheet(SHEET_TITLES[sheet])
-        ws.append(["行号", "原因", *(file.headers or {}).get(sheet, [])])
+        ws.append(text_row(ws, ["行号", "原因", *(file.headers or {}).get(sheet, [])]))
         after = 0
         while True:
             rows = db.session.execute(
@@ -48,8 +49,8 @@ def rejected(file: ImportFile) -> IO[bytes]:
             if not rows:
                 break
             for row in rows:
-                ws.append([row.row_no, str(REASONS.get(row.reason, row.reason)),
-                           *row.cells])
+                ws.append(text_row(ws, [row.row_no, str(REASONS.get(row.reason, row.reason)),
+                                        *row.cells]))
             after = rows[-1].row_no
     return _saved(book)
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from server.communities.models import Node
 from server.core.clock import local
 from server.core.labels import ACTIVITY_KIND, FORCE, label
+from server.core.sheets import XLSX_OPTIONS
 from server.extensions import db
 from server.reports import lists
 from server.reports.figures import HEADLINES, Figures
@@ -43,9 +44,7 @@ def _stream(build: Callable[[xlsxwriter.Workbook], None],
         if write is not None:
             write(fh)
         else:
-            workbook = xlsxwriter.Workbook(fh, {"constant_memory": True,
-                                                "strings_to_numbers": False,
-                                                "remove_timezone": True})
+            workbook = xlsxwriter.Workbook(fh, XLSX_OPTIONS)
             try:
                 build(workbook)
             finally:
@@ -130,8 +129,7 @@ def write_list(fh: IO[bytes], node: Node, period: Period, figure: str,
     """Every row behind a figure into the .xlsx `fh`, read in batches as they are written;
     `progress(rows)` every batch. Returns the rows written."""
     query = lists.query_of(figure, node, period).execution_options(yield_per=BATCH)
-    workbook = xlsxwriter.Workbook(fh, {"constant_memory": True, "strings_to_numbers": False,
-                                        "remove_timezone": True})
+    workbook = xlsxwriter.Workbook(fh, XLSX_OPTIONS)
     n = 0
     try:
         bold = workbook.add_format({"bold": True})

@@ -143,4 +143,6 @@ def _attachment(body, name: str, mimetype: str) -> Response:
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"wushe-stats.{name.rsplit('.', 1)[-1]}\"; "
         f"filename*=UTF-8''{quote(name)}")
+    # names and hours of people: kept by no cache on the way, as every other download
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from server.accounts.models import User
 from server.extensions import db
 from server.hours.models import HourEntry
-from tests.imports.conftest import xlsx
+from tests.imports.conftest import PEOPLE, xlsx
 from tests.pages import login, text
+from tests.sheets import HOSTILE, formulas_and_links
 
 
 def roster(world):
@@ -137,3 +138,29 @@ def test_cli_dry_run_then_import(app, world, tmp_path):
     assert "imported 0 volunteers and 0 hours" in again.output and users() == before + 1
     bad = runner.invoke(args=[*args[:4], "--by", "13000000000"])
     assert bad.exit_code != 0
+
+
+def test_the_rejected_rows_file_writes_what_was_uploaded_as_text(client, world):
+    """A refused row goes back as it came, but a cell that looks like a formula or a link is
+    a string in the file handed out, never a formula Excel or WPS would run."""
+    token = login(client, world.coordinator)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "志愿者"
+    sheet.append(PEOPLE)
+    for hostile in HOSTILE:
+        sheet.append([hostile, "bad", "运河园社区", "", hostile])
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"  # typed as text in the upload, as a person would
+    upload = io.BytesIO()
+    book.save(upload)
+    upload.seek(0)
+    resp = client.post("/coordinator/imports", data={
+        "csrf_token": token, "node_id": str(world.street.id),
+        "file": (upload, "名单.xlsx")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 302, text(resp)
+    rejected = client.get(resp.headers["Location"] + "/rejected.xlsx")
+    assert formulas_and_links(rejected.data) == []
+    rows = list(load_workbook(io.BytesIO(rejected.data))["志愿者"].iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:]] == list(HOSTILE)

@@ -1,0 +1,32 @@
+"""The statistics downloads write what people typed as text: a title or a name that looks
+like a formula or a link is a string cell, never a formula Excel or WPS would run."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from server.activities.models import Activity
+from server.extensions import db
+from server.reports import rollups
+from tests.pages import login
+from tests.reports.conftest import OCTOBER
+from tests.sheets import HOSTILE, formulas_and_links
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_title_that_looks_like_a_formula_stays_text(client, world, hostile):
+    activity = db.session.query(Activity).filter_by(title="法律问题进社区").one()
+    activity.title = hostile
+    world.team.name = hostile + " 队"
+    rollups.rebuild(now=OCTOBER)
+    login(client, world.reviewer)
+    base = f"/stats/{world.district.id}/export.xlsx?period=2026-09"
+    for url in (base, base + "&figure=activities"):
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+        assert formulas_and_links(resp.data) == [], url
+    listed = openpyxl.load_workbook(io.BytesIO(client.get(base + "&figure=activities").data))
+    assert hostile in [c.value for row in listed.worksheets[0].iter_rows() for c in row]
