@@ -66,6 +66,7 @@ def scanner(activity_id: int):
     base = f"/api/v1/activities/{activity.id}"
     config = {
         "activityId": activity.id,
+        "operatorId": me().id,  # whose queued scans this page may send (offline-queue.js)
         "urls": {"scan": f"{base}/scans", "batch": "/api/v1/activities/{id}/scans/batch",
                  "state": f"{base}/scanner", "counts": f"{base}/scanner/counts",
                  "search": f"{base}/scanner/search",

@@ -120,6 +120,21 @@
   document.addEventListener("htmx:sendError", networkProblem);
   document.addEventListener("htmx:timeout", networkProblem);
 
+  // ---- a page seen logged out: the scanner's rosters and conflicts go ------------
+  // (offline-queue.js, loaded on such pages only; a phone that never scanned has no such
+  // database, and asking for it by name would make one). Queued scans stay, for the
+  // operator who made them: nobody else's scanner sends them.
+  if (document.body && document.body.hasAttribute("data-anonymous")
+      && window.WusheOfflineQueue && window.indexedDB && indexedDB.databases) {
+    indexedDB.databases().then(function (all) {
+      var name = window.WusheOfflineQueue.name;
+      if (all.some(function (d) { return d.name === name; })) {
+        return window.WusheOfflineQueue.forgetPeople();
+      }
+      return null;
+    }).catch(function () {});
+  }
+
   // ---- offline: the service worker (/sw.js) -------------------------------
   // Pages that must open without network (the scanner, 我的码) carry data-offline-page
   // on <body>: they install the worker and ask it to keep them. Other pages never install

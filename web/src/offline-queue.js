@@ -7,6 +7,9 @@
 // upload() sends the queue to POST .../scans/batch (at most 500 a call) and removes
 // only what the server answered; a replayed nonce is a no-op on the server, so a
 // batch whose answer got lost can simply be sent again.
+// Each queued scan names the account that made it (operator_id): list() and upload()
+// take only the logged-in operator's, so a phone passed to someone else after logging out
+// never sends the first person's scans as the second's; they wait for their own operator.
 (function () {
   "use strict";
 
@@ -76,14 +79,24 @@
     return run(["queue"], "readwrite", function (s) { s.queue.add(item); });
   }
 
-  // Oldest first; all activities unless one is named.
-  function list(activityId) {
+  // The operator's scans, oldest first; all activities unless one is named.
+  function list(operatorId, activityId) {
     return run(["queue"], "readonly", function (s) {
       var req = activityId == null ? s.queue.getAll()
         : s.queue.index("activity_id").getAll(activityId);
       return promised(req).then(function (items) {
-        return items.sort(function (a, b) { return a.seq - b.seq; });
+        return items.filter(function (item) { return item.operator_id === operatorId; })
+          .sort(function (a, b) { return a.seq - b.seq; });
       });
+    });
+  }
+
+  // What the phone keeps about people (rosters, conflicts) goes when nobody is logged in;
+  // queued scans stay, for the operator who made them (app.js, on a page seen logged out).
+  function forgetPeople() {
+    return run(["rosters", "conflicts"], "readwrite", function (s) {
+      s.rosters.clear();
+      s.conflicts.clear();
     });
   }
 
@@ -136,10 +149,17 @@
     return err;
   }
 
+  // A batch not answered within this is given up as a network failure (and tried again
+  // later): a request that hangs must not leave the banner on "uploading" for good.
+  var BATCH_TIMEOUT_MS = 30000;
+
   function postBatch(url, csrf, items) {
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); }, BATCH_TIMEOUT_MS) : null;
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
+      signal: abort ? abort.signal : undefined,
       headers: { "Content-Type": "application/json", Accept: "application/json",
                  "X-CSRFToken": csrf },
       body: JSON.stringify({ scans: items.map(wire) }),
@@ -149,16 +169,16 @@
         if (!resp.ok) throw failure("refused", body.message || String(resp.status));
         return body.results || [];
       });
-    });
+    }).finally(function () { clearTimeout(timer); });
   }
 
-  // Upload everything queued, oldest first, activity by activity.
-  // opts: { batchUrl(activityId) -> url, csrf() -> token }
+  // Upload the operator's queued scans, oldest first, activity by activity.
+  // opts: { operatorId, batchUrl(activityId) -> url, csrf() -> token }
   // Resolves { uploaded, conflicts: [...], remaining, error: null | Error }.
   function upload(opts) {
     if (uploading) return uploading;
     var summary = { uploaded: 0, conflicts: [], remaining: 0, error: null };
-    uploading = list().then(function (items) {
+    uploading = list(opts.operatorId).then(function (items) {
       var chunks = [];
       var byActivity = {};
       items.forEach(function (item) {
@@ -202,7 +222,10 @@
     }).catch(function (err) {
       summary.error = err.kind ? err : failure("network", String(err));
     }).then(function () {
-      return list().then(function (left) { summary.remaining = left.length; return summary; });
+      return list(opts.operatorId).then(function (left) {
+        summary.remaining = left.length;
+        return summary;
+      });
     }).finally(function () { uploading = null; });
     return uploading;
   }
@@ -210,6 +233,6 @@
   window.WusheOfflineQueue = {
     open: open, saveRoster: saveRoster, getRoster: getRoster, add: add, list: list,
     remove: remove, upload: upload, conflicts: conflicts, clearConflicts: clearConflicts,
-    agrees: agrees,
+    agrees: agrees, forgetPeople: forgetPeople, name: DB_NAME,
   };
 })();

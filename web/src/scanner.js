@@ -141,7 +141,7 @@
   }
 
   function refreshPending() {
-    return Q.list(cfg.activityId).then(function (items) {
+    return Q.list(cfg.operatorId, cfg.activityId).then(function (items) {
       state.pending = items;
     }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
   }
@@ -151,11 +151,12 @@
   var retryTimer = null;
   function upload() {
     if (navigator.onLine === false) { renderBanner(); return Promise.resolve(); }
-    return Q.list().then(function (all) {
+    return Q.list(cfg.operatorId).then(function (all) {
       if (!all.length) return null;
       state.uploading = true;
       renderBanner();
       return Q.upload({
+        operatorId: cfg.operatorId,
         batchUrl: function (id) { return cfg.urls.batch.replace("{id}", id); },
         csrf: csrf,
       }).then(function (summary) {
@@ -191,7 +192,8 @@
     return lookup.then(function (row) {
       var local = decideLocally(row, scan.direction);
       var item = {
-        activity_id: cfg.activityId, nonce: scan.nonce, direction: scan.direction,
+        activity_id: cfg.activityId, operator_id: cfg.operatorId, nonce: scan.nonce,
+        direction: scan.direction,
         device: scan.device, client_time: clientTime, local_result: local,
         roster_user_id: row ? row.user_id : null,
         person: row ? { name: row.name, phone: row.phone } : null,
