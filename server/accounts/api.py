@@ -32,6 +32,7 @@ from server.core import clock
 from server.core.api import Blueprint
 from server.core.errors import Forbidden
 from server.core.fields import LocalDateTime
+from server.core.language import interface_language
 
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                  description="Session: CSRF token, register, log in (by password or SMS code) "
@@ -101,7 +102,8 @@ def csrf_token():
 def register(data):
     """Create a resident account (with consent) and log in."""
     remember = data.pop("remember")
-    user = services.register_user(**data, now=clock.now(), ip=request.remote_addr)
+    user = services.register_user(**data, now=clock.now(), ip=request.remote_addr,
+                                  locale=interface_language())
     log_in(user, remember=remember, now=clock.now())
     return user
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from server.accounts import family, permissions, services, sessions
 from server.accounts.login import log_out
@@ -102,10 +102,13 @@ def care_cookie(state: str):
 
 @bp.route("/lang/<code>")
 def lang(code: str):
-    """Switch the interface language (remembered in a cookie)."""
+    """Switch the interface language (remembered in a cookie, and, for someone logged in,
+    as their language: the messages, SMS codes and e-mails sent to them follow it)."""
     locale = LANG_ALIASES.get(code)
     if locale not in current_app.config["LANGUAGES"]:
         abort(404)
+    if current_user.is_authenticated and current_user.locale != locale:
+        services.update_profile(me(), now=clock.now(), locale=locale)
     resp = redirect(safe_next(url_for("activities_pages.index")))
     resp.set_cookie("lang", locale, max_age=ONE_YEAR, samesite="Lax", httponly=True,
                     secure=current_app.config["SESSION_COOKIE_SECURE"])

@@ -110,8 +110,9 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
                   gender: str | None = None, home_node_id: int | None = None,
                   skills: list[str] | None = None, guardian_name: str | None = None,
                   guardian_consent: bool = False, ip: str | None = None,
-                  acted_by: User | None = None) -> User:
-    """Create a resident account and record the consents it was given with."""
+                  acted_by: User | None = None, locale: str | None = None) -> User:
+    """Create a resident account and record the consents it was given with. `locale`: the
+    language the person registered in, which what is sent to them follows."""
     cleaned = check_fields((("phone", normalise_phone, phone), ("name", check_name, name),
                             ("password", check_password, password)),
                            agreed=accept_privacy, consent_field="accept_privacy",
@@ -133,7 +134,8 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
     user = User(phone=phone, password_hash=hash_password(password), name=name,
                 birth_date=birth_date, gender=gender, home_node_id=home_node_id,
                 skills=check_skills(skills), guardian_name=guardian_name if minor else None,
-                created_at=now, registered_by_id=acted_by.id if acted_by else None)
+                created_at=now, registered_by_id=acted_by.id if acted_by else None,
+                locale=locale if locale in current_app.config["LANGUAGES"] else None)
     try:
         with db.session.begin_nested():  # two taps on "register" at once
             db.session.add(user)

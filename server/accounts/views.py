@@ -16,6 +16,7 @@ from server.accounts.schemas import LoginIn, RegisterIn
 from server.accounts.throttle import login_limit, register_limit
 from server.communities.services import places_for_residents
 from server.core import clock
+from server.core.language import interface_language
 from server.core.pages import FORM_ERRORS, load_form, me, problem, safe_next
 
 bp = Blueprint("accounts_pages", __name__)
@@ -70,7 +71,8 @@ def register():
     try:
         data = load_form(RegisterIn())
         remember = data.pop("remember")
-        user = services.register_user(now=clock.now(), ip=request.remote_addr, **data)
+        user = services.register_user(now=clock.now(), ip=request.remote_addr,
+                                      locale=interface_language(), **data)
     except FORM_ERRORS as exc:
         return _register_form(*problem(exc))
     log_in(user, remember=remember, now=clock.now())

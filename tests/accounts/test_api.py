@@ -40,6 +40,7 @@ def test_register_creates_account_logs_in_and_records_consent(api, app, make_nod
     body = resp.get_json()
     assert body["phone"] == "13800138000"  # one's own number, in full
     assert body["home_node_name"] == "运河园社区" and body["skills"] == ["legal"]
+    assert db.session.get(User, body["id"]).locale == "zh_CN"  # registered in Chinese
     assert "password" not in body and body["roles"] == []
 
     me = api.get("/api/v1/me")

@@ -30,6 +30,7 @@ def test_register_with_a_chinese_name(client, make_node):
     user = db.session.query(User).filter_by(phone="13800138000").one()
     assert user.skills == ["legal", "psychology"] and user.home_node_id == home.id
     assert db.session.query(Consent).filter_by(user_id=user.id, kind="privacy").count() == 1
+    assert user.locale == "zh_CN"  # the language they registered in: what is sent follows it
 
 
 def test_register_form_offers_communities_skills_and_the_notice(client, make_node):
@@ -176,6 +177,19 @@ def test_language_switch(client):
     assert 'lang="en"' in page and "Your rights" in page
     assert client.get("/lang/xx").status_code == 404
     assert client.get("/lang/en?next=https://evil.example").headers["Location"] == "/"
+
+
+def test_a_language_chosen_logged_in_is_the_one_messages_are_sent_in(client, make_user):
+    """The switch is the person's choice of language, not only the pages': the SMS codes,
+    WeChat messages and e-mails sent to them read users.locale (tests/notifications)."""
+    person = make_user(name="王芳")
+    login(client, person)
+    assert client.get("/lang/en").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, person.id).locale == "en"
+    client.get("/lang/zh")
+    db.session.expire_all()
+    assert db.session.get(User, person.id).locale == "zh_CN"
 
 
 def test_privacy_notice_shows_its_version(client, app):
