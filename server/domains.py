@@ -66,7 +66,7 @@ def _subscribe() -> None:
     module declares its kinds of message (server.notifications.kinds) on import."""
     from server.accounts import services as accounts
     from server.activities import notices as activity_notices
-    from server.checkin import services as checkin
+    from server.checkin import closing as checkin_closing
     from server.core import events
     from server.donations.services import notices as donation_notices  # noqa: F401 - declares kinds
     from server.feedback import notices as feedback_notices
@@ -78,7 +78,7 @@ def _subscribe() -> None:
     )
     from server.scheduler import notices as scheduler_notices  # noqa: F401 - declares kinds
     from server.teams import notices as team_notices  # noqa: F401 - declares kinds
-    events.subscribe(events.ACTIVITY_FINISHED, checkin.on_activity_finished)
+    events.subscribe(events.ACTIVITY_FINISHED, checkin_closing.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
     # after check-in closed attendance: those it checked in are asked for feedback
     events.subscribe(events.ACTIVITY_FINISHED, feedback_notices.on_activity_finished)

@@ -299,45 +299,6 @@ def _decide(req: ScanRequest, signup: Signup, activity: Activity, *, now: dateti
     return scan
 
 
-def auto_check_out(activity: Activity, *, now: datetime) -> int:
-    """Everyone still inside when the activity ended leaves at its end, marked automatic.
-    The caller holds the sign-ups' locks (finish) or takes them here, in id order."""
-    if now < activity.ends_at:
-        return 0
-    inside = db.session.scalars(select(Signup).where(
-        Signup.activity_id == activity.id, Signup.presence == "in")
-        .order_by(Signup.id).with_for_update(key_share=True)).all()
-    for signup in inside:
-        last = last_ok(signup)
-        signup.scan_seq = (signup.scan_seq or 0) + 1
-        db.session.add(Scan(activity_id=activity.id, user_id=signup.user_id,
-                            signup_id=signup.id, direction="exit", result="ok",
-                            source="automatic", server_time=now,
-                            effective_time=max(activity.ends_at, last.effective_time),
-                            forced=False, walk_in=False, assisted=False, late=False,
-                            seq=signup.scan_seq))
-        signup.presence = "out"
-    db.session.flush()
-    return len(inside)
-
-
-def on_activity_finished(*, activity: Activity, now: datetime) -> None:
-    """Subscribed to ACTIVITY_FINISHED before hours: take every sign-up's lock (one
-    order, by id) so no scan is decided while attendance closes, then check out whoever
-    is still inside."""
-    db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
-                       .order_by(Signup.id).with_for_update(key_share=True)).all()
-    auto_check_out(activity, now=now)
-
-
-def auto_check_out_due(*, now: datetime) -> int:
-    """For the CLI and the scheduler: every ended activity with people still inside."""
-    due = db.session.scalars(select(Signup.activity_id).join(
-        Activity, Signup.activity_id == Activity.id).where(
-        Activity.ends_at <= now, Signup.presence == "in").distinct()).all()
-    return sum(auto_check_out(db.session.get(Activity, a), now=now) for a in due)
-
-
 @dataclass
 class Counts:
     signed_up: int

@@ -138,7 +138,7 @@ def register(app: Flask) -> None:
     @checkin.command("auto-checkout")
     def auto_checkout() -> None:
         """Check out, at the activity's end, everyone still checked in after it ended."""
-        from server.checkin.services import auto_check_out_due
+        from server.checkin.closing import auto_check_out_due
         count = auto_check_out_due(now=clock.now())
         db.session.commit()
         outbox.run()

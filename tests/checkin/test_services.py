@@ -10,8 +10,9 @@ from flask import current_app
 from server.activities import signups
 from server.activities.models import Signup
 from server.checkin import codes
+from server.checkin.closing import auto_check_out, auto_check_out_due
 from server.checkin.models import Scan
-from server.checkin.services import auto_check_out, auto_check_out_due, counts
+from server.checkin.services import counts
 from server.extensions import db
 
 
