@@ -63,7 +63,12 @@ def attendance(signup: Signup, activity: Activity, *, close: datetime) -> dict:
     if any(s.source == "automatic" for s in ok) or (
             ok and max(ok, key=lambda s: (s.effective_time, s.id)).direction == "entry"):
         flags.add("auto_checkout")
-    if any(s.duplicate_of_id for s in scans):
+    in_order = sorted(ok, key=lambda s: (s.effective_time, s.id))
+    if any(s.duplicate_of_id for s in scans) or any(
+            a.direction == b.direction for a, b in zip(in_order, in_order[1:], strict=False)):
+        # a repeat refused at the door, or two phones' `ok` for one step: an offline scan
+        # uploaded after a later one of the same step was decided (each counted at its
+        # phone's time: the first entry and the first exit are the ones that count)
         flags.add("duplicate_scans")
     if any(s.source in ("self", "self_poster") for s in ok):
         flags.add("self_checkin")

@@ -165,3 +165,33 @@ def test_my_code_regenerate_and_images(api, venue):
     api.login(organiser)
     old = api.post(f"/api/v1/activities/{activity.id}/scans", json={"code": payload})
     assert old.get_json()["result"] == "revoked"
+
+
+@pytest.mark.parametrize("direction", ["entry", "exit"])
+def test_a_scan_uploaded_late_behind_the_same_step_from_another_phone_is_flagged(
+        api, venue, direction):
+    """Phone A scans someone offline; phone B, a few minutes later, scans the same step and
+    its answer reaches the server first. A's scan counts at its own time (the first entry
+    and the first exit are the ones that count), and the hours to review carry the flag
+    that two phones scanned the step."""
+    from server.hours import compute
+    activity, organiser, volunteer, payload = venue
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans/batch"
+    start = clock.now() - timedelta(minutes=25)  # in the past: phones' times count as sent
+
+    def upload(nonce, minutes, way=direction):
+        body = {"scans": [{"code": payload, "nonce": nonce, "direction": way,
+                           "client_time": (start + timedelta(minutes=minutes)).isoformat()}]}
+        resp = api.post(url, json=body)
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["results"][0]["result"]
+
+    signup = db.session.query(signups.Signup).filter_by(user_id=volunteer.id).one()
+    if direction == "exit":
+        assert upload("offline-in-00001", 0, "entry") == "ok"
+    assert upload("offline-phone-b1", 22) == "ok"  # phone B's, sent first
+    close = clock.now()
+    assert "duplicate_scans" not in compute.attendance(signup, activity, close=close)["flags"]
+    assert upload("offline-phone-a1", 17) == "ok"  # phone A's, five minutes before, sent after
+    assert "duplicate_scans" in compute.attendance(signup, activity, close=close)["flags"]
