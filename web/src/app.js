@@ -121,17 +121,23 @@
   document.addEventListener("htmx:timeout", networkProblem);
 
   // ---- a page seen logged out: the scanner's rosters and conflicts go ------------
-  // (offline-queue.js, loaded on such pages only; a phone that never scanned has no such
-  // database, and asking for it by name would make one). Queued scans stay, for the
-  // operator who made them: nobody else's scanner sends them.
+  // (the database and stores of offline-queue.js; a phone that never scanned has no such
+  // database, and opening one by name would make it). Queued scans stay, for the operator
+  // who made them: nobody else's scanner sends them.
   if (document.body && document.body.hasAttribute("data-anonymous")
-      && window.WusheOfflineQueue && window.indexedDB && indexedDB.databases) {
+      && window.indexedDB && indexedDB.databases) {
     indexedDB.databases().then(function (all) {
-      var name = window.WusheOfflineQueue.name;
-      if (all.some(function (d) { return d.name === name; })) {
-        return window.WusheOfflineQueue.forgetPeople();
-      }
-      return null;
+      if (!all.some(function (d) { return d.name === "wushe-scanner"; })) return;
+      var req = indexedDB.open("wushe-scanner");
+      req.onsuccess = function () {
+        var kept = req.result;
+        try {
+          var tx = kept.transaction(["rosters", "conflicts"], "readwrite");
+          tx.objectStore("rosters").clear();
+          tx.objectStore("conflicts").clear();
+          tx.oncomplete = tx.onabort = function () { kept.close(); };
+        } catch (e) { kept.close(); }
+      };
     }).catch(function () {});
   }
 

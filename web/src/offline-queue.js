@@ -13,7 +13,7 @@
 (function () {
   "use strict";
 
-  var DB_NAME = "wushe-scanner";
+  var DB_NAME = "wushe-scanner"; // app.js clears its rosters and conflicts on logging out
   var VERSION = 1;
   var BATCH = 500;
   var opening = null;
@@ -88,15 +88,6 @@
         return items.filter(function (item) { return item.operator_id === operatorId; })
           .sort(function (a, b) { return a.seq - b.seq; });
       });
-    });
-  }
-
-  // What the phone keeps about people (rosters, conflicts) goes when nobody is logged in;
-  // queued scans stay, for the operator who made them (app.js, on a page seen logged out).
-  function forgetPeople() {
-    return run(["rosters", "conflicts"], "readwrite", function (s) {
-      s.rosters.clear();
-      s.conflicts.clear();
     });
   }
 
@@ -233,6 +224,6 @@
   window.WusheOfflineQueue = {
     open: open, saveRoster: saveRoster, getRoster: getRoster, add: add, list: list,
     remove: remove, upload: upload, conflicts: conflicts, clearConflicts: clearConflicts,
-    agrees: agrees, forgetPeople: forgetPeople, name: DB_NAME,
+    agrees: agrees,
   };
 })();
