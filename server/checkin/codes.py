@@ -26,6 +26,9 @@ from server.core import keys
 from server.extensions import db
 
 PERSONAL_PREFIX = "WSP1:"
+# a personal code's token is token_urlsafe(32), 43 characters; anything outside this is no
+# code of ours, answered invalid_code (the scanner page refuses it the same way, offline too)
+TOKEN_LENGTH = (20, 64)
 SHEET_PREFIX = "WSS1:"
 
 
@@ -103,7 +106,7 @@ def lookup_personal(payload: str) -> PersonalCode | None:
     if not text.startswith(PERSONAL_PREFIX):
         return None
     token = text[len(PERSONAL_PREFIX):]
-    if not 20 <= len(token) <= 64:
+    if not TOKEN_LENGTH[0] <= len(token) <= TOKEN_LENGTH[1]:
         return None
     return db.session.scalar(select(PersonalCode).where(PersonalCode.token == token))
 

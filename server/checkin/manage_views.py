@@ -67,6 +67,7 @@ def scanner(activity_id: int):
     config = {
         "activityId": activity.id,
         "operatorId": me().id,  # whose queued scans this page may send (offline-queue.js)
+        "tokenLength": codes.TOKEN_LENGTH,  # a text with no token this long is no code of ours
         "urls": {"scan": f"{base}/scans", "batch": "/api/v1/activities/{id}/scans/batch",
                  "state": f"{base}/scanner", "counts": f"{base}/scanner/counts",
                  "search": f"{base}/scanner/search",

@@ -122,3 +122,42 @@ def test_a_batch_that_is_never_answered_is_given_up_and_tried_again(
     page.clock.fast_forward(31_000)  # tried again on its own a while later: sent now
     expect(banner).to_be_hidden()
     assert db.session.query(Scan).filter_by(source="offline_upload").count() == 1
+
+
+# the decoder's callback, as the camera would call it with what it read
+CATCH_DECODER = """
+Object.defineProperty(window, "WusheCamera", {
+  configurable: true,
+  set(camera) {
+    const start = camera.start;
+    camera.start = (opts) => { window.__decoded = opts.onText; return start(opts); };
+    Object.defineProperty(window, "WusheCamera", {value: camera, writable: true});
+  },
+});
+"""
+
+
+def test_a_text_too_long_to_be_a_code_is_refused_at_once_and_never_queued(
+        live_server, phone, make_activity, make_user, grant, now):
+    """Offline, it used to be queued, and the server refused the whole batch it went in,
+    holding every good scan behind it."""
+    activity = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
+    organiser = make_user(name="张丽娜", phone="13800000002")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    db.session.commit()
+    activity_id = activity.id
+    db.session.close()
+    page, context = phone, phone.context
+    page.add_init_script(CATCH_DECODER)
+    log_in(page, live_server, "13800000002")
+    page.goto(f"{live_server}/manage/{activity_id}/scanner")
+    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+    overlay = page.locator("#scanner-overlay")
+    for online in (False, True):
+        context.set_offline(not online)
+        page.evaluate("text => window.__decoded(text)", "WSP1:" + "A" * 600 + str(online))
+        expect(overlay).to_have_attribute("data-result", "invalid_code")
+        expect(overlay).to_contain_text("不是有效的五社通二维码")
+        dismiss(page)
+    assert page.evaluate(STORES)["queue"] == 0
+    assert db.session.query(Scan).count() == 0

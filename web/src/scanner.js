@@ -253,8 +253,12 @@
     if (!text || state.busy || !el.overlay.hidden || (state.recent[text] || 0) > now) return;
     state.recent[text] = now + SAME_CODE_MS;
     state.lastText = text;
-    if (text.indexOf(PERSONAL_PREFIX) !== 0) {
-      // not a Wushe personal code (a payment code, a poster): say so, do not record it
+    var token = text.indexOf(PERSONAL_PREFIX) === 0
+      ? text.slice(PERSONAL_PREFIX.length).trim() : "";
+    if (token.length < cfg.tokenLength[0] || token.length > cfg.tokenLength[1]) {
+      // not a Wushe personal code (a payment code, a poster, a text too long to be one,
+      // which offline would have been queued and refused with the whole batch): say so,
+      // do not record it
       state.recent[text] = now + 10000;
       show({ ok: false, result: "invalid_code", message: t("invalid_code") });
       return;
