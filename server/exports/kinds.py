@@ -27,6 +27,10 @@ class Kind:
     # (file, actor, stored params, now, progress(rows done)) -> rows written
     write: Callable[[IO[bytes], Any, dict, datetime, Callable[[int], None]], int]
     mimetype: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # (actor, stored params) -> None, raising the domain's refusal: the right to the data,
+    # checked again when the finished file is fetched (a coordinator who lost the role
+    # since asking gets no file); None: asking was the only check
+    may_fetch: Callable[[Any, dict], None] | None = None
 
 
 KINDS: dict[str, Kind] = {}

@@ -194,6 +194,11 @@ def mine(viewer: User, *, limit: int = 20) -> list[ExportJob]:
 
 
 def check_ready(job: ExportJob, *, now: datetime) -> None:
+    """The file may be handed out now: finished, not expired, and its asker still has the
+    right to what it holds."""
+    kind = kind_of(job.kind)
+    if kind.may_fetch is not None:
+        kind.may_fetch(db.session.get(User, job.requested_by_id), job.params)
     if job.status == "expired" or (job.expires_at is not None and job.expires_at < now):
         raise ExportExpired()
     if job.status == "failed":

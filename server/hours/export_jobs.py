@@ -35,4 +35,8 @@ def _write(fh: IO[bytes], actor, params: dict, now: datetime,
     return result.rows
 
 
-HOURS = register(Kind(KIND, _prepare, _write, export.XLSX_MIME))
+def _may_fetch(actor, params: dict) -> None:
+    export.check_access(actor, communities.get_node(int(params["node_id"])))
+
+
+HOURS = register(Kind(KIND, _prepare, _write, export.XLSX_MIME, may_fetch=_may_fetch))

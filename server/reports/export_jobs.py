@@ -36,4 +36,8 @@ def _write(fh: IO[bytes], actor, params: dict, now: datetime,
     return export.write_list(fh, node, period, figure, progress)
 
 
-STATS_LIST = register(Kind(KIND, _prepare, _write))
+def _may_fetch(actor, params: dict) -> None:
+    services.get_node(actor, int(params["node_id"]))  # still within their oversight
+
+
+STATS_LIST = register(Kind(KIND, _prepare, _write, may_fetch=_may_fetch))

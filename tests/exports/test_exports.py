@@ -260,3 +260,18 @@ def test_an_export_interrupted_too_often_fails_instead_of_running_for_ever(w, no
     failed = _job(job.id)
     assert failed.status == "failed" and failed.error_code == "export_failed"
     assert services.error_text(failed.error_code)  # the page says why, in words
+
+
+def test_a_finished_file_is_not_handed_to_one_who_lost_the_right_since(client, api, w):
+    """Written while the coordinator had the role; the role is taken away before they
+    fetch it: the page and the API refuse the file as they would refuse asking now."""
+    token = login(client, w.coordinator_a)
+    job_id = _job_id(_ask_page(client, w.street_a, token))
+    assert _download(client, f"/exports/{job_id}/file")[0].status_code == 200
+    db.session.execute(RoleAssignment.__table__.delete().where(
+        RoleAssignment.user_id == w.coordinator_a.id))
+    db.session.expire_all()
+    assert _download(client, f"/exports/{job_id}/file")[0].status_code == 403
+    api.login(w.coordinator_a)
+    resp = api.get(f"/api/v1/exports/{job_id}/file")
+    assert resp.status_code == 403 and resp.get_json()["code"] == "forbidden"
