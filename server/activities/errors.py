@@ -18,6 +18,11 @@ class BadTransition(Conflict):
     message = _l("This activity is “%(current)s”: it cannot become “%(target)s”.")
 
 
+class AlreadyInState(BadTransition):
+    """Asked to become what it already is (publish twice, a second tap on a slow phone)."""
+    message = _l("This activity is already “%(current)s”.")
+
+
 EDITED = _l("edited")
 
 

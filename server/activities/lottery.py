@@ -39,7 +39,7 @@ from server.accounts.models import User
 from server.activities import errors, notices
 from server.activities.models import Activity, LotteryDraw, Signup
 from server.activities.signups import lock_activity
-from server.core.clock import local
+from server.core import timefmt
 from server.core.errors import Forbidden
 from server.extensions import db
 from server.notifications.services import notify
@@ -128,8 +128,7 @@ def draw(activity_id: int, *, actor: User | None, now: datetime) -> LotteryDraw:
     if activity.status != "published":
         raise errors.NotOpen()
     if now < activity.signup_closes_at:
-        raise errors.DrawTooEarly(closes=local(activity.signup_closes_at).strftime(
-            "%Y-%m-%d %H:%M"))
+        raise errors.DrawTooEarly(closes=timefmt.moment(activity.signup_closes_at))
     entries = {s.id: s for s in db.session.scalars(select(Signup).where(
         Signup.activity_id == activity.id, Signup.status == "entered"))}
     order = drawn_order(activity.lottery_seed, list(entries))

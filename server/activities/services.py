@@ -213,6 +213,8 @@ def refusal(activity: Activity, target: str) -> errors.BadTransition:
     from server.core.labels import ACTIVITY_STATUS, label
     names = {**{k: label(ACTIVITY_STATUS, k) for k in ACTIVITY_STATUS},
              "edit": str(errors.EDITED), "finished": label(ACTIVITY_STATUS, "finished")}
+    if names[activity.status] == names[target]:  # "Open → Open": it already is
+        return errors.AlreadyInState(current=names[activity.status], target=names[target])
     return errors.BadTransition(current=names[activity.status], target=names[target])
 
 

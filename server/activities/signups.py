@@ -16,6 +16,7 @@ from server.accounts.models import User
 from server.accounts.services import age_on
 from server.activities import errors, notices
 from server.activities.models import ACTIVE_SIGNUP, LIVE_SIGNUP, Activity, LotteryDraw, Signup
+from server.core import timefmt
 from server.core.clock import local
 from server.extensions import db
 from server.notifications.services import notify
@@ -92,8 +93,7 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
     if activity.status != "published":
         raise errors.NotOpen()
     if activity.signup_opens_at and now < activity.signup_opens_at:
-        raise errors.SignupNotOpenYet(opens=local(activity.signup_opens_at).strftime(
-            "%Y-%m-%d %H:%M"))
+        raise errors.SignupNotOpenYet(opens=timefmt.moment(activity.signup_opens_at))
     closes = activity.signup_closes_at or activity.starts_at
     if activity.signup_mode == "lottery" and not _undrawn_lottery(activity):
         closes = activity.starts_at

@@ -8,7 +8,7 @@ from datetime import date
 
 import marshmallow as ma
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
+from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -79,11 +79,20 @@ def _toast(response: Response, message: str) -> Response:
     return response
 
 
+def _field_name(key: str) -> str:
+    # the review forms' fields, as their labels read (every row of the queue has them)
+    return {"minutes": _("Minutes"), "reason": _("Reason")}.get(key, key)
+
+
 def _refusal(exc: Exception) -> tuple[str, int]:
-    """The message for a refused action, field texts included; rolls the attempt back."""
+    """The message for a refused action, each field's text named by its field (a row of
+    the queue has several); rolls the attempt back. Chinese sentences run on without the
+    spaces English puts between them."""
     message, fields, status = problem(exc)
-    details = [t for texts in fields.values() for t in texts if t != message]
-    return " ".join([message, *details]), status
+    details = [_("%(field)s: %(problem)s", field=_field_name(key), problem=text)
+               for key, texts in fields.items() for text in texts if text != message]
+    between = "" if get_locale().language == "zh" else " "
+    return between.join([message, *details]), status
 
 
 def _row(entry_id: int, *, done: str | None = None, error: str | None = None,

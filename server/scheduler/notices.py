@@ -12,7 +12,7 @@ from server.notifications.kinds import declare
 def _summary(p: dict) -> str:
     parts = []
     if p.get("hours"):
-        part = ngettext("%(num)d hours entry to review", "%(num)d hours entries to review",
+        part = ngettext("%(num)d hour entry to review", "%(num)d hour entries to review",
                         p["hours"])
         late = []
         if p.get("overdue"):

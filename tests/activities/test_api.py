@@ -210,7 +210,9 @@ def test_create_publish_update_cancel(api, make_user, make_org, grant, now):
 
     resp = api.post(f"{url}/publish")
     assert resp.status_code == 200 and resp.get_json()["status"] == "published"
-    _envelope(api.post(f"{url}/publish"), 409, "activity_bad_transition")
+    twice = _envelope(api.post(f"{url}/publish", headers={"Accept-Language": "en"}), 409,
+                      "activity_bad_transition")
+    assert twice["message"] == "This activity is already “Open”."  # not "Open → Open"
 
     resp = api.patch(url, json={"capacity": 30, "place": "社区文化广场"})
     assert resp.status_code == 200, resp.get_json()

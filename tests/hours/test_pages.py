@@ -192,7 +192,13 @@ def test_htmx_reject_needs_a_reason_and_adjust_shows_the_replacement(reviewer_cl
     late = w.entries["李大伟"].id
     missing = client.post(f"/review/hours/{late}/reject", data={"csrf_token": token},
                           headers=HX)
-    assert missing.status_code == 422 and "This is required." in text(missing)
+    assert missing.status_code == 422 and "Reason: This is required." in text(missing)
+    bad = client.post(f"/review/hours/{late}/adjust", headers={**HX, "Accept-Language": "zh-CN"},
+                      data={"csrf_token": token, "minutes": "-5", "reason": ""})
+    # each field named, as its label reads on the row; no spaces between Chinese sentences
+    said = re.search(r'hours-msg--error" role="alert">([^<]*)<', text(bad)).group(1)
+    assert said.startswith("部分内容需要修改，请检查。分钟：") and "。原因：" in said, said
+    assert "。 " not in said, said
     assert 'data-status="pending"' in text(missing)
     rejected = client.post(f"/review/hours/{late}/reject", headers=HX,
                            data={"csrf_token": token, "reason": "没人见到你"})

@@ -183,3 +183,15 @@ def test_a_month_under_way_says_so_and_an_empty_one_points_back(client, ready, m
     monkeypatch.setattr(clock, "now", lambda: from_local(datetime(2026, 9, 30, 9, 0)))
     running = text(client.get(f"/stats/{ready.district.id}"))
     assert "2026年9月截至9月30日 周三" in running and "nothing-yet" not in running
+
+
+def test_the_money_behind_a_figure_reads_as_money_everywhere_else(client, ready):
+    """¥200.00 with the locale's date, as the fund pages write it: not ¥200.00 beside an
+    ISO date, or ¥-3000.00 for a reversal."""
+    login(client, ready.reviewer)
+    zh = text(client.get(f"/stats/{ready.district.id}/figures/money_received?period=2026-09"))
+    assert '<span class="money">¥200.00</span>' in zh
+    assert not re.search(r"\b2026-09-\d\d\b", zh)
+    en = text(client.get(f"/stats/{ready.district.id}/figures/money_received?period=2026-09",
+                         headers=EN))
+    assert re.search(r"Sep \d+, 2026", en)

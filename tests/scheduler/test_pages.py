@@ -27,7 +27,7 @@ def test_an_admin_sees_the_leader_each_job_and_what_failed(client, make_user, ma
     job = page[page.index('id="job-deadline_warnings"'):]
     job = job[:job.index("</li>")]
     assert "job--failing" in page[page.index('id="job-deadline_warnings"') - 40:][:80]
-    assert "2 done, 1 failed" in job and "activity 12" in job and "2027" in job
+    assert "2 items done, 1 failed" in job and "activity 12" in job and "2027" in job
     assert 'id="job-reminders"' in page and "Not run yet." in page
 
 
