@@ -83,6 +83,8 @@ def _subscribe() -> None:
     # after check-in closed attendance: those it checked in are asked for feedback
     events.subscribe(events.ACTIVITY_FINISHED, feedback_notices.on_activity_finished)
     events.subscribe(events.ATTENDANCE_CHANGED, hours.follow_late_scans)
+    events.subscribe(events.ACTIVITY_CANCELLING, checkin_closing.on_activity_cancelling)
+    events.subscribe(events.ACTIVITY_CANCELLING, hours.on_activity_cancelling)
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
     events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)

@@ -250,6 +250,7 @@ def cancel(activity: Activity, *, actor: User, now: datetime, reason: str) -> Ac
         raise ValidationError(errors={"reason": ["required"]})
     activity = signups.lock_activity(activity.id)
     _transition(activity, "cancelled")
+    events.announce(events.ACTIVITY_CANCELLING, activity=activity, now=now)
     activity.status = "cancelled"
     activity.cancel_reason = reason
     activity.updated_at = now

@@ -50,3 +50,11 @@ def auto_check_out_due(*, now: datetime) -> int:
         Activity, Signup.activity_id == Activity.id).where(
         Activity.ends_at <= now, Signup.presence == "in").distinct()).all()
     return sum(auto_check_out(db.session.get(Activity, a), now=now) for a in due)
+
+
+def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
+    """Someone was checked in: the activity happened, and is finished, not cancelled."""
+    from server.checkin import errors
+    if db.session.scalar(select(Scan.id).where(
+            Scan.activity_id == activity.id, Scan.result == "ok").limit(1)) is not None:
+        raise errors.PeopleCheckedIn()

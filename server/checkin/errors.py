@@ -87,3 +87,9 @@ class PaperNonceReused(Conflict):
     code = "paper_nonce_reused"
     message = _l("This batch's number was already used for another sheet. Reload the page "
                  "and enter the sheet again.")
+
+
+class PeopleCheckedIn(Conflict):
+    code = "people_checked_in"
+    message = _l("People have checked in to this activity, so it took place: finish it "
+                 "instead of cancelling it, and their hours will be reviewed as usual.")

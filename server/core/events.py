@@ -18,6 +18,10 @@ ACTIVITY_FINISHED = "activity_finished"
 # scans of a sign-up changed after attendance closed: hours follow (payload: signup, now)
 ATTENDANCE_CHANGED = "attendance_changed"
 
+# an activity is about to be cancelled, its lock held: a subscriber raises its refusal if
+# what it keeps makes cancelling wrong (people checked in, hours recorded: the activity
+# happened, and is finished instead) (payload: activity, now)
+ACTIVITY_CANCELLING = "activity_cancelling"
 # an activity was cancelled; its live sign-ups have ended (payload: activity, people, now)
 ACTIVITY_CANCELLED = "activity_cancelled"
 # a published activity moved in time or place (payload: activity, people, now)
@@ -26,8 +30,8 @@ ACTIVITY_CHANGED = "activity_changed"
 # decision, reviewer, now)
 HOURS_DECIDED = "hours_decided"
 
-EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLED, ACTIVITY_CHANGED,
-          HOURS_DECIDED)
+EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLING, ACTIVITY_CANCELLED,
+          ACTIVITY_CHANGED, HOURS_DECIDED)
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 
 

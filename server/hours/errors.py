@@ -135,3 +135,9 @@ class OrganisationIncomplete(Conflict):
     code = "organisation_incomplete"
     message = _l("The organisation needs a contact phone on record before it can issue "
                  "certificates.")
+
+
+class HoursRecorded(Conflict):
+    code = "hours_recorded"
+    message = _l("Hours are already recorded for this activity, so it took place: finish it "
+                 "instead of cancelling it, or reject those hours first.")

@@ -77,6 +77,20 @@ def on_activity_finished(*, activity: Activity, now: datetime) -> None:
     close_attendance(activity, now=now)
 
 
+def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
+    """Hours recorded for it (补录 approved or waiting, net of reversals): it happened, and
+    is finished, not cancelled; a cancelled activity's hours would count in no one's eyes
+    but the statistics'."""
+    from sqlalchemy import func, or_
+    recorded = db.session.scalar(
+        select(func.coalesce(func.sum(HourEntry.minutes), 0))
+        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+        .where(HourEntry.activity_id == activity.id,
+               or_(HourReview.id.is_(None), HourReview.decision == "approved")))
+    if recorded > 0:
+        raise errors.HoursRecorded()
+
+
 def head_of(entry: HourEntry) -> HourEntry:
     """The newest entry in the chain of replacements that starts at `entry`."""
     current = entry
