@@ -249,8 +249,10 @@ def test_reversing_a_payout_returns_the_cash(cash, now):
     d = distribute.distribute(fund.id, payout("400.00"), actor=coordinator, now=now)
     assert _code(distribute.reverse, d, actor=coordinator, reason="", now=now) == (
         "reason_required")
-    undo = distribute.reverse(d, actor=coordinator, reason="救助对象重复", now=now)
+    undo = distribute.reverse(d, actor=coordinator, reason="救助对象重复",
+                              now=now + timedelta(days=40))
     assert (undo.amount, undo.decision_ref) == (Decimal("-400.00"), d.decision_ref)
+    assert undo.distributed_on == d.distributed_on  # its month's figures net out
     assert ledger.cash_balance(fund.id) == Decimal("1000.00")
     progress = ledger.progress(fund)
     assert (progress.distributed, progress.payouts, progress.balance) == (

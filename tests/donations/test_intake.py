@@ -339,11 +339,13 @@ def test_reversing_money(make_fund, pledge_money, receive, now):
     first = receive(p, coordinator, amount="200.00")
     wrong = receive(p, coordinator, amount="3000.00")  # typed 3000 for 300
     assert pledges.state(p) == "fulfilled"
-    later = now + timedelta(hours=1)
+    later = now + timedelta(days=40)  # found the next month
     undo = intake.reverse(wrong, actor=coordinator, reason=" 金额录错，应为300元 ", now=later)
     assert (undo.amount, undo.reverses_id, undo.note, undo.kind) == (
         Decimal("-3000.00"), wrong.id, "金额录错，应为300元", "money")
-    assert undo.received_on == local(later).date() and p.version == 3
+    # dated as the receipt it undoes: that month's figures net out, not the month it was found
+    assert undo.received_on == wrong.received_on and undo.recorded_at == later
+    assert p.version == 3
     assert pledges.state(p) == "partial"
     assert pledges.received(p).amount == Decimal("200.00")
     original = db.session.scalar(select(LedgerEntry).where(

@@ -134,7 +134,8 @@ def reverse(dist: Distribution, *, actor: User, reason: str, now: datetime) -> D
         amount=-dist.amount if dist.amount is not None else None,
         recipient_kind=dist.recipient_kind, recipient_name=dist.recipient_name,
         recipient_org_id=dist.recipient_org_id, decision_ref=dist.decision_ref,
-        purpose=dist.purpose, signed_by=dist.signed_by, distributed_on=local(now).date(),
+        # on the day of the payout it undoes (as intake.reverse): the month's figures net out
+        purpose=dist.purpose, signed_by=dist.signed_by, distributed_on=dist.distributed_on,
         reverses_id=dist.id, reason=reason.strip(), recorded_by_id=actor.id, recorded_at=now,
         lines=[DistributionLine(category=x.category, item=x.item, unit=x.unit,
                                 quantity=-x.quantity) for x in dist.lines])

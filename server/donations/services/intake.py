@@ -268,7 +268,9 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
         amount=-fulfilment.amount if fulfilment.amount is not None else None,
         in_kind_value=-fulfilment.in_kind_value if fulfilment.in_kind_value is not None
         else None,
-        received_on=local(now).date(), receipt_waived=fulfilment.receipt_waived,
+        # the receipt it undoes, on that receipt's day: the month's figures net out where
+        # the error was made, not in the month it was found (recorded_at says when)
+        received_on=fulfilment.received_on, receipt_waived=fulfilment.receipt_waived,
         note=reason.strip(), reverses_id=fulfilment.id, recorded_by_id=actor.id,
         recorded_at=now,
         lines=[FulfilmentLine(pledge_line_id=x.pledge_line_id, category=x.category,
