@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, and_, case, cast, distinct, func, select
+from sqlalchemy import String, and_, case, cast, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import User
@@ -142,13 +142,21 @@ def _funds_in(node: Node):
 
 
 def pledges_query(node: Node, period: Period):
+    """The pledges behind "money pledged", each with what it counts for there (the rule of
+    rollups._donations): a standing pledge its amount, a released one what did arrive; a
+    withdrawn or declined one counts for nothing and is not listed. So the list adds up to
+    the figure."""
     start, end = period.utc_range()
     place, inside = _funds_in(node)
-    return (select(Pledge.created_at, Pledge.reference, Fund.title, Pledge.amount,
+    arrived = func.coalesce(select(func.sum(Fulfilment.amount))
+                            .where(Fulfilment.pledge_id == Pledge.id).scalar_subquery(), 0)
+    counted = case((Pledge.end_state.is_(None), Pledge.amount), else_=arrived)
+    return (select(Pledge.created_at, Pledge.reference, Fund.title, counted.label("amount"),
                    Pledge.end_state)
             .join(Fund, Fund.id == Pledge.fund_id).join(place, place.id == Fund.node_id)
             .where(Pledge.kind == "money", Pledge.created_at >= start,
-                   Pledge.created_at < end, *inside)
+                   Pledge.created_at < end, *inside,
+                   or_(Pledge.end_state.is_(None), Pledge.end_state == "released"))
             .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
 
 

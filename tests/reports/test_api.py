@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from server.reports import rollups
@@ -83,3 +85,13 @@ def test_a_volunteer_reads_no_statistics(api, ready):
     api.login(ready.people["甲"])
     assert api.get("/api/v1/stats/places").get_json() == []
     assert api.get(f"/api/v1/stats/{ready.yunhe.id}").status_code == 404
+
+
+def test_the_pledges_behind_money_pledged_add_up_to_it(api, ready):
+    """A withdrawn pledge counts for nothing in the figure, so it is not in the list."""
+    api.login(ready.reviewer)
+    base = f"/api/v1/stats/{ready.district.id}"
+    figure = api.get(f"{base}?period=2026-09").get_json()["figures"]["money_pledged"]
+    listed = api.get(f"{base}/figures/money_pledged?period=2026-09").get_json()
+    rows = listed["pledges"]
+    assert sum(Decimal(r["amount"]) for r in rows) == Decimal(figure) == Decimal("500.00")
