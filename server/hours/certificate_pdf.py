@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from server.accounts.identity import ID_TYPE_NAMES_ZH
 from server.core.clock import local
+from server.hours.certificates import duration_text as _duration
 from server.hours.certificates import hours_text as _hours
 from server.hours.models import Certificate
 
@@ -34,7 +35,7 @@ LEFT, RIGHT, TOP, BOTTOM = 56, WIDTH - 56, HEIGHT - 56, 64
 BODY = 10.5
 ROW_PAD = 5
 CLOSING_HEIGHT = 250  # statement, signatures, seal and QR: kept together on the last page
-COLUMNS = (("序号", 32), ("服务日期", 78), ("活动名称", None), ("服务时长（小时）", 92))
+COLUMNS = (("序号", 32), ("服务日期", 78), ("活动名称", None), ("服务时长", 92))
 
 pdfmetrics.registerFont(UnicodeCIDFont(CJK))
 
@@ -163,8 +164,8 @@ class _Writer:
         self.y -= 10
         self.table_head()
         for n, line in enumerate(self.cert.lines, start=1):
-            self.row([str(n), line["date"], line["title"], _hours(line["minutes"])])
-        self.row(["", "", "合计", _hours(self.cert.total_minutes)], bold_gray=True)
+            self.row([str(n), line["date"], line["title"], _duration(line["minutes"])])
+        self.row(["", "", "合计", _duration(self.cert.total_minutes)], bold_gray=True)
         self.y -= 22
 
     def closing(self) -> None:

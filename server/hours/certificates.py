@@ -46,6 +46,17 @@ def hours_text(minutes: int | None) -> str:
     return str(hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+def duration_text(minutes: int | None) -> str:
+    """Minutes exactly, as a certificate's lines and their total read (Chinese, as the whole
+    certificate): 150 -> "2小时30分", 45 -> "45分", 180 -> "3小时". Lines in decimal hours,
+    each rounded, did not add up to their rounded total (three of 10 minutes: 0.2 + 0.2 +
+    0.2 against 0.5)."""
+    hours, rest = divmod(minutes or 0, 60)
+    if not hours:
+        return f"{rest}分"
+    return f"{hours}小时{rest}分" if rest else f"{hours}小时"
+
+
 # who may do what ----------------------------------------------------------------------------
 
 def can_issue(user: User | None, organisation: Organisation) -> bool:

@@ -296,7 +296,8 @@ def test_the_pdf_carries_every_required_field(w):
                   f"WS{w.volunteer.id:08d}",                 # volunteer number
                   "3.5 小时",                                # total service hours
                   "法律问题进社区公益讲堂", "全职妈妈成长计划",     # the activities
-                  cert.lines[0]["date"], cert.lines[1]["date"], "2.5", "1.0",
+                  cert.lines[0]["date"], cert.lines[1]["date"],
+                  "2小时30分", "1小时", "3小时30分",           # the lines, and what they add up to
                   "运河园社区BQteam-贤妈智囊团",                # issuing body
                   "负责人：王秀兰", "经办人：张经办", "联系电话：010-81234567",
                   cert.number,
@@ -504,3 +505,9 @@ def test_api_request_issue_verify(api, app, w):
     assert found.get_json()["status"] == "revoked"
     assert api.get(f"/api/v1/certificates/{cert_id}/pdf").get_json()["code"] == (
         "certificate_not_issued")
+
+
+@pytest.mark.parametrize("minutes,text", [(0, "0分"), (10, "10分"), (60, "1小时"),
+                                          (150, "2小时30分"), (1500, "25小时")])
+def test_a_certificate_s_lines_are_exact_so_they_add_up(minutes, text):
+    assert certs.duration_text(minutes) == text
