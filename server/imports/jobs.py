@@ -88,6 +88,7 @@ def check_claimed(file_id: int, *, now: datetime, checkpoint: Callable[[], None]
         rows_total=max(total, done))).rowcount
     if finished != 1:
         raise Superseded(file_id)
+    services.forget_content(file_id)
     db.session.expire(file)
 
 
@@ -107,6 +108,7 @@ def fail(file_id: int, exc: Exception, *, now: datetime) -> None:
         .execution_options(synchronize_session=False)).rowcount
     if won == 1:
         db.session.execute(delete(ImportRow).where(ImportRow.file_id == file_id))
+        services.forget_content(file_id)
     db.session.flush()
 
 

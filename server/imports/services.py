@@ -169,6 +169,15 @@ def _write_content(file: ImportFile, fh: IO[bytes]) -> None:
     db.session.expire(file, ["content"])
 
 
+def forget_content(file_id: int) -> None:
+    """The uploaded bytes go once the file is checked (or could not be): names, phones and
+    whole ID numbers, which nothing reads again. What stays is what was checked (the rows,
+    ID numbers masked or encrypted), and the file's name, size and sha256, which every
+    imported hours entry cites. Until then the scheduler's check reads the bytes."""
+    db.session.execute(update(ImportFile).where(ImportFile.id == file_id).values(content=b"")
+                       .execution_options(synchronize_session=False))
+
+
 def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
                  now: datetime, progress: Progress = None,
                  later_above: int | None = None) -> ImportFile:
@@ -195,6 +204,7 @@ def check_upload(*, actor: User, node: Node, filename: str, stream: IO[bytes],
             _write_content(file, fh)
             if not later:
                 check_rows(book, file.id, node, now=now, progress=progress)
+                forget_content(file.id)
         finally:
             book.close()
     finally:

@@ -148,10 +148,15 @@ def test_an_interrupted_check_is_tried_again_then_given_up(world, now, later):
     assert import_jobs.claim_next(now=now) == file.id
     assert import_jobs.claim_next(now=now) is None  # claimed once
     # it stopped half way (rows staged), and nobody finished it
-    import_jobs.check_claimed(file.id, now=now, checkpoint=lambda: None)
-    db.session.execute(ImportFile.__table__.update().values(status="checking"))
+
+    def stop():
+        raise InterruptedError
+    with pytest.raises(InterruptedError):
+        import_jobs.check_claimed(file.id, now=now, checkpoint=stop)
+    assert 0 < staged(file.id) < 3  # the first sheet's rows
     late = now + import_jobs.STALE + timedelta(minutes=1)
     assert import_jobs.claim_next(now=late) == file.id
+    db.session.expire_all()  # as the scheduler's next run, in a session of its own
     import_jobs.check_claimed(file.id, now=late, checkpoint=lambda: None)
     assert staged(file.id) == 3  # the leftovers went first
     db.session.execute(ImportFile.__table__.update().values(status="checking", attempts=3))

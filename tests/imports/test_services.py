@@ -95,17 +95,33 @@ def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user)
     assert row.skills == ["legal"]
 
 
-def test_the_upload_is_stored_byte_for_byte(world):
+def test_the_upload_is_stored_byte_for_byte_until_it_is_checked(world, now):
     """SQLite's copy is written in pieces into a blob of the file's size; PostgreSQL's whole:
-    either way the row holds exactly the file uploaded, as the scheduler's check reads it."""
+    either way the row holds exactly the file uploaded, as the scheduler's check reads it.
+    Once checked, the bytes (names, phones, whole ID numbers) go; the rows checked from them
+    and the file's sha256, which imported hours cite, stay."""
+    from server.imports import jobs
     from server.imports.models import ImportFile
-    notes = [["张三", f"138{n:08d}", "运河园社区", "", "", os.urandom(150).hex()]
+    notes = [["张三", f"138{n:08d}", "运河园社区", "110101199003077777", "",
+              os.urandom(150).hex()]
              for n in range(500)]  # a column no check reads, which does not compress
     data = xlsx(people=notes)
     assert len(data) > 64 * 1024  # more than one piece
-    file = check(world, data)
+    file = services.check_upload(actor=world.coordinator, node=world.street,
+                                 filename="名单.xlsx", stream=io.BytesIO(data), now=now,
+                                 later_above=10)  # waits for the scheduler's check
     stored = db.session.scalar(select(ImportFile.content).where(ImportFile.id == file.id))
     assert stored == data and file.size == len(data)
+    assert jobs.claim_next(now=now) == file.id
+    db.session.expire_all()
+    jobs.check_claimed(file.id, now=now, checkpoint=lambda: None)
+    db.session.expire_all()
+    checked = db.session.get(ImportFile, file.id)
+    assert checked.status == "checked" and checked.sha256 and checked.size == len(data)
+    assert db.session.scalar(select(ImportFile.content).where(ImportFile.id == file.id)) == b""
+    at_once = check(world, xlsx(people=notes[:3]))  # checked as it is uploaded: gone at once
+    assert db.session.scalar(select(ImportFile.content).where(
+        ImportFile.id == at_once.id)) == b""
 
 
 def test_confirm_writes_accounts_and_approved_hours_and_again_adds_nothing(world, now):
