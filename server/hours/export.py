@@ -65,11 +65,14 @@ KIND_TEXT = {"attendance": "签到记录", "retroactive": "补录", "replacement
 FLAG_TEXT = {"auto_checkout": "自动签退", "duplicate_scans": "重复扫码",
              "self_checkin": "自助签到", "poster_checkin": "海报码签到", "walk_in": "现场加入",
              "forced": "强制登记", "retroactive": "补录", "no_location": "无定位",
-             "paper": "纸质签到"}
+             "paper": "纸质签到", "assisted": "按姓名或手机号查找",
+             "late_scan": "活动结束后上传的扫码", "filed_by_organiser": "组织者代为补录"}
 SOURCE_TEXT = {"organiser_scan": "组织者扫码", "self": "自助签到", "self_poster": "海报码自助签到",
                "offline_upload": "离线上传", "manual_search": "手动查找", "automatic": "自动签退",
-               "retroactive": "补录", "paper": "纸质签到",
+               "retroactive": "补录", "paper": "纸质签到", "phone_lookup": "按手机号查找",
                "import": "名册导入"}
+# every code a record can carry has its words here (tests/hours/test_export.py checks):
+# a person reading the sheet never sees a raw code
 
 # (header, width in characters, number format of the column or None)
 DATE, HOURS, DATETIME = "yyyy-mm-dd", "0.00", "yyyy-mm-dd hh:mm"

@@ -18,8 +18,9 @@ from flask_babel import gettext as _
 
 from server.communities.models import Node
 from server.core.clock import local
-from server.core.labels import ACTIVITY_KIND, FORCE, label
+from server.core.labels import ACTIVITY_KIND, FORCE, ORG_KIND, label
 from server.core.sheets import XLSX_OPTIONS
+from server.donations.vocab import PLEDGE_KIND, PLEDGE_STATE
 from server.extensions import db
 from server.reports import lists
 from server.reports.figures import HEADLINES, Figures
@@ -111,17 +112,20 @@ def _columns(figure: str) -> tuple[list[str], Callable]:
     if which == "people":
         return ([_("Name"), _("Mobile"), _("Person-times"), _("Hours")],
                 lambda r: [r[0], mask_phone(r[1]), r[2], round(r[3] / 60, 1)])
+    # kinds and states in words, as the page shows them: never a raw code in a cell
     if which == "organisations":
         return ([_("Organisation"), _("Kind"), _("Based in"), _("Activities")],
-                lambda r: [r[0], r[1], r[2], r[3]])
+                lambda r: [r[0], label(ORG_KIND, r[1]), r[2], r[3]])
     if which == "pledges":
         return ([_("Date"), _("Reference"), _("Fund"), _("Amount (yuan)"), _("Ended")],
-                lambda r: [local(r[0]).strftime("%Y-%m-%d"), r[1], r[2], r[3], r[4] or ""])
+                lambda r: [local(r[0]).strftime("%Y-%m-%d"), r[1], r[2], r[3],
+                           label(PLEDGE_STATE, r[4]) if r[4] else ""])
     if which == "gifts":
         return ([_("Date"), _("Fund"), _("Kind"), _("Money (yuan)"), _("Goods value (yuan)")],
-                lambda r: [r[0].isoformat(), r[1], r[2], r[3], r[4]])
+                lambda r: [r[0].isoformat(), r[1], label(PLEDGE_KIND, r[2]), r[3], r[4]])
     return ([_("Date"), _("Fund"), _("Kind"), _("Money (yuan)"), _("Recipient")],
-            lambda r: [r[0].isoformat(), r[1], r[2], r[3], recipient_public(r[4], r[5])])
+            lambda r: [r[0].isoformat(), r[1], label(PLEDGE_KIND, r[2]), r[3],
+                       recipient_public(r[4], r[5])])
 
 
 def write_list(fh: IO[bytes], node: Node, period: Period, figure: str,

@@ -459,3 +459,13 @@ def test_an_activity_netting_to_zero_is_not_counted(w, now):
     assert sorted(r["时长（分钟）"] for r in apr) == [-60, 0, 60]
     li = next(r for r in as_dicts(sheets["汇总"]) if r["姓名"] == "李二")
     assert li["参加活动数"] == 2 and li["总时长（分钟）"] == 150
+
+
+def test_every_code_a_record_can_carry_has_its_words_in_the_sheet():
+    """Sources and flags are written in Chinese words; a code with none would be written
+    raw (phone_lookup, assisted, filed_by_organiser were)."""
+    from server.checkin.models import SOURCES
+    from server.hours.export import FLAG_TEXT, SOURCE_TEXT
+    from server.hours.models import FLAGS
+    assert set(FLAGS) <= set(FLAG_TEXT)
+    assert set(SOURCES) <= set(SOURCE_TEXT)

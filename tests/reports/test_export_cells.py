@@ -30,3 +30,16 @@ def test_a_title_that_looks_like_a_formula_stays_text(client, world, hostile):
         assert formulas_and_links(resp.data) == [], url
     listed = openpyxl.load_workbook(io.BytesIO(client.get(base + "&figure=activities").data))
     assert hostile in [c.value for row in listed.worksheets[0].iter_rows() for c in row]
+
+
+def test_kinds_and_states_are_written_in_words(client, world):
+    """As the page shows them: 志愿服务队, 资金, not volunteer_team, money."""
+    rollups.rebuild(now=OCTOBER)
+    login(client, world.reviewer)
+    base = f"/stats/{world.district.id}/export.xlsx?period=2026-09&figure="
+    codes = {"volunteer_team", "social_work", "social_org", "charity", "money", "goods",
+             "withdrawn", "released", "declined"}
+    for figure in ("organisations", "money_received", "money_pledged", "money_distributed"):
+        book = openpyxl.load_workbook(io.BytesIO(client.get(base + figure).data))
+        cells = {c.value for row in book.worksheets[0].iter_rows(min_row=2) for c in row}
+        assert not cells & codes, (figure, cells & codes)
