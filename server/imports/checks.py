@@ -55,6 +55,9 @@ class Scope:
 
 
 def phone(raw) -> str:
+    # a number cell below zero is no phone number, though its "-" reads as a separator
+    if isinstance(raw, bool) or (isinstance(raw, int | float) and raw < 0):
+        raise Refused("bad_phone")
     try:
         return normalise_phone(cell_text(raw))
     except account_errors.InvalidPhone:
@@ -62,6 +65,8 @@ def phone(raw) -> str:
 
 
 def name(raw) -> str:
+    if isinstance(raw, bool | int | float):  # TRUE, 0: a cell of another kind, not a name
+        raise Refused("bad_name")
     try:
         return check_name(cell_text(raw))
     except account_errors.InvalidName:

@@ -276,3 +276,15 @@ def test_imported_hours_count_and_show_as_imported_in_the_hours_export(world, no
                          read_only=True)
     cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
     assert "名册导入" in cells and "张三" in cells
+
+
+def test_a_cell_of_the_wrong_kind_is_refused_not_read_as_text(world):
+    """A TRUE in 姓名 made an account named "True"; a negative number in 手机号 read as a
+    phone number once its "-" was taken for a separator."""
+    file = check(world, xlsx(people=[[True, "13812345670", "运河园社区", "", ""],
+                                     [12345, "13812345671", "运河园社区", "", ""],
+                                     ["张三", -13912340025, "运河园社区", "", ""],
+                                     ["李四", 13912340026, "运河园社区", "", ""]]))
+    reasons = dict(db.session.execute(select(ImportRow.row_no, ImportRow.reason).where(
+        ImportRow.file_id == file.id, ImportRow.sheet == "people")).all())
+    assert reasons == {2: "bad_name", 3: "bad_name", 4: "bad_phone", 5: None}
