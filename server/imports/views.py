@@ -86,18 +86,14 @@ def upload():
         if node is None:
             raise ValidationError(errors={"node_id": ["required"]})
         sent = request.files.get("file")
-        file = services.receive(actor=user, node=node,
-                                filename=sent.filename if sent else "",
-                                stream=sent.stream if sent else _Empty(), now=clock.now())
+        if sent is None or not sent.filename:  # no file chosen: not "this is not a workbook"
+            raise ValidationError(errors={"file": ["required"]})
+        file = services.receive(actor=user, node=node, filename=sent.filename,
+                                stream=sent.stream, now=clock.now())
     except WusheError as exc:
         message, fields, status = problem(exc)
         return _upload_page(user, message=message, errors=fields, status=status)
     return redirect(url_for(".preview", import_id=file.id))
-
-
-class _Empty:
-    def read(self, _size: int = -1) -> bytes:
-        return b""
 
 
 @bp.route("/coordinator/imports/template.xlsx")

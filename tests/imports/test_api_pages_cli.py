@@ -164,3 +164,12 @@ def test_the_rejected_rows_file_writes_what_was_uploaded_as_text(client, world):
     assert formulas_and_links(rejected.data) == []
     rows = list(load_workbook(io.BytesIO(rejected.data))["志愿者"].iter_rows(values_only=True))
     assert [r[2] for r in rows[1:]] == list(HOSTILE)
+
+
+def test_no_file_chosen_is_asked_for_not_called_a_bad_workbook(client, world):
+    token = login(client, world.coordinator)
+    resp = client.post("/coordinator/imports", data={
+        "csrf_token": token, "node_id": str(world.street.id)},
+        content_type="multipart/form-data", headers={"Accept-Language": "zh-CN"})
+    page = text(resp)
+    assert resp.status_code == 422 and "此项必填" in page and "不是 Excel" not in page
