@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date, format_skeleton
 from flask_babel import get_locale
@@ -50,3 +51,10 @@ def duration(minutes: int | None) -> str:
     else:
         text = _("%(m)d min", m=rest)
     return sign + text
+
+
+def hours(minutes: int | None) -> Decimal:
+    """Minutes as hours with one decimal, rounded half up (15 minutes are 0.3 hours): the
+    one rounding of hours, for the dashboard, the pages, the API and certificates alike
+    (they rounded a quarter hour three ways)."""
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

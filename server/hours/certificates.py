@@ -17,8 +17,8 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -27,7 +27,7 @@ from server.accounts.models import User
 from server.accounts.privacy import mask_name
 from server.activities.models import Activity
 from server.communities.models import Node, Organisation
-from server.core import keys
+from server.core import keys, timefmt
 from server.core.clock import as_utc, local
 from server.core.db import fetch
 from server.core.errors import ValidationError
@@ -42,19 +42,16 @@ MAX_PDF_BYTES = 5 * 1024 * 1024
 
 def hours_text(minutes: int | None) -> str:
     """Minutes as hours with one decimal, rounded half up: 750 -> "12.5"."""
-    hours = Decimal(minutes or 0) / 60
-    return str(hours.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return str(timefmt.hours(minutes))
 
 
 def duration_text(minutes: int | None) -> str:
-    """Minutes exactly, as a certificate's lines and their total read (Chinese, as the whole
-    certificate): 150 -> "2小时30分", 45 -> "45分", 180 -> "3小时". Lines in decimal hours,
-    each rounded, did not add up to their rounded total (three of 10 minutes: 0.2 + 0.2 +
-    0.2 against 0.5)."""
-    hours, rest = divmod(minutes or 0, 60)
-    if not hours:
-        return f"{rest}分"
-    return f"{hours}小时{rest}分" if rest else f"{hours}小时"
+    """Minutes exactly, as a certificate's lines and their total read, in Chinese as the
+    whole certificate: 150 -> "2小时30分", 45 -> "45分". Lines in decimal hours, each
+    rounded, did not add up to their rounded total (three of 10 minutes: 0.2 + 0.2 + 0.2
+    against 0.5)."""
+    with force_locale("zh_CN"):
+        return timefmt.duration(minutes)
 
 
 # who may do what ----------------------------------------------------------------------------

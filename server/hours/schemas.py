@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
 from server.accounts.privacy import mask_phone
+from server.core import timefmt
 from server.core.fields import Id, LocalDateTime, Whole
 from server.core.labels import label
 from server.hours.models import CorrectionRequest, HourEntry
@@ -69,7 +70,7 @@ ANSWER = {
 
 def hours_text(minutes: int | None) -> str:
     """Hours with one decimal, as shown everywhere: 90 minutes -> "1.5"."""
-    return f"{(minutes or 0) / 60:.1f}"
+    return str(timefmt.hours(minutes))
 
 
 # --- in -----------------------------------------------------------------------------------

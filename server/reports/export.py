@@ -17,6 +17,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 
 from server.communities.models import Node
+from server.core import timefmt
 from server.core.clock import local
 from server.core.labels import ACTIVITY_KIND, FORCE, ORG_KIND, label
 from server.core.sheets import XLSX_OPTIONS
@@ -111,7 +112,7 @@ def _columns(figure: str) -> tuple[list[str], Callable]:
                            "、".join(label(FORCE, f) for f in (r[5] or []))])
     if which == "people":
         return ([_("Name"), _("Mobile"), _("Person-times"), _("Hours")],
-                lambda r: [r[0], mask_phone(r[1]), r[2], round(r[3] / 60, 1)])
+                lambda r: [r[0], mask_phone(r[1]), r[2], float(timefmt.hours(r[3]))])
     # kinds and states in words, as the page shows them: never a raw code in a cell
     if which == "organisations":
         return ([_("Organisation"), _("Kind"), _("Based in"), _("Activities")],

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from server.activities.models import ACTIVITY_KINDS, FORCES
 from server.communities.models import Node
+from server.core import timefmt
 from server.extensions import db
 from server.reports import rollups
 from server.reports.models import StatValue
@@ -44,7 +45,7 @@ class Figures:
 
     @property
     def hours(self) -> Decimal:
-        return (Decimal(self.get("minutes")) / 60).quantize(Decimal("0.1"))
+        return timefmt.hours(self.get("minutes"))
 
     def yuan(self, metric: str) -> Decimal:
         return Decimal(self.get(metric)) / 100

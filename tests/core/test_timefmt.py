@@ -38,3 +38,17 @@ def test_no_page_shows_a_clock_style_duration():
         source = path.read_text(encoding="utf-8")
         assert "| hmm" not in source, path
         assert not re.search(r"minutes\s*(//|%)\s*60", source), path
+
+
+@pytest.mark.parametrize("minutes,hours", [(0, "0.0"), (15, "0.3"), (9, "0.2"), (3, "0.1"),
+                                           (45, "0.8"), (90, "1.5"), (-15, "-0.3"),
+                                           (None, "0.0")])
+def test_hours_are_rounded_half_up_everywhere(minutes, hours):
+    """The dashboard rounded a quarter hour to 0.2, certificates to 0.3: one rule now."""
+    from server.core import timefmt
+    from server.hours.certificates import hours_text as certificate
+    from server.hours.schemas import hours_text as page
+    from server.reports.figures import Figures
+    assert str(timefmt.hours(minutes)) == certificate(minutes) == page(minutes) == hours
+    if minutes is not None and minutes >= 0:
+        assert str(Figures({("minutes", ""): minutes}).hours) == hours
