@@ -17,10 +17,9 @@ from werkzeug.datastructures import MultiDict
 
 from server.core.errors import WusheError
 from server.core.fields import Id, Whole
-from server.core.labels import label
 from server.core.pages import form_input
 from server.donations import errors
-from server.donations.vocab import PLEDGE_STATE, UNIT
+from server.donations.vocab import PLEDGE_STATE, counted
 
 LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$", re.ASCII)
 # fields that keep a value in a line nobody filled in (a select with a default)
@@ -138,7 +137,7 @@ def stock_key(category: str, item: str, unit: str) -> str:
 def stock_choices(stock) -> list[tuple[str, str]]:
     """(value, text) for the select of what is in stock: 儿童绘本 · 48 本."""
     return [(stock_key(s.category, s.item, s.unit),
-             f"{s.item} · {s.quantity} {label(UNIT, s.unit)}") for s in stock]
+             f"{s.item} · {counted(s.quantity, s.unit)}") for s in stock]
 
 
 def distribution_input(source: MultiDict, schema: ma.Schema) -> dict:

@@ -30,6 +30,7 @@ from server.donations.vocab import ENDS
 
 bp = Blueprint("donation_pages", __name__)
 bp.add_app_template_global(vocab, "donation_labels")  # PLEDGE_STATE, CATEGORY, UNIT, …
+bp.add_app_template_global(vocab.unit_word, "unit_word")  # 1 book, 20 books, 20本
 LEDGER_PAGE = 30
 RECENT = 10
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 
 FUND_KIND = {
@@ -57,6 +58,33 @@ UNIT = {
     "kg": _l("kg"),              # 千克
     "item": _l("item(s)"),       # 个
 }
+# a unit after a quantity, in the reader's language: 1 book, 20 books (本 in Chinese); the
+# list above names the units where no quantity goes with them (a form's choices)
+_COUNTED = {
+    "book": lambda n: ngettext("book", "books", n),
+    "piece": lambda n: ngettext("piece", "pieces", n),
+    "set": lambda n: ngettext("set", "sets", n),
+    "box": lambda n: ngettext("box", "boxes", n),
+    "bag": lambda n: ngettext("bag", "bags", n),
+    "bottle": lambda n: ngettext("bottle", "bottles", n),
+    "barrel": lambda n: ngettext("barrel", "barrels", n),
+    "pair": lambda n: ngettext("pair", "pairs", n),
+    "kg": lambda n: str(UNIT["kg"]),  # the same in the plural
+    "item": lambda n: ngettext("item", "items", n),
+}
+
+
+def unit_word(unit: str | None, quantity: int | None) -> str:
+    counted = _COUNTED.get(unit or "")
+    return counted(abs(int(quantity or 0))) if counted else str(UNIT.get(unit, unit or ""))
+
+
+def counted(quantity: int, unit: str | None) -> str:
+    """"20 books", "20本": a quantity and its unit as a sentence reads them."""
+    between = "" if str(get_locale() or "zh").startswith("zh") else " "
+    return f"{quantity}{between}{unit_word(unit, quantity)}"
+
+
 CONDITION = {
     "new": _l("Brand new"),
     "like_new": _l("Like new"),

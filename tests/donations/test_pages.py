@@ -59,8 +59,8 @@ def test_the_public_fund_page_shows_progress_and_names_only_with_consent(
     assert re.search(r'data-testid="cash-distributed"><span class="money">¥120\.50</span><', page)
     goods = page[page.index('data-testid="goods-progress"'):page.index("</table>")]
     assert "Children&#39;s picture books" in goods or "Children's picture books" in goods
-    assert re.search(r'data-figure="pledged"><span class="gift-num">50</span> book\(s\)', goods)
-    assert re.search(r'data-figure="received"><span class="gift-num">48</span> book\(s\)', goods)
+    assert re.search(r'data-figure="pledged"><span class="gift-num">50</span> books', goods)
+    assert re.search(r'data-figure="received"><span class="gift-num">48</span> books', goods)
     # in-kind value, apart from cash
     assert 'valued at <span class="money">¥480.00</span> at intake' in page
     assert "本村大病患者家庭" in page  # the published criteria
@@ -77,7 +77,7 @@ def test_the_public_fund_page_shows_progress_and_names_only_with_consent(
     listing = text(client.get("/funds", headers=EN))
     assert "白玉县绘本漂流" in listing and "¥300.00" in listing
     assert re.search(r"Goods received:\s*Children.{1,10}s picture books "
-                     r'<span class="gift-num">48</span> book\(s\)', listing)
+                     r'<span class="gift-num">48</span> books', listing)
     assert re.search(r'href="/funds"\s+class="weui-tabbar__item weui-bar__item_on"', listing)
 
 
@@ -385,7 +385,7 @@ def test_giving_out_more_than_the_stock_shows_the_stock_error(app, client, books
     token = login(desk, coordinator)
     page = text(desk.get(f"/desk/funds/{fund.id}/distribute", headers=EN))
     key = "picture_books|儿童绘本|book"
-    assert f'value="{key}"' in page and "儿童绘本 · 48 book(s)" in page
+    assert f'value="{key}"' in page and "儿童绘本 · 48 books" in page
     form = {"csrf_token": token, "kind": "goods", "stock_item": key, "quantity": "60",
             "recipient_kind": "household", "recipient_name": "赵大爷", "purpose": "送书",
             "signed_by": "赵大爷", "nonce": "n-1"}
@@ -405,7 +405,7 @@ def test_giving_out_more_than_the_stock_shows_the_stock_error(app, client, books
                       data={**form, "quantity": "30"})  # the same form sent twice
     assert again.status_code == 302 and _count(Distribution) == 1
     page = text(desk.get(f"/desk/funds/{fund.id}/distribute", headers=EN))
-    assert "To 赵大爷" in page and "儿童绘本 · 18 book(s)" in page
+    assert "To 赵大爷" in page and "儿童绘本 · 18 books" in page
     public = text(client.get(f"/funds/{fund.id}/ledger", headers=EN))
     assert "赵**家" in public and "赵大爷" not in public
 
@@ -492,3 +492,15 @@ def test_a_coordinator_opens_and_edits_a_fund(app, make_node, make_org, make_use
                        data={"csrf_token": token, "status": "closed"})
     db.session.expire_all()
     assert closed.status_code == 302 and fund.status == "closed"
+
+
+def test_a_quantity_reads_with_its_unit_in_each_language(app):
+    """1 book, 20 books, 20本: not "20book(s)" (the gift-received message) or "20 book(s)"."""
+    from flask_babel import force_locale
+
+    from server.donations.vocab import counted
+    with app.test_request_context(), force_locale("en"):
+        assert (counted(1, "book"), counted(20, "book"), counted(3, "box"),
+                counted(2, "kg")) == ("1 book", "20 books", "3 boxes", "2 kg")
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert (counted(20, "book"), counted(2, "kg")) == ("20本", "2千克")

@@ -14,12 +14,11 @@ from server.accounts.models import User
 from server.communities.models import Organisation
 from server.core.clock import local
 from server.core.db import fetch
-from server.core.labels import label
 from server.donations import errors
 from server.donations.money import fmt, yuan
 from server.donations.movements import Distribution, DistributionLine, LedgerEntry
 from server.donations.services import allocation, funds, ledger, stored
-from server.donations.vocab import UNIT
+from server.donations.vocab import unit_word
 from server.extensions import db
 
 
@@ -102,7 +101,8 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
         for (category, item, unit), qty in wanted.items():
             have = ledger.on_hand(fund.id, category, item, unit)
             if have < qty:
-                raise errors.InsufficientStock(available=have, unit=label(UNIT, unit), item=item)
+                raise errors.InsufficientStock(available=have, unit=unit_word(unit, have),
+                                               item=item)
         dist.lines = [DistributionLine(category=c, item=i, unit=u, quantity=q)
                       for (c, i, u), q in wanted.items()]
         db.session.add(dist)

@@ -22,7 +22,7 @@ from server.donations.models import Pledge
 from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
 from server.donations.services import allocation, funds, ledger, pledges, stored
-from server.donations.vocab import ENDS, PLEDGE_STATE, UNIT
+from server.donations.vocab import ENDS, PLEDGE_STATE, unit_word
 from server.extensions import db
 from server.notifications.services import notify
 
@@ -262,7 +262,7 @@ def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) 
     for (category, item, unit), quantity in taking.items():
         have = ledger.on_hand(pledge.fund_id, category, item, unit)
         if have < quantity:
-            raise errors.InsufficientStock(available=have, unit=label(UNIT, unit), item=item)
+            raise errors.InsufficientStock(available=have, unit=unit_word(unit, have), item=item)
     undo = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=fulfilment.kind,
         amount=-fulfilment.amount if fulfilment.amount is not None else None,

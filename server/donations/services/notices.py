@@ -9,8 +9,8 @@ from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from server.core.labels import label
-from server.donations.vocab import PLEDGE_STATE, UNIT
+from server.core.labels import join, label
+from server.donations.vocab import PLEDGE_STATE, counted
 from server.notifications.kinds import declare
 from server.notifications.services import notify
 
@@ -21,8 +21,8 @@ def _pledge(note) -> str | None:
 
 
 def _received(p: dict) -> str:
-    what = p.get("amount") or "、".join(
-        f"{item} {qty}{label(UNIT, unit)}" for item, qty, unit in p.get("goods", []))
+    what = p.get("amount") or join(f"{item} {counted(qty, unit)}"
+                                   for item, qty, unit in p.get("goods", []))
     return _("Thank you: %(what)s of your gift to “%(title)s” (reference %(reference)s) has "
              "been received.", what=what, title=p.get("title", ""),
              reference=p.get("reference", ""))
