@@ -52,7 +52,7 @@
     ".weui-cell__bd > h3", ".weui-tabbar__label", ".weui-navbar__item",
     ".weui-form-preview__label", ".weui-btn", ".status-pill", ".state-pill", ".flag-pill",
     ".stats-chip", ".stat-card__label", ".choice span", ".notice-filter a", "dt",
-    "th[scope=col]", ".stats-table th", ".gift-field", ".hours-field",
+    "th[scope=col]", ".stats-table th:not(.stats-table__record)", ".gift-field", ".hours-field",
     ".rating-choice label"].join(",");
   const breakable = /[\s（）()，,、：:；;。.·・\/—–-]/;
   for (const el of document.querySelectorAll(LABELS)) {

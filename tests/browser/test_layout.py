@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from server.accounts.models import User
+from server.accounts.models import RoleAssignment, User
 from server.activities.models import Activity, Signup
 from server.demo import upcoming
 from server.donations.models import Fund, Pledge
@@ -49,7 +49,10 @@ def _pages() -> dict[str, list[tuple[str, str]]]:
     fund = pledge.fund_id
     desk_pledge = db.session.scalar(select(Pledge.id).where(
         Pledge.kind == "money", Pledge.end_state.is_(None)).order_by(Pledge.id))
-    assert None not in (live, signup, fund, desk_pledge)
+    street = db.session.scalar(select(RoleAssignment.node_id).join(
+        User, User.id == RoleAssignment.user_id).where(
+        User.phone == ROLES["street coordinator"], RoleAssignment.role == "coordinator"))
+    assert None not in (live, signup, fund, desk_pledge, street)
     assert db.session.get(Fund, fund).target_amount  # its page shows amounts against a target
     db.session.close()
     return {
@@ -60,9 +63,11 @@ def _pages() -> dict[str, list[tuple[str, str]]]:
             ("pledge-form", f"/funds/{fund}/pledge"), ("pledge", f"/pledges/{pledge.id}"),
             ("fund", f"/funds/{fund}"), ("notifications", "/me/notifications")],
         "organiser": [("review-hours", "/review/hours"),
-                      ("scanner", f"/manage/{live}/scanner")],
+                      ("scanner", f"/manage/{live}/scanner"),
+                      ("paper-sheet", f"/manage/{live}/paper-sheet")],
         "town coordinator": [("desk", "/desk"), ("desk-pledge", f"/desk/pledges/{desk_pledge}")],
-        "street coordinator": [("stats", "/stats")],
+        "street coordinator": [("stats", "/stats"),
+                               ("stats-records", f"/stats/{street}/figures/activities")],
     }
 
 
