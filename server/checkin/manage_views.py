@@ -68,6 +68,10 @@ def scanner(activity_id: int):
         "activityId": activity.id,
         "operatorId": me().id,  # whose queued scans this page may send (offline-queue.js)
         "tokenLength": codes.TOKEN_LENGTH,  # a text with no token this long is no code of ours
+        # when scans are taken (services.window_of), for the decisions made offline
+        "window": dict(zip(("opens", "entryCloses", "exitCloses"),
+                           (clock.as_utc(t).isoformat() for t in services.window_of(activity)),
+                           strict=True)),
         "urls": {"scan": f"{base}/scans", "batch": "/api/v1/activities/{id}/scans/batch",
                  "state": f"{base}/scanner", "counts": f"{base}/scanner/counts",
                  "search": f"{base}/scanner/search",

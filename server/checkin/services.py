@@ -135,14 +135,20 @@ def _effective_time(req: ScanRequest, now: datetime) -> datetime:
     return now
 
 
-def _window(activity: Activity, direction: str, at: datetime) -> str | None:
+def window_of(activity: Activity) -> tuple[datetime, datetime, datetime]:
+    """When scans are taken: (opens, the last check-in, the last check-out). The scanner page
+    carries them, so that a phone without network refuses what the server would."""
     cfg = current_app.config
-    if at < activity.starts_at - timedelta(minutes=cfg["CHECKIN_OPENS_MINUTES_BEFORE"]):
+    return (activity.starts_at - timedelta(minutes=cfg["CHECKIN_OPENS_MINUTES_BEFORE"]),
+            activity.ends_at,
+            activity.ends_at + timedelta(minutes=cfg["CHECKIN_EXIT_GRACE_MINUTES"]))
+
+
+def _window(activity: Activity, direction: str, at: datetime) -> str | None:
+    opens, last_entry, last_exit = window_of(activity)
+    if at < opens:
         return "too_early"
-    limit = activity.ends_at
-    if direction == "exit":
-        limit += timedelta(minutes=cfg["CHECKIN_EXIT_GRACE_MINUTES"])
-    return "too_late" if at > limit else None
+    return "too_late" if at > (last_exit if direction == "exit" else last_entry) else None
 
 
 def last_ok(signup: Signup, at: datetime | None = None) -> Scan | None:

@@ -176,7 +176,17 @@
 
   // ---- deciding a scan -----------------------------------------------------
 
+  // the server's window (services.window_of), on the phone's clock
+  function outsideWindow(direction, at) {
+    var w = cfg.window;
+    if (at < Date.parse(w.opens)) return "too_early";
+    var closes = Date.parse(direction === "exit" ? w.exitCloses : w.entryCloses);
+    return at > closes ? "too_late" : null;
+  }
+
   function decideLocally(row, direction) {
+    var outside = outsideWindow(direction, Date.now());
+    if (outside) return outside;
     if (!row) return "not_on_roster";
     if (row.status !== "confirmed") return "waitlisted";
     var p = presenceOf(row);
