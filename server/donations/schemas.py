@@ -21,7 +21,7 @@ from server.donations.vocab import (
     UNIT,
 )
 
-UNKNOWN_UNIT = said(_l("Choose a unit from the list (本, 件, 套, 箱…)."))
+UNKNOWN_UNIT = said(_l("Choose a unit from the list."))
 UNKNOWN_CATEGORY = said(_l("Choose a category from the list."))
 BAD_QUANTITY = said(_l("Enter a whole number from 1 to 100,000."))
 BAD_COUNT = said(_l("Enter a whole number from 0 to 100,000."))

@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from server.core import timefmt
+from server.core.labels import sentence
 from server.notifications.kinds import declare
 from server.notifications.services import notify
 
@@ -43,7 +44,7 @@ declare("hours_adjusted", topic="hours", link=_entry_link, text=lambda p: _(
     reason=p.get("reason", "")))
 declare("hours_rejected", topic="hours", link=_entry_link, text=lambda p: _(
     "Your hours at “%(title)s” were not approved: %(reason)s If this is a mistake, "
-    "ask for a correction.", title=p.get("title", ""), reason=p.get("reason", "")))
+    "ask for a correction.", title=p.get("title", ""), reason=sentence(p.get("reason"))))
 declare("correction_declined", topic="hours", link=_entry_link, text=lambda p: _(
     "Your correction request for “%(title)s” was declined: %(reason)s",
     title=p.get("title", ""), reason=p.get("reason", "")))

@@ -314,3 +314,17 @@ def test_an_adjustment_from_the_queue_answers_the_correction_asked_on_that_entry
     assert services.open_correction(entry) is None
     assert services.can_request_correction(new, volunteer)  # the new entry can be questioned
     assert services.summary(volunteer, now=now).total_minutes == 180
+
+
+@pytest.mark.parametrize("reason,said", [("没人见到你", "没人见到你。"),
+                                         ("当天不在场。", "当天不在场。"), ("", "")])
+def test_a_reason_is_a_whole_sentence_inside_the_message(app, reason, said):
+    """"原因：没人见到你 如有误" ran on: the reason ends as a sentence, in the reader's
+    language."""
+    from flask_babel import force_locale
+
+    from server.core.labels import sentence
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert sentence(reason) == said
+    with app.test_request_context(), force_locale("en"):
+        assert sentence("wrong day") == "wrong day." and sentence("wrong day!") == "wrong day!"

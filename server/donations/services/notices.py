@@ -40,7 +40,7 @@ def _due(p: dict) -> str:
 
 declare("gift_received", topic="giving", link=_pledge, text=_received)
 declare("pledge_closed", topic="giving", link=_pledge, text=lambda p: _(
-    "Your pledge %(reference)s to “%(title)s” is now %(state)s: %(reason)s",
+    "Your pledge %(reference)s to “%(title)s” is now “%(state)s”: %(reason)s",
     reference=p.get("reference", ""), title=p.get("title", ""),
     state=label(PLEDGE_STATE, p.get("state", "")), reason=p.get("reason", "")))
 declare("pledge_due", topic="giving", link=_pledge, text=_due)
