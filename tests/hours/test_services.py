@@ -264,7 +264,8 @@ def test_late_scans_do_not_count_a_claim_and_the_scans_twice(done, now, decided)
         assert entries == {"retroactive": "superseded", "attendance": "pending"}
 
 
-def test_correction_request_and_answer(done, now):
+def _asked(done, now):
+    """Two hours approved (she came an hour late by the scans), and her correction asked."""
     activity, organiser, volunteer, signup = done
     _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
     _scan(signup, activity, "exit", activity.ends_at)
@@ -272,6 +273,11 @@ def test_correction_request_and_answer(done, now):
     review.approve(entry.id, reviewer=organiser, now=now)
     req = services.request_correction(entry, user=volunteer, message="我九点就到了，扫码失败",
                                       now=now)
+    return organiser, volunteer, entry, req
+
+
+def test_correction_request_and_answer(done, now):
+    organiser, volunteer, entry, req = _asked(done, now)
     with pytest.raises(WusheError) as excinfo:
         services.request_correction(entry, user=volunteer, message="再问一次", now=now)
     assert excinfo.value.code == "correction_open"
@@ -300,13 +306,7 @@ def test_due_date_skips_weekends(make_activity):
 def test_an_adjustment_from_the_queue_answers_the_correction_asked_on_that_entry(done, now):
     """The reviewer adjusts the entry without opening the request: it is answered, not
     left asking for a change to an entry that no longer counts."""
-    activity, organiser, volunteer, signup = done
-    _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
-    _scan(signup, activity, "exit", activity.ends_at)
-    entry = ledger.close_attendance(activity, now=now)[0]
-    review.approve(entry.id, reviewer=organiser, now=now)
-    req = services.request_correction(entry, user=volunteer, message="我九点就到了，扫码失败",
-                                      now=now)
+    organiser, volunteer, entry, req = _asked(done, now)
     new = review.adjust(entry.id, reviewer=organiser, minutes=180, reason="核实签到表", now=now)
     db.session.expire_all()
     assert (req.answer, req.new_entry_id, req.answer_reason, req.answered_by_id) == (
