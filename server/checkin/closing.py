@@ -53,8 +53,12 @@ def auto_check_out_due(*, now: datetime) -> int:
 
 
 def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
-    """Someone was checked in: the activity happened, and is finished, not cancelled."""
+    """Someone was checked in: the activity happened, and is finished, not cancelled. Every
+    sign-up's lock first (as a finish takes them, in id order, after the activity's): a scan
+    being decided holds its sign-up's, so the look below waits for it and sees its result."""
     from server.checkin import errors
+    db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
+                       .order_by(Signup.id).with_for_update(key_share=True)).all()
     if db.session.scalar(select(Scan.id).where(
             Scan.activity_id == activity.id, Scan.result == "ok").limit(1)) is not None:
         raise errors.PeopleCheckedIn()

@@ -165,10 +165,10 @@ def _donations(period: Period, only: list[int] | None = None) -> list[Row]:
             .join(DistributionLine, DistributionLine.distribution_id == Distribution.id)
             .where(*out).group_by(anc.id)):
         add(node, "goods_distributed", int(quantity or 0))
-    for node, value in db.session.execute(
+    for node, value in db.session.execute(  # on the day of the handing-out they belong to
             by_fund(LedgerEntry).add_columns(func.sum(LedgerEntry.value))
-            .where(LedgerEntry.kind == "goods_out", LedgerEntry.occurred_on >= period.start,
-                   LedgerEntry.occurred_on < period.end).group_by(anc.id)):
+            .join(Distribution, Distribution.id == LedgerEntry.distribution_id)
+            .where(LedgerEntry.kind == "goods_out", *out).group_by(anc.id)):
         add(node, "goods_distributed_value", -_fen(value))
     return [(node, metric, "", value) for (node, metric), value in sums.items()]
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.activities import signups
-from server.activities.models import Signup
+from server.activities.models import Activity, Signup
 from server.checkin import codes, services
 from server.checkin.models import Scan
 from server.core.clock import local
@@ -207,3 +207,29 @@ def test_exits_scanned_at_the_door_while_the_activity_is_finished_all_end_as_hou
                 HourEntry.signup_id == signup.id).order_by(HourEntry.id.desc())).first()
             assert hours is not None and hours.status == "pending", (trial, signup.id)
     assert retried_deadlocks(gunicorn)[before:] == []
+
+
+def test_a_cancel_beside_a_batch_of_scans_never_leaves_check_ins_on_a_cancelled_activity(
+        connect, past_venue, gunicorn):
+    """The cancel's veto (someone checked in: finish it instead) takes every sign-up's lock
+    before it looks, as a finish does: a scan being decided is seen, not slipped past."""
+    for trial in range(4):
+        activity, organisers, payloads = past_venue(timedelta(minutes=-30), f"取消{trial}", 30)
+        db.session.commit()
+        at = local(activity.starts_at + timedelta(minutes=5)).isoformat()
+        scans = [{"code": p, "direction": "entry", "client_time": at, "nonce": _nonce()}
+                 for p in payloads]
+        canceller, uploader = (connect(o) for o in organisers)
+
+        def cancel(c=canceller, activity_id=activity.id):
+            status, data, _ = c.call("POST", f"/api/v1/activities/{activity_id}/cancel",
+                                     {"reason": "暴雨预警"})
+            return status, data.get("code") if status >= 400 else data.get("status")
+
+        cancelled, results = at_once([cancel, _batch(uploader, activity.id, scans)])
+        db.session.expire_all()
+        status = db.session.get(Activity, activity.id).status
+        ok = db.session.scalar(select(func.count()).select_from(Scan).where(
+            Scan.activity_id == activity.id, Scan.result == "ok"))
+        assert not (status == "cancelled" and ok), (trial, cancelled, ok)
+        assert cancelled in ((200, "cancelled"), (409, "people_checked_in")), cancelled

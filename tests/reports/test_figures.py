@@ -135,3 +135,18 @@ def test_programme_figures_per_place_and_over_its_life(world):
     assert (life.activities, life.person_times, life.participants, life.minutes) == (
         2, 3, 2, 175)
     assert life.hours == Decimal("2.9")
+
+
+def test_a_reversal_found_the_next_month_nets_out_in_the_month_of_the_error(world):
+    """The September payout and hand-out were wrong, found and reversed in October:
+    September's figures net to nothing, and October's are not negative."""
+    from server.donations.movements import Distribution
+    from server.donations.services import distribute
+    found = OCTOBER + timedelta(days=10)
+    for dist in db.session.scalars(select(Distribution).order_by(Distribution.id)).all():
+        distribute.reverse(dist, actor=world.reviewer, reason="登记有误", now=found)
+    rollups.rebuild(now=found)
+    for month in ("2026-09", "2026-10"):
+        district = _figures(world.district, month)
+        assert (district.yuan("money_distributed"), district.get("goods_distributed"),
+                district.yuan("goods_distributed_value")) == (0, 0, 0), month
