@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.activities import signups
+from server.checkin import codes
 from server.checkin.models import Scan
 from server.extensions import db
 from tests.browser.test_offline_queue import _wait_for, dismiss, search_and_tap
@@ -161,3 +162,32 @@ def test_a_text_too_long_to_be_a_code_is_refused_at_once_and_never_queued(
         dismiss(page)
     assert page.evaluate(STORES)["queue"] == 0
     assert db.session.query(Scan).count() == 0
+
+
+def test_scans_queued_before_operators_were_named_are_sent_by_the_activity_s_organiser(
+        live_server, phone, make_activity, make_user, grant, now):
+    """A phone updated with scans still queued from the build before (no operator on them):
+    the organiser who opens that activity's scanner sends them, instead of nobody ever."""
+    activity = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
+    organiser = make_user(name="张丽娜", phone="13800000002")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    volunteer = make_user(name="吴婷", phone="13912340001")
+    signups.sign_up(activity.id, user=volunteer, now=now)
+    code = codes.personal_payload(codes.active_code(volunteer, now=now))
+    db.session.commit()
+    activity_id = activity.id
+    db.session.close()
+    page, context = phone, phone.context
+    log_in(page, live_server, "13800000002")
+    page.goto(f"{live_server}/manage/{activity_id}/scanner")
+    expect(page.locator("#scanner")).to_have_attribute("data-ready", "1")
+    context.set_offline(True)
+    page.evaluate("""([activityId, code]) => WusheOfflineQueue.add({
+        activity_id: activityId, nonce: "old-build-000001", direction: "entry",
+        client_time: new Date().toISOString(), local_result: "queued", code: code})""",
+                  [activity_id, code])
+    context.set_offline(False)
+    page.reload()
+    _wait_for(lambda: page.evaluate(STORES)["queue"] == 0, page)
+    [scan] = db.session.query(Scan).filter_by(nonce="old-build-000001").all()
+    assert scan.result == "ok"

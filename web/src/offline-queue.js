@@ -91,6 +91,22 @@
     });
   }
 
+  // Scans queued by a build that did not yet name their operator: the operator who opens
+  // that activity's scanner takes them (made at its door). Not for other activities, where
+  // an operator without the right would have them refused, and so lose them.
+  function adopt(activityId, operatorId) {
+    return run(["queue"], "readwrite", function (s) {
+      return promised(s.queue.index("activity_id").getAll(activityId)).then(function (items) {
+        items.forEach(function (item) {
+          if (item.operator_id == null) {
+            item.operator_id = operatorId;
+            s.queue.put(item);
+          }
+        });
+      });
+    });
+  }
+
   function remove(nonces) {
     var wanted = new Set(nonces);
     return run(["queue"], "readwrite", function (s) {
@@ -140,13 +156,16 @@
     return err;
   }
 
-  // A batch not answered within this is given up as a network failure (and tried again
-  // later): a request that hangs must not leave the banner on "uploading" for good.
+  // A batch not answered within this (and a tenth of a second more for each scan in it:
+  // 500 over a slow line take longer) is given up as a network failure and tried again
+  // later: a request that hangs must not leave the banner on "uploading" for good.
   var BATCH_TIMEOUT_MS = 30000;
+  var PER_SCAN_MS = 100;
 
   function postBatch(url, csrf, items) {
     var abort = window.AbortController ? new AbortController() : null;
-    var timer = abort ? setTimeout(function () { abort.abort(); }, BATCH_TIMEOUT_MS) : null;
+    var timer = abort ? setTimeout(function () { abort.abort(); },
+                                   BATCH_TIMEOUT_MS + PER_SCAN_MS * items.length) : null;
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -224,6 +243,7 @@
   window.WusheOfflineQueue = {
     open: open, saveRoster: saveRoster, getRoster: getRoster, add: add, list: list,
     remove: remove, upload: upload, conflicts: conflicts, clearConflicts: clearConflicts,
+    adopt: adopt,
     agrees: agrees,
   };
 })();

@@ -1,5 +1,6 @@
 // What the scanner page shows: the counts, the offline banner, the conflict list,
-// the full-screen answer and the search results. scanner.js owns the state and
+// the full-screen answer and the search results (and the roster searched offline).
+// scanner.js owns the state and
 // hands it over through create(); nothing here fetches or decides a scan.
 (function () {
   "use strict";
@@ -158,9 +159,41 @@
       });
     }
 
+    // ---- the search's list (offline, from the saved roster) -----------------
+
+    function localSearch(q) {
+      var digits = /^\d+$/.test(q);
+      return (state.rows || []).filter(function (r) {
+        return r.name.indexOf(q) >= 0 || (digits && (r.phone || "").slice(-q.length) === q);
+      }).slice(0, 20);
+    }
+
+    // someone not on the list who says their whole number (a walk-in without their code)
+    function fullPhone(q) {
+      var digits = q.normalize("NFKC").replace(/[\s-]/g, "").replace(/^(\+86|0086)/, "");
+      return /^1[3-9][0-9]{9}$/.test(digits) ? digits : null;
+    }
+
+    function offerPhone(phone, pick) {
+      el.results.textContent = "";
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "weui-btn weui-btn_default scanner__by-phone";
+      b.textContent = t("by_phone").replace("{n}", phone.slice(0, 3) + "****" + phone.slice(-4));
+      b.addEventListener("click", function () {
+        el.q.value = "";
+        el.results.textContent = "";
+        pick();
+      });
+      li.appendChild(b);
+      el.results.appendChild(li);
+    }
+
     return {
       t: t, renderCounts: renderCounts, renderBanner: renderBanner,
       renderConflicts: renderConflicts, show: show, hide: hide, renderResults: renderResults,
+      localSearch: localSearch, fullPhone: fullPhone, offerPhone: offerPhone,
     };
   }
 

@@ -302,13 +302,6 @@
   var searchSeq = 0;
   var searchTimer = null;
 
-  function localSearch(q) {
-    var digits = /^\d+$/.test(q);
-    return (state.rows || []).filter(function (r) {
-      return r.name.indexOf(q) >= 0 || (digits && (r.phone || "").slice(-q.length) === q);
-    }).slice(0, 20);
-  }
-
   function search() {
     var q = el.q.value.trim();
     var seq = ++searchSeq;
@@ -319,33 +312,13 @@
       }).catch(function () { return null; });
     return remote.then(function (rows) {
       if (seq !== searchSeq) return;
-      rows = rows || localSearch(q);
+      rows = rows || ui.localSearch(q);
       renderResults(rows);
-      var phone = fullPhone(q);
-      if (!rows.length && phone && online()) offerPhone(phone);
+      var phone = ui.fullPhone(q);
+      if (!rows.length && phone && online()) {
+        ui.offerPhone(phone, function () { submit({ phone: phone }); });
+      }
     });
-  }
-
-  // someone not on the list who says their whole number (a walk-in without their code)
-  function fullPhone(q) {
-    var digits = q.normalize("NFKC").replace(/[\s-]/g, "").replace(/^(\+86|0086)/, "");
-    return /^1[3-9][0-9]{9}$/.test(digits) ? digits : null;
-  }
-
-  function offerPhone(phone) {
-    el.results.textContent = "";
-    var li = document.createElement("li");
-    var b = document.createElement("button");
-    b.type = "button";
-    b.className = "weui-btn weui-btn_default scanner__by-phone";
-    b.textContent = t("by_phone").replace("{n}", phone.slice(0, 3) + "****" + phone.slice(-4));
-    b.addEventListener("click", function () {
-      el.q.value = "";
-      el.results.textContent = "";
-      submit({ phone: phone });
-    });
-    li.appendChild(b);
-    el.results.appendChild(li);
   }
 
   // ---- wiring --------------------------------------------------------------
@@ -406,7 +379,8 @@
     bind();
     setDirection("entry");
     startCamera();
-    refreshPending().then(renderConflicts).then(loadState).then(function () {
+    var adopted = Q.adopt(cfg.activityId, cfg.operatorId).catch(function () {});
+    adopted.then(refreshPending).then(renderConflicts).then(loadState).then(function () {
       root.dataset.ready = "1";
       return upload(); // scans left from an earlier visit go first
     });
