@@ -107,7 +107,11 @@ def lang(code: str):
     locale = LANG_ALIASES.get(code)
     if locale not in current_app.config["LANGUAGES"]:
         abort(404)
-    if current_user.is_authenticated and current_user.locale != locale:
+    # saved only for a switch made on the site (a link from elsewhere, or a browser
+    # prefetching it, changes the page's language but not what is sent to the person)
+    chosen_here = (request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+                   and "prefetch" not in request.headers.get("Sec-Purpose", ""))
+    if current_user.is_authenticated and chosen_here and current_user.locale != locale:
         services.update_profile(me(), now=clock.now(), locale=locale)
     resp = redirect(safe_next(url_for("activities_pages.index")))
     resp.set_cookie("lang", locale, max_age=ONE_YEAR, samesite="Lax", httponly=True,

@@ -7,7 +7,8 @@ WPS, and `http://…` a live link: whoever opens the file would run what a stran
   as numbers stay numbers);
 - openpyxl (write-only): text_row(), whose strings are string cells whatever they begin
   with.
-tests/core/test_sheets.py opens each kind of file and fails on any formula or link."""
+tests/reports/test_export_cells.py and tests/imports/test_api_pages_cli.py open the files
+back and fail on any formula or link."""
 
 from __future__ import annotations
 

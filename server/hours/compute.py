@@ -63,7 +63,10 @@ def attendance(signup: Signup, activity: Activity, *, close: datetime) -> dict:
     if any(s.source == "automatic" for s in ok) or (
             ok and max(ok, key=lambda s: (s.effective_time, s.id)).direction == "entry"):
         flags.add("auto_checkout")
-    in_order = sorted(ok, key=lambda s: (s.effective_time, s.id))
+    # a person's own scans (the automatic check-out at the end is not one: an offline exit
+    # uploaded after the finish sits beside it, scanned once)
+    in_order = sorted((s for s in ok if s.source != "automatic"),
+                      key=lambda s: (s.effective_time, s.id))
     if any(s.duplicate_of_id for s in scans) or any(
             a.direction == b.direction for a, b in zip(in_order, in_order[1:], strict=False)):
         # a repeat refused at the door, or two phones' `ok` for one step: an offline scan

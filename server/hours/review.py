@@ -102,6 +102,8 @@ def _decide(entry: HourEntry, decision: str, reviewer: User, reason: str | None,
         raise errors.AlreadyReviewed() from None
     if decision == "approved":
         ledger.settle_replaced(entry, reviewer=reviewer, now=now)
+    else:  # rejected: a correction asked on it is answered by the rejection, not left open
+        _answered_by(entry, None, reviewer=reviewer, reason=reason or "", now=now)
     db.session.refresh(entry)
     events.announce(events.HOURS_DECIDED, entry=entry, decision=decision, reason=reason,
                     now=now)
@@ -136,17 +138,19 @@ def adjust(entry_id: int, *, reviewer: User, minutes: int, reason: str,
     return new
 
 
-def _answered_by(entry: HourEntry, new: HourEntry, *, reviewer: User, reason: str,
+def _answered_by(entry: HourEntry, new: HourEntry | None, *, reviewer: User, reason: str,
                  now: datetime) -> None:
-    """A correction the volunteer asked for on this entry is answered by its adjustment,
-    whether the reviewer came from the request or adjusted the entry from the queue: left
-    open, it would ask for a change to an entry that no longer counts. The entry's lock
-    (held) orders this after a request sent meanwhile (services.request_correction locks it
-    too); the volunteer hears of it as of any adjustment."""
+    """A correction the volunteer asked for on this entry is answered by its adjustment
+    (`new`), whether the reviewer came from the request or adjusted the entry from the queue,
+    or declined by its rejection (`new` None): left open, it would ask for a change to an
+    entry that no longer counts. The entry's lock (held) orders this after a request sent
+    meanwhile (services.request_correction locks it too); the volunteer hears of it as of the
+    adjustment or the rejection."""
     for req in db.session.scalars(select(CorrectionRequest).where(
             CorrectionRequest.entry_id == entry.id, CorrectionRequest.answer.is_(None))
             .with_for_update()):
-        req.answer, req.new_entry_id = "corrected", new.id
+        req.answer = "corrected" if new is not None else "declined"
+        req.new_entry_id = new.id if new is not None else None
         req.answer_reason, req.answered_by_id, req.answered_at = reason, reviewer.id, now
 
 

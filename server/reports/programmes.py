@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from server.activities.models import Activity
 from server.communities.models import Node
+from server.core import timefmt
 from server.extensions import db
 from server.reports.counting import approved_minutes, took_part
 from server.reports.periods import Period
@@ -70,7 +71,7 @@ class ProgrammeFigures:
 
     @property
     def hours(self) -> Decimal:
-        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
+        return timefmt.hours(self.minutes)
 
 
 def from_values(values: dict[tuple[str, str], int]) -> dict[int, ProgrammeFigures]:

@@ -50,6 +50,13 @@ def test_register_creates_account_logs_in_and_records_consent(api, app, make_nod
         ("privacy", app.config["PRIVACY_NOTICE_VERSION"])]
 
 
+def test_registering_in_english_keeps_english_as_the_person_s_language(api):
+    resp = api.post("/api/v1/auth/register", json=_registration(),
+                    headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert resp.status_code == 201, resp.get_json()
+    assert db.session.get(User, resp.get_json()["id"]).locale == "en"
+
+
 def test_register_accepts_a_minority_name_with_middle_dot(api):
     resp = api.post("/api/v1/auth/register", json=_registration(name="阿依古丽·买买提"))
     assert resp.status_code == 201, resp.get_json()

@@ -190,6 +190,11 @@ def test_a_language_chosen_logged_in_is_the_one_messages_are_sent_in(client, mak
     client.get("/lang/zh")
     db.session.expire_all()
     assert db.session.get(User, person.id).locale == "zh_CN"
+    # a link from another site, or a prefetch, changes the page's language only
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Purpose": "prefetch"}):
+        assert "lang=en" in client.get("/lang/en", headers=headers).headers["Set-Cookie"]
+        db.session.expire_all()
+        assert db.session.get(User, person.id).locale == "zh_CN"
 
 
 def test_privacy_notice_shows_its_version(client, app):

@@ -328,3 +328,16 @@ def test_a_reason_is_a_whole_sentence_inside_the_message(app, reason, said):
         assert sentence(reason) == said
     with app.test_request_context(), force_locale("en"):
         assert sentence("wrong day") == "wrong day." and sentence("wrong day!") == "wrong day!"
+
+
+def test_a_rejection_declines_the_correction_asked_on_that_entry(done, now):
+    activity, organiser, volunteer, signup = done
+    _scan(signup, activity, "entry", activity.starts_at + timedelta(minutes=60))
+    _scan(signup, activity, "exit", activity.ends_at)
+    entry = ledger.close_attendance(activity, now=now)[0]  # waiting for review
+    req = services.request_correction(entry, user=volunteer, message="我九点就到了，扫码失败",
+                                      now=now)
+    review.reject(entry.id, reviewer=organiser, reason="当天不在场", now=now)
+    db.session.expire_all()
+    assert (req.answer, req.answer_reason, req.new_entry_id) == ("declined", "当天不在场", None)
+    assert services.open_correction(entry) is None
