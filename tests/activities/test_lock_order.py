@@ -54,8 +54,8 @@ def _server_waits_for_a_person(timeout=15.0) -> None:
 
 
 def _race(gunicorn, call, low_id: int, high_id: int):
-    """Hold `low`; start the server's call; once it waits, take `high` too. Returns the
-    server's answer and how long taking `high` took."""
+    """Hold `low`; start the server's call; once it waits, take `high` too (free, when the
+    server took the people in id order: it waits at `low`). Returns the server's answer."""
     before = len(retried_deadlocks(gunicorn))
     answer: list = []
     with db.engine.connect() as other:
@@ -65,14 +65,12 @@ def _race(gunicorn, call, low_id: int, high_id: int):
         thread = threading.Thread(target=lambda: answer.append(call()))
         thread.start()
         _server_waits_for_a_person()
-        started = time.monotonic()
         other.execute(text("SELECT id FROM users WHERE id = :id FOR NO KEY UPDATE"),
                       {"id": high_id})
-        took = time.monotonic() - started
         other.commit()
     thread.join(timeout=60)
     assert retried_deadlocks(gunicorn)[before:] == []
-    return answer[0], took
+    return answer[0]
 
 
 def test_a_promotion_locks_the_people_waiting_in_id_order(
@@ -91,11 +89,10 @@ def test_a_promotion_locks_the_people_waiting_in_id_order(
     db.session.commit()
     desk = connect(organiser)
 
-    (status, body, _), took = _race(
+    status, body, _ = _race(
         gunicorn, lambda: desk.call("PATCH", f"/api/v1/activities/{activity_id}",
                                     {"capacity": 4}), low_id, high_id)
     assert status == 200, body
-    assert took < 0.9, took  # not held by the server (PostgreSQL's deadlock_timeout is 1 s)
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Signup).where(
         Signup.activity_id == activity_id, Signup.status == "confirmed")) == 4
@@ -116,11 +113,10 @@ def test_a_team_sign_up_locks_the_members_in_id_order(
     db.session.commit()
     boss = connect(leader)
 
-    (status, body, _), took = _race(
+    status, body, _ = _race(
         gunicorn, lambda: boss.call("POST", f"/api/v1/teams/{team_id}/signups",
                                     {"activity_id": activity_id,
                                      "user_ids": [high_id, low_id]}),  # the higher id first
         low_id, high_id)
     assert status == 200, body
     assert [r["status"] for r in body] == ["confirmed", "confirmed"], body
-    assert took < 0.9, took
