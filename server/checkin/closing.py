@@ -35,12 +35,17 @@ def auto_check_out(activity: Activity, *, now: datetime) -> int:
     return len(inside)
 
 
-def on_activity_finished(*, activity: Activity, now: datetime) -> None:
-    """Subscribed to ACTIVITY_FINISHED before hours: take every sign-up's lock (one
-    order, by id) so no scan is decided while attendance closes, then check out whoever
-    is still inside."""
+def _lock_signups(activity: Activity) -> None:
+    """Every sign-up's lock, in id order, after the activity's: no scan is decided until the
+    caller's transaction ends (a scan holds its sign-up's while it decides)."""
     db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
                        .order_by(Signup.id).with_for_update(key_share=True)).all()
+
+
+def on_activity_finished(*, activity: Activity, now: datetime) -> None:
+    """Subscribed to ACTIVITY_FINISHED before hours: no scan is decided while attendance
+    closes; then whoever is still inside is checked out."""
+    _lock_signups(activity)
     auto_check_out(activity, now=now)
 
 
@@ -53,12 +58,11 @@ def auto_check_out_due(*, now: datetime) -> int:
 
 
 def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
-    """Someone was checked in: the activity happened, and is finished, not cancelled. Every
-    sign-up's lock first (as a finish takes them, in id order, after the activity's): a scan
-    being decided holds its sign-up's, so the look below waits for it and sees its result."""
+    """Someone was checked in: the activity happened, and is finished, not cancelled. The
+    sign-ups' locks first, as a finish takes them: a scan being decided is waited for, and
+    its result seen."""
     from server.checkin import errors
-    db.session.scalars(select(Signup.id).where(Signup.activity_id == activity.id)
-                       .order_by(Signup.id).with_for_update(key_share=True)).all()
+    _lock_signups(activity)
     if db.session.scalar(select(Scan.id).where(
             Scan.activity_id == activity.id, Scan.result == "ok").limit(1)) is not None:
         raise errors.PeopleCheckedIn()

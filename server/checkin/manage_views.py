@@ -67,6 +67,7 @@ def scanner(activity_id: int):
     config = {
         "activityId": activity.id,
         "operatorId": me().id,  # whose queued scans this page may send (offline-queue.js)
+        "personalPrefix": codes.PERSONAL_PREFIX,
         "tokenLength": codes.TOKEN_LENGTH,  # a text with no token this long is no code of ours
         # when scans are taken (services.window_of), for the decisions made offline
         "window": dict(zip(("opens", "entryCloses", "exitCloses"),

@@ -97,16 +97,16 @@ def label(table: dict, code: str | None) -> str:
 
 def join(items) -> str:
     """A list in the reader's language: 法律、教育 / Legal, Education."""
-    from flask_babel import get_locale
-    separator = "、" if str(get_locale() or "zh").startswith("zh") else ", "
+    from server.core.language import chinese
+    separator = "、" if chinese() else ", "
     return separator.join(str(i) for i in items)
 
 
 def sentence(text: str | None) -> str:
     """Someone's words (a reason) as a whole sentence inside ours: its own full stop kept,
     one added in the reader's language where it has none ("没人见到你" → "没人见到你。")."""
-    from flask_babel import get_locale
+    from server.core.language import chinese
     text = (text or "").strip()
     if not text or text[-1] in "。.!！?？…)）”\"":
         return text
-    return text + ("。" if str(get_locale() or "zh").startswith("zh") else ".")
+    return text + ("。" if chinese() else ".")

@@ -6,6 +6,12 @@ from flask import current_app
 from flask_babel import get_locale
 
 
+def chinese() -> bool:
+    """Whether this request is answered in Chinese (none outside a request is): sentences
+    then run on without spaces, lists join with 、, a number meets its unit."""
+    return str(get_locale() or "zh").startswith("zh")
+
+
 def interface_language() -> str | None:
     """The entry of LANGUAGES ("zh_CN", "en") this request speaks: what a person who
     registers now is written to in (users.locale). Babel's own name for it differs

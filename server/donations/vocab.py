@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 FUND_KIND = {
     "fund": _l("Fund"),          # standing: 爱心救助基金
@@ -81,7 +81,8 @@ def unit_word(unit: str | None, quantity: int | None) -> str:
 
 def counted(quantity: int, unit: str | None) -> str:
     """"20 books", "20本": a quantity and its unit as a sentence reads them."""
-    between = "" if str(get_locale() or "zh").startswith("zh") else " "
+    from server.core.language import chinese
+    between = "" if chinese() else " "
     return f"{quantity}{between}{unit_word(unit, quantity)}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 
 from server.accounts.models import User
 from server.activities.models import Activity, Signup
@@ -81,7 +81,6 @@ def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
     """Hours recorded for it (补录 approved or waiting, net of reversals): it happened, and
     is finished, not cancelled; a cancelled activity's hours would count in no one's eyes
     but the statistics'."""
-    from sqlalchemy import func, or_
     recorded = db.session.scalar(
         select(func.coalesce(func.sum(HourEntry.minutes), 0))
         .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)

@@ -8,13 +8,14 @@ from datetime import date
 
 import marshmallow as ma
 from flask import Response, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.activities.services import can_manage, get_activity
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
+from server.core.language import chinese
 from server.core.pages import is_htmx, load_args, load_form, me, problem
 from server.hours import ledger, review, services
 from server.hours.api import get_correction, is_reviewer
@@ -91,7 +92,7 @@ def _refusal(exc: Exception) -> tuple[str, int]:
     message, fields, status = problem(exc)
     details = [_("%(field)s: %(problem)s", field=_field_name(key), problem=text)
                for key, texts in fields.items() for text in texts if text != message]
-    between = "" if get_locale().language == "zh" else " "
+    between = "" if chinese() else " "
     return between.join([message, *details]), status
 
 

@@ -33,6 +33,22 @@ STORES = """async () => {
 }"""
 
 
+ORGANISER = "13800000002"
+
+
+def organiser_of(activity, make_user, grant, name="张丽娜", phone=ORGANISER):
+    person = make_user(name=name, phone=phone)
+    grant(person, "organiser", activity.node, activity.organisation)
+    return person
+
+
+def open_scanner(page, base: str, activity_id: int, phone: str = ORGANISER) -> None:
+    """Logged in as the organiser, their scanner open, the roster saved for offline."""
+    log_in(page, base, phone)
+    page.goto(f"{base}/manage/{activity_id}/scanner")
+    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+
+
 def log_out(page, base: str) -> None:
     page.goto(f"{base}/me")
     page.locator("form[action='/logout'] button[type=submit]").click()
@@ -42,8 +58,7 @@ def log_out(page, base: str) -> None:
 def test_queued_scans_wait_for_the_organiser_who_made_them(live_server, phone, make_activity,
                                                             make_user, make_org, grant, now):
     mine = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
-    zhang = make_user(name="张丽娜", phone="13800000002")
-    grant(zhang, "organiser", mine.node, mine.organisation)
+    zhang = organiser_of(mine, make_user, grant)
     other_org = make_org(name="北苑志愿队")
     theirs = make_activity(org=other_org, starts_in=timedelta(minutes=20), hours=2)
     zhou = make_user(name="周伟静", phone="13800000003")
@@ -58,9 +73,7 @@ def test_queued_scans_wait_for_the_organiser_who_made_them(live_server, phone, m
     page.on("request", lambda r: sent.append(r.url) if r.url.endswith("/scans/batch") else None)
 
     # 张丽娜 scans 吴婷 in without network, then logs out before it is sent
-    log_in(page, live_server, "13800000002")
-    page.goto(f"{live_server}/manage/{mine_id}/scanner")
-    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+    open_scanner(page, live_server, mine_id)
     context.set_offline(True)
     search_and_tap(page, "吴婷", "吴婷")
     expect(page.locator("#scanner-overlay")).to_have_attribute("data-result", "queued")
@@ -86,7 +99,7 @@ def test_queued_scans_wait_for_the_organiser_who_made_them(live_server, phone, m
     log_out(page, live_server)
 
     # 张丽娜 again: her scan goes, as hers
-    log_in(page, live_server, "13800000002")
+    log_in(page, live_server, ORGANISER)
     page.goto(f"{live_server}/manage/{mine_id}/scanner")
     _wait_for(lambda: page.evaluate(STORES)["queue"] == 0, page)
     [scan] = db.session.query(Scan).filter_by(source="offline_upload").all()
@@ -96,17 +109,14 @@ def test_queued_scans_wait_for_the_organiser_who_made_them(live_server, phone, m
 def test_a_batch_that_is_never_answered_is_given_up_and_tried_again(
         live_server, phone, make_activity, make_user, grant, now):
     activity = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
-    organiser = make_user(name="张丽娜", phone="13800000002")
-    grant(organiser, "organiser", activity.node, activity.organisation)
+    organiser_of(activity, make_user, grant)
     signups.sign_up(activity.id, user=make_user(name="袁媛"), now=now)
     db.session.commit()
     activity_id = activity.id
     db.session.close()
     page, context = phone, phone.context
     page.clock.install()  # time flows, and can be moved on
-    log_in(page, live_server, "13800000002")
-    page.goto(f"{live_server}/manage/{activity_id}/scanner")
-    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+    open_scanner(page, live_server, activity_id)
     context.set_offline(True)
     search_and_tap(page, "袁媛", "袁媛")
     dismiss(page)
@@ -143,16 +153,13 @@ def test_a_text_too_long_to_be_a_code_is_refused_at_once_and_never_queued(
     """Offline, it used to be queued, and the server refused the whole batch it went in,
     holding every good scan behind it."""
     activity = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
-    organiser = make_user(name="张丽娜", phone="13800000002")
-    grant(organiser, "organiser", activity.node, activity.organisation)
+    organiser_of(activity, make_user, grant)
     db.session.commit()
     activity_id = activity.id
     db.session.close()
     page, context = phone, phone.context
     page.add_init_script(CATCH_DECODER)
-    log_in(page, live_server, "13800000002")
-    page.goto(f"{live_server}/manage/{activity_id}/scanner")
-    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+    open_scanner(page, live_server, activity_id)
     overlay = page.locator("#scanner-overlay")
     for online in (False, True):
         context.set_offline(not online)
@@ -169,8 +176,7 @@ def test_scans_queued_before_operators_were_named_are_sent_by_the_activity_s_org
     """A phone updated with scans still queued from the build before (no operator on them):
     the organiser who opens that activity's scanner sends them, instead of nobody ever."""
     activity = make_activity(starts_in=timedelta(minutes=20), hours=2, title="入户走访")
-    organiser = make_user(name="张丽娜", phone="13800000002")
-    grant(organiser, "organiser", activity.node, activity.organisation)
+    organiser_of(activity, make_user, grant)
     volunteer = make_user(name="吴婷", phone="13912340001")
     signups.sign_up(activity.id, user=volunteer, now=now)
     code = codes.personal_payload(codes.active_code(volunteer, now=now))
@@ -178,9 +184,7 @@ def test_scans_queued_before_operators_were_named_are_sent_by_the_activity_s_org
     activity_id = activity.id
     db.session.close()
     page, context = phone, phone.context
-    log_in(page, live_server, "13800000002")
-    page.goto(f"{live_server}/manage/{activity_id}/scanner")
-    expect(page.locator("#scanner")).to_have_attribute("data-ready", "1")
+    open_scanner(page, live_server, activity_id)
     context.set_offline(True)
     page.evaluate("""([activityId, code]) => WusheOfflineQueue.add({
         activity_id: activityId, nonce: "old-build-000001", direction: "entry",

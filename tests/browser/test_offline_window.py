@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from server.extensions import db
+from tests.browser.test_offline_handover import open_scanner, organiser_of
 from tests.browser.test_offline_queue import dismiss, search_and_tap
-from tests.browser.test_scanner import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,16 +18,13 @@ pytestmark = pytest.mark.browser
 def test_a_check_in_after_the_end_is_refused_offline(live_server, phone, make_activity,
                                                      make_user, grant, give_place):
     ended = make_activity(starts_in=timedelta(hours=-3), hours=2, title="已结束的讲座")
-    organiser = make_user(name="张丽娜", phone="13800000002")
-    grant(organiser, "organiser", ended.node, ended.organisation)
+    organiser_of(ended, make_user, grant)
     give_place(ended, make_user(name="郭燕"))
     db.session.commit()
     ended_id = ended.id
     db.session.close()
     page, context = phone, phone.context
-    log_in(page, live_server, "13800000002")
-    page.goto(f"{live_server}/manage/{ended_id}/scanner")
-    expect(page.locator("#scanner")).to_have_attribute("data-roster", "server")
+    open_scanner(page, live_server, ended_id)
     context.set_offline(True)
     search_and_tap(page, "郭燕", "郭燕")
     overlay = page.locator("#scanner-overlay")

@@ -12,7 +12,6 @@
   if (!root || !configEl) return;
   var cfg = JSON.parse(configEl.textContent);
   var Q = window.WusheOfflineQueue;
-  var PERSONAL_PREFIX = "WSP1:";
   var SAME_CODE_MS = 3000;
   var REFRESH_MS = 15000;
   var ROSTER_EVERY = 8;
@@ -263,8 +262,8 @@
     if (!text || state.busy || !el.overlay.hidden || (state.recent[text] || 0) > now) return;
     state.recent[text] = now + SAME_CODE_MS;
     state.lastText = text;
-    var token = text.indexOf(PERSONAL_PREFIX) === 0
-      ? text.slice(PERSONAL_PREFIX.length).trim() : "";
+    var prefix = cfg.personalPrefix;  // codes.PERSONAL_PREFIX
+    var token = text.indexOf(prefix) === 0 ? text.slice(prefix.length).trim() : "";
     if (token.length < cfg.tokenLength[0] || token.length > cfg.tokenLength[1]) {
       // not a Wushe personal code (a payment code, a poster, a text too long to be one,
       // which offline would have been queued and refused with the whole batch): say so,

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from server.accounts.models import User
 from server.donations import errors
 from server.donations.models import Pledge
+from server.donations.vocab import TITLE_ZH
 from server.extensions import db
 
 COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "令狐", "慕容",
@@ -25,7 +26,7 @@ def public_name(pledge: Pledge) -> str:
     if pledge.display == "full_name" and pledge.donor_name:
         return pledge.donor_name
     if pledge.display == "surname" and pledge.donor_name:
-        return surname(pledge.donor_name) + {"ms": "女士", "mr": "先生"}.get(pledge.title, "")
+        return surname(pledge.donor_name) + TITLE_ZH.get(pledge.title, "")
     if pledge.display == "organisation" and pledge.donor_org:
         return pledge.donor_org
     return str(_l("Anonymous"))
