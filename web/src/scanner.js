@@ -147,10 +147,16 @@
 
   // ---- uploading the queue -------------------------------------------------
 
+  // one upload at a time; after a batch is given up the next try is the timer's, not the
+  // tick's, so the retry is offered in between
   var retryTimer = null;
+  var inflight = null;
   function upload() {
+    if (inflight) return inflight;
+    clearTimeout(retryTimer);
+    retryTimer = null;
     if (navigator.onLine === false) { renderBanner(); return Promise.resolve(); }
-    return Q.list(cfg.operatorId).then(function (all) {
+    inflight = Q.list(cfg.operatorId).then(function (all) {
       if (!all.length) return null;
       state.uploading = true;
       renderBanner();
@@ -163,14 +169,14 @@
         var err = summary.error;
         state.netDown = !!(err && err.kind === "network");
         state.uploadError = err && err.kind === "refused" ? err.message : null;
-        clearTimeout(retryTimer);
         if (err && err.kind === "network") retryTimer = setTimeout(upload, REFRESH_MS);
         return refreshPending().then(renderConflicts).then(function () {
-          if (summary.uploaded) return loadState();
-          return null;
+          return summary.uploaded ? loadState() : null;
         });
       });
-    }).catch(function () { state.uploading = false; renderBanner(); });
+    }).catch(function () { state.uploading = false; renderBanner(); })
+      .then(function () { inflight = null; });
+    return inflight;
   }
 
   // ---- deciding a scan -----------------------------------------------------
@@ -362,7 +368,10 @@
       el.q.blur();
       submit({ user_id: Number(b.dataset.userId) });
     });
-    el.retry.addEventListener("click", function () { state.netDown = false; upload(); });
+    el.retry.addEventListener("click", function () {
+      state.netDown = false;
+      Promise.resolve(inflight).then(upload); // after the one under way, if any
+    });
     el.conflictsClear.addEventListener("click", function () {
       Q.clearConflicts(cfg.activityId).then(renderConflicts);
     });
@@ -390,7 +399,7 @@
     setInterval(function () {
       tick += 1;
       var refresh = tick % ROSTER_EVERY === 0 || !online() ? loadState() : loadCounts();
-      refresh.then(function () { if (state.pending.length && online()) upload(); });
+      refresh.then(function () { if (state.pending.length && online() && !retryTimer) upload(); });
     }, REFRESH_MS);
   }
 
