@@ -85,6 +85,7 @@ REASONS = {
                          "registered"),
     "no_activity": _l("Hours without an activity: no activity with this title on this day "
                       "in your area"),
+    "activity_cancelled": _l("The activity has been cancelled"),
     "ambiguous_activity": _l("Several activities in your area have this title on this day"),
     "bad_date": _l("The date is missing or not a date"),
     "bad_hours": _l("The hours are missing, not a number, or longer than the activity"),

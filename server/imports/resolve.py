@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import User
+from server.activities.models import Activity
 from server.extensions import db
 from server.hours.models import HourEntry, HourReview
 from server.imports.models import ImportRow
@@ -80,6 +81,8 @@ def resolve(file_id: int) -> None:
 
     # hours: a known person (an account, or a volunteer on the first sheet), once per
     # activity, not recorded already in another way
+    _reject(file_id, "hours", "activity_cancelled", exists().where(
+        Activity.id == R.activity_id, Activity.status.in_(("draft", "cancelled"))))
     _reject(file_id, "hours", "duplicate_hours",
             _earlier_same(file_id, "hours", "phone", "activity_id"))
     person = aliased(ImportRow)

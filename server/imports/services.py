@@ -258,6 +258,7 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
         raise errors.AlreadyConfirmed()
     if file.status != "checked":
         raise errors.NotChecked()
+    _lock_activities(file.id)  # a cancel under way finishes first, and is seen below
     resolve.resolve(file.id)  # decide on what is there now, not at the preview
     people = 0
     for rows in _batches(file.id, "people", "new"):
@@ -279,19 +280,21 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
                literal(now, Consent.accepted_at.type), literal(actor.id))
         .where(ImportRow.file_id == file.id, ImportRow.sheet == "people",
                ImportRow.status == "new")))
-    before = db.session.scalar(select(func.max(HourEntry.id))) or 0
     hours = 0
     for rows in _batches(file.id, "hours", "new"):
-        db.session.execute(insert(HourEntry), [
+        ids = db.session.scalars(insert(HourEntry).returning(HourEntry.id), [
             {"user_id": r.user_id, "activity_id": r.activity_id, "kind": "imported",
              "minutes": r.minutes, "sources": ["import"], "flags": [],
              "evidence": f"{file.filename} #{r.row_no} sha256:{file.sha256}",
              "created_by_id": actor.id, "created_at": now}
-            for r in rows])
+            for r in rows]).all()
+        # one approval per entry: the importer vouches for the roster
+        db.session.execute(insert(HourReview), [
+            {"entry_id": i, "decision": "approved", "reviewer_id": actor.id,
+             "decided_at": now} for i in ids])
         hours += len(rows)
         if progress:
             progress(len(rows))
-    _approve_imported(after_id=before, reviewer=actor, now=now)
     db.session.execute(update(ImportFile).where(ImportFile.id == file.id).values(
         status="confirmed", confirmed_by_id=actor.id, confirmed_at=now,
         written={"people": people, "hours": hours}))
@@ -300,15 +303,16 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
     return file
 
 
-def _approve_imported(*, after_id: int, reviewer: User, now: datetime) -> None:
-    """One approval per entry just imported: the importer vouches for the roster."""
-    db.session.execute(insert(HourReview).from_select(
-        ["entry_id", "decision", "reviewer_id", "decided_at"],
-        select(HourEntry.id, literal("approved"), literal(reviewer.id),
-               literal(now, HourReview.decided_at.type))
-        .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(HourEntry.id > after_id, HourEntry.kind == "imported",
-               HourReview.id.is_(None))))
+def _lock_activities(file_id: int) -> None:
+    """The activities the roster's hours go to, locked as a sign-up or a cancel locks one
+    (signups.lock_activity), in id order. A cancel looks for hours under that lock
+    (ACTIVITY_CANCELLING): without this, hours could land in an activity being cancelled
+    at that moment, and count for an activity that did not happen."""
+    ids = select(ImportRow.activity_id).where(
+        ImportRow.file_id == file_id, ImportRow.sheet == "hours",
+        ImportRow.activity_id.is_not(None))
+    db.session.execute(select(Activity.id).where(Activity.id.in_(ids))
+                       .order_by(Activity.id).with_for_update(key_share=True))
 
 
 def page(file: ImportFile, *, sheet: str, status: str | None, page_no: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from server.accounts.identity import check_character
 from server.accounts.models import Consent, User
 from server.accounts.passwords import verify_password
 from server.accounts.services import authenticate
+from server.core.clock import local
 from server.core.errors import Forbidden, WusheError
 from server.extensions import db
 from server.hours.models import HourEntry
@@ -288,3 +289,22 @@ def test_a_cell_of_the_wrong_kind_is_refused_not_read_as_text(world):
     reasons = dict(db.session.execute(select(ImportRow.row_no, ImportRow.reason).where(
         ImportRow.file_id == file.id, ImportRow.sheet == "people")).all())
     assert reasons == {2: "bad_name", 3: "bad_name", 4: "bad_phone", 5: None}
+
+
+def test_hours_for_an_activity_cancelled_since_the_check_are_not_written(
+        world, now, make_activity):
+    """Checked while the activity stood; cancelled before the confirm: its hours are refused
+    then, with the reason, and nothing counts for an activity that did not happen."""
+    visit = make_activity(org=world.org, node=world.home, title="入户走访",
+                          starts_in=timedelta(hours=-3), hours=1)  # ended, not finished
+    assert visit.status == "published"
+    file = check(world, xlsx(people=[["张三", "13812345678", "运河园社区", "", ""]], hours=[
+        ["13812345678", "法律讲堂", world.day, 1],
+        ["13812345678", "入户走访", local(visit.starts_at).date().isoformat(), 1]]))
+    assert reasons(file, "hours") == {2: None, 3: None}
+    visit.status = "cancelled"
+    db.session.flush()
+    file = services.confirm(file, actor=world.coordinator, now=now)
+    assert reasons(file, "hours") == {2: None, 3: "activity_cancelled"}
+    assert file.written == {"people": 1, "hours": 1}
+    assert [e.activity_id for e in db.session.scalars(select(HourEntry))] == [world.lecture.id]
