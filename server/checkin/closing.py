@@ -18,6 +18,12 @@ def auto_check_out(activity: Activity, *, now: datetime) -> int:
     The caller holds the sign-ups' locks (finish) or takes them here, in id order."""
     if now < activity.ends_at:
         return 0
+    return _check_out_everyone(activity, at=activity.ends_at, now=now)
+
+
+def _check_out_everyone(activity: Activity, *, at: datetime, now: datetime) -> int:
+    """Whoever is inside leaves at `at` (or at their last scan, if later): an automatic
+    exit each, appended to the log."""
     inside = db.session.scalars(select(Signup).where(
         Signup.activity_id == activity.id, Signup.presence == "in")
         .order_by(Signup.id).with_for_update(key_share=True)).all()
@@ -27,7 +33,7 @@ def auto_check_out(activity: Activity, *, now: datetime) -> int:
         db.session.add(Scan(activity_id=activity.id, user_id=signup.user_id,
                             signup_id=signup.id, direction="exit", result="ok",
                             source="automatic", server_time=now,
-                            effective_time=max(activity.ends_at, last.effective_time),
+                            effective_time=max(at, last.effective_time),
                             forced=False, walk_in=False, assisted=False, late=False,
                             seq=signup.scan_seq))
         signup.presence = "out"
@@ -53,16 +59,21 @@ def auto_check_out_due(*, now: datetime) -> int:
     """For the CLI and the scheduler: every ended activity with people still inside."""
     due = db.session.scalars(select(Signup.activity_id).join(
         Activity, Signup.activity_id == Activity.id).where(
-        Activity.ends_at <= now, Signup.presence == "in").distinct()).all()
+        Activity.ends_at <= now, Activity.status != "cancelled",
+        Signup.presence == "in").distinct()).all()
     return sum(auto_check_out(db.session.get(Activity, a), now=now) for a in due)
 
 
 def on_activity_cancelling(*, activity: Activity, now: datetime) -> None:
-    """Someone was checked in: the activity happened, and is finished, not cancelled. The
-    sign-ups' locks first, as a finish takes them: a scan being decided is waited for, and
-    its result seen."""
+    """Someone was checked in once it had started: the activity happened, and is finished,
+    not cancelled. Before its start it did not happen yet: those who came early are checked
+    out, and it can be called off. The sign-ups' locks first, as a finish takes them: a scan
+    being decided is waited for, and its result seen."""
     from server.checkin import errors
     _lock_signups(activity)
+    if now < activity.starts_at:
+        _check_out_everyone(activity, at=now, now=now)
+        return
     if db.session.scalar(select(Scan.id).where(
             Scan.activity_id == activity.id, Scan.result == "ok").limit(1)) is not None:
         raise errors.PeopleCheckedIn()

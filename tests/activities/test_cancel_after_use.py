@@ -1,6 +1,7 @@
-"""An activity that took place is finished, not cancelled: once someone has checked in, or
-hours are recorded for it, cancelling is refused with what to do instead (a cancelled
-activity's approved hours went on counting in the statistics, and nowhere else)."""
+"""An activity that took place is finished, not cancelled: once someone has checked in after
+its start, or hours are recorded for it, cancelling is refused with what to do instead (a
+cancelled activity's approved hours went on counting in the statistics, and nowhere else).
+Before its start it has not taken place, though people came early: it can be called off."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from server.activities import services as activities
 from server.activities import signups
 from server.activities.models import Activity
 from server.checkin import codes
+from server.checkin.closing import auto_check_out_due
+from server.checkin.models import Scan
 from server.core.errors import WusheError
 from server.extensions import db
 from server.hours import ledger, review
@@ -47,6 +50,28 @@ def test_someone_checked_in_it_is_finished_instead(under_way, scan, now):
     assert refused.value.code == "people_checked_in" and refused.value.status == 409
     db.session.expire_all()
     assert db.session.get(Activity, activity.id).status == "published"
+
+
+def test_called_off_before_its_start_though_someone_came_early(
+        make_activity, make_user, grant, scan, now):
+    """A storm warning twenty minutes before the start, one volunteer checked in already:
+    it is called off, she is checked out then, and no later job checks her out again."""
+    activity = make_activity(starts_in=timedelta(minutes=20), hours=2)
+    organiser = make_user(name="组织者")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    volunteer = make_user(name="刘洋")
+    db.session.add(signups.Signup(activity_id=activity.id, user_id=volunteer.id,
+                                  status="confirmed", queue_no=1,
+                                  created_at=now - timedelta(days=1)))
+    db.session.flush()
+    early = scan(activity, organiser,
+                 code=codes.personal_payload(codes.active_code(volunteer, now=now)))
+    assert early.result == "ok"
+    assert _cancel(activity, organiser, now).status == "cancelled"
+    exits = db.session.scalars(db.select(Scan).where(
+        Scan.activity_id == activity.id, Scan.direction == "exit")).all()
+    assert [(s.source, s.effective_time) for s in exits] == [("automatic", now)]
+    assert auto_check_out_due(now=activity.ends_at + timedelta(hours=1)) == 0
 
 
 @pytest.mark.parametrize("decided", ["approved", "rejected"])
