@@ -100,18 +100,17 @@ def care_cookie(state: str):
     return resp
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def lang(code: str):
-    """Switch the interface language (remembered in a cookie, and, for someone logged in,
-    as their language: the messages, SMS codes and e-mails sent to them follow it)."""
+    """Switch the interface language, remembered in a cookie. The form on 我的 (a POST, with
+    its CSRF token) also saves it as the person's language: the messages, SMS codes and
+    e-mails sent to them follow it. A GET (the visitors' links at the foot of each page, or
+    a link from another site, or a prefetch) changes the pages only, never the account."""
     locale = LANG_ALIASES.get(code)
     if locale not in current_app.config["LANGUAGES"]:
         abort(404)
-    # saved only for a switch made on the site (a link from elsewhere, or a browser
-    # prefetching it, changes the page's language but not what is sent to the person)
-    chosen_here = (request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
-                   and "prefetch" not in request.headers.get("Sec-Purpose", ""))
-    if current_user.is_authenticated and chosen_here and current_user.locale != locale:
+    if request.method == "POST" and current_user.is_authenticated \
+            and current_user.locale != locale:
         services.update_profile(me(), now=clock.now(), locale=locale)
     resp = redirect(safe_next(url_for("activities_pages.index")))
     resp.set_cookie("lang", locale, max_age=ONE_YEAR, samesite="Lax", httponly=True,

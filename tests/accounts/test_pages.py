@@ -180,21 +180,25 @@ def test_language_switch(client):
 
 
 def test_a_language_chosen_logged_in_is_the_one_messages_are_sent_in(client, make_user):
-    """The switch is the person's choice of language, not only the pages': the SMS codes,
-    WeChat messages and e-mails sent to them read users.locale (tests/notifications)."""
+    """The switch on 我的 is the person's choice of language, not only the pages': the SMS
+    codes, WeChat messages and e-mails sent to them read users.locale (tests/notifications).
+    It is a form, with its CSRF token; a link (another site's, a prefetch) is a GET and
+    changes the pages only."""
     person = make_user(name="王芳")
-    login(client, person)
-    assert client.get("/lang/en").status_code == 302
+    token = login(client, person)
+    page = client.get("/me").get_data(as_text=True)
+    assert 'method="post" action="/lang/en?next=/me"' in page
+    resp = client.post("/lang/en?next=/me", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/me"
     db.session.expire_all()
     assert db.session.get(User, person.id).locale == "en"
-    client.get("/lang/zh")
+    client.post("/lang/zh", data={"csrf_token": token})
     db.session.expire_all()
     assert db.session.get(User, person.id).locale == "zh_CN"
-    # a link from another site, or a prefetch, changes the page's language only
-    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Sec-Purpose": "prefetch"}):
-        assert "lang=en" in client.get("/lang/en", headers=headers).headers["Set-Cookie"]
-        db.session.expire_all()
-        assert db.session.get(User, person.id).locale == "zh_CN"
+    assert client.post("/lang/en").status_code == 400  # no token: refused, nothing saved
+    assert "lang=en" in client.get("/lang/en").headers["Set-Cookie"]
+    db.session.expire_all()
+    assert db.session.get(User, person.id).locale == "zh_CN"
 
 
 def test_privacy_notice_shows_its_version(client, app):
