@@ -38,7 +38,7 @@ from sqlalchemy import exists, func, select
 from server.accounts.models import User
 from server.activities import errors, notices
 from server.activities.models import Activity, LotteryDraw, Signup
-from server.activities.signups import lock_activity
+from server.activities.signups import clash, lock_activity, lock_people
 from server.core import timefmt
 from server.core.errors import Forbidden
 from server.extensions import db
@@ -93,13 +93,22 @@ class Lottery:
     def open_for_entries(self) -> bool:
         return self.draw is None
 
-    def outcome(self) -> list[tuple[int, str, int | None]]:
-        """(entry id, confirmed | waitlisted, waitlist position) in drawn order."""
+    def outcome(self) -> list[tuple[int, str, int | None, bool]]:
+        """(entry id, confirmed | waitlisted, waitlist position, passed over for a clash)
+        in drawn order: the first `winners` entries not passed over got the places."""
         if self.draw is None:
             return []
-        return [(entry_id, "confirmed", None) if n < self.draw.winners
-                else (entry_id, "waitlisted", n - self.draw.winners + 1)
-                for n, entry_id in enumerate(self.draw.drawn_order)]
+        passed = set(self.draw.passed_over or [])
+        out: list[tuple[int, str, int | None, bool]] = []
+        won = waiting = 0
+        for entry_id in self.draw.drawn_order:
+            if won < self.draw.winners and entry_id not in passed:
+                won += 1
+                out.append((entry_id, "confirmed", None, False))
+            else:
+                waiting += 1
+                out.append((entry_id, "waitlisted", waiting, entry_id in passed))
+        return out
 
 
 def lottery_of(activity: Activity) -> Lottery:
@@ -136,14 +145,24 @@ def draw(activity_id: int, *, actor: User | None, now: datetime) -> LotteryDraw:
     # after everything already numbered: later sign-ups and promotions follow drawn order
     base = db.session.scalar(select(func.max(Signup.queue_no)).where(
         Signup.activity_id == activity.id)) or 0
+    # the places in drawn order, as a promotion gives them: one who holds a place in
+    # another activity at the same time by now is passed over, and waits (signups.clash)
+    lock_people(entry.user_id for entry in entries.values())
+    passed, won = [], 0
     for n, entry_id in enumerate(order):
         entry = entries[entry_id]
         entry.queue_no = base + n + 1
-        entry.status = "confirmed" if n < free else "waitlisted"
+        if won < free and clash(entry.user_id, activity) is not None:
+            passed.append(entry_id)
+        elif won < free:
+            entry.status = "confirmed"
+            won += 1
+            continue
+        entry.status = "waitlisted"
     record = LotteryDraw(activity_id=activity.id, algorithm=ALGORITHM,
                          seed=activity.lottery_seed, commitment=activity.lottery_commitment,
                          entrants=sorted(entries), drawn_order=order, places=free,
-                         winners=min(free, len(order)), drawn_at=now,
+                         winners=won, passed_over=passed, drawn_at=now,
                          source="scheduler" if actor is None else "organiser",
                          drawn_by_id=actor.id if actor else None)
     db.session.add(record)
@@ -153,14 +172,14 @@ def draw(activity_id: int, *, actor: User | None, now: datetime) -> LotteryDraw:
     activity.updated_at = now
     db.session.flush()
     key = f"lottery:{activity.id}"
-    for n, entry_id in enumerate(order):
+    for entry_id, outcome, position, _passed in Lottery(activity, len(order), record).outcome():
         entry = entries[entry_id]
-        if n < free:
+        if outcome == "confirmed":
             notify(entry.user_id, "lottery_won", now=now, activity_id=activity.id, key=key,
                    signup_id=entry.id, **notices.facts(activity))
         else:
             notify(entry.user_id, "lottery_waitlisted", now=now, activity_id=activity.id,
-                   key=key, signup_id=entry.id, position=n - free + 1,
+                   key=key, signup_id=entry.id, position=position,
                    **notices.facts(activity))
     return record
 

@@ -203,6 +203,10 @@ class LotteryDraw(db.Model):
     drawn_order: Mapped[list[int]] = mapped_column(JSON)
     places: Mapped[int] = mapped_column(Integer)
     winners: Mapped[int] = mapped_column(Integer)
+    # drawn for a place while holding a place in another activity at the same time: they
+    # wait instead, in drawn order (the places go to the next in the order)
+    passed_over: Mapped[list[int]] = mapped_column(JSON, default=list,
+                                                   server_default=text("'[]'"))
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(12))
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -189,6 +189,7 @@ class DrawOut(ma.Schema):
     drawn_order = ma.fields.List(ma.fields.Integer())
     places = ma.fields.Integer()
     winners = ma.fields.Integer()
+    passed_over = ma.fields.List(ma.fields.Integer())
     drawn_at = LocalDateTime()
     source = ma.fields.String()
 
@@ -207,7 +208,8 @@ class LotteryOut(ma.Schema):
     drawn = ma.fields.Function(lambda lot: lot.draw is not None)
     draw = ma.fields.Nested(DrawOut, allow_none=True)
     results = ma.fields.Function(lambda lot: [
-        {"entry_id": i, "outcome": o, "position": p} for i, o, p in lot.outcome()])
+        {"entry_id": i, "outcome": o, "position": p, "passed_over": passed}
+        for i, o, p, passed in lot.outcome()])
 
 
 class NextStepsOut(ma.Schema):

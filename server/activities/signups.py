@@ -67,7 +67,7 @@ def lock_people(user_ids) -> None:
                            .with_for_update(key_share=True))
 
 
-def _clash(user_id: int, activity: Activity) -> Activity | None:
+def clash(user_id: int, activity: Activity) -> Activity | None:
     """Another published activity this person holds a confirmed place in, overlapping this one."""
     return db.session.scalar(
         select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
@@ -111,7 +111,7 @@ def check_eligible(activity: Activity, user: User, *, now: datetime) -> None:
         from server.core.labels import join, skill_label
         raise errors.SkillsMissing(skills=join(skill_label(s) for s in missing),
                                    errors={"skills": missing})
-    other = _clash(user.id, activity)
+    other = clash(user.id, activity)
     if other is not None:
         raise errors.TimeClash(other=other.title)
 
@@ -291,7 +291,7 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
     for signup in waiting:
         if len(promoted) == free:
             break
-        if _clash(signup.user_id, activity) is not None:
+        if clash(signup.user_id, activity) is not None:
             continue
         signup.status = "confirmed"
         signup.promoted_at = now

@@ -214,6 +214,37 @@ def test_the_draw_fills_the_places_and_queues_the_rest_in_drawn_order(make_lotte
     assert len(notes) == 8
 
 
+def test_one_drawn_who_has_a_place_elsewhere_at_that_time_is_passed_over(
+        make_lottery, make_activity, make_user, now):
+    """Entries are no places, so entering does not clash; by the draw, the first drawn has
+    taken a place at the same time elsewhere: the place goes to the next in the order, she
+    waits first in line, and the published result says why."""
+    lot = make_lottery(capacity=2)
+    people = [make_user(name=f"报名者{i}") for i in range(4)]
+    entries = _entered(lot, people, now)
+    order = lottery.drawn_order(lot.lottery_seed, [e.id for e in entries])
+    first = next(e for e in entries if e.id == order[0])
+    same_time = make_activity(starts_in=lot.starts_at - now, hours=1, capacity=5)
+    assert signups.sign_up(same_time.id, user=first.user, now=now).status == "confirmed"
+
+    record = lottery.draw(lot.id, actor=None, now=lot.signup_closes_at + timedelta(minutes=1))
+
+    assert record.drawn_order == order and record.passed_over == [order[0]]
+    assert (record.places, record.winners) == (2, 2)
+    status = {s.id: (s.status, signups.waitlist_position(s)) for s in _queue(lot.id)}
+    assert [status[i] for i in order] == [
+        ("waitlisted", 1), ("confirmed", None), ("confirmed", None), ("waitlisted", 2)]
+    assert lottery.lottery_of(lot).outcome() == [
+        (order[0], "waitlisted", 1, True), (order[1], "confirmed", None, False),
+        (order[2], "confirmed", None, False), (order[3], "waitlisted", 2, False)]
+    told = db.session.scalar(select(Notification).where(
+        Notification.activity_id == lot.id, Notification.user_id == first.user_id))
+    assert (told.kind, told.params["position"]) == ("lottery_waitlisted", 1)
+    assert lottery.verify(record).ok  # the order is still the seed's
+    # she is not confirmed in both, whichever frees up first
+    assert signups.clash(first.user_id, same_time) is None
+
+
 def test_the_lottery_draw_is_reproducible_from_its_published_seed(make_lottery, make_user,
                                                                   now):
     lot = make_lottery(capacity=4)
@@ -227,7 +258,7 @@ def test_the_lottery_draw_is_reproducible_from_its_published_seed(make_lottery, 
     again = sorted(sorted(entrants), key=lambda i: (
         hmac.new(seed.encode(), str(i).encode(), hashlib.sha256).hexdigest(), i))
     assert again == record.drawn_order
-    assert [i for i, outcome, _ in published.outcome() if outcome == "confirmed"] == again[:4]
+    assert [i for i, outcome, _, _ in published.outcome() if outcome == "confirmed"] == again[:4]
     assert lottery.verify(record).ok
     # the order does not depend on the order entries are listed in
     assert lottery.drawn_order(seed, list(reversed(entrants))) == again
