@@ -17,7 +17,7 @@ from server.extensions import db
 class NextSteps:
     signup: Signup
     activity: Activity
-    position: int | None  # on the waitlist; None with a place
+    position: int | None  # on the waitlist; None with a place or a lottery entry
     arrive_at: datetime
     arrive_minutes: int
     withdraw_until: datetime
@@ -38,7 +38,7 @@ def for_signup(signup_id: int, *, viewer, now: datetime) -> NextSteps:
     if (signup is None or viewer is None
             or viewer.id not in (signup.user_id, signup.acted_by_id)):
         raise errors.SignupNotFound()
-    if signup.status not in ("confirmed", "waitlisted"):
+    if signup.status not in ("confirmed", "waitlisted", "entered"):
         raise errors.SignupNotFound()
     activity = signup.activity
     minutes = arrive_minutes()

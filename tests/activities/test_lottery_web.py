@@ -210,3 +210,24 @@ def test_the_roster_lists_entries_and_an_entry_is_withdrawn_from_the_page(app, m
     assert "参加抽签" in text(resp) and "已有 0 人参与" in text(resp)
     db.session.expire_all()
     assert lottery.entry_count(lot.id) == 0
+
+
+def test_entering_from_the_page_ends_on_a_page_that_says_so(client, api, make_lottery,
+                                                             make_user):
+    """The activity page's plain form (no htmx): an entry is no place and no waitlist spot;
+    its page says when the draw is and offers no code yet; the API's next steps agree."""
+    lot = make_lottery()
+    person = make_user(name="李秀英")
+    token = login(client, person)
+    resp = client.post(f"/activities/{lot.id}/signup", data={"csrf_token": token}, headers=EN)
+    assert resp.status_code == 303
+    page = client.get(resp.headers["Location"], headers=EN)
+    assert page.status_code == 200
+    body = text(page)
+    assert "You are in the lottery" in body and "Places are drawn at" in body
+    assert f"/activities/{lot.id}/lottery" in body and "Open my code" not in body
+    assert "next-steps__arrive" not in body
+    api.login(person)
+    signup_id = resp.headers["Location"].split("/")[2]
+    steps = api.get(f"/api/v1/signups/{signup_id}/next-steps").get_json()
+    assert (steps["status"], steps["position"]) == ("entered", None)
