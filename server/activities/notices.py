@@ -31,14 +31,6 @@ def _when(p: dict) -> str:
         return ""
 
 
-def _clock(p: dict) -> str:
-    try:
-        from server.core.clock import local
-        return f"{local(datetime.fromisoformat(p['starts_at'])):%H:%M}"
-    except (KeyError, TypeError, ValueError):
-        return ""
-
-
 def _starts(p: dict) -> datetime:
     """When the activity begins: a reminder pushed after that is noise."""
     try:
@@ -70,6 +62,30 @@ def _cant_come(note, viewer, now) -> list[Action]:
                    destructive=True)]
 
 
+def _signup_in(*statuses: str, as_told: bool = False):
+    """holds for a message about one sign-up (params' signup_id): the sign-up is still in
+    `statuses` and its activity still open; as_told: at the time and place the message
+    gives (a reminder of the old time is no use once the activity moved: the person was
+    told of the move). A message that names no sign-up holds."""
+    def holds(note) -> bool:
+        from server.activities import signups
+        p = note.params or {}
+        signup = signups.get_signup(p["signup_id"]) if p.get("signup_id") else None
+        if signup is None:
+            return not p.get("signup_id")
+        activity = signup.activity
+        if signup.status not in statuses or activity.status != "published":
+            return False
+        if not as_told:
+            return True
+        try:
+            told_start = datetime.fromisoformat(p["starts_at"])
+        except (KeyError, TypeError, ValueError):
+            return True
+        return told_start == activity.starts_at and p.get("place") == activity.place
+    return holds
+
+
 def _promoted(p: dict) -> str:
     if not p.get("starts_at"):  # messages from before times were kept
         return _("Good news: a place opened up and you are now confirmed for “%(title)s”.",
@@ -89,7 +105,7 @@ def _changed(p: dict) -> str:
 
 
 declare("promoted", topic="changes", link=_to_activity, actions=_cant_come, text=_promoted,
-        urgent=True)
+        urgent=True, holds=_signup_in("confirmed"))
 declare("activity_cancelled", topic="changes", link=_to_activity, urgent=True, text=lambda p: _(
     "“%(title)s” has been cancelled: %(reason)s", title=p.get("title", ""),
     reason=p.get("reason", "")))
@@ -112,25 +128,27 @@ def _lottery_waitlisted(p: dict) -> str:
 
 
 declare("lottery_won", topic="changes", link=_to_activity, actions=_cant_come,
-        text=_lottery_won, urgent=True)
+        text=_lottery_won, urgent=True, holds=_signup_in("confirmed"))
 declare("lottery_waitlisted", topic="changes", link=_to_activity, text=_lottery_waitlisted,
-        urgent=True)
+        urgent=True, holds=_signup_in("waitlisted"))
 
 
+# A reminder's text names the day and the time, never "tomorrow" or "in two hours": it is
+# read, and may be pushed (after the quiet hours), later than it was made.
 def _reminder_day(p: dict) -> str:
-    return _("Reminder: “%(title)s” is tomorrow, %(when)s, at %(place)s. Bring My code to "
+    return _("Reminder: “%(title)s” is on %(when)s, at %(place)s. Bring My code to "
              "check in.", title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
 
 
 def _reminder_soon(p: dict) -> str:
-    return _("“%(title)s” starts at %(time)s, in about two hours, at %(place)s.",
-             title=p.get("title", ""), time=_clock(p), place=p.get("place", ""))
+    return _("Soon: “%(title)s” starts at %(when)s, at %(place)s.",
+             title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
 
 
 declare("reminder_day", topic="reminders", link=_to_activity, stale_after=_starts,
-        text=_reminder_day)
+        text=_reminder_day, holds=_signup_in("confirmed", as_told=True))
 declare("reminder_soon", topic="reminders", link=_to_activity, stale_after=_starts,
-        text=_reminder_soon)
+        text=_reminder_soon, holds=_signup_in("confirmed", as_told=True))
 
 
 def on_cancelled(*, activity, people: list[int], now: datetime) -> None:

@@ -67,14 +67,28 @@ def _message(delivery: Delivery, who: recipients.Recipient) -> channels.Outgoing
             subject=str(kinds.TOPICS[kinds.get(note.kind).topic]))
 
 
+def _no_longer(delivery: Delivery, now: datetime) -> str | None:
+    """Why a push waiting since it was queued (the quiet hours, a retry) is not sent now,
+    if it is not: the message stays in the site either way."""
+    note = delivery.notification
+    kind = kinds.get(note.kind)
+    if kind.stale_after is not None and now >= kind.stale_after(note.params or {}):
+        return "too late: its moment has passed"
+    if delivery.channel not in services.preferences(note.user_id)[kind.topic]:
+        return "the person has turned this channel off since"
+    if kind.holds is not None and not kind.holds(note):
+        return "no longer so: the sign-up or the activity has changed since"
+    return None
+
+
 def send(delivery_id: int, *, now: datetime) -> str | None:
     """Send one delivery if it is due and nobody else has it; returns its new status."""
     if not _claim(delivery_id, now):
         return None
     delivery = db.session.get(Delivery, delivery_id)
-    stale_after = kinds.get(delivery.notification.kind).stale_after
-    if stale_after is not None and now >= stale_after(delivery.notification.params or {}):
-        delivery.status, delivery.last_error = "skipped", "too late: its moment has passed"
+    skip = _no_longer(delivery, now)
+    if skip:
+        delivery.status, delivery.last_error = "skipped", skip
         db.session.commit()
         return delivery.status
     message = _message(delivery, recipients.of(delivery.notification.user_id))

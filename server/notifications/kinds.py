@@ -56,7 +56,10 @@ class Kind:
     """urgent: pushed at once, night or day (a cancellation, a place that opened up);
     others wait for the end of the quiet hours (NOTIFY_QUIET_HOURS). stale_after: the
     moment after which pushing it is pointless (a reminder, once the activity began):
-    a push still waiting then is skipped; the message stays in the site."""
+    a push still waiting then is skipped; the message stays in the site. holds: whether
+    what it says is still so when it is pushed (a reminder of a place since given up, of
+    an activity since cancelled or moved): a push held back by the quiet hours, or for a
+    retry, is skipped when it no longer holds."""
 
     name: str
     topic: str
@@ -66,6 +69,7 @@ class Kind:
         default=lambda note, viewer, now: [])
     urgent: bool = False
     stale_after: Callable[[dict], Any] | None = None
+    holds: Callable[[Any], bool] | None = None
 
 
 KINDS: dict[str, Kind] = {}
@@ -74,13 +78,14 @@ KINDS: dict[str, Kind] = {}
 def declare(name: str, *, topic: str, text: Callable[[dict], str],
             link: Callable[[Any], str | None] | None = None,
             actions: Callable[[Any, Any, Any], list[Action]] | None = None,
-            urgent: bool = False, stale_after: Callable[[dict], Any] | None = None) -> Kind:
+            urgent: bool = False, stale_after: Callable[[dict], Any] | None = None,
+            holds: Callable[[Any], bool] | None = None) -> Kind:
     if topic not in TOPICS:
         raise KeyError(f"no such topic: {topic}")
     if name in KINDS and KINDS[name].text is not text:
         raise TypeError(f"notification kind {name!r} is declared twice")
     kind = Kind(name, topic, text, link or (lambda note: None),
-                actions or (lambda note, viewer, now: []), urgent, stale_after)
+                actions or (lambda note, viewer, now: []), urgent, stale_after, holds)
     KINDS[name] = kind
     return kind
 

@@ -298,3 +298,40 @@ def test_a_reminder_held_past_its_moment_is_not_pushed(app, make_user, make_acti
     wechat = _deliveries(note)["wechat"]
     assert (wechat.status, wechat.last_error) == ("skipped", "too late: its moment has passed")
     assert outgoing() == [] and note.in_site  # it is still in the site
+
+
+@pytest.mark.parametrize("since", ["nothing", "withdrawn", "cancelled", "moved", "turned_off"])
+def test_a_push_held_for_the_morning_goes_only_if_it_still_holds(
+        app, make_user, make_activity, now, channels_as, outgoing, since):
+    """Made at six, held until seven by the quiet hours: by then she may have given her
+    place back, the activity may be cancelled or moved (she was told so at once), or she
+    may have turned the channel off. Then the push is not sent; the message stays in the
+    site."""
+    from server.activities import signups
+    channels_as(NOTIFY_QUIET_HOURS=[22, 7])
+    person = make_user()
+    activity = make_activity(starts_in=_beijing(12, 8) - now, hours=2)
+    signup = signups.sign_up(activity.id, user=person, now=now)
+    note = notify(person.id, "reminder_soon", now=_beijing(12, 6), signup_id=signup.id,
+                  **activity_notices.facts(activity))
+    if since == "withdrawn":
+        signup.status = "withdrawn"
+    elif since == "cancelled":
+        activity.status = "cancelled"
+    elif since == "moved":
+        activity.starts_at += timedelta(hours=2)
+        activity.ends_at += timedelta(hours=2)
+    elif since == "turned_off":
+        services.set_preferences(person.id, {"reminders": ["site"]}, now=_beijing(12, 6, 10))
+    db.session.commit()
+    jobs.deliveries(_beijing(12, 7))
+    wechat = _deliveries(note)["wechat"]
+    if since == "nothing":
+        assert wechat.status == "sent" and len(outgoing()) == 1
+        assert "12月12日 周六 08:00" in outgoing()[0]  # the day and the time, not "tomorrow"
+        return
+    assert wechat.status == "skipped" and outgoing() == []
+    assert wechat.last_error == (
+        "the person has turned this channel off since" if since == "turned_off"
+        else "no longer so: the sign-up or the activity has changed since")
+    assert note.in_site
