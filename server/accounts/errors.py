@@ -73,6 +73,12 @@ class UserNotFound(NotFound):
     message = _l("Nobody has registered with this mobile number yet. Ask them to register first.")
 
 
+class ResidentNotFound(NotFound):
+    code = "resident_not_found"
+    message = _l("No resident of the places you serve is registered with this mobile number. "
+                 "Register them first, or ask them to sign up themselves.")
+
+
 class BirthDateLocked(Conflict):
     code = "birth_date_locked"
     field = "birth_date"

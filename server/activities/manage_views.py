@@ -9,7 +9,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from server.accounts import permissions
-from server.accounts.errors import UserNotFound
+from server.accounts.errors import ResidentNotFound
 from server.activities import lottery, queries, services, signups
 from server.activities.models import Activity, Programme
 from server.activities.schemas import ActivityIn, ActivityPatch, ReasonIn
@@ -216,7 +216,7 @@ def sign_up_on_behalf(activity_id: int):
     phone = request.form.get("phone", "")[:20]
     try:
         made = signups.sign_up_for(activity_id, phone=phone, actor=me(), now=clock.now())
-    except (*FORM_ERRORS, UserNotFound) as exc:
+    except (*FORM_ERRORS, ResidentNotFound) as exc:
         message, _fields, status = problem(exc)
         activity = services.get_activity(activity_id, viewer=me())
         return _roster_page(activity, message=message, phone=phone, status=status)

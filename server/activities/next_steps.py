@@ -32,11 +32,11 @@ def arrive_minutes() -> int:
 
 
 def for_signup(signup_id: int, *, viewer, now: datetime) -> NextSteps:
-    """The next steps of a sign-up, for the person or whoever signed them up; a sign-up
-    that ended (withdrawn, removed) or someone else's is not found, as the API says."""
+    """The next steps of a sign-up, for the person or their guardian (signups.acts_for); a
+    sign-up that ended (withdrawn, removed) or someone else's is not found, as the API
+    says."""
     signup = db.session.get(Signup, signup_id)
-    if (signup is None or viewer is None
-            or viewer.id not in (signup.user_id, signup.acted_by_id)):
+    if signup is None or not signups.acts_for(viewer, signup):
         raise errors.SignupNotFound()
     if signup.status not in ("confirmed", "waitlisted", "entered"):
         raise errors.SignupNotFound()

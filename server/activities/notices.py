@@ -50,10 +50,9 @@ def _cant_come(note, viewer, now) -> list[Action]:
     from server.activities import signups
     signup_id = (note.params or {}).get("signup_id")
     signup = signups.get_signup(signup_id) if signup_id else None
-    # the person, or whoever signed them up (a family member's place, given back by the
-    # guardian who reads their messages)
-    if (signup is None or viewer is None
-            or viewer.id not in (signup.user_id, signup.acted_by_id)
+    # the person, or their guardian (a family member's place, given back by the guardian
+    # who reads their messages)
+    if (signup is None or not signups.acts_for(viewer, signup)
             or not signups.can_withdraw(signup, now=now)):
         return []
     return [Action(label=_l("I can't come"),
@@ -127,6 +126,24 @@ def _lottery_waitlisted(p: dict) -> str:
              title=p.get("title", ""), position=p.get("position", ""))
 
 
+def _signed_up_by_worker(p: dict) -> str:
+    if p.get("status") == "entered":
+        return _("%(worker)s entered you in the lottery for “%(title)s” (%(when)s, %(place)s). "
+                 "We will tell you the result of the draw.", worker=p.get("worker", ""),
+                 title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
+    if p.get("status") == "waitlisted":
+        return _("%(worker)s put you on the waitlist for “%(title)s” (%(when)s, %(place)s). "
+                 "If you cannot come, tap “I can't come”.", worker=p.get("worker", ""),
+                 title=p.get("title", ""), when=_when(p), place=p.get("place", ""))
+    return _("%(worker)s signed you up for “%(title)s” (%(when)s, %(place)s). If you cannot "
+             "come, tap “I can't come” so the next person gets the place.",
+             worker=p.get("worker", ""), title=p.get("title", ""), when=_when(p),
+             place=p.get("place", ""))
+
+
+declare("signed_up_by_worker", topic="changes", link=_to_activity, actions=_cant_come,
+        text=_signed_up_by_worker, urgent=True, holds=_signup_in("confirmed", "waitlisted",
+                                                                 "entered"))
 declare("lottery_won", topic="changes", link=_to_activity, actions=_cant_come,
         text=_lottery_won, urgent=True, holds=_signup_in("confirmed"))
 declare("lottery_waitlisted", topic="changes", link=_to_activity, text=_lottery_waitlisted,

@@ -159,9 +159,12 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
 def sign_up_for(activity_id: int, *, phone: str, actor: User, now: datetime) -> Signup:
     """A community worker signs up a resident who is not on a phone (recorded as acted_by).
 
-    Only staff who oversee the activity may; every sign-up rule still applies.
+    Only staff who oversee the activity may, and only residents of a place they serve: a
+    number from elsewhere is answered as an unknown one (a worker cannot look up anyone's
+    name by their number). Every sign-up rule still applies, and the person is told.
     """
-    from server.accounts.errors import UserNotFound
+    from server.accounts import permissions
+    from server.accounts.errors import ResidentNotFound
     from server.accounts.roles import find_user_by_phone
     from server.activities.services import can_oversee, get_activity
     from server.core.errors import Forbidden
@@ -169,9 +172,14 @@ def sign_up_for(activity_id: int, *, phone: str, actor: User, now: datetime) -> 
     if not can_oversee(actor, activity):
         raise Forbidden()
     person = find_user_by_phone(phone)
-    if person is None:
-        raise UserNotFound(errors={"phone": [str(UserNotFound.message)]})
-    return sign_up(activity.id, user=person, now=now, acted_by=actor)
+    if person is None or person.home_node is None or not permissions.covers(
+            actor, person.home_node, "organiser", "coordinator", "admin"):
+        raise ResidentNotFound(errors={"phone": [str(ResidentNotFound.message)]})
+    signup = sign_up(activity.id, user=person, now=now, acted_by=actor)
+    notify(person.id, "signed_up_by_worker", now=now, activity_id=activity.id,
+           signup_id=signup.id, worker=actor.name, status=signup.status,
+           **notices.facts(activity))
+    return signup
 
 
 def walk_in(activity_id: int, *, user: User, operator: User,
@@ -228,11 +236,25 @@ def get_signup(signup_id: int) -> Signup | None:
     return db.session.get(Signup, signup_id)
 
 
+def acts_for(viewer: User | None, signup: Signup) -> bool:
+    """Who answers for a sign-up (its next steps, "I can't come", withdrawing it): the
+    person, or the guardian who manages them now (a family member without a phone). Not
+    whoever else signed them up (a team leader, a worker at the desk, a guardian since the
+    hand-over): the place is the person's, and staff take one away only with a reason the
+    person is told (remove)."""
+    if viewer is None:
+        return False
+    if viewer.id == signup.user_id:
+        return True
+    person = signup.user
+    return person.managed_by_id == viewer.id and person.active
+
+
 def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
-    """The person (or whoever signed them up) gives up their place or waitlist spot."""
+    """The person (or their guardian) gives up their place or waitlist spot."""
     activity = lock_activity(signup.activity_id)
     db.session.refresh(signup)
-    if actor.id not in (signup.user_id, signup.acted_by_id) or signup.status not in LIVE_SIGNUP:
+    if not acts_for(actor, signup) or signup.status not in LIVE_SIGNUP:
         raise errors.SignupNotFound()
     if now >= withdraw_until(signup, activity):
         raise errors.WithdrawClosed()

@@ -231,12 +231,18 @@ def test_organiser_edits_an_activity(app, make_user, make_org, grant, make_activ
 
 
 def test_a_worker_signs_up_a_resident_who_is_not_on_a_phone(client, make_activity, make_user,
-                                                             grant):
+                                                             make_node, grant):
+    """A resident of a place the worker serves, by their number; the resident is told, and
+    can give the place back. A number from elsewhere is answered as an unknown one: a
+    worker cannot learn anyone's name by their number."""
     from server.activities.models import Signup
+    from server.notifications.models import Notification
     activity = make_activity(capacity=5)
     worker = make_user(name="社区工作者")
     grant(worker, "coordinator", activity.node)
-    elder = make_user(name="王奶奶", phone="13911112222", birth_date=None)
+    elder = make_user(name="王奶奶", phone="13911112222", birth_date=None,
+                      home_node=activity.node)
+    make_user(name="曹颖", phone="13911113333", home_node=make_node("外区社区"))
     token = login(client, worker)
     resp = client.post(f"/manage/{activity.id}/roster",
                        data={"csrf_token": token, "phone": "13911112222"}, headers=EN)
@@ -245,9 +251,15 @@ def test_a_worker_signs_up_a_resident_who_is_not_on_a_phone(client, make_activit
     assert "王奶奶" in page and "signed up by 社区工作者" in page and "13911112222" not in page
     signup = db.session.query(Signup).filter_by(user_id=elder.id).one()
     assert (signup.status, signup.acted_by_id) == ("confirmed", worker.id)
-    unknown = client.post(f"/manage/{activity.id}/roster",
-                          data={"csrf_token": token, "phone": "13700000000"}, headers=EN)
-    assert unknown.status_code == 404 and "Nobody has registered" in text(unknown)
+    told = db.session.query(Notification).filter_by(user_id=elder.id).one()
+    assert (told.kind, told.params["worker"]) == ("signed_up_by_worker", "社区工作者")
+    for number in ("13700000000", "13911113333"):  # nobody; someone of another place
+        refused = client.post(f"/manage/{activity.id}/roster",
+                              data={"csrf_token": token, "phone": number}, headers=EN)
+        assert refused.status_code == 404
+        assert "No resident of the places you serve" in text(refused)
+        assert "曹颖" not in text(refused)
+    assert db.session.query(Signup).filter_by(activity_id=activity.id).count() == 1
 
 
 def test_residents_cannot_sign_up_others(client, make_activity, make_user):

@@ -101,6 +101,36 @@ def test_nobody_else_withdraws_you(make_activity, make_user, now):
     assert codes(excinfo) == "signup_not_found"
 
 
+def test_only_the_person_or_their_guardian_withdraws_not_whoever_signed_them_up(
+        make_activity, make_user, now):
+    """A team leader or a worker who signed someone up, or a guardian since the hand-over,
+    cannot silently give the place away (a worker removes it, with a reason the person is
+    told); the guardian who manages a family member now can."""
+    activity = make_activity(capacity=5)
+    leader, worker = make_user(name="队长"), make_user(name="社区工作者")
+    member = make_user(name="队员")
+    guardian = make_user(name="李秀英")
+    from server.accounts import family
+    child = family.add_member(guardian, name="李大爷", relation="parent",
+                              birth_date=date(1948, 3, 1), now=now, consent=True)
+    by_leader = signups.sign_up(activity.id, user=member, now=now, acted_by=leader)
+    by_guardian = signups.sign_up(activity.id, user=child, now=now, acted_by=guardian)
+    for signup, other in ((by_leader, leader), (by_leader, worker)):
+        with pytest.raises(WusheError) as refused:
+            signups.withdraw(signup, actor=other, now=now)
+        assert codes(refused) == "signup_not_found"
+    assert signups.withdraw(by_guardian, actor=guardian, now=now).status == "withdrawn"
+    again = signups.sign_up(activity.id, user=child, now=now, acted_by=guardian)
+    child.managed_by_id, child.relation = None, None  # handed over to their own phone
+    child.phone = "13912340000"
+    db.session.flush()
+    with pytest.raises(WusheError) as refused:
+        signups.withdraw(again, actor=guardian, now=now)
+    assert codes(refused) == "signup_not_found"
+    assert signups.withdraw(again, actor=child, now=now).status == "withdrawn"
+    assert signups.withdraw(by_leader, actor=member, now=now).status == "withdrawn"
+
+
 def test_sign_up_again_after_withdrawing(make_activity, make_user, now):
     activity = make_activity()
     user = make_user()
