@@ -46,6 +46,12 @@ class ActivityFinished(Conflict):
     message = _l("This activity has already finished.")
 
 
+class SignupAttended(Conflict):
+    code = "signup_attended"
+    message = _l("This person has checked in: their sign-up stays. If their hours should "
+                 "not count, reject them in the review.")
+
+
 class SignupNotOpenYet(Conflict):
     code = "signup_not_open_yet"
     message = _l("Sign-up opens at %(opens)s.")

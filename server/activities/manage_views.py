@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from server.accounts import permissions
 from server.accounts.errors import ResidentNotFound
-from server.activities import lottery, queries, services, signups
+from server.activities import errors, lottery, queries, services, signups
 from server.activities.models import Activity, Programme
 from server.activities.schemas import ActivityIn, ActivityPatch, ReasonIn
 from server.activities.views import bp, render_detail
@@ -206,7 +206,30 @@ def _roster_page(activity, *, message=None, phone="", status=200):
     entered = [s for s in entries if s.status == "entered"]
     return render_template("activities/roster.html", activity=activity, confirmed=confirmed,
                            waiting=waiting, entered=entered, message=message,
-                           phone=phone), status
+                           phone=phone, can_manage=services.can_manage(me(), activity)), status
+
+
+@bp.route("/manage/<int:activity_id>/roster/<int:signup_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_signup(activity_id: int, signup_id: int):
+    """Take someone off the list, with a reason they are told (signups.remove)."""
+    activity = _managed(activity_id)
+    signup = signups.get_signup(signup_id)
+    if signup is None or signup.activity_id != activity.id:
+        raise errors.SignupNotFound()
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            data = load_form(ReasonIn())
+            signups.remove(signup, actor=me(), now=clock.now(), reason=data["reason"])
+        except FORM_ERRORS as exc:
+            message, _fields, status = problem(exc)
+        else:
+            flash(_("%(name)s is off the list, and has been told why.", name=signup.user.name),
+                  "success")
+            return redirect(url_for("activities_pages.roster", activity_id=activity.id))
+    return render_template("activities/remove_signup.html", activity=activity, signup=signup,
+                           message=message, reason=request.form.get("reason", "")), status
 
 
 @bp.route("/manage/<int:activity_id>/roster", methods=["POST"])

@@ -271,7 +271,8 @@ def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
 
 
 def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup:
-    """An organiser takes someone off the list (with a reason they are told)."""
+    """An organiser takes someone off the list (with a reason they are told); not once
+    the activity is finished, nor someone who has checked in."""
     from server.activities.services import can_manage
     from server.core.errors import Forbidden, ValidationError
     activity = lock_activity(signup.activity_id)
@@ -280,8 +281,13 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
     if not (reason or "").strip():
         raise ValidationError(errors={"reason": ["required"]})
     db.session.refresh(signup)
-    if signup.status not in LIVE_SIGNUP:
+    if signup.status not in LIVE_SIGNUP or signup.activity_id != activity.id:
         raise errors.SignupNotFound()
+    if activity.status == "finished":
+        raise errors.ActivityFinished()
+    if signup.presence != "none":
+        # they came: their attendance stands, and their hours are for the review to judge
+        raise errors.SignupAttended()
     was_confirmed = signup.status == "confirmed"
     signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason.strip()
     notify(signup.user_id, "signup_removed", now=now, activity_id=activity.id,

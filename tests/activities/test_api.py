@@ -183,6 +183,29 @@ def test_organiser_removes_someone_with_a_reason(api, make_user, make_activity, 
     assert db.session.get(Signup, out.id).end_reason == "重复报名"
 
 
+def test_nobody_who_came_or_of_a_finished_activity_is_removed(api, make_user, make_activity,
+                                                               grant, scan, now):
+    """Once someone has checked in, or the activity is finished, their sign-up stays: the
+    review judges their hours (a removal told them "cancelled" beside hours pending)."""
+    from server.checkin import codes
+    activity = make_activity(capacity=3, starts_in=timedelta(minutes=-30), hours=2)
+    organiser = _organiser(make_user, grant, activity.organisation)
+    came, absent = make_user(name="赵丽"), make_user(name="钱敏")
+    here = signups.sign_up(activity.id, user=came, now=now - timedelta(days=1))
+    away = signups.sign_up(activity.id, user=absent, now=now - timedelta(days=1))
+    scan(activity, organiser, code=codes.personal_payload(codes.active_code(came, now=now)))
+    api.login(organiser)
+    _envelope(api.post(f"/api/v1/signups/{here.id}/remove", json={"reason": "测试"}), 409,
+              "signup_attended")
+    activity.status, activity.finished_at = "finished", now
+    db.session.commit()
+    _envelope(api.post(f"/api/v1/signups/{away.id}/remove", json={"reason": "测试"}), 409,
+              "activity_finished")
+    db.session.expire_all()
+    assert {s.status for s in db.session.scalars(db.select(Signup).where(
+        Signup.activity_id == activity.id))} == {"confirmed"}
+
+
 # --- the organiser's lifecycle ---------------------------------------------------------------
 
 def _new_activity(org, now, **changes):

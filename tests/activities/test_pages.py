@@ -262,6 +262,43 @@ def test_a_worker_signs_up_a_resident_who_is_not_on_a_phone(client, make_activit
     assert db.session.query(Signup).filter_by(activity_id=activity.id).count() == 1
 
 
+def test_an_organiser_removes_someone_from_the_roster_page_with_a_reason(
+        app, client, make_activity, make_user, make_org, grant, now):
+    """The API's remove, on the page: a link beside each person, a form asking the reason
+    they are told; only for those who manage the activity (an overseer sees no link)."""
+    from server.activities import signups
+    from server.activities.models import Signup
+    from server.notifications.models import Notification
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    activity = make_activity(org=org, capacity=1)
+    out = signups.sign_up(activity.id, user=make_user(name="宋佳"), now=now)
+    waiting = signups.sign_up(activity.id, user=make_user(name="罗敏"), now=now)
+    db.session.commit()
+    roster = text(staff.get(f"/manage/{activity.id}/roster", headers=EN))
+    url = f"/manage/{activity.id}/roster/{out.id}/remove"
+    assert f'href="{url}"' in roster and 'aria-label="Remove 宋佳"' in roster
+    form = text(staff.get(url, headers=EN))
+    assert "宋佳" in form and "They get a message with this reason." in form
+    refused = staff.post(url, data={"csrf_token": token, "reason": ""}, headers=EN)
+    assert refused.status_code == 422 and "宋佳" in text(refused)
+    done = staff.post(url, data={"csrf_token": token, "reason": "重复报名"}, headers=EN)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/roster")
+    db.session.expire_all()
+    assert db.session.get(Signup, out.id).end_reason == "重复报名"
+    assert db.session.get(Signup, waiting.id).status == "confirmed"
+    told = db.session.scalar(db.select(Notification).where(
+        Notification.user_id == out.user_id, Notification.kind == "signup_removed"))
+    assert told.params["reason"] == "重复报名"
+    # a coordinator oversees the activity but does not run it: no link, no form
+    overseer = make_user(name="协调员")
+    grant(overseer, "coordinator", activity.node)
+    db.session.commit()
+    other = app.test_client()
+    login(other, overseer)
+    assert "/remove" not in text(other.get(f"/manage/{activity.id}/roster", headers=EN))
+    assert other.get(f"/manage/{activity.id}/roster/{waiting.id}/remove").status_code == 403
+
+
 def test_residents_cannot_sign_up_others(client, make_activity, make_user):
     activity = make_activity()
     make_user(name="王奶奶", phone="13911113333")
