@@ -43,4 +43,20 @@ class LastLeader(Conflict):
 
 class NotAMember(Conflict):
     code = "team_not_a_member"
-    message = _l("%(name)s is not a member of this team now.")
+    message = _l("Not a member of this team now.")
+
+
+# A sign-up refusal as the leader who signed a member up reads it, beside the member's name
+# (the sign-up's own words speak to the person: "you are already signed up").
+ABOUT_A_MEMBER = {
+    "already_signed_up": _l("Already signed up for this activity."),
+    "time_clash": _l("Signed up for another activity at this time: %(other)s."),
+    "birth_date_required": _l("This activity has a minimum age, and their profile has no "
+                              "birth date."),
+    "skills_missing": _l("This activity needs skills they have not listed: %(skills)s."),
+}
+
+
+def about_a_member(exc) -> str:
+    words = ABOUT_A_MEMBER.get(exc.code)
+    return str(words) % (exc.params or {}) if words is not None else exc.text()

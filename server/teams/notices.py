@@ -38,6 +38,11 @@ def _signed_up(p: dict) -> str:
         when = timefmt.moment(datetime.fromisoformat(p["starts_at"]))
     except (KeyError, TypeError, ValueError):
         when = ""
+    if p.get("status") == "entered":
+        return _("%(leader)s of “%(team)s” entered you in the lottery for “%(title)s” "
+                 "(%(when)s). We will tell you the result of the draw.",
+                 leader=p.get("leader", ""), team=p.get("team", ""), title=p.get("title", ""),
+                 when=when)
     if p.get("status") == "waitlisted":
         return _("%(leader)s of “%(team)s” put you on the waitlist for “%(title)s” (%(when)s). "
                  "If you cannot come, withdraw on the activity's page.",

@@ -289,14 +289,15 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
             # named only if the team has known them (a member, or one who asked to join):
             # anyone else is an id, answered as an id that names nobody
             name = person.name if person and known_to_team(team.id, person.id) else ""
-            refusal = errors.NotAMember(name=name or str(user_id))
+            refusal = errors.NotAMember()
             results.append(SignupResult(user_id, name, None, refusal.code, refusal.text()))
             continue
         try:
             with db.session.begin_nested():
                 signup = signups.sign_up(activity.id, user=person, now=now, acted_by=actor)
         except WusheError as exc:
-            results.append(SignupResult(person.id, person.name, None, exc.code, exc.text()))
+            results.append(SignupResult(person.id, person.name, None, exc.code,
+                                        errors.about_a_member(exc)))
             continue
         if person.id != actor.id:
             notify(person.id, "team_signed_up", now=now, activity_id=activity.id,

@@ -124,6 +124,28 @@ def test_the_leader_signs_members_up_and_sees_each_result(app, client, crew, mak
     assert resp.status_code == 422
 
 
+def test_members_entered_in_a_lottery_are_shown_and_told_as_entries(
+        app, client, crew, make_activity, now):
+    """A lottery not drawn yet: the results say "in the lottery" (the page showed "None"),
+    and the member is told of an entry, not of a place."""
+    from server.activities import lottery
+    from server.notifications.models import Notification
+    from server.notifications.services import render
+    team, leader, a, _b = crew()
+    seed, commitment = lottery.new_seed()
+    lot = make_activity(title="亲子阅读抽签场", capacity=1, starts_in=timedelta(days=3),
+                        signup_mode="lottery", signup_opens_at=now - timedelta(hours=1),
+                        signup_closes_at=now + timedelta(days=1), lottery_seed=seed,
+                        lottery_commitment=commitment)
+    token = login(client, leader)
+    page = text(client.post(f"/teams/{team.id}/signups", data={
+        "csrf_token": token, "activity_id": lot.id, "user_ids": [a.id]}))
+    assert "抽签中" in page and "None" not in page
+    told = db.session.scalar(db.select(Notification).where(Notification.user_id == a.id))
+    assert told.kind == "team_signed_up" and told.params["status"] == "entered"
+    assert "抽签" in render(told) and "已为您报名" not in render(told)
+
+
 def test_the_leader_names_a_leader_and_removes_a_member_with_a_reason(client, crew):
     team, leader, a, b = crew()
     token = login(client, leader)

@@ -169,15 +169,18 @@ def test_a_leader_signs_members_up_under_the_usual_rules(crew, make_user, make_a
     assert [(r.name, r.status, r.code) for r in results] == [
         ("王芳", "confirmed", None), ("李秀英", "waitlisted", None),
         ("", None, "team_not_a_member"), ("", None, "team_not_a_member")]
-    # someone the team never knew is an id, as an id that names nobody is: no name learnt
-    assert str(outsider.id) in results[2].message and "路人" not in results[2].message
+    # someone the team never knew is answered as an id that names nobody: no name learnt,
+    # and no raw id shown to the leader either
+    assert results[2].message == results[3].message == "目前不是本队队员。"
+    assert "路人" not in results[2].message
     rows = db.session.scalars(select(Signup).where(Signup.activity_id == activity.id)
                               .order_by(Signup.queue_no)).all()
     assert [(s.user_id, s.acted_by_id) for s in rows] == [(a.id, leader.id), (b.id, leader.id)]
     assert _kinds(a) == ["team_signed_up"] and _kinds(b) == ["team_signed_up"]
     again = services.sign_up_members(team, activity_id=activity.id, user_ids=[a.id],
                                      actor=leader, now=now)
-    assert again[0].code == "already_signed_up"
+    # the leader reads about the member, not "you are already signed up"
+    assert (again[0].code, again[0].message) == ("already_signed_up", "已报名该活动。")
     with pytest.raises(errors.LeadersOnly):
         services.sign_up_members(team, activity_id=activity.id, user_ids=[b.id], actor=a,
                                  now=now)
@@ -253,7 +256,7 @@ def test_a_former_member_refused_a_team_sign_up_is_still_named(crew, make_activi
     [result] = services.sign_up_members(team, activity_id=make_activity().id,
                                         user_ids=[b.id], actor=leader, now=now)
     assert (result.name, result.status, result.code) == ("李秀英", None, "team_not_a_member")
-    assert "李秀英" in result.message
+    assert result.message == "目前不是本队队员。"  # beside her name, on the page and in the API
 
 
 def test_someone_only_invited_is_not_named_by_a_team_sign_up(crew, make_user, make_activity,
