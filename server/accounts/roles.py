@@ -148,6 +148,23 @@ def organisers_of(organisation_id: int) -> list[int]:
         .distinct().order_by(RoleAssignment.user_id)))
 
 
+def coordinators_over(node: Node) -> list[int]:
+    """The coordinators nearest above a place (its own, else its street's, else its
+    district's), active people: who can act on its work when its body has no organiser."""
+    parts = [p for p in node.path.split("/") if p]
+    ancestors = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    rows = db.session.execute(
+        select(RoleAssignment.user_id, Node.path)
+        .join(Node, RoleAssignment.node_id == Node.id)
+        .join(User, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == "coordinator", Node.path.in_(ancestors),
+               User.active.is_(True))).all()
+    if not rows:
+        return []
+    nearest = max(len(path) for _uid, path in rows)
+    return sorted({uid for uid, path in rows if len(path) == nearest})
+
+
 def holders_of(*roles: str) -> list[int]:
     """Everyone (active) who holds one of these roles anywhere."""
     return list(db.session.scalars(

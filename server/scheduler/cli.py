@@ -43,6 +43,9 @@ def register(app: Flask) -> None:
         if name not in JOBS:
             raise click.BadParameter(f"choose one of: {', '.join(JOBS)}")
         run_id = run_once(app, name, holder=f"cli:{new_holder()}", check_lease=False)
+        if run_id is None:  # a job that looks often is recorded only when it found work
+            click.echo(f"{name}: nothing to do")
+            return
         run = db.session.get(JobRun, run_id)
         click.echo(f"{name}: {run.status}, {run.done} done, {run.failed} failed")
         for failure in run.failures:

@@ -162,9 +162,11 @@ def reminders(now: datetime) -> Tally:
 
 def deadline_warnings(now: datetime) -> Tally:
     """Two working days before an activity's hours are due, its organisers are told how
-    many still wait. A due date in a year whose holidays are unknown is a failure of
-    that record (shown on /admin/jobs), tried again every run until the year is added."""
-    from server.accounts.roles import organisers_of
+    many still wait; a body with no organiser now, the coordinators nearest above the
+    place (not whoever created the activity, who may no longer hold any role). A due date
+    in a year whose holidays are unknown is a failure of that record (shown on
+    /admin/jobs), tried again every run until the year is added."""
+    from server.accounts.roles import coordinators_over, organisers_of
     from server.hours import deadlines, notices, review
     today = clock.local(now).date()
     # ten working days are at most about five weeks, even across the Spring Festival
@@ -175,7 +177,7 @@ def deadline_warnings(now: datetime) -> Tally:
         due = deadlines.due_date(activity)  # CalendarYearMissing: this record fails, visibly
         if deadlines.deadline(activity, today=today).state != "soon":
             return 0
-        people = organisers_of(activity.organisation_id) or [activity.created_by_id]
+        people = organisers_of(activity.organisation_id) or coordinators_over(activity.node)
         return sum(notices.warn_deadline(uid, activity=activity, due=due, pending=pending,
                                          now=now) for uid in people)
     return Tally().each(candidates, warn, lambda p: f"activity {p[0].id}")

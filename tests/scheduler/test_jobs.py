@@ -175,6 +175,29 @@ def test_organisers_are_warned_two_working_days_before_the_deadline(app, autumn)
     assert jobs.deadline_warnings(_at(date(2026, 10, 14))).done == 0  # once
 
 
+def test_a_body_with_no_organiser_now_warns_the_coordinators_nearest_above(
+        app, autumn, make_user, grant):
+    """Her role was revoked: the warning goes to whoever can act on the review, the
+    coordinators of the nearest place above (not the district's as well), not to her."""
+    from server.accounts.models import RoleAssignment
+    activity, organiser = autumn()
+    db.session.execute(db.delete(RoleAssignment).where(RoleAssignment.user_id == organiser.id))
+    nearest, above = make_user(name="王建国"), make_user(name="区协调员")
+    grant(nearest, "coordinator", activity.node)
+    grant(above, "coordinator", activity.node.parent)
+    assert jobs.deadline_warnings(_at(date(2026, 10, 13))).done == 1
+    assert len(_told("record_deadline", nearest.id)) == 1
+    assert _told("record_deadline", organiser.id) == _told("record_deadline", above.id) == []
+
+
+def test_run_job_of_a_job_with_nothing_to_do_says_so(app):
+    """The jobs that look often are recorded only when they find work: the command said
+    nothing of that, and failed on the run it looked up."""
+    result = app.test_cli_runner().invoke(args=["scheduler", "run-job", "exports"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "exports: nothing to do"
+
+
 def test_a_deadline_in_a_year_without_holidays_fails_visibly_and_the_rest_go_on(
         app, autumn, monkeypatch):
     ok, ok_organiser = autumn()
