@@ -88,7 +88,53 @@ def _subscribe() -> None:
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
     events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)
+    _erasure(events)
     recipients.provide(accounts.recipient)
+    _personal_data()
+
+
+def _erasure(events) -> None:
+    """Who forgets what when a person's account is deleted (accounts.erasure): teams first
+    (a team they alone lead refuses it before anything changed), then sign-ups (their
+    places go to those waiting), the code, pledges, feedback, and last the messages (the
+    promotions just sent are the others')."""
+    from server.activities import signups
+    from server.checkin import codes
+    from server.donations.services import pledges
+    from server.feedback import services as feedback
+    from server.notifications import services as notifications
+    from server.teams import services as teams
+    for handler in (teams.on_person_erased, signups.on_person_erased, codes.on_person_erased,
+                    pledges.on_person_erased, feedback.on_person_erased,
+                    notifications.on_person_erased):
+        events.subscribe(events.PERSON_ERASED, handler)
+
+
+def _personal_data() -> None:
+    """What each domain holds about a person, in the order 我的 → 我的个人信息 lists it."""
+    from flask_babel import lazy_gettext as _l
+
+    from server.accounts import queries as accounts
+    from server.activities import queries as activities
+    from server.checkin import queries as checkin
+    from server.core.personal_data import provide
+    from server.donations.services import pledges
+    from server.feedback import services as feedback
+    from server.hours import services as hours
+    from server.notifications import services as notifications
+    from server.teams import queries as teams
+    provide("profile", _l("Profile"), accounts.profile_rows)
+    provide("consents", _l("Consents given"), accounts.consent_rows)
+    provide("family", _l("Family members I manage"), accounts.family_rows)
+    provide("signups", _l("Sign-ups"), activities.signup_rows)
+    provide("scans", _l("Check-ins and check-outs"), checkin.scan_rows)
+    provide("hours", _l("Service hours"), hours.hour_rows)
+    provide("certificates", _l("Certificates"), hours.certificate_rows)
+    provide("pledges", _l("Pledges"), pledges.pledge_rows)
+    provide("teams", _l("Volunteer teams"), teams.membership_rows)
+    provide("feedback", _l("Feedback given"), feedback.feedback_rows)
+    provide("messages", _l("Messages"), notifications.message_rows)
+    provide("logins", _l("Logins"), accounts.login_rows)
 
 
 def register(app: Flask, api: Api) -> None:

@@ -14,10 +14,12 @@ from server.accounts.schemas import (
     CodeRequestIn,
     CodeSentOut,
     CsrfOut,
+    ErasureIn,
     LoginIn,
     MeOut,
     PasswordResetIn,
     PeopleArgs,
+    PersonalDataOut,
     PersonOut,
     ProfileIn,
     RegisterIn,
@@ -213,6 +215,27 @@ def my_sessions():
              "remember": row.remember, "device": row.user_agent,
              "current": sessions.is_current(row, user)}
             for row in sessions.live(user, now=clock.now())]
+
+
+@me.route("/data", methods=["GET"])
+@login_required
+@me.response(200, PersonalDataOut)
+def my_data():
+    """Everything held about oneself, to read or keep (个人信息保护法: access and copy)."""
+    from server.core import personal_data
+    return personal_data.document(_actor(), now=clock.now()), 200, {"Cache-Control": "no-store"}
+
+
+@me.route("/erase", methods=["POST"])
+@login_required
+@me.arguments(ErasureIn)
+@me.response(204)
+def erase_me(data):
+    """Delete one's own account (个人信息保护法 Art. 47): what identifies one goes, the records
+    stay named by no one; logged out everywhere. `confirm` must be true."""
+    from server.accounts import erasure
+    erasure.erase(_actor(), confirmed=data["confirm"], now=clock.now())
+    log_out(now=clock.now())
 
 
 @me.route("/activities", methods=["GET"])

@@ -226,3 +226,21 @@ class NodeOutOfScope(Forbidden):
     code = "node_out_of_scope"
     field = "home_node_id"
     message = _l("Choose a community where you work.")
+
+
+class ManagesFamily(Conflict):
+    code = "account_manages_family"
+    message = _l("You manage family members. Hand each over to their own phone, or remove "
+                 "them, before deleting your account.")
+
+
+class HoldsRoles(Conflict):
+    code = "account_holds_roles"
+    message = _l("You hold a role (organiser, coordinator or administrator). Ask whoever "
+                 "granted it to end it before deleting your account.")
+
+
+class ErasureNotConfirmed(ValidationError):
+    code = "erasure_not_confirmed"
+    field = "confirm"
+    message = _l("Tick the box to confirm that you want your account deleted.")

@@ -48,6 +48,9 @@ class User(UserMixin, db.Model):
     # identity document, only for certificates; the number is encrypted at rest
     id_type: Mapped[str | None] = mapped_column(String(20))
     id_number_encrypted: Mapped[str | None] = mapped_column(Text)
+    # the person asked for their account to be deleted (accounts.erasure): what identified
+    # them is gone; the row stays, so hours, scans and money keep who they were of
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     home_node: Mapped[Node | None] = relationship()
     managed_by: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[managed_by_id])
@@ -65,8 +68,8 @@ class User(UserMixin, db.Model):
                         name="phone_digits").ddl_if(dialect="sqlite"),
         CheckConstraint("gender IS NULL OR gender IN ('female', 'male')", name="gender"),
         # (a NULL phone passes phone_digits on both dialects: the comparison is unknown)
-        CheckConstraint("phone IS NOT NULL OR managed_by_id IS NOT NULL",
-                        name="phone_or_manager"),
+        CheckConstraint("phone IS NOT NULL OR managed_by_id IS NOT NULL "
+                        "OR erased_at IS NOT NULL", name="phone_or_manager"),
         CheckConstraint("(managed_by_id IS NULL) = (relation IS NULL)",
                         name="relation_of_managed"),
         CheckConstraint("relation IS NULL OR " + one_of("relation", RELATIONS),

@@ -40,6 +40,51 @@ def _profile_values(user) -> dict:
             "email": user.email or ""}
 
 
+@bp.route("/me/data")
+@login_required
+def my_data():
+    """What Wushe holds about me, section by section, and the download of all of it."""
+    from server.accounts import erasure
+    return _my_data_page(refused=erasure.refusal(me()))
+
+
+def _my_data_page(*, refused=None, message=None, status=200):
+    from server.core import personal_data
+    return render_template("accounts/my_data.html", sections=personal_data.collect(me()),
+                           refused=refused, message=message), status
+
+
+@bp.route("/me/data/erase", methods=["POST"])
+@login_required
+def erase_me():
+    """Delete my account, at my request: logged out, and told it is done."""
+    from server.accounts import erasure
+    try:
+        erasure.erase(me(), confirmed=request.form.get("confirm") == "1", now=clock.now())
+    except FORM_ERRORS as exc:
+        message, _fields, status = problem(exc)
+        return _my_data_page(refused=erasure.refusal(me()), message=message, status=status)
+    log_out(now=clock.now())
+    flash(_("Your account has been deleted. Thank you for all you did."), "success")
+    return redirect(url_for("activities_pages.index"))
+
+
+@bp.route("/me/data.json")
+@login_required
+def my_data_file():
+    """All of it as one JSON file, to keep (personal data: never cached)."""
+    import json
+
+    from flask import Response
+
+    from server.core import personal_data
+    body = json.dumps(personal_data.document(me(), now=clock.now()), ensure_ascii=False,
+                      indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="wushe-my-data.json"',
+        "Cache-Control": "no-store"})
+
+
 @bp.route("/me/devices")
 @login_required
 def devices():

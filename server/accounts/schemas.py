@@ -60,6 +60,22 @@ class RoleOut(ma.Schema):
     user_phone = ma.fields.Function(lambda a: mask_phone(a.user.phone))
 
 
+class ErasureIn(ma.Schema):
+    confirm = ma.fields.Boolean(required=True, metadata={
+        "description": "true: I understand my account and what identifies me are deleted"})
+
+
+class PersonalDataOut(ma.Schema):
+    """Everything Wushe holds about the person, section by section (core.personal_data):
+    profile, consents, family, signups, scans, hours, certificates, pledges, teams,
+    feedback, messages, logins; each a list of plain rows."""
+
+    generated_at = ma.fields.String()
+    person_id = ma.fields.Integer()
+    sections = ma.fields.Dict(keys=ma.fields.String(),
+                              values=ma.fields.List(ma.fields.Dict()))
+
+
 class MeOut(ma.Schema):
     """A person's own record: the only place their full phone number is shown."""
 

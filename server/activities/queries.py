@@ -49,3 +49,16 @@ def roster(activity: Activity, *, include_ended: bool = False) -> list[Signup]:
         select(Signup).where(Signup.activity_id == activity.id, Signup.status.in_(statuses))
         .options(joinedload(Signup.user), joinedload(Signup.acted_by))
         .order_by(Signup.status, Signup.queue_no)))
+
+
+def signup_rows(user: User) -> list[dict]:
+    """Every sign-up of the person's, ended ones too (server.core.personal_data)."""
+    from server.core.personal_data import when
+    rows = db.session.execute(
+        select(Signup, Activity.title, Activity.starts_at)
+        .join(Activity, Signup.activity_id == Activity.id)
+        .where(Signup.user_id == user.id).order_by(Signup.id)).all()
+    return [{"activity": title, "starts_at": when(starts), "status": s.status,
+             "signed_up_at": when(s.created_at), "ended_at": when(s.ended_at),
+             "end_reason": s.end_reason, "signed_up_by_someone_else": s.acted_by_id is not None}
+            for s, title, starts in rows]

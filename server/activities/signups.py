@@ -362,3 +362,25 @@ def live_signup(activity_id: int, user_id: int) -> Signup | None:
     return db.session.scalar(select(Signup).where(
         Signup.activity_id == activity_id, Signup.user_id == user_id,
         Signup.status.in_(LIVE_SIGNUP)))
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: their places in activities not started yet end (the next person
+    waiting gets each), activity by activity, each under its lock; what already began
+    stays, as attendance."""
+    ids = db.session.execute(
+        select(Signup.id, Signup.activity_id).join(Activity, Signup.activity_id == Activity.id)
+        .where(Signup.user_id == user.id, Signup.status.in_(LIVE_SIGNUP),
+               Activity.starts_at > now).order_by(Signup.activity_id)).all()
+    for signup_id, activity_id in ids:
+        activity = lock_activity(activity_id)
+        signup = db.session.get(Signup, signup_id, populate_existing=True)
+        if signup.status not in LIVE_SIGNUP:
+            continue
+        was_confirmed = signup.status == "confirmed"
+        signup.status, signup.ended_at, signup.end_reason = "withdrawn", now, "account_deleted"
+        db.session.flush()
+        if was_confirmed and activity.status == "published":
+            promote_waitlist(activity, now=now)
+        _recount(activity)
+    db.session.flush()

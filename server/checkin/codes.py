@@ -18,7 +18,7 @@ from base64 import urlsafe_b64encode
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.accounts.models import User
 from server.checkin.models import PersonalCode
@@ -178,3 +178,10 @@ def read_sheet(payload: str) -> tuple[int, int] | None:
     if not _matches(parts[2], f"sheet:{activity_id}:{signup_id}"):
         return None
     return activity_id, signup_id
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: the person's QR code stops working."""
+    db.session.execute(update(PersonalCode).where(PersonalCode.user_id == user.id,
+                                                  PersonalCode.revoked_at.is_(None))
+                       .values(revoked_at=now))

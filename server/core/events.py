@@ -30,8 +30,13 @@ ACTIVITY_CHANGED = "activity_changed"
 # decision, reviewer, now)
 HOURS_DECIDED = "hours_decided"
 
+# a person had their account deleted: each domain forgets what identifies them in what it
+# keeps, and ends what is still open; one may refuse (a team it alone leads) (payload:
+# user, erased_name (what the person is shown as from now on), now)
+PERSON_ERASED = "person_erased"
+
 EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLING, ACTIVITY_CANCELLED,
-          ACTIVITY_CHANGED, HOURS_DECIDED)
+          ACTIVITY_CHANGED, HOURS_DECIDED, PERSON_ERASED)
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 
 

@@ -294,3 +294,21 @@ def awaiting(user: User | None, *, now: datetime) -> list[Activity]:
         .order_by(Activity.ends_at.desc(), Activity.id.desc()).limit(50))
     return [a for a in db.session.scalars(query)
             if (closes_at(a) or now) > now and (ended_at(a) or now) <= now]
+
+
+def feedback_rows(user: User) -> list[dict]:
+    """The person's own feedback (server.core.personal_data)."""
+    from server.core.personal_data import when
+    rows = db.session.execute(
+        select(Feedback, Activity.title).join(Activity, Feedback.activity_id == Activity.id)
+        .where(Feedback.user_id == user.id).order_by(Feedback.id)).all()
+    return [{"activity": title, "rating": f.rating, "comment": f.comment,
+             "given_at": when(f.created_at), "changed_at": when(f.updated_at)}
+            for f, title in rows]
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: their comments go; the ratings stay in the averages, named by no one."""
+    from sqlalchemy import update
+    db.session.execute(update(Feedback).where(Feedback.user_id == user.id, Feedback.comment != "")
+                       .values(comment="", updated_at=now))

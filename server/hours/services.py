@@ -224,3 +224,26 @@ def reviewed_by(entry: HourEntry) -> HourReview | None:
 def ensure_reviewer(user: User, entry: HourEntry) -> None:
     if not review.can_review(user, entry.activity):
         raise Forbidden()
+
+
+# --- what the hours domain holds about a person (server.core.personal_data) ---------------
+
+def hour_rows(user: User) -> list[dict]:
+    from server.core.personal_data import when
+    entries = db.session.scalars(
+        select(HourEntry).where(HourEntry.user_id == user.id)
+        .options(joinedload(HourEntry.activity), joinedload(HourEntry.review))
+        .order_by(HourEntry.id)).all()
+    return [{"activity": e.activity.title, "kind": e.kind, "minutes": e.minutes,
+             "status": e.status, "recorded_at": when(e.created_at), "evidence": e.evidence,
+             "reason": e.reason, "reviewed_at": when(e.review.decided_at) if e.review else None}
+            for e in entries]
+
+
+def certificate_rows(user: User) -> list[dict]:
+    from server.core.personal_data import when
+    from server.hours.models import Certificate
+    return [{"number": c.number, "status": c.status, "requested_at": when(c.requested_at),
+             "purpose": c.purpose, "minutes": c.total_minutes}
+            for c in db.session.scalars(select(Certificate).where(
+                Certificate.user_id == user.id).order_by(Certificate.id))]

@@ -225,3 +225,23 @@ def link(note: Notification) -> str | None:
 def actions(note: Notification, viewer, *, now: datetime) -> list[kinds.Action]:
     """What the reader can do from the message now (nothing once it no longer applies)."""
     return kinds.get(note.kind).actions(note, viewer, now)
+
+
+def message_rows(user) -> list[dict]:
+    """The messages the person was sent, as they read them (server.core.personal_data)."""
+    notes = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                               .order_by(Notification.id)).all()
+    return [{"at": clock.local(n.created_at).isoformat(timespec="minutes"),
+             "text": render(n), "read": n.read_at is not None} for n in notes]
+
+
+def on_person_erased(*, user, now: datetime, **_) -> None:
+    """PERSON_ERASED: the messages they were sent, or that named them (a guardian's about a
+    family member), their pushes and their choices of channel are deleted."""
+    from sqlalchemy import delete, or_
+    notes = select(Notification.id).where(or_(Notification.user_id == user.id,
+                                              Notification.about_id == user.id))
+    db.session.execute(delete(Delivery).where(Delivery.notification_id.in_(notes)))
+    db.session.execute(delete(Notification).where(Notification.id.in_(
+        select(notes.subquery().c.id))))
+    db.session.execute(delete(Preference).where(Preference.user_id == user.id))

@@ -169,3 +169,15 @@ def open_activities(*, now, limit: int = 50) -> list[Activity]:
         Activity.status == "published", Activity.starts_at > now,
         or_(Activity.signup_closes_at.is_(None), Activity.signup_closes_at > now))
         .order_by(Activity.starts_at, Activity.id).limit(limit)))
+
+
+def membership_rows(user: User) -> list[dict]:
+    """The person's team memberships, past ones too (server.core.personal_data)."""
+    from server.core.personal_data import when
+    rows = db.session.execute(
+        select(Membership, Organisation.name)
+        .join(Organisation, Membership.team_id == Organisation.id)
+        .where(Membership.user_id == user.id).order_by(Membership.id)).all()
+    return [{"team": name, "state": m.state, "role": m.role, "joined_at": when(m.joined_at),
+             "left_at": when(m.left_at), "message": m.message}
+            for m, name in rows]

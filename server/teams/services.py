@@ -305,3 +305,16 @@ def sign_up_members(team: Organisation, *, activity_id: int, user_ids: list[int]
                                                   starts_at=activity.starts_at.isoformat()))
         results.append(SignupResult(person.id, person.name, signup.status))
     return results
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: their memberships end (a team they alone lead refuses it, as leaving
+    would: LastLeader), invitations and requests are withdrawn."""
+    for m in db.session.scalars(select(Membership).where(
+            Membership.user_id == user.id, Membership.state.in_(OPEN_STATES))
+            .order_by(Membership.id)).all():
+        if m.state == "active":
+            _end(m, "left", actor=user, now=now, reason="account_deleted")
+        else:
+            m.state, m.decided_at, m.decided_by_id = "cancelled", now, user.id
+    db.session.flush()

@@ -357,3 +357,24 @@ def pledges_of(user: User) -> list[Pledge]:
     return list(db.session.scalars(
         select(Pledge).where(Pledge.donor_id == user.id)
         .options(selectinload(Pledge.lines), selectinload(Pledge.fund)).order_by(Pledge.id.desc())))
+
+
+def pledge_rows(user: User) -> list[dict]:
+    """The person's pledges, as the desk holds them (server.core.personal_data)."""
+    from server.core.personal_data import when
+    pledges = db.session.scalars(select(Pledge).where(Pledge.donor_id == user.id)
+                                 .order_by(Pledge.id)).all()
+    return [{"fund": p.fund.title, "reference": p.reference, "kind": p.kind,
+             "amount": str(p.amount) if p.amount is not None else None, "state": state(p),
+             "name_given": p.donor_name, "organisation": p.donor_org, "phone": p.donor_phone,
+             "name_in_public": p.display, "note": p.note, "pledged_at": when(p.created_at)}
+            for p in pledges]
+
+
+def on_person_erased(*, user: User, erased_name: str, now: datetime, **_) -> None:
+    """PERSON_ERASED: the desk keeps the pledge and its money, not who gave it: the name,
+    organisation, phone and note go, and the name is never shown in public again."""
+    from sqlalchemy import update
+    db.session.execute(update(Pledge).where(Pledge.donor_id == user.id).values(
+        donor_name=erased_name, donor_org=None, donor_phone=None, note="",
+        display="anonymous", title=None, display_set_at=now, updated_at=now))

@@ -1,0 +1,65 @@
+"""A person has their account deleted, when they ask (个人信息保护法 Art. 47).
+
+What identifies them goes: name, phone, e-mail, birth date, gender, ID document, skills,
+language, and the address and device of every login. The row stays, marked erased, so
+the hours, scans and money that refer to it still add up in the statistics and in the
+funds' ledgers; nobody can log in as it, or find it by a phone number, again. Each domain
+forgets what it keeps about the person and ends what is still open (PERSON_ERASED): the
+QR code stops working, places in activities still ahead go to the next person waiting,
+team memberships end, pledges lose the donor's name and phone, feedback its comment, and
+messages are deleted.
+
+Refused while the person manages family members (they would be left with nobody), or
+holds a role (whoever granted it ends it first).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+
+from server.accounts import errors, sessions
+from server.accounts.models import LoginSession, PhoneCode, RoleAssignment, User
+from server.core import events
+from server.extensions import db
+
+# what an erased person is shown as, wherever a record of theirs still appears
+ERASED_NAME = "已注销用户"
+
+
+def refusal(user: User) -> Exception | None:
+    """Why this account cannot be deleted now, if it cannot."""
+    if db.session.scalar(select(User.id).where(User.managed_by_id == user.id,
+                                               User.active.is_(True)).limit(1)):
+        return errors.ManagesFamily()
+    if db.session.scalar(select(RoleAssignment.id).where(
+            RoleAssignment.user_id == user.id).limit(1)):
+        return errors.HoldsRoles()
+    return None
+
+
+def erase(user: User, *, confirmed: bool, now: datetime) -> None:
+    """Delete the person's account at their request (confirmed: they ticked that they
+    mean it). The domains first (they lock activities, then people, as sign-ups do), then
+    the person's own row."""
+    if not confirmed:
+        raise errors.ErasureNotConfirmed()
+    refused = refusal(user)
+    if refused is not None:
+        raise refused
+    events.announce(events.PERSON_ERASED, user=user, erased_name=ERASED_NAME, now=now)
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    db.session.refresh(user)
+    sessions.end_all(user, now=now)
+    db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id)
+                       .values(ip=None, user_agent=None))
+    if user.phone:
+        db.session.execute(delete(PhoneCode).where(PhoneCode.phone == user.phone))
+    user.name, user.phone, user.email = ERASED_NAME, None, None
+    user.gender = user.birth_date = user.guardian_name = user.locale = None
+    user.id_type = user.id_number_encrypted = None
+    user.skills, user.care_mode, user.active = [], False, False
+    user.password_hash = "!"  # no password matches it (imports.services.NO_PASSWORD)
+    user.erased_at = now
+    db.session.flush()

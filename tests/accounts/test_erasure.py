@@ -1,0 +1,146 @@
+"""What Wushe holds about a person, for them to read and download, and deleting their
+account at their request (个人信息保护法: access, copy, deletion; DOMAIN.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from server.accounts import erasure
+from server.accounts.errors import BadCredentials
+from server.accounts.models import LoginSession, User
+from server.accounts.services import authenticate
+from server.activities import signups
+from server.activities.models import Signup
+from server.checkin import codes
+from server.checkin.models import PersonalCode
+from server.core.errors import WusheError
+from server.donations.models import Pledge
+from server.extensions import db
+from server.feedback.models import Feedback
+from server.hours.models import HourEntry
+from server.notifications.models import Notification
+from server.teams.models import Membership
+from tests.donations.conftest import make_fund, pledge_money  # noqa: F401 - fixtures
+from tests.pages import EN, login, text
+from tests.teams.conftest import enrol, make_team  # noqa: F401 - fixtures
+
+PASSWORD = "wushe-test-pass1"
+
+
+@pytest.fixture
+def lived(make_user, make_activity, make_fund, pledge_money, make_team, enrol, now):  # noqa: F811
+    """刘洋, with a place ahead (and someone waiting for it), hours of a past activity,
+    a pledge, a team, feedback and a message."""
+    person = make_user(name="刘洋", phone="13912345678", email="liu@example.org")
+    ahead = make_activity(capacity=1, starts_in=timedelta(days=3), title="敬老院读书会")
+    mine = signups.sign_up(ahead.id, user=person, now=now)
+    waiting = signups.sign_up(ahead.id, user=make_user(name="罗敏"), now=now)
+    past = make_activity(starts_in=timedelta(days=-3), hours=2, title="社区图书漂流")
+    db.session.add(HourEntry(user_id=person.id, activity_id=past.id, kind="retroactive",
+                             minutes=90, sources=[], flags=[], created_at=now))
+    fund, _coordinator = make_fund()
+    pledge = pledge_money(fund, donor=person, display="full_name")
+    team = make_team(name="运河园志愿服务队")
+    leader = make_user(name="队长")
+    enrol(team, leader, role="leader")
+    enrol(team, person)
+    db.session.add(Feedback(activity_id=past.id, user_id=person.id, rating=5,
+                            comment="很好，下次还来", created_at=now, updated_at=now))
+    codes.active_code(person, now=now)
+    db.session.flush()
+    return person, mine, waiting, pledge
+
+
+def test_a_person_reads_and_downloads_all_that_is_kept_about_them(client, api, lived,
+                                                                   make_user):
+    person, *_ = lived
+    make_user(name="别人", phone="13900000099")
+    db.session.commit()
+    login(client, person)
+    page = text(client.get("/me/data", headers=EN))
+    for label in ("Profile", "Sign-ups", "Service hours", "Pledges", "Volunteer teams",
+                  "Feedback given", "Logins"):
+        assert label in page
+    assert 'data-section="signups"' in page and "1 record" in page
+    resp = client.get("/me/data.json")
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    body = json.loads(resp.get_data(as_text=True))
+    sections = body["sections"]
+    assert sections["profile"][0]["phone"] == "13912345678"
+    assert [s["activity"] for s in sections["signups"]] == ["敬老院读书会"]
+    assert sections["hours"][0]["minutes"] == 90
+    assert sections["pledges"][0]["amount"] == "500.00"
+    assert sections["teams"][0]["team"] == "运河园志愿服务队"
+    assert sections["feedback"][0]["comment"] == "很好，下次还来"
+    assert len(sections["logins"]) == 1
+    assert "13900000099" not in resp.get_data(as_text=True)  # nobody else's
+    api.login(person)
+    assert api.get("/api/v1/me/data").get_json()["sections"]["hours"][0]["minutes"] == 90
+
+
+def test_deleting_ones_account_forgets_the_person_and_keeps_the_records(client, lived, now):
+    person, mine, waiting, pledge = lived
+    person_id = person.id
+    db.session.commit()
+    token = login(client, person)
+    unticked = client.post("/me/data/erase", data={"csrf_token": token}, headers=EN)
+    assert unticked.status_code == 422 and "Tick the box" in text(unticked)
+    done = client.post("/me/data/erase", data={"csrf_token": token, "confirm": "1"})
+    assert done.status_code == 302
+    assert client.get("/me").status_code == 302  # logged out
+    db.session.expire_all()
+    gone = db.session.get(User, person_id)
+    assert (gone.name, gone.phone, gone.email, gone.active) == ("已注销用户", None, None, False)
+    assert gone.birth_date is None and gone.erased_at is not None
+    with pytest.raises(BadCredentials):
+        authenticate(phone="13912345678", password=PASSWORD)
+    # what identified them elsewhere is gone too; what they did still counts
+    assert db.session.get(Signup, mine.id).status == "withdrawn"
+    assert db.session.get(Signup, waiting.id).status == "confirmed"  # the place moved on
+    assert db.session.scalar(select(func.sum(HourEntry.minutes)).where(
+        HourEntry.user_id == person_id)) == 90
+    kept = db.session.get(Pledge, pledge.id)
+    assert (kept.donor_name, kept.donor_phone, kept.display) == ("已注销用户", None,
+                                                                  "anonymous")
+    assert kept.amount is not None
+    assert db.session.scalar(select(Feedback.comment).where(
+        Feedback.user_id == person_id)) == ""
+    assert db.session.scalar(select(Membership.state).where(
+        Membership.user_id == person_id)) == "left"
+    assert db.session.scalar(select(func.count()).select_from(PersonalCode).where(
+        PersonalCode.user_id == person_id, PersonalCode.revoked_at.is_(None))) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == person_id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(LoginSession).where(
+        LoginSession.user_id == person_id, LoginSession.ended_at.is_(None))) == 0
+    assert db.session.scalar(select(LoginSession.user_agent).where(
+        LoginSession.user_id == person_id)) is None
+
+
+def test_not_while_managing_family_holding_a_role_or_alone_leading_a_team(
+        api, make_user, make_node, grant, make_team, enrol, now):  # noqa: F811
+    from server.accounts import family
+    guardian = make_user(name="李秀英")
+    member = family.add_member(guardian, name="李大爷", relation="parent",
+                               birth_date=None, now=now, consent=True)
+    staff = make_user(name="社工")
+    grant(staff, "coordinator", make_node(kind="community"))
+    leader = make_user(name="唯一的队长")
+    enrol(make_team(), leader, role="leader")
+    db.session.commit()
+    for person, code in ((guardian, "account_manages_family"), (staff, "account_holds_roles"),
+                         (leader, "team_last_leader")):
+        api.login(person)
+        resp = api.post("/api/v1/me/erase", json={"confirm": True})
+        assert (resp.status_code, resp.get_json()["code"]) == (409, code)
+        db.session.expire_all()
+        assert db.session.get(User, person.id).erased_at is None
+    assert db.session.get(User, member.id).active
+    with pytest.raises(WusheError) as refused:
+        erasure.erase(guardian, confirmed=False, now=now)
+    assert refused.value.code == "erasure_not_confirmed"
