@@ -150,14 +150,19 @@ def organisers_of(organisation_id: int) -> list[int]:
 
 def coordinators_over(node: Node) -> list[int]:
     """The coordinators nearest above a place (its own, else its street's, else its
-    district's), active people: who can act on its work when its body has no organiser."""
+    district's), active people: who can act on its work when its body has no organiser;
+    where there is none, the administrators nearest above it."""
+    return _nearest_over(node, "coordinator") or _nearest_over(node, "admin")
+
+
+def _nearest_over(node: Node, role: str) -> list[int]:
     parts = [p for p in node.path.split("/") if p]
     ancestors = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
     rows = db.session.execute(
         select(RoleAssignment.user_id, Node.path)
         .join(Node, RoleAssignment.node_id == Node.id)
         .join(User, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.role == "coordinator", Node.path.in_(ancestors),
+        .where(RoleAssignment.role == role, Node.path.in_(ancestors),
                User.active.is_(True))).all()
     if not rows:
         return []

@@ -246,7 +246,10 @@ def remove(data, signup_id):
 def signup_next_steps(signup_id):
     """What to do next: when to arrive, what to bring, until when one can withdraw."""
     steps = next_steps.for_signup(signup_id, viewer=_actor(), now=clock.now())
-    steps.code_url = url_for("checkin_pages.my_code")
+    person = steps.signup.user_id
+    steps.code_url = None if steps.signup.status == "entered" else (
+        url_for("checkin_pages.my_code") if person == _actor().id
+        else url_for("checkin_pages.my_code", member=person))
     steps.calendar_url = url_for("activities.activity_calendar", activity_id=steps.activity.id)
     return steps
 

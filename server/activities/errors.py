@@ -52,6 +52,12 @@ class SignupAttended(Conflict):
                  "not count, reject them in the review.")
 
 
+class WithdrawCheckedIn(Conflict):
+    code = "withdraw_checked_in"
+    message = _l("You have checked in already, so the place can no longer be given up. If "
+                 "you must leave, check out at the door.")
+
+
 class SignupNotOpenYet(Conflict):
     code = "signup_not_open_yet"
     message = _l("Sign-up opens at %(opens)s.")

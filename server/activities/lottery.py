@@ -172,14 +172,14 @@ def draw(activity_id: int, *, actor: User | None, now: datetime) -> LotteryDraw:
     activity.updated_at = now
     db.session.flush()
     key = f"lottery:{activity.id}"
-    for entry_id, outcome, position, _passed in Lottery(activity, len(order), record).outcome():
+    for entry_id, outcome, position, passed in Lottery(activity, len(order), record).outcome():
         entry = entries[entry_id]
         if outcome == "confirmed":
             notify(entry.user_id, "lottery_won", now=now, activity_id=activity.id, key=key,
                    signup_id=entry.id, **notices.facts(activity))
         else:
             notify(entry.user_id, "lottery_waitlisted", now=now, activity_id=activity.id,
-                   key=key, signup_id=entry.id, position=position,
+                   key=key, signup_id=entry.id, position=position, passed_over=passed,
                    **notices.facts(activity))
     return record
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server.accounts import permissions
 from server.accounts.errors import ResidentNotFound
 from server.activities import errors, lottery, queries, services, signups
-from server.activities.models import Activity, Programme
+from server.activities.models import LIVE_SIGNUP, Activity, Programme
 from server.activities.schemas import ActivityIn, ActivityPatch, ReasonIn
 from server.activities.views import bp, render_detail
 from server.communities.services import get_organisation, organisations_visible_to, subtree
@@ -215,21 +215,25 @@ def remove_signup(activity_id: int, signup_id: int):
     """Take someone off the list, with a reason they are told (signups.remove)."""
     activity = _managed(activity_id)
     signup = signups.get_signup(signup_id)
-    if signup is None or signup.activity_id != activity.id:
+    if (signup is None or signup.activity_id != activity.id
+            or signup.status not in LIVE_SIGNUP):
         raise errors.SignupNotFound()
-    message, status = None, 200
-    if request.method == "POST":
+    message, fields, status = None, {}, 200
+    if signup.presence != "none":  # they came: the form would only be refused
+        message, _f, status = problem(errors.SignupAttended())
+    elif request.method == "POST":
         try:
             data = load_form(ReasonIn())
             signups.remove(signup, actor=me(), now=clock.now(), reason=data["reason"])
         except FORM_ERRORS as exc:
-            message, _fields, status = problem(exc)
+            message, fields, status = problem(exc)
         else:
             flash(_("%(name)s is off the list, and has been told why.", name=signup.user.name),
                   "success")
             return redirect(url_for("activities_pages.roster", activity_id=activity.id))
     return render_template("activities/remove_signup.html", activity=activity, signup=signup,
-                           message=message, reason=request.form.get("reason", "")), status
+                           message=message, errors=fields or {}, status=status,
+                           reason=request.form.get("reason", "")), status
 
 
 @bp.route("/manage/<int:activity_id>/roster", methods=["POST"])
@@ -244,5 +248,7 @@ def sign_up_on_behalf(activity_id: int):
         activity = services.get_activity(activity_id, viewer=me())
         return _roster_page(activity, message=message, phone=phone, status=status)
     flash(_("%(name)s is signed up.", name=made.user.name) if made.status == "confirmed"
+          else _("%(name)s is entered in the lottery.", name=made.user.name)
+          if made.status == "entered"
           else _("%(name)s is on the waitlist.", name=made.user.name), "success")
     return redirect(url_for("activities_pages.roster", activity_id=activity_id))

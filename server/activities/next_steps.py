@@ -18,12 +18,13 @@ class NextSteps:
     signup: Signup
     activity: Activity
     position: int | None  # on the waitlist; None with a place or a lottery entry
-    arrive_at: datetime
+    arrive_at: datetime | None  # None for a lottery entry: no place yet
     arrive_minutes: int
     withdraw_until: datetime
     can_withdraw: bool
+    draw_at: datetime | None = None  # a lottery entry: when places are drawn
     # filled by the API for clients that only follow links
-    code_url: str = ""
+    code_url: str | None = ""
     calendar_url: str = ""
 
 
@@ -43,10 +44,13 @@ def for_signup(signup_id: int, *, viewer, now: datetime) -> NextSteps:
     activity = signup.activity
     minutes = arrive_minutes()
     until = signups.withdraw_until(signup, activity)
+    entered = signup.status == "entered"
     return NextSteps(signup=signup, activity=activity,
                      position=signups.waitlist_position(signup),
-                     arrive_at=activity.starts_at - timedelta(minutes=minutes),
-                     arrive_minutes=minutes, withdraw_until=until, can_withdraw=now < until)
+                     arrive_at=None if entered else activity.starts_at - timedelta(minutes=minutes),
+                     arrive_minutes=minutes, withdraw_until=until,
+                     can_withdraw=signups.can_withdraw(signup, now=now),
+                     draw_at=activity.signup_closes_at if entered else None)
 
 
 def ics_body(activity: Activity, *, now: datetime, description: str = "") -> bytes:

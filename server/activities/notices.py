@@ -121,6 +121,11 @@ def _lottery_won(p: dict) -> str:
 
 
 def _lottery_waitlisted(p: dict) -> str:
+    if p.get("passed_over"):
+        return _("The lottery for “%(title)s” has been drawn: you were drawn, but you hold a "
+                 "place in another activity at the same time, so you are number %(position)s "
+                 "on the waitlist. Give that place up and you move up when a place is free.",
+                 title=p.get("title", ""), position=p.get("position", ""))
     return _("The lottery for “%(title)s” has been drawn: you are number %(position)s on the "
              "waitlist. If someone withdraws, you move up in drawn order and we tell you.",
              title=p.get("title", ""), position=p.get("position", ""))

@@ -224,9 +224,13 @@ class NextStepsOut(ma.Schema):
     ends_at = ma.fields.Function(lambda n: LocalDateTime()._serialize(
         n.activity.ends_at, None, None))
     place = ma.fields.Function(lambda n: n.activity.place)
-    arrive_at = LocalDateTime()
+    arrive_at = LocalDateTime(allow_none=True, metadata={
+        "description": "null for a lottery entry (no place yet)"})
     arrive_minutes = ma.fields.Integer()
     withdraw_until = LocalDateTime()
     can_withdraw = ma.fields.Boolean()
-    code_url = ma.fields.String(metadata={"description": "the person's QR page (我的码)"})
+    draw_at = LocalDateTime(allow_none=True, metadata={
+        "description": "a lottery entry: when the places are drawn"})
+    code_url = ma.fields.String(allow_none=True, metadata={
+        "description": "the person's QR page (我的码); null for a lottery entry"})
     calendar_url = ma.fields.String(metadata={"description": "the activity's .ics file"})

@@ -229,7 +229,8 @@ def withdraw_until(signup: Signup, activity: Activity | None = None) -> datetime
 
 
 def can_withdraw(signup: Signup, *, now: datetime) -> bool:
-    return signup.status in LIVE_SIGNUP and now < withdraw_until(signup)
+    return (signup.status in LIVE_SIGNUP and signup.presence == "none"
+            and now < withdraw_until(signup))
 
 
 def get_signup(signup_id: int) -> Signup | None:
@@ -253,9 +254,12 @@ def acts_for(viewer: User | None, signup: Signup) -> bool:
 def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     """The person (or their guardian) gives up their place or waitlist spot."""
     activity = lock_activity(signup.activity_id)
-    db.session.refresh(signup)
+    # the sign-up's own lock, after the activity's: a scan deciding now is waited for
+    db.session.refresh(signup, with_for_update={"key_share": True})
     if not acts_for(actor, signup) or signup.status not in LIVE_SIGNUP:
         raise errors.SignupNotFound()
+    if signup.presence != "none":
+        raise errors.WithdrawCheckedIn()
     if now >= withdraw_until(signup, activity):
         raise errors.WithdrawClosed()
     was_confirmed = signup.status == "confirmed"
@@ -280,7 +284,9 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
         raise Forbidden()
     if not (reason or "").strip():
         raise ValidationError(errors={"reason": ["required"]})
-    db.session.refresh(signup)
+    # the sign-up's own lock, after the activity's: a scan deciding now (it holds only the
+    # sign-up's) is waited for, and its check-in seen below
+    db.session.refresh(signup, with_for_update={"key_share": True})
     if signup.status not in LIVE_SIGNUP or signup.activity_id != activity.id:
         raise errors.SignupNotFound()
     if activity.status == "finished":

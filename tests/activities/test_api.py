@@ -197,6 +197,12 @@ def test_nobody_who_came_or_of_a_finished_activity_is_removed(api, make_user, ma
     api.login(organiser)
     _envelope(api.post(f"/api/v1/signups/{here.id}/remove", json={"reason": "测试"}), 409,
               "signup_attended")
+    # nor does she give the place up herself once inside (the cutoff aside)
+    api.login(came)
+    _envelope(api.post(f"/api/v1/signups/{here.id}/withdraw", json={}), 409,
+              "withdraw_checked_in")
+    assert not signups.can_withdraw(here, now=now)
+    api.login(organiser)
     activity.status, activity.finished_at = "finished", now
     db.session.commit()
     _envelope(api.post(f"/api/v1/signups/{away.id}/remove", json={"reason": "测试"}), 409,

@@ -240,6 +240,8 @@ def test_one_drawn_who_has_a_place_elsewhere_at_that_time_is_passed_over(
     told = db.session.scalar(select(Notification).where(
         Notification.activity_id == lot.id, Notification.user_id == first.user_id))
     assert (told.kind, told.params["position"]) == ("lottery_waitlisted", 1)
+    from server.notifications.services import render
+    assert "同一时间已有其他活动的名额" in render(told)  # told why
     assert lottery.verify(record).ok  # the order is still the seed's
     # she is not confirmed in both, whichever frees up first
     assert signups.clash(first.user_id, same_time) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from server.activities import lottery, signups
+from server.core.clock import local
 from server.extensions import db
 from tests.pages import EN, login, text
 
@@ -231,3 +232,6 @@ def test_entering_from_the_page_ends_on_a_page_that_says_so(client, api, make_lo
     signup_id = resp.headers["Location"].split("/")[2]
     steps = api.get(f"/api/v1/signups/{signup_id}/next-steps").get_json()
     assert (steps["status"], steps["position"]) == ("entered", None)
+    # no place yet: nothing to arrive for, no code to show; when the draw is
+    assert (steps["arrive_at"], steps["code_url"]) == (None, None)
+    assert steps["draw_at"].startswith(local(lot.signup_closes_at).strftime("%Y-%m-%dT%H:%M"))

@@ -289,6 +289,14 @@ def test_an_organiser_removes_someone_from_the_roster_page_with_a_reason(
     told = db.session.scalar(db.select(Notification).where(
         Notification.user_id == out.user_id, Notification.kind == "signup_removed"))
     assert told.params["reason"] == "重复报名"
+    # someone inside: no link, and the form's address says why instead of offering it
+    from server.activities.models import Signup as S
+    db.session.get(S, waiting.id).presence = "in"
+    db.session.commit()
+    assert f"/roster/{waiting.id}/remove" not in text(staff.get(f"/manage/{activity.id}/roster"))
+    inside = staff.get(f"/manage/{activity.id}/roster/{waiting.id}/remove", headers=EN)
+    assert inside.status_code == 409 and 'name="reason"' not in text(inside)
+    assert "has checked in" in text(inside)
     # a coordinator oversees the activity but does not run it: no link, no form
     overseer = make_user(name="协调员")
     grant(overseer, "coordinator", activity.node)

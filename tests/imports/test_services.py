@@ -44,7 +44,7 @@ def count(model, *where):
 
 
 def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user):
-    make_user(name="李已有", phone="13900000009")
+    make_user(name="李已有", phone="13500000009")
     data = xlsx(people=[
         ["张三", "１３８ 1234 5678", "运河园 社区", "", "法律、心理"],   # 2 ok, full-width
         ["李四", "12345", "运河园社区", "", ""],                      # 3 bad phone
@@ -54,8 +54,8 @@ def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user)
         ["", "13812340002", "运河园社区", "", ""],                    # 7 no name
         ["钱七", "13812340003", "运河园社区", "110105194912310020", ""],  # 8 bad ID
         ["孙八", "13812340004", "运河园社区", "", "魔法"],              # 9 unknown skill
-        ["李已有", 13900000009, "新华社区", "", ""],                   # 10 existing (number)
-        ["别人", "13900000009", "新华社区", "", ""],                   # 11 duplicate
+        ["李已有", 13500000009, "新华社区", "", ""],                   # 10 existing (number)
+        ["别人", "13500000009", "新华社区", "", ""],                   # 11 duplicate
         ["周九", "13812340005", "运河园社区", ID_NUMBER, "Legal"],  # 12 ok
     ], hours=[
         ["13812345678", "法律讲堂", world.day, 1.5],     # 2 ok
@@ -64,8 +64,8 @@ def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user)
         ["13812340005", "", world.day, 1],              # 5 no activity
         ["13812340005", "法律讲堂", "2020-01-01", 1],    # 6 no activity that day
         ["13812340005", "法律讲堂", "不是日期", 1],       # 7 bad date
-        ["13900000009", "法律讲堂", world.day, 5],       # 8 longer than the activity
-        ["13900000009", "法律讲堂", world.day, "两小时"],  # 9 not a number
+        ["13500000009", "法律讲堂", world.day, 5],       # 8 longer than the activity
+        ["13500000009", "法律讲堂", world.day, "两小时"],  # 9 not a number
         ["13600000000", "法律讲堂", world.day, 1],       # 10 unknown person
         ["1360000", "法律讲堂", world.day, 1],           # 11 bad phone
         ["13812340001", "法律讲堂", world.day, 1],       # 12 person rejected (out of scope)

@@ -190,6 +190,17 @@ def test_a_body_with_no_organiser_now_warns_the_coordinators_nearest_above(
     assert _told("record_deadline", organiser.id) == _told("record_deadline", above.id) == []
 
 
+def test_with_no_organiser_and_no_coordinator_the_administrators_are_warned(
+        app, autumn, make_user, grant):
+    from server.accounts.models import RoleAssignment
+    activity, organiser = autumn()
+    db.session.execute(db.delete(RoleAssignment).where(RoleAssignment.user_id == organiser.id))
+    admin = make_user(name="区管理员")
+    grant(admin, "admin", activity.node.parent)
+    assert jobs.deadline_warnings(_at(date(2026, 10, 13))).done == 1
+    assert len(_told("record_deadline", admin.id)) == 1
+
+
 def test_run_job_of_a_job_with_nothing_to_do_says_so(app):
     """The jobs that look often are recorded only when they find work: the command said
     nothing of that, and failed on the run it looked up."""

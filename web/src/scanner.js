@@ -169,7 +169,9 @@
         var err = summary.error;
         state.netDown = !!(err && err.kind === "network");
         state.uploadError = err && err.kind === "refused" ? err.message : null;
-        if (err && err.kind === "network") retryTimer = setTimeout(upload, REFRESH_MS);
+        if (err && err.kind === "network") {
+          retryTimer = setTimeout(function () { retryTimer = null; upload(); }, REFRESH_MS);
+        }
         return refreshPending().then(renderConflicts).then(function () {
           return summary.uploaded ? loadState() : null;
         });
