@@ -98,13 +98,18 @@ def _erasure(events) -> None:
     (a team they alone lead refuses it before anything changed), then sign-ups (their
     places go to those waiting), the code, pledges, feedback, and last the messages (the
     promotions just sent are the others')."""
+    from server.accounts import erasure
     from server.activities import signups
     from server.checkin import codes
     from server.donations.services import pledges
     from server.feedback import services as feedback
+    from server.hours import services as hours
+    from server.imports import services as imports
     from server.notifications import services as notifications
     from server.teams import services as teams
+    erasure.add_veto(teams.erasure_refusal)
     for handler in (teams.on_person_erased, signups.on_person_erased, codes.on_person_erased,
+                    hours.on_person_erased, imports.on_person_erased,
                     pledges.on_person_erased, feedback.on_person_erased,
                     notifications.on_person_erased):
         events.subscribe(events.PERSON_ERASED, handler)
@@ -128,7 +133,8 @@ def _personal_data() -> None:
     provide("family", _l("Family members I manage"), accounts.family_rows)
     provide("signups", _l("Sign-ups"), activities.signup_rows)
     provide("scans", _l("Check-ins and check-outs"), checkin.scan_rows)
-    provide("hours", _l("Service hours"), hours.hour_rows)
+    provide("hours", _l("Hours recorded"), hours.hour_rows)
+    provide("corrections", _l("Corrections I asked for"), hours.correction_rows)
     provide("certificates", _l("Certificates"), hours.certificate_rows)
     provide("pledges", _l("Pledges"), pledges.pledge_rows)
     provide("teams", _l("Volunteer teams"), teams.membership_rows)

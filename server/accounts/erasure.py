@@ -15,27 +15,40 @@ holds a role (whoever granted it ends it first).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
 from server.accounts import errors, sessions
-from server.accounts.models import LoginSession, PhoneCode, RoleAssignment, User
+from server.accounts.models import Consent, LoginSession, PhoneCode, RoleAssignment, User
 from server.core import events
 from server.extensions import db
 
 # what an erased person is shown as, wherever a record of theirs still appears
 ERASED_NAME = "已注销用户"
+# other domains' reasons to refuse (a team the person alone leads), wired in domains.py
+VETOES: list[Callable[[User], Exception | None]] = []
+
+
+def add_veto(check: Callable[[User], Exception | None]) -> None:
+    if check not in VETOES:
+        VETOES.append(check)
 
 
 def refusal(user: User) -> Exception | None:
-    """Why this account cannot be deleted now, if it cannot."""
+    """Why this account cannot be deleted now, if it cannot: shown on the page before the
+    person asks, and checked again under the person's lock when they do."""
     if db.session.scalar(select(User.id).where(User.managed_by_id == user.id,
                                                User.active.is_(True)).limit(1)):
         return errors.ManagesFamily()
     if db.session.scalar(select(RoleAssignment.id).where(
             RoleAssignment.user_id == user.id).limit(1)):
         return errors.HoldsRoles()
+    for check in VETOES:
+        refused = check(user)
+        if refused is not None:
+            return refused
     return None
 
 
@@ -51,9 +64,15 @@ def erase(user: User, *, confirmed: bool, now: datetime) -> None:
     events.announce(events.PERSON_ERASED, user=user, erased_name=ERASED_NAME, now=now)
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     db.session.refresh(user)
+    # again, under the lock: a family member added, or a role granted, meanwhile
+    refused = refusal(user)
+    if refused is not None:
+        raise refused
     sessions.end_all(user, now=now)
     db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id)
                        .values(ip=None, user_agent=None))
+    # the consents stay, as the record that they were given; not the address
+    db.session.execute(update(Consent).where(Consent.user_id == user.id).values(ip=None))
     if user.phone:
         db.session.execute(delete(PhoneCode).where(PhoneCode.phone == user.phone))
     user.name, user.phone, user.email = ERASED_NAME, None, None

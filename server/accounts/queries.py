@@ -26,7 +26,7 @@ def profile_rows(user: User) -> list[dict]:
 def consent_rows(user: User) -> list[dict]:
     return [{"kind": c.kind, "notice_version": c.notice_version,
              "accepted_at": when(c.accepted_at), "guardian_name": c.guardian_name,
-             "on_paper": c.recorded_by_id is not None}
+             "on_paper": c.recorded_by_id is not None, "ip": c.ip}
             for c in db.session.scalars(select(Consent).where(Consent.user_id == user.id)
                                         .order_by(Consent.id))]
 

@@ -206,7 +206,9 @@ def recipient(user_id: int):
     (no phone, nobody reads their inbox) go to the person who manages them, naming them."""
     from server.notifications.recipients import Recipient
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or user.erased_at is not None:
+        return Recipient(phone=None, email=None, locale=None, reader_id=user_id, gone=True)
+    if not user.active:
         return Recipient(phone=None, email=None, locale=None, reader_id=user_id)
     manager = user.managed_by if user.managed_by_id is not None else None
     if manager is None:

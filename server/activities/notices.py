@@ -147,8 +147,8 @@ def _signed_up_by_worker(p: dict) -> str:
 
 
 declare("signed_up_by_worker", topic="changes", link=_to_activity, actions=_cant_come,
-        text=_signed_up_by_worker, urgent=True, holds=_signup_in("confirmed", "waitlisted",
-                                                                 "entered"))
+        text=_signed_up_by_worker, urgent=True, names=("worker",),
+        holds=_signup_in("confirmed", "waitlisted", "entered"))
 declare("lottery_won", topic="changes", link=_to_activity, actions=_cant_come,
         text=_lottery_won, urgent=True, holds=_signup_in("confirmed"))
 declare("lottery_waitlisted", topic="changes", link=_to_activity, text=_lottery_waitlisted,

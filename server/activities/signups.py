@@ -380,8 +380,11 @@ def on_person_erased(*, user: User, now: datetime, **_) -> None:
                Activity.starts_at > now).order_by(Signup.activity_id)).all()
     for signup_id, activity_id in ids:
         activity = lock_activity(activity_id)
-        signup = db.session.get(Signup, signup_id, populate_existing=True)
-        if signup.status not in LIVE_SIGNUP:
+        signup = db.session.get(Signup, signup_id)
+        # the sign-up's lock after the activity's, as withdraw: a check-in being decided is
+        # seen; someone already inside (the early check-in) keeps their attendance
+        db.session.refresh(signup, with_for_update={"key_share": True})
+        if signup.status not in LIVE_SIGNUP or signup.presence != "none":
             continue
         was_confirmed = signup.status == "confirmed"
         signup.status, signup.ended_at, signup.end_reason = "withdrawn", now, "account_deleted"

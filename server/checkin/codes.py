@@ -181,7 +181,12 @@ def read_sheet(payload: str) -> tuple[int, int] | None:
 
 
 def on_person_erased(*, user: User, now: datetime, **_) -> None:
-    """PERSON_ERASED: the person's QR code stops working."""
+    """PERSON_ERASED: the person's QR code stops working; their scans keep when and which
+    way, not the address or the place their phone gave (self check-in)."""
+    from server.checkin.models import Scan
     db.session.execute(update(PersonalCode).where(PersonalCode.user_id == user.id,
                                                   PersonalCode.revoked_at.is_(None))
                        .values(revoked_at=now))
+    db.session.execute(update(Scan).where(Scan.user_id == user.id).values(
+        ip=None, latitude=None, longitude=None, device=None)
+        .execution_options(synchronize_session=False))

@@ -17,5 +17,6 @@ def scan_rows(user) -> list[dict]:
         .where(Scan.user_id == user.id).order_by(Scan.id)).all()
     return [{"activity": title, "direction": s.direction, "result": s.result,
              "at": when(s.effective_time), "recorded_at": when(s.server_time),
-             "source": s.source, "latitude": s.latitude, "longitude": s.longitude}
+             "source": s.source, "latitude": s.latitude, "longitude": s.longitude,
+             "ip": s.ip}
             for s, title in rows]

@@ -236,7 +236,8 @@ def hour_rows(user: User) -> list[dict]:
         .order_by(HourEntry.id)).all()
     return [{"activity": e.activity.title, "kind": e.kind, "minutes": e.minutes,
              "status": e.status, "recorded_at": when(e.created_at), "evidence": e.evidence,
-             "reason": e.reason, "reviewed_at": when(e.review.decided_at) if e.review else None}
+             "reason": e.reason, "reviewed_at": when(e.review.decided_at) if e.review else None,
+             "review_reason": e.review.reason if e.review else None}
             for e in entries]
 
 
@@ -244,6 +245,38 @@ def certificate_rows(user: User) -> list[dict]:
     from server.core.personal_data import when
     from server.hours.models import Certificate
     return [{"number": c.number, "status": c.status, "requested_at": when(c.requested_at),
-             "purpose": c.purpose, "minutes": c.total_minutes}
+             "purpose": c.purpose, "minutes": c.total_minutes,
+             "name_printed": c.volunteer_name, "id_number_printed": c.id_number_masked,
+             "lines": c.lines, "issuer": c.issuer_name, "issued_at": when(c.issued_at),
+             "reason": c.revoked_reason}
             for c in db.session.scalars(select(Certificate).where(
                 Certificate.user_id == user.id).order_by(Certificate.id))]
+
+
+def correction_rows(user: User) -> list[dict]:
+    from server.core.personal_data import when
+    return [{"entry": c.entry_id, "message": c.message, "asked_at": when(c.created_at),
+             "answer": c.answer, "answer_reason": c.answer_reason,
+             "answered_at": when(c.answered_at)}
+            for c in db.session.scalars(select(CorrectionRequest).where(
+                CorrectionRequest.user_id == user.id).order_by(CorrectionRequest.id))]
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: open certificate requests and corrections are closed, and what the
+    person wrote in them goes. Certificates already issued stay as the organising body
+    issued them (its signature covers the name printed; the verification page shows it
+    masked): a document it is answerable for, not the platform's to rewrite."""
+    from sqlalchemy import update
+
+    from server.hours.models import Certificate
+    db.session.execute(update(Certificate).where(
+        Certificate.user_id == user.id, Certificate.status == "requested").values(
+        status="declined", revoked_reason="account_deleted", revoked_at=now))
+    db.session.execute(update(Certificate).where(Certificate.user_id == user.id)
+                       .values(purpose=None))
+    db.session.execute(update(CorrectionRequest).where(
+        CorrectionRequest.user_id == user.id, CorrectionRequest.answer.is_(None)).values(
+        answer="declined", answer_reason="account_deleted", answered_at=now))
+    db.session.execute(update(CorrectionRequest).where(CorrectionRequest.user_id == user.id)
+                       .values(message=""))

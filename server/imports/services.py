@@ -333,3 +333,14 @@ def imports_for(actor: User, *, limit: int = 20) -> list[ImportFile]:
         select(ImportFile).join(Node, ImportFile.node_id == Node.id)
         .where(permissions.under(Node.path, paths))
         .order_by(ImportFile.id.desc()).limit(limit)))
+
+
+def on_person_erased(*, user: User, now: datetime, **_) -> None:
+    """PERSON_ERASED: the rows of rosters that named the person (matched to them, or with
+    their number) keep no name, number, ID or cells as written."""
+    where = ImportRow.user_id == user.id
+    if user.phone:
+        where = where | (ImportRow.phone == user.phone)
+    db.session.execute(update(ImportRow).where(where).values(
+        phone=None, name=None, id_number_encrypted=None, cells=[])
+        .execution_options(synchronize_session=False))

@@ -70,6 +70,9 @@ class Kind:
     urgent: bool = False
     stale_after: Callable[[dict], Any] | None = None
     holds: Callable[[Any], bool] | None = None
+    # the params that hold another person's name (who asked, who invited): when that
+    # person's account is deleted, their name is taken out of others' messages too
+    names: tuple[str, ...] = ()
 
 
 KINDS: dict[str, Kind] = {}
@@ -79,13 +82,13 @@ def declare(name: str, *, topic: str, text: Callable[[dict], str],
             link: Callable[[Any], str | None] | None = None,
             actions: Callable[[Any, Any, Any], list[Action]] | None = None,
             urgent: bool = False, stale_after: Callable[[dict], Any] | None = None,
-            holds: Callable[[Any], bool] | None = None) -> Kind:
+            holds: Callable[[Any], bool] | None = None, names: tuple[str, ...] = ()) -> Kind:
     if topic not in TOPICS:
         raise KeyError(f"no such topic: {topic}")
     if name in KINDS and KINDS[name].text is not text:
         raise TypeError(f"notification kind {name!r} is declared twice")
     kind = Kind(name, topic, text, link or (lambda note: None),
-                actions or (lambda note, viewer, now: []), urgent, stale_after, holds)
+                actions or (lambda note, viewer, now: []), urgent, stale_after, holds, names)
     KINDS[name] = kind
     return kind
 

@@ -20,6 +20,8 @@ class Recipient:
     for_id: int | None = None
     for_name: str | None = None
     for_relation: str | None = None
+    # the account was deleted (accounts.erasure): nobody is told anything any more
+    gone: bool = False
 
 
 _lookup: Callable[[int], Recipient] | None = None

@@ -80,6 +80,8 @@ def notify(user_id: int, kind: str, *, now: datetime, activity_id: int | None = 
     names the member it is about (render())."""
     declared = kinds.get(kind)
     who = recipients.of(user_id)
+    if who.gone:
+        return None
     reader = who.reader_id or user_id
     channels = preferences(reader)[declared.topic]
     if "email" in channels and not who.email:
@@ -235,10 +237,27 @@ def message_rows(user) -> list[dict]:
              "text": render(n), "read": n.read_at is not None} for n in notes]
 
 
-def on_person_erased(*, user, now: datetime, **_) -> None:
-    """PERSON_ERASED: the messages they were sent, or that named them (a guardian's about a
-    family member), their pushes and their choices of channel are deleted."""
+def on_person_erased(*, user, erased_name: str, now: datetime, **_) -> None:
+    """PERSON_ERASED: the messages they were sent, or that were about them (a guardian's
+    about a family member), their pushes and their choices of channel are deleted; in
+    others' messages that name them (who asked to join, who invited: Kind.names), the
+    name becomes erased_name."""
     from sqlalchemy import delete, or_
+    naming = {name: k.names for name, k in kinds.KINDS.items() if k.names}
+    after = 0
+    while naming:
+        batch = db.session.scalars(select(Notification).where(
+            Notification.kind.in_(naming), Notification.id > after)
+            .order_by(Notification.id).limit(1000)).all()
+        if not batch:
+            break
+        for note in batch:
+            params = dict(note.params or {})
+            hit = [key for key in naming[note.kind] if params.get(key) == user.name]
+            if hit:
+                note.params = {**params, **dict.fromkeys(hit, erased_name)}
+        after = batch[-1].id
+        db.session.flush()
     notes = select(Notification.id).where(or_(Notification.user_id == user.id,
                                               Notification.about_id == user.id))
     db.session.execute(delete(Delivery).where(Delivery.notification_id.in_(notes)))

@@ -67,23 +67,28 @@ def _accept(note, viewer, now) -> list[Action]:
                    confirm=_l("Join this team?"))]
 
 
-declare("team_invited", topic="teams", link=_team_page, actions=_accept, text=lambda p: _(
+declare("team_invited", topic="teams", link=_team_page, actions=_accept, names=("leader",),
+        text=lambda p: _(
     "%(leader)s invited you to join the volunteer team “%(team)s”. Open the team to accept "
     "or decline.", leader=p.get("leader", ""), team=p.get("team", "")))
-declare("team_join_requested", topic="teams", link=_manage_page, text=lambda p: _(
+declare("team_join_requested", topic="teams", link=_manage_page, names=("name",),
+        text=lambda p: _(
     "%(name)s asked to join “%(team)s”. Approve or decline the request.",
     name=p.get("name", ""), team=p.get("team", "")))
 declare("team_request_approved", topic="teams", link=_team_page, text=lambda p: _(
     "Welcome: your request to join “%(team)s” was approved.", team=p.get("team", "")))
 declare("team_request_declined", topic="teams", link=_team_page, text=lambda p: _(
     "Your request to join “%(team)s” was declined.", team=p.get("team", "")))
-declare("team_invitation_accepted", topic="teams", link=_manage_page, text=lambda p: _(
+declare("team_invitation_accepted", topic="teams", link=_manage_page, names=("name",),
+        text=lambda p: _(
     "%(name)s accepted the invitation to “%(team)s”.", name=p.get("name", ""),
     team=p.get("team", "")))
-declare("team_invitation_declined", topic="teams", link=_manage_page, text=lambda p: _(
+declare("team_invitation_declined", topic="teams", link=_manage_page, names=("name",),
+        text=lambda p: _(
     "%(name)s declined the invitation to “%(team)s”.", name=p.get("name", ""),
     team=p.get("team", "")))
 declare("team_removed", topic="teams", link=_team_page, text=lambda p: _(
     "A leader removed you from “%(team)s”: %(reason)s", team=p.get("team", ""),
     reason=p.get("reason", "")))
-declare("team_signed_up", topic="changes", link=_activity_page, text=_signed_up)
+declare("team_signed_up", topic="changes", link=_activity_page, text=_signed_up,
+        names=("leader",))

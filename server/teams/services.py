@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from server.accounts import permissions
 from server.accounts.errors import UserNotFound
@@ -317,4 +317,19 @@ def on_person_erased(*, user: User, now: datetime, **_) -> None:
             _end(m, "left", actor=user, now=now, reason="account_deleted")
         else:
             m.state, m.decided_at, m.decided_by_id = "cancelled", now, user.id
+    db.session.execute(update(Membership).where(Membership.user_id == user.id)
+                       .values(message=None))
     db.session.flush()
+
+
+def erasure_refusal(user: User) -> Exception | None:
+    """A team this person alone leads would be left without a leader (accounts.erasure)."""
+    for team_id in db.session.scalars(select(Membership.team_id).where(
+            Membership.user_id == user.id, Membership.state == "active",
+            Membership.role == "leader")):
+        leaders = db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.team_id == team_id, Membership.state == "active",
+            Membership.role == "leader"))
+        if leaders == 1:
+            return errors.LastLeader()
+    return None

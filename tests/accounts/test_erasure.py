@@ -51,6 +51,18 @@ def lived(make_user, make_activity, make_fund, pledge_money, make_team, enrol, n
     db.session.add(Feedback(activity_id=past.id, user_id=person.id, rating=5,
                             comment="很好，下次还来", created_at=now, updated_at=now))
     codes.active_code(person, now=now)
+    from server.checkin.models import Scan
+    from server.hours.models import Certificate, CorrectionRequest
+    from server.notifications.services import notify
+    db.session.add(Scan(activity_id=past.id, user_id=person.id, direction="entry",
+                        result="not_signed_up", source="self", server_time=now,
+                        effective_time=now, ip="203.0.113.9", latitude=39.7, longitude=116.4))
+    entry = db.session.scalar(select(HourEntry).where(HourEntry.user_id == person.id))
+    db.session.add(CorrectionRequest(entry_id=entry.id, user_id=person.id,
+                                     message="那天我待到了五点", created_at=now))
+    db.session.add(Certificate(user_id=person.id, organisation_id=past.organisation_id,
+                               status="requested", requested_at=now, purpose="升学材料"))
+    notify(leader.id, "team_join_requested", now=now, name="刘洋", team=team.name)
     db.session.flush()
     return person, mine, waiting, pledge
 
@@ -62,7 +74,7 @@ def test_a_person_reads_and_downloads_all_that_is_kept_about_them(client, api, l
     db.session.commit()
     login(client, person)
     page = text(client.get("/me/data", headers=EN))
-    for label in ("Profile", "Sign-ups", "Service hours", "Pledges", "Volunteer teams",
+    for label in ("Profile", "Sign-ups", "Hours recorded", "Pledges", "Volunteer teams",
                   "Feedback given", "Logins"):
         assert label in page
     assert 'data-section="signups"' in page and "1 record" in page
@@ -120,10 +132,26 @@ def test_deleting_ones_account_forgets_the_person_and_keeps_the_records(client, 
         LoginSession.user_id == person_id, LoginSession.ended_at.is_(None))) == 0
     assert db.session.scalar(select(LoginSession.user_agent).where(
         LoginSession.user_id == person_id)) is None
+    from server.checkin.models import Scan
+    from server.hours.models import Certificate, CorrectionRequest
+    scan = db.session.scalar(select(Scan).where(Scan.user_id == person_id))
+    assert (scan.ip, scan.latitude, scan.longitude) == (None, None, None)
+    assert db.session.scalar(select(Certificate.status).where(
+        Certificate.user_id == person_id)) == "declined"
+    asked = db.session.scalar(select(CorrectionRequest).where(
+        CorrectionRequest.user_id == person_id))
+    assert (asked.answer, asked.message) == ("declined", "")
+    # the leader's message about her request no longer names her
+    [told] = db.session.scalars(select(Notification).where(
+        Notification.kind == "team_join_requested")).all()
+    assert told.params["name"] == "已注销用户"
+    # and nothing is sent to an account that is gone
+    from server.notifications.services import notify
+    assert notify(person_id, "work_digest", now=now, hours=1) is None
 
 
 def test_not_while_managing_family_holding_a_role_or_alone_leading_a_team(
-        api, make_user, make_node, grant, make_team, enrol, now):  # noqa: F811
+        api, client, make_user, make_node, grant, make_team, enrol, now):  # noqa: F811
     from server.accounts import family
     guardian = make_user(name="李秀英")
     member = family.add_member(guardian, name="李大爷", relation="parent",
@@ -141,6 +169,30 @@ def test_not_while_managing_family_holding_a_role_or_alone_leading_a_team(
         db.session.expire_all()
         assert db.session.get(User, person.id).erased_at is None
     assert db.session.get(User, member.id).active
+    # the page says so before anyone asks, and offers no button
+    login(client, leader)
+    page = text(client.get("/me/data", headers=EN))
+    assert "erase-refused" in page and 'action="/me/data/erase"' not in page
     with pytest.raises(WusheError) as refused:
         erasure.erase(guardian, confirmed=False, now=now)
     assert refused.value.code == "erasure_not_confirmed"
+
+
+def test_someone_already_inside_keeps_their_attendance(make_user, make_activity, grant,
+                                                       scan, now):
+    """Checked in early, twenty minutes before the start, then deleted their account: the
+    place is not given away under them, and their attendance becomes hours as anyone's."""
+    activity = make_activity(capacity=1, starts_in=timedelta(minutes=20), hours=2)
+    organiser = make_user(name="组织者")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    person = make_user(name="钱敏")
+    signup = signups.sign_up(activity.id, user=person, now=now - timedelta(days=1))
+    waiting = signups.sign_up(activity.id, user=make_user(name="罗敏"),
+                              now=now - timedelta(days=1))
+    assert scan(activity, organiser, code=codes.personal_payload(
+        codes.active_code(person, now=now))).result == "ok"
+    erasure.erase(person, confirmed=True, now=now)
+    db.session.expire_all()
+    assert (db.session.get(Signup, signup.id).status,
+            db.session.get(Signup, signup.id).presence) == ("confirmed", "in")
+    assert db.session.get(Signup, waiting.id).status == "waitlisted"
