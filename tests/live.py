@@ -69,3 +69,23 @@ def at_once(calls) -> list:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "a request hung"
     return results
+
+
+def server_waits_on(table: str, timeout: float = 15.0) -> None:
+    """Until a backend other than the test's waits for a row lock in a statement reading
+    `table` (PostgreSQL): the server has reached the row the test holds."""
+    import time
+
+    from sqlalchemy import text
+
+    from server.extensions import db
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.engine.connect() as look:
+            if look.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND pid <> pg_backend_pid() AND query ILIKE :reads"),
+                    {"reads": f"%FROM {table}%"}):
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the server never waited for the {table} row the test held")

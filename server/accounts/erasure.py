@@ -1,16 +1,20 @@
 """A person has their account deleted, when they ask (个人信息保护法 Art. 47).
 
 What identifies them goes: name, phone, e-mail, birth date, gender, ID document, skills,
-language, and the address and device of every login. The row stays, marked erased, so
-the hours, scans and money that refer to it still add up in the statistics and in the
-funds' ledgers; nobody can log in as it, or find it by a phone number, again. Each domain
-forgets what it keeps about the person and ends what is still open (PERSON_ERASED): the
-QR code stops working, places in activities still ahead go to the next person waiting,
-team memberships end, pledges lose the donor's name and phone, feedback its comment, and
-messages are deleted.
+language, and the address and device of every login and consent. The row stays, marked
+erased, so the hours, scans and money that refer to it still add up in the statistics and
+in the funds' ledgers; nobody can log in as it, find it by a phone number, or send it a
+message again. Each domain forgets what it keeps about the person and ends what is still
+open (PERSON_ERASED, subscribers in server/domains.py): the QR code stops working, places
+in activities still ahead go to the next person waiting (not the place of someone already
+inside), team memberships end, roster rows and scans lose what named or located them,
+open certificate requests and corrections close, pledges lose the donor's name and phone,
+feedback its comment, the person's messages are deleted and others' messages that named
+them name nobody. Certificates already issued stay as the organising body signed them.
 
-Refused while the person manages family members (they would be left with nobody), or
-holds a role (whoever granted it ends it first).
+Refused while the person manages family members (they would be left with nobody), holds a
+role (whoever granted it ends it first), or for another domain's reason (VETOES: a team
+they alone lead).
 """
 
 from __future__ import annotations

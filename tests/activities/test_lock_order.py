@@ -12,7 +12,6 @@ PostgreSQL only: on SQLite one transaction writes at a time, and there is no cyc
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from sqlalchemy import func, select, text
 from server.activities.models import Signup
 from server.extensions import db
 from server.teams.models import Membership
-from tests.live import retried_deadlocks
+from tests.live import retried_deadlocks, server_waits_on
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.postgresql]
 
@@ -39,20 +38,6 @@ def _people(make_user):
     return low, high
 
 
-def _server_waits_for_a_person(timeout=15.0) -> None:
-    """Until a backend other than ours waits for a row lock (the server, at the lower id)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.engine.connect() as look:
-            waiting = look.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND pid <> pg_backend_pid() AND query ILIKE '%FROM users%'"))
-        if waiting:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the server never waited for the person held by the test")
-
-
 def _race(gunicorn, call, low_id: int, high_id: int):
     """Hold `low`; start the server's call; once it waits, take `high` too (free, when the
     server took the people in id order: it waits at `low`). Returns the server's answer."""
@@ -64,7 +49,7 @@ def _race(gunicorn, call, low_id: int, high_id: int):
                       {"id": low_id})
         thread = threading.Thread(target=lambda: answer.append(call()))
         thread.start()
-        _server_waits_for_a_person()
+        server_waits_on("users")  # the server, at the lower id
         other.execute(text("SELECT id FROM users WHERE id = :id FOR NO KEY UPDATE"),
                       {"id": high_id})
         other.commit()

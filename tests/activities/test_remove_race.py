@@ -10,7 +10,6 @@ writes at a time."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -19,20 +18,9 @@ from sqlalchemy import text
 from server.activities import signups
 from server.activities.models import Signup
 from server.extensions import db
+from tests.live import server_waits_on
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.postgresql]
-
-
-def _server_waits_for_a_signup(timeout=15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.engine.connect() as look:
-            if look.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND pid <> pg_backend_pid() AND query ILIKE '%FROM signups%'")):
-                return
-        time.sleep(0.05)
-    raise AssertionError("the removal never waited for the sign-up held by the scan")
 
 
 def test_a_removal_waits_for_a_check_in_being_decided_and_is_refused(
@@ -53,7 +41,7 @@ def test_a_removal_waits_for_a_check_in_being_decided_and_is_refused(
         thread = threading.Thread(target=lambda: answer.append(desk.call(
             "POST", f"/api/v1/signups/{signup_id}/remove", {"reason": "重复报名"})))
         thread.start()
-        _server_waits_for_a_signup()
+        server_waits_on("signups")
         scan.execute(text("UPDATE signups SET presence = 'in', scan_seq = 1 WHERE id = :id"),
                      {"id": signup_id})
         scan.commit()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from server.hours.models import HourEntry
 from server.imports import services
 from server.imports.models import ImportRow
 from tests.imports.conftest import xlsx
+from tests.live import server_waits_on
 from tests.racing import race
 
 pytestmark = pytest.mark.concurrency
@@ -69,18 +69,6 @@ def test_the_same_roster_uploaded_twice_and_confirmed_at_once(app, world, now):
     assert _counts() == (1, 1)
 
 
-def _server_waits_for_an_activity(timeout=15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with db.engine.connect() as look:
-            if look.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND pid <> pg_backend_pid() AND query ILIKE '%FROM activities%'")):
-                return
-        time.sleep(0.05)
-    raise AssertionError("the confirm never waited for the activity held by the test")
-
-
 @pytest.mark.postgresql
 def test_a_confirm_waits_for_a_cancel_under_way_and_writes_no_hours_for_it(
         gunicorn, connect, world, now, make_activity):
@@ -105,7 +93,7 @@ def test_a_confirm_waits_for_a_cancel_under_way_and_writes_no_hours_for_it(
         thread = threading.Thread(target=lambda: answer.append(
             desk.call("POST", f"/api/v1/imports/{file_id}/confirm", {})))
         thread.start()
-        _server_waits_for_an_activity()
+        server_waits_on("activities")
         cancel.execute(text("UPDATE activities SET status = 'cancelled' WHERE id = :id"),
                        {"id": visit_id})
         cancel.commit()
