@@ -246,6 +246,7 @@ def revoke(cert: Certificate, *, actor: User, reason: str, now: datetime) -> Cer
     cert.status = "revoked"
     cert.revoked_reason, cert.revoked_at, cert.revoked_by_id = reason, now, actor.id
     db.session.flush()
+    notices.certificate_decided(cert, issuer_name=organisation_of(cert).name, now=now)
     return cert
 
 

@@ -54,6 +54,10 @@ declare("certificate_issued", topic="hours", link=_certificates, text=lambda p: 
 declare("certificate_declined", topic="hours", link=_certificates, text=lambda p: _(
     "%(issuer)s declined your certificate request: %(reason)s",
     issuer=p.get("issuer", ""), reason=p.get("reason", "")))
+declare("certificate_revoked", topic="hours", link=_certificates, text=lambda p: _(
+    "%(issuer)s revoked your volunteer service certificate %(number)s: %(reason)s. It no "
+    "longer verifies as valid.", issuer=p.get("issuer", ""), number=p.get("number", ""),
+    reason=p.get("reason", "")))
 declare("record_deadline", topic="work", link=_queue, text=lambda p: _(
     "Hours of “%(title)s” must be recorded by %(due)s (10 working days after the "
     "activity): %(count)s still wait for review.", title=p.get("title", ""),
@@ -75,7 +79,8 @@ def correction_declined(req, *, now: datetime) -> None:
 
 
 def certificate_decided(cert, *, issuer_name: str, now: datetime) -> None:
-    kind = "certificate_issued" if cert.status == "issued" else "certificate_declined"
+    kind = {"issued": "certificate_issued", "revoked": "certificate_revoked"}.get(
+        cert.status, "certificate_declined")
     notify(cert.user_id, kind, now=now, certificate_id=cert.id, issuer=issuer_name,
            number=cert.number or "", reason=cert.revoked_reason or "")
 

@@ -236,6 +236,12 @@ def test_revoked_verifies_as_revoked(w):
     found = certs.verify(cert.number, cert.signature)
     assert found.status == "revoked" and found.number == cert.number
     assert certs.verify_pdf(certs.pdf_bytes(cert)).status == "revoked"
+    # the volunteer is told, with the reason, as of an issue or a refusal
+    from server.notifications.models import Notification
+    from server.notifications.services import render
+    told = db.session.scalars(db.select(Notification).where(
+        Notification.user_id == cert.user_id).order_by(Notification.id)).all()[-1]
+    assert told.kind == "certificate_revoked" and "时长有误" in render(told)
 
 
 def test_verify_tells_only_the_masked_facts(w):
