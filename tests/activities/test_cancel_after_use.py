@@ -21,16 +21,24 @@ from server.hours import ledger, review
 
 
 @pytest.fixture
-def under_way(make_activity, make_user, grant, now):
-    activity = make_activity(starts_in=timedelta(minutes=-30), hours=2)
-    organiser = make_user(name="组织者")
-    grant(organiser, "organiser", activity.node, activity.organisation)
-    volunteer = make_user(name="刘洋")
-    db.session.add(signups.Signup(activity_id=activity.id, user_id=volunteer.id,
-                                  status="confirmed", queue_no=1,
-                                  created_at=now - timedelta(days=1)))
-    db.session.flush()
-    return activity, organiser, volunteer
+def staffed(make_activity, make_user, grant, now):
+    """staffed(starts_in): an activity with its organiser and one volunteer with a place."""
+    def make(starts_in):
+        activity = make_activity(starts_in=starts_in, hours=2)
+        organiser = make_user(name="组织者")
+        grant(organiser, "organiser", activity.node, activity.organisation)
+        volunteer = make_user(name="刘洋")
+        db.session.add(signups.Signup(activity_id=activity.id, user_id=volunteer.id,
+                                      status="confirmed", queue_no=1,
+                                      created_at=now - timedelta(days=1)))
+        db.session.flush()
+        return activity, organiser, volunteer
+    return make
+
+
+@pytest.fixture
+def under_way(staffed):
+    return staffed(timedelta(minutes=-30))
 
 
 def _cancel(activity, organiser, now):
@@ -52,18 +60,10 @@ def test_someone_checked_in_it_is_finished_instead(under_way, scan, now):
     assert db.session.get(Activity, activity.id).status == "published"
 
 
-def test_called_off_before_its_start_though_someone_came_early(
-        make_activity, make_user, grant, scan, now):
+def test_called_off_before_its_start_though_someone_came_early(staffed, scan, now):
     """A storm warning twenty minutes before the start, one volunteer checked in already:
     it is called off, she is checked out then, and no later job checks her out again."""
-    activity = make_activity(starts_in=timedelta(minutes=20), hours=2)
-    organiser = make_user(name="组织者")
-    grant(organiser, "organiser", activity.node, activity.organisation)
-    volunteer = make_user(name="刘洋")
-    db.session.add(signups.Signup(activity_id=activity.id, user_id=volunteer.id,
-                                  status="confirmed", queue_no=1,
-                                  created_at=now - timedelta(days=1)))
-    db.session.flush()
+    activity, organiser, volunteer = staffed(timedelta(minutes=20))
     early = scan(activity, organiser,
                  code=codes.personal_payload(codes.active_code(volunteer, now=now)))
     assert early.result == "ok"
