@@ -108,6 +108,7 @@ def _erasure(events) -> None:
     from server.notifications import services as notifications
     from server.teams import services as teams
     erasure.add_veto(teams.erasure_refusal)
+    erasure.add_left_open(signups.place_left_open)
     for handler in (teams.on_person_erased, signups.on_person_erased, codes.on_person_erased,
                     hours.on_person_erased, imports.on_person_erased,
                     pledges.on_person_erased, feedback.on_person_erased,

@@ -12,6 +12,10 @@ open certificate requests and corrections close, pledges lose the donor's name a
 feedback its comment, the person's messages are deleted and others' messages that named
 them name nobody. Certificates already issued stay as the organising body signed them.
 
+A sign-up racing the erasure gives no place: one that waited for the person's row finds the
+account closed (activities.signups.lock_people), and one that held the row while the
+domains looked makes the erasure run again (LEFT_OPEN), which then ends that place too.
+
 Refused while the person manages family members (they would be left with nobody), holds a
 role (whoever granted it ends it first), or for another domain's reason (VETOES: a team
 they alone lead).
@@ -35,9 +39,20 @@ ERASED_NAME = "已注销用户"
 VETOES: list[Callable[[User], Exception | None]] = []
 
 
+# whether a domain still holds something open for the person (a place ahead) once every
+# domain has let go and the person's row is locked: only what committed meanwhile can (a
+# sign-up that held the row while the domains looked), and the erasure runs again
+LEFT_OPEN: list[Callable[[User, datetime], bool]] = []
+
+
 def add_veto(check: Callable[[User], Exception | None]) -> None:
     if check not in VETOES:
         VETOES.append(check)
+
+
+def add_left_open(check: Callable[[User, datetime], bool]) -> None:
+    if check not in LEFT_OPEN:
+        LEFT_OPEN.append(check)
 
 
 def refusal(user: User) -> Exception | None:
@@ -72,6 +87,8 @@ def erase(user: User, *, confirmed: bool, now: datetime) -> None:
     refused = refusal(user)
     if refused is not None:
         raise refused
+    if any(check(user, now) for check in LEFT_OPEN):
+        raise errors.ErasureRaced()
     sessions.end_all(user, now=now)
     db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id)
                        .values(ip=None, user_agent=None))

@@ -244,3 +244,12 @@ class ErasureNotConfirmed(ValidationError):
     code = "erasure_not_confirmed"
     field = "confirm"
     message = _l("Tick the box to confirm that you want your account deleted.")
+
+
+class ErasureRaced(Conflict):
+    """Something began for the person while their account was being deleted (a place given
+    at that moment): the deletion runs again, and sees it (WusheError.retry)."""
+
+    code = "erasure_raced"
+    retry = True
+    message = _l("Something changed in your account while it was being deleted. Try again.")

@@ -51,20 +51,27 @@ def _lock_person(user_id: int) -> None:
     only its own activity's lock, so two of one person's at once, for two overlapping
     activities, took a place in both: now the second waits, and its look for a clash (a
     statement of its own) sees the place the first took. Only where a place is given: the
-    page that merely shows whether one could sign up (check_eligible) locks nothing."""
-    lock_people([user_id])
+    page that merely shows whether one could sign up (check_eligible) locks nothing.
+    An account deleted (or closed) while this waited for it gets no place."""
+    if lock_people([user_id]):
+        raise errors.AccountClosed()
 
 
-def lock_people(user_ids) -> None:
-    """Several people's rows (as _lock_person), in one statement, in the order of their ids.
+def lock_people(user_ids) -> set[int]:
+    """Several people's rows (as _lock_person), in one statement, in the order of their ids;
+    returns those of them whose account is no longer active.
     Whatever gives places to several people at once (a promotion from the waitlist, a team
     leader signing members up) locks them here first, after the activity: two such at once
     for two activities, each taking the same people in its own order (queue, request), would
     each hold one person the other waits for, a deadlock. In id order, one waits instead."""
     ids = sorted(set(user_ids))
-    if ids:
-        db.session.execute(select(User.id).where(User.id.in_(ids)).order_by(User.id)
-                           .with_for_update(key_share=True))
+    if not ids:
+        return set()
+    # a row locked after a wait is read as the writer committed it: an account deleted
+    # meanwhile (accounts.erasure holds the row while its domains let go) reads inactive
+    rows = db.session.execute(select(User.id, User.active).where(User.id.in_(ids))
+                              .order_by(User.id).with_for_update(key_share=True))
+    return {user_id for user_id, active in rows if not active}
 
 
 def clash(user_id: int, activity: Activity) -> Activity | None:
@@ -370,14 +377,18 @@ def live_signup(activity_id: int, user_id: int) -> Signup | None:
         Signup.status.in_(LIVE_SIGNUP)))
 
 
+def _places_ahead(user_id: int, now: datetime):
+    return (select(Signup.id, Signup.activity_id)
+            .join(Activity, Signup.activity_id == Activity.id)
+            .where(Signup.user_id == user_id, Signup.status.in_(LIVE_SIGNUP),
+                   Signup.presence == "none", Activity.starts_at > now))
+
+
 def on_person_erased(*, user: User, now: datetime, **_) -> None:
     """PERSON_ERASED: their places in activities not started yet end (the next person
     waiting gets each), activity by activity, each under its lock; what already began
     stays, as attendance."""
-    ids = db.session.execute(
-        select(Signup.id, Signup.activity_id).join(Activity, Signup.activity_id == Activity.id)
-        .where(Signup.user_id == user.id, Signup.status.in_(LIVE_SIGNUP),
-               Activity.starts_at > now).order_by(Signup.activity_id)).all()
+    ids = db.session.execute(_places_ahead(user.id, now).order_by(Signup.activity_id)).all()
     for signup_id, activity_id in ids:
         activity = lock_activity(activity_id)
         signup = db.session.get(Signup, signup_id)
@@ -393,3 +404,9 @@ def on_person_erased(*, user: User, now: datetime, **_) -> None:
             promote_waitlist(activity, now=now)
         _recount(activity)
     db.session.flush()
+
+
+def place_left_open(user: User, now: datetime) -> bool:
+    """accounts.erasure.LEFT_OPEN: a place ahead still live once on_person_erased ran and
+    the person's row is locked, one a sign-up gave while the erasure looked."""
+    return db.session.scalar(_places_ahead(user.id, now).limit(1)) is not None

@@ -35,6 +35,10 @@ class WusheError(Exception):
     # code): the unit of work commits what the service wrote before it said no, instead of
     # rolling it back. Only for services that write nothing else before such a refusal.
     keeps_work: ClassVar[bool] = False
+    # A refusal that a concurrent change caused, which a second run would not meet (it sees
+    # what committed meanwhile): the unit of work rolls back and runs the view again, as for
+    # a deadlock; past its retries the answer is `busy_retry`, nothing written.
+    retry: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

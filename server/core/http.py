@@ -167,7 +167,7 @@ class UnitOfWork:
             except Exception as exc:
                 db.session.rollback()
                 outbox.discard()
-                if not is_transient(exc):
+                if not (is_transient(exc) or getattr(exc, "retry", False)):
                     raise
                 last = exc
                 _note_transient(exc, attempt, "")

@@ -196,3 +196,24 @@ def test_someone_already_inside_keeps_their_attendance(make_user, make_activity,
     assert (db.session.get(Signup, signup.id).status,
             db.session.get(Signup, signup.id).presence) == ("confirmed", "in")
     assert db.session.get(Signup, waiting.id).status == "waitlisted"
+
+
+def test_a_deleted_account_is_given_no_place_and_its_left_open_check_sees_one(
+        make_user, make_activity, now):
+    """The checks both sides of the race make under the person's lock
+    (tests/accounts/test_erasure_race.py races them for real): a sign-up for an account
+    deleted meanwhile is refused; a place ahead still live after the domains let go makes
+    the erasure run again, and one already inside does not."""
+    ahead = make_activity(capacity=3, starts_in=timedelta(days=2))
+    person = make_user(name="刘洋")
+    assert not signups.place_left_open(person, now)
+    signups.sign_up(ahead.id, user=person, now=now)
+    assert signups.place_left_open(person, now)
+    erasure.erase(person, confirmed=True, now=now)
+    assert not signups.place_left_open(person, now)
+    other = make_activity(capacity=3, starts_in=timedelta(days=4))
+    with pytest.raises(WusheError) as refused:
+        signups.sign_up(other.id, user=person, now=now)
+    assert refused.value.code == "account_closed"
+    assert db.session.scalar(select(func.count()).select_from(Signup).where(
+        Signup.activity_id == other.id)) == 0

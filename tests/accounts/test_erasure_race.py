@@ -1,0 +1,81 @@
+"""Deleting an account beside a sign-up for that person, under a real gunicorn.
+
+Both take the person's row: a sign-up before it gives a place (signups.lock_people), the
+erasure once every domain has let go (accounts.erasure). The test's own connection plays
+one side, holding the row as it would, while a server worker runs the other; then the test
+commits. Never an erased account left holding a place ahead. PostgreSQL only: on SQLite
+one transaction writes at a time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from server.accounts.models import User
+from server.activities import signups
+from server.activities.models import Signup
+from server.extensions import db
+from tests.live import server_waits_on
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.postgresql]
+
+
+def _in_thread(call) -> tuple[threading.Thread, list]:
+    answer: list = []
+    thread = threading.Thread(target=lambda: answer.append(call()))
+    thread.start()
+    return thread, answer
+
+
+def test_a_sign_up_that_waited_for_an_erasure_gives_no_place(
+        gunicorn, connect, make_activity, make_user, now):
+    activity = make_activity(capacity=5, starts_in=timedelta(days=2))
+    person = make_user(name="刘洋")
+    db.session.commit()
+    person_id, activity_id = person.id, activity.id
+    phone = connect(person)
+    with db.engine.connect() as erasing:
+        erasing.execute(text("SET lock_timeout = '10s'"))
+        erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
+                        {"id": person_id})
+        thread, answer = _in_thread(lambda: phone.call(
+            "POST", f"/api/v1/activities/{activity_id}/signups", {}))
+        server_waits_on("users")
+        # what accounts.erasure writes last, under the row's lock
+        erasing.execute(text("UPDATE users SET active = false, erased_at = now(), "
+                             "phone = NULL, name = '已注销用户' WHERE id = :id"),
+                        {"id": person_id})
+        erasing.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    assert (status, body.get("code")) == (409, "account_closed"), body
+    db.session.expire_all()
+    assert db.session.scalars(select(Signup).where(Signup.user_id == person_id)).all() == []
+
+
+def test_an_erasure_that_waited_for_a_sign_up_runs_again_and_ends_that_place(
+        gunicorn, connect, make_activity, make_user, now):
+    activity = make_activity(capacity=5, starts_in=timedelta(days=2))
+    person = make_user(name="刘洋")
+    db.session.commit()
+    person_id, activity_id = person.id, activity.id
+    phone = connect(person)
+    # the test's session signs the person up and holds the sign-up's locks (the activity,
+    # then the person) while the server deletes the account
+    signups.sign_up(activity_id, user=db.session.get(User, person_id), now=now)
+    thread, answer = _in_thread(lambda: phone.call(
+        "POST", "/api/v1/me/erase", {"confirm": True}))
+    server_waits_on("users")
+    db.session.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    assert status == 204, body
+    db.session.expire_all()
+    erased = db.session.get(User, person_id)
+    assert erased.erased_at is not None and not erased.active
+    place = db.session.scalar(select(Signup).where(Signup.user_id == person_id))
+    assert (place.status, place.end_reason) == ("withdrawn", "account_deleted")
+    assert db.session.get(type(activity), activity_id).confirmed_count == 0
