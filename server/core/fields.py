@@ -21,6 +21,14 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100  # times of activities, scans, pledges
 BIGGEST = 10**15  # beyond any count, minute or id here, and inside every integer column
 
 
+class Trimmed(ma.fields.String):
+    """Text without the spaces around it, before any length check: "   " is empty, so a
+    name or item of spaces only is refused as missing, not stored as ""."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
 class Whole(ma.fields.Integer):
     """A whole number. Forms send text ("48", "４８"); JSON sends 48 or, parsed as
     Decimal, 48.0. A fraction (48.9), a boolean, NaN, or another script's digits are

@@ -227,6 +227,19 @@ class ReceivedInFuture(ValidationError):
     message = _l("The day goods or money arrived cannot be in the future.")
 
 
+class ReceivedBeforeFund(ValidationError):
+    code = "received_before_fund"
+    field = "received_on"
+    message = _l("The day goods or money arrived cannot be before the fund was opened "
+                 "(%(opened)s).")
+
+
+class DistributedBeforeFund(ValidationError):
+    code = "distributed_before_fund"
+    field = "distributed_on"
+    message = _l("The day of handing out cannot be before the fund was opened (%(opened)s).")
+
+
 class DistributedInFuture(ValidationError):
     code = "distributed_in_future"
     field = "distributed_on"
@@ -249,3 +262,27 @@ class HostNotCharity(ValidationError):
     code = "host_not_charity"
     field = "host_id"
     message = _l("The host must be an active charity or foundation.")
+
+
+class TooManyOpenPledges(Conflict):
+    """services/limits.py: a person's open pledges to one fund."""
+
+    code = "too_many_open_pledges"
+    message = _l("You already have %(count)s pledges to this fund that are not yet given. "
+                 "Give or withdraw one of them first.")
+
+
+class OpenAmountTooLarge(ValidationError):
+    """services/limits.py: what a person has promised a fund and not yet given, in all."""
+
+    code = "open_amount_too_large"
+    field = "amount"
+    message = _l("Your open pledges to this fund may come to at most %(limit)s in all; "
+                 "%(left)s is left.")
+
+
+class FundTotalFull(Conflict):
+    """The fund's stored pledged total would pass what it can hold (stored.py)."""
+
+    code = "fund_total_full"
+    message = _l("This fund cannot take more pledges: its pledged total is at its limit.")

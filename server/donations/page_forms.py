@@ -24,8 +24,11 @@ from server.donations.vocab import PLEDGE_STATE, counted
 LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$", re.ASCII)
 # fields that keep a value in a line nobody filled in (a select with a default)
 DEFAULTED = ("condition", "pledge_line_id")
-# one batch row: reference, amount, and optionally the receipt number
-BATCH_SPLIT = re.compile(r"[\s,，;；]+")
+# one batch row: reference, amount, and optionally the receipt number, apart by spaces,
+# commas or semicolons; but in the amount a comma before three digits groups thousands
+BATCH_SPLIT = re.compile(r"([\s,，;；]+)")
+THOUSANDS_SO_FAR = re.compile(r"^[0-9]{1,3}(,[0-9]{3})*$")
+THOUSANDS_NEXT = re.compile(r"^[0-9]{3}(\.[0-9]*)?$")
 STOCK_SEPARATOR = "|"
 
 WITHDRAW_REASONS = {
@@ -91,10 +94,27 @@ def batch_rows(text: str) -> list[tuple[int, list[str]]]:
     """(line number, words) for every non-blank line of "REFERENCE AMOUNT [RECEIPT]"."""
     rows = []
     for number, line in enumerate((text or "").splitlines(), start=1):
-        words = [w for w in BATCH_SPLIT.split(line.strip()) if w]
+        words = _words(line.strip())
         if words:
             rows.append((number, words))
     return rows
+
+
+def _words(line: str) -> list[str]:
+    """"7K3M9Q 1,000 JZ-8" is three words, the amount 1,000 yuan (not 1 yuan and receipt
+    000): after the reference, a lone comma between a group of up to three digits and one
+    of three more joins them, as "1,000" or "12,345.50" are written."""
+    parts = BATCH_SPLIT.split(line)
+    words, gaps = parts[0::2], parts[1::2]
+    merged: list[str] = []
+    for i, word in enumerate(words):
+        gap = gaps[i - 1] if i else ""
+        if (len(merged) == 2 and gap in (",", "，") and THOUSANDS_SO_FAR.match(merged[1])
+                and THOUSANDS_NEXT.match(word)):
+            merged[1] += "," + word
+        elif word:
+            merged.append(word)
+    return merged
 
 
 def batch_input(source: MultiDict, schema: ma.Schema) -> dict:

@@ -3,6 +3,7 @@ that pledge and receive through the real services."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,7 +28,7 @@ def make_fund(make_node, make_org, make_user, grant, now):
              "how_to_give": "村委会一楼", "host_id": host.id, "node_id": node.id,
              "target_amount": Decimal(target) if target else None,
              "accepts_money": accepts_money, "accepts_goods": accepts_goods},
-            actor=coordinator, now=now)
+            actor=coordinator, now=now - timedelta(days=30))  # opened a month ago
         return fund, coordinator
     return make
 

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from server.accounts.models import User
 from server.communities.models import Organisation
+from server.core import timefmt
 from server.core.clock import local
 from server.core.db import fetch
 from server.donations import errors
 from server.donations.money import fmt, yuan
 from server.donations.movements import Distribution, DistributionLine, LedgerEntry
-from server.donations.services import allocation, funds, ledger, stored
+from server.donations.services import allocation, funds, ledger, pledges, stored
 from server.donations.vocab import unit_word
 from server.extensions import db
 
@@ -56,9 +57,12 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
     replay = _replayed(data.get("nonce"), fund_id)  # the first may have committed meanwhile
     if replay is not None:
         return replay
+    pledges.check_kind(data["kind"], data)
     on = data.get("distributed_on") or local(now).date()
     if on > local(now).date():
         raise errors.DistributedInFuture()
+    if on < funds.opened_on(fund):
+        raise errors.DistributedBeforeFund(opened=timefmt.day(funds.opened_on(fund), local(now)))
     org = None
     if data["recipient_kind"] == "organisation":
         org = db.session.get(Organisation, data["recipient_org_id"]) if data.get(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from server.accounts import permissions
 from server.accounts.models import User
 from server.communities.models import Node, Organisation
+from server.core.clock import local
 from server.core.db import fetch
 from server.donations import errors
 from server.donations.models import Fund
@@ -25,6 +26,11 @@ def get_fund(fund_id: int, *, lock: bool = False) -> Fund:
     inserted into the fund (FOR KEY SHARE) do not wait for, so a batch and a distribution
     never deadlock over the fund row."""
     return fetch(Fund, fund_id, errors.FundNotFound, lock=lock, key_share=True)
+
+
+def opened_on(fund: Fund):
+    """The fund's first day (Beijing): nothing arrives or is handed out before it."""
+    return local(fund.created_at).date()
 
 
 def takes_pledges(fund: Fund, *, today) -> bool:

@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from server.accounts.models import User
+from server.core import timefmt
 from server.core.clock import local
 from server.core.labels import label
 from server.donations import errors
 from server.donations.models import Pledge
 from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine, IntakeBatch, LedgerEntry
-from server.donations.services import allocation, funds, ledger, pledges, stored
+from server.donations.services import allocation, funds, ledger, limits, pledges, stored
 from server.donations.vocab import ENDS, PLEDGE_STATE, unit_word
 from server.extensions import db
 from server.notifications.services import notify
@@ -115,7 +116,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     pledge = pledges.get_pledge(pledge.id, lock=True)
     # then the fund (always after the pledge): what the gift funded is traced under it
     funds.get_fund(pledge.fund_id, lock=True)
-    if pledge.donor_id == actor.id:
+    if limits.is_own(pledge, actor):
         raise errors.OwnPledge()
     # the same confirmation may have committed while we waited for the lock
     replay = _replayed(data.get("nonce"), pledge.id)
@@ -126,8 +127,12 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     current = pledges.state(pledge)
     if current in ENDS:
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, current))
+    pledges.check_kind(pledge.kind, data)
     if data.get("received_on") and data["received_on"] > local(now).date():
         raise errors.ReceivedInFuture()
+    opened = funds.opened_on(pledge.fund)
+    if data.get("received_on") and data["received_on"] < opened:
+        raise errors.ReceivedBeforeFund(opened=timefmt.day(opened, local(now)))
     fulfilment = Fulfilment(
         pledge_id=pledge.id, fund_id=pledge.fund_id, kind=pledge.kind,
         batch_id=batch.id if batch else None,
@@ -218,7 +223,7 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
         db.session.refresh(pledge)
         if pledge.end_state:
             raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state), errors=at)
-        if pledge.donor_id == actor.id:
+        if limits.is_own(pledge, actor):
             raise errors.OwnPledge(errors=at)
     batch = IntakeBatch(fund_id=fund.id, expected_count=data["expected_count"],
                         expected_total=data.get("expected_total"),

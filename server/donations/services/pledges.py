@@ -20,7 +20,7 @@ from server.donations import errors
 from server.donations.models import Fund, Pledge, PledgeLine
 from server.donations.money import ZERO, yuan
 from server.donations.movements import Fulfilment, FulfilmentLine
-from server.donations.services import donor_display, funds, stored
+from server.donations.services import donor_display, funds, limits, stored
 from server.donations.vocab import ENDS, PERISHABLE, PLEDGE_STATE
 from server.extensions import db
 from server.notifications.services import notify
@@ -127,7 +127,7 @@ def is_overdue(pledge: Pledge, *, now: datetime, current: str | None = None) -> 
 
 # --- promising and editing --------------------------------------------------------------------
 
-def _check_kind(kind: str, data: dict) -> None:
+def check_kind(kind: str, data: dict) -> None:
     """Only the kind's own part: money has an amount, goods have lines. The other part,
     sent anyway, is refused rather than dropped (the page's form sends only the chosen
     part)."""
@@ -187,8 +187,10 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
     if donor is None and not for_someone_else:
         donor = actor
     kind = data["kind"]
-    _check_kind(kind, data)
+    check_kind(kind, data)
     _check_schedule(fund, kind, data, today=local(now).date())
+    if donor is not None and not for_someone_else:
+        limits.check_open(fund.id, donor, data.get("amount") if kind == "money" else None)
     display, title = donor_display.chosen(data)
     pledge = Pledge(
         fund_id=fund.id, reference=new_reference(), kind=kind,
@@ -235,7 +237,7 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
         raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state))
     if not changeable(pledge, got):
         raise errors.PledgeLocked()
-    _check_kind(pledge.kind, data)
+    check_kind(pledge.kind, data)
     before = {"amount": pledge.amount, "due_on": pledge.due_on,
               "lines": [_line_dict(x) for x in pledge.lines]}
     after = {**before, **{k: data[k] for k in SCHEDULE if k in data}}
@@ -243,6 +245,13 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     changed = tuple(k for k in SCHEDULE if after[k] != before[k])
     if changed:  # a note needs no check that the fund still takes this kind of gift
         _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
+    if "amount" in changed and (after["amount"] or 0) > (before["amount"] or 0):
+        # more may be promised only while the fund takes pledges, within the person's limit
+        if not funds.takes_pledges(pledge.fund, today=local(now).date()):
+            raise errors.FundClosed()
+        if pledge.donor_id is not None:
+            limits.check_open(pledge.fund_id, db.session.get(User, pledge.donor_id),
+                              after["amount"], besides=pledge.id)
     if "amount" in changed:
         stored.pledge_changed(pledge.fund_id, pledge.amount, after["amount"])
         pledge.amount = after["amount"]
@@ -286,7 +295,7 @@ def transition(pledge: Pledge, action: str, *, actor: User, now: datetime,
         raise errors.PledgeNotFound()
     if who == "manager":
         funds.require_manager(actor, pledge.fund)
-        if pledge.donor_id == actor.id:
+        if limits.is_own(pledge, actor):
             raise errors.OwnPledge()
     got = received(pledge)
     current = state(pledge, got)
@@ -338,7 +347,7 @@ def may_withdraw(pledge: Pledge, current: str, got: Received) -> bool:
 
 def desk_actions(pledge: Pledge, current: str, actor: User | None) -> list[str]:
     """The hand-set actions the desk may offer on this pledge now."""
-    if pledge.donor_id is not None and actor is not None and pledge.donor_id == actor.id:
+    if limits.is_own(pledge, actor):
         return []
     return [a for a, (starts, who) in ACTIONS.items() if who == "manager" and current in starts]
 

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import case, delete, func, insert, select, update
 
+from server.donations import errors
 from server.donations.models import Pledge
-from server.donations.money import yuan
+from server.donations.money import MAX_MONEY, yuan
 from server.donations.movements import (
     Distribution,
     Fulfilment,
@@ -50,15 +51,29 @@ def add_payouts(fund_id: int, count: int) -> None:
     _add(fund_id, payouts=count)
 
 
+def _add_pledged(fund_id: int, delta, **deltas) -> None:
+    """`pledged` up by delta, only while it stays within what its column holds: past it,
+    a refusal (fund_total_full), not a database error. In the UPDATE itself, so that two
+    pledges at once are measured one after the other."""
+    _ensure_balance(fund_id)
+    done = db.session.execute(
+        update(FundBalance).where(FundBalance.fund_id == fund_id,
+                                  FundBalance.pledged + delta <= MAX_MONEY)
+        .values({"pledged": FundBalance.pledged + delta,
+                 **{k: getattr(FundBalance, k) + v for k, v in deltas.items()}}))
+    if done.rowcount != 1:
+        raise errors.FundTotalFull()
+
+
 def pledge_made(fund_id: int, amount: Decimal | None) -> None:
     """A new pledge stands (pledges.create_pledge): goods pledges have no amount."""
-    _add(fund_id, pledged=amount or 0, pledges=1, pledges_made=1)
+    _add_pledged(fund_id, amount or 0, pledges=1, pledges_made=1)
 
 
 def pledge_changed(fund_id: int, before: Decimal | None, after: Decimal | None) -> None:
     """A standing pledge's amount changed (pledges.edit_pledge)."""
     if (after or 0) != (before or 0):
-        _add(fund_id, pledged=(after or 0) - (before or 0))
+        _add_pledged(fund_id, (after or 0) - (before or 0))
 
 
 def pledge_ended(fund_id: int, amount: Decimal | None, kept: Decimal) -> None:
@@ -70,7 +85,7 @@ def pledge_ended(fund_id: int, amount: Decimal | None, kept: Decimal) -> None:
 def released_received(fund_id: int, amount: Decimal | None) -> None:
     """A receipt of a released pledge recorded or reversed (intake.reverse)."""
     if amount:
-        _add(fund_id, pledged=amount)
+        _add_pledged(fund_id, amount)
 
 
 def posted(entry: LedgerEntry) -> None:

@@ -1,0 +1,60 @@
+"""How much one person may have promised a fund and not yet given, and whose gift the desk
+may not confirm.
+
+A pledge counts in a fund's public "pledged" figure and in the statistics from the moment
+it is made, before anyone at the desk has seen it. So one account may hold only a few open
+pledges per fund, of at most the largest single pledge in all: enough for a real donor
+(a monthly gift, a second one for goods), not enough to make a fund's page or a street's
+report say what nobody promised. The desk taking pledges down for others is staff work
+and is not limited here; the fund's stored total still never passes what its column holds
+(stored.pledge_made refuses it instead of failing).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from server.accounts.models import User
+from server.donations import errors
+from server.donations.models import Pledge
+from server.donations.money import ZERO, fmt, yuan
+from server.extensions import db
+
+OPEN_PLEDGES = 5  # per person and fund, not yet ended or fulfilled
+OPEN_AMOUNT = yuan("10000000")  # the largest single pledge (money.Yuan's maximum)
+
+
+def _open(fund_id: int, donor_id: int, *, besides: int | None):
+    query = select(func.count(), func.coalesce(func.sum(Pledge.amount), ZERO)).where(
+        Pledge.fund_id == fund_id, Pledge.donor_id == donor_id,
+        Pledge.end_state.is_(None), Pledge.fulfilled.is_(False))
+    if besides is not None:
+        query = query.where(Pledge.id != besides)
+    return db.session.execute(query).one()
+
+
+def check_open(fund_id: int, donor: User, amount: Decimal | None, *,
+               besides: int | None = None) -> None:
+    """Before a person's pledge is made (or, `besides` it, raised): under the person's row
+    lock, so that two of theirs at once are counted one after the other."""
+    db.session.execute(select(User.id).where(User.id == donor.id)
+                       .with_for_update(key_share=True))
+    count, promised = _open(fund_id, donor.id, besides=besides)
+    if besides is None and count >= OPEN_PLEDGES:
+        raise errors.TooManyOpenPledges(count=OPEN_PLEDGES)
+    if amount is not None and yuan(promised) + amount > OPEN_AMOUNT:
+        raise errors.OpenAmountTooLarge(limit=fmt(OPEN_AMOUNT),
+                                        left=fmt(max(OPEN_AMOUNT - yuan(promised), ZERO)))
+
+
+def is_own(pledge: Pledge, actor: User | None) -> bool:
+    """The actor's own gift, which someone else at the desk confirms (four eyes): pledged
+    by them, under their phone number, or taken down by them in their own name."""
+    if actor is None:
+        return False
+    return (pledge.donor_id == actor.id
+            or bool(actor.phone and pledge.donor_phone == actor.phone)
+            or (pledge.created_by_id == actor.id and pledge.donor_id is None
+                and bool(actor.name) and pledge.donor_name.strip() == actor.name.strip()))

@@ -1,0 +1,213 @@
+"""What one account may promise a fund and leave ungiven, whose gift the desk may not
+confirm, and the fund's stored total at the limit of its column (services/limits.py,
+stored.py): through the API and the pledge page alike."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from server.core.errors import WusheError
+from server.donations.models import Pledge
+from server.donations.money import MAX_MONEY
+from server.donations.movements import FundBalance
+from server.donations.services import funds, limits, pledges
+from server.extensions import db
+from tests.pages import EN, login, text
+
+
+def _open(fund) -> int:
+    return db.session.scalar(select(func.count(Pledge.id)).where(
+        Pledge.fund_id == fund.id, Pledge.end_state.is_(None)))
+
+
+def _pledged(fund) -> Decimal:
+    db.session.expire_all()
+    return db.session.get(FundBalance, fund.id).pledged
+
+
+def test_one_account_holds_a_few_open_pledges_of_at_most_ten_million_in_all(
+        as_user, make_fund, make_user):
+    fund, _ = make_fund()
+    donor = make_user(name="李秀英")
+    phone = as_user(donor)
+    path = f"/api/v1/funds/{fund.id}/pledges"
+    big = phone.post(path, json={"kind": "money", "amount": "9999000"})
+    assert big.status_code == 201
+    over = phone.post(path, json={"kind": "money", "amount": "1000.01"})
+    assert over.status_code == 422, over.get_json()
+    body = over.get_json()
+    assert body["code"] == "open_amount_too_large"
+    assert body["errors"]["amount"] == [body["message"]] and "¥1,000.00" in body["message"]
+    assert phone.post(path, json={"kind": "money", "amount": "1000"}).status_code == 201
+    for _ in range(limits.OPEN_PLEDGES - 2):
+        assert phone.post(path, json={"kind": "goods", "lines": [
+            {"category": "clothing", "item": "羽绒服", "unit": "piece",
+             "quantity": 1}]}).status_code == 201
+    sixth = phone.post(path, json={"kind": "goods", "lines": [
+        {"category": "clothing", "item": "羽绒服", "unit": "piece", "quantity": 1}]})
+    assert (sixth.status_code, sixth.get_json()["code"]) == (409, "too_many_open_pledges")
+    assert _open(fund) == limits.OPEN_PLEDGES
+    assert _pledged(fund) == Decimal("10000000.00")
+    # raising an open pledge counts the others too
+    [first] = [p for p in db.session.scalars(select(Pledge).where(
+        Pledge.fund_id == fund.id, Pledge.amount == Decimal("9999000")))]
+    raised = phone.patch(f"/api/v1/me/pledges/{first.id}", json={"amount": "9999001"})
+    assert (raised.status_code, raised.get_json()["code"]) == (422, "open_amount_too_large")
+    # another fund is another count
+    other, _ = make_fund(title="白玉县绘本漂流")
+    assert phone.post(f"/api/v1/funds/{other.id}/pledges",
+                      json={"kind": "money", "amount": "50"}).status_code == 201
+
+
+def test_the_pledge_page_says_the_same(client, make_fund, make_user, pledge_money):
+    fund, _ = make_fund()
+    donor = make_user(name="李秀英")
+    pledge_money(fund, "9999999", donor=donor)
+    token = login(client, donor)
+    before = _open(fund)
+    resp = client.post(f"/funds/{fund.id}/pledge", headers=EN, data={
+        "csrf_token": token, "kind": "money", "amount": "2", "display": "anonymous"})
+    assert resp.status_code == 422
+    error = re.search(r'id="amount-error" role="alert">([^<]*)<', text(resp))
+    assert error and "at most ¥10,000,000.00 in all; ¥1.00 is left" in error.group(1)
+    assert _open(fund) == before
+
+
+def test_more_is_promised_only_while_the_fund_takes_pledges(
+        as_user, make_fund, make_user, pledge_money, now):
+    fund, coordinator = make_fund()
+    donor = make_user(name="李秀英")
+    pledge = pledge_money(fund, "1", donor=donor)
+    funds.set_status(fund, "closed", actor=coordinator)
+    phone = as_user(donor)
+    raised = phone.patch(f"/api/v1/me/pledges/{pledge.id}", json={"amount": "9999999"})
+    assert (raised.status_code, raised.get_json()["code"]) == (409, "fund_closed")
+    assert _pledged(fund) == Decimal("1.00")
+
+
+def test_the_stored_total_refuses_past_its_column_instead_of_failing(
+        as_user, make_fund, make_user, pledge_money):
+    fund, _ = make_fund()
+    pledge_money(fund, "10")
+    db.session.execute(update(FundBalance).where(FundBalance.fund_id == fund.id)
+                       .values(pledged=MAX_MONEY - Decimal("5")))
+    db.session.flush()
+    phone = as_user(make_user(name="陈志强"))
+    full = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "money", "amount": "6"})
+    assert (full.status_code, full.get_json()["code"]) == (409, "fund_total_full")
+    assert _pledged(fund) == MAX_MONEY - Decimal("5")
+    assert phone.post(f"/api/v1/funds/{fund.id}/pledges",
+                      json={"kind": "money", "amount": "5"}).status_code == 201
+    assert _pledged(fund) == MAX_MONEY
+
+
+@pytest.mark.parametrize("how", ["own phone", "own name"])
+def test_a_coordinator_does_not_confirm_a_gift_taken_down_as_their_own(
+        as_user, make_fund, how):
+    fund, coordinator = make_fund()
+    desk = as_user(coordinator)
+    taken = desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
+        "kind": "money", "amount": "5",
+        "donor_name": coordinator.name if how == "own name" else "王大爷",
+        **({"donor_phone": coordinator.phone} if how == "own phone" else {})})
+    assert taken.status_code == 201, taken.get_json()
+    pledge_id = taken.get_json()["id"]
+    receipt = desk.post(f"/api/v1/desk/pledges/{pledge_id}/receipts", json={
+        "version": 0, "amount": "5", "receipt_waived": True})
+    assert (receipt.status_code, receipt.get_json()["code"]) == (403, "own_pledge")
+    accept = desk.post(f"/api/v1/desk/pledges/{pledge_id}/accept")
+    assert (accept.status_code, accept.get_json()["code"]) == (403, "own_pledge")
+
+
+def test_a_gift_taken_down_for_someone_else_is_the_desks_to_confirm(make_fund, now):
+    fund, coordinator = make_fund()
+    pledge = pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("20"),
+                                          "for_someone_else": True, "donor_name": "王大爷"},
+                                   actor=coordinator, now=now)
+    assert not limits.is_own(pledge, coordinator)
+    done = pledges.transition(pledge, "accept", actor=coordinator, now=now)
+    assert done.accepted_by_id == coordinator.id
+    with pytest.raises(WusheError):
+        pledges.transition(pledge, "accept", actor=coordinator, now=now)
+
+
+def test_a_batch_line_reads_1_000_as_a_thousand_yuan(app, make_fund, pledge_money):
+    """A comma that groups thousands is not a field's end: "REF 1,000" is ¥1,000 (it was
+    ¥1.00 with receipt number 000), while "REF,250.00 JZ-8" still has three fields."""
+    from server.donations.movements import Fulfilment
+    fund, coordinator = make_fund()
+    big, small = pledge_money(fund, "1000.00"), pledge_money(fund, "250.00")
+    desk = app.test_client()
+    token = login(desk, coordinator)
+    done = desk.post(f"/desk/funds/{fund.id}/batch", headers=EN, data={
+        "csrf_token": token, "expected_count": "2", "receipt_waived": "1",
+        "items": f"{big.reference} 1,000\n{small.reference}，250.00 JZ-8"})
+    assert done.status_code == 302, text(done)
+    got = dict(db.session.execute(select(Fulfilment.pledge_id, Fulfilment.amount)).all())
+    assert got == {big.id: Decimal("1000.00"), small.id: Decimal("250.00")}
+    assert pledges.state(big) == pledges.state(small) == "fulfilled"
+
+
+def test_nothing_arrives_or_is_handed_out_before_the_fund_opened(
+        as_user, make_fund, pledge_money, now):
+    from datetime import timedelta
+
+    from server.core.clock import local
+    from tests.donations.api_helpers import counts
+    fund, coordinator = make_fund()  # opened thirty days ago
+    opened = local(fund.created_at).date()
+    pledge = pledge_money(fund, "100.00")
+    desk = as_user(coordinator)
+    before = counts()
+    early = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts", json={
+        "version": 0, "amount": "100", "receipt_waived": True,
+        "received_on": str(opened - timedelta(days=1))})
+    assert (early.status_code, early.get_json()["code"]) == (422, "received_before_fund")
+    assert early.get_json()["errors"]["received_on"] == [early.get_json()["message"]]
+    payout = {"kind": "money", "amount": "10", "recipient_kind": "household",
+              "recipient_name": "张三丰", "decision_ref": "〔2026〕1号", "purpose": "大病救助",
+              "signed_by": "张三丰", "nonce": "payout-early",
+              "distributed_on": "2001-01-01"}
+    refused = desk.post(f"/api/v1/desk/funds/{fund.id}/distributions", json=payout)
+    assert (refused.status_code, refused.get_json()["code"]) == (422, "distributed_before_fund")
+    assert counts() == before
+    on_the_day = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts", json={
+        "version": 0, "amount": "100", "receipt_waived": True, "received_on": str(opened)})
+    assert on_the_day.status_code == 201
+    assert local(now).date() > opened
+
+
+def test_a_goods_item_of_spaces_only_is_missing(as_user, make_fund, make_user):
+    fund, _ = make_fund()
+    phone = as_user(make_user(name="李秀英"))
+    blank = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "goods", "lines": [
+        {"category": "clothing", "item": " \u3000 ", "unit": "piece", "quantity": 2}]})
+    assert blank.status_code == 422 and "lines.0.item" in blank.get_json()["errors"]
+    trimmed = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "goods", "lines": [
+        {"category": "clothing", "item": " 羽绒服 ", "unit": "piece", "quantity": 2}]})
+    assert trimmed.status_code == 201
+    assert trimmed.get_json()["lines"][0]["item"] == "羽绒服"
+
+
+def test_the_desk_refuses_the_other_kinds_part_as_pledges_do(as_user, make_fund,
+                                                            pledge_money, receive):
+    from tests.donations.api_helpers import counts
+    fund, coordinator = make_fund()
+    pledge = pledge_money(fund, "20.00")
+    receive(pledge_money(fund, "100.00"), coordinator, amount="100.00")
+    desk = as_user(coordinator)
+    before = counts()
+    mixed = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts", json={
+        "version": 0, "amount": "20", "receipt_waived": True, "lines": [
+            {"category": "books", "item": "书", "unit": "book", "accepted": 5}]})
+    assert (mixed.status_code, mixed.get_json()["code"]) == (422, "lines_not_for_money")
+    goods = desk.post(f"/api/v1/desk/funds/{fund.id}/distributions", json={
+        "kind": "goods", "amount": "50", "recipient_kind": "household",
+        "recipient_name": "李四", "purpose": "冬季送暖", "signed_by": "李四", "nonce": "g-1",
+        "lines": [{"category": "clothing", "item": "羽绒服", "unit": "piece", "quantity": 1}]})
+    assert (goods.status_code, goods.get_json()["code"]) == (422, "amount_not_for_goods")
+    assert counts() == before
