@@ -305,6 +305,15 @@ def queue_drift() -> list[str]:
                if ledger_says[e] != stored[e]])
 
 
+def queue_entries(entry_ids: list[int]) -> None:
+    """Queue entries written in bulk (the ORM's listener in models.py queues one written
+    as an object): each waits for its review like any other."""
+    if entry_ids:
+        db.session.execute(insert(HourQueue).from_select(
+            ["entry_id", "activity_id", *COPIED],
+            _waiting_in_ledger().where(HourEntry.id.in_(entry_ids))))
+
+
 def rebuild_queue() -> None:
     """Set hour_queue from the ledger (the migration's backfill; entries written in bulk,
     outside the ORM, are queued this way too)."""

@@ -27,6 +27,10 @@ from server.hours import errors, ledger
 from server.hours.deadlines import Deadline, deadline, deadline_of, ended_on
 from server.hours.models import CorrectionRequest, HourEntry, HourQueue, HourReview
 
+# entries someone filed for others (a 补录 claim, a roster import): whoever filed one
+# does not decide it
+FILED = ("retroactive", "imported")
+
 
 def can_review(user: User | None, activity: Activity) -> bool:
     return can_manage(user, activity) or permissions.oversees(user, activity.node)
@@ -38,11 +42,11 @@ def get_entry(entry_id: int, *, lock: bool = False) -> HourEntry:
 
 def helpers_of(entries: list[HourEntry]) -> dict[int, set[int]]:
     """Who helped record each entry's hours, and so does not decide them: whoever filed
-    them for someone else, and whoever forced, assisted, admitted (walk-in) or entered from a
-    paper sheet the scans.
+    them for someone else (补录, a roster import), and whoever forced, assisted, admitted
+    (walk-in) or entered from a paper sheet the scans.
     Two queries for any number of entries (the review queue shows many)."""
     found: dict[int, set[int]] = {
-        e.id: {e.created_by_id} if e.kind == "retroactive" and e.created_by_id else set()
+        e.id: {e.created_by_id} if e.kind in FILED and e.created_by_id else set()
         for e in entries}
     by_signup: dict[int, list[int]] = {}
     for e in entries:

@@ -49,7 +49,8 @@ def show(args, import_id):
 @login_required
 @blp.response(200, ImportOut)
 def confirm(import_id):
-    """Write what the preview accepted: new accounts and approved imported hours."""
+    """Write what the preview accepted: new accounts, and imported hours that wait for the
+    organising body's review."""
     file = services.confirm(services.get_import(import_id, me()), actor=me(),
                             now=clock.now())
     return preview_data(file, {"sheet": "people", "status": None, "page": 1, "per_page": 50})

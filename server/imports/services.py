@@ -3,12 +3,12 @@
 check_upload() reads the workbook row by row, checks each row, stages the rows in
 import_rows in batches and settles duplicates and existing accounts in SQL; an upload
 too large to check while the page waits is stored, and the scheduler checks it
-(server.imports.jobs). Nothing a
-volunteer or a report sees changes. confirm() writes the accounts and the approved hours
-in one unit of work, from the staged rows, in batches. Importing the same roster again
-finds every person by phone and every imported hour by its unique key (person and
-activity, enforced by uq_hour_entries_imported), so it adds nothing. Services flush; the
-caller commits.
+(server.imports.jobs). Nothing a volunteer or a report sees changes. confirm() writes the
+accounts and the hours in one unit of work, from the staged rows, in batches; the hours
+wait for the organising body's review, as any hours filed for others (the importer does
+not decide them). Importing the same roster again finds every person by phone and every
+imported hour by its unique key (person and activity, enforced by
+uq_hour_entries_imported), so it adds nothing. Services flush; the caller commits.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from server.communities.models import Node
 from server.core.db import fetch
 from server.core.errors import Forbidden
 from server.extensions import db
-from server.hours.models import HourEntry, HourReview
+from server.hours import ledger
+from server.hours.models import HourEntry
 from server.imports import checks, errors, resolve
 from server.imports.models import ImportFile, ImportRow
 from server.imports.sheet import MAX_BYTES, Workbook
@@ -251,7 +252,8 @@ def _batches(file_id: int, sheet: str, status: str):
 def confirm(file: ImportFile, *, actor: User, now: datetime,
             progress: Progress = None) -> ImportFile:
     """Write what the preview accepted: new accounts (no password, consent on paper to
-    `actor`), and the hours as approved entries marked imported by `actor`."""
+    `actor`), and the hours as entries marked imported by `actor`, waiting for review by
+    someone else who reviews the activity's hours."""
     file = fetch(ImportFile, file.id, errors.ImportNotFound, lock=True)
     _authorise(actor, db.session.get(Node, file.node_id))
     if file.status == "confirmed":
@@ -288,10 +290,9 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
              "evidence": f"{file.filename} #{r.row_no} sha256:{file.sha256}",
              "created_by_id": actor.id, "created_at": now}
             for r in rows]).all()
-        # one approval per entry: the importer vouches for the roster
-        db.session.execute(insert(HourReview), [
-            {"entry_id": i, "decision": "approved", "reviewer_id": actor.id,
-             "decided_at": now} for i in ids])
+        # they wait for the organising body's review (谁组织谁记录，谁记录谁证明), as any
+        # hours someone filed for others: never approved by the importer (review.helpers_of)
+        ledger.queue_entries(ids)
         hours += len(rows)
         if progress:
             progress(len(rows))

@@ -18,6 +18,7 @@ from server.accounts.services import authenticate
 from server.core.clock import local
 from server.core.errors import Forbidden, WusheError
 from server.extensions import db
+from server.hours import ledger, review
 from server.hours.models import HourEntry
 from server.imports import errors, resolve, services
 from server.imports.models import ImportRow
@@ -125,7 +126,7 @@ def test_the_upload_is_stored_byte_for_byte_until_it_is_checked(world, now):
         ImportFile.id == at_once.id)) == b""
 
 
-def test_confirm_writes_accounts_and_approved_hours_and_again_adds_nothing(world, now):
+def test_confirm_writes_accounts_and_hours_for_review_and_again_adds_nothing(world, now):
     data = xlsx(people=[["张三", "13812345678", "运河园", "", "法律"],
                         ["李四", "13812345679", "新华社区", "", ""]],
                 hours=[["13812345678", "法律讲堂", world.day, 1.5],
@@ -142,10 +143,16 @@ def test_confirm_writes_accounts_and_approved_hours_and_again_adds_nothing(world
     consent = db.session.scalar(select(Consent).where(Consent.user_id == zhang.id))
     assert consent.kind == "privacy" and consent.recorded_by_id == world.coordinator.id
     entries = db.session.scalars(select(HourEntry).order_by(HourEntry.minutes)).all()
+    # they wait for the organising body's review; the importer does not decide them
     assert [(e.kind, e.minutes, e.status) for e in entries] == [
-        ("imported", 90, "approved"), ("imported", 120, "approved")]
+        ("imported", 90, "pending"), ("imported", 120, "pending")]
     assert all(e.created_by_id == world.coordinator.id and e.sources == ["import"]
-               and e.review.reviewer_id == world.coordinator.id for e in entries)
+               and e.review is None for e in entries)
+    assert ledger.queue_drift() == []
+    assert all(review.helpers(e) == {world.coordinator.id} for e in entries)
+    with pytest.raises(WusheError) as refused:
+        review.approve(entries[0].id, reviewer=world.coordinator, now=now)
+    assert refused.value.code == "helped_record"
 
     again = check(world, data)
     totals = resolve.totals(again.id)
@@ -265,7 +272,10 @@ def test_huge_declared_dimensions_and_too_many_rows(world, monkeypatch):
         check(world, xlsx(people=[["张三", f"1381234567{i}", "运河园社区"] for i in range(3)]))
 
 
-def test_imported_hours_count_and_show_as_imported_in_the_hours_export(world, now):
+def test_imported_hours_count_once_the_organising_body_approved_them(
+        world, now, make_user, grant):
+    """谁组织谁记录，谁记录谁证明: a coordinator's import waits for the body's reviewer; once
+    approved, the hours count and show as imported in the hours export."""
     from openpyxl import load_workbook
 
     from server.hours.export import export_hours
@@ -273,9 +283,26 @@ def test_imported_hours_count_and_show_as_imported_in_the_hours_export(world, no
                 hours=[["13812345678", "法律讲堂", world.day, 2]])
     services.confirm(check(world, data), actor=world.coordinator, now=now)
     on = date.fromisoformat(world.day)
-    book = load_workbook(io.BytesIO(export_hours(world.coordinator, world.street, on, on, now)),
-                         read_only=True)
-    cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+
+    def exported():
+        book = load_workbook(io.BytesIO(export_hours(world.coordinator, world.street, on, on,
+                                                     now)), read_only=True)
+        return [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert "张三" not in exported()
+    organiser = make_user(name="组织者")
+    grant(organiser, "organiser", world.home, world.org)
+    assert review.waiting(organiser, today=local(now).date()).pending == 1
+    from flask import current_app
+
+    from tests.pages import EN, login, text
+    browser = current_app.test_client()
+    login(browser, organiser)
+    card = text(browser.get("/review/hours", headers=EN))
+    assert "From a roster imported by 王协调: check it against your own records." in card
+    entry = db.session.scalar(select(HourEntry).where(HourEntry.kind == "imported"))
+    assert entry.id in review.pending_ids(world.lecture)
+    review.approve(entry.id, reviewer=organiser, now=now)
+    cells = exported()
     assert "名册导入" in cells and "张三" in cells
 
 
