@@ -36,6 +36,10 @@ BODY = 10.5
 ROW_PAD = 5
 CLOSING_HEIGHT = 250  # statement, signatures, seal and QR: kept together on the last page
 COLUMNS = (("序号", 32), ("服务日期", 78), ("活动名称", None), ("服务时长", 92))
+# Certificate.layout of the certificates issued now. 1: each field in the boxes at the top
+# on one line, cut at its width; 2: a long name or body wraps, and its row grows
+LAYOUT = 2
+LINE = 14
 
 pdfmetrics.registerFont(UnicodeCIDFont(CJK))
 
@@ -114,17 +118,22 @@ class _Writer:
                 ("证件号码", cert.id_number_masked),
                 ("累计服务时长", f"{_hours(cert.total_minutes)} 小时"),
                 ("出具单位", cert.issuer_name))
-        half, label_w, row_h = (RIGHT - LEFT) / 2, 78, 22
+        half, label_w = (RIGHT - LEFT) / 2, 78
         self.c.setLineWidth(0.6)
         for i in range(0, len(rows), 2):
             top = self.y
-            for j, (label, value) in enumerate(rows[i:i + 2]):
+            pair = [(label, _wrap(value or "", BODY, half - label_w - 12))
+                    for label, value in rows[i:i + 2]]
+            if (self.cert.layout or 1) < 2:  # as issued then: the first line only
+                pair = [(label, lines[:1]) for label, lines in pair]
+            row_h = 22 + LINE * (max(len(lines) for _label, lines in pair) - 1)
+            for j, (label, lines) in enumerate(pair):
                 x = LEFT + j * half
                 self.c.rect(x, top - row_h, half, row_h)
                 self.c.line(x + label_w, top, x + label_w, top - row_h)
                 self.text(x + 6, top - 15, label)
-                shown = _wrap(value or "", BODY, half - label_w - 12)[0]
-                self.text(x + label_w + 6, top - 15, shown)
+                for k, line in enumerate(lines):
+                    self.text(x + label_w + 6, top - 15 - LINE * k, line)
             self.y -= row_h
         self.y -= 20
 

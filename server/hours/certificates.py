@@ -222,6 +222,8 @@ def issue(cert: Certificate, *, issuer: User, now: datetime, base_url: str,
     cert.number = f"WSC-{local(cert.issued_at).year}-{cert.id:06d}"
     cert.status = "issued"
     cert.signature = sign(cert)
+    from server.hours.certificate_pdf import LAYOUT
+    cert.layout = LAYOUT
     cert.pdf_sha256 = hashlib.sha256(pdf_bytes(cert)).hexdigest()
     db.session.flush()
     notices.certificate_decided(cert, issuer_name=organisation.name, now=now)

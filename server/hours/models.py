@@ -38,7 +38,7 @@ KINDS = ("attendance",   # from check-in/check-out scans when attendance closed
          "retroactive",  # 补录: filed afterwards with evidence, always reviewed
          "replacement",  # the corrected minutes of an earlier entry
          "reversal",     # cancels an earlier approved entry (negative minutes)
-         "imported")     # past hours brought in from a roster (server.imports), approved
+         "imported")     # past hours brought in from a roster (server.imports), reviewed
 FLAGS = ("auto_checkout", "duplicate_scans", "self_checkin", "poster_checkin", "walk_in",
          "forced", "retroactive", "no_location", "assisted", "late_scan", "filed_by_organiser",
          "paper")
@@ -240,6 +240,9 @@ class Certificate(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signature: Mapped[str | None] = mapped_column(String(64))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # how the PDF is drawn (certificate_pdf.LAYOUT when issued): a certificate issued under
+    # an older layout is drawn as it was then, so its bytes still match pdf_sha256
+    layout: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

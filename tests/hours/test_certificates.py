@@ -314,6 +314,22 @@ def test_the_pdf_carries_every_required_field(w):
     assert "慈善公益节" not in found  # another body's hours
 
 
+def test_a_long_name_is_printed_whole_in_its_box(w):
+    """A 29-character name (the limit is 40) was cut to its first line in the box at the
+    top; now the box grows. A certificate issued under the old layout is drawn as it was,
+    so its bytes still match what was kept at issue."""
+    w.volunteer.name = "阿卜杜热合曼·买买提艾力·阿卜杜克热木·艾合买提江·吐尔逊"
+    cert = _issued(w)
+    assert cert.layout == 2
+    data = certs.pdf_bytes(cert)
+    first_page = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    # the sentence above the boxes names the person, and so does the box (its second line)
+    assert first_page.count("卜杜克热木") == 2
+    cert.layout = 1
+    old = PdfReader(io.BytesIO(certs.pdf_bytes(cert))).pages[0].extract_text()
+    assert old.count("卜杜克热木") == 1 and certs.pdf_bytes(cert) != data
+
+
 def test_a_long_record_continues_on_further_pages(w):
     cert = _requested(w)
     for n in range(70):
