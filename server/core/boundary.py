@@ -1,10 +1,10 @@
 """Hostile input is refused at the boundary, once, before any view sees it.
 
 - Text: NUL and other control characters (tab, newline and carriage return excepted),
-  lone surrogates and the non-characters U+FFFE/U+FFFF are refused in the path, the
-  query string, form fields, file names and every JSON string and key. PostgreSQL cannot
-  store NUL, Excel files cannot hold control characters, and a lone surrogate cannot be
-  encoded at all: each used to surface as a 500 somewhere deep.
+  lone surrogates, bidirectional overrides and the non-characters U+FFFE/U+FFFF are
+  refused in the path, the query string, form fields, file names and every JSON string
+  and key. PostgreSQL cannot store NUL, Excel files cannot hold control characters, and a
+  lone surrogate cannot be encoded at all: each used to surface as a 500 somewhere deep.
 - JSON: strictly UTF-8 (a BOM allowed), at most MAX_JSON_BYTES, nested at most
   MAX_DEPTH levels, each key once per object, numbers of bounded length parsed as Decimal
   or int (never float), no NaN or Infinity. Parsed once per request and cached.
@@ -27,7 +27,10 @@ MAX_DEPTH = 32
 # a JSON number longer than this is nobody's amount or count; refused before it is
 # parsed, since Decimal("1e1000000") would later become a million-digit integer
 NUMBER_CHARS = 40
-BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# and the bidirectional overrides, embeddings and isolates: they make text read in another
+# order than it is stored ("Trojan Source"); the marks (U+200E/F) stay
+BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
+                       "\u202a-\u202e\u2066-\u2069]")
 _UNSET = object()
 
 

@@ -5,6 +5,7 @@ fractions (1.5 → 1), take True for 1, read other scripts' digits and accept an
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -27,6 +28,17 @@ class Trimmed(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Title(Trimmed):
+    """A name people tell apart by sight (a programme's): without the invisible format
+    characters (zero-width spaces and joiners) that would let a look-alike past "taken",
+    and with runs of spaces as one."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        return " ".join(visible.split())
 
 
 class Whole(ma.fields.Integer):

@@ -64,11 +64,17 @@ def phone(raw) -> str:
         raise Refused("bad_phone") from None
 
 
+# spaces between two Chinese characters: rosters pad two-character names ("王  芳")
+PADDING = re.compile(r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])\s+"
+                     r"(?=[\u3400-\u9fff\U00020000-\U0003134f])")
+
+
 def name(raw) -> str:
+    """The name as its account has it: "王  芳" is 王芳 (a Latin name keeps its spaces)."""
     if isinstance(raw, bool | int | float):  # TRUE, 0: a cell of another kind, not a name
         raise Refused("bad_name")
     try:
-        return check_name(cell_text(raw))
+        return check_name(PADDING.sub("", cell_text(raw)))
     except account_errors.InvalidName:
         raise Refused("bad_name") from None
 

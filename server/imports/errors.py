@@ -83,6 +83,8 @@ REASONS = {
     "unknown_skill": _l("A skill is not one of the listed skills"),
     "unknown_person": _l("This phone number is neither on the volunteers sheet nor "
                          "registered"),
+    "person_refused": _l("The volunteers sheet's row for this phone number was refused: "
+                         "its name is not the account's"),
     "no_activity": _l("Hours without an activity: no activity with this title on this day "
                       "in your area"),
     "activity_cancelled": _l("The activity has been cancelled"),

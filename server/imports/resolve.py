@@ -70,10 +70,11 @@ def fresh_statistics() -> None:
 def resolve(file_id: int) -> None:
     fresh_statistics()
     # people: the first row of a phone counts; an account with the phone is the person
-    _reject(file_id, "people", "duplicate_person", _earlier_same(file_id, "people", "phone"))
+    # (a row refused for its name first, so that it does not push out a right one after it)
     match_accounts(file_id)
     _reject(file_id, "people", "name_mismatch", R.user_id.is_not(None), exists().where(
         User.id == R.user_id, User.name != R.name))
+    _reject(file_id, "people", "duplicate_person", _earlier_same(file_id, "people", "phone"))
     db.session.execute(
         update(R).where(_rows(file_id, "people"), R.status != "rejected")
         .values(status=case((R.user_id.is_not(None), "existing"), else_="new"))
@@ -89,10 +90,11 @@ def resolve(file_id: int) -> None:
     listed = exists().where(person.file_id == file_id, person.sheet == "people",
                             person.status != "rejected", person.phone == R.phone)
     _reject(file_id, "hours", "unknown_person", R.user_id.is_(None), ~listed)
-    # the phone's account is someone else's (the volunteers sheet names another person)
-    _reject(file_id, "hours", "unknown_person", exists().where(
+    # the phone's account is someone else's (the volunteers sheet names another person),
+    # and no row of the sheet names the account's holder
+    _reject(file_id, "hours", "person_refused", exists().where(
         person.file_id == file_id, person.sheet == "people", person.phone == R.phone,
-        person.reason == "name_mismatch"))
+        person.reason == "name_mismatch"), ~listed)
     reversal = aliased(HourEntry)
     recorded = (select(HourEntry.id)
                 .outerjoin(HourReview, HourReview.entry_id == HourEntry.id)

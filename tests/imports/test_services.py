@@ -56,7 +56,7 @@ def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user)
         ["钱七", "13812340003", "运河园社区", "110105194912310020", ""],  # 8 bad ID
         ["孙八", "13812340004", "运河园社区", "", "魔法"],              # 9 unknown skill
         ["李已有", 13500000009, "新华社区", "", ""],                   # 10 existing (number)
-        ["别人", "13500000009", "新华社区", "", ""],                   # 11 duplicate
+        ["别人", "13500000009", "新华社区", "", ""],                   # 11 another's phone
         ["周九", "13812340005", "运河园社区", ID_NUMBER, "Legal"],  # 12 ok
     ], hours=[
         ["13812345678", "法律讲堂", world.day, 1.5],     # 2 ok
@@ -76,14 +76,14 @@ def test_each_rejection_reason_is_shown_and_nothing_is_written(world, make_user)
     assert reasons(file, "people") == {
         2: None, 3: "bad_phone", 4: "duplicate_person", 5: "unknown_community",
         6: "unknown_community", 7: "bad_name", 8: "bad_id_number", 9: "unknown_skill",
-        10: None, 11: "duplicate_person", 12: None}
+        10: None, 11: "name_mismatch", 12: None}
     assert reasons(file, "hours") == {
         2: None, 3: "duplicate_hours", 4: "no_activity", 5: "no_activity", 6: "no_activity",
         7: "bad_date", 8: "bad_hours", 9: "bad_hours", 10: "unknown_person",
         11: "bad_phone", 12: "unknown_person"}
     totals = resolve.totals(file.id)
     assert totals["people"]["new"] == 2 and totals["people"]["existing"] == 1
-    assert totals["people"]["reasons"]["duplicate_person"] == 2
+    assert totals["people"]["reasons"]["duplicate_person"] == 1
     assert totals["hours"]["new"] == 1 and totals["hours"]["rejected"] == 10
     assert count(User) == users_before
     assert count(HourEntry) == 0
@@ -191,7 +191,25 @@ def test_an_account_under_another_name_is_not_matched(world, make_user):
     file = check(world, xlsx(people=[["李四", "13812345678", "运河园社区", "", ""]],
                              hours=[["13812345678", "法律讲堂", world.day, 1]]))
     assert reasons(file, "people") == {2: "name_mismatch"}
-    assert reasons(file, "hours") == {2: "unknown_person"}
+    assert reasons(file, "hours") == {2: "person_refused"}
+
+
+def test_a_padded_name_is_the_accounts_and_a_refused_row_pushes_out_no_right_one(
+        world, make_user):
+    """Rosters pad two-character names ("王  芳"); a row refused for its name is not the
+    "earlier row" that a right one after it would duplicate."""
+    make_user(phone="13812345678", name="王芳")
+    make_user(phone="13812345679", name="李秀英")
+    make_user(phone="13812345670", name="Anna Li")
+    file = check(world, xlsx(people=[["王  芳", "13812345678", "运河园社区", "", ""],
+                                     ["李四", "13812345679", "运河园社区", "", ""],
+                                     ["李 秀英", "13812345679", "运河园社区", "", ""],
+                                     ["AnnaLi", "13812345670", "运河园社区", "", ""]],
+                             hours=[["13812345678", "法律讲堂", world.day, 1],
+                                    ["13812345679", "法律讲堂", world.day, 1]]))
+    assert reasons(file, "people") == {2: None, 3: "name_mismatch", 4: None,
+                                       5: "name_mismatch"}
+    assert reasons(file, "hours") == {2: None, 3: None}
 
 
 def test_a_coordinator_imports_only_into_their_area(world):
