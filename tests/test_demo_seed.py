@@ -465,3 +465,8 @@ def test_each_coordinator_reads_their_figures_in_the_first_minute(app, now):
     assert "银龄相伴·每周助老" in shown
     programmes = admin.get("/api/v1/programmes").get_json()["items"]
     assert {"全职妈妈成长计划", "银龄相伴·每周助老"} <= {p["name"] for p in programmes}
+    # the mothers' programme has a session held (the reading afternoon, its hours still
+    # waiting for review) and sessions ahead
+    [mums] = [p for p in programmes if p["name"] == "全职妈妈成长计划"]
+    figures = admin.get(f"/api/v1/programmes/{mums['id']}").get_json()["figures"]
+    assert figures["activities"] >= 1 and figures["upcoming"] >= 1

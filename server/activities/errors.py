@@ -18,6 +18,17 @@ class BadTransition(Conflict):
     message = _l("This activity is “%(current)s”: it cannot become “%(target)s”.")
 
 
+class NotEditable(BadTransition):
+    """An edit of a cancelled or finished activity (the same code, in words a person says)."""
+
+    message = _l("This activity is “%(current)s”: it can no longer be edited.")
+
+
+class FinishedKeepsItsRecord(BadTransition):
+    message = _l("This activity is “%(current)s”: of its details only the programme it "
+                 "belongs to can still change.")
+
+
 class AlreadyInState(BadTransition):
     """Asked to become what it already is (publish twice, a second tap on a slow phone)."""
     message = _l("This activity is already “%(current)s”.")

@@ -176,6 +176,14 @@ def update_activity(activity: Activity, *, actor: User, now: datetime, **changes
     # the status as it stands under the lock: a cancel or finish that committed while this
     # waited is seen (read before the lock, a cancelled activity took the edit)
     activity = signups.lock_activity(activity.id)
+    if activity.status == "finished" and set(changes) <= {"programme_id"}:
+        # which programme a session belonged to changes no record of it: its figures move
+        # with it (reports.rollups reads the activity's updated_at)
+        changes = _validate(changes, activity.organisation)
+        activity.programme_id = changes.get("programme_id", activity.programme_id)
+        activity.updated_at = now
+        db.session.flush()
+        return activity
     if activity.status in ("cancelled", "finished"):
         raise refusal(activity, "edit")
     # under way: someone has checked in (a sign-up's count of successful scans), at the
@@ -215,6 +223,10 @@ def refusal(activity: Activity, target: str) -> errors.BadTransition:
              "edit": str(errors.EDITED), "finished": label(ACTIVITY_STATUS, "finished")}
     if names[activity.status] == names[target]:  # "Open → Open": it already is
         return errors.AlreadyInState(current=names[activity.status], target=names[target])
+    if target == "edit":
+        closed = errors.FinishedKeepsItsRecord if activity.status == "finished" \
+            else errors.NotEditable
+        return closed(current=names[activity.status], target=names[target])
     return errors.BadTransition(current=names[activity.status], target=names[target])
 
 

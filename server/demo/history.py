@@ -23,6 +23,7 @@ from server.hours.models import HourEntry
 BQTEAM = "运河园社区 BQteam-贤妈智囊团"
 CENTRE = "魏善庄镇社会工作服务中心"
 LAWYERS = "法律问题进社区公益讲堂志愿团"
+MUMS = "全职妈妈成长计划"
 SERIES_WEEKS = 46  # weekly for the past year, less the weeks it paused
 PAUSED = {8, 9, 21, 33, 34}  # weeks back: Spring Festival, summer heat, National Day
 SERIES_POOL = "王芳 陈静 黄磊 吴婷 徐娜 何平".split()
@@ -131,9 +132,14 @@ def _reading(s: Story, w: World) -> None:
     zhang = w["张丽娜"]
     starts = s.at(-2, 14)
     ends = starts + timedelta(hours=2, minutes=30)
+    mums = Programme(organisation_id=w.orgs[BQTEAM].id, name=MUMS,
+                     created_at=s.now - timedelta(days=400),
+                     description="以社区“宝妈”为切入点，推动年轻志愿队伍“行动起来”“活跃起来”“参与起来”。")
+    db.session.add(mums)
+    db.session.flush()
     reading = s.activity(zhang, w.orgs[BQTEAM], "全职妈妈成长计划：亲子绘本共读会",
                          "programme_session", "运河园社区党群服务中心二楼图书角", starts, 2.5, 15,
-                         contact_name="张丽娜",
+                         contact_name="张丽娜", programme_id=mums.id,
                          forces=["community", "organisations", "volunteers"],
                          description="妈妈志愿者带领社区孩子共读绘本，并整理准备寄往白玉县的绘本。")
     crew = w.crew("赵丽 朱琳 郭燕 高洁 杨敏 李秀英 曹颖 沈蕾")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from server.activities import signups
 from server.activities.models import Programme
+from server.demo.history import MUMS
 from server.demo.story import Story
 from server.demo.world import VOLUNTEERS, World
 from server.extensions import db
@@ -69,11 +72,8 @@ def seed_present(s: Story, w: World) -> None:
 def seed_future(s: Story, w: World) -> None:
     zhang, zhou, wang = w["张丽娜"], w["周伟静"], w["王建国"]
     bqteam, centre, lawyers = w.orgs[BQTEAM], w.orgs[CENTRE], w.orgs[LAWYERS]
-    mums = Programme(organisation_id=bqteam.id, name="全职妈妈成长计划",
-                     created_at=s.now - timedelta(days=400),
-                     description="以社区“宝妈”为切入点，推动年轻志愿队伍“行动起来”“活跃起来”“参与起来”。")
-    db.session.add(mums)
-    db.session.flush()
+    mums = db.session.scalar(select(Programme).where(  # made with its first session
+        Programme.organisation_id == bqteam.id, Programme.name == MUMS))
 
     def activity(actor, organisation, title, kind, place, days, hour, hours, capacity,
                  **fields):

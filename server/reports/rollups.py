@@ -202,9 +202,14 @@ def _days(query) -> set[date]:
             for t in db.session.scalars(query) if t is not None}
 
 
-def changed_days(since: datetime) -> set[date]:
-    """The days whose figures records changed since `since` count in."""
-    days = _days(select(Activity.starts_at).where(Activity.finished_at >= since).distinct())
+def changed_days(since: datetime, until: datetime | None = None) -> set[date]:
+    """The days whose figures records changed since `since` count in (an activity edited
+    since, up to `until`: its programme, say, which moves its figures)."""
+    edited = Activity.updated_at >= since
+    if until is not None:
+        edited &= Activity.updated_at <= until
+    days = _days(select(Activity.starts_at).where(
+        or_(Activity.finished_at >= since, edited)).distinct())
     days |= _days(select(Activity.starts_at).join(HourEntry, HourEntry.activity_id == Activity.id)
                   .join(HourReview, HourReview.entry_id == HourEntry.id)
                   .where(HourReview.decided_at >= since).distinct())
@@ -248,7 +253,7 @@ def to_refresh(*, now: datetime) -> tuple[list[Period], datetime]:
     """The periods to recompute now, and the mark to leave once they are: everything on
     the first run, else what changed since the last one (with OVERLAP)."""
     state = db.session.get(StatState, STATE)
-    days = all_days() if state is None else changed_days(state.read_until - OVERLAP)
+    days = all_days() if state is None else changed_days(state.read_until - OVERLAP, now)
     return periods_for(days), now
 
 

@@ -153,3 +153,39 @@ def test_the_pages(client, app, team, make_user):
     assert "/edit" not in text(client.get(f"/programmes/{pid}"))
     assert client.get(f"/programmes/{pid}/edit").status_code == 403
     assert client.get("/programmes/new").status_code == 403
+
+
+def test_a_finished_session_can_join_its_programme_and_nothing_else_changes(
+        api, team, make_activity, now):
+    """A session held before its programme was set up in Wushe is attached afterwards; the
+    rest of a finished activity stays as recorded, in words a person understands."""
+    from server.activities.models import Activity
+    from server.core.clock import local
+    from server.reports import rollups
+    from server.reports.figures import read
+    from server.reports.periods import month_of
+    from server.reports.programmes import from_values
+    org, organiser = team
+    api.login(organiser)
+    pid = api.post("/api/v1/programmes", json={"organisation_id": org.id,
+                                                "name": "全职妈妈成长计划"}).get_json()["id"]
+    held = make_activity(org=org, starts_in=timedelta(hours=-5), status="finished",
+                         kind="programme_session")
+    held.finished_at = now - timedelta(hours=2)
+    db.session.flush()
+    period = month_of(local(held.starts_at).date())
+    rollups.store(period)
+    rollups.mark(now, now=now)
+    joined = api.patch(f"/api/v1/activities/{held.id}", json={"programme_id": pid})
+    assert joined.status_code == 200, joined.get_json()
+    db.session.expire_all()
+    assert db.session.get(Activity, held.id).programme_id == pid
+    refused = api.patch(f"/api/v1/activities/{held.id}", json={"capacity": 50})
+    body = refused.get_json()
+    assert (refused.status_code, body["code"]) == (409, "activity_bad_transition")
+    assert body["message"] == "该活动当前为“已结束”，只能更改其所属项目，其他信息不能再修改。"
+    # the statistics see the move at their next refresh
+    periods, _until = rollups.to_refresh(now=now + timedelta(minutes=1))
+    assert period in periods
+    rollups.store(period)
+    assert pid in from_values(read([org.node_id], period)[org.node_id].values)
