@@ -125,7 +125,7 @@ def edit(activity_id: int):
     choices = _choices(me(), [activity.organisation])
     if activity.status in ("cancelled", "finished"):
         # nothing left to edit: say so on the activity page instead of a form that fails
-        flash(services.refusal(activity, "edit").text(), "warn")
+        flash(services.closed_for_edits(activity).text(), "warn")
         return redirect(url_for("activities_pages.detail", activity_id=activity_id))
     if request.method == "GET":
         return _form(activity, choices, _values_from(activity))

@@ -230,6 +230,14 @@ def refusal(activity: Activity, target: str) -> errors.BadTransition:
     return errors.BadTransition(current=names[activity.status], target=names[target])
 
 
+def closed_for_edits(activity: Activity) -> errors.NotEditable:
+    """What the edit page says of a cancelled or finished activity (it offers no form; a
+    finished one's programme is set through the API)."""
+    from server.core.labels import ACTIVITY_STATUS, label
+    status = label(ACTIVITY_STATUS, activity.status)
+    return errors.NotEditable(current=status, target=str(errors.EDITED))
+
+
 def _transition(activity: Activity, target: str) -> None:
     if target not in TRANSITIONS[activity.status]:
         raise refusal(activity, target)
