@@ -95,7 +95,7 @@ class CertificateNotFound(NotFound):
 
 class NotIssuer(Forbidden):
     code = "not_issuer"
-    message = _l("Only the organising body's reviewers issue its certificates.")
+    message = _l("Only the organising body's reviewers issue or revoke its certificates.")
 
 
 class OwnCertificate(Forbidden):

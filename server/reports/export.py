@@ -160,7 +160,8 @@ def count_list(node: Node, period: Period, figure: str) -> int:
 
 
 def list_filename(node: Node, period: Period, figure: str) -> str:
-    return f"{node.name}-{period.key}-{figure}{XLSX}"
+    """"通运街道-2026年-志愿者.xlsx": the words of the page it was downloaded from."""
+    return f"{node.name}-{period_label(period)}-{headline_label(figure)}{XLSX}"
 
 
 def list_workbook(node: Node, period: Period, figure: str) -> tuple[Iterator[bytes], str]:

@@ -13,7 +13,7 @@ from server.reports.periods import Period
 def period_label(period: Period) -> str:
     """"2026年9月", "2026年第3季度", "2026年", "2026年3月至8月" (and in English)."""
     locale = get_locale()
-    if period.kind == "month":
+    if period.kind == "month" or len(period.months()) == 1:  # 2026-03..2026-03 is March
         return format_skeleton("yMMMM", period.start, locale=locale)
     if period.kind == "quarter":
         return format_skeleton("yQQQ", period.start, locale=locale)

@@ -47,5 +47,5 @@ def test_marshmallow_speaks_chinese(app):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         found = Probe().validate({"count": 11, "extra": 1})
         texts = {k: [str(m) for m in v] for k, v in found.items()}
-    assert texts == {"name": ["此项必填。"], "count": ["请输入 1 到 10 之间的数值。"],
+    assert texts == {"name": ["此项必填。"], "count": ["请输入 1 到 10 之间的值。"],
                      "extra": ["此处不需要这个字段，请去掉。"]}

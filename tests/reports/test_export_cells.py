@@ -4,6 +4,7 @@ like a formula or a link is a string cell, never a formula Excel or WPS would ru
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -39,7 +40,17 @@ def test_kinds_and_states_are_written_in_words(client, world):
     base = f"/stats/{world.district.id}/export.xlsx?period=2026-09&figure="
     codes = {"volunteer_team", "social_work", "social_org", "charity", "money", "goods",
              "withdrawn", "released", "declined"}
+    named = client.get(base + "money_received").headers["Content-Disposition"]
+    assert quote(f"{world.district.name}-2026年9月-到账资金（元）.xlsx") in named
     for figure in ("organisations", "money_received", "money_pledged", "money_distributed"):
         book = openpyxl.load_workbook(io.BytesIO(client.get(base + figure).data))
         cells = {c.value for row in book.worksheets[0].iter_rows(min_row=2) for c in row}
         assert not cells & codes, (figure, cells & codes)
+
+
+def test_a_range_of_one_month_is_named_as_that_month(app):
+    from server.reports.labels import period_label
+    from server.reports.periods import parse
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert period_label(parse("2026-03..2026-03")) == "2026年3月"
+        assert period_label(parse("2026-03..2026-05")) == "2026年3月至2026年5月"
