@@ -32,14 +32,16 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # Browser tests drive Debian's Chromium; CJK fonts so screenshots show Chinese; the nginx
-# test runs deploy/nginx/wushe.conf with Debian's nginx and its brotli_static module.
+# test runs deploy/nginx/wushe.conf with Debian's nginx and its brotli_static module;
+# fonts-hanazono has the rarer characters of names that PDFs embed (server/core/pdf_text.py).
 system-deps:
 	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-		&& [ -x /usr/sbin/nginx ] && [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]; then \
-		echo "system-deps: chromium, fonts-noto-cjk and nginx present"; \
+		&& [ -x /usr/sbin/nginx ] && [ -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] \
+		&& [ -e /usr/share/fonts/truetype/hanazono/HanaMinB.ttf ]; then \
+		echo "system-deps: chromium, fonts-noto-cjk, fonts-hanazono and nginx present"; \
 	else \
 		$(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y \
-			chromium fonts-noto-cjk nginx libnginx-mod-http-brotli-static; \
+			chromium fonts-noto-cjk fonts-hanazono nginx libnginx-mod-http-brotli-static; \
 	fi
 
 # --ignore-scripts: the packages only ship files; no install script needs to run.

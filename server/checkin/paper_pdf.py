@@ -1,9 +1,10 @@
 """The paper sign-in sheet as an A4 PDF (reportlab, as the certificates).
 
 Fixed Chinese text, like the certificate: the sheet is handed to residents in Beijing and
-printed as it is, whatever the organiser's browser language. Chinese uses the STSong-Light
-CID font that PDF readers supply, as the certificate does, so nothing is embedded and the
-names can be extracted and searched. Phones are masked: the sheet lies on a table at the door.
+printed as it is, whatever the organiser's browser language. Chinese is set as the
+certificate's (server.core.pdf_text: the CID font PDF readers supply, and a font with the
+rarer characters of names), so the names can be extracted and searched. Phones are
+masked: the sheet lies on a table at the door.
 Each row's QR is a PNG of the row's signed code (codes.sheet_payload), not the person's
 own code: it is worth nothing anywhere but on this activity's sheet.
 """
@@ -14,17 +15,14 @@ import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from server.accounts.privacy import mask_phone
 from server.activities.models import Activity
 from server.checkin import qr
 from server.checkin.paper import SheetRow
+from server.core import pdf_text
 from server.core.clock import local
-
-CJK = "STSong-Light"
 
 WIDTH, HEIGHT = A4
 LEFT, RIGHT, TOP, BOTTOM = 40, WIDTH - 40, HEIGHT - 40, 50
@@ -34,20 +32,6 @@ WALK_IN_ROWS = 3
 COLUMNS = (("序号", 30), ("姓名", None), ("手机号", 82), ("签到", 42), ("签退", 42),
            ("时间（签到—签退）", 110), ("二维码", 52))
 
-pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-
-
-def _wrap(text: str, size: float, width: float) -> list[str]:
-    """Break anywhere (Chinese has no spaces), by measured width."""
-    lines, current, used = [], "", 0.0
-    for ch in text:
-        w = pdfmetrics.stringWidth(ch, CJK, size)
-        if current and used + w > width:
-            lines.append(current)
-            current, used = "", 0.0
-        current += ch
-        used += w
-    return [*lines, current] if current or not lines else lines
 
 
 def _when(activity: Activity) -> str:
@@ -66,9 +50,7 @@ class _Sheet:
         self.widths = [w or (RIGHT - LEFT - fixed) for _h, w in COLUMNS]
 
     def text(self, x, y, value, size=10.0, align="left"):
-        self.c.setFont(CJK, size)
-        {"left": self.c.drawString, "right": self.c.drawRightString,
-         "centre": self.c.drawCentredString}[align](x, y, value)
+        pdf_text.draw(self.c, x, y, value, size=size, align=align)
 
     def header(self):
         a = self.activity
@@ -78,7 +60,7 @@ class _Sheet:
                                            else "")
         for label, value in (("活动名称", a.title), ("活动时间", _when(a)),
                              ("活动地点", a.place), ("组织单位", organiser)):
-            line = _wrap(f"{label}：{value}", 10.5, RIGHT - LEFT)[0]
+            line = pdf_text.wrap(f"{label}：{value}", 10.5, RIGHT - LEFT)[0]
             self.text(LEFT, self.y, line, 10.5)
             self.y -= 16
         self.text(LEFT, self.y, "请在“签到”“签退”栏打勾，并写下时间；未写时间的按活动开始、结束"
@@ -121,7 +103,7 @@ class _Sheet:
             if i == 0:
                 self.text(x + width / 2, mid - 4, number, 10, align="centre")
             elif i == 1:
-                lines = _wrap(name, 11, width - 8)[:2]
+                lines = pdf_text.wrap(name, 11, width - 8)[:2]
                 for k, line in enumerate(lines):
                     self.text(x + 4, mid - 4 + (len(lines) - 1) * 7 - 14 * k, line, 11)
             elif i == 2:

@@ -4,8 +4,11 @@ Deterministic on purpose: the same frozen fields give the same bytes, so the SHA
 at issue identifies the genuine file, and the download is simply rendered again. Hence:
 reportlab's invariant mode, the creation date set to the issue time, and fixed Chinese text
 rather than translated strings (an official document, and a catalogue update must not change
-the bytes of every certificate already issued). Chinese uses the STSong-Light CID font, which
-PDF readers supply, so nothing is embedded and the text can be extracted and searched.
+the bytes of every certificate already issued), and Certificate.layout: a certificate is
+drawn in the layout it was issued in. Chinese uses the STSong-Light CID font, which PDF
+readers supply, so the text can be extracted and searched; from layout 2 the rarer
+characters of names (beyond the BMP) are embedded from a font that has them
+(server.core.pdf_text).
 """
 
 from __future__ import annotations
@@ -19,16 +22,16 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from server.accounts.identity import ID_TYPE_NAMES_ZH
+from server.core import pdf_text
 from server.core.clock import local
 from server.hours.certificates import duration_text as _duration
 from server.hours.certificates import hours_text as _hours
 from server.hours.models import Certificate
 
-CJK = "STSong-Light"
+CJK = pdf_text.CJK  # registered there
 LATIN = "Helvetica"
 WIDTH, HEIGHT = A4
 LEFT, RIGHT, TOP, BOTTOM = 56, WIDTH - 56, HEIGHT - 56, 64
@@ -37,15 +40,17 @@ ROW_PAD = 5
 CLOSING_HEIGHT = 250  # statement, signatures, seal and QR: kept together on the last page
 COLUMNS = (("序号", 32), ("服务日期", 78), ("活动名称", None), ("服务时长", 92))
 # Certificate.layout of the certificates issued now. 1: each field in the boxes at the top
-# on one line, cut at its width; 2: a long name or body wraps, and its row grows
+# on one line, cut at its width; text wrapped anywhere; 2: a long name or body wraps and
+# its row grows, lines break around numbers and words, and characters beyond the BMP
+# (生僻字) are drawn in a font that has them (server.core.pdf_text)
 LAYOUT = 2
 LINE = 14
 
-pdfmetrics.registerFont(UnicodeCIDFont(CJK))
 
 
-def _wrap(text: str, size: float, width: float, font: str = CJK) -> list[str]:
-    """Break anywhere (Chinese has no spaces), by measured width."""
+def _wrap_v1(text: str, size: float, width: float, font: str = CJK) -> list[str]:
+    """Layout 1's wrapping: anywhere, by measured width (kept for the certificates issued
+    under it; pdf_text.wrap keeps numbers and words whole)."""
     lines, current, used = [], "", 0.0
     for ch in text:
         w = pdfmetrics.stringWidth(ch, font, size)
@@ -68,19 +73,28 @@ class _Writer:
     def __init__(self, canvas: Canvas, cert: Certificate, verify_url: str, pages: int | None):
         self.c, self.cert, self.url, self.pages = canvas, cert, verify_url, pages
         self.page, self.y = 1, TOP
+        self.modern = (cert.layout or 1) >= 2
         widths = [w for _label, w in COLUMNS if w]
         self.widths = [w or (RIGHT - LEFT - sum(widths)) for _label, w in COLUMNS]
 
     # primitives
     def text(self, x: float, y: float, value: str, size: float = BODY, font: str = CJK,
              align: str = "left") -> None:
+        if self.modern:  # rare characters in a font that has them (pdf_text)
+            pdf_text.draw(self.c, x, y, value, font=font, size=size, align=align)
+            return
         self.c.setFont(font, size)
         draw: Callable = {"left": self.c.drawString, "right": self.c.drawRightString,
                           "centre": self.c.drawCentredString}[align]
         draw(x, y, value)
 
+    def wrap(self, value: str, size: float, width: float, font: str = CJK) -> list[str]:
+        if self.modern:
+            return pdf_text.wrap(value, size, width, font)
+        return _wrap_v1(value, size, width, font)
+
     def paragraph(self, value: str, size: float = BODY, leading: float = 17) -> None:
-        for line in _wrap(value, size, RIGHT - LEFT):
+        for line in self.wrap(value, size, RIGHT - LEFT):
             self.text(LEFT, self.y, line, size)
             self.y -= leading
 
@@ -122,7 +136,7 @@ class _Writer:
         self.c.setLineWidth(0.6)
         for i in range(0, len(rows), 2):
             top = self.y
-            pair = [(label, _wrap(value or "", BODY, half - label_w - 12))
+            pair = [(label, self.wrap(value or "", BODY, half - label_w - 12))
                     for label, value in rows[i:i + 2]]
             if (self.cert.layout or 1) < 2:  # as issued then: the first line only
                 pair = [(label, lines[:1]) for label, lines in pair]
@@ -148,7 +162,7 @@ class _Writer:
         self.y -= h
 
     def row(self, cells: list[str], bold_gray: bool = False) -> None:
-        title_lines = _wrap(cells[2], BODY, self.widths[2] - 10)
+        title_lines = self.wrap(cells[2], BODY, self.widths[2] - 10)
         h = max(1, len(title_lines)) * 14 + 2 * ROW_PAD + 2
         if self.y - h < BOTTOM:
             self.new_page()
@@ -195,7 +209,7 @@ class _Writer:
         self.seal(RIGHT - 170, top - 58)
         self.qr(RIGHT - 84, top - 190)
         self.text(LEFT, top - 150, "核验地址：", 8)
-        for k, piece in enumerate(_wrap(self.url, 6.5, RIGHT - LEFT - 150, LATIN)):
+        for k, piece in enumerate(self.wrap(self.url, 6.5, RIGHT - LEFT - 150, LATIN)):
             self.text(LEFT, top - 162 - 9 * k, piece, 6.5, LATIN)
 
     def seal(self, cx: float, cy: float) -> None:

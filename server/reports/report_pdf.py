@@ -3,8 +3,8 @@
 the period and its figures filled in, then the table of figures beside the period before.
 
 In Chinese whatever the interface language: it is the document a place files upward.
-Chinese uses reportlab's STSong-Light CID font (as the certificates do), so the text stays
-text: it can be searched, copied and read back.
+Chinese is set as the certificates' (server.core.pdf_text), so the text stays text: it can
+be searched, copied and read back.
 """
 
 from __future__ import annotations
@@ -14,22 +14,19 @@ from decimal import Decimal
 
 from flask_babel import force_locale
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from server.core import pdf_text
 from server.core.clock import local
 from server.reports.figures import HEADLINES
 from server.reports.labels import headline_label
 
-CJK = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(CJK))
 MARGIN = 56
 
 
 def period_zh(period) -> str:
     start = period.start
-    if period.kind == "month":
+    if period.kind == "month" or len(period.months()) == 1:
         return f"{start.year}年{start.month}月"
     if period.kind == "quarter":
         return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
@@ -64,16 +61,6 @@ def summary(d) -> str:
     return text
 
 
-def _lines(text: str, size: float, width: float) -> list[str]:
-    out, line = [], ""
-    for ch in text:
-        if pdfmetrics.stringWidth(line + ch, CJK, size) > width:
-            out.append(line)
-            line = ""
-        line += ch
-    return out + ([line] if line else [])
-
-
 def filename(d) -> str:
     return f"{d.node.name}-{d.period.key}-五社联动报告.pdf"
 
@@ -85,34 +72,33 @@ def render(d) -> bytes:
     page.setAuthor("五社通")
     width, height = A4
     y = height - MARGIN
-    page.setFont(CJK, 18)
-    page.drawCentredString(width / 2, y, f"{d.node.name}{period_zh(d.period)}五社联动工作情况")
+
+    def text(x, y, value, size, align="left"):
+        pdf_text.draw(page, x, y, value, size=size, align=align)
+    text(width / 2, y, f"{d.node.name}{period_zh(d.period)}五社联动工作情况", 18, "centre")
     y -= 36
-    page.setFont(CJK, 11.5)
-    for line in _lines(summary(d), 11.5, width - 2 * MARGIN):
-        page.drawString(MARGIN, y, line)
+    for line in pdf_text.wrap(summary(d), 11.5, width - 2 * MARGIN):
+        text(MARGIN, y, line, 11.5)
         y -= 19
     y -= 14
-    page.setFont(CJK, 11)
     columns = (MARGIN, width - MARGIN - 190, width - MARGIN - 80)
-    page.drawString(columns[0], y, "指标")
-    page.drawRightString(columns[1] + 60, y, period_zh(d.period))
-    page.drawRightString(columns[2] + 80, y, period_zh(d.period.previous()))
+    text(columns[0], y, "指标", 11)
+    text(columns[1] + 60, y, period_zh(d.period), 11, "right")
+    text(columns[2] + 80, y, period_zh(d.period.previous()), 11, "right")
     y -= 6
     page.line(MARGIN, y, width - MARGIN, y)
     y -= 16
     with force_locale("zh_CN"):
         names = {name: headline_label(name) for name in HEADLINES}
     for name in HEADLINES:
-        page.drawString(columns[0], y, names[name])
-        page.drawRightString(columns[1] + 60, y, str(d.now.headline(name)))
-        page.drawRightString(columns[2] + 80, y, str(d.before.headline(name)))
+        text(columns[0], y, names[name], 11)
+        text(columns[1] + 60, y, str(d.now.headline(name)), 11, "right")
+        text(columns[2] + 80, y, str(d.before.headline(name)), 11, "right")
         y -= 17
     y -= 10
-    page.setFont(CJK, 9)
     refreshed = local(d.refreshed_at).strftime("%Y-%m-%d %H:%M") if d.refreshed_at else "—"
-    page.drawString(MARGIN, MARGIN, f"数据来源：五社通（统计更新于{refreshed}）。"
-                                    f"一个地区的数字包含其下所有街道（乡镇）、村（社区）。")
+    text(MARGIN, MARGIN, f"数据来源：五社通（统计更新于{refreshed}）。"
+                         f"一个地区的数字包含其下所有街道（乡镇）、村（社区）。", 9)
     page.showPage()
     page.save()
     return buffer.getvalue()

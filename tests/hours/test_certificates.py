@@ -330,6 +330,18 @@ def test_a_long_name_is_printed_whole_in_its_box(w):
     assert old.count("卜杜克热木") == 1 and certs.pdf_bytes(cert) != data
 
 
+def test_a_name_with_rarer_characters_is_printed_whole(w):
+    """黄𠮷磊: 𠮷 (CJK Extension B) is beyond the CID font's reach; it is drawn in an
+    embedded font that has it, and read back from the PDF as it was written."""
+    w.volunteer.name = "黄𠮷磊"
+    cert = _issued(w)
+    reader = PdfReader(io.BytesIO(certs.pdf_bytes(cert)))
+    fonts = {str(f.get_object()["/BaseFont"])
+             for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("HanaMinB" in f for f in fonts), fonts
+    assert "兹证明 黄𠮷磊 参加" in reader.pages[0].extract_text().replace("\n", "")
+
+
 def test_a_long_record_continues_on_further_pages(w):
     cert = _requested(w)
     for n in range(70):
