@@ -21,7 +21,7 @@ from server.core import timefmt
 from server.core.clock import local
 from server.core.labels import ACTIVITY_KIND, FORCE, ORG_KIND, label
 from server.core.sheets import XLSX_OPTIONS
-from server.donations.vocab import PLEDGE_KIND, PLEDGE_STATE
+from server.donations.vocab import PLEDGE_STATE, unit_word
 from server.extensions import db
 from server.reports import lists
 from server.reports.figures import HEADLINES, Figures
@@ -122,11 +122,16 @@ def _columns(figure: str) -> tuple[list[str], Callable]:
                 lambda r: [local(r[0]).strftime("%Y-%m-%d"), r[1], r[2], r[3],
                            label(PLEDGE_STATE, r[4]) if r[4] else ""])
     if which == "gifts":
-        return ([_("Date"), _("Fund"), _("Kind"), _("Money (yuan)"), _("Goods value (yuan)")],
-                lambda r: [r[0].isoformat(), r[1], label(PLEDGE_KIND, r[2]), r[3], r[4]])
-    return ([_("Date"), _("Fund"), _("Kind"), _("Money (yuan)"), _("Recipient")],
-            lambda r: [r[0].isoformat(), r[1], label(PLEDGE_KIND, r[2]), r[3],
-                       recipient_public(r[4], r[5])])
+        return ([_("Date"), _("Fund"), _("Money (yuan)")],
+                lambda r: [r[0].isoformat(), r[1], r[3]])
+    if which in ("goods_in", "goods_out"):
+        shaped = lists.goods_in_row if which == "goods_in" else lists.goods_out_row
+        header = [_("Date"), _("Fund"), _("Item"), _("Quantity"), _("Unit"), _("Value (yuan)")]
+        return (header + ([_("Recipient")] if which == "goods_out" else []),
+                lambda r: [(row := shaped(r))[0].isoformat(), row[1], row[2], row[3],
+                           unit_word(row[4], row[3]), *row[5:]])
+    return ([_("Date"), _("Fund"), _("Money (yuan)"), _("Recipient")],
+            lambda r: [r[0].isoformat(), r[1], r[3], recipient_public(r[4], r[5])])
 
 
 def write_list(fh: IO[bytes], node: Node, period: Period, figure: str,

@@ -1,12 +1,14 @@
 """The records behind each figure of the dashboard, a page at a time: the activities held,
-the people who served, the organisations, the pledges, gifts and payouts. The same
-definitions as rollups.py (what counts, where, when), read from the records."""
+the people who served, the organisations, the pledges, money gifts and payouts, and the
+goods lines received and handed out (with their quantities and values, which add up to
+the goods figures). The same definitions as rollups.py (what counts, where, when), read
+from the records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import String, and_, case, cast, distinct, func, or_, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from server.accounts.models import User
@@ -14,7 +16,14 @@ from server.accounts.privacy import mask_phone
 from server.activities.models import FORCES, Activity
 from server.communities.models import Node, Organisation
 from server.donations.models import Fund, Pledge
-from server.donations.movements import Distribution, Fulfilment
+from server.donations.money import Money
+from server.donations.movements import (
+    Distribution,
+    DistributionLine,
+    Fulfilment,
+    FulfilmentLine,
+    LedgerEntry,
+)
 from server.extensions import db
 from server.hours.models import HourEntry, HourReview
 from server.reports import errors
@@ -26,9 +35,9 @@ PAGE = 50
 LIST_OF = {"activities": "activities", "linked3": "activities", "person_times": "people",
            "volunteers": "people", "hours": "people", "organisations": "organisations",
            "community_orgs": "organisations", "money_pledged": "pledges",
-           "money_received": "gifts", "goods_received": "gifts",
-           "goods_received_value": "gifts", "money_distributed": "payouts",
-           "goods_distributed": "payouts", "goods_distributed_value": "payouts"}
+           "money_received": "gifts", "goods_received": "goods_in",
+           "goods_received_value": "goods_in", "money_distributed": "payouts",
+           "goods_distributed": "goods_out", "goods_distributed_value": "goods_out"}
 
 
 # the names of each list's columns, as the API gives them
@@ -39,6 +48,8 @@ COLUMNS = {
     "pledges": ("created_at", "reference", "fund", "amount", "ended"),
     "gifts": ("received_on", "fund", "kind", "amount", "goods_value"),
     "payouts": ("distributed_on", "fund", "kind", "amount", "recipient"),
+    "goods_in": ("received_on", "fund", "item", "quantity", "unit", "value"),
+    "goods_out": ("distributed_on", "fund", "item", "quantity", "unit", "value", "recipient"),
 }
 
 
@@ -169,7 +180,7 @@ def gifts_query(node: Node, period: Period):
     return (select(Fulfilment.received_on, Fund.title, Fulfilment.kind, Fulfilment.amount,
                    Fulfilment.in_kind_value)
             .join(Fund, Fund.id == Fulfilment.fund_id).join(place, place.id == Fund.node_id)
-            .where(Fulfilment.received_on >= period.start,
+            .where(Fulfilment.kind == "money", Fulfilment.received_on >= period.start,
                    Fulfilment.received_on < period.end, *inside)
             .order_by(Fulfilment.received_on.desc(), Fulfilment.id.desc()))
 
@@ -178,12 +189,69 @@ def gifts(node: Node, period: Period, *, page: int) -> Listed:
     return Listed("gifts", *_page(gifts_query(node, period), page))
 
 
+def goods_in_query(node: Node, period: Period):
+    """Each goods line received (a reversal's negative), as "goods received" counts it:
+    date, fund, item, quantity accepted, unit and value at intake (a unit's value, the row
+    value multiplied in goods_in_row)."""
+    place, inside = _funds_in(node)
+    return (select(Fulfilment.received_on, Fund.title, FulfilmentLine.item,
+                   FulfilmentLine.accepted, FulfilmentLine.unit, FulfilmentLine.unit_value)
+            .join(Fulfilment, Fulfilment.id == FulfilmentLine.fulfilment_id)
+            .join(Fund, Fund.id == Fulfilment.fund_id).join(place, place.id == Fund.node_id)
+            .where(Fulfilment.received_on >= period.start,
+                   Fulfilment.received_on < period.end, *inside)
+            .order_by(Fulfilment.received_on.desc(), FulfilmentLine.id.desc()))
+
+
+def goods_in_row(row) -> tuple:
+    on, fund, item, quantity, unit, unit_value = row
+    return on, fund, item, quantity, unit, (unit_value or 0) * quantity
+
+
+def goods_in(node: Node, period: Period, *, page: int) -> Listed:
+    rows, more = _page(goods_in_query(node, period), page)
+    return Listed("goods_in", [goods_in_row(r) for r in rows], more)
+
+
+def goods_out_query(node: Node, period: Period):
+    """Each goods line handed out (a reversal's negative), as "goods distributed" counts it,
+    with its value as the fund's ledger booked it out and the recipient."""
+    place, inside = _funds_in(node)
+    booked = (select(func.coalesce(-func.sum(LedgerEntry.value), 0))
+              .where(LedgerEntry.distribution_id == Distribution.id,
+                     LedgerEntry.kind == "goods_out",
+                     LedgerEntry.category == DistributionLine.category,
+                     LedgerEntry.item == DistributionLine.item,
+                     LedgerEntry.unit == DistributionLine.unit)
+              .correlate(Distribution, DistributionLine).scalar_subquery())
+    return (select(Distribution.distributed_on, Fund.title, DistributionLine.item,
+                   DistributionLine.quantity, DistributionLine.unit,
+                   type_coerce(booked, Money()), Distribution.recipient_kind,
+                   Distribution.recipient_name)
+            .join(Distribution, Distribution.id == DistributionLine.distribution_id)
+            .join(Fund, Fund.id == Distribution.fund_id).join(place, place.id == Fund.node_id)
+            .where(Distribution.distributed_on >= period.start,
+                   Distribution.distributed_on < period.end, *inside)
+            .order_by(Distribution.distributed_on.desc(), DistributionLine.id.desc()))
+
+
+def goods_out_row(row) -> tuple:
+    from server.donations.services.ledger import recipient_public
+    on, fund, item, quantity, unit, value, kind, name = row
+    return on, fund, item, quantity, unit, value, recipient_public(kind, name)
+
+
+def goods_out(node: Node, period: Period, *, page: int) -> Listed:
+    rows, more = _page(goods_out_query(node, period), page)
+    return Listed("goods_out", [goods_out_row(r) for r in rows], more)
+
+
 def payouts_query(node: Node, period: Period):
     place, inside = _funds_in(node)
     return (select(Distribution.distributed_on, Fund.title, Distribution.kind,
                    Distribution.amount, Distribution.recipient_kind, Distribution.recipient_name)
             .join(Fund, Fund.id == Distribution.fund_id).join(place, place.id == Fund.node_id)
-            .where(Distribution.distributed_on >= period.start,
+            .where(Distribution.kind == "money", Distribution.distributed_on >= period.start,
                    Distribution.distributed_on < period.end, *inside)
             .order_by(Distribution.distributed_on.desc(), Distribution.id.desc()))
 
@@ -205,7 +273,8 @@ def query_of(figure: str, node: Node, period: Period, *, kind: str | None = None
     if which == "organisations":
         return organisations_query(node, period, community_only=figure == "community_orgs")
     return {"people": people_query, "pledges": pledges_query, "gifts": gifts_query,
-            "payouts": payouts_query}[which](node, period)
+            "payouts": payouts_query, "goods_in": goods_in_query,
+            "goods_out": goods_out_query}[which](node, period)
 
 
 def behind(figure: str, node: Node, period: Period, *, page: int = 0,
@@ -219,5 +288,5 @@ def behind(figure: str, node: Node, period: Period, *, page: int = 0,
     if which == "organisations":
         return organisations(node, period, page=page,
                              community_only=figure == "community_orgs")
-    return {"people": people, "pledges": pledges, "gifts": gifts,
-            "payouts": payouts}[which](node, period, page=page)
+    return {"people": people, "pledges": pledges, "gifts": gifts, "payouts": payouts,
+            "goods_in": goods_in, "goods_out": goods_out}[which](node, period, page=page)

@@ -158,6 +158,31 @@ class PayoutRowOut(ma.Schema):
     recipient = ma.fields.String()
 
 
+class GoodsInRowOut(ma.Schema):
+    """One goods line received (negative: a receipt reversed)."""
+
+    received_on = ma.fields.Date()
+    fund = ma.fields.String()
+    item = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unit = ma.fields.String()
+    value = ma.fields.Decimal(as_string=True, places=2, metadata={
+        "description": "yuan, at intake"})
+
+
+class GoodsOutRowOut(ma.Schema):
+    """One goods line handed out (negative: a handing-out reversed)."""
+
+    distributed_on = ma.fields.Date()
+    fund = ma.fields.String()
+    item = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unit = ma.fields.String()
+    value = ma.fields.Decimal(as_string=True, places=2, metadata={
+        "description": "yuan, as the fund's ledger booked it out"})
+    recipient = ma.fields.String()
+
+
 class BehindOut(ma.Schema):
     """Only the list the figure opens is present (`list` names it)."""
 
@@ -174,4 +199,6 @@ class BehindOut(ma.Schema):
     pledges = ma.fields.List(ma.fields.Nested(PledgeRowOut))
     gifts = ma.fields.List(ma.fields.Nested(GiftRowOut))
     payouts = ma.fields.List(ma.fields.Nested(PayoutRowOut))
+    goods_in = ma.fields.List(ma.fields.Nested(GoodsInRowOut))
+    goods_out = ma.fields.List(ma.fields.Nested(GoodsOutRowOut))
     next_page = ma.fields.Integer(allow_none=True)

@@ -54,7 +54,22 @@ def test_the_records_behind_a_figure_and_its_comparisons(api, ready):
     money = api.get(f"/api/v1/stats/{ready.district.id}/figures/money_received"
                     "?period=2026-09").get_json()
     assert money["value"] == "200.00"
-    assert [g["amount"] for g in money["gifts"] if g["kind"] == "money"] == ["200.00"]
+    assert [(g["kind"], g["amount"]) for g in money["gifts"]] == [("money", "200.00")]
+    # the goods figures open the goods lines, with quantities and values that add up to them
+    for figure, value, listed in (("goods_received", 10, "goods_in"),
+                                  ("goods_received_value", "150.00", "goods_in"),
+                                  ("goods_distributed", 4, "goods_out"),
+                                  ("goods_distributed_value", "60.00", "goods_out")):
+        goods = api.get(f"/api/v1/stats/{ready.district.id}/figures/{figure}"
+                        "?period=2026-09").get_json()
+        assert (goods["list"], goods["value"]) == (listed, value)
+        rows = goods[listed]
+        assert sum(r["quantity"] for r in rows) == (10 if listed == "goods_in" else 4)
+        assert sum(Decimal(r["value"]) for r in rows) == Decimal(
+            "150.00" if listed == "goods_in" else "60.00")
+        assert all(r["item"] and r["unit"] for r in rows)
+        if listed == "goods_out":
+            assert all(r["recipient"] for r in rows)
     lectures = api.get(f"/api/v1/stats/{ready.district.id}/figures/activities"
                        "?period=2026-09&kind=lecture").get_json()
     assert [a["title"] for a in lectures["activities"]] == ["法律问题进社区"]

@@ -42,7 +42,8 @@ def test_kinds_and_states_are_written_in_words(client, world):
              "withdrawn", "released", "declined"}
     named = client.get(base + "money_received").headers["Content-Disposition"]
     assert quote(f"{world.district.name}-2026年9月-到账资金（元）.xlsx") in named
-    for figure in ("organisations", "money_received", "money_pledged", "money_distributed"):
+    for figure in ("organisations", "money_received", "money_pledged", "money_distributed",
+                   "goods_received", "goods_distributed"):
         book = openpyxl.load_workbook(io.BytesIO(client.get(base + figure).data))
         cells = {c.value for row in book.worksheets[0].iter_rows(min_row=2) for c in row}
         assert not cells & codes, (figure, cells & codes)
@@ -54,3 +55,18 @@ def test_a_range_of_one_month_is_named_as_that_month(app):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert period_label(parse("2026-03..2026-03")) == "2026年3月"
         assert period_label(parse("2026-03..2026-05")) == "2026年3月至2026年5月"
+
+
+def test_the_goods_figures_list_their_lines_with_quantities(client, world):
+    """"发放物资 4 件" opens the goods handed out, quantity and value, which add up to it
+    on the page and in the download, not a list of money payouts."""
+    rollups.rebuild(now=OCTOBER)
+    login(client, world.reviewer)
+    page = client.get(f"/stats/{world.district.id}/figures/goods_distributed?period=2026-09",
+                      headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "儿童绘本" in page and "4 本" in page
+    book = openpyxl.load_workbook(io.BytesIO(client.get(
+        f"/stats/{world.district.id}/export.xlsx?period=2026-09&figure=goods_received").data))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:6] == ("日期", "基金", "物品", "数量", "单位", "价值（元）")
+    assert sum(r[3] for r in rows[1:]) == 10 and all(r[2] == "儿童绘本" for r in rows[1:])
