@@ -77,11 +77,21 @@ def world(make_held, make_activity, give_place, make_fund, make_user,  # noqa: F
                                     title=f"将来的活动{i}") for i in range(n)]
         for i in range(n):
             signups.sign_up(w.upcoming[0].id, user=w.people[f"志愿者{i}"], now=now)
-        # a fund with n pledges of the volunteer, half received, and payouts from them
+        # n pledges of the volunteer, half received (in one fund, with payouts from them),
+        # half still open, four to a fund (a person holds at most five open per fund)
         w.fund, _ = make_fund(node=w.community, coordinator=w.coordinator)
-        w.pledges = [pledge_money(w.fund, "100.00", donor=volunteer) for _ in range(n)]
-        for p in w.pledges[::2]:
-            receive(p, w.coordinator, amount="100.00")
+        open_funds = [w.fund]
+        w.pledges = []
+        for i in range(n):
+            if i % 2 == 0:
+                w.pledges.append(pledge_money(w.fund, "100.00", donor=volunteer))
+                receive(w.pledges[-1], w.coordinator, amount="100.00")
+                continue
+            if (i // 2) // 4 >= len(open_funds):
+                open_funds.append(make_fund(node=w.community, coordinator=w.coordinator,
+                                            title=f"第{len(open_funds)}个基金")[0])
+            w.pledges.append(pledge_money(open_funds[(i // 2) // 4], "100.00",
+                                          donor=volunteer))
         for _ in range(n // 3 + 1):
             distribute.distribute(w.fund.id, payout("30.00"), actor=w.coordinator, now=now)
         w.volunteer = volunteer
