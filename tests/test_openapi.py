@@ -112,3 +112,16 @@ def test_swagger_ui_is_self_hosted(client):
     foreign = [url for url in re.findall(r"https?://[^\s\"'<>]+", html)
                if not url.startswith("http://localhost")]
     assert foreign == []
+
+
+def test_every_parameter_is_in_a_place_openapi_3_knows(client):
+    """formData is Swagger 2's: a client generated from the document could not send an
+    upload's fields. Uploads are one multipart/form-data body (server.core.api)."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    places = {p["in"] for path in doc["paths"].values() for op in path.values()
+              if isinstance(op, dict) for p in op.get("parameters", [])}
+    assert places <= {"path", "query", "header", "cookie"}, places
+    upload = doc["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]
+    schema = doc["components"]["schemas"][
+        upload["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    assert set(schema["required"]) == {"file", "node_id"}

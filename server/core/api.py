@@ -7,6 +7,7 @@ from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
 from server.core.boundary import json_body
 from server.core.errors import UnsupportedMediaType
@@ -74,6 +75,13 @@ class DecimalParser(FlaskParser):
             return schema
         return super()._get_schema(argmap, req)
 
+    # "multipart": a form with files (an upload and the fields beside it), read as one
+    # schema and documented as one multipart/form-data body
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
     def _raw_load_json(self, req):
         if not is_json_request(req):
             if req.content_length or req.headers.get("Transfer-Encoding"):
@@ -87,6 +95,8 @@ class Blueprint(_Blueprint):
     """A flask-smorest blueprint whose JSON arguments never pass through float."""
 
     ARGUMENTS_PARSER = DecimalParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**_Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}
 
 API_SETTINGS = {
     "API_TITLE": "Wushe 五社通 API",

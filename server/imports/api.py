@@ -10,7 +10,7 @@ from server.core import clock
 from server.core.api import Blueprint
 from server.core.pages import me
 from server.imports import services
-from server.imports.schemas import ImportOut, PageArgs, UploadFileIn, UploadFormIn
+from server.imports.schemas import ImportOut, PageArgs, UploadIn
 from server.imports.views import preview_data
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports",
@@ -21,15 +21,14 @@ blp.before_request(permissions.gate(*services.STAFF_ROLES))
 
 @blp.route("", methods=["POST"])
 @login_required
-@blp.arguments(UploadFormIn, location="form")
-@blp.arguments(UploadFileIn, location="files")
+@blp.arguments(UploadIn, location="multipart")
 @blp.response(201, ImportOut)
-def upload(form, files):
+def upload(form):
     """Check an .xlsx roster and keep its preview; nothing else is written yet. A large
     roster is stored as "waiting" and checked in the background: poll it until it is
     "checked" (or "failed")."""
     node = communities.get_node(form["node_id"])
-    upload = files["file"]
+    upload = form["file"]
     file = services.receive(actor=me(), node=node, filename=upload.filename or "",
                             stream=upload.stream, now=clock.now())
     return preview_data(file, {"sheet": "people", "status": None, "page": 1, "per_page": 50})

@@ -13,11 +13,10 @@ from server.imports.models import ROW_STATUSES, SHEETS
 PER_PAGE = 50
 
 
-class UploadFileIn(ma.Schema):
+class UploadIn(ma.Schema):
+    """One multipart/form-data body: the file and the place it belongs to."""
+
     file = Upload(required=True, metadata={"description": "the roster, .xlsx"})
-
-
-class UploadFormIn(ma.Schema):
     node_id = Id(required=True, metadata={
         "description": "the place the roster belongs to; its communities and activities "
                        "are the ones rows may name"})
