@@ -114,6 +114,7 @@ class _Checked:
     entry: datetime | None
     exit: datetime | None
     signup: Signup | None = None
+    untimed: tuple[str, ...] = ()  # ticked without a time written (confirms a scan)
 
 
 @dataclass
@@ -157,7 +158,10 @@ def _check(activity: Activity, ticks: list[Tick], now: datetime) -> list[_Checke
             found.refused[i] = "twice"
         else:
             wanted[signup_id] = i
-            found.rows.append(_Checked(i, signup_id, entry, exit_))
+            untimed = tuple(d for d, ticked, written in (
+                ("entry", tick.entry, tick.entry_time), ("exit", tick.exit, tick.exit_time))
+                if ticked and written is None)
+            found.rows.append(_Checked(i, signup_id, entry, exit_, untimed=untimed))
     places = {s.id: s for s in db.session.scalars(select(Signup).where(
         Signup.id.in_(wanted), Signup.activity_id == activity.id,
         Signup.status == "confirmed"))} if wanted else {}
@@ -214,7 +218,7 @@ def enter(activity_id: int, ticks: list[Tick], *, nonce: str, operator: User,
                     activity_id=activity.id, direction=direction, source="paper",
                     operator=operator, user_id=row.signup.user_id, client_time=at,
                     nonce=f"p:{nonce}:{row.signup.id}:{direction[:2]}", device="paper",
-                    paper_batch_id=batch.id), now=now)
+                    paper_batch_id=batch.id, confirms=direction in row.untimed), now=now)
     db.session.flush()
     db.session.expire(batch, ["scans"])
     return batch

@@ -63,8 +63,8 @@ class _Sheet:
             line = pdf_text.wrap(f"{label}：{value}", 10.5, RIGHT - LEFT)[0]
             self.text(LEFT, self.y, line, 10.5)
             self.y -= 16
-        self.text(LEFT, self.y, "请在“签到”“签退”栏打勾，并写下时间；未写时间的按活动开始、结束"
-                  "时间录入。录入后由审核人审核时长。", 8.5)
+        self.text(LEFT, self.y, "请在“签到”“签退”栏打勾，并写下时间；未写时间的以扫码时间为准，"
+                  "未扫码的按活动开始、结束时间录入。录入后由审核人审核时长。", 8.5)
         self.y -= 14
 
     def table_head(self):

@@ -58,6 +58,9 @@ class ScanRequest:
     latitude: float | None = None
     longitude: float | None = None
     paper_batch_id: int | None = None
+    # a paper tick with no time written: it confirms a scan of this direction if there is
+    # one (the scan's time is the better record), instead of one at the activity's start
+    confirms: bool = False
 
     @property
     def assisted(self) -> bool:
@@ -151,10 +154,13 @@ def _window(activity: Activity, direction: str, at: datetime) -> str | None:
     return "too_late" if at > (last_exit if direction == "exit" else last_entry) else None
 
 
-def last_ok(signup: Signup, at: datetime | None = None) -> Scan | None:
+def last_ok(signup: Signup, at: datetime | None = None,
+            direction: str | None = None) -> Scan | None:
     query = select(Scan).where(Scan.signup_id == signup.id, Scan.result == "ok")
     if at is not None:
         query = query.where(Scan.effective_time <= at)
+    if direction is not None:
+        query = query.where(Scan.direction == direction)
     return db.session.scalar(query.order_by(Scan.effective_time.desc(), Scan.id.desc())
                              .limit(1))
 
@@ -289,6 +295,10 @@ def _decide(req: ScanRequest, signup: Signup, activity: Activity, *, now: dateti
         return _record(req, result=result, now=now, effective=effective, user_id=user_id,
                        signup=signup, **kw)
 
+    scanned = last_ok(signup, direction=req.direction) if req.confirms else None
+    if scanned is not None:  # an untimed tick beside a scan: the scan stands
+        return answer("already_checked_in" if req.direction == "entry"
+                      else "already_checked_out", duplicate_of=scanned)
     if req.direction == "entry" and state == "in":
         return answer("already_checked_in", duplicate_of=before)
     if req.direction == "exit" and state == "out":

@@ -146,6 +146,31 @@ def test_ticks_without_times_count_from_start_to_end_marked_paper(sheet_of, now)
     assert all(r.entry.result == r.exit.result == "ok" for r in rows)
 
 
+def test_an_untimed_tick_confirms_a_scan_and_does_not_move_it_to_the_start(sheet_of, now):
+    """何平 was scanned in a quarter of an hour after the start and out half an hour before
+    the end; a tick with no time written on the paper sheet confirms those scans: his stay
+    is not moved to the whole activity. Someone with no scan counts start to end."""
+    from server.checkin.services import ScanRequest, redeem
+    activity, organiser, volunteers, _ = sheet_of(people=2)
+    start, end = activity.starts_at, activity.ends_at
+    scanned, ticked_only = (_signup(activity, v) for v in volunteers)
+    for direction, at in (("entry", start + timedelta(minutes=15)),
+                          ("exit", end - timedelta(minutes=30))):
+        redeem(ScanRequest(activity_id=activity.id, direction=direction,
+                           source="organiser_scan", operator=organiser,
+                           user_id=scanned.user_id, nonce=f"live-{direction}-0001"), now=at)
+    batch = paper.enter(activity.id, [
+        Tick(signup_id=scanned.id, entry=True, exit=True),
+        Tick(signup_id=ticked_only.id, entry=True, exit=True)],
+        nonce="sheet-untimed", operator=organiser, now=now)
+    answers = {r.signup_id: (r.entry.result, r.exit.result) for r in paper.entered_rows(batch)}
+    assert answers == {scanned.id: ("already_checked_in", "already_checked_out"),
+                       ticked_only.id: ("ok", "ok")}
+    activities.finish(activity, actor=organiser, now=now)
+    minutes = dict(db.session.execute(select(HourEntry.signup_id, HourEntry.minutes)).all())
+    assert minutes == {scanned.id: 75, ticked_only.id: 120}  # 0:15 to 1:30 of 2 h
+
+
 def test_paper_hours_go_to_review_marked_with_who_entered_them(sheet_of, now):
     activity, organiser, volunteers, _ = sheet_of(people=1)
     signup = _signup(activity, volunteers[0])
