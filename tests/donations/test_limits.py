@@ -211,3 +211,28 @@ def test_the_desk_refuses_the_other_kinds_part_as_pledges_do(as_user, make_fund,
         "lines": [{"category": "clothing", "item": "羽绒服", "unit": "piece", "quantity": 1}]})
     assert (goods.status_code, goods.get_json()["code"]) == (422, "amount_not_for_goods")
     assert counts() == before
+
+
+def test_a_nonce_sent_again_with_another_sum_is_refused_not_taken_for_the_first(
+        as_user, make_fund, pledge_money, receive):
+    """The same one-time key with the same body is the same record (a retry); with another
+    amount it is refused, or the sender would believe ¥999 was paid out."""
+    fund, coordinator = make_fund()
+    receive(pledge_money(fund, "500.00"), coordinator, amount="500.00")
+    desk = as_user(coordinator)
+    url = f"/api/v1/desk/funds/{fund.id}/distributions"
+    payout = {"kind": "money", "amount": "100", "recipient_kind": "household",
+              "recipient_name": "张三丰", "decision_ref": "〔2026〕1号", "purpose": "大病救助",
+              "signed_by": "张三丰", "nonce": "payout-d1"}
+    first = desk.post(url, json=payout)
+    assert first.status_code == 201
+    assert desk.post(url, json=payout).get_json()["id"] == first.get_json()["id"]
+    changed = desk.post(url, json={**payout, "amount": "999"})
+    assert (changed.status_code, changed.get_json()["code"]) == (409, "nonce_reused")
+    pledge = pledge_money(fund, "20.00")
+    receipt = {"version": 0, "amount": "20", "receipt_waived": True, "nonce": "receipt-r1"}
+    assert desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts",
+                     json=receipt).status_code == 201
+    other = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts",
+                      json={**receipt, "version": 1, "amount": "19"})
+    assert (other.status_code, other.get_json()["code"]) == (409, "nonce_reused")

@@ -36,25 +36,40 @@ def managed_distribution(distribution_id: int, actor: User | None) -> Distributi
     return found
 
 
-def _replayed(nonce: str | None, fund_id: int) -> Distribution | None:
-    """The distribution this nonce already recorded; a nonce is never reused elsewhere."""
+def _replayed(nonce: str | None, fund_id: int, data: dict) -> Distribution | None:
+    """The distribution this nonce already recorded, if it is the same one sent again; a
+    nonce is never reused elsewhere, nor for another amount, goods or recipient (the
+    sender would believe the new one recorded)."""
     if not nonce:
         return None
     found = db.session.scalar(select(Distribution).where(Distribution.nonce == nonce))
-    if found is not None and found.fund_id != fund_id:
+    if found is not None and (found.fund_id != fund_id or not _same(found, data)):
         raise errors.NonceReused()
     return found
+
+
+def _same(dist: Distribution, data: dict) -> bool:
+    if dist.kind != data.get("kind") or (dist.recipient_name or "").strip() != (
+            data.get("recipient_name") or dist.recipient_name or "").strip():
+        return False
+    if dist.kind == "money":
+        return data.get("amount") is not None and yuan(data["amount"]) == dist.amount
+    sent: dict[tuple, int] = {}
+    for x in data.get("lines") or []:
+        key = (x["category"], x["item"].strip(), x["unit"])
+        sent[key] = sent.get(key, 0) + x["quantity"]
+    return sent == {(x.category, x.item, x.unit): x.quantity for x in dist.lines}
 
 
 def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distribution:
     """Record money paid out (with the committee decision) or goods handed over (with who
     signed for them). Never more than the fund holds."""
     funds.require_manager(actor, funds.get_fund(fund_id))
-    replay = _replayed(data.get("nonce"), fund_id)
+    replay = _replayed(data.get("nonce"), fund_id, data)
     if replay is not None:
         return replay
     fund = funds.get_fund(fund_id, lock=True)
-    replay = _replayed(data.get("nonce"), fund_id)  # the first may have committed meanwhile
+    replay = _replayed(data.get("nonce"), fund_id, data)  # the first may have committed
     if replay is not None:
         return replay
     pledges.check_kind(data["kind"], data)

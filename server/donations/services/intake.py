@@ -28,13 +28,23 @@ from server.extensions import db
 from server.notifications.services import notify
 
 
-def _replayed(nonce: str | None, pledge_id: int) -> Fulfilment | None:
+def _replayed(nonce: str | None, pledge_id: int, data: dict) -> Fulfilment | None:
+    """The receipt this nonce already recorded, if it is the same one sent again (the
+    same amount, or the same quantities accepted): never one for another pledge or sum."""
     if not nonce:
         return None
     found = db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
-    if found is not None and found.pledge_id != pledge_id:
+    if found is not None and (found.pledge_id != pledge_id or not _same(found, data)):
         raise errors.NonceReused()
     return found
+
+
+def _same(found: Fulfilment, data: dict) -> bool:
+    if found.kind == "money":
+        return data.get("amount") is not None and yuan(data["amount"]) == found.amount
+    return sorted(x.get("accepted") or 0 for x in data.get("lines") or []
+                  if x.get("accepted") or x.get("rejected")) == sorted(
+        line.accepted for line in found.lines)
 
 
 def managed_fulfilment(fulfilment_id: int, actor: User | None) -> Fulfilment:
@@ -110,7 +120,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     """Money or goods arrived for this pledge: record the actual amounts (more or less
     than promised) and post them to the ledger."""
     funds.require_manager(actor, pledge.fund)
-    replay = _replayed(data.get("nonce"), pledge.id)
+    replay = _replayed(data.get("nonce"), pledge.id, data)
     if replay is not None:
         return replay
     pledge = pledges.get_pledge(pledge.id, lock=True)
@@ -119,7 +129,7 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     if limits.is_own(pledge, actor):
         raise errors.OwnPledge()
     # the same confirmation may have committed while we waited for the lock
-    replay = _replayed(data.get("nonce"), pledge.id)
+    replay = _replayed(data.get("nonce"), pledge.id, data)
     if replay is not None:
         return replay
     if data.get("version") is not None and data["version"] != pledge.version:
