@@ -23,6 +23,7 @@ MAX_MONEY = Decimal("9999999999.99")  # what NUMERIC(12,2) holds
 # plain yuan with at most two decimals: no signs, exponents, NaN or thousands separators
 # ASCII digits only, after NFKC (server.core.numbers): full-width ５０ is 50, ٥٠ is refused
 YUAN_TEXT = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+LONG_YUAN_TEXT = re.compile(r"^[0-9]{11,40}(\.[0-9]{1,2})?$")
 THOUSANDS = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 TOO_MANY_PLACES = re.compile(r"[0-9]+\.[0-9]{3,}")
 
@@ -132,6 +133,9 @@ class Yuan(ma.fields.Field):
             text = text.replace(",", "")
         if TOO_MANY_PLACES.fullmatch(text):
             raise self.make_error("places")
+        if LONG_YUAN_TEXT.match(text):  # eleven digits and more: an amount, too large
+            raise ma.ValidationError([filled(self.error_messages["too_large"],
+                                             max=fmt(self.maximum))])
         if not YUAN_TEXT.match(text):
             raise self.make_error("invalid")
         try:

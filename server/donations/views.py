@@ -137,7 +137,9 @@ def pledge(fund_id: int):
     """Pledge money or goods to a fund; the answer is a reference code to quote."""
     found = funds.get_fund(fund_id)
     if not funds.takes_pledges(found, today=clock.local(clock.now()).date()):
-        raise errors.FundClosed()
+        # back to the fund's page, which says it is closed (and what it did with the gifts)
+        flash(errors.FundClosed().text(), "warn")
+        return redirect(url_for("donation_pages.fund", fund_id=fund_id), code=303)
     if request.method == "GET":
         user = me()
         return _pledge_form(found, {

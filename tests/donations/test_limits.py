@@ -236,3 +236,17 @@ def test_a_nonce_sent_again_with_another_sum_is_refused_not_taken_for_the_first(
     other = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts",
                       json={**receipt, "version": 1, "amount": "19"})
     assert (other.status_code, other.get_json()["code"]) == (409, "nonce_reused")
+
+
+def test_the_pledge_page_of_a_closed_fund_goes_back_to_the_fund(client, make_fund, make_user):
+    fund, coordinator = make_fund()
+    funds.set_status(fund, "closed", actor=coordinator)
+    token = login(client, make_user(name="李秀英"))
+    for resp in (client.get(f"/funds/{fund.id}/pledge", headers=EN),
+                 client.post(f"/funds/{fund.id}/pledge", headers=EN, data={
+                     "csrf_token": token, "kind": "money", "amount": "5"})):
+        assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/funds/{fund.id}")
+    page = text(client.get(f"/funds/{fund.id}", headers=EN))
+    assert "This fund is closed and takes no new pledges." in page
+    assert db.session.scalar(select(func.count(Pledge.id)).where(
+        Pledge.fund_id == fund.id)) == 0

@@ -103,6 +103,9 @@ def test_yuan_field_refuses_more_than_the_maximum_and_says_it():
     message = _refusal(field, "1000.01")
     assert "¥1,000.00" in message
     assert _refusal(Yuan(), "10000000.01") == _refusal(Yuan(), "99999999")
+    # eleven digits and more are an amount too large as well, not "not an amount"
+    assert _refusal(Yuan(), "99999999999") == _refusal(Yuan(), "99999999")
+    assert _refusal(Yuan(), "１２３４５６７８９０１２.5") == _refusal(Yuan(), "99999999")
 
 
 def test_yuan_field_may_allow_zero_and_dumps_text():
