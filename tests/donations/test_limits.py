@@ -250,3 +250,27 @@ def test_the_pledge_page_of_a_closed_fund_goes_back_to_the_fund(client, make_fun
     assert "This fund is closed and takes no new pledges." in page
     assert db.session.scalar(select(func.count(Pledge.id)).where(
         Pledge.fund_id == fund.id)) == 0
+
+
+def test_a_batch_line_without_its_receipt_number_is_named(app, as_user, make_fund, pledge_money):
+    """One line of a batch lacks the host's receipt number: the refusal says which line, on
+    the page and in the API (items.1.receipt_no), and nothing is recorded."""
+    from server.donations.movements import Fulfilment
+    fund, coordinator = make_fund()
+    first, second = pledge_money(fund, "100.00"), pledge_money(fund, "50.00")
+    desk = as_user(coordinator)
+    resp = desk.post(f"/api/v1/desk/funds/{fund.id}/batches", json={
+        "expected_count": 2, "items": [
+            {"reference": first.reference, "amount": "100", "receipt_no": "R-1"},
+            {"reference": second.reference, "amount": "50"}]})
+    body = resp.get_json()
+    assert (resp.status_code, body["code"]) == (422, "receipt_required")
+    assert list(body["errors"]) == ["items.1.receipt_no"]
+    assert body["errors"]["items.1.receipt_no"] == [body["message"]]
+    page = app.test_client()
+    token = login(page, coordinator)
+    shown = text(page.post(f"/desk/funds/{fund.id}/batch", headers=EN, data={
+        "csrf_token": token, "expected_count": "2",
+        "items": f"{first.reference} 100 R-1\n{second.reference} 50"})).replace("&#39;", "'")
+    assert "Line 2: Enter the host charity's receipt number" in shown
+    assert db.session.scalar(select(func.count(Fulfilment.id))) == 0

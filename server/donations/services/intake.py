@@ -17,7 +17,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from server.accounts.models import User
 from server.core import timefmt
 from server.core.clock import local
+from server.core.errors import WusheError
 from server.core.labels import label
+from server.core.messages import filled
 from server.donations import errors
 from server.donations.models import Pledge
 from server.donations.money import MAX_MONEY, ZERO, fmt, yuan
@@ -229,12 +231,13 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
     if replay is not None:
         return replay
     for i, pledge in enumerate(found):
-        at = {f"items.{i}.reference": ["unknown"]}
         db.session.refresh(pledge)
         if pledge.end_state:
-            raise errors.PledgeEnded(state=label(PLEDGE_STATE, pledge.end_state), errors=at)
+            state = label(PLEDGE_STATE, pledge.end_state)
+            raise errors.PledgeEnded(state=state, errors={f"items.{i}.reference": [
+                filled(errors.PledgeEnded.message, state=state)]})
         if limits.is_own(pledge, actor):
-            raise errors.OwnPledge(errors=at)
+            raise errors.OwnPledge(errors={f"items.{i}.reference": [errors.OwnPledge.message]})
     batch = IntakeBatch(fund_id=fund.id, expected_count=data["expected_count"],
                         expected_total=data.get("expected_total"),
                         nonce=data.get("nonce") or None,
@@ -252,8 +255,17 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
             raise
         return replay
     shared = {k: data.get(k) for k in ("received_on", "receipt_waived")}
-    return [record(pledge, {**shared, **item, "nonce": None}, actor=actor, now=now, batch=batch)
-            for pledge, item in zip(found, items, strict=True)]
+    recorded = []
+    for i, (pledge, item) in enumerate(zip(found, items, strict=True)):
+        try:
+            recorded.append(record(pledge, {**shared, **item, "nonce": None}, actor=actor,
+                                   now=now, batch=batch))
+        except WusheError as exc:  # said of its line: items.1.receipt_no, not receipt_no
+            said = filled(exc.message, **exc.params) if exc.params else exc.message
+            exc.errors = {f"items.{i}.{field}": [said] for field in exc.errors} or {
+                f"items.{i}.reference": [said]}
+            raise
+    return recorded
 
 
 def reverse(fulfilment: Fulfilment, *, actor: User, reason: str, now: datetime) -> Fulfilment:
