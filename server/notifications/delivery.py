@@ -11,6 +11,7 @@ rarely, arrive twice; it is never silently lost.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -61,10 +62,20 @@ def _message(delivery: Delivery, who: recipients.Recipient) -> channels.Outgoing
         return None
     locale = who.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):
+        text = services.render(note)
         return channels.Outgoing(
-            channel=delivery.channel, to=address, text=services.render(note), kind=note.kind,
-            params=dict(note.params or {}), link=link_of(note),
-            subject=str(kinds.TOPICS[kinds.get(note.kind).topic]))
+            channel=delivery.channel, to=address, text=text, kind=note.kind,
+            params=dict(note.params or {}), link=link_of(note), subject=subject_of(text))
+
+
+SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s")
+
+
+def subject_of(text: str, limit: int = 60) -> str:
+    """An e-mail's subject: the message's first sentence ("您有 3 条服务时长等待审核。"),
+    not the name of its topic; cut with an ellipsis past `limit` characters."""
+    first = SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip() or text.strip()
+    return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
 def _no_longer(delivery: Delivery, now: datetime) -> str | None:
