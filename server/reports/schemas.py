@@ -158,28 +158,25 @@ class PayoutRowOut(ma.Schema):
     recipient = ma.fields.String()
 
 
-class GoodsInRowOut(ma.Schema):
-    """One goods line received (negative: a receipt reversed)."""
+class _GoodsLineOut(ma.Schema):
+    fund = ma.fields.String()
+    item = ma.fields.String()
+    quantity = ma.fields.Integer()
+    unit = ma.fields.String()
+    value = ma.fields.Decimal(as_string=True, places=2, metadata={"description": "yuan"})
+
+
+class GoodsInRowOut(_GoodsLineOut):
+    """One goods line received, valued at intake (negative: a receipt reversed)."""
 
     received_on = ma.fields.Date()
-    fund = ma.fields.String()
-    item = ma.fields.String()
-    quantity = ma.fields.Integer()
-    unit = ma.fields.String()
-    value = ma.fields.Decimal(as_string=True, places=2, metadata={
-        "description": "yuan, at intake"})
 
 
-class GoodsOutRowOut(ma.Schema):
-    """One goods line handed out (negative: a handing-out reversed)."""
+class GoodsOutRowOut(_GoodsLineOut):
+    """One goods line handed out, valued as the fund's ledger booked it out (negative: a
+    handing-out reversed)."""
 
     distributed_on = ma.fields.Date()
-    fund = ma.fields.String()
-    item = ma.fields.String()
-    quantity = ma.fields.Integer()
-    unit = ma.fields.String()
-    value = ma.fields.Decimal(as_string=True, places=2, metadata={
-        "description": "yuan, as the fund's ledger booked it out"})
     recipient = ma.fields.String()
 
 

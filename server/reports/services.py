@@ -48,7 +48,8 @@ def readable(viewer: User | None) -> list[Node]:
     tops = [n for n in nodes if not any(o is not n and n.path.startswith(o.path)
                                         and o.path != n.path for o in nodes)]
     unique = {n.id: n for n in tops}
-    return sorted(unique.values(), key=lambda n: n.path)
+    # higher places first, then by name: a path sorts "/10/" before "/9/"
+    return sorted(unique.values(), key=lambda n: (n.path.count("/"), n.name, n.id))
 
 
 def get_node(viewer: User | None, node_id: int) -> Node:

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 
 from server.accounts.models import User
 from server.activities import signups
-from server.activities.models import Signup
+from server.activities.models import Activity, Signup
 from server.extensions import db
 from tests.live import server_waits_on
 
@@ -30,13 +30,17 @@ def _in_thread(call) -> tuple[threading.Thread, list]:
     return thread, answer
 
 
-def test_a_sign_up_that_waited_for_an_erasure_gives_no_place(
-        gunicorn, connect, make_activity, make_user, now):
+@pytest.fixture
+def ahead(connect, make_activity, make_user):
+    """(person id, activity id two days ahead, the person's phone on the server)."""
     activity = make_activity(capacity=5, starts_in=timedelta(days=2))
     person = make_user(name="刘洋")
     db.session.commit()
-    person_id, activity_id = person.id, activity.id
-    phone = connect(person)
+    return person.id, activity.id, connect(person)
+
+
+def test_a_sign_up_that_waited_for_an_erasure_gives_no_place(gunicorn, ahead):
+    person_id, activity_id, phone = ahead
     with db.engine.connect() as erasing:
         erasing.execute(text("SET lock_timeout = '10s'"))
         erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
@@ -57,12 +61,8 @@ def test_a_sign_up_that_waited_for_an_erasure_gives_no_place(
 
 
 def test_an_erasure_that_waited_for_a_sign_up_runs_again_and_ends_that_place(
-        gunicorn, connect, make_activity, make_user, now):
-    activity = make_activity(capacity=5, starts_in=timedelta(days=2))
-    person = make_user(name="刘洋")
-    db.session.commit()
-    person_id, activity_id = person.id, activity.id
-    phone = connect(person)
+        gunicorn, ahead, now):
+    person_id, activity_id, phone = ahead
     # the test's session signs the person up and holds the sign-up's locks (the activity,
     # then the person) while the server deletes the account
     signups.sign_up(activity_id, user=db.session.get(User, person_id), now=now)
@@ -78,4 +78,4 @@ def test_an_erasure_that_waited_for_a_sign_up_runs_again_and_ends_that_place(
     assert erased.erased_at is not None and not erased.active
     place = db.session.scalar(select(Signup).where(Signup.user_id == person_id))
     assert (place.status, place.end_reason) == ("withdrawn", "account_deleted")
-    assert db.session.get(type(activity), activity_id).confirmed_count == 0
+    assert db.session.get(Activity, activity_id).confirmed_count == 0

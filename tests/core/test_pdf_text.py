@@ -38,34 +38,29 @@ def test_a_number_is_not_broken_across_lines():
     assert "".join(pdf_text.wrap(long, 10, 50)) == long
 
 
-def test_rare_characters_are_drawn_in_a_font_that_has_them():
+def _drawn(*lines: tuple[float, float, str, str]) -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, invariant=1)
-    pdf_text.draw(canvas, 50, 700, f"姓名：{RARE_NAME}", size=12, align="left")
-    pdf_text.draw(canvas, 500, 650, RARE_NAME, size=12, align="right")
+    for x, y, value, align in lines:
+        pdf_text.draw(canvas, x, y, value, size=12, align=align)
     canvas.showPage()
     canvas.save()
-    fonts, text = _fonts_and_text(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def test_rare_characters_are_drawn_in_a_font_that_has_them():
+    lines = ((50, 700, f"姓名：{RARE_NAME}", "left"), (500, 650, RARE_NAME, "right"))
+    data = _drawn(*lines)
+    fonts, text = _fonts_and_text(data)
     assert any("HanaMinB" in f for f in fonts), fonts
     assert "STSong-Light" in " ".join(fonts)
     assert RARE_NAME in text.replace("\n", "")
     # the same text draws the same bytes (certificates are identified by their SHA-256)
-    again = io.BytesIO()
-    canvas = Canvas(again, invariant=1)
-    pdf_text.draw(canvas, 50, 700, f"姓名：{RARE_NAME}", size=12, align="left")
-    pdf_text.draw(canvas, 500, 650, RARE_NAME, size=12, align="right")
-    canvas.showPage()
-    canvas.save()
-    assert again.getvalue() == buffer.getvalue()
+    assert _drawn(*lines) == data
 
 
 def test_common_text_embeds_nothing():
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, invariant=1)
-    pdf_text.draw(canvas, 50, 700, "黄磊 13800000001", size=12)
-    canvas.showPage()
-    canvas.save()
-    fonts, _text = _fonts_and_text(buffer.getvalue())
+    fonts, _text = _fonts_and_text(_drawn((50, 700, "黄磊 13800000001", "left")))
     assert not any("HanaMin" in f for f in fonts)
 
 
