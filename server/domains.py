@@ -101,7 +101,7 @@ def _erasure(events) -> None:
     from server.accounts import erasure
     from server.activities import signups
     from server.checkin import codes
-    from server.donations.services import pledges
+    from server.donations.services import limits, pledges
     from server.feedback import services as feedback
     from server.hours import services as hours
     from server.imports import services as imports
@@ -109,6 +109,7 @@ def _erasure(events) -> None:
     from server.teams import services as teams
     erasure.add_veto(teams.erasure_refusal)
     erasure.add_left_open(signups.place_left_open)
+    erasure.add_left_open(limits.left_named)
     for handler in (teams.on_person_erased, signups.on_person_erased, codes.on_person_erased,
                     hours.on_person_erased, imports.on_person_erased,
                     pledges.on_person_erased, feedback.on_person_erased,

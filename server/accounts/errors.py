@@ -253,3 +253,11 @@ class ErasureRaced(Conflict):
     code = "erasure_raced"
     retry = True
     message = _l("Something changed in your account while it was being deleted. Try again.")
+
+
+class AccountClosed(Conflict):
+    """The person's account was deleted or closed while a sign-up or a pledge for them
+    waited for it (their row's lock): nothing is given to, or taken from, a closed one."""
+
+    code = "account_closed"
+    message = _l("This account has been deleted or closed.")

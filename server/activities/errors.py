@@ -84,13 +84,6 @@ class AlreadySignedUp(Conflict):
     message = _l("You are already signed up for this activity.")
 
 
-class AccountClosed(Conflict):
-    """The person's account was deleted or closed while the sign-up waited for it."""
-
-    code = "account_closed"
-    message = _l("This account has been deleted or closed: it cannot be signed up.")
-
-
 class BirthDateRequired(ValidationError):
     code = "birth_date_required"
     message = _l("This activity has a minimum age. Add your birth date to your profile first.")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from server.accounts import errors as account_errors
 from server.accounts.models import User
 from server.accounts.services import age_on
 from server.activities import errors, notices
@@ -54,7 +55,7 @@ def _lock_person(user_id: int) -> None:
     page that merely shows whether one could sign up (check_eligible) locks nothing.
     An account deleted (or closed) while this waited for it gets no place."""
     if lock_people([user_id]):
-        raise errors.AccountClosed()
+        raise account_errors.AccountClosed()
 
 
 def lock_people(user_ids) -> set[int]:

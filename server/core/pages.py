@@ -104,8 +104,12 @@ def problem(exc: Exception) -> tuple[str, dict, int]:
     and the page re-rendered next must not show (or a redirect commit) half of it. A
     refusal declared `keeps_work` (a wrong SMS code counts as a try) commits instead.
     Schema messages are ours and translated (server.core.messages); a refusal's field
-    comes from its declaration (server.core.errors).
+    comes from its declaration (server.core.errors). A refusal that a concurrent change
+    caused (`retry`, as a deadlock) is not the person's to fix: it goes on to the unit of
+    work, which runs the view again, as it does for the API.
     """
+    if getattr(exc, "retry", False):
+        raise exc
     if getattr(exc, "keeps_work", False):
         db.session.commit()
     else:

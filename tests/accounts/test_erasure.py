@@ -217,3 +217,29 @@ def test_a_deleted_account_is_given_no_place_and_its_left_open_check_sees_one(
     assert refused.value.code == "account_closed"
     assert db.session.scalar(select(func.count()).select_from(Signup).where(
         Signup.activity_id == other.id)) == 0
+
+
+@pytest.mark.parametrize("through", ["page", "api"])
+def test_an_erasure_that_met_something_new_runs_again_on_the_page_and_the_api(
+        client, api, make_user, monkeypatch, through):
+    """What a concurrent sign-up or pledge does (tests/accounts/test_erasure_race.py), here
+    by a check that finds something left open once: the unit of work runs the erasure
+    again, for the page as for the API, and the person is told it is done."""
+    person = make_user(name="刘洋")
+    met: list[int] = []
+
+    def once(user, now):
+        met.append(user.id)
+        return len(met) == 1
+    monkeypatch.setattr(erasure, "LEFT_OPEN", [*erasure.LEFT_OPEN, once])
+    db.session.commit()
+    if through == "page":
+        token = login(client, person)
+        done = client.post("/me/data/erase", data={"csrf_token": token, "confirm": "1"})
+        assert done.status_code == 302 and "/login" not in done.headers["Location"]
+    else:
+        api.login(person)
+        assert api.post("/api/v1/me/erase", json={"confirm": True}).status_code == 204
+    assert met == [person.id, person.id]
+    db.session.expire_all()
+    assert db.session.get(User, person.id).erased_at is not None

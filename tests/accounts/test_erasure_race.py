@@ -1,7 +1,8 @@
 """Deleting an account beside a sign-up for that person, under a real gunicorn.
 
-Both take the person's row: a sign-up before it gives a place (signups.lock_people), the
-erasure once every domain has let go (accounts.erasure). The test's own connection plays
+Both take the person's row: a sign-up before it gives a place (signups.lock_people), a
+pledge before it is made (donations limits.check_open), the erasure once every domain has
+let go (accounts.erasure). The test's own connection plays
 one side, holding the row as it would, while a server worker runs the other; then the test
 commits. Never an erased account left holding a place ahead. PostgreSQL only: on SQLite
 one transaction writes at a time."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
@@ -17,7 +19,10 @@ from sqlalchemy import select, text
 from server.accounts.models import User
 from server.activities import signups
 from server.activities.models import Activity, Signup
+from server.donations.models import Pledge
+from server.donations.services import pledges
 from server.extensions import db
+from tests.donations.conftest import make_fund  # noqa: F401 - a fixture
 from tests.live import server_waits_on
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.postgresql]
@@ -79,3 +84,48 @@ def test_an_erasure_that_waited_for_a_sign_up_runs_again_and_ends_that_place(
     place = db.session.scalar(select(Signup).where(Signup.user_id == person_id))
     assert (place.status, place.end_reason) == ("withdrawn", "account_deleted")
     assert db.session.get(Activity, activity_id).confirmed_count == 0
+
+
+def test_a_pledge_that_waited_for_an_erasure_is_not_made(gunicorn, ahead, make_fund):  # noqa: F811
+    person_id, _activity_id, phone = ahead
+    fund, _coordinator = make_fund()
+    db.session.commit()
+    fund_id = fund.id
+    with db.engine.connect() as erasing:
+        erasing.execute(text("SET lock_timeout = '10s'"))
+        erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
+                        {"id": person_id})
+        thread, answer = _in_thread(lambda: phone.call(
+            "POST", f"/api/v1/funds/{fund_id}/pledges", {"kind": "money", "amount": "50"}))
+        server_waits_on("users")
+        erasing.execute(text("UPDATE users SET active = false, erased_at = now(), "
+                             "phone = NULL, name = '已注销用户' WHERE id = :id"),
+                        {"id": person_id})
+        erasing.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    assert (status, body.get("code")) == (409, "account_closed"), body
+    db.session.expire_all()
+    assert db.session.scalars(select(Pledge).where(Pledge.donor_id == person_id)).all() == []
+
+
+def test_an_erasure_that_waited_for_a_pledge_forgets_its_name_too(
+        gunicorn, ahead, make_fund, now):  # noqa: F811
+    person_id, _activity_id, phone = ahead
+    fund, _coordinator = make_fund()
+    db.session.commit()
+    # the test's session pledges as the person and holds their row while the server erases
+    pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("50"),
+                                 "display": "full_name"},
+                          actor=db.session.get(User, person_id), now=now)
+    thread, answer = _in_thread(lambda: phone.call(
+        "POST", "/api/v1/me/erase", {"confirm": True}))
+    server_waits_on("users")
+    db.session.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    assert status == 204, body
+    db.session.expire_all()
+    [kept] = db.session.scalars(select(Pledge).where(Pledge.donor_id == person_id)).all()
+    assert (kept.donor_name, kept.donor_phone, kept.display) == ("已注销用户", None,
+                                                                 "anonymous")

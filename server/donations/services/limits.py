@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from server.accounts.erasure import ERASED_NAME
+from server.accounts.errors import AccountClosed
 from server.accounts.models import User
 from server.donations import errors
 from server.donations.models import Pledge
@@ -39,14 +41,26 @@ def check_open(fund_id: int, donor: User, amount: Decimal | None, *,
                besides: int | None = None) -> None:
     """Before a person's pledge is made (or, `besides` it, raised): under the person's row
     lock, so that two of theirs at once are counted one after the other."""
-    db.session.execute(select(User.id).where(User.id == donor.id)
-                       .with_for_update(key_share=True))
+    active = db.session.scalar(select(User.active).where(User.id == donor.id)
+                               .with_for_update(key_share=True))
+    if not active:  # deleted (accounts.erasure holds the row) while this waited for it
+        raise AccountClosed()
     count, promised = _open(fund_id, donor.id, besides=besides)
     if besides is None and count >= OPEN_PLEDGES:
         raise errors.TooManyOpenPledges(count=OPEN_PLEDGES)
     if amount is not None and yuan(promised) + amount > OPEN_AMOUNT:
         raise errors.OpenAmountTooLarge(limit=fmt(OPEN_AMOUNT),
                                         left=fmt(max(OPEN_AMOUNT - yuan(promised), ZERO)))
+
+
+def left_named(user: User, now) -> bool:
+    """accounts.erasure.LEFT_OPEN: a pledge of the person that still names them once the
+    erasure's domains let go and their row is locked: made while the erasure looked (it
+    held the row), so the erasure runs again and forgets it too."""
+    return db.session.scalar(select(Pledge.id).where(
+        Pledge.donor_id == user.id,
+        (Pledge.donor_name != ERASED_NAME) | Pledge.donor_phone.is_not(None)).limit(1)) \
+        is not None
 
 
 def is_own(pledge: Pledge, actor: User | None) -> bool:
