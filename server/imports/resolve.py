@@ -72,8 +72,9 @@ def resolve(file_id: int) -> None:
     # people: the first row of a phone counts; an account with the phone is the person
     # (a row refused for its name first, so that it does not push out a right one after it)
     match_accounts(file_id)
+    # names compared without their spaces: "王 芳" registered is the roster's "王芳"
     _reject(file_id, "people", "name_mismatch", R.user_id.is_not(None), exists().where(
-        User.id == R.user_id, User.name != R.name))
+        User.id == R.user_id, func.replace(User.name, " ", "") != func.replace(R.name, " ", "")))
     _reject(file_id, "people", "duplicate_person", _earlier_same(file_id, "people", "phone"))
     db.session.execute(
         update(R).where(_rows(file_id, "people"), R.status != "rejected")

@@ -201,14 +201,16 @@ def test_a_padded_name_is_the_accounts_and_a_refused_row_pushes_out_no_right_one
     make_user(phone="13812345678", name="王芳")
     make_user(phone="13812345679", name="李秀英")
     make_user(phone="13812345670", name="Anna Li")
+    make_user(phone="13812345671", name="赵 红梅")  # registered with a space
     file = check(world, xlsx(people=[["王  芳", "13812345678", "运河园社区", "", ""],
                                      ["李四", "13812345679", "运河园社区", "", ""],
                                      ["李 秀英", "13812345679", "运河园社区", "", ""],
-                                     ["AnnaLi", "13812345670", "运河园社区", "", ""]],
+                                     ["Anna  Lee", "13812345670", "运河园社区", "", ""],
+                                     ["赵 红梅", "13812345671", "运河园社区", "", ""]],
                              hours=[["13812345678", "法律讲堂", world.day, 1],
                                     ["13812345679", "法律讲堂", world.day, 1]]))
     assert reasons(file, "people") == {2: None, 3: "name_mismatch", 4: None,
-                                       5: "name_mismatch"}
+                                       5: "name_mismatch", 6: None}
     assert reasons(file, "hours") == {2: None, 3: None}
 
 
