@@ -236,6 +236,17 @@ def test_a_nonce_sent_again_with_another_sum_is_refused_not_taken_for_the_first(
     other = desk.post(f"/api/v1/desk/pledges/{pledge.id}/receipts",
                       json={**receipt, "version": 1, "amount": "19"})
     assert (other.status_code, other.get_json()["code"]) == (409, "nonce_reused")
+    # a batch page sent back with other gifts under the same key
+    one, two = pledge_money(fund, "10.00"), pledge_money(fund, "30.00")
+    batch = {"expected_count": 1, "receipt_waived": True, "nonce": "batch-b1",
+             "items": [{"reference": one.reference, "amount": "10"}]}
+    url = f"/api/v1/desk/funds/{fund.id}/batches"
+    assert desk.post(url, json=batch).status_code == 201
+    assert desk.post(url, json=batch).status_code == 201  # the same, again: the same answer
+    next_box = desk.post(url, json={**batch, "items": [{"reference": two.reference,
+                                                          "amount": "30"}]})
+    assert (next_box.status_code, next_box.get_json()["code"]) == (409, "nonce_reused")
+    assert pledges.state(two) == "submitted"
 
 
 def test_the_pledge_page_of_a_closed_fund_goes_back_to_the_fund(client, make_fund, make_user):
@@ -274,3 +285,13 @@ def test_a_batch_line_without_its_receipt_number_is_named(app, as_user, make_fun
         "items": f"{first.reference} 100 R-1\n{second.reference} 50"})).replace("&#39;", "'")
     assert "Line 2: Enter the host charity's receipt number" in shown
     assert db.session.scalar(select(func.count(Fulfilment.id))) == 0
+
+
+def test_a_goods_receipt_sent_again_must_be_the_same_goods(make_fund, pledge_goods, receive):
+    fund, coordinator = make_fund()
+    books = pledge_goods(fund, 10)
+    first = receive(books, coordinator, accepted=4, nonce="goods-g1")
+    assert receive(books, coordinator, accepted=4, nonce="goods-g1").id == first.id
+    with pytest.raises(WusheError) as refused:  # as many, but turned away instead
+        receive(books, coordinator, accepted=0, rejected=4, reason="破损", nonce="goods-g1")
+    assert refused.value.code == "nonce_reused"

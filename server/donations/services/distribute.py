@@ -49,7 +49,11 @@ def _replayed(nonce: str | None, fund_id: int, data: dict) -> Distribution | Non
 
 
 def _same(dist: Distribution, data: dict) -> bool:
-    if dist.kind != data.get("kind") or (dist.recipient_name or "").strip() != (
+    """The same handing-out sent again: kind, recipient, and amount or goods."""
+    if (dist.kind, dist.recipient_kind, dist.recipient_org_id) != (
+            data.get("kind"), data.get("recipient_kind"), data.get("recipient_org_id")):
+        return False
+    if (dist.recipient_name or "").strip() != (
             data.get("recipient_name") or dist.recipient_name or "").strip():
         return False
     if dist.kind == "money":

@@ -42,11 +42,20 @@ def _replayed(nonce: str | None, pledge_id: int, data: dict) -> Fulfilment | Non
 
 
 def _same(found: Fulfilment, data: dict) -> bool:
+    """The same receipt sent again: the same amount, or the same goods in the same numbers."""
     if found.kind == "money":
         return data.get("amount") is not None and yuan(data["amount"]) == found.amount
-    return sorted(x.get("accepted") or 0 for x in data.get("lines") or []
-                  if x.get("accepted") or x.get("rejected")) == sorted(
-        line.accepted for line in found.lines)
+    planned = {line.id: line for line in found.pledge.lines}
+
+    def what(x: dict) -> tuple:
+        line = planned.get(x.get("pledge_line_id"))
+        get = (lambda k: getattr(line, k)) if line is not None else x.get
+        return ((get("category") or ""), (get("item") or "").strip(), (get("unit") or ""),
+                x.get("accepted") or 0, x.get("rejected") or 0)
+    sent = sorted(what(x) for x in data.get("lines") or []
+                  if x.get("accepted") or x.get("rejected"))
+    return sent == sorted((line.category, line.item, line.unit, line.accepted, line.rejected)
+                          for line in found.lines)
 
 
 def managed_fulfilment(fulfilment_id: int, actor: User | None) -> Fulfilment:
@@ -180,16 +189,24 @@ def record(pledge: Pledge, data: dict, *, actor: User, now: datetime,
     return fulfilment
 
 
-def _batch_replayed(nonce: str | None, fund_id: int) -> list[Fulfilment] | None:
+def _batch_replayed(nonce: str | None, fund_id: int, data: dict) -> list[Fulfilment] | None:
+    """The batch this nonce already recorded, if it is the same one sent again (the same
+    references and amounts): a page sent back with other gifts is refused, not answered
+    "recorded" with the first batch's."""
     if not nonce:
         return None
     batch = db.session.scalar(select(IntakeBatch).where(IntakeBatch.nonce == nonce))
     if batch is None:
         return None
-    if batch.fund_id != fund_id:
-        raise errors.NonceReused()
-    return list(db.session.scalars(select(Fulfilment).where(Fulfilment.batch_id == batch.id)
+    done = list(db.session.scalars(select(Fulfilment).where(Fulfilment.batch_id == batch.id)
+                                   .options(joinedload(Fulfilment.pledge))
                                    .order_by(Fulfilment.id)))
+    sent = sorted((pledges.normalise_reference(item["reference"]), yuan(item["amount"]))
+                  for item in data["items"])
+    if batch.fund_id != fund_id or sent != sorted(
+            (f.pledge.reference, f.amount) for f in done):
+        raise errors.NonceReused()
+    return done
 
 
 def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> list[Fulfilment]:
@@ -198,7 +215,7 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
     it is recorded once."""
     fund = funds.get_fund(fund_id)
     funds.require_manager(actor, fund)
-    replay = _batch_replayed(data.get("nonce"), fund.id)
+    replay = _batch_replayed(data.get("nonce"), fund.id, data)
     if replay is not None:
         return replay
     items = data["items"]
@@ -227,7 +244,7 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
     # circle, and a batch sent twice at once finds the first one once it gets the locks
     db.session.scalars(select(Pledge.id).where(Pledge.id.in_([p.id for p in found]))
                        .order_by(Pledge.id).with_for_update()).all()
-    replay = _batch_replayed(data.get("nonce"), fund.id)
+    replay = _batch_replayed(data.get("nonce"), fund.id, data)
     if replay is not None:
         return replay
     for i, pledge in enumerate(found):
@@ -250,7 +267,7 @@ def record_batch(fund_id: int, data: dict, *, actor: User, now: datetime) -> lis
             db.session.add(batch)
             db.session.flush()
     except IntegrityError:
-        replay = _batch_replayed(data.get("nonce"), fund.id)
+        replay = _batch_replayed(data.get("nonce"), fund.id, data)
         if replay is None:
             raise
         return replay
