@@ -25,7 +25,7 @@ from server.donations.schemas import (
     ReasonIn,
     ReceiptIn,
 )
-from server.donations.services import distribute, funds, intake, ledger, pledges, queue
+from server.donations.services import distribute, funds, intake, ledger, limits, pledges, queue
 
 bp = Blueprint("donation_desk", __name__, cli_group="donations")
 cli.register(bp.cli)
@@ -100,7 +100,7 @@ def _desk_pledge(pledge_id: int, *, form: str | None = None, message=None, field
         "donations/desk_pledge.html", pledge=found, state=state, got=got, actions=actions,
         overdue=pledges.is_overdue(found, now=clock.now(), current=state),
         fulfilments=arrived, reversed_ids={f.reverses_id for f in arrived if f.reverses_id},
-        own=found.donor_id == user.id, form=form, message=message, errors=fields or {},
+        own=limits.is_own(found, user), form=form, message=message, errors=fields or {},
         values=values or _intake_defaults(found, got),
         nonce=(values or {}).get("nonce") or secrets.token_urlsafe(16)), status
 

@@ -105,14 +105,16 @@ def test_the_stored_total_refuses_past_its_column_instead_of_failing(
     assert _pledged(fund) == MAX_MONEY
 
 
-@pytest.mark.parametrize("how", ["own phone", "own name"])
+@pytest.mark.parametrize("how", ["own phone", "own name", "spaced name", "hidden mark"])
 def test_a_coordinator_does_not_confirm_a_gift_taken_down_as_their_own(
-        as_user, make_fund, how):
+        app, as_user, make_fund, how):
     fund, coordinator = make_fund()
     desk = as_user(coordinator)
+    name = {"own name": coordinator.name, "spaced name": " \u3000".join(coordinator.name),
+            "hidden mark": coordinator.name[:1] + "\u200b" + coordinator.name[1:]}.get(
+        how, "王大爷")
     taken = desk.post(f"/api/v1/desk/funds/{fund.id}/pledges", json={
-        "kind": "money", "amount": "5",
-        "donor_name": coordinator.name if how == "own name" else "王大爷",
+        "kind": "money", "amount": "5", "donor_name": name,
         **({"donor_phone": coordinator.phone} if how == "own phone" else {})})
     assert taken.status_code == 201, taken.get_json()
     pledge_id = taken.get_json()["id"]
@@ -121,6 +123,12 @@ def test_a_coordinator_does_not_confirm_a_gift_taken_down_as_their_own(
     assert (receipt.status_code, receipt.get_json()["code"]) == (403, "own_pledge")
     accept = desk.post(f"/api/v1/desk/pledges/{pledge_id}/accept")
     assert (accept.status_code, accept.get_json()["code"]) == (403, "own_pledge")
+    # and the desk's page offers no form to record it (the service would refuse it)
+    page = app.test_client()
+    login(page, coordinator)
+    shown = text(page.get(f"/desk/pledges/{pledge_id}", headers=EN))
+    assert "intake-form" not in shown
+    assert "Nobody confirms their own gift: ask another coordinator." in shown
 
 
 def test_a_gift_taken_down_for_someone_else_is_the_desks_to_confirm(make_fund, now):

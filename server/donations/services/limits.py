@@ -12,6 +12,7 @@ and is not limited here; the fund's stored total still never passes what its col
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -63,6 +64,13 @@ def left_named(user: User, now) -> bool:
         is not None
 
 
+def _bare(name: str | None) -> str:
+    """A name as compared for "the same person": without spaces of any width or invisible
+    characters (赵 红梅, 赵　红梅 and 赵\u200b红梅 are 赵红梅)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name or "")
+                   if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Mn", "Cc"))
+
+
 def is_own(pledge: Pledge, actor: User | None) -> bool:
     """The actor's own gift, which someone else at the desk confirms (four eyes): pledged
     by them, under their phone number, or taken down by them in their own name."""
@@ -71,4 +79,4 @@ def is_own(pledge: Pledge, actor: User | None) -> bool:
     return (pledge.donor_id == actor.id
             or bool(actor.phone and pledge.donor_phone == actor.phone)
             or (pledge.created_by_id == actor.id and pledge.donor_id is None
-                and bool(actor.name) and pledge.donor_name.strip() == actor.name.strip()))
+                and bool(_bare(actor.name)) and _bare(pledge.donor_name) == _bare(actor.name)))
