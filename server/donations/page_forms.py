@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 from werkzeug.datastructures import MultiDict
 
+from server.core import numbers
 from server.core.errors import WusheError
 from server.core.fields import Id, Whole
 from server.core.pages import form_input
@@ -24,11 +25,9 @@ from server.donations.vocab import PLEDGE_STATE, counted
 LINE_KEY = re.compile(r"^lines-(\d{1,3})-([a-z_]+)$", re.ASCII)
 # fields that keep a value in a line nobody filled in (a select with a default)
 DEFAULTED = ("condition", "pledge_line_id")
-# one batch row: reference, amount, and optionally the receipt number, apart by spaces,
-# commas or semicolons; but in the amount a comma before three digits groups thousands
-BATCH_SPLIT = re.compile(r"([\s,，;；]+)")
-THOUSANDS_SO_FAR = re.compile(r"^[0-9]{1,3}(,[0-9]{3})*$")
-THOUSANDS_NEXT = re.compile(r"^[0-9]{3}(\.[0-9]*)?$")
+# one batch row: reference, amount, and optionally the receipt number, apart by spaces or
+# semicolons, or by commas in a row written with commas (pasted from a spreadsheet)
+BATCH_SPLIT = re.compile(r"([\s,;]+)")
 STOCK_SEPARATOR = "|"
 
 WITHDRAW_REASONS = {
@@ -102,15 +101,20 @@ def batch_rows(text: str) -> list[tuple[int, list[str]]]:
 
 def _words(line: str) -> list[str]:
     """"7K3M9Q 1,000 JZ-8" is three words, the amount 1,000 yuan (not 1 yuan and receipt
-    000): after the reference, a lone comma between a group of up to three digits and one
-    of three more joins them, as "1,000" or "12,345.50" are written."""
-    parts = BATCH_SPLIT.split(line)
+    000). Full-width digits and commas are the ASCII ones (NFKC), and ¥ before the amount
+    goes. In a row whose reference is followed by a space, a comma right after the amount
+    is the amount's own ("1,000", or "12,50", which the amount's check then refuses as
+    no amount: never ¥12 and a receipt numbered 50); in a row written with commas
+    ("7K3M9Q,500,001") every comma parts two words."""
+    parts = BATCH_SPLIT.split(numbers.typed(line))
     words, gaps = parts[0::2], parts[1::2]
+    commas = bool(gaps) and gaps[0] == ","
     merged: list[str] = []
     for i, word in enumerate(words):
         gap = gaps[i - 1] if i else ""
-        if (len(merged) == 2 and gap in (",", "，") and THOUSANDS_SO_FAR.match(merged[1])
-                and THOUSANDS_NEXT.match(word)):
+        if len(merged) == 1:
+            word = word.removeprefix("¥")
+        if len(merged) == 2 and gap == "," and not commas:
             merged[1] += "," + word
         elif word:
             merged.append(word)

@@ -143,6 +143,19 @@ def test_a_gift_taken_down_for_someone_else_is_the_desks_to_confirm(make_fund, n
         pledges.transition(pledge, "accept", actor=coordinator, now=now)
 
 
+@pytest.mark.parametrize(("line", "words"), [
+    ("A7K2Q9 1,000", ["A7K2Q9", "1,000"]),
+    ("A7K2Q9 ¥1,000 JZ-8", ["A7K2Q9", "1,000", "JZ-8"]),
+    ("A7K2Q9 ￥１，０００", ["A7K2Q9", "1,000"]),  # full width, from a Chinese keyboard
+    ("A7K2Q9 12,50", ["A7K2Q9", "12,50"]),  # no amount (refused as such), never ¥12 + "50"
+    ("A7K2Q9,500,001", ["A7K2Q9", "500", "001"]),  # a row written with commas
+    ("a7k2q9，250.00 JZ-88", ["a7k2q9", "250.00", "JZ-88"]),
+])
+def test_a_batch_line_is_read_as_it_was_meant(line, words):
+    from server.donations.page_forms import batch_rows
+    assert batch_rows(line) == [(1, words)]
+
+
 def test_a_batch_line_reads_1_000_as_a_thousand_yuan(app, make_fund, pledge_money):
     """A comma that groups thousands is not a field's end: "REF 1,000" is ¥1,000 (it was
     ¥1.00 with receipt number 000), while "REF,250.00 JZ-8" still has three fields."""
