@@ -281,6 +281,15 @@ class OpenAmountTooLarge(ValidationError):
                  "%(left)s is left.")
 
 
+class OpenGoodsTooMany(ValidationError):
+    """services/limits.py: the goods a person has promised a fund and not yet given."""
+
+    code = "open_goods_too_many"
+    field = "lines"
+    message = _l("Your open pledges to this fund may hold at most %(limit)s items of goods "
+                 "in all; %(left)s more can be pledged.")
+
+
 class FundTotalFull(Conflict):
     """The fund's stored pledged total would pass what it can hold (stored.py)."""
 

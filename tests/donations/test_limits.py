@@ -316,3 +316,30 @@ def test_a_goods_receipt_sent_again_must_be_the_same_goods(make_fund, pledge_goo
     with pytest.raises(WusheError) as refused:  # as many, but turned away instead
         receive(books, coordinator, accepted=0, rejected=4, reason="破损", nonce="goods-g1")
     assert refused.value.code == "nonce_reused"
+
+
+def test_goods_have_a_limit_too_and_are_not_raised_after_the_fund_closed(
+        as_user, make_fund, make_user):
+    fund, coordinator = make_fund()
+    phone = as_user(make_user(name="李秀英"))
+    url = f"/api/v1/funds/{fund.id}/pledges"
+
+    def books(n):
+        return {"lines": [{"category": "picture_books", "item": "儿童绘本", "unit": "book",
+                           "quantity": n}]}
+    made = phone.post(url, json={"kind": "goods", **books(90_000)})
+    assert made.status_code == 201
+    over = phone.post(url, json={"kind": "goods", **books(10_001)})
+    body = over.get_json()
+    assert (over.status_code, body["code"]) == (422, "open_goods_too_many")
+    assert "10,000" in body["message"] or "10000" in body["message"]
+    pledge_id = made.get_json()["id"]
+    funds.set_status(fund, "closed", actor=coordinator)
+    db.session.flush()
+    fewer = phone.patch(f"/api/v1/me/pledges/{pledge_id}", json=books(80_000))
+    assert fewer.status_code == 200, fewer.get_json()  # fewer may still be promised
+    raised = phone.patch(f"/api/v1/me/pledges/{pledge_id}", json=books(80_001))
+    assert (raised.status_code, raised.get_json()["code"]) == (409, "fund_closed")
+    other = phone.patch(f"/api/v1/me/pledges/{pledge_id}", json={"lines": [
+        {"category": "clothing", "item": "羽绒服", "unit": "piece", "quantity": 1}]})
+    assert (other.status_code, other.get_json()["code"]) == (409, "fund_closed")

@@ -5,9 +5,10 @@ A pledge counts in a fund's public "pledged" figure and in the statistics from t
 it is made, before anyone at the desk has seen it. So one account may hold only a few open
 pledges per fund, of at most the largest single pledge in all: enough for a real donor
 (a monthly gift, a second one for goods), not enough to make a fund's page or a street's
-report say what nobody promised. The desk taking pledges down for others is staff work
-and is not limited here; the fund's stored total still never passes what its column holds
-(stored.pledge_made refuses it instead of failing).
+report say what nobody promised. Goods the same way: at most 100,000 items open in all.
+The desk taking pledges down for others is staff work and is not limited here; the fund's
+stored total still never passes what its column holds (stored.pledge_made refuses it
+instead of failing).
 """
 
 from __future__ import annotations
@@ -21,37 +22,63 @@ from server.accounts.erasure import ERASED_NAME
 from server.accounts.errors import AccountClosed
 from server.accounts.models import User
 from server.donations import errors
-from server.donations.models import Pledge
+from server.donations.models import Pledge, PledgeLine
 from server.donations.money import ZERO, fmt, yuan
 from server.extensions import db
 
 OPEN_PLEDGES = 5  # per person and fund, not yet ended or fulfilled
 OPEN_AMOUNT = yuan("10000000")  # the largest single pledge (money.Yuan's maximum)
+OPEN_ITEMS = 100_000  # goods, in all: the most one line of a pledge may hold
 
 
 def _open(fund_id: int, donor_id: int, *, besides: int | None):
-    query = select(func.count(), func.coalesce(func.sum(Pledge.amount), ZERO)).where(
-        Pledge.fund_id == fund_id, Pledge.donor_id == donor_id,
-        Pledge.end_state.is_(None), Pledge.fulfilled.is_(False))
+    """(open pledges, money promised in them, goods items promised in them)."""
+    mine = [Pledge.fund_id == fund_id, Pledge.donor_id == donor_id,
+            Pledge.end_state.is_(None), Pledge.fulfilled.is_(False)]
     if besides is not None:
-        query = query.where(Pledge.id != besides)
-    return db.session.execute(query).one()
+        mine.append(Pledge.id != besides)
+    count, promised = db.session.execute(select(
+        func.count(), func.coalesce(func.sum(Pledge.amount), ZERO)).where(*mine)).one()
+    items = db.session.scalar(select(func.coalesce(func.sum(PledgeLine.quantity), 0))
+                              .join(Pledge, Pledge.id == PledgeLine.pledge_id).where(*mine))
+    return count, promised, int(items or 0)
 
 
 def check_open(fund_id: int, donor: User, amount: Decimal | None, *,
-               besides: int | None = None) -> None:
-    """Before a person's pledge is made (or, `besides` it, raised): under the person's row
-    lock, so that two of theirs at once are counted one after the other."""
+               besides: int | None = None, items: int | None = None) -> None:
+    """Before a person's pledge of money (`amount`) or goods (`items` in all) is made (or,
+    `besides` it, raised): under the person's row lock, so that two of theirs at once are
+    counted one after the other."""
     active = db.session.scalar(select(User.active).where(User.id == donor.id)
                                .with_for_update(key_share=True))
     if not active:  # deleted (accounts.erasure holds the row) while this waited for it
         raise AccountClosed()
-    count, promised = _open(fund_id, donor.id, besides=besides)
+    count, promised, promised_items = _open(fund_id, donor.id, besides=besides)
     if besides is None and count >= OPEN_PLEDGES:
         raise errors.TooManyOpenPledges(count=OPEN_PLEDGES)
     if amount is not None and yuan(promised) + amount > OPEN_AMOUNT:
         raise errors.OpenAmountTooLarge(limit=fmt(OPEN_AMOUNT),
                                         left=fmt(max(OPEN_AMOUNT - yuan(promised), ZERO)))
+    if items is not None and promised_items + items > OPEN_ITEMS:
+        raise errors.OpenGoodsTooMany(limit=OPEN_ITEMS,
+                                      left=max(OPEN_ITEMS - promised_items, 0))
+
+
+def items_of(data: dict) -> int:
+    """The goods items a pledge's lines promise, in all."""
+    return sum(int(line.get("quantity") or 0) for line in data.get("lines") or [])
+
+
+def more_goods(before: list[dict], after: list[dict]) -> bool:
+    """Whether `after` promises any kind of goods in a greater number (or newly)."""
+    def totals(lines):
+        out: dict[tuple, int] = {}
+        for x in lines:
+            key = (x["category"], x["item"], x["unit"])
+            out[key] = out.get(key, 0) + (x["quantity"] or 0)
+        return out
+    had = totals(before)
+    return any(n > had.get(key, 0) for key, n in totals(after).items())
 
 
 def left_named(user: User, now) -> bool:

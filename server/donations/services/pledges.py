@@ -190,7 +190,8 @@ def create_pledge(fund: Fund, data: dict, *, actor: User, now: datetime,
     check_kind(kind, data)
     _check_schedule(fund, kind, data, today=local(now).date())
     if donor is not None and not for_someone_else:
-        limits.check_open(fund.id, donor, data.get("amount") if kind == "money" else None)
+        limits.check_open(fund.id, donor, data.get("amount") if kind == "money" else None,
+                          items=limits.items_of(data) if kind != "money" else None)
     display, title = donor_display.chosen(data)
     pledge = Pledge(
         fund_id=fund.id, reference=new_reference(), kind=kind,
@@ -245,13 +246,16 @@ def edit_pledge(pledge: Pledge, data: dict, *, actor: User, now: datetime) -> Pl
     changed = tuple(k for k in SCHEDULE if after[k] != before[k])
     if changed:  # a note needs no check that the fund still takes this kind of gift
         _check_schedule(pledge.fund, pledge.kind, after, today=local(now).date(), only=changed)
-    if "amount" in changed and (after["amount"] or 0) > (before["amount"] or 0):
+    more_money = "amount" in changed and (after["amount"] or 0) > (before["amount"] or 0)
+    more_goods = "lines" in changed and limits.more_goods(before["lines"], after["lines"])
+    if more_money or more_goods:
         # more may be promised only while the fund takes pledges, within the person's limit
         if not funds.takes_pledges(pledge.fund, today=local(now).date()):
             raise errors.FundClosed()
         if pledge.donor_id is not None:
             limits.check_open(pledge.fund_id, db.session.get(User, pledge.donor_id),
-                              after["amount"], besides=pledge.id)
+                              after["amount"] if more_money else None, besides=pledge.id,
+                              items=limits.items_of(after) if more_goods else None)
     if "amount" in changed:
         stored.pledge_changed(pledge.fund_id, pledge.amount, after["amount"])
         pledge.amount = after["amount"]
