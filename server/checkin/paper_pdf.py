@@ -34,6 +34,21 @@ COLUMNS = (("序号", 30), ("姓名", None), ("手机号", 82), ("签到", 42), 
 
 
 
+def _name_lines(name: str, width: float) -> tuple[float, list[str]]:
+    """A name in its cell: two lines at 11 pt, or three smaller ones for a long name (up
+    to 40 characters fit); past that, the third ends in "…", never a silent cut."""
+    lines = pdf_text.wrap(name, 11, width)
+    if len(lines) <= 2:
+        return 11, lines
+    lines = pdf_text.wrap(name, 9, width)
+    if len(lines) > 3:
+        last = lines[2]
+        while last and pdf_text.width(last + "…", pdf_text.CJK, 9) > width:
+            last = last[:-1]
+        lines = [*lines[:2], last + "…"]
+    return 9, lines
+
+
 def _when(activity: Activity) -> str:
     start, end = local(activity.starts_at), local(activity.ends_at)
     same_day = start.date() == end.date()
@@ -103,9 +118,11 @@ class _Sheet:
             if i == 0:
                 self.text(x + width / 2, mid - 4, number, 10, align="centre")
             elif i == 1:
-                lines = pdf_text.wrap(name, 11, width - 8)[:2]
+                size, lines = _name_lines(name, width - 8)
+                leading = size + 3
                 for k, line in enumerate(lines):
-                    self.text(x + 4, mid - 4 + (len(lines) - 1) * 7 - 14 * k, line, 11)
+                    self.text(x + 4, mid - 4 + (len(lines) - 1) * leading / 2 - leading * k,
+                              line, size)
             elif i == 2:
                 self.text(x + width / 2, mid - 4, phone, 9.5, align="centre")
             elif i in (3, 4):

@@ -5,6 +5,7 @@ fractions (1.5 → 1), take True for 1, read other scripts' digits and accept an
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,23 +23,25 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100  # times of activities, scans, pledges
 BIGGEST = 10**15  # beyond any count, minute or id here, and inside every integer column
 
 
-class Trimmed(ma.fields.String):
-    """Text without the spaces around it, before any length check: "   " is empty, so a
-    name or item of spaces only is refused as missing, not stored as ""."""
+# shown as nothing, though not format characters (Cf): the combining grapheme joiner,
+# Hangul fillers, Mongolian and other variation selectors
+IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f"
+                       "\uffa0\U000e0100-\U000e01ef]")
+
+
+def visible(text: str | None) -> str:
+    """A name as people tell it apart by sight: without the invisible characters
+    (zero-width spaces and joiners, variation selectors, fillers) that would let a
+    look-alike past "taken", with runs of spaces as one, and trimmed."""
+    shown = IGNORABLE.sub("", text or "")
+    return " ".join("".join(ch for ch in shown if unicodedata.category(ch) != "Cf").split())
+
+
+class Title(ma.fields.String):
+    """A name or item, as `visible` has it, before any length check."""
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class Title(Trimmed):
-    """A name people tell apart by sight (a programme's): without the invisible format
-    characters (zero-width spaces and joiners) that would let a look-alike past "taken",
-    and with runs of spaces as one."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-        return " ".join(visible.split())
+        return visible(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Whole(ma.fields.Integer):

@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate as v
 
-from server.core.fields import EventDay, Id, Trimmed, Whole, said
+from server.core.fields import EventDay, Id, Title, Whole, said
 from server.donations.money import Yuan
 from server.donations.vocab import (
     CATEGORY,
@@ -34,7 +34,7 @@ def Quantity(**kwargs) -> Whole:  # noqa: N802 - used like a field class
 
 class GoodsLineIn(ma.Schema):
     category = ma.fields.String(required=True, validate=v.OneOf(CATEGORY, error=UNKNOWN_CATEGORY))
-    item = Trimmed(required=True, validate=v.Length(min=1, max=80))
+    item = Title(required=True, validate=v.Length(min=1, max=80))
     unit = ma.fields.String(required=True, validate=v.OneOf(UNIT, error=UNKNOWN_UNIT))
     quantity = Quantity(required=True)
     condition = ma.fields.String(load_default="new", validate=v.OneOf(CONDITION))
@@ -80,7 +80,7 @@ class ReasonIn(ma.Schema):
 class IntakeLineIn(ma.Schema):
     pledge_line_id = Id(allow_none=True)
     category = ma.fields.String(validate=v.OneOf(CATEGORY, error=UNKNOWN_CATEGORY))
-    item = Trimmed(validate=v.Length(min=1, max=80))
+    item = Title(validate=v.Length(min=1, max=80))
     unit = ma.fields.String(validate=v.OneOf(UNIT, error=UNKNOWN_UNIT))
     accepted = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
     rejected = Whole(load_default=0, validate=v.Range(0, MAX_QUANTITY, error=BAD_COUNT))
@@ -122,7 +122,7 @@ class BatchIn(ma.Schema):
 
 class DistributionLineIn(ma.Schema):
     category = ma.fields.String(required=True, validate=v.OneOf(CATEGORY, error=UNKNOWN_CATEGORY))
-    item = Trimmed(required=True, validate=v.Length(min=1, max=80))
+    item = Title(required=True, validate=v.Length(min=1, max=80))
     unit = ma.fields.String(required=True, validate=v.OneOf(UNIT, error=UNKNOWN_UNIT))
     quantity = Quantity(required=True)
 

@@ -16,6 +16,7 @@ from server.activities.services import PUBLIC_STATUSES, can_create_for
 from server.communities.models import Organisation
 from server.communities.services import organisations_visible_to
 from server.core.errors import Forbidden, ValidationError
+from server.core.fields import visible
 from server.extensions import db
 from server.programmes import errors
 from server.reports.programmes import ProgrammeFigures, totals
@@ -50,7 +51,7 @@ def listed(*, organisation_id: int | None = None) -> Select:
 
 
 def _name(value: str | None) -> str:
-    name = " ".join((value or "").split())
+    name = visible(value)  # a look-alike with invisible characters is the same name
     if not 1 <= len(name) <= 120:
         raise ValidationError(errors={"name": ["length"]})
     return name

@@ -85,6 +85,21 @@ def test_the_sheet_lists_the_places_with_masked_phones_and_not_the_waitlist(shee
     assert f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}" in found
 
 
+def test_a_long_name_is_printed_whole_and_a_rare_character_too(sheet_of):
+    """A 40-character name (the longest a name may be) fits its cell in smaller type; 𠮷
+    (beyond the BMP) is drawn from an embedded font, not left as a hole."""
+    activity, _, volunteers, _ = sheet_of(people=2)
+    volunteers[0].name = "阿卜杜热合曼·买买提艾力·阿卜杜克热木·艾合买提江·吐尔逊·都热西提"[:40]
+    volunteers[1].name = "黄𠮷磊"
+    db.session.flush()
+    reader = PdfReader(io.BytesIO(paper_pdf.render(activity, paper.sheet(activity))))
+    found = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert volunteers[0].name in found and "黄𠮷磊" in found
+    fonts = {str(f.get_object()["/BaseFont"])
+             for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("HanaMinB" in f for f in fonts)
+
+
 def test_each_row_carries_the_qr_of_its_own_signed_code(sheet_of):
     activity, _, volunteers, _ = sheet_of(people=2)
     rows = paper.sheet(activity)

@@ -205,9 +205,10 @@ def test_nothing_arrives_or_is_handed_out_before_the_fund_opened(
 def test_a_goods_item_of_spaces_only_is_missing(as_user, make_fund, make_user):
     fund, _ = make_fund()
     phone = as_user(make_user(name="李秀英"))
-    blank = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "goods", "lines": [
-        {"category": "clothing", "item": " \u3000 ", "unit": "piece", "quantity": 2}]})
-    assert blank.status_code == 422 and "lines.0.item" in blank.get_json()["errors"]
+    for nothing in (" \u3000 ", "\u200b", "\ufeff\u3164"):
+        blank = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "goods", "lines": [
+            {"category": "clothing", "item": nothing, "unit": "piece", "quantity": 2}]})
+        assert blank.status_code == 422 and "lines.0.item" in blank.get_json()["errors"]
     trimmed = phone.post(f"/api/v1/funds/{fund.id}/pledges", json={"kind": "goods", "lines": [
         {"category": "clothing", "item": " 羽绒服 ", "unit": "piece", "quantity": 2}]})
     assert trimmed.status_code == 201
