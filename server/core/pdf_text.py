@@ -7,7 +7,8 @@ beyond the Basic Multilingual Plane: names with rarer characters (生僻字 such
 𪚥, in CJK Extension B and later) printed with a hole. Those characters are drawn in a
 font that has them, embedded (a subset of only the characters used): Hanazono Mincho B
 (Debian's fonts-hanazono, which `make system-deps` installs). Where it is not installed
-they fall back to STSong-Light, and a warning says so once.
+they fall back to STSong-Light, and a warning says so once; `unprintable` names what no
+font here draws (and certificates, which are issued once, refuse it).
 
 Lines break between characters (Chinese has no spaces) but never inside a number or a
 Latin word ("12 / 9人次" stays "129人次"), unless the word alone is wider than the line, and
@@ -75,6 +76,14 @@ def rare_font() -> str | None:
 
 def _beyond_bmp(ch: str) -> bool:
     return ord(ch) > 0xFFFF
+
+
+def unprintable(text: str) -> list[str]:
+    """The characters beyond the BMP that no font here draws (the rare font is missing, or
+    lacks them: CJK Extension G and later), each once: what would print as a box."""
+    rare = rare_font()
+    drawn = pdfmetrics.getFont(rare).face.charToGlyph if rare else {}
+    return list(dict.fromkeys(ch for ch in text if _beyond_bmp(ch) and ord(ch) not in drawn))
 
 
 def runs(text: str, font: str) -> list[tuple[str, str]]:

@@ -222,8 +222,14 @@ def issue(cert: Certificate, *, issuer: User, now: datetime, base_url: str,
     cert.number = f"WSC-{local(cert.issued_at).year}-{cert.id:06d}"
     cert.status = "issued"
     cert.signature = sign(cert)
+    from server.core.pdf_text import unprintable
     from server.hours.certificate_pdf import LAYOUT
     cert.layout = LAYOUT
+    missing = unprintable("".join([cert.volunteer_name or "", cert.issuer_name or "",
+                                   cert.leader_name, cert.handler_name or "",
+                                   *(line["title"] for line in lines)]))
+    if missing:
+        raise errors.CertificateUnprintable(chars="".join(missing))
     cert.pdf_sha256 = hashlib.sha256(pdf_bytes(cert)).hexdigest()
     db.session.flush()
     notices.certificate_decided(cert, issuer_name=organisation.name, now=now)

@@ -120,6 +120,15 @@ class CertificateNotRequested(Conflict):
     message = _l("This request has already been answered.")
 
 
+class CertificateUnprintable(Conflict):
+    """A name or title holds characters no font of the server can print (server.core
+    pdf_text): issued, they would be boxes on an official document, never to change."""
+
+    code = "certificate_unprintable"
+    message = _l("The certificate cannot print “%(chars)s”: this server has no font for it. "
+                 "Ask the platform's administrators; nothing was issued.")
+
+
 class CertificateNotIssued(Conflict):
     code = "certificate_not_issued"
     message = _l("This certificate is not issued (it may have been revoked).")

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from server.accounts import identity
 from server.core.clock import local
+from server.core.errors import WusheError
 from server.extensions import db
 from server.hours import certificates as certs
 from server.hours.models import Certificate, HourEntry, HourReview
@@ -340,6 +341,24 @@ def test_a_name_with_rarer_characters_is_printed_whole(w):
              for f in reader.pages[0]["/Resources"]["/Font"].values()}
     assert any("HanaMinB" in f for f in fonts), fonts
     assert "兹证明 黄𠮷磊 参加" in reader.pages[0].extract_text().replace("\n", "")
+
+
+@pytest.mark.parametrize(("name", "fonts", "missing"), [
+    ("𰻞𰻞面", "installed", "𰻞"),  # CJK Extension G: in no font here
+    ("黄𠮷磊", "missing", "𠮷"),  # a server set up without fonts-hanazono
+])
+def test_a_character_no_font_here_prints_is_refused_not_issued_as_a_box(
+        w, monkeypatch, name, fonts, missing):
+    """The certificate is not issued, rather than issued for ever with a box in the
+    person's name."""
+    from server.core import pdf_text
+    if fonts == "missing":
+        monkeypatch.setattr(pdf_text, "_rare", [None])
+    w.volunteer.name = name
+    with pytest.raises(WusheError) as refused:
+        _issued(w)
+    assert (refused.value.code, refused.value.params) == ("certificate_unprintable",
+                                                         {"chars": missing})
 
 
 def test_a_long_record_continues_on_further_pages(w):
