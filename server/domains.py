@@ -99,7 +99,7 @@ def _erasure(events) -> None:
     places go to those waiting), the code, pledges, feedback, and last the messages (the
     promotions just sent are the others')."""
     from server.accounts import erasure
-    from server.activities import signups
+    from server.activities import erasure as activity_erasure
     from server.checkin import codes
     from server.donations.services import limits, pledges
     from server.feedback import services as feedback
@@ -108,9 +108,10 @@ def _erasure(events) -> None:
     from server.notifications import services as notifications
     from server.teams import services as teams
     erasure.add_veto(teams.erasure_refusal)
-    erasure.add_left_open(signups.place_left_open)
+    erasure.add_left_open(activity_erasure.place_left_open)
     erasure.add_left_open(limits.left_named)
-    for handler in (teams.on_person_erased, signups.on_person_erased, codes.on_person_erased,
+    for handler in (teams.on_person_erased, activity_erasure.on_person_erased,
+                    codes.on_person_erased,
                     hours.on_person_erased, imports.on_person_erased,
                     pledges.on_person_erased, feedback.on_person_erased,
                     notifications.on_person_erased):

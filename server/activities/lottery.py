@@ -167,8 +167,8 @@ def draw(activity_id: int, *, actor: User | None, now: datetime) -> LotteryDraw:
                          drawn_by_id=actor.id if actor else None)
     db.session.add(record)
     db.session.flush()
-    from server.activities.signups import _recount
-    _recount(activity)
+    from server.activities.signups import recount
+    recount(activity)
     activity.updated_at = now
     db.session.flush()
     key = f"lottery:{activity.id}"

@@ -36,7 +36,7 @@ def lock_activity(activity_id: int) -> Activity:
     return activity
 
 
-def _recount(activity: Activity) -> None:
+def recount(activity: Activity) -> None:
     rows = db.session.execute(
         select(Signup.status, func.count()).where(
             Signup.activity_id == activity.id, Signup.status.in_(ACTIVE_SIGNUP))
@@ -148,7 +148,7 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
         raise errors.AlreadySignedUp()
     _lock_person(user.id)
     check_eligible(activity, user, now=now)
-    _recount(activity)
+    recount(activity)
     last = db.session.scalar(select(func.max(Signup.queue_no)).where(
         Signup.activity_id == activity.id)) or 0
     status = "confirmed" if activity.confirmed_count < activity.capacity else "waitlisted"
@@ -159,7 +159,7 @@ def sign_up(activity_id: int, *, user: User, now: datetime,
                     acted_by_id=acted_by.id if acted_by and acted_by.id != user.id else None)
     db.session.add(signup)
     db.session.flush()
-    _recount(activity)
+    recount(activity)
     db.session.flush()
     return signup
 
@@ -207,7 +207,7 @@ def walk_in(activity_id: int, *, user: User, operator: User,
         .execution_options(populate_existing=True))
     if existing is not None:
         return existing, False
-    _recount(activity)
+    recount(activity)
     if activity.confirmed_count >= activity.capacity:
         return None, True
     last = db.session.scalar(select(func.max(Signup.queue_no)).where(
@@ -217,7 +217,7 @@ def walk_in(activity_id: int, *, user: User, operator: User,
                     presence="none", scan_seq=0)
     db.session.add(signup)
     db.session.flush()
-    _recount(activity)
+    recount(activity)
     db.session.flush()
     return signup, False
 
@@ -277,7 +277,7 @@ def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     db.session.flush()
     if was_confirmed:
         promote_waitlist(activity, now=now)
-    _recount(activity)
+    recount(activity)
     db.session.flush()
     return signup
 
@@ -309,7 +309,7 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
     db.session.flush()
     if was_confirmed and activity.status == "published":
         promote_waitlist(activity, now=now)
-    _recount(activity)
+    recount(activity)
     db.session.flush()
     return signup
 
@@ -319,7 +319,7 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
 
     Someone who meanwhile took a clashing place is passed over but keeps their spot.
     """
-    _recount(activity)
+    recount(activity)
     free = activity.capacity - activity.confirmed_count
     promoted: list[Signup] = []
     if free <= 0 or now >= activity.starts_at:
@@ -341,7 +341,7 @@ def promote_waitlist(activity: Activity, *, now: datetime) -> list[Signup]:
                signup_id=signup.id, **notices.facts(activity))
         promoted.append(signup)
     db.session.flush()
-    _recount(activity)
+    recount(activity)
     return promoted
 
 
@@ -354,7 +354,7 @@ def end_all(activity: Activity, *, reason: str, now: datetime) -> list[int]:
         signup.status, signup.ended_at, signup.end_reason = "cancelled", now, reason
         people.append(signup.user_id)
     db.session.flush()
-    _recount(activity)
+    recount(activity)
     db.session.flush()
     return people
 
@@ -377,37 +377,3 @@ def live_signup(activity_id: int, user_id: int) -> Signup | None:
         Signup.activity_id == activity_id, Signup.user_id == user_id,
         Signup.status.in_(LIVE_SIGNUP)))
 
-
-def _places_ahead(user_id: int, now: datetime):
-    return (select(Signup.id, Signup.activity_id)
-            .join(Activity, Signup.activity_id == Activity.id)
-            .where(Signup.user_id == user_id, Signup.status.in_(LIVE_SIGNUP),
-                   Signup.presence == "none", Activity.starts_at > now))
-
-
-def on_person_erased(*, user: User, now: datetime, **_) -> None:
-    """PERSON_ERASED: their places in activities not started yet end (the next person
-    waiting gets each), activity by activity, each under its lock; what already began
-    stays, as attendance."""
-    ids = db.session.execute(_places_ahead(user.id, now).order_by(Signup.activity_id)).all()
-    for signup_id, activity_id in ids:
-        activity = lock_activity(activity_id)
-        signup = db.session.get(Signup, signup_id)
-        # the sign-up's lock after the activity's, as withdraw: a check-in being decided is
-        # seen; someone already inside (the early check-in) keeps their attendance
-        db.session.refresh(signup, with_for_update={"key_share": True})
-        if signup.status not in LIVE_SIGNUP or signup.presence != "none":
-            continue
-        was_confirmed = signup.status == "confirmed"
-        signup.status, signup.ended_at, signup.end_reason = "withdrawn", now, "account_deleted"
-        db.session.flush()
-        if was_confirmed and activity.status == "published":
-            promote_waitlist(activity, now=now)
-        _recount(activity)
-    db.session.flush()
-
-
-def place_left_open(user: User, now: datetime) -> bool:
-    """accounts.erasure.LEFT_OPEN: a place ahead still live once on_person_erased ran and
-    the person's row is locked, one a sign-up gave while the erasure looked."""
-    return db.session.scalar(_places_ahead(user.id, now).limit(1)) is not None
