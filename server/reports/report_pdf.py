@@ -19,21 +19,15 @@ from reportlab.pdfgen.canvas import Canvas
 from server.core import pdf_text
 from server.core.clock import local
 from server.reports.figures import HEADLINES
-from server.reports.labels import headline_label
+from server.reports.labels import headline_label, period_label
 
 MARGIN = 56
 
 
 def period_zh(period) -> str:
-    start = period.start
-    if period.kind == "month" or len(period.months()) == 1:
-        return f"{start.year}年{start.month}月"
-    if period.kind == "quarter":
-        return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
-    if period.kind == "year":
-        return f"{start.year}年"
-    last = period.months()[-1].start
-    return f"{start.year}年{start.month}月至{last.year}年{last.month}月"
+    """The period's name in Chinese, as the pages name it ("2026年9月", "2026年第3季度")."""
+    with force_locale("zh_CN"):
+        return period_label(period)
 
 
 def _amount(value) -> str:
