@@ -16,6 +16,7 @@ from server.communities.models import Node
 from server.core import numbers
 from server.core.clock import local
 from server.core.errors import ValidationError
+from server.core.fields import visible
 from server.extensions import db
 
 PHONE_RE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
@@ -39,7 +40,9 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
 
 
 def check_name(raw: str, field: str = "name") -> str:
-    name = " ".join((raw or "").split())
+    # without invisible characters: a name copied from a messaging app comes between
+    # bidirectional isolates, and zero-width ones would make a look-alike of another
+    name = visible(raw)
     if not (1 <= len(name) <= 40) or not NAME_RE.match(name):
         raise errors.InvalidName(errors={field: [str(errors.InvalidName.message)]})
     return name

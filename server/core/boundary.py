@@ -27,10 +27,12 @@ MAX_DEPTH = 32
 # a JSON number longer than this is nobody's amount or count; refused before it is
 # parsed, since Decimal("1e1000000") would later become a million-digit integer
 NUMBER_CHARS = 40
-# and the bidirectional overrides, embeddings and isolates: they make text read in another
-# order than it is stored ("Trojan Source"); the marks (U+200E/F) stay
+# and the bidirectional embeddings and overrides: they make text read in another order
+# than it is stored ("Trojan Source"). The marks (U+200E/F) and isolates (U+2066-2069,
+# which messaging apps put around a name copied from them) stay; names drop them
+# (server.core.fields.visible)
 BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
-                       "\u202a-\u202e\u2066-\u2069]")
+                       "\u202a-\u202e]")
 _UNSET = object()
 
 

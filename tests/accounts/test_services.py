@@ -36,7 +36,14 @@ def test_real_names_of_every_script_are_accepted(now, name):
     assert register(now, name=name).name == name
 
 
-@pytest.mark.parametrize("name", ["", "张3", "<script>", "  ", "x" * 41])
+@pytest.mark.parametrize(("typed", "kept"), [
+    ("\u2068张三\u2069", "张三"),  # copied from a messaging app, between isolates
+    ("王\u200b芳", "王芳"), ("  欧阳  娜娜 ", "欧阳 娜娜")])
+def test_a_name_keeps_what_can_be_seen(now, typed, kept):
+    assert register(now, name=typed).name == kept
+
+
+@pytest.mark.parametrize("name", ["", "张3", "<script>", "  ", "x" * 41, "\u200b"])
 def test_non_names_are_refused(now, name):
     with pytest.raises(WusheError) as excinfo:
         register(now, name=name)
