@@ -82,6 +82,22 @@ def _form(activity, choices, values, *, message=None, fields=None, status=200):
                            message=message, errors=fields or {}, **choices), status
 
 
+def _programme_only(activity: Activity, programmes):
+    """A finished session's one change: which programme it belongs to (update_activity)."""
+    if request.method == "GET":
+        return render_template("activities/programme_only.html", activity=activity,
+                               programmes=programmes, message=None, errors={})
+    try:
+        data = load_form(ActivityPatch(only=("programme_id",)))
+        services.update_activity(activity, actor=me(), now=clock.now(), **data)
+    except FORM_ERRORS as exc:
+        message, fields, status = problem(exc)
+        return render_template("activities/programme_only.html", activity=activity,
+                               programmes=programmes, message=message, errors=fields), status
+    flash(_("Changes saved."), "success")
+    return redirect(url_for("activities_pages.detail", activity_id=activity.id))
+
+
 @bp.route("/manage/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -123,6 +139,8 @@ def edit(activity_id: int):
     """Change an activity; people signed up are told if the time or place moves."""
     activity = _managed(activity_id)
     choices = _choices(me(), [activity.organisation])
+    if activity.status == "finished" and choices["programmes"]:
+        return _programme_only(activity, choices["programmes"])
     if activity.status in ("cancelled", "finished"):
         # nothing left to edit: say so on the activity page instead of a form that fails
         flash(services.closed_for_edits(activity).text(), "warn")

@@ -184,9 +184,35 @@ def test_a_finished_session_can_join_its_programme_and_nothing_else_changes(
     refused = api.patch(f"/api/v1/activities/{held.id}", json={"capacity": 50})
     body = refused.get_json()
     assert (refused.status_code, body["code"]) == (409, "activity_bad_transition")
-    assert body["message"] == "该活动当前为“已结束”，只能更改其所属项目，其他信息不能再修改。"
+    assert body["message"] == "该活动当前为“已结束”，只能更改其所属计划，其他信息不能再修改。"
     # the statistics see the move at their next refresh
     periods, _until = rollups.to_refresh(now=now + timedelta(minutes=1))
     assert period in periods
     rollups.store(period)
     assert pid in from_values(read([org.node_id], period)[org.node_id].values)
+
+
+def test_the_edit_page_of_a_finished_session_offers_its_programme_only(
+        client, team, make_activity, now):
+    """One rule, two doors: the page offers what the API takes of a finished activity."""
+    from server.activities.models import Activity
+    from tests.pages import EN
+    org, organiser = team
+    mums = services.create_programme(actor=organiser, organisation=org, name="全职妈妈成长计划",
+                                     now=now)
+    held = make_activity(org=org, starts_in=timedelta(hours=-5), status="finished")
+    token = login(client, organiser)
+    page = text(client.get(f"/manage/{held.id}/edit", headers=EN))
+    assert "Only the programme it belongs to can still be chosen." in page
+    assert 'name="capacity"' not in page and f'value="{mums.id}"' in page
+    saved = client.post(f"/manage/{held.id}/edit", headers=EN,
+                        data={"csrf_token": token, "programme_id": str(mums.id)})
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Activity, held.id).programme_id == mums.id
+    # other fields sent anyway change nothing
+    client.post(f"/manage/{held.id}/edit", headers=EN, data={
+        "csrf_token": token, "programme_id": "", "capacity": "99"})
+    db.session.expire_all()
+    after = db.session.get(Activity, held.id)
+    assert after.programme_id is None and after.capacity != 99
