@@ -12,9 +12,10 @@ open certificate requests and corrections close, pledges lose the donor's name a
 feedback its comment, the person's messages are deleted and others' messages that named
 them name nobody. Certificates already issued stay as the organising body signed them.
 
-A sign-up racing the erasure gives no place: one that waited for the person's row finds the
-account closed (activities.signups.lock_people), and one that held the row while the
-domains looked makes the erasure run again (LEFT_OPEN), which then ends that place too.
+A sign-up or a pledge racing the erasure gives or keeps nothing: one that waited for the
+person's row finds the account closed (activities.signups.lock_people, donations
+limits.check_open), and one that held the row while the domains looked makes the erasure
+run again (LEFT_OPEN), which then ends that place, or forgets that pledge's name, too.
 
 Refused while the person manages family members (they would be left with nobody), holds a
 role (whoever granted it ends it first), or for another domain's reason (VETOES: a team
@@ -39,9 +40,9 @@ ERASED_NAME = "已注销用户"
 VETOES: list[Callable[[User], Exception | None]] = []
 
 
-# whether a domain still holds something open for the person (a place ahead) once every
-# domain has let go and the person's row is locked: only what committed meanwhile can (a
-# sign-up that held the row while the domains looked), and the erasure runs again
+# whether a domain still holds something of the person's (a place ahead, a pledge in their
+# name) once every domain has let go and their row is locked: only what committed meanwhile
+# can (a sign-up or pledge that held the row while the domains looked); the erasure runs again
 LEFT_OPEN: list[Callable[[User, datetime], bool]] = []
 
 

@@ -32,7 +32,7 @@ from server.notifications.services import notify
 
 def _replayed(nonce: str | None, pledge_id: int, data: dict) -> Fulfilment | None:
     """The receipt this nonce already recorded, if it is the same one sent again (the
-    same amount, or the same quantities accepted): never one for another pledge or sum."""
+    same amount, or the same goods in the same numbers): never another pledge's or sum."""
     if not nonce:
         return None
     found = db.session.scalar(select(Fulfilment).where(Fulfilment.nonce == nonce))
