@@ -81,9 +81,12 @@ def _beyond_bmp(ch: str) -> bool:
 def unprintable(text: str) -> list[str]:
     """The characters beyond the BMP that no font here draws (the rare font is missing, or
     lacks them: CJK Extension G and later), each once: what would print as a box."""
+    beyond = [ch for ch in text if _beyond_bmp(ch)]
+    if not beyond:  # the common case: the rare font is not even loaded
+        return []
     rare = rare_font()
     drawn = pdfmetrics.getFont(rare).face.charToGlyph if rare else {}
-    return list(dict.fromkeys(ch for ch in text if _beyond_bmp(ch) and ord(ch) not in drawn))
+    return list(dict.fromkeys(ch for ch in beyond if ord(ch) not in drawn))
 
 
 def runs(text: str, font: str) -> list[tuple[str, str]]:
