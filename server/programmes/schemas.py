@@ -6,17 +6,17 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from server.activities.schemas import ActivityOut
-from server.core.fields import Id, LocalDateTime, Title, Whole
+from server.core.fields import Id, LocalDateTime, Whole
 
 
 class ProgrammeIn(ma.Schema):
     organisation_id = Id(required=True)
-    name = Title(required=True, validate=v.Length(min=1, max=120))
+    name = ma.fields.String(required=True, validate=v.Length(min=1, max=120))
     description = ma.fields.String(load_default="", validate=v.Length(max=5000))
 
 
 class ProgrammePatch(ma.Schema):
-    name = Title(validate=v.Length(min=1, max=120))
+    name = ma.fields.String(validate=v.Length(min=1, max=120))
     description = ma.fields.String(validate=v.Length(max=5000))
 
 

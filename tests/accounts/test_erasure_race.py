@@ -35,6 +35,37 @@ def _in_thread(call) -> tuple[threading.Thread, list]:
     return thread, answer
 
 
+def _while_erasing(person_id: int, call) -> tuple[int, dict]:
+    """The test's connection plays the erasure: it holds the person's row while the server
+    runs `call`, then writes what accounts.erasure writes last, under that lock, and
+    commits. (status, body) of the server's answer."""
+    with db.engine.connect() as erasing:
+        erasing.execute(text("SET lock_timeout = '10s'"))
+        erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
+                        {"id": person_id})
+        thread, answer = _in_thread(call)
+        server_waits_on("users")
+        erasing.execute(text("UPDATE users SET active = false, erased_at = now(), "
+                             "phone = NULL, name = '已注销用户' WHERE id = :id"),
+                        {"id": person_id})
+        erasing.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    return status, body
+
+
+def _erased_while_held(phone) -> tuple[int, dict]:
+    """The server erases the account while the test's session holds what it just wrote
+    for the person (their row among it); the test commits once the server waits."""
+    thread, answer = _in_thread(lambda: phone.call("POST", "/api/v1/me/erase",
+                                                   {"confirm": True}))
+    server_waits_on("users")
+    db.session.commit()
+    thread.join(timeout=60)
+    status, body, _ = answer[0]
+    return status, body
+
+
 @pytest.fixture
 def ahead(connect, make_activity, make_user):
     """(person id, activity id two days ahead, the person's phone on the server)."""
@@ -46,20 +77,8 @@ def ahead(connect, make_activity, make_user):
 
 def test_a_sign_up_that_waited_for_an_erasure_gives_no_place(gunicorn, ahead):
     person_id, activity_id, phone = ahead
-    with db.engine.connect() as erasing:
-        erasing.execute(text("SET lock_timeout = '10s'"))
-        erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
-                        {"id": person_id})
-        thread, answer = _in_thread(lambda: phone.call(
-            "POST", f"/api/v1/activities/{activity_id}/signups", {}))
-        server_waits_on("users")
-        # what accounts.erasure writes last, under the row's lock
-        erasing.execute(text("UPDATE users SET active = false, erased_at = now(), "
-                             "phone = NULL, name = '已注销用户' WHERE id = :id"),
-                        {"id": person_id})
-        erasing.commit()
-    thread.join(timeout=60)
-    status, body, _ = answer[0]
+    status, body = _while_erasing(person_id, lambda: phone.call(
+        "POST", f"/api/v1/activities/{activity_id}/signups", {}))
     assert (status, body.get("code")) == (409, "account_closed"), body
     db.session.expire_all()
     assert db.session.scalars(select(Signup).where(Signup.user_id == person_id)).all() == []
@@ -71,12 +90,7 @@ def test_an_erasure_that_waited_for_a_sign_up_runs_again_and_ends_that_place(
     # the test's session signs the person up and holds the sign-up's locks (the activity,
     # then the person) while the server deletes the account
     signups.sign_up(activity_id, user=db.session.get(User, person_id), now=now)
-    thread, answer = _in_thread(lambda: phone.call(
-        "POST", "/api/v1/me/erase", {"confirm": True}))
-    server_waits_on("users")
-    db.session.commit()
-    thread.join(timeout=60)
-    status, body, _ = answer[0]
+    status, body = _erased_while_held(phone)
     assert status == 204, body
     db.session.expire_all()
     erased = db.session.get(User, person_id)
@@ -91,19 +105,8 @@ def test_a_pledge_that_waited_for_an_erasure_is_not_made(gunicorn, ahead, make_f
     fund, _coordinator = make_fund()
     db.session.commit()
     fund_id = fund.id
-    with db.engine.connect() as erasing:
-        erasing.execute(text("SET lock_timeout = '10s'"))
-        erasing.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"),
-                        {"id": person_id})
-        thread, answer = _in_thread(lambda: phone.call(
-            "POST", f"/api/v1/funds/{fund_id}/pledges", {"kind": "money", "amount": "50"}))
-        server_waits_on("users")
-        erasing.execute(text("UPDATE users SET active = false, erased_at = now(), "
-                             "phone = NULL, name = '已注销用户' WHERE id = :id"),
-                        {"id": person_id})
-        erasing.commit()
-    thread.join(timeout=60)
-    status, body, _ = answer[0]
+    status, body = _while_erasing(person_id, lambda: phone.call(
+        "POST", f"/api/v1/funds/{fund_id}/pledges", {"kind": "money", "amount": "50"}))
     assert (status, body.get("code")) == (409, "account_closed"), body
     db.session.expire_all()
     assert db.session.scalars(select(Pledge).where(Pledge.donor_id == person_id)).all() == []
@@ -118,12 +121,7 @@ def test_an_erasure_that_waited_for_a_pledge_forgets_its_name_too(
     pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("50"),
                                  "display": "full_name"},
                           actor=db.session.get(User, person_id), now=now)
-    thread, answer = _in_thread(lambda: phone.call(
-        "POST", "/api/v1/me/erase", {"confirm": True}))
-    server_waits_on("users")
-    db.session.commit()
-    thread.join(timeout=60)
-    status, body, _ = answer[0]
+    status, body = _erased_while_held(phone)
     assert status == 204, body
     db.session.expire_all()
     [kept] = db.session.scalars(select(Pledge).where(Pledge.donor_id == person_id)).all()
