@@ -69,6 +69,7 @@ def dashboard(args, node_id: int):
             "coverage": {"places": d.coverage.places, "with_station": d.coverage.with_station,
                          "share": d.coverage.share},
             "children": [{"place": _place(c), "figures": _headlines(f)} for c, f in d.children],
+            "own": {"figures": _headlines(d.own)} if d.own else None,
             "trend": [{"period": _period(p), "figures": _headlines(f)} for p, f in d.trend],
             "programmes": [{"id": p.id, "name": p.name, "activities": f.activities,
                             "participants": f.participants, "person_times": f.person_times,
@@ -92,5 +93,7 @@ def behind(args, node_id: int, figure: str):
             "children": [{"place": _place(c), "value": _plain(now, figure),
                           "previous": _plain(before, figure)}
                          for c, now, before in compared.children],
+            "own": ({"value": _plain(compared.own[0], figure),
+                     "previous": _plain(compared.own[1], figure)} if compared.own else None),
             listed.kind: listed.items(),
             "next_page": args["page"] + 1 if listed.more else None}

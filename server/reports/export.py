@@ -25,7 +25,7 @@ from server.donations.vocab import PLEDGE_STATE, unit_word
 from server.extensions import db
 from server.reports import lists
 from server.reports.figures import HEADLINES, Figures
-from server.reports.labels import headline_label, period_label
+from server.reports.labels import headline_label, own_label, period_label
 from server.reports.periods import Period
 
 BATCH = 2000
@@ -93,7 +93,8 @@ def dashboard_workbook(d) -> tuple[Iterator[bytes], str]:
         _sheet(workbook, _("Services by kind"), [_("Kind"), _("Activities")],
                [[label(ACTIVITY_KIND, k), n] for k, n in now.by_kind.items()], bold)
         _sheet(workbook, _("Places below"), [_("Place")] + [headline_label(h) for h in HEADLINES],
-               [[c.name, *figures_row(f)] for c, f in d.children], bold)
+               [[c.name, *figures_row(f)] for c, f in d.children]
+               + ([[own_label(d.node.name), *figures_row(d.own)]] if d.own else []), bold)
         _sheet(workbook, _("By month"), [_("Month")] + [headline_label(h) for h in HEADLINES],
                [[period_label(p), *figures_row(f)] for p, f in d.trend], bold)
     return _stream(build), f"{d.node.name}-{d.period.key}{XLSX}"

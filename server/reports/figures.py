@@ -6,6 +6,7 @@ size of the records behind them; a custom run of months is computed for the plac
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -65,6 +66,35 @@ HEADLINES = ("activities", "person_times", "volunteers", "hours", "organisations
              "community_orgs", "linked3", "money_pledged", "money_received",
              "money_distributed", "goods_received", "goods_received_value",
              "goods_distributed", "goods_distributed_value")
+
+
+# Each record counts at one place (an activity at its place, a gift at its fund's), so these
+# add up across the places below a place; the distinct counts (a volunteer or a body counted
+# once in a town may count again in each of its villages) do not.
+ADDITIVE = frozenset({"activities", "force", "linked3", "minutes", "person_times",
+                      "money_pledged", "money_received", "money_distributed",
+                      "goods_received", "goods_received_value", "goods_distributed",
+                      "goods_distributed_value"})
+DISTINCT = ("volunteers", "organisations", "community_orgs")
+
+
+@dataclass
+class Own(Figures):
+    """What a place holds itself rather than through a place below it (a town's own fund,
+    a street centre's own lecture): its figures less its children's, for the figures that
+    add up. Its distinct counts are not known (None)."""
+
+    def headline(self, name: str) -> Decimal | int | None:
+        return None if name in DISTINCT else super().headline(name)
+
+
+def own(total: Figures, children: Iterable[Figures]) -> Own:
+    values = {k: v for k, v in total.values.items() if k[0] in ADDITIVE}
+    for child in children:
+        for k, v in child.values.items():
+            if k[0] in ADDITIVE:
+                values[k] = values.get(k, 0) - v
+    return Own({k: v for k, v in values.items() if v})
 
 
 def read(node_ids: list[int], period: Period) -> dict[int, Figures]:

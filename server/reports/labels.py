@@ -39,3 +39,8 @@ def headline_label(name: str) -> str:
         "goods_distributed": _("Goods distributed (items)"),
         "goods_distributed_value": _("Goods distributed, value (yuan)"),
     }[name]
+
+
+def own_label(place_name: str) -> str:
+    """The row of what a place holds itself beside the places below it: "魏善庄镇本级"."""
+    return _("%(place)s itself", place=place_name)

@@ -72,6 +72,17 @@ class ChildOut(ma.Schema):
     figures = ma.fields.Nested(HeadlinesOut)
 
 
+class OwnOut(ma.Schema):
+    figures = ma.fields.Nested(HeadlinesOut, metadata={
+        "description": "the figures that add up across places; the distinct counts "
+                       "(volunteers, organisations, community_orgs) are null"})
+
+
+class OwnComparedOut(ma.Schema):
+    value = ma.fields.Raw()
+    previous = ma.fields.Raw()
+
+
 class MonthOut(ma.Schema):
     period = ma.fields.Nested(PeriodOut)
     figures = ma.fields.Nested(HeadlinesOut)
@@ -98,6 +109,10 @@ class DashboardOut(ma.Schema):
         "description": "activities each of the five forces took part in"})
     coverage = ma.fields.Nested(CoverageOut)
     children = ma.fields.List(ma.fields.Nested(ChildOut))
+    own = ma.fields.Nested(OwnOut, allow_none=True, metadata={
+        "description": "what the place holds itself, not through a place below it (a "
+                       "town's own fund): the figure less its children's; null when "
+                       "nothing, or when it has no places below"})
     trend = ma.fields.List(ma.fields.Nested(MonthOut))
     programmes = ma.fields.List(ma.fields.Nested(ProgrammeFiguresOut), metadata={
         "description": "programmes with activities here in the period, busiest first"})
@@ -190,6 +205,9 @@ class BehindOut(ma.Schema):
                        "decimal string"})
     previous = ma.fields.Raw(metadata={"description": "the figure, the period before"})
     children = ma.fields.List(ma.fields.Nested(ComparedChildOut))
+    own = ma.fields.Nested(OwnComparedOut, allow_none=True, metadata={
+        "description": "the place itself beside the places below (as in the dashboard); "
+                       "null for the distinct counts, and when nothing"})
     activities = ma.fields.List(ma.fields.Nested(ActivityRowOut))
     people = ma.fields.List(ma.fields.Nested(PersonRowOut))
     organisations = ma.fields.List(ma.fields.Nested(OrganisationRowOut))

@@ -19,7 +19,7 @@ from server.communities.models import Node
 from server.core.clock import local
 from server.extensions import db
 from server.reports import errors, figures, rollups
-from server.reports.figures import Coverage, Figures
+from server.reports.figures import DISTINCT, Coverage, Figures, Own
 from server.reports.periods import BadPeriod, Period, month_of, parse, year_of
 from server.reports.programmes import ProgrammeFigures, from_values
 
@@ -31,6 +31,7 @@ class Dashboard:
     now: Figures
     before: Figures
     children: list[tuple[Node, Figures]]
+    own: Own | None  # what the place holds itself, beside the places below; None if nothing
     trend: list[tuple[Period, Figures]]
     coverage: Coverage
     refreshed_at: datetime | None
@@ -92,6 +93,7 @@ class Compared:
     now: object
     before: object
     children: list[tuple[Node, object, object]]
+    own: tuple[object, object] | None  # the place itself, now and before (Dashboard.own)
 
 
 def compare(node: Node, period: Period, figure: str) -> Compared:
@@ -100,9 +102,14 @@ def compare(node: Node, period: Period, figure: str) -> Compared:
     children = _children(node)
     ids = [node.id] + [c.id for c in children]
     now, before = figures.read(ids, period), figures.read(ids, period.previous())
+    itself = None
+    if children and figure not in DISTINCT:
+        pair = tuple(figures.own(f[node.id], [f[c.id] for c in children]).headline(figure)
+                     for f in (now, before))
+        itself = pair if any(pair) else None
     return Compared(now[node.id].headline(figure), before[node.id].headline(figure),
                     [(c, now[c.id].headline(figure), before[c.id].headline(figure))
-                     for c in children])
+                     for c in children], itself)
 
 
 def _programmes(f: Figures) -> list[tuple[Programme, ProgrammeFigures]]:
@@ -122,9 +129,11 @@ def dashboard(viewer: User | None, node_id: int, period: Period) -> Dashboard:
     previous = period.previous()
     found = figures.read([node.id] + [c.id for c in children], period)
     before = figures.read([node.id], previous)[node.id]
+    itself = figures.own(found[node.id], [found[c.id] for c in children])
     return Dashboard(
         node=node, period=period, now=found[node.id], before=before,
         children=[(c, found[c.id]) for c in children],
+        own=itself if children and itself.values else None,
         trend=figures.trend(node.id, trend_months(period)),
         coverage=figures.coverage(node), refreshed_at=rollups.refreshed_at(),
         trail=_trail(viewer, node), programmes=_programmes(found[node.id]))

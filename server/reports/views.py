@@ -17,7 +17,7 @@ from server.exports import services as exports
 from server.exports.errors import ExportTooLargeForDirect
 from server.reports import export, export_jobs, lists, report_pdf, services
 from server.reports.figures import HEADLINES
-from server.reports.labels import headline_label, period_label
+from server.reports.labels import headline_label, own_label, period_label
 from server.reports.periods import Period, month_of, quarter_of, year_of
 
 bp = Blueprint("report_pages", __name__)
@@ -32,17 +32,20 @@ def quick_periods(now) -> list[Period]:
 
 
 def _chart_data(d: services.Dashboard) -> dict:
+    rows = [(c.name, f) for c, f in d.children]
+    if d.own is not None:
+        rows.append((own_label(d.node.name), d.own))
     return {
         "trend": {"labels": [period_label(p) for p, _f in d.trend],
                   "series": [{"name": _("Activities held"),
                               "data": [f.activities for _p, f in d.trend]},
                              {"name": _("Volunteer person-times"),
                               "data": [f.get("person_times") for _p, f in d.trend]}]},
-        "children": {"labels": [c.name for c, _f in d.children],
+        "children": {"labels": [name for name, _f in rows],
                      "series": [{"name": _("Activities held"),
-                                 "data": [f.activities for _c, f in d.children]},
+                                 "data": [f.activities for _n, f in rows]},
                                 {"name": _("Volunteer person-times"),
-                                 "data": [f.get("person_times") for _c, f in d.children]}]},
+                                 "data": [f.get("person_times") for _n, f in rows]}]},
     }
 
 
@@ -72,7 +75,7 @@ def dashboard(node_id: int):
         so_far=timefmt.day(today, today) if running else None,
         nothing_yet=running and not any(d.now.headline(name) for name in HEADLINES),
         forces=FORCES, quick=quick_periods(now), places=services.readable(me()),
-        charts=_chart_data(d), headline_label=headline_label,
+        charts=_chart_data(d), headline_label=headline_label, own_label=own_label,
         kind_label=lambda k: label(ACTIVITY_KIND, k), force_label=lambda f: label(FORCE, f))
 
 
@@ -89,7 +92,7 @@ def behind(node_id: int, figure: str):
     from server.donations.vocab import PLEDGE_STATE
     return render_template("reports/list.html", node=node, period=period, figure=figure,
                            listed=listed, page=page, kind=kind, compared=compared,
-                           headline_label=headline_label,
+                           headline_label=headline_label, own_label=own_label,
                            pledge_state=lambda s: label(PLEDGE_STATE, s))
 
 
