@@ -16,7 +16,7 @@ from server.core.pages import me
 from server.exports import services as exports
 from server.exports.errors import ExportTooLargeForDirect
 from server.reports import export, export_jobs, lists, report_pdf, services
-from server.reports.figures import HEADLINES
+from server.reports.figures import DISTINCT, HEADLINES
 from server.reports.labels import headline_label, own_label, period_label
 from server.reports.periods import Period, month_of, quarter_of, year_of
 
@@ -93,7 +93,7 @@ def behind(node_id: int, figure: str):
     return render_template("reports/list.html", node=node, period=period, figure=figure,
                            listed=listed, page=page, kind=kind, compared=compared,
                            headline_label=headline_label, own_label=own_label,
-                           pledge_state=lambda s: label(PLEDGE_STATE, s))
+                           distinct=DISTINCT, pledge_state=lambda s: label(PLEDGE_STATE, s))
 
 
 @bp.route("/stats/<int:node_id>/export.xlsx")

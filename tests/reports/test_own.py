@@ -128,3 +128,13 @@ def test_the_page_its_chart_and_the_download_show_the_row(client, town_itself):
     by = dict(zip(header, last, strict=True))
     assert by["开展服务（次）"] == 1 and by["志愿者"] is None
     assert [r[0] for r in rows[1:]] == ["东枣林村", "魏庄村", "魏善庄镇本级"]
+
+
+def test_a_distinct_count_says_why_its_places_do_not_add_up(client, town_itself):
+    login(client, town_itself.reviewer)
+    people = text(client.get(f"/stats/{town_itself.town.id}/figures/volunteers"
+                             "?period=2026-09"))
+    assert "下属地区之和可能多于总数" in people and "魏善庄镇本级" not in people
+    money = text(client.get(f"/stats/{town_itself.town.id}/figures/money_received"
+                            "?period=2026-09"))
+    assert "下属地区之和可能多于总数" not in money
