@@ -200,7 +200,15 @@ def test_never_give_out_more_than_the_fund_holds(as_user, make_fund, pledge_mone
                         "quantity": 11}]}
     before = _counts()
     _error(desk.post(url, json=payout), 409, "insufficient_funds")
-    _error(desk.post(url, json=goods), 409, "insufficient_stock")
+    short = _error(desk.post(url, json=goods), 409, "insufficient_stock")
+    # told beside the line that asks too much (in `two`, the second: the first is in stock)
+    two = {**goods, "nonce": "goods-2", "lines": [{**goods["lines"][0], "quantity": 1},
+                                                  {**goods["lines"][0], "item": "童话书"}]}
+    assert list(short["errors"]) == ["lines.0.quantity"]
+    assert "儿童绘本" in short["errors"]["lines.0.quantity"][0]
+    other = _error(desk.post(url, json=two), 409, "insufficient_stock")
+    assert list(other["errors"]) == ["lines.1.quantity"]
+    assert "童话书" in other["errors"]["lines.1.quantity"][0]
     _error(desk.post(url, json={**payout, "amount": "10.00", "decision_ref": None}), 422,
            "decision_required")
     assert _counts() == before

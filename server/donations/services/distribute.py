@@ -118,14 +118,19 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
         if not data.get("lines"):
             raise errors.LinesRequired()
         wanted: dict[tuple[str, str, str], int] = {}
-        for x in data["lines"]:
+        first: dict[tuple[str, str, str], int] = {}  # the line a shortage is told beside
+        for n, x in enumerate(data["lines"]):
             key = (x["category"], x["item"].strip(), x["unit"])
             wanted[key] = wanted.get(key, 0) + x["quantity"]
-        for (category, item, unit), qty in wanted.items():
+            first.setdefault(key, n)
+        for key, qty in wanted.items():
+            category, item, unit = key
             have = ledger.on_hand(fund.id, category, item, unit)
             if have < qty:
-                raise errors.InsufficientStock(available=have, unit=unit_word(unit, have),
-                                               item=item)
+                short = errors.InsufficientStock(available=have, unit=unit_word(unit, have),
+                                                 item=item)
+                short.errors = {f"lines.{first[key]}.quantity": short.errors.pop("quantity")}
+                raise short
         dist.lines = [DistributionLine(category=c, item=i, unit=u, quantity=q)
                       for (c, i, u), q in wanted.items()]
         db.session.add(dist)
