@@ -58,3 +58,34 @@ def test_a_volunteer_rates_and_the_organiser_reads_it_anonymously(
     expect(summary).to_contain_text("孩子们听得很认真")
     expect(summary).not_to_contain_text("王小红")
     staff.close()
+
+
+def test_text_refused_at_the_boundary_goes_back_to_the_form_as_typed(
+        live_server, phone, make_node, make_org, make_user, make_activity, give_place):
+    """A comment holding a bidirectional override is refused before the view could show
+    the form again; the result page's 返回上一页 returns to the form with what was typed."""
+    community = make_node(name="运河园社区")
+    org = make_org(name="BQteam", node=community, kind="volunteer_team")
+    activity = make_activity(org=org, title="亲子绘本共读", status="finished",
+                             starts_in=timedelta(hours=-4), hours=2)
+    volunteer = make_user(name="王小红")
+    signup = give_place(activity, volunteer)
+    signup.scan_seq, signup.presence = 2, "out"
+    db.session.commit()
+    activity_id, volunteer_phone = activity.id, volunteer.phone
+    db.session.close()
+    page = phone
+    log_in(page, live_server, volunteer_phone)
+    page.goto(f"{live_server}/activities/{activity_id}/feedback")
+    page.locator("label[for=rating-4]").click()
+    typed = "讲得很好\u202e下次再来"
+    page.fill("textarea[name=comment]", typed)
+    page.locator("form.feedback-form button[type=submit]").click()
+    result = page.locator(".weui-msg")
+    expect(result).to_contain_text("无法保存的字符")
+    back = page.get_by_role("link", name="返回上一页")
+    page.shot("refused-text")
+    back.click()
+    page.wait_for_url(f"{live_server}/activities/{activity_id}/feedback")
+    expect(page.locator("textarea[name=comment]")).to_have_value(typed)
+    expect(page.locator("#rating-4")).to_be_checked()

@@ -165,6 +165,15 @@
     }
   }
 
+  // "Go back" on the result page of a refused form: the browser's back keeps what
+  // was typed in the form; the link itself (a fresh form) is for a tab opened on it.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest ? evt.target.closest("a[data-history-back]") : null;
+    if (!link || window.history.length < 2) return;
+    evt.preventDefault();
+    window.history.back();
+  });
+
   // Server side: HX-Trigger: {"wushe:toast": {"message": "..."}}
   document.addEventListener("wushe:toast", function (evt) {
     var detail = evt.detail || {};
