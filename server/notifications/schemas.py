@@ -46,7 +46,8 @@ class UnreadOut(ma.Schema):
 
 class ReadAllIn(ma.Schema):
     up_to_id = Id(load_default=None, metadata={
-        "description": "the newest message the reader saw: newer ones stay unread"})
+        "description": "the largest id among the messages the reader saw: those that arrived after "
+                       "it stay unread"})
 
 
 class ReadAllOut(ma.Schema):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.core import clock, labels, outbox
@@ -148,13 +148,21 @@ def _mine(user_id: int):
 
 def inbox(user_id: int, *, before_id: int | None = None, unread_only: bool = False,
           limit: int = PAGE_SIZE) -> list[Notification]:
-    """Newest first, a page at a time (`before_id`: the last id of the previous page)."""
+    """Newest first, a page at a time (`before_id`: the last id of the previous page).
+    By the time each was made, then by id: a message about something past (a gift
+    recorded later for the day it came) is not put above today's."""
     query = _mine(user_id)
     if before_id is not None:
-        query = query.where(Notification.id < before_id)
+        last = (select(Notification.created_at)
+                .where(Notification.id == before_id, Notification.user_id == user_id)
+                .scalar_subquery())
+        query = query.where(or_(Notification.created_at < last,
+                                and_(Notification.created_at == last,
+                                     Notification.id < before_id)))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    return list(db.session.scalars(query.order_by(Notification.created_at.desc(),
+                                                  Notification.id.desc()).limit(limit)))
 
 
 def unread_count(user_id: int) -> int:

@@ -137,6 +137,27 @@ def test_the_inbox_pages_newest_first(app, make_user, now):
     assert [n.id for n in rest] == ids[::-1][20:]
 
 
+
+def test_the_inbox_is_ordered_by_when_each_was_made_across_pages(app, make_user, now):
+    """A message made for a past moment after newer ones (the demo's gift of October,
+    seeded after today's messages) sits among those of its time, on every page."""
+    person = make_user()
+    made = [notify(person.id, "work_digest", now=now - timedelta(days=30 - i), hours=i)
+            for i in range(25)]
+    late = notify(person.id, "work_digest", now=now - timedelta(days=20, hours=12), hours=99)
+    assert late.id > made[-1].id
+    expected = [n.id for n in made[10:][::-1]] + [late.id] + [n.id for n in made[:10][::-1]]
+    first = services.inbox(person.id)
+    rest = services.inbox(person.id, before_id=first[-1].id)
+    assert [n.id for n in first + rest] == expected
+    assert late in first and first[-1].id == made[6].id
+    # a page that ends on the late one goes on with the older ones
+    upto = services.inbox(person.id, limit=16)
+    assert upto[-1].id == late.id
+    assert [n.id for n in services.inbox(person.id, before_id=late.id)] == [
+        n.id for n in made[:10][::-1]]
+
+
 # --- the webhook adapter against a real HTTP endpoint ----------------------------------
 
 def test_a_failed_push_is_tried_again_later_and_recorded(app, make_user, now, gateway,
