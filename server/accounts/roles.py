@@ -139,6 +139,22 @@ def find_user_by_phone(phone: str) -> User | None:
     return db.session.scalar(select(User).where(User.phone == normalise_phone(phone)))
 
 
+def serves(actor: User | None, person: User) -> bool:
+    """The person lives in a place the worker serves (as organiser, coordinator or admin
+    there): the one test before a worker may name someone found by their number."""
+    from server.accounts import permissions
+    return person.home_node is not None and permissions.covers(
+        actor, person.home_node, "organiser", "coordinator", "admin")
+
+
+def find_resident_by_phone(actor: User, phone: str) -> User | None:
+    """A person a worker names by their full number, if the worker serves them (serves).
+    Anyone else is None, as an unknown number is: a worker cannot learn anyone's name by
+    typing their number."""
+    person = find_user_by_phone(phone)
+    return person if person is not None and serves(actor, person) else None
+
+
 def organisers_of(organisation_id: int) -> list[int]:
     """Who organises for this body (active people), for messages about its activities."""
     return list(db.session.scalars(

@@ -171,17 +171,15 @@ def sign_up_for(activity_id: int, *, phone: str, actor: User, now: datetime) -> 
     number from elsewhere is answered as an unknown one (a worker cannot look up anyone's
     name by their number). Every sign-up rule still applies, and the person is told.
     """
-    from server.accounts import permissions
     from server.accounts.errors import ResidentNotFound
-    from server.accounts.roles import find_user_by_phone
+    from server.accounts.roles import find_resident_by_phone
     from server.activities.services import can_oversee, get_activity
     from server.core.errors import Forbidden
     activity = get_activity(activity_id, viewer=actor)
     if not can_oversee(actor, activity):
         raise Forbidden()
-    person = find_user_by_phone(phone)
-    if person is None or person.home_node is None or not permissions.covers(
-            actor, person.home_node, "organiser", "coordinator", "admin"):
+    person = find_resident_by_phone(actor, phone)
+    if person is None:
         raise ResidentNotFound(errors={"phone": [str(ResidentNotFound.message)]})
     signup = sign_up(activity.id, user=person, now=now, acted_by=actor)
     notify(person.id, "signed_up_by_worker", now=now, activity_id=activity.id,

@@ -192,6 +192,16 @@ def _listed(activity_id: int, user_id: int) -> bool:
         Signup.status.in_(("confirmed", "waitlisted"))).limit(1)) is not None
 
 
+def _may_admit(req: ScanRequest, user_id: int) -> bool:
+    """A walk-in shows their own code; a number typed for them admits only a resident of a
+    place the operator serves (as a sign-up on their behalf): anyone else's number is
+    answered as one not on the list, and names nobody."""
+    if req.phone is None:
+        return True
+    from server.accounts.roles import serves
+    return serves(req.operator, db.session.get(User, user_id))
+
+
 def lock_signup(activity_id: int, user_id: int | None) -> Signup | None:
     if user_id is None:
         return None
@@ -265,7 +275,8 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
             return replay
     if _closed(activity, req, effective):
         return answer("attendance_closed", signup=signup)
-    if signup is None and req.walk_in and req.direction == "entry" and req.user_id is None:
+    if (signup is None and req.walk_in and req.direction == "entry" and req.user_id is None
+            and _may_admit(req, user_id)):
         signup, full = signup_rules.walk_in(activity.id, user=db.session.get(User, user_id),
                                             operator=req.operator, now=now)
         if full:

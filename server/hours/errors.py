@@ -64,6 +64,15 @@ class RetroNeedsSignup(Conflict):
                  "organiser to file them for you.")
 
 
+class PersonNotFound(NotFound):
+    """Also the answer for someone registered elsewhere: a number names nobody to a worker
+    who does not serve them."""
+    code = "person_not_found"
+    field = "phone"
+    message = _l("Nobody who held a place in this activity or lives in a place you serve "
+                 "is registered with this mobile number.")
+
+
 class HelpedRecord(Forbidden):
     code = "helped_record"
     message = _l("You helped record these hours (you filed them, or forced, assisted or "

@@ -208,15 +208,19 @@ def file_retroactive(*, actor: User, activity: Activity, user: User, minutes: in
 
 def file_for(*, actor: User, activity: Activity, phone: str, minutes: int, evidence: str,
              now: datetime) -> HourEntry:
-    """The organising body files 补录 for a person it names by their full phone number."""
-    from server.accounts.errors import UserNotFound
-    from server.accounts.roles import find_user_by_phone
+    """The organising body files 补录 for a person it names by their full phone number:
+    one who held a place in the activity, or lives in a place the filer serves. Any other
+    number is answered as an unknown one (nobody learns a name by typing a number)."""
+    from server.accounts.roles import find_resident_by_phone, find_user_by_phone
     from server.activities.services import can_manage
     if not can_manage(actor, activity):
         raise errors.NotReviewer()
     person = find_user_by_phone(phone)
+    if person is not None and db.session.scalar(select(Signup.id).where(
+            Signup.activity_id == activity.id, Signup.user_id == person.id).limit(1)) is None:
+        person = find_resident_by_phone(actor, phone)
     if person is None:
-        raise UserNotFound(errors={"phone": [UserNotFound.message]})
+        raise errors.PersonNotFound()
     return file_retroactive(actor=actor, activity=activity, user=person, minutes=minutes,
                             evidence=evidence, now=now)
 

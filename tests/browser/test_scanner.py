@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.activities import signups
+from server.activities.models import Signup
 from server.checkin import codes
 from server.checkin.models import Scan
 from server.extensions import db
@@ -153,7 +154,7 @@ def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone,
     activity = make_activity(starts_in=timedelta(minutes=10), hours=2, title="助老服务日")
     organiser = make_user(name="社工小周")
     grant(organiser, "organiser", activity.node, activity.organisation)
-    walker = make_user(name="手机没带码的", phone="13700005678")
+    walker = make_user(name="手机没带码的", phone="13700005678", home_node=activity.node)
     db.session.commit()
     activity_id, organiser_phone, walker_id = activity.id, organiser.phone, walker.id
     db.session.close()
@@ -176,6 +177,32 @@ def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone,
     rows = db.session.query(Scan).filter_by(activity_id=activity_id, user_id=walker_id).all()
     assert [(s.result, s.walk_in, s.assisted, s.source) for s in rows] == [
         ("ok", True, True, "phone_lookup")]
+    db.session.close()
+
+
+def test_a_number_from_elsewhere_is_not_admitted_and_not_offered_again(
+        live_server, phone, make_activity, make_user, make_node, grant):
+    activity = make_activity(starts_in=timedelta(minutes=10), hours=2, title="助老服务日")
+    organiser = make_user(name="社工小周")
+    grant(organiser, "organiser", activity.node, activity.organisation)
+    far = make_user(name="外区居民", phone="13700006789", home_node=make_node(name="北苑社区"))
+    db.session.commit()
+    activity_id, organiser_phone, far_id = activity.id, organiser.phone, far.id
+    db.session.close()
+
+    log_in(phone, live_server, organiser_phone)
+    phone.goto(f"{live_server}/manage/{activity_id}/scanner")
+    phone.fill("#scanner-q", "137 0000 6789")
+    phone.locator(".scanner__by-phone").click()
+    expect(phone.locator("#scanner-overlay.is-fail")).to_have_attribute(
+        "data-result", "not_signed_up")
+    phone.locator("#scanner-walkin").click()
+    red = phone.locator("#scanner-overlay.is-fail")
+    expect(red).to_contain_text("请对方出示本人的签到码")
+    expect(red).not_to_contain_text("外区居民")
+    expect(phone.locator("#scanner-walkin")).to_be_hidden()
+    phone.shot("walk-in-refused")
+    assert not db.session.query(Signup).filter_by(user_id=far_id).count()
     db.session.close()
 
 

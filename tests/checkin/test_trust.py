@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.activities import services as activity_services
 from server.activities import signups
+from server.activities.models import Signup
 from server.checkin import codes, geo
 from server.checkin.models import Scan
 from server.core import clock
@@ -132,7 +133,7 @@ def door(make_activity, make_user, grant, now):
     grant(organiser, "organiser", activity.node, activity.organisation)
     member = make_user(name="报了名的", phone="13911110000")
     signups.sign_up(activity.id, user=member, now=now)
-    stranger = make_user(name="陌生人", phone="13922220000")
+    stranger = make_user(name="陌生人", phone="13922220000", home_node=activity.node)
     return activity, organiser, member, stranger
 
 
@@ -165,6 +166,32 @@ def test_a_walk_in_is_admitted_by_full_phone_recorded_as_assisted(api, door):
     assert (row.source, row.operator_id, row.assisted) == ("phone_lookup", organiser.id, True)
     bad = api.post(url, json={"phone": "12345", "walk_in": True, "nonce": "phone-0003"})
     assert bad.status_code == 422 and bad.get_json()["code"] == "invalid_phone"
+
+
+def test_a_number_from_beyond_the_operator_s_places_admits_and_names_nobody(
+        api, door, make_user, make_node):
+    """A typed number admits a resident of a place the organiser serves; anyone else's is
+    answered as an unknown one (as a sign-up on their behalf is), so typing numbers never
+    tells an organiser who lives elsewhere, nor puts them on the list without their code."""
+    activity, organiser, _, _ = door
+    far = make_user(name="外区居民", phone="13933330000",
+                    home_node=make_node(name="北苑社区"))
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans"
+    refused = api.post(url, json={"phone": "13933330000", "walk_in": True,
+                                  "nonce": "far-0001"}).get_json()
+    unknown = api.post(url, json={"phone": "13944440000", "walk_in": True,
+                                  "nonce": "far-0002"}).get_json()
+    assert (refused["result"], refused["person"]) == ("not_signed_up", None)
+    assert (unknown["result"], unknown["person"]) == ("not_signed_up", None)
+    assert db.session.scalar(select(func.count(Signup.id)).where(
+        Signup.user_id == far.id)) == 0
+    assert "外区居民" not in api.get(f"{url}?limit=50").get_data(as_text=True)
+    # their own code is their consent: shown at the door, it admits them
+    payload = codes.personal_payload(codes.active_code(far, now=clock.now()))
+    shown = api.post(url, json={"code": payload, "walk_in": True,
+                                "nonce": "far-0003"}).get_json()
+    assert (shown["result"], shown["person"]["name"]) == ("ok", "外区居民")
 
 
 def test_a_nonce_belongs_to_its_scanner(api, door, make_user):

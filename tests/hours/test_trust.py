@@ -3,10 +3,11 @@ hours they filed, forced, assisted or admitted; corrections follow one rule, bot
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.activities import services as activity_services
 from server.checkin.services import ScanRequest, redeem
@@ -69,7 +70,8 @@ def test_someone_who_held_a_place_files_and_approve_all_leaves_it(api, past, mak
 def test_the_organiser_files_for_a_named_person_and_someone_else_decides(
         api, past, make_user):
     activity, organiser, coordinator = past
-    walker = make_user(name="没扫码的居民", phone="13700001111")
+    walker = make_user(name="没扫码的居民", phone="13700001111",
+                       home_node=activity.organisation.node)
     api.login(organiser)
     url = f"/api/v1/hours/activities/{activity.id}/retroactive"
     resp = api.post(url, json={"phone": "137 0000 1111", "minutes": 90,
@@ -82,7 +84,7 @@ def test_the_organiser_files_for_a_named_person_and_someone_else_decides(
     refused = api.post(f"/api/v1/hours/entries/{filed['id']}/approve")
     assert refused.status_code == 403 and refused.get_json()["code"] == "helped_record"
     nobody = api.post(url, json={"phone": "13700009999", "minutes": 30, "evidence": "签到表"})
-    assert nobody.status_code == 404 and nobody.get_json()["code"] == "user_not_found"
+    assert nobody.status_code == 404 and nobody.get_json()["code"] == "person_not_found"
     api.post("/api/v1/auth/logout")
     api.refresh_token()
     api.login(make_user(name="路人"))
@@ -92,11 +94,47 @@ def test_the_organiser_files_for_a_named_person_and_someone_else_decides(
     assert entry.status == "approved"
 
 
+def test_a_number_from_elsewhere_names_nobody_to_the_filer(api, past, make_user, make_node,
+                                                          give_place):
+    """补录 by number reaches a person who held a place in the activity, or lives in a
+    place the filer serves; anyone else's number is answered as an unknown one, with the
+    same words, and nothing is filed."""
+    activity, organiser, _ = past
+    make_user(name="外区居民", phone="13700003333", home_node=make_node(name="北苑社区"))
+    came = make_user(name="报过名的外区人", phone="13700004444",
+                     home_node=make_node(name="西城社区"))
+    give_place(activity, came)
+    api.login(organiser)
+    url = f"/api/v1/hours/activities/{activity.id}/retroactive"
+    before = db.session.scalar(select(func.count(HourEntry.id)))
+    elsewhere = api.post(url, json={"phone": "13700003333", "minutes": 30, "evidence": "签到表"})
+    unknown = api.post(url, json={"phone": "13700009999", "minutes": 30, "evidence": "签到表"})
+    assert elsewhere.status_code == unknown.status_code == 404
+    assert elsewhere.get_json() == unknown.get_json()
+    assert elsewhere.get_json()["code"] == "person_not_found"
+    assert "外区居民" not in elsewhere.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(HourEntry.id))) == before
+    page = api.get(f"/review/activities/{activity.id}/retroactive")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    form = api.post(f"/review/activities/{activity.id}/retroactive", data={
+        "csrf_token": token.group(1), "phone": "13700003333", "minutes": "30",
+        "evidence": "签到表"}, headers={"Accept": "text/html"})
+    assert "没有人用此手机号注册" in form.get_data(as_text=True)
+    assert "外区居民" not in form.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(HourEntry.id))) == before
+    # who held a place in it is reached wherever they live
+    held = api.post(url, json={"phone": "13700004444", "minutes": 30,
+                               "evidence": "纸质签到表第5行"})
+    assert held.status_code == 201, held.get_json()
+    assert db.session.get(HourEntry, held.get_json()["id"]).user_id == came.id
+
+
 def test_whoever_assisted_or_admitted_the_scans_does_not_approve_them(
         past, make_activity, make_user, grant, now):
     activity, organiser, coordinator = past
     live = make_activity(org=activity.organisation, starts_in=timedelta(minutes=-30), hours=1)
-    walker = make_user(name="临时来的", phone="13700002222")
+    walker = make_user(name="临时来的", phone="13700002222",
+                       home_node=activity.organisation.node)
     redeem(ScanRequest(activity_id=live.id, direction="entry", source="phone_lookup",
                        operator=organiser, phone="13700002222", walk_in=True,
                        nonce="walkin-0001"), now=now)
