@@ -10,7 +10,7 @@ Memberships never overlap (one open row per person and team), so no entry counts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -75,6 +75,7 @@ class MemberRow:
     membership: Membership
     user: User
     minutes: int
+    phone_shown: bool = True  # a fellow member does not need it; leaders and staff do
 
 
 def members(team_id: int) -> list[MemberRow]:
@@ -149,16 +150,23 @@ class TeamView:
 
 
 def team_view(team: Organisation, viewer: User | None) -> TeamView:
-    """Everyone sees the leaders' names, how many members and the total hours; members,
-    leaders and staff also see who the members are and each one's hours."""
+    """Everyone sees that the team has leaders (their names masked, 王*: residents who
+    never agreed to be named in public), how many members and the total hours; members,
+    leaders and staff see the leaders' and members' names and each one's hours; only
+    leaders and staff the members' (masked) phones."""
+    from server.accounts.privacy import mask_name
     from server.teams import services
     rows = members(team.id)
     mine = services.open_membership(team.id, viewer.id) if viewer else None
     manager = services.can_manage(viewer, team)
     inside = manager or (mine is not None and mine.state == "active")
-    return TeamView(team=team, leaders=[r.user.name for r in rows
-                                        if r.membership.role == "leader"],
-                    member_count=len(rows), total_minutes=total_minutes(team.id),
+    if not manager:
+        rows = [replace(r, phone_shown=viewer is not None and r.user.id == viewer.id)
+                for r in rows]
+    leaders = [r.user.name if inside else mask_name(r.user.name) for r in rows
+               if r.membership.role == "leader"]
+    return TeamView(team=team, leaders=leaders, member_count=len(rows),
+                    total_minutes=total_minutes(team.id),
                     members=rows if inside else None, my_membership=mine, can_manage=manager)
 
 

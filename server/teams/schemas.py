@@ -74,7 +74,9 @@ class MemberOut(ma.Schema):
     membership_id = ma.fields.Function(lambda r: r.membership.id)
     user_id = ma.fields.Function(lambda r: r.user.id)
     name = ma.fields.Function(lambda r: r.user.name)
-    phone = ma.fields.Function(lambda r: shown_phone(r.user))
+    phone = ma.fields.Function(lambda r: shown_phone(r.user) if r.phone_shown else None,
+                               metadata={"description": "masked; null for a fellow member "
+                                                        "(leaders and staff see it)"})
     role = ma.fields.Function(lambda r: r.membership.role)
     joined_at = ma.fields.Function(lambda r: LocalDateTime()._serialize(
         r.membership.joined_at, None, None))
@@ -82,8 +84,9 @@ class MemberOut(ma.Schema):
 
 
 class TeamDetailOut(ma.Schema):
-    """One team: its leaders' names, count and total hours for everyone; the members
-    and their hours for its members, leaders and staff; the viewer's own membership."""
+    """One team: its leaders (masked names to those outside it), count and total hours
+    for everyone; the members and their hours for its members, leaders and staff; the
+    viewer's own membership."""
 
     id = ma.fields.Integer()
     name = ma.fields.String()

@@ -35,15 +35,25 @@ def test_list_and_search_teams_in_public(client, make_team, make_org, crew):
 def test_detail_shows_members_only_to_the_team_and_masks_phones(api, client, crew):
     team, leader, a, _b = crew()
     public = client.get(f"/api/v1/teams/{team.id}").get_json()
-    assert public["leaders"] == ["贤妈队长"] and public["member_count"] == 3
+    # a leader is a resident who never agreed to be named in public: masked outside the team
+    assert public["leaders"] == ["贤***"] and public["member_count"] == 3
+    assert "贤妈队长" not in client.get(f"/teams/{team.id}").get_data(as_text=True)
     assert public["members"] is None and public["my_membership"] is None
     assert public["total_minutes"] == 0 and public["can_manage"] is False
     api.login(a)
     inside = api.get(f"/api/v1/teams/{team.id}").get_json()
+    assert inside["leaders"] == ["贤妈队长"]
+    # a fellow member sees names and hours, their own phone, nobody else's
     phones = {m["name"]: m["phone"] for m in inside["members"]}
-    assert phones["王芳"] == a.phone
-    assert phones["贤妈队长"] == leader.phone[:3] + "****" + leader.phone[-4:]
+    assert phones == {"王芳": a.phone, "贤妈队长": None, _b.name: None}
     assert inside["my_membership"]["state"] == "active"
+    api.post("/api/v1/auth/logout")
+    api.refresh_token()
+    api.login(leader)
+    led = api.get(f"/api/v1/teams/{team.id}").get_json()
+    phones = {m["name"]: m["phone"] for m in led["members"]}
+    assert phones["王芳"] == a.phone[:3] + "****" + a.phone[-4:]
+    assert phones["贤妈队长"] == leader.phone
     _envelope(client.get("/api/v1/teams/999999"), 404, "team_not_found")
 
 
