@@ -140,15 +140,22 @@ class SelfCheckInIn(ma.Schema):
     longitude = Coordinate(load_default=None, validate=v.Range(-180, 180))
 
 
+def _near(degrees: float | None) -> float | None:
+    """Three decimals, about 100 m: enough to tell the venue from elsewhere, not a door."""
+    return None if degrees is None else round(degrees, 3)
+
+
 class ScanLogOut(ScanOut):
-    """The full record, for organisers and reviewers: where and how each scan happened."""
+    """The record for organisers and reviewers: how and roughly where each scan happened.
+    The address it came from and the exact position stay in the database (the person's
+    own data download holds them), not in what staff read."""
 
     device = ma.fields.String(allow_none=True)
     client_time = LocalDateTime(allow_none=True)
     operator_name = ma.fields.Function(lambda s: s.operator.name if s.operator else None)
-    ip = ma.fields.String(allow_none=True)
-    latitude = ma.fields.Float(allow_none=True)
-    longitude = ma.fields.Float(allow_none=True)
+    latitude = ma.fields.Function(lambda s: _near(s.latitude), allow_none=True, metadata={
+        "description": "GCJ-02, to three decimals (about 100 m); null without a position"})
+    longitude = ma.fields.Function(lambda s: _near(s.longitude), allow_none=True)
 
 
 class ScanLogArgs(ma.Schema):

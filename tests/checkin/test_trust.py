@@ -230,6 +230,27 @@ def test_self_check_in_through_the_api_keeps_what_was_pressed(api, door, now):
     assert missing.status_code == 422 and "direction" in missing.get_json()["errors"]
 
 
+def test_staff_read_roughly_where_a_self_check_in_was_not_the_address_or_the_spot(
+        api, door, now):
+    activity, organiser, member, _ = door
+    step = codes.step_of(now)
+    api.login(member)
+    done = api.post(f"/api/v1/activities/{activity.id}/self-checkin", json={
+        "step": str(step), "mac": codes.venue_mac(activity.id, step), "direction": "entry",
+        "nonce": "self-0000009", "latitude": 39.915123, "longitude": 116.404567}).get_json()
+    row = db.session.get(Scan, done["id"])
+    assert row.ip  # kept for the record (and in the person's own data download)
+    api.post("/api/v1/auth/logout")
+    api.refresh_token()
+    api.login(organiser)
+    [logged] = [s for s in api.get(f"/api/v1/activities/{activity.id}/scans").get_json()
+                if s["id"] == done["id"]]
+    assert "ip" not in logged
+    assert (logged["latitude"], logged["longitude"]) == (round(row.latitude, 3),
+                                                        round(row.longitude, 3))
+    assert logged["latitude"] != row.latitude
+
+
 def test_an_id_that_names_nobody_is_an_answer_not_a_failed_batch(api, door, now):
     activity, organiser, member, _ = door
     payload = codes.personal_payload(codes.active_code(member, now=now))
