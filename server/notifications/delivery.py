@@ -26,7 +26,11 @@ from server.notifications.models import Delivery
 
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=10)
+# a run of the scheduler's job stops taking claims well before another sender would take
+# them for abandoned, however slow the provider: its claims never look stale while it runs
+RUN_BUDGET = STALE_CLAIM / 2
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+DEFERRED = "deferred"  # what send() returns for a push put back to the end of the night
 
 
 def _due(now: datetime):
@@ -93,10 +97,24 @@ def _no_longer(delivery: Delivery, now: datetime) -> str | None:
 
 
 def send(delivery_id: int, *, now: datetime) -> str | None:
-    """Send one delivery if it is due and nobody else has it; returns its new status."""
+    """Send one delivery if it is due and nobody else has it; returns its new status
+    (DEFERRED: a push that can wait, due at night, put back to the quiet hours' end)."""
     if not _claim(delivery_id, now):
         return None
     delivery = db.session.get(Delivery, delivery_id)
+    if delivery.attempts > current_app.config["NOTIFY_MAX_ATTEMPTS"]:
+        # claimed again and again by senders that stopped before recording anything
+        delivery.status = "failed"
+        delivery.last_error = delivery.last_error or "the sender stopped during every try"
+        db.session.commit()
+        return delivery.status
+    if not kinds.get(delivery.notification.kind).urgent:
+        wake = services.after_quiet_hours(now)
+        if wake > now:  # a retry, or a catch-up after an outage, falling in the night
+            delivery.status, delivery.next_attempt_at = "pending", wake
+            delivery.attempts -= 1
+            db.session.commit()
+            return DEFERRED
     skip = _no_longer(delivery, now)
     if skip:
         delivery.status, delivery.last_error = "skipped", skip
@@ -138,9 +156,33 @@ def _failed(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) 
     delivery.status, delivery.next_attempt_at = "pending", now + timedelta(minutes=pause)
 
 
+def send_guarded(delivery_id: int, *, now: datetime) -> str | None:
+    """send(), for a sender that goes on to the next: a delivery that cannot even be
+    prepared (a message whose stored details no longer render) is recorded as a failed
+    try, with the reason, and tried again later up to NOTIFY_MAX_ATTEMPTS, instead of
+    stopping the run at it every time."""
+    try:
+        return send(delivery_id, now=now)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row and in the run
+        db.session.rollback()
+        outbox.discard()
+        log.exception("delivery %s could not be sent", delivery_id)
+        delivery = db.session.get(Delivery, delivery_id)
+        if delivery is None or delivery.status != "sending":
+            return None
+        _failed(delivery, f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}",
+                 permanent=False, now=now)
+        db.session.commit()
+        return delivery.status
+
+
 @outbox.handler("delivery", after_response=True)
 def send_after_commit(delivery_id: int) -> None:
     send(delivery_id, now=clock.now())
+
+
+def last_error_of(delivery_id: int) -> str | None:
+    return db.session.scalar(select(Delivery.last_error).where(Delivery.id == delivery_id))
 
 
 def due_ids(*, now: datetime, limit: int = 500) -> list[int]:
