@@ -39,6 +39,19 @@ class CalendarYearMissing(WusheError):
         self.year = year
 
 
+class CalendarFileBroken(CalendarYearMissing):
+    """A year's data file that cannot be read: that year is not known (as if missing), and
+    the reason says what to fix; the other years still count."""
+
+    code = "calendar_file_broken"
+    message = _l("The public holidays file of %(year)s cannot be read (%(reason)s), so this "
+                 "deadline cannot be worked out until an administrator corrects it.")
+
+    def __init__(self, year: int, reason: str = ""):
+        WusheError.__init__(self, year=year, reason=reason)
+        self.year = year
+
+
 @dataclass(frozen=True)
 class Year:
     holidays: frozenset[date] = field(default_factory=frozenset)
@@ -48,13 +61,16 @@ class Year:
 class Calendar:
     """Working days for the years it knows (the library's, then the data files')."""
 
-    def __init__(self, years: dict[int, Year]):
+    def __init__(self, years: dict[int, Year], broken: dict[int, str] | None = None):
         self.years = years
+        self.broken = broken or {}  # year -> why its file could not be read
 
     def known_years(self) -> list[int]:
         return sorted(self.years)
 
     def is_working_day(self, day: date) -> bool:
+        if day.year in self.broken:
+            raise CalendarFileBroken(day.year, self.broken[day.year])
         year = self.years.get(day.year)
         if year is None:
             raise CalendarYearMissing(day.year)
@@ -91,29 +107,57 @@ def _library_years() -> dict[int, Year]:
     return years
 
 
-def read_year_file(path: Path) -> tuple[int, Year]:
-    """One `<year>.toml`; every date must be in that year (a typo is an error, not a hole)."""
+def _neighbouring(day: object, year: int) -> bool:
+    """A day of the last December or the next January: a notice's holiday may begin in
+    the year before ("2022年12月31日至2023年1月2日") or end in the next."""
+    return isinstance(day, date) and (
+        (day.year == year - 1 and day.month == 12) or (day.year == year + 1 and day.month == 1))
+
+
+def read_year_file(path: Path) -> tuple[int, Year, Year]:
+    """One `<year>.toml`: (year, its days, the neighbouring years' days it names). Every
+    other date must be in that year (a typo is an error, not a hole)."""
     year = int(path.stem)
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     unknown = set(data) - {"holidays", "workdays"}
     if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-    days = {key: frozenset(data.get(key, [])) for key in ("holidays", "workdays")}
+        raise ValueError(f"unknown keys {sorted(unknown)}")
+    days = {key: data.get(key, []) for key in ("holidays", "workdays")}
     for key, values in days.items():
-        wrong = [d for d in values if not isinstance(d, date) or d.year != year]
+        if not isinstance(values, list):
+            raise ValueError(f"{key} is not a list of dates")
+        wrong = [d for d in values if not (isinstance(d, date) and d.year == year)
+                 and not _neighbouring(d, year)]
         if wrong:
-            raise ValueError(f"{path}: {key} holds dates outside {year}: {wrong}")
-    return year, Year(**days)
+            raise ValueError(f"{key} holds dates outside {year}: "
+                             f"{', '.join(str(d) for d in wrong[:3])}")
+    own = {k: frozenset(d for d in v if d.year == year) for k, v in days.items()}
+    beside = {k: frozenset(d for d in v if d.year != year) for k, v in days.items()}
+    return year, Year(**own), Year(**beside)
 
 
 def load(directory: Path | None) -> Calendar:
     years = _library_years()
+    broken: dict[int, str] = {}
+    beside: list[Year] = []
     if directory is not None and directory.is_dir():
         for path in sorted(directory.glob("[0-9][0-9][0-9][0-9].toml")):
-            year, data = read_year_file(path)
+            try:
+                year, data, around = read_year_file(path)
+            except (OSError, ValueError) as exc:  # tomllib's errors are ValueErrors
+                broken[int(path.stem)] = f"{path.name}: {exc}"
+                continue
             years[year] = data  # the file is the newer word on its year
-    return Calendar(years)
+            beside.append(around)
+    for around in beside:  # a neighbouring year's days count where that year is known
+        for day in around.holidays | around.workdays:
+            known = years.get(day.year)
+            if known is not None:
+                years[day.year] = Year(
+                    holidays=known.holidays | ({day} & around.holidays),
+                    workdays=known.workdays | ({day} & around.workdays))
+    return Calendar(years, broken)
 
 
 @cache

@@ -58,7 +58,7 @@ def test_an_unknown_year_is_a_clear_error_not_a_guess(real):
     assert str(last + 1) in excinfo.value.text()
 
 
-def test_a_data_file_adds_a_year_and_refuses_dates_of_another(tmp_path):
+def test_a_data_file_adds_a_year(tmp_path):
     year = workdays.load(None).known_years()[-1] + 1
     (tmp_path / f"{year}.toml").write_text(
         f"# a notice\nholidays = [{year}-01-01, {year}-01-04]\nworkdays = [{year}-01-09]\n")
@@ -67,12 +67,37 @@ def test_a_data_file_adds_a_year_and_refuses_dates_of_another(tmp_path):
     assert not cal.is_working_day(date(year, 1, 1))
     assert not cal.is_working_day(date(year, 1, 4))
     assert cal.is_working_day(date(year, 1, 9))
-    (tmp_path / f"{year}.toml").write_text(f"holidays = [{year + 1}-01-01]\n")
-    with pytest.raises(ValueError, match="outside"):
-        workdays.load(tmp_path)
-    (tmp_path / f"{year}.toml").write_text(f"holiday = [{year}-01-01]\n")
-    with pytest.raises(ValueError, match="unknown keys"):
-        workdays.load(tmp_path)
+
+
+def test_a_broken_file_leaves_the_other_years_and_says_why(tmp_path):
+    year = workdays.load(None).known_years()[-1] + 1
+    for text, reason in ((f"holidays = [{year + 1}-03-01]\n", "outside"),
+                         (f"holiday = [{year}-01-01]\n", "unknown keys"),
+                         (f"holidays = [{year}-01-01\n", f"{year}.toml")):
+        (tmp_path / f"{year}.toml").write_text(text)
+        cal = workdays.load(tmp_path)
+        with pytest.raises(workdays.CalendarFileBroken) as excinfo:
+            cal.is_working_day(date(year, 1, 2))
+        assert excinfo.value.code == "calendar_file_broken" and excinfo.value.year == year
+        assert reason in excinfo.value.text()
+        # the year before still counts, from the library
+        assert cal.is_working_day(date(year - 1, 10, 1)) is False  # 国庆
+        assert year not in cal.known_years()
+
+
+def test_a_notice_s_holiday_may_begin_in_the_year_before(tmp_path):
+    """"元旦：2022年12月31日至2023年1月2日": the file of the new year names the last day
+    of the old one, which counts in its own year."""
+    year = workdays.load(None).known_years()[-1] + 1
+    (tmp_path / f"{year - 1}.toml").write_text(f"holidays = [{year - 1}-10-01]\n")
+    (tmp_path / f"{year}.toml").write_text(
+        f"holidays = [{year - 1}-12-31, {year}-01-01, {year}-01-02]\n"
+        f"workdays = [{year}-01-04]\n")
+    cal = workdays.load(tmp_path)
+    assert not cal.broken
+    assert not cal.is_working_day(date(year, 1, 1))
+    assert not cal.is_working_day(date(year - 1, 12, 31))  # filed under its own year
+    assert not cal.is_working_day(date(year - 1, 10, 1))
 
 
 def _ending(day: date, hour: int = 17) -> SimpleNamespace:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from server.core import clock, workdays
 from server.core.clock import from_local
 from server.hours import deadlines, ledger, review
@@ -47,3 +49,27 @@ def test_the_summary_counts_each_activity_by_its_own_deadline(make_activity, mak
     assert found.pending == sum(n % 3 + 1 for n in range(len(ends)))
     assert found.overdue == states.count("overdue")
     assert found.soon == states.count("soon")
+
+
+def test_a_broken_holidays_file_leaves_the_queue_working(api, make_activity, make_user, grant,
+                                                        give_place, monkeypatch, tmp_path):
+    """A file of this year that cannot be read (a date a notice took from the year before,
+    a typo) makes this year's deadlines unknown, with the reason; the queue still opens."""
+    (tmp_path / "2026.toml").write_text("holidays = [2026-10-01, 2025-03-01]\n")
+    monkeypatch.setattr(workdays, "calendar", lambda: workdays.load(tmp_path))
+    end = _ended_at(date(2026, 11, 2), 17)
+    activity = make_activity(starts_in=end - timedelta(hours=2) - clock.now(), hours=2)
+    coordinator = make_user(name="审核人")
+    grant(coordinator, "coordinator", activity.node)
+    person = make_user(name="志愿者")
+    give_place(activity, person)
+    ledger.file_retroactive(actor=person, activity=activity, user=person, minutes=60,
+                            evidence="组织者可以证明", now=end)
+    assert deadlines.deadline(activity, today=date(2026, 11, 3)).state == "unknown"
+    api.login(coordinator)
+    assert api.get("/api/v1/hours/review").status_code == 200
+    assert api.get("/review/hours").status_code == 200
+    assert review.waiting(coordinator, today=date(2026, 11, 3)).pending == 1
+    with pytest.raises(workdays.CalendarFileBroken) as excinfo:
+        deadlines.due_on(date(2026, 11, 2))
+    assert "2025-03-01" in excinfo.value.text()
