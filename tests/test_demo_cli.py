@@ -34,17 +34,37 @@ def test_the_readme_commands_run_without_flask_app(tmp_path):
     again = _flask("seed-demo", database=database)
     assert again.returncode == 0 and "nothing changed" in again.stdout
 
-    # the activity that ended this afternoon: two still inside, nobody has closed it
+    # the activity that ended half an hour ago: two still inside, who may still scan out
+    # for the rest of the hour (the exit grace): the commands leave it, as the scheduler does
+    out = _flask("checkin", "auto-checkout", database=database)
+    assert out.returncode == 0 and "checked out 0 people automatically" in out.stdout
+    out = _flask("activities", "finish-due", database=database)
+    assert out.returncode == 0 and "finished 0 activities" in out.stdout, out.stdout
+    _an_hour_later(database)
     out = _flask("checkin", "auto-checkout", database=database)
     assert out.returncode == 0 and "checked out 2 people automatically" in out.stdout
     out = _flask("activities", "finish-due", database=database)
-    assert out.returncode == 0 and "finished 1 activities" in out.stdout
+    assert out.returncode == 0 and "finished 1 activities" in out.stdout, out.stdout
 
     reset = _flask("seed-demo", "--reset", database=database)
     assert reset.returncode == 0, reset.stderr
     assert "Emptied the database and seeded the demo afresh." in reset.stdout
+    _an_hour_later(database)
     out = _flask("checkin", "auto-checkout", database=database)
     assert "checked out 2 people automatically" in out.stdout  # the world is back
+
+
+def _an_hour_later(database: Path) -> None:
+    """The demo's ended activity as it stands an hour on: past its exit grace."""
+    import sqlite3
+
+    from server.demo.upcoming import ENDED_TITLE
+    with sqlite3.connect(database) as conn:
+        moved = conn.execute(
+            "UPDATE activities SET starts_at = strftime('%Y-%m-%d %H:%M:%f', starts_at, "
+            "'-61 minutes'), ends_at = strftime('%Y-%m-%d %H:%M:%f', ends_at, '-61 minutes') "
+            "WHERE title = ?", (ENDED_TITLE,)).rowcount
+    assert moved == 1
 
 
 def test_a_database_that_is_not_the_demo_is_refused(tmp_path):

@@ -301,21 +301,6 @@ def finish(activity: Activity, *, actor: User | None, now: datetime) -> Activity
     return activity
 
 
-def finish_due(*, now: datetime) -> int:
-    """Finish every published activity that has ended. One unit of work for the caller."""
-    due = db.session.scalars(select(Activity).where(
-        Activity.status == "published", Activity.ends_at <= now)).all()
-    done = 0
-    for activity in due:
-        try:
-            with db.session.begin_nested():
-                finish(activity, actor=None, now=now)
-        except errors.BadTransition:
-            continue  # its organiser finished it meanwhile
-        done += 1
-    return done
-
-
 def managed_query(actor: User) -> Select:
     """Activities the actor manages or oversees, any status."""
     org_ids = permissions.organiser_org_ids(actor)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.activities.models import Activity, Signup
 from server.checkin.models import Scan
-from server.checkin.services import last_ok
+from server.checkin.services import exit_grace, last_ok
 from server.extensions import db
 
 
@@ -56,10 +56,11 @@ def on_activity_finished(*, activity: Activity, now: datetime) -> None:
 
 
 def auto_check_out_due(*, now: datetime) -> int:
-    """For the CLI and the scheduler: every ended activity with people still inside."""
+    """For the CLI (`flask checkin auto-checkout`): every activity past its end and its
+    exit grace with people still inside (those within the grace may still scan out)."""
     due = db.session.scalars(select(Signup.activity_id).join(
         Activity, Signup.activity_id == Activity.id).where(
-        Activity.ends_at <= now, Activity.status != "cancelled",
+        Activity.ends_at <= now - exit_grace(), Activity.status != "cancelled",
         Signup.presence == "in").distinct()).all()
     return sum(auto_check_out(db.session.get(Activity, a), now=now) for a in due)
 

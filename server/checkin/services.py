@@ -138,13 +138,18 @@ def _effective_time(req: ScanRequest, now: datetime) -> datetime:
     return now
 
 
+def exit_grace() -> timedelta:
+    """How long after its end an activity still takes check-outs: nobody is checked out
+    automatically, nor the activity finished by the scheduler, before it is over."""
+    return timedelta(minutes=current_app.config["CHECKIN_EXIT_GRACE_MINUTES"])
+
+
 def window_of(activity: Activity) -> tuple[datetime, datetime, datetime]:
     """When scans are taken: (opens, the last check-in, the last check-out). The scanner page
     carries them, so that a phone without network refuses what the server would."""
     cfg = current_app.config
     return (activity.starts_at - timedelta(minutes=cfg["CHECKIN_OPENS_MINUTES_BEFORE"]),
-            activity.ends_at,
-            activity.ends_at + timedelta(minutes=cfg["CHECKIN_EXIT_GRACE_MINUTES"]))
+            activity.ends_at, activity.ends_at + exit_grace())
 
 
 def _window(activity: Activity, direction: str, at: datetime) -> str | None:

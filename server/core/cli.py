@@ -165,12 +165,17 @@ def register(app: Flask) -> None:
 
     @activities.command("finish-due")
     def finish_due() -> None:
-        """Mark every published activity that has ended as finished."""
-        from server.activities.services import finish_due as run
-        count = run(now=clock.now())
-        db.session.commit()
-        outbox.run()
-        click.echo(f"finished {count} activities")
+        """Finish every activity past its end and its exit grace, now: the scheduler's
+        finish_due job, run once by hand (recorded like its runs)."""
+        from server.scheduler.models import JobRun
+        from server.scheduler.runner import new_holder, run_job
+        run = db.session.get(JobRun, run_job(app, "finish_due", holder=f"cli:{new_holder()}",
+                                             check_lease=False))
+        click.echo(f"finished {run.done} activities")
+        if run.message:
+            click.echo(f"  the run failed: {run.message}")
+        for failure in run.failures:
+            click.echo(f"  {failure['subject']}: {failure['error']}")
 
 
 def report(result, url: str) -> str:

@@ -48,6 +48,8 @@ def register(app: Flask) -> None:
             return
         run = db.session.get(JobRun, run_id)
         click.echo(f"{name}: {run.status}, {run.done} done, {run.failed} failed")
+        if run.message:  # the run failed as a whole: why
+            click.echo(f"  {run.message}")
         for failure in run.failures:
             click.echo(f"  {failure['subject']}: {failure['error']}")
 
@@ -70,4 +72,5 @@ def register(app: Flask) -> None:
                 continue
             click.echo(f"  {name}: {last.status} at "
                        f"{clock.local(last.started_at):%Y-%m-%d %H:%M:%S}, "
-                       f"{last.done} done, {last.failed} failed")
+                       f"{last.done} done, {last.failed} failed"
+                       + (f" ({last.message})" if last.message else ""))

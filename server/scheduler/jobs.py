@@ -71,6 +71,12 @@ class Job:
     # recorded in job_runs only when it found some
     every_setting: str | None = None
 
+    def seconds(self, config) -> int:
+        """How often it runs: its own setting, or so many of the scheduler's ticks."""
+        if self.every_setting:
+            return int(config[self.every_setting])
+        return int(config["SCHEDULER_TICK_SECONDS"]) * self.every_ticks
+
 
 def _at_or_after(now: datetime, hour: int) -> bool:
     return clock.local(now).time() >= time(hour)
@@ -85,9 +91,9 @@ def finish_due(now: datetime) -> Tally:
     from server.activities import errors as activity_errors
     from server.activities import services as activities
     from server.activities.models import Activity
-    grace = timedelta(minutes=current_app.config["CHECKIN_EXIT_GRACE_MINUTES"])
+    from server.checkin.services import exit_grace
     due = db.session.scalars(select(Activity.id).where(
-        Activity.status == "published", Activity.ends_at <= now - grace)
+        Activity.status == "published", Activity.ends_at <= now - exit_grace())
         .order_by(Activity.ends_at)).all()
 
     def finish(activity_id: int) -> bool:

@@ -121,9 +121,7 @@ class Runner:
         for job in JOBS.values():
             scheduler.add_job("server.scheduler.runner:tick", "interval", args=[job.name],
                               id=job.name, name=job.name, replace_existing=True,
-                              seconds=(self.app.config[job.every_setting]
-                                       if job.every_setting
-                                       else self.tick_seconds * job.every_ticks),
+                              seconds=job.seconds(self.app.config),
                               next_run_time=first)
         scheduler.start()
         self.scheduler = scheduler

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import login_required
 
 from server.accounts import permissions
@@ -25,9 +25,8 @@ def jobs():
         raise Forbidden()
     now = clock.now()
     lease = services.leader(now=now)
-    tick = current_app.config["SCHEDULER_TICK_SECONDS"]
     return render_template(
-        "scheduler/jobs.html", jobs=JOBS.values(), tick=tick, lease=lease,
+        "scheduler/jobs.html", jobs=JOBS.values(), lease=lease,
         runs=services.latest_runs(list(JOBS)),
         failures=services.recent_failures(since=now - timedelta(days=7)),
         stale=lease is None)

@@ -312,3 +312,20 @@ def test_housekeeping_keeps_failures_longer_than_good_runs(app, now):
     db.session.flush()
     assert jobs.housekeeping(now).done == 2
     assert sorted(r.status for r in db.session.scalars(select(JobRun))) == ["ok", "partial"]
+
+
+def test_run_job_and_status_say_why_a_whole_run_failed(app, monkeypatch):
+    from server.scheduler import jobs as job_module
+
+    def broken(now):
+        raise RuntimeError("the statistics tables are missing\nSELECT … (values)")
+    monkeypatch.setitem(job_module.JOBS, "stats",
+                        job_module.Job("stats", "统计", broken))
+    ran = app.test_cli_runner().invoke(args=["scheduler", "run-job", "stats"])
+    assert ran.exit_code == 0, ran.output
+    assert "stats: failed, 0 done, 0 failed" in ran.output
+    assert "RuntimeError: the statistics tables are missing" in ran.output
+    assert "SELECT" not in ran.output  # only the first line: the rest may be personal
+    status = app.test_cli_runner().invoke(args=["scheduler", "status"])
+    assert "stats: failed at" in status.output
+    assert "(RuntimeError: the statistics tables are missing)" in status.output

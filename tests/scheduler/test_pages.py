@@ -29,6 +29,11 @@ def test_an_admin_sees_the_leader_each_job_and_what_failed(client, make_user, ma
     assert "job--failing" in page[page.index('id="job-deadline_warnings"') - 40:][:80]
     assert "2 items done, 1 failed" in job and "activity 12" in job and "2027" in job
     assert 'id="job-reminders"' in page and "Not run yet." in page
+    # how often each runs: its own setting where it has one (exports: every 3 s in tests)
+    exports = page[page.index('id="job-exports"'):]
+    every = client.application.config["EXPORT_POLL_SECONDS"]
+    assert f"Every {every} second" in exports[:exports.index("</li>")]
+    assert every != client.application.config["SCHEDULER_TICK_SECONDS"]
 
 
 def test_only_admins(client, make_user, make_node, grant):
