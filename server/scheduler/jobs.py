@@ -96,9 +96,14 @@ def finish_due(now: datetime) -> Tally:
         Activity.status == "published", Activity.ends_at <= now - exit_grace())
         .order_by(Activity.ends_at)).all()
 
+    started = clock.now()
+
     def finish(activity_id: int) -> bool:
+        # stamped with the time it is done (`now` moved on by the run's own time): a long
+        # catch-up run's finishes are not dated behind what the statistics already read
+        at = now + (clock.now() - started)
         try:
-            activities.finish(db.session.get(Activity, activity_id), actor=None, now=now)
+            activities.finish(db.session.get(Activity, activity_id), actor=None, now=at)
         except activity_errors.BadTransition:
             return False  # finished meanwhile by its organiser or another run
         return True
