@@ -329,3 +329,17 @@ def test_run_job_and_status_say_why_a_whole_run_failed(app, monkeypatch):
     status = app.test_cli_runner().invoke(args=["scheduler", "status"])
     assert "stats: failed at" in status.output
     assert "(RuntimeError: the statistics tables are missing)" in status.output
+
+
+def test_a_long_catch_up_dates_each_finish_when_it_is_done(app, make_activity, now,
+                                                           monkeypatch):
+    """A scheduler back after a long outage finishes many activities in one run: each is
+    stamped with its own moment (the run's `now` moved on by the time the run has taken),
+    not all with the run's start, which the statistics may already have read past."""
+    ended = [make_activity(starts_in=timedelta(hours=-5 - n), hours=2) for n in range(3)]
+    ticks = iter(now + timedelta(minutes=7 * n) for n in range(100))
+    monkeypatch.setattr(clock, "now", lambda: next(ticks))  # each look: 7 minutes later
+    run_at = now + timedelta(hours=1)
+    assert jobs.finish_due(run_at).done == 3
+    stamps = sorted(db.session.get(Activity, a.id).finished_at for a in ended)
+    assert stamps[0] >= run_at and stamps[-1] - stamps[0] >= timedelta(minutes=14)
