@@ -158,7 +158,9 @@ def inbox(user_id: int, *, before_id: int | None = None, unread_only: bool = Fal
                 .scalar_subquery())
         query = query.where(or_(Notification.created_at < last,
                                 and_(Notification.created_at == last,
-                                     Notification.id < before_id)))
+                                     Notification.id < before_id),
+                                # a cursor gone meanwhile (deleted): by id, as before
+                                and_(last.is_(None), Notification.id < before_id)))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(db.session.scalars(query.order_by(Notification.created_at.desc(),

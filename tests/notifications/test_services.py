@@ -156,6 +156,12 @@ def test_the_inbox_is_ordered_by_when_each_was_made_across_pages(app, make_user,
     assert upto[-1].id == late.id
     assert [n.id for n in services.inbox(person.id, before_id=late.id)] == [
         n.id for n in made[:10][::-1]]
+    # a cursor that names nothing of theirs (deleted meanwhile) pages on by id
+    gone = made[3].id
+    db.session.delete(made[3])
+    db.session.flush()
+    assert [n.id for n in services.inbox(person.id, before_id=gone)] == [
+        made[2].id, made[1].id, made[0].id]
 
 
 # --- the webhook adapter against a real HTTP endpoint ----------------------------------
