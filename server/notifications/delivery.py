@@ -96,6 +96,22 @@ def _no_longer(delivery: Delivery, now: datetime) -> str | None:
     return None
 
 
+def _prepare(delivery: Delivery, now: datetime) -> tuple[str, object]:
+    """What to do with a claimed delivery: (DEFERRED, until when), ("skipped", why) or
+    ("send", the message)."""
+    if not kinds.get(delivery.notification.kind).urgent:
+        wake = services.after_quiet_hours(now)
+        if wake > now:
+            return DEFERRED, wake
+    skip = _no_longer(delivery, now)
+    if skip:
+        return "skipped", skip
+    message = _message(delivery, recipients.of(delivery.notification.user_id))
+    if message is None:
+        return "skipped", "no address for this channel"
+    return "send", message
+
+
 def send(delivery_id: int, *, now: datetime) -> str | None:
     """Send one delivery if it is due and nobody else has it; returns its new status
     (DEFERRED: a push that can wait, due at night, put back to the quiet hours' end)."""
@@ -108,23 +124,30 @@ def send(delivery_id: int, *, now: datetime) -> str | None:
         delivery.last_error = delivery.last_error or "the sender stopped during every try"
         db.session.commit()
         return delivery.status
-    if not kinds.get(delivery.notification.kind).urgent:
-        wake = services.after_quiet_hours(now)
-        if wake > now:  # a retry, or a catch-up after an outage, falling in the night
-            delivery.status, delivery.next_attempt_at = "pending", wake
-            delivery.attempts -= 1
-            db.session.commit()
-            return DEFERRED
-    skip = _no_longer(delivery, now)
-    if skip:
-        delivery.status, delivery.last_error = "skipped", skip
+    try:
+        what, detail = _prepare(delivery, now)
+    except Exception as exc:  # noqa: BLE001 - recorded on the row; tried again later
+        # a message that cannot even be prepared (stored details that no longer render, a
+        # kind since renamed): a failed try with its reason, up to NOTIFY_MAX_ATTEMPTS, not
+        # the end of every run that meets it. Nothing was sent.
+        db.session.rollback()
+        outbox.discard()
+        log.exception("delivery %s could not be prepared", delivery_id)
+        delivery = db.session.get(Delivery, delivery_id)
+        _failed(delivery, f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}",
+                permanent=False, now=now)
         db.session.commit()
         return delivery.status
-    message = _message(delivery, recipients.of(delivery.notification.user_id))
-    if message is None:
-        delivery.status, delivery.last_error = "skipped", "no address for this channel"
+    if what == DEFERRED:  # a retry, or a catch-up after an outage, falling in the night
+        delivery.status, delivery.next_attempt_at = "pending", detail
+        delivery.attempts -= 1
+        db.session.commit()
+        return DEFERRED
+    if what == "skipped":
+        delivery.status, delivery.last_error = "skipped", detail
         db.session.commit()
         return delivery.status
+    message = detail
     channel = delivery.channel
     # no transaction is open while the provider is asked: a slow provider holds no lock
     # (on SQLite every transaction holds the one write lock)
@@ -137,6 +160,19 @@ def send(delivery_id: int, *, now: datetime) -> str | None:
     except Exception as exc:  # noqa: BLE001 - an adapter's bug must not lose the message
         log.exception("channel %s failed on delivery %s", channel, delivery_id)
         outcome = ("failed", f"{type(exc).__name__}: {exc}", False)
+    try:
+        return _record(delivery_id, outcome, reference if outcome is None else None, now)
+    except Exception:  # noqa: BLE001 - once more, in a fresh transaction
+        # the provider has answered: what it said is written again rather than the message
+        # tried again (a second failure leaves the claim to go stale, as a sender that died)
+        db.session.rollback()
+        log.warning("delivery %s: recording what the provider said failed; again",
+                    delivery_id, exc_info=True)
+        return _record(delivery_id, outcome, reference if outcome is None else None, now)
+
+
+def _record(delivery_id: int, outcome: tuple[str, str | None, bool] | None,
+            reference: str | None, now: datetime) -> str:
     delivery = db.session.get(Delivery, delivery_id)
     if outcome is None:
         delivery.status, delivery.sent_at = "sent", now
@@ -154,26 +190,6 @@ def _failed(delivery: Delivery, reason: str, *, permanent: bool, now: datetime) 
         return
     pause = BACKOFF_MINUTES[min(delivery.attempts, len(BACKOFF_MINUTES)) - 1]
     delivery.status, delivery.next_attempt_at = "pending", now + timedelta(minutes=pause)
-
-
-def send_guarded(delivery_id: int, *, now: datetime) -> str | None:
-    """send(), for a sender that goes on to the next: a delivery that cannot even be
-    prepared (a message whose stored details no longer render) is recorded as a failed
-    try, with the reason, and tried again later up to NOTIFY_MAX_ATTEMPTS, instead of
-    stopping the run at it every time."""
-    try:
-        return send(delivery_id, now=now)
-    except Exception as exc:  # noqa: BLE001 - recorded on the row and in the run
-        db.session.rollback()
-        outbox.discard()
-        log.exception("delivery %s could not be sent", delivery_id)
-        delivery = db.session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status != "sending":
-            return None
-        _failed(delivery, f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}",
-                 permanent=False, now=now)
-        db.session.commit()
-        return delivery.status
 
 
 @outbox.handler("delivery", after_response=True)
