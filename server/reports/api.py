@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from server.core import clock
 from server.core.api import Blueprint
 from server.reports import lists, services
-from server.reports.figures import HEADLINES, Figures
+from server.reports.figures import DISTINCT, HEADLINES, Figures, Own
 from server.reports.labels import period_label
 from server.reports.schemas import BehindArgs, BehindOut, DashboardOut, PeriodArgs, PlaceOut
 
@@ -35,7 +35,8 @@ def _period(period) -> dict:
 
 
 def _headlines(f: Figures) -> dict:
-    return {name: f.headline(name) for name in HEADLINES}
+    return {name: f.headline(name) for name in HEADLINES
+            if not (isinstance(f, Own) and name in DISTINCT)}
 
 
 def _plain(value, figure: str):

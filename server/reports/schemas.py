@@ -41,15 +41,13 @@ class PeriodOut(ma.Schema):
     label = ma.fields.String()
 
 
-class HeadlinesOut(ma.Schema):
-    """Counts are whole numbers; hours have one decimal; money is in yuan, as a string."""
+class AddingUpOut(ma.Schema):
+    """The figures that add up across places (each record counts at one place). Counts are
+    whole numbers; hours have one decimal; money is in yuan, as a string."""
 
     activities = ma.fields.Integer()
     person_times = ma.fields.Integer()
-    volunteers = ma.fields.Integer()
     hours = ma.fields.Decimal(as_string=True, places=1)
-    organisations = ma.fields.Integer()
-    community_orgs = ma.fields.Integer()
     linked3 = ma.fields.Integer(metadata={"description": "activities linking 3+ forces"})
     money_pledged = Money
     money_received = Money
@@ -58,6 +56,15 @@ class HeadlinesOut(ma.Schema):
     goods_received_value = Money
     goods_distributed = ma.fields.Integer()
     goods_distributed_value = Money
+
+
+class HeadlinesOut(AddingUpOut):
+    """Every headline figure: those that add up, and the distinct counts (a person or body
+    counted once here may count again in each place below)."""
+
+    volunteers = ma.fields.Integer()
+    organisations = ma.fields.Integer()
+    community_orgs = ma.fields.Integer()
 
 
 class CoverageOut(ma.Schema):
@@ -73,9 +80,9 @@ class ChildOut(ma.Schema):
 
 
 class OwnOut(ma.Schema):
-    figures = ma.fields.Nested(HeadlinesOut, metadata={
-        "description": "the figures that add up across places; the distinct counts "
-                       "(volunteers, organisations, community_orgs) are null"})
+    figures = ma.fields.Nested(AddingUpOut, metadata={
+        "description": "the figures that add up across places (the distinct counts, "
+                       "volunteers, organisations and community_orgs, do not: absent)"})
 
 
 class OwnComparedOut(ma.Schema):

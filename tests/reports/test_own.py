@@ -24,6 +24,13 @@ from tests.pages import login, text
 from tests.reports.conftest import OCTOBER, at
 
 
+def spec_ref(prop: dict) -> str:
+    """The schema a property refers to (directly, or through allOf / anyOf)."""
+    ref = prop.get("$ref") or next(p["$ref"] for p in prop.get("allOf", prop.get("anyOf", []))
+                                   if "$ref" in p)
+    return ref.rsplit("/", 1)[1]
+
+
 @pytest.fixture
 def town_itself(world, make_activity, give_place, now):
     """September at 魏善庄镇 itself: the centre's lecture (甲 30 minutes) and a gift of
@@ -70,7 +77,15 @@ def test_the_api_gives_the_town_s_own_row_beside_its_villages(api, town_itself):
         parts = Decimal(own[name]) + sum(Decimal(r[name]) for r in rows.values())
         assert parts == Decimal(total[name]), name
     # a person counted at the town may count again in a village: no own figure for those
-    assert (own["volunteers"], own["organisations"], own["community_orgs"]) == (None,) * 3
+    assert not {"volunteers", "organisations", "community_orgs"} & set(own)
+    # and what is there is what the published document says (integers, decimal strings)
+    spec = api.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    own_schema = schemas[spec_ref(schemas["DashboardOut"]["properties"]["own"])]
+    figures = schemas[spec_ref(own_schema["properties"]["figures"])]["properties"]
+    assert set(figures) == set(own)
+    for name, value in own.items():
+        assert isinstance(value, int if figures[name]["type"] == "integer" else str), name
     # the district holds nothing itself: no row
     district = api.get(f"/api/v1/stats/{w.district.id}?period=2026-09").get_json()
     assert district["own"] is None
