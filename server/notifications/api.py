@@ -41,7 +41,8 @@ def inbox(args):
     notes = notes[:services.PAGE_SIZE]
     return {"items": services.items(notes, user, now=clock.now()),
             "unread": services.unread_count(user.id),
-            "next_before_id": notes[-1].id if more else None}
+            "next_before_id": notes[-1].id if more else None,
+            "newest_id": services.newest_id(user.id)}
 
 
 @centre.route("/notifications/unread", methods=["GET"])
@@ -67,7 +68,7 @@ def read_one(note_id: int):
 @centre.arguments(ReadAllIn, required=False)
 @centre.response(200, ReadAllOut)
 def read_all(data):
-    """Mark every message read, up to the newest one the reader saw (`up_to_id`)."""
+    """Mark every message read, up to the list's `newest_id` the reader saw (`up_to_id`)."""
     return {"marked": services.mark_all_read(_me().id, now=clock.now(),
                                              up_to_id=(data or {}).get("up_to_id"))}
 

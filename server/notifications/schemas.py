@@ -38,6 +38,9 @@ class InboxOut(ma.Schema):
     unread = ma.fields.Integer(metadata={"description": "how many are unread in all"})
     next_before_id = ma.fields.Integer(allow_none=True, metadata={
         "description": "pass as before_id for the next page; null on the last page"})
+    newest_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the last message to arrive, wherever it sorts: pass it as up_to_id "
+                       "to mark all read (null: none yet)"})
 
 
 class UnreadOut(ma.Schema):
@@ -46,8 +49,8 @@ class UnreadOut(ma.Schema):
 
 class ReadAllIn(ma.Schema):
     up_to_id = Id(load_default=None, metadata={
-        "description": "the largest id among the messages the reader saw: those that arrived after "
-                       "it stay unread"})
+        "description": "newest_id of the list the reader saw: messages that arrived after it "
+                       "stay unread"})
 
 
 class ReadAllOut(ma.Schema):

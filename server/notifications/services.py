@@ -167,6 +167,13 @@ def inbox(user_id: int, *, before_id: int | None = None, unread_only: bool = Fal
                                                   Notification.id.desc()).limit(limit)))
 
 
+def newest_id(user_id: int) -> int | None:
+    """The last message to arrive (the largest id): "mark all read" marks up to it, so a
+    message arriving after the list was shown stays unread, wherever it sorts."""
+    return db.session.scalar(select(func.max(Notification.id)).where(
+        Notification.user_id == user_id, Notification.in_site.is_(True)))
+
+
 def unread_count(user_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.in_site.is_(True),

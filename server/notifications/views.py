@@ -29,7 +29,8 @@ def centre():
     context = {"items": items, "more": more, "unread_only": args["unread"]}
     if is_htmx() and args["before_id"] is not None:
         return render_template("notifications/_page.html", **context)
-    return render_template("notifications/centre.html", **context)
+    return render_template("notifications/centre.html", newest_id=services.newest_id(user.id),
+                           **context)
 
 
 @bp.route("/me/notifications/<int:note_id>")

@@ -24,6 +24,7 @@ def test_the_list_pages_counts_unread_and_marks_nothing_read(api, make_user, now
     body = api.get("/api/v1/me/notifications").get_json()
     assert [n["id"] for n in body["items"]] == ids[::-1][:20]
     assert body["unread"] == 23 and body["next_before_id"] == ids[3]
+    assert body["newest_id"] == ids[-1]  # what "mark all read" takes as up_to_id
     assert all(not n["read"] for n in body["items"])
     more = api.get(f"/api/v1/me/notifications?before_id={body['next_before_id']}").get_json()
     assert [n["id"] for n in more["items"]] == ids[2::-1] and more["next_before_id"] is None

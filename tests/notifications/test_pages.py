@@ -63,6 +63,24 @@ def test_mark_one_with_htmx_and_all_up_to_the_newest_shown(client, make_user, no
     assert unread == [arrived_meanwhile.id]
 
 
+def test_mark_all_read_reaches_a_late_message_sorted_onto_a_later_page(client, make_user,
+                                                                      now):
+    """A message made last for an earlier moment sorts below the first page: "mark all
+    read" still marks it (it is the newest to arrive), and the badge goes out."""
+    from datetime import timedelta
+    me = make_user()
+    for n in range(25):
+        notify(me.id, "work_digest", now=now - timedelta(hours=25 - n), hours=n + 1)
+    late = notify(me.id, "work_digest", now=now - timedelta(days=3), hours=99)
+    token = login(client, me)
+    page = text(client.get("/me/notifications"))
+    assert f'id="n{late.id}"' not in page  # on a later page
+    assert f'name="up_to_id" value="{late.id}"' in page
+    client.post("/me/notifications/read-all", data={"csrf_token": token,
+                                                    "up_to_id": str(late.id)})
+    assert _badge(text(client.get("/me/notifications/badge"))) is None
+
+
 def test_i_cannot_come_is_a_confirmed_button_on_the_promotion(client, make_activity, make_user,
                                                              now):
     activity = make_activity(capacity=1, title="入户走访老人")
