@@ -64,7 +64,7 @@ class Notification(db.Model):
         Index("uq_notifications_dedupe_about", "about_id", "dedupe_key", unique=True,
               sqlite_where=text("about_id IS NOT NULL"),
               postgresql_where=text("about_id IS NOT NULL")),
-        Index("ix_notifications_inbox", "user_id", "id"),
+        Index("ix_notifications_inbox_time", "user_id", "created_at", "id"),
         # the unread count on every page: only the unread rows are in this index
         Index("ix_notifications_unread", "user_id",
               sqlite_where=text("read_at IS NULL AND in_site"),

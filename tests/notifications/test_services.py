@@ -10,7 +10,7 @@ import socket
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from server.activities import notices as activity_notices
 from server.core import outbox
@@ -364,3 +364,17 @@ def test_a_push_held_for_the_morning_goes_only_if_it_still_holds(
         "the person has turned this channel off since" if since == "turned_off"
         else "no longer so: the sign-up or the activity has changed since")
     assert note.in_site
+
+
+@pytest.mark.sqlite
+def test_an_inbox_page_is_read_in_the_index_s_order_not_sorted(app, make_user, now):
+    person = make_user()
+    for i in range(3):
+        notify(person.id, "work_digest", now=now, hours=i)
+    db.session.flush()
+    query = services._mine(person.id).order_by(Notification.created_at.desc(),
+                                               Notification.id.desc()).limit(20)
+    compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = " | ".join(str(row[-1]) for row in db.session.execute(
+        text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_notifications_inbox_time" in plan and "TEMP B-TREE" not in plan, plan
