@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -127,11 +127,17 @@ def read_year_file(path: Path) -> tuple[int, Year, Year]:
     for key, values in days.items():
         if not isinstance(values, list):
             raise ValueError(f"{key} is not a list of dates")
+        times = [d for d in values if isinstance(d, datetime)]
+        if times:  # 2031-01-06T00:00:00 would never equal a day: a hole, not a holiday
+            raise ValueError(f"{key} holds times, not dates: {times[0]}")
         wrong = [d for d in values if not (isinstance(d, date) and d.year == year)
                  and not _neighbouring(d, year)]
         if wrong:
             raise ValueError(f"{key} holds dates outside {year}: "
                              f"{', '.join(str(d) for d in wrong[:3])}")
+    both = set(days["holidays"]) & set(days["workdays"])
+    if both:
+        raise ValueError(f"{min(both)} is both a holiday and a working day")
     own = {k: frozenset(d for d in v if d.year == year) for k, v in days.items()}
     beside = {k: frozenset(d for d in v if d.year != year) for k, v in days.items()}
     return year, Year(**own), Year(**beside)
@@ -150,10 +156,10 @@ def load(directory: Path | None) -> Calendar:
                 continue
             years[year] = data  # the file is the newer word on its year
             beside.append(around)
-    for around in beside:  # a neighbouring year's days count where that year is known
-        for day in around.holidays | around.workdays:
+    for around in beside:  # a neighbouring year's days count where that year is known,
+        for day in around.holidays | around.workdays:  # unless that year names them itself
             known = years.get(day.year)
-            if known is not None:
+            if known is not None and day not in known.holidays | known.workdays:
                 years[day.year] = Year(
                     holidays=known.holidays | ({day} & around.holidays),
                     workdays=known.workdays | ({day} & around.workdays))

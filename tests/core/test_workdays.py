@@ -73,6 +73,9 @@ def test_a_broken_file_leaves_the_other_years_and_says_why(tmp_path):
     year = workdays.load(None).known_years()[-1] + 1
     for text, reason in ((f"holidays = [{year + 1}-03-01]\n", "outside"),
                          (f"holiday = [{year}-01-01]\n", "unknown keys"),
+                         (f"holidays = [{year}-01-06T00:00:00]\n", "times, not dates"),
+                         (f"holidays = [{year}-01-06]\nworkdays = [{year}-01-06]\n",
+                          "both a holiday and a working day"),
                          (f"holidays = [{year}-01-01\n", f"{year}.toml")):
         (tmp_path / f"{year}.toml").write_text(text)
         cal = workdays.load(tmp_path)
@@ -98,6 +101,9 @@ def test_a_notice_s_holiday_may_begin_in_the_year_before(tmp_path):
     assert not cal.is_working_day(date(year, 1, 1))
     assert not cal.is_working_day(date(year - 1, 12, 31))  # filed under its own year
     assert not cal.is_working_day(date(year - 1, 10, 1))
+    # a year's own file is the word on its days: a neighbour's is not taken over it
+    (tmp_path / f"{year - 1}.toml").write_text(f"workdays = [{year - 1}-12-31]\n")
+    assert workdays.load(tmp_path).is_working_day(date(year - 1, 12, 31))
 
 
 def _ending(day: date, hour: int = 17) -> SimpleNamespace:
