@@ -127,8 +127,10 @@ class InsufficientFunds(Conflict):
 
 
 class InsufficientStock(Conflict):
+    """Told beside the goods line that asks too much where the request has lines (a
+    payout: distribute), else on its own (a receipt's reversal)."""
+
     code = "insufficient_stock"
-    field = "quantity"
     message = _l("Only %(available)s %(unit)s of %(item)s are in stock.")
 
 

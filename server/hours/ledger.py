@@ -216,8 +216,7 @@ def file_for(*, actor: User, activity: Activity, phone: str, minutes: int, evide
     if not can_manage(actor, activity):
         raise errors.NotReviewer()
     person = find_user_by_phone(phone)
-    if person is not None and db.session.scalar(select(Signup.id).where(
-            Signup.activity_id == activity.id, Signup.user_id == person.id).limit(1)) is None:
+    if person is not None and not held_a_place(person.id, activity.id):
         person = find_resident_by_phone(actor, phone)
     if person is None:
         raise errors.PersonNotFound()

@@ -31,9 +31,18 @@ def quick_periods(now) -> list[Period]:
             this_year, this_year.previous()]
 
 
+# the figures the table of the places below shows (the Excel download has them all)
+TABLED = ("activities", "person_times", "hours", "money_received")
+
+
+def _own_row(d: services.Dashboard):
+    """The place's own row in the table and chart, if it has anything they show."""
+    return d.own if d.own is not None and any(d.own.headline(n) for n in TABLED) else None
+
+
 def _chart_data(d: services.Dashboard) -> dict:
     rows = [(c.name, f) for c, f in d.children]
-    if d.own is not None:
+    if _own_row(d) is not None:
         rows.append((own_label(d.node.name), d.own))
     return {
         "trend": {"labels": [period_label(p) for p, _f in d.trend],
@@ -76,6 +85,7 @@ def dashboard(node_id: int):
         nothing_yet=running and not any(d.now.headline(name) for name in HEADLINES),
         forces=FORCES, quick=quick_periods(now), places=services.readable(me()),
         charts=_chart_data(d), headline_label=headline_label, own_label=own_label,
+        own=_own_row(d),
         kind_label=lambda k: label(ACTIVITY_KIND, k), force_label=lambda f: label(FORCE, f))
 
 

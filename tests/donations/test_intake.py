@@ -414,6 +414,7 @@ def test_goods_already_given_out_cannot_be_unreceived(make_fund, pledge_goods, r
         intake.reverse(f, actor=coordinator, reason="登记错误", now=now)
     assert excinfo.value.code == "insufficient_stock"
     assert excinfo.value.params["available"] == 18
+    assert excinfo.value.errors == {}  # a reversal sends no quantity to point at
     assert ledger.on_hand(fund.id, "picture_books", "儿童绘本", "book") == 18
     assert pledges.state(p) == "fulfilled"
 

@@ -122,6 +122,14 @@ def test_a_number_from_elsewhere_names_nobody_to_the_filer(api, past, make_user,
     assert "没有人用此手机号注册" in form.get_data(as_text=True)
     assert "外区居民" not in form.get_data(as_text=True)
     assert db.session.scalar(select(func.count(HourEntry.id))) == before
+    # a sign-up given back is no place held: answered as any other number from elsewhere
+    gone = make_user(name="退出的外区人", phone="13700005555",
+                     home_node=make_node(name="东城社区"))
+    give_place(activity, gone).status = "withdrawn"
+    db.session.flush()
+    withdrawn = api.post(url, json={"phone": "13700005555", "minutes": 30,
+                                    "evidence": "纸质签到表第6行"})
+    assert withdrawn.status_code == 404 and withdrawn.get_json() == unknown.get_json()
     # who held a place in it is reached wherever they live
     held = api.post(url, json={"phone": "13700004444", "minutes": 30,
                                "evidence": "纸质签到表第5行"})

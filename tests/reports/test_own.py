@@ -153,3 +153,26 @@ def test_a_distinct_count_says_why_its_places_do_not_add_up(client, town_itself)
     money = text(client.get(f"/stats/{town_itself.town.id}/figures/money_received"
                             "?period=2026-09"))
     assert "下属地区之和可能多于总数" not in money
+
+
+def test_the_table_has_no_row_of_zeros_for_what_it_does_not_show(client, world, now):
+    """The town's own fund only took a pledge this month: the table (activities, person-
+    times, hours, money received) has nothing of the town's own to show; the download,
+    which has every figure, keeps the row."""
+    w = world
+    fund = funds.create_fund(
+        {"kind": "fund", "title": "魏善庄镇慈善基金", "purpose": "济困", "criteria": "困难家庭",
+         "how_to_give": "镇民政科", "host_id": w.charity.id, "node_id": w.town.id,
+         "target_amount": Decimal("5000.00"), "accepts_money": True, "accepts_goods": False},
+        actor=w.reviewer, now=at(8, 1))
+    pledges.create_pledge(fund, {"kind": "money", "amount": Decimal("80.00")},
+                          actor=w.people["丙"], now=at(9, 2))
+    db.session.flush()
+    rollups.rebuild(now=OCTOBER)
+    login(client, w.reviewer)
+    html = text(client.get(f"/stats/{w.town.id}?period=2026-09"))
+    assert "魏善庄镇本级" not in html
+    book = openpyxl.load_workbook(io.BytesIO(
+        client.get(f"/stats/{w.town.id}/export.xlsx?period=2026-09").data))
+    rows = [[c.value for c in r] for r in book["下属地区"].iter_rows()]
+    assert rows[-1][0] == "魏善庄镇本级"

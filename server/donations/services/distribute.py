@@ -127,9 +127,9 @@ def distribute(fund_id: int, data: dict, *, actor: User, now: datetime) -> Distr
             category, item, unit = key
             have = ledger.on_hand(fund.id, category, item, unit)
             if have < qty:
-                short = errors.InsufficientStock(available=have, unit=unit_word(unit, have),
-                                                 item=item)
-                short.errors = {f"lines.{first[key]}.quantity": short.errors.pop("quantity")}
+                short = errors.InsufficientStock(available=have, item=item,
+                                                 unit=unit_word(unit, have))
+                short.errors = {f"lines.{first[key]}.quantity": [short.text()]}
                 raise short
         dist.lines = [DistributionLine(category=c, item=i, unit=u, quantity=q)
                       for (c, i, u), q in wanted.items()]
