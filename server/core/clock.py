@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def running_from(start: datetime) -> Callable[[], datetime]:
+    """For a long run handed one `start` (a job's `now`): each call is `start` moved on by
+    the time the run has taken, so what it stamps bears its own moment, not the start."""
+    began = now()
+    return lambda: start + (now() - began)
 
 
 def today() -> date:

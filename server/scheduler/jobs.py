@@ -96,14 +96,14 @@ def finish_due(now: datetime) -> Tally:
         Activity.status == "published", Activity.ends_at <= now - exit_grace())
         .order_by(Activity.ends_at)).all()
 
-    started = clock.now()
+    # each stamped with the time it is done: a long catch-up run's finishes are not dated
+    # behind what the statistics already read
+    moment = clock.running_from(now)
 
     def finish(activity_id: int) -> bool:
-        # stamped with the time it is done (`now` moved on by the run's own time): a long
-        # catch-up run's finishes are not dated behind what the statistics already read
-        at = now + (clock.now() - started)
         try:
-            activities.finish(db.session.get(Activity, activity_id), actor=None, now=at)
+            activities.finish(db.session.get(Activity, activity_id), actor=None,
+                              now=moment())
         except activity_errors.BadTransition:
             return False  # finished meanwhile by its organiser or another run
         return True
@@ -262,15 +262,15 @@ def deliveries(now: datetime) -> Tally:
     queued them could not, and the retries of those that failed."""
     from server.notifications import delivery
     tally = Tally()
-    started = clock.now()
+    moment = clock.running_from(now)
     for delivery_id in delivery.due_ids(now=now):
-        # each claim bears the time it is made (`now` moved on by the run's own time), and
-        # the run stops before its first claims could look abandoned to another sender
-        elapsed = clock.now() - started
-        if elapsed >= delivery.RUN_BUDGET:
+        # each claim bears the time it is made, and the run stops before its first claims
+        # could look abandoned to another sender
+        at = moment()
+        if at - now >= delivery.RUN_BUDGET:
             break
         try:
-            status = delivery.send(delivery_id, now=now + elapsed)
+            status = delivery.send(delivery_id, now=at)
         except Exception as exc:  # noqa: BLE001 - the next ones still go
             # past the provider (recording what it said failed): the claim is left to go
             # stale and be tried again, as a sender that died leaves it (it may arrive twice)
