@@ -243,17 +243,7 @@
             show({ ok: false, result: data.code, message: data.message || t("network") });
             return;
           }
-          // a walk-in is admitted by their own code or their full phone number, never by
-          // an id from a list (the server refuses that too)
-          var walkIn = data.result === "not_signed_up" && scan.direction === "entry"
-            && !scan.walk_in && (scan.code != null || scan.phone != null)
-            ? { code: scan.code, phone: scan.phone } : null;
-          // a number from beyond the places one serves (or nobody's) admits nobody: the
-          // same words either way, and no second offer
-          var refused = scan.walk_in && scan.phone != null && data.result === "not_signed_up";
-          show({ ok: data.ok, result: data.result,
-                 message: refused ? t("walk_in_refused") : data.message,
-                 person: data.person, walkIn: walkIn, direction: data.direction });
+          ui.showAnswer(scan, data);
           refreshSoon();
           if (state.pending.length) upload();
         });
