@@ -15,7 +15,7 @@ from server.accounts.passwords import hash_password, needs_rehash, verify_passwo
 from server.communities.models import Node
 from server.core import numbers
 from server.core.clock import local
-from server.core.errors import ValidationError
+from server.core.errors import Said, ValidationError
 from server.core.fields import visible
 from server.extensions import db
 
@@ -97,10 +97,10 @@ def check_fields(checks, *, agreed: bool, consent_field: str,
         try:
             cleaned[field] = check(raw)
         except ValidationError as exc:
-            problems[field] = [exc.text()]
+            problems[field] = [Said(exc.text())]
             first = first or exc
     if not agreed:
-        problems[consent_field] = [str(refusal.message)]
+        problems[consent_field] = [Said(refusal.message)]
         first = first or refusal()
     if len(problems) == 1:
         raise type(first)(errors=problems)

@@ -205,9 +205,15 @@ REASONS: dict[str, LazyString] = {
 }
 
 
+class Said(str):
+    """A field's message already written for a person (a refusal's own text, filled in):
+    shown as it is. A plain string is not (a library's English default), and reads as the
+    fallback."""
+
+
 def reason_text(value: Any, fallback: Any) -> str:
     """One entry of an `errors` list as a person reads it."""
-    if isinstance(value, LazyString):
+    if isinstance(value, LazyString | Said):
         return str(value)
     if isinstance(value, str) and value in REASONS:
         return str(REASONS[value])

@@ -75,6 +75,22 @@ def test_register_refuses_a_taken_phone(api, make_user):
     _envelope(api.post("/api/v1/auth/register", json=_registration()), 409, "phone_taken")
 
 
+def test_several_mistakes_each_get_their_own_words(api, client):
+    """A short password and no consent at once: each field says what is wrong with it, in
+    the API and on the page, not one "needs your attention" everywhere."""
+    body = _envelope(api.post("/api/v1/auth/register", json=_registration(
+        password="123", accept_privacy=False)), 422, "validation_error")
+    words = body["errors"]
+    assert "8" in words["password"][0] and "字母" in words["password"][0]
+    assert "隐私" in words["accept_privacy"][0]
+    assert words["password"] != words["accept_privacy"]
+    from tests.pages import csrf, text
+    token = csrf(client, "/register")
+    page = text(client.post("/register", data={
+        "csrf_token": token, "phone": "13800138001", "password": "123", "name": "王芳"}))
+    assert "密码至少8位" in page and "请阅读并同意" in page, page
+
+
 def test_register_needs_privacy_consent(api):
     _envelope(api.post("/api/v1/auth/register", json=_registration(accept_privacy=False)),
               422, "consent_required")
