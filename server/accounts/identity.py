@@ -92,8 +92,8 @@ def validate(id_type: str | None, number: str | None) -> str:
     good = {"resident_id": is_resident_id,
             "hk_macao_permit": lambda n: bool(_HK_MACAO.fullmatch(n)),
             "passport": lambda n: bool(_PASSPORT.fullmatch(n))}[id_type](number)
-    if not good:
-        raise InvalidIdNumber(errors={"id_number": ["invalid"]})
+    if not good:  # said beside the box, in its own words ("check it against…")
+        raise InvalidIdNumber(errors={"id_number": [InvalidIdNumber.message]})
     return number
 
 

@@ -490,6 +490,10 @@ def test_request_form_shows_the_refusal(app, w, make_org):
     assert resp.status_code == 422
     assert "not valid" in text(resp)
     assert "110105194912310021" not in text(resp)  # a typed number is not echoed back
+    # the box itself says what is wrong, and that the number was cleared on purpose
+    box = re.search(r'id="id_number-error"[^>]*>(.*?)</', text(resp), re.S)
+    assert box and "not valid" in box.group(1)
+    assert "For your privacy the number you typed was cleared" in text(resp)
 
 
 def test_declining_without_a_reason_says_so_on_the_page(app, w):
