@@ -73,3 +73,15 @@ def test_api_errors_are_translated(client):
     assert zh.get_json()["code"] == en.get_json()["code"] == "activity_not_found"
     assert zh.get_json()["message"] != en.get_json()["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.get_json()["message"])
+
+
+def test_a_decision_reads_as_a_decision_and_a_total_as_a_total(app):
+    """"Approved" on an hours entry is its state (已通过), not the certificate page's row
+    of approved hours (已审核时长), which has its own words."""
+    from flask_babel import force_locale
+
+    from server.hours.schemas import STATUS
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        from flask_babel import gettext
+        assert str(STATUS["approved"]) == "已通过"
+        assert gettext("Approved hours") == "已审核时长"
