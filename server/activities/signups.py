@@ -20,7 +20,7 @@ from server.activities.models import ACTIVE_SIGNUP, LIVE_SIGNUP, Activity, Lotte
 from server.core import timefmt
 from server.core.clock import local
 from server.extensions import db
-from server.notifications.services import notify
+from server.notifications.services import answered, notify
 
 
 def lock_activity(activity_id: int) -> Activity:
@@ -273,6 +273,7 @@ def withdraw(signup: Signup, *, actor: User, now: datetime) -> Signup:
     signup.ended_at = now
     signup.end_reason = "withdrawn"
     db.session.flush()
+    answered(signup.user_id, activity.id, ("promoted",), now=now)  # its question: settled
     if was_confirmed:
         promote_waitlist(activity, now=now)
     recount(activity)

@@ -196,6 +196,17 @@ def mark_read(user_id: int, note_id: int, *, now: datetime) -> Notification:
     return note
 
 
+def answered(person_id: int, activity_id: int, kinds: tuple[str, ...], *,
+             now: datetime) -> int:
+    """Messages asking the person to act about an activity, once they have (a promotion's
+    "I can't come", given from the message or anywhere else): read, so they no longer
+    wait in the list and the badge. Their reader's too (a guardian's, about a member)."""
+    return db.session.execute(update(Notification).where(
+        Notification.activity_id == activity_id, Notification.kind.in_(kinds),
+        Notification.read_at.is_(None), told_person() == person_id)
+        .values(read_at=now)).rowcount
+
+
 def mark_all_read(user_id: int, *, now: datetime, up_to_id: int | None = None) -> int:
     """Everything unread (up to the newest the reader saw, so a message that arrived
     meanwhile stays unread); returns how many."""

@@ -102,6 +102,10 @@ def test_i_cannot_come_is_a_confirmed_button_on_the_promotion(client, make_activ
     assert signups.live_signup(activity.id, third.id).status == "confirmed"
     page = text(client.get("/me/notifications"))
     assert 'data-confirm=' not in page  # the place is given back: no button left
+    # and the question is answered: the message is read, the badge out
+    item = page[page.index('data-kind="promoted"'):]
+    assert "notice--unread" not in item[:item.index("</li>")]
+    assert _badge(text(client.get("/me/notifications/badge"))) is None
 
 
 def test_choosing_where_messages_reach_me(client, make_user):
