@@ -57,6 +57,7 @@ def test_guardian_adds_a_child_signs_them_up_and_shows_their_code(
     page.wait_for_url(re.compile(r"/signups/\d+/next$"))
     expect(page.locator(".weui-msg")).to_contain_text("王小明")
     page.shot("child-signed-up")
+    expect(page.locator(".next-steps__code")).to_contain_text("出示王小明的签到码")
     page.get_by_role("link", name="打开王小明的签到码").click()
     page.wait_for_url(re.compile(r"/code\?member=\d+$"))
     expect(page.locator(".qr-svg")).to_be_visible()
