@@ -14,9 +14,8 @@ from tests.browser.test_hours_review import log_in
 pytestmark = pytest.mark.browser
 
 
-def test_a_volunteer_rates_and_the_organiser_reads_it_anonymously(
-        live_server, phone, browser, make_node, make_org, make_user, make_activity, grant,
-        give_place):
+def _attended(make_node, make_org, make_activity, make_user, give_place):
+    """A finished reading afternoon 王小红 attended (scanned in and out)."""
     community = make_node(name="运河园社区")
     org = make_org(name="运河园 BQteam-贤妈智囊团", node=community, kind="volunteer_team")
     activity = make_activity(org=org, title="亲子绘本共读", status="finished",
@@ -24,6 +23,14 @@ def test_a_volunteer_rates_and_the_organiser_reads_it_anonymously(
     volunteer = make_user(name="王小红")
     signup = give_place(activity, volunteer)
     signup.scan_seq, signup.presence = 2, "out"
+    return community, org, activity, volunteer
+
+
+def test_a_volunteer_rates_and_the_organiser_reads_it_anonymously(
+        live_server, phone, browser, make_node, make_org, make_user, make_activity, grant,
+        give_place):
+    community, org, activity, volunteer = _attended(make_node, make_org, make_activity,
+                                                    make_user, give_place)
     organiser = make_user(name="社工小张")
     grant(organiser, "organiser", community, org)
     db.session.commit()
@@ -64,13 +71,8 @@ def test_text_refused_at_the_boundary_goes_back_to_the_form_as_typed(
         live_server, phone, make_node, make_org, make_user, make_activity, give_place):
     """A comment holding a bidirectional override is refused before the view could show
     the form again; the result page's 返回上一页 returns to the form with what was typed."""
-    community = make_node(name="运河园社区")
-    org = make_org(name="BQteam", node=community, kind="volunteer_team")
-    activity = make_activity(org=org, title="亲子绘本共读", status="finished",
-                             starts_in=timedelta(hours=-4), hours=2)
-    volunteer = make_user(name="王小红")
-    signup = give_place(activity, volunteer)
-    signup.scan_seq, signup.presence = 2, "out"
+    _c, _o, activity, volunteer = _attended(make_node, make_org, make_activity, make_user,
+                                            give_place)
     db.session.commit()
     activity_id, volunteer_phone = activity.id, volunteer.phone
     db.session.close()

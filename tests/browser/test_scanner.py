@@ -149,18 +149,27 @@ def test_a_walk_in_is_admitted_then_checked_out(live_server, camera, make_activi
     db.session.close()
 
 
-def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone, make_activity,
-                                                             make_user, grant, now):
+def _scanning_for(live_server, phone, make_activity, make_user, grant, person):
+    """An activity about to start, its organiser at the scanner page, and someone not on
+    its list (`person(activity)` makes them): (activity id, their id)."""
     activity = make_activity(starts_in=timedelta(minutes=10), hours=2, title="助老服务日")
     organiser = make_user(name="社工小周")
     grant(organiser, "organiser", activity.node, activity.organisation)
-    walker = make_user(name="手机没带码的", phone="13700005678", home_node=activity.node)
+    someone = person(activity)
     db.session.commit()
-    activity_id, organiser_phone, walker_id = activity.id, organiser.phone, walker.id
+    ids, organiser_phone = (activity.id, someone.id), organiser.phone
     db.session.close()
-
     log_in(phone, live_server, organiser_phone)
-    phone.goto(f"{live_server}/manage/{activity_id}/scanner")
+    phone.goto(f"{live_server}/manage/{ids[0]}/scanner")
+    return ids
+
+
+def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone, make_activity,
+                                                             make_user, grant, now):
+    activity_id, walker_id = _scanning_for(
+        live_server, phone, make_activity, make_user, grant,
+        lambda activity: make_user(name="手机没带码的", phone="13700005678",
+                                   home_node=activity.node))
     phone.fill("#scanner-q", "137 0000 5678")
     offer = phone.locator(".scanner__by-phone")
     expect(offer).to_contain_text("137****5678")
@@ -182,16 +191,10 @@ def test_a_walk_in_without_their_code_is_found_by_full_phone(live_server, phone,
 
 def test_a_number_from_elsewhere_is_not_admitted_and_not_offered_again(
         live_server, phone, make_activity, make_user, make_node, grant):
-    activity = make_activity(starts_in=timedelta(minutes=10), hours=2, title="助老服务日")
-    organiser = make_user(name="社工小周")
-    grant(organiser, "organiser", activity.node, activity.organisation)
-    far = make_user(name="外区居民", phone="13700006789", home_node=make_node(name="北苑社区"))
-    db.session.commit()
-    activity_id, organiser_phone, far_id = activity.id, organiser.phone, far.id
-    db.session.close()
-
-    log_in(phone, live_server, organiser_phone)
-    phone.goto(f"{live_server}/manage/{activity_id}/scanner")
+    _activity_id, far_id = _scanning_for(
+        live_server, phone, make_activity, make_user, grant,
+        lambda activity: make_user(name="外区居民", phone="13700006789",
+                                   home_node=make_node(name="北苑社区")))
     phone.fill("#scanner-q", "137 0000 6789")
     phone.locator(".scanner__by-phone").click()
     expect(phone.locator("#scanner-overlay.is-fail")).to_have_attribute(
