@@ -197,6 +197,9 @@ class CorrectionRequest(db.Model):
     new_entry_id: Mapped[int | None] = mapped_column(ForeignKey("hour_entries.id"))
 
     entry: Mapped[HourEntry] = relationship(foreign_keys=[entry_id])
+    # the replacement a correction made (review.adjust), read to show what it became
+    new_entry: Mapped[HourEntry | None] = relationship(foreign_keys=[new_entry_id],
+                                                       viewonly=True)
 
     __table_args__ = (
         CheckConstraint("answer IS NULL OR answer IN ('corrected', 'declined')", name="answer"),

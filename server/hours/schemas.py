@@ -187,6 +187,9 @@ class ActivityHoursOut(ma.Schema):
     starts_at = LocalDateTime()
     minutes = ma.fields.Integer()
     hours = ma.fields.Function(lambda r: hours_text(r.minutes))
+    entry_id = Id(allow_none=True, metadata={
+        "description": "The entry that counts now: open it to see its review or report "
+                       "an error (POST /hours/entries/{id}/corrections)."})
 
 
 @dataclass

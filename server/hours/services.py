@@ -34,6 +34,8 @@ class ActivityHours:
     title: str
     starts_at: datetime
     minutes: int
+    # the entry that counts now for this activity, where an error in it is reported
+    entry_id: int | None = None
 
 
 @dataclass
@@ -73,11 +75,15 @@ def summary(user: User, *, now: datetime) -> Summary:
     total = sum(e.minutes for e in approved)
     year = local(now).year
     year_total = sum(e.minutes for e in approved if local(e.activity.starts_at).year == year)
+    # an entry replaced or reversed no longer counts (correctable, without a query each)
+    done_with = {e.replaces_id for e in entries} | {e.reverses_id for e in entries}
     per: dict[int, ActivityHours] = {}
-    for e in approved:
+    for e in approved:  # newest first
         row = per.setdefault(e.activity_id, ActivityHours(e.activity_id, e.activity.title,
                                                           e.activity.starts_at, 0))
         row.minutes += e.minutes
+        if row.entry_id is None and e.kind != "reversal" and e.id not in done_with:
+            row.entry_id = e.id
     stars, next_at = star_level(total)
     return Summary(
         total_minutes=total, year_minutes=year_total, stars=stars, next_star_hours=next_at,

@@ -86,7 +86,8 @@ def test_summary_counts_approved_hours_only(api, make_held):
     assert (mine["total_minutes"], mine["total_hours"], mine["year_hours"]) == (
         120, "2.0", "2.0" if same_year else "0.0")
     assert (mine["stars"], mine["next_star_hours"], mine["minutes_to_next"]) == (0, 100, 5880)
-    assert [(r["title"], r["minutes"]) for r in mine["by_activity"]] == [("社区图书漂流", 120)]
+    assert [(r["title"], r["minutes"], r["entry_id"]) for r in mine["by_activity"]] == [
+        ("社区图书漂流", 120, w.entries["王小红"].id)]  # where an error in it is reported
     assert mine["pending"] == [] and mine["rejected"] == []
     api.post("/api/v1/auth/logout")
     api.refresh_token()

@@ -253,6 +253,11 @@ def test_a_correction_is_answered_from_the_queue(app, make_held, now):  # noqa: 
     page = text(client.get("/review/hours", headers=EN))
     corrections = page[page.index('id="corrections"'):]
     assert "我九点就到了" in corrections and "138****0000" in corrections
+    # the reviewer reads the activity's day, and when the request was made as such
+    with app.test_request_context(headers=EN):
+        day = app.jinja_env.filters["when"](w.activity)
+        asked = app.jinja_env.filters["at"](now)
+    assert day in corrections and f"asked {asked}" in corrections
     req_id = int(re.search(r'id="correction-(\d+)"', corrections).group(1))
     url = f"/review/corrections/{req_id}/answer"
     no_minutes = client.post(url, headers=HX, data={"csrf_token": token, "action": "correct",
@@ -261,6 +266,11 @@ def test_a_correction_is_answered_from_the_queue(app, make_held, now):  # noqa: 
     resp = client.post(url, headers=HX, data={"csrf_token": token, "action": "correct",
                                               "minutes": "110", "reason": "核对签到表"})
     assert resp.status_code == 200 and 'data-answer="corrected"' in text(resp)
+    was = w.entries["王小红"].minutes
+    told = re.search(r'data-testid="correction-hours">(.*?)</p>', text(resp), re.S).group(1)
+    duration = app.jinja_env.filters["duration"]
+    assert " ".join(re.sub(r"<[^>]+>", "", told).split()).startswith(
+        f"{duration(was)} → {duration(110)} · asked ")  # what it was, and what it became
 
     volunteer = app.test_client()
     login(volunteer, w.people["王小红"])
@@ -293,6 +303,11 @@ def test_errors_are_reported_on_the_entry_that_counts(client, make_held, now):  
     assert f'href="/hours/entries/{replacement.id}"' in old
     new = text(client.get(f"/hours/entries/{replacement.id}", headers=EN))
     assert f'action="/hours/entries/{replacement.id}/corrections"' in new
+    # 我的时长 leads to it: the activity's row opens the entry that counts now
+    mine = text(client.get("/hours", headers=EN))
+    row = _section(mine, "weui-cells hours-by-activity")
+    assert re.findall(r'href="([^"]+)"', row) == [f"/hours/entries/{replacement.id}"]
+    assert "report an error in its hours" in mine
 
     other = client.application.test_client()
     login(other, w.people["李大伟"])
