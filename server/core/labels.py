@@ -102,6 +102,13 @@ def join(items) -> str:
     return separator.join(str(i) for i in items)
 
 
+def sentences(parts) -> str:
+    """Whole sentences one after another: Chinese runs them on ("已通过2条。另有1条……"),
+    English puts a space between them. Empty parts are left out."""
+    from server.core.language import chinese
+    return ("" if chinese() else " ").join(str(p) for p in parts if p)
+
+
 def sentence(text: str | None) -> str:
     """Someone's words (a reason) as a whole sentence inside ours: its own full stop kept,
     one added in the reader's language where it has none ("没人见到你" → "没人见到你。")."""

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from server.core import numbers
 from server.core.errors import WusheError
 from server.core.fields import Id, Whole
+from server.core.labels import sentences
 from server.core.pages import form_input
 from server.donations import errors
 from server.donations.vocab import PLEDGE_STATE, counted
@@ -147,7 +148,7 @@ def fold_batch_errors(fields: dict[str, list[str]], rows: list[tuple[int, list[s
             continue
         index = int(name.split(".")[1])
         number = rows[index][0] if index < len(rows) else index + 1
-        text = exc.text() if isinstance(exc, WusheError) else " ".join(texts)
+        text = exc.text() if isinstance(exc, WusheError) else sentences(texts)
         folded.setdefault("items", []).append(_("Line %(n)s: %(text)s", n=number, text=text))
     return folded
 

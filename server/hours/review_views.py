@@ -15,7 +15,7 @@ from flask_login import login_required
 from server.activities.services import can_manage, get_activity
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
-from server.core.language import chinese
+from server.core.labels import sentences
 from server.core.pages import is_htmx, load_args, load_form, me, problem
 from server.hours import ledger, review, services
 from server.hours.api import get_correction, is_reviewer
@@ -92,8 +92,7 @@ def _refusal(exc: Exception) -> tuple[str, int]:
     message, fields, status = problem(exc)
     details = [_("%(field)s: %(problem)s", field=_field_name(key), problem=text)
                for key, texts in fields.items() for text in texts if text != message]
-    between = "" if chinese() else " "
-    return between.join([message, *details]), status
+    return sentences([message, *details]), status
 
 
 def _row(entry_id: int, *, done: str | None = None, error: str | None = None,
@@ -151,12 +150,12 @@ def approve_all(activity_id: int):
     activity = get_activity(activity_id, viewer=user)
     before = review.pending_ids(activity)
     result = review.approve_activity(activity, reviewer=user, now=clock.now())
-    done = ngettext("%(num)d entry approved.", "%(num)d entries approved.", result.approved)
-    if result.left:
-        done += " " + ngettext(
+    done = sentences([
+        ngettext("%(num)d entry approved.", "%(num)d entries approved.", result.approved),
+        result.left and ngettext(
             "%(num)d needs a look of its own (补录, or hours you helped record).",
             "%(num)d need a look of their own (补录, or hours you helped record).",
-            result.left)
+            result.left)])
     if not is_htmx():
         flash(done, "success")
         return redirect(url_for("hours_pages.queue"))

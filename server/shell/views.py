@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from server.core import timefmt
-from server.core.labels import label
+from server.core.labels import label, sentences
 
 bp = Blueprint("shell", __name__)
 bp.add_app_template_filter(timefmt.duration, "duration")  # 90 -> "1小时30分"
+bp.add_app_template_filter(timefmt.every, "every")  # 3600 -> "每小时"
+bp.add_app_template_filter(sentences, "sentences")  # Chinese sentences run on, no spaces
 
 
 @bp.app_template_global()

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from server.core import clock, timefmt
+from server.core.labels import sentences
 from server.core.pages import FORM_ERRORS, load_form, me, problem
 from server.teams import errors, queries, services
 from server.teams.schemas import InviteIn, TeamReasonIn, TeamRoleIn, TeamSignupIn
@@ -95,7 +96,7 @@ def remove(membership_id: int):
         services.remove(m.id, actor=me(), now=clock.now(), reason=data["reason"])
     except FORM_ERRORS as exc:
         message, fields, _status = problem(exc)
-        flash(" ".join([message, *fields.get("reason", [])]), "warning")
+        flash(sentences([message, *fields.get("reason", [])]), "warning")
     else:
         flash(_("Removed from the team."), "success")
     return redirect(url_for("teams_pages.manage", team_id=m.team_id))

@@ -78,6 +78,8 @@ def test_the_public_fund_page_shows_progress_and_names_only_with_consent(
     assert "白玉县绘本漂流" in listing and "¥300.00" in listing
     assert re.search(r"Goods received:\s*Children.{1,10}s picture books "
                      r'<span class="gift-num">48</span> books', listing)
+    chinese = text(client.get("/funds", headers={"Accept-Language": "zh-CN"}))
+    assert re.search(r"已收物资：儿童绘本", chinese)  # no space after a full-width colon
     assert re.search(r'href="/funds"\s+class="weui-tabbar__item weui-bar__item_on"', listing)
 
 

@@ -215,6 +215,24 @@ def test_htmx_reject_needs_a_reason_and_adjust_shows_the_replacement(reviewer_cl
     assert kinds == ["attendance", "replacement"]
 
 
+@pytest.mark.parametrize(("headers", "said"), [
+    ({"Accept-Language": "zh-CN", "HX-Request": "true"}, "已通过2条记录。另有1条需逐条审核"),
+    (HX, "2 entries approved. 1 needs a look of its own"),
+])
+def test_approve_all_tells_what_it_left_as_one_run_of_sentences(
+        app, make_held, now, headers, said):  # noqa: F811
+    """Chinese sentences run on with no space between them; English keeps one."""
+    w = make_held(extra=("手机没电的人",))
+    late = w.people["手机没电的人"]
+    ledger.file_retroactive(actor=late, activity=w.activity, user=late, minutes=60,
+                            evidence="手机没电了", now=now)
+    client = app.test_client()
+    token = login(client, w.coordinator)
+    group = text(client.post(f"/review/activities/{w.activity.id}/approve-all",
+                             data={"csrf_token": token}, headers=headers))
+    assert said in group
+
+
 def test_a_plain_post_goes_back_to_the_queue(reviewer_client):
     w, client, token = reviewer_client
     resp = client.post(f"/review/hours/{w.entries['王小红'].id}/approve",
