@@ -53,6 +53,26 @@ def duration(minutes: int | None) -> str:
     return sign + text
 
 
+def every(seconds: int) -> str:
+    """How often something runs, in the largest unit that says it exactly: "每3秒",
+    "每10分钟", "每小时", "每天" ("every 3 seconds", "every hour"), never "每3600秒"."""
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
+    for size, once, many in (
+            (86400, _("Every day"), lambda n: ngettext("Every %(num)d day",
+                                                        "Every %(num)d days", n)),
+            (3600, _("Every hour"), lambda n: ngettext("Every %(num)d hour",
+                                                        "Every %(num)d hours", n)),
+            (60, _("Every minute"), lambda n: ngettext("Every %(num)d minute",
+                                                        "Every %(num)d minutes", n)),
+            (1, _("Every second"), lambda n: ngettext("Every %(num)d second",
+                                                       "Every %(num)d seconds", n))):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return once if count == 1 else many(count)
+    return many(seconds)
+
+
 def hours(minutes: int | None) -> Decimal:
     """Minutes as hours with one decimal, rounded half up (15 minutes are 0.3 hours): the
     one rounding of hours, for the dashboard, the pages, the API and certificates alike

@@ -177,6 +177,17 @@ def test_a_month_under_way_says_so_and_an_empty_one_points_back(client, ready, m
     empty = re.search(r'data-testid="nothing-yet">(.*?)</div>', html, re.S)
     assert empty and "2026年10月还没有记录。" in empty.group(1)
     assert f'href="/stats/{ready.district.id}?period=2026-09">查看2026年9月</a>' in html
+    # a month under way below the whole of the last has not fallen: no red arrow, but
+    # what the last month came to; a month that is over still shows its falls
+    cards = html[html.index('class="stats-cards"'):html.index("</section>")]
+    assert "stat-down" not in cards and "↓" not in cards
+    assert re.search(r'class="stat-before">2026年9月合计：[1-9]', cards)
+    monkeypatch.setattr(clock, "now", lambda: from_local(datetime(2026, 11, 5, 9, 0)))
+    login(client, ready.reviewer)  # five weeks on: a new session
+    over = text(client.get(f"/stats/{ready.district.id}?period=2026-10"))
+    cards = over[over.index('class="stats-cards"'):over.index("</section>")]
+    assert "stat-before" not in cards and '<span class="stat-down">↓ ' in cards
+    monkeypatch.setattr(clock, "now", lambda: from_local(datetime(2026, 10, 1, 9, 0)))
     # a month that is over reads as before, and one under way with figures has no hint
     past = text(client.get(f"/stats/{ready.district.id}?period=2026-09"))
     assert "2026年9月，与2026年8月相比。" in past and "nothing-yet" not in past

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from server.extensions import db
@@ -34,6 +35,13 @@ def test_an_admin_sees_the_leader_each_job_and_what_failed(client, make_user, ma
     every = client.application.config["EXPORT_POLL_SECONDS"]
     assert f"Every {every} second" in exports[:exports.index("</li>")]
     assert every != client.application.config["SCHEDULER_TICK_SECONDS"]
+    # in the largest unit that says it: housekeeping runs each hour, not "每3600秒"
+    zh = text(client.get("/admin/jobs", headers={"Accept-Language": "zh-CN"}))
+    housekeeping = zh[zh.index('id="job-housekeeping"'):]
+    tick = client.application.config["SCHEDULER_TICK_SECONDS"]
+    assert (tick, "每小时") == (60, re.search(r'job__meta">([^<]+)<', housekeeping).group(1))
+    deadlines = zh[zh.index('id="job-deadline_warnings"'):]
+    assert re.search(r'job__meta">([^<]+)<', deadlines).group(1) == "每5分钟"
 
 
 def test_only_admins(client, make_user, make_node, grant):
