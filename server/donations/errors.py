@@ -212,6 +212,17 @@ class BatchUnreadable(ValidationError):
     message = _l("Line %(n)s should be a reference code and an amount, e.g. 7K3M9Q 50.")
 
 
+class BatchAmountAmbiguous(ValidationError):
+    """"REF 1 000": ¥1,000, or ¥1 with receipt number 000? Refused, never guessed."""
+
+    code = "batch_amount_ambiguous"
+    field = "items"
+    message = _l("Line %(n)s: “%(typed)s” could be one amount with a space between its "
+                 "thousands, or an amount and a receipt number. Write the amount without "
+                 "spaces (1000 or 1,000), and put a semicolon before a receipt number "
+                 "(1000; 000123).")
+
+
 class NonceReused(Conflict):
     code = "nonce_reused"
     message = _l("This request's one-time key was already used for something else. Reload "

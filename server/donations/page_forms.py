@@ -29,6 +29,12 @@ DEFAULTED = ("condition", "pledge_line_id")
 # one batch row: reference, amount, and optionally the receipt number, apart by spaces or
 # semicolons, or by commas in a row written with commas (pasted from a spreadsheet)
 BATCH_SPLIT = re.compile(r"([\s,;]+)")
+# "REF 1 000": an amount whose thousands are apart by a space, or ¥1 and receipt number 000?
+# A word of one to three digits (or already grouped by commas), a bare space, and three
+# digits: either reading is plausible, so the line is refused (BatchAmountAmbiguous), never
+# guessed. A semicolon or a comma before a receipt number says it is one ("500; 123").
+SPACED_THOUSANDS = re.compile(r"^\S+?[\s,;]+(¥?\d{1,3}(?:,\d{3})*(?:[ \t]+\d{3})+(?:\.\d*)?)"
+                              r"(?=$|[\s,;])", re.ASCII)
 STOCK_SEPARATOR = "|"
 
 WITHDRAW_REASONS = {
@@ -125,9 +131,14 @@ def _words(line: str) -> list[str]:
 def batch_input(source: MultiDict, schema: ma.Schema) -> dict:
     """The batch form shaped for BatchIn: the textarea becomes items."""
     data = form_input(schema, source)
-    rows = batch_rows(source.get("items", ""))
+    text = source.get("items", "")
+    rows = batch_rows(text)
+    lines = text.splitlines()
     items = []
     for number, words in rows:
+        spaced = SPACED_THOUSANDS.match(numbers.typed(lines[number - 1]))
+        if spaced:
+            raise errors.BatchAmountAmbiguous(n=number, typed=spaced[1])
         if len(words) not in (2, 3):
             raise errors.BatchUnreadable(n=number)
         item = {"reference": words[0], "amount": words[1]}
