@@ -16,6 +16,7 @@ guessed from weekends alone.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,6 +26,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from server.core.errors import WusheError
+from server.core.messages import FieldMessage, filled
 
 
 class CalendarYearMissing(WusheError):
@@ -47,7 +49,7 @@ class CalendarFileBroken(CalendarYearMissing):
     message = _l("The public holidays file of %(year)s cannot be read (%(reason)s), so this "
                  "deadline cannot be worked out until an administrator corrects it.")
 
-    def __init__(self, year: int, reason: str = ""):
+    def __init__(self, year: int, reason: FieldMessage | str = ""):
         WusheError.__init__(self, year=year, reason=reason)
         self.year = year
 
@@ -63,7 +65,8 @@ class Calendar:
 
     def __init__(self, years: dict[int, Year], broken: dict[int, str] | None = None):
         self.years = years
-        self.broken = broken or {}  # year -> why its file could not be read
+        # year -> why its file could not be read (translated when shown)
+        self.broken = broken or {}
 
     def known_years(self) -> list[int]:
         return sorted(self.years)
@@ -114,30 +117,80 @@ def _neighbouring(day: object, year: int) -> bool:
         (day.year == year - 1 and day.month == 12) or (day.year == year + 1 and day.month == 1))
 
 
+class YearFileError(ValueError):
+    """Why a year's file cannot be read, in the reader's language (a lazy text): the file,
+    the line and the date to correct, never the TOML parser's English."""
+
+    def __init__(self, reason: FieldMessage):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _where(name: str, lines: list[str], needle: str | None = None,
+           line: int | None = None) -> FieldMessage | str:
+    """"2027.toml, line 3" where the needle (a date, a key) first appears; else the file."""
+    if line is None and needle is not None:
+        line = next((n for n, text in enumerate(lines, start=1) if needle in text), None)
+    return filled(_l("%(file)s, line %(line)s"), file=name, line=line) if line else name
+
+
+_TOML_AT = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def _parse(path: Path) -> tuple[dict, list[str]]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise YearFileError(filled(_l("%(file)s cannot be opened as a text file"),
+                                   file=path.name)) from None
+    lines = raw.splitlines()
+    try:
+        return tomllib.loads(raw), lines
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11 says where only in its English message: "(at line 3, column 17)",
+        # or "(at end of document)" for a bracket never closed
+        at = _TOML_AT.search(str(exc))
+        line = int(at[1]) if at else max(len(lines), 1)
+        raise YearFileError(filled(_l(
+            "%(where)s is not written as the file expects: dates such as 2027-01-01, apart "
+            "by commas, inside [ ]"), where=_where(path.name, lines, line=line))) from None
+
+
 def read_year_file(path: Path) -> tuple[int, Year, Year]:
     """One `<year>.toml`: (year, its days, the neighbouring years' days it names). Every
-    other date must be in that year (a typo is an error, not a hole)."""
+    other date must be in that year (a typo is an error, not a hole). A file that cannot
+    be used raises YearFileError, saying where."""
     year = int(path.stem)
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    unknown = set(data) - {"holidays", "workdays"}
+    data, lines = _parse(path)
+    unknown = sorted(set(data) - {"holidays", "workdays"})
     if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}")
+        raise YearFileError(filled(_l(
+            "%(where)s: “%(key)s” is not known; the file holds only holidays and workdays"),
+            where=_where(path.name, lines, unknown[0]), key=unknown[0]))
     days = {key: data.get(key, []) for key in ("holidays", "workdays")}
     for key, values in days.items():
         if not isinstance(values, list):
-            raise ValueError(f"{key} is not a list of dates")
+            raise YearFileError(filled(_l("%(where)s: %(key)s is not a list of dates"),
+                                       where=_where(path.name, lines, key), key=key))
         times = [d for d in values if isinstance(d, datetime)]
         if times:  # 2031-01-06T00:00:00 would never equal a day: a hole, not a holiday
-            raise ValueError(f"{key} holds times, not dates: {times[0]}")
+            day = times[0].date().isoformat()
+            raise YearFileError(filled(_l(
+                "%(where)s: %(key)s holds a time, not a date; write %(day)s"),
+                where=_where(path.name, lines, day), key=key, day=day))
         wrong = [d for d in values if not (isinstance(d, date) and d.year == year)
                  and not _neighbouring(d, year)]
         if wrong:
-            raise ValueError(f"{key} holds dates outside {year}: "
-                             f"{', '.join(str(d) for d in wrong[:3])}")
+            shown = str(wrong[0])
+            raise YearFileError(filled(_l("%(where)s: %(day)s in %(key)s is not in %(year)s"),
+                                       where=_where(path.name, lines, shown), day=shown,
+                                       key=key, year=year))
     both = set(days["holidays"]) & set(days["workdays"])
     if both:
-        raise ValueError(f"{min(both)} is both a holiday and a working day")
+        day = min(both).isoformat()
+        raise YearFileError(filled(_l(
+            "%(where)s: %(day)s is both a holiday and a working day"),
+            where=_where(path.name, lines, day), day=day))
     own = {k: frozenset(d for d in v if d.year == year) for k, v in days.items()}
     beside = {k: frozenset(d for d in v if d.year != year) for k, v in days.items()}
     return year, Year(**own), Year(**beside)
@@ -145,14 +198,14 @@ def read_year_file(path: Path) -> tuple[int, Year, Year]:
 
 def load(directory: Path | None) -> Calendar:
     years = _library_years()
-    broken: dict[int, str] = {}
+    broken: dict[int, FieldMessage] = {}
     beside: list[Year] = []
     if directory is not None and directory.is_dir():
         for path in sorted(directory.glob("[0-9][0-9][0-9][0-9].toml")):
             try:
                 year, data, around = read_year_file(path)
-            except (OSError, ValueError) as exc:  # tomllib's errors are ValueErrors
-                broken[int(path.stem)] = f"{path.name}: {exc}"
+            except YearFileError as exc:
+                broken[int(path.stem)] = exc.reason
                 continue
             years[year] = data  # the file is the newer word on its year
             beside.append(around)

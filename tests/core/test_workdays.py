@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -69,23 +70,59 @@ def test_a_data_file_adds_a_year(tmp_path):
     assert cal.is_working_day(date(year, 1, 9))
 
 
-def test_a_broken_file_leaves_the_other_years_and_says_why(tmp_path):
+def _english(app, exc) -> str:
+    from flask_babel import force_locale
+    with app.test_request_context(), force_locale("en"):
+        return exc.text()
+
+
+def test_a_broken_file_leaves_the_other_years_and_says_why(app, tmp_path):
     year = workdays.load(None).known_years()[-1] + 1
-    for text, reason in ((f"holidays = [{year + 1}-03-01]\n", "outside"),
-                         (f"holiday = [{year}-01-01]\n", "unknown keys"),
-                         (f"holidays = [{year}-01-06T00:00:00]\n", "times, not dates"),
+    for text, reason in ((f"holidays = [{year + 1}-03-01]\n",
+                          f"{year}.toml, line 1: {year + 1}-03-01 in holidays is not in {year}"),
+                         (f"holiday = [{year}-01-01]\n",
+                          f"{year}.toml, line 1: “holiday” is not known"),
+                         (f"holidays = [{year}-01-06T00:00:00]\n",
+                          f"line 1: holidays holds a time, not a date; write {year}-01-06"),
                          (f"holidays = [{year}-01-06]\nworkdays = [{year}-01-06]\n",
-                          "both a holiday and a working day"),
-                         (f"holidays = [{year}-01-01\n", f"{year}.toml")):
+                          f"line 1: {year}-01-06 is both a holiday and a working day"),
+                         (f"holidays = [{year}-01-01\n", f"{year}.toml, line 1 is not written"),
+                         (f"holidays = [\n  {year}-01-01,\n  {year}-13-01,\n]\n",
+                          f"{year}.toml, line 3 is not written")):
         (tmp_path / f"{year}.toml").write_text(text)
         cal = workdays.load(tmp_path)
         with pytest.raises(workdays.CalendarFileBroken) as excinfo:
             cal.is_working_day(date(year, 1, 2))
         assert excinfo.value.code == "calendar_file_broken" and excinfo.value.year == year
-        assert reason in excinfo.value.text()
+        assert reason in _english(app, excinfo.value)
         # the year before still counts, from the library
         assert cal.is_working_day(date(year - 1, 10, 1)) is False  # 国庆
         assert year not in cal.known_years()
+
+
+def test_a_broken_file_says_why_in_the_reader_s_language(app, tmp_path):
+    """The reason is ours and translated, naming the line to correct: not the TOML
+    parser's English ("Unclosed array (at line 3, column 3)") inside a Chinese sentence."""
+    from flask_babel import force_locale
+    year = workdays.load(None).known_years()[-1] + 1
+    (tmp_path / f"{year}.toml").write_text(
+        f"# 国务院办公厅通知\nholidays = [\n  {year}-01-01,\n  {year}-13-01,\n]\n")
+    cal = workdays.load(tmp_path)
+    with pytest.raises(workdays.CalendarFileBroken) as excinfo:
+        cal.is_working_day(date(year, 1, 2))
+    with app.test_request_context(), force_locale("zh_CN"):
+        zh = excinfo.value.text()
+    en = _english(app, excinfo.value)
+    assert f"{year}.toml 第 4 行" in zh and "2027-01-01".replace("2027", str(year)) in zh
+    assert not re.search("[A-Za-z]{3,}", zh.replace(".toml", "")), zh
+    assert f"{year}.toml, line 4 is not written as the file expects" in en
+    (tmp_path / f"{year}.toml").write_text(f"holidays = [{year}-01-01, {year + 1}-02-01]\n")
+    with pytest.raises(workdays.CalendarFileBroken) as excinfo:
+        workdays.load(tmp_path).is_working_day(date(year, 1, 2))
+    with app.test_request_context(), force_locale("zh_CN"):
+        zh = excinfo.value.text()
+    assert f"{year}.toml 第 1 行" in zh and f"{year + 1}-02-01" in zh and "outside" not in zh
+    assert not re.search("[A-Za-z]{3,}", zh.replace(".toml", "").replace("holidays", "")), zh
 
 
 def test_a_notice_s_holiday_may_begin_in_the_year_before(tmp_path):
