@@ -79,6 +79,7 @@ def _subscribe() -> None:
         recipients,
     )
     from server.scheduler import notices as scheduler_notices  # noqa: F401 - declares kinds
+    from server.teams import invitations as team_invitations
     from server.teams import notices as team_notices  # noqa: F401 - declares kinds
     events.subscribe(events.ACTIVITY_FINISHED, checkin_closing.on_activity_finished)
     events.subscribe(events.ACTIVITY_FINISHED, hours.on_activity_finished)
@@ -90,6 +91,7 @@ def _subscribe() -> None:
     events.subscribe(events.ACTIVITY_CANCELLED, activity_notices.on_cancelled)
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
     events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)
+    events.subscribe(events.PHONE_CLAIMED, team_invitations.on_phone_claimed)
     _erasure(events)
     recipients.provide(accounts.recipient)
     _personal_data()
@@ -108,11 +110,13 @@ def _erasure(events) -> None:
     from server.hours import services as hours
     from server.imports import services as imports
     from server.notifications import services as notifications
+    from server.teams import invitations as team_invitations
     from server.teams import services as teams
     erasure.add_veto(teams.erasure_refusal)
     erasure.add_left_open(activity_erasure.place_left_open)
     erasure.add_left_open(limits.left_named)
-    for handler in (teams.on_person_erased, activity_erasure.on_person_erased,
+    for handler in (teams.on_person_erased, team_invitations.on_person_erased,
+                    activity_erasure.on_person_erased,
                     codes.on_person_erased,
                     hours.on_person_erased, imports.on_person_erased,
                     pledges.on_person_erased, feedback.on_person_erased,

@@ -64,6 +64,7 @@ EXPECTED = {
     "/api/v1/teams/{team_id}": {"get"},
     "/api/v1/teams/{team_id}/requests": {"post"},
     "/api/v1/teams/{team_id}/invitations": {"post"},
+    "/api/v1/teams/{team_id}/invitations/{invitation_id}/cancel": {"post"},
     "/api/v1/teams/{team_id}/pending": {"get"},
     "/api/v1/teams/{team_id}/signups": {"post"},
     "/api/v1/team-memberships/{membership_id}/accept": {"post"},

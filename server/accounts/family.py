@@ -24,6 +24,7 @@ from server.accounts.services import (
     normalise_phone,
 )
 from server.communities.models import Node
+from server.core import events
 from server.core.clock import local
 from server.extensions import db
 
@@ -190,6 +191,7 @@ def hand_over(guardian: User, member: User, *, phone: str, code: str, now: datet
             member.phone, member.managed_by_id, member.relation = phone, None, None
     except IntegrityError:
         raise errors.PhoneTaken() from None
+    events.announce(events.PHONE_CLAIMED, user=member, now=now)
     return member
 
 
@@ -242,6 +244,7 @@ def register_resident(worker: User, *, name: str, phone: str, home_node_id: int 
                            notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
                            accepted_at=now, ip=ip, recorded_by_id=worker.id))
     db.session.flush()
+    events.announce(events.PHONE_CLAIMED, user=user, now=now)
     return user
 
 

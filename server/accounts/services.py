@@ -13,7 +13,7 @@ from server.accounts import errors
 from server.accounts.models import SKILLS, Consent, User
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.communities.models import Node
-from server.core import numbers
+from server.core import events, numbers
 from server.core.clock import local
 from server.core.errors import Said, ValidationError
 from server.core.fields import visible
@@ -151,6 +151,7 @@ def register_user(*, phone: str, password: str, name: str, now: datetime,
         db.session.add(Consent(user_id=user.id, kind="guardian", notice_version=version,
                                accepted_at=now, guardian_name=guardian_name, ip=ip))
     db.session.flush()
+    events.announce(events.PHONE_CLAIMED, user=user, now=now)
     return user
 
 

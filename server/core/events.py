@@ -35,8 +35,13 @@ HOURS_DECIDED = "hours_decided"
 # user, erased_name (what the person is shown as from now on), now)
 PERSON_ERASED = "person_erased"
 
+# a phone number now belongs to an account (a registration, a family member given their
+# own number): invitations that waited for that number reach the person (payload: user,
+# now)
+PHONE_CLAIMED = "phone_claimed"
+
 EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLING, ACTIVITY_CANCELLED,
-          ACTIVITY_CHANGED, HOURS_DECIDED, PERSON_ERASED)
+          ACTIVITY_CHANGED, HOURS_DECIDED, PERSON_ERASED, PHONE_CLAIMED)
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from server.demo.story import Story
 from server.demo.world import World
+from server.teams import invitations
 from server.teams import services as teams
 
 BQTEAM = "运河园社区 BQteam-贤妈智囊团"
@@ -19,9 +20,9 @@ def seed_team(s: Story, w: World, *, weeks: int) -> None:
     team, zhang = w.orgs[BQTEAM], w["张丽娜"]
     start = s.at(-7 * weeks - 30, 10)
     for i, person in enumerate(w.crew(FIRST)):
-        invited = teams.invite(team, phone=person.phone, actor=zhang,
-                               now=start + timedelta(minutes=i))
-        teams.answer_invitation(invited.id, user=person, accept=True,
+        invited = invitations.invite(team, phone=person.phone, actor=zhang,
+                                     now=start + timedelta(minutes=i))
+        teams.answer_invitation(invited.membership_id, user=person, accept=True,
                                 now=start + timedelta(hours=2 + i))
     leader = teams.open_membership(team.id, w["王芳"].id)
     teams.set_role(leader.id, role="leader", actor=zhang, now=start + timedelta(days=1))
@@ -31,4 +32,4 @@ def seed_team(s: Story, w: World, *, weeks: int) -> None:
                          now=start + timedelta(days=3, hours=2))
     teams.request_to_join(team, user=w["高洁"], now=s.at(-1, 20),
                           message="周末有空，想参加绘本共读。")
-    teams.invite(team, phone=w["罗兰"].phone, actor=w["王芳"], now=s.at(-2, 19))
+    invitations.invite(team, phone=w["罗兰"].phone, actor=w["王芳"], now=s.at(-2, 19))

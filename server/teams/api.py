@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 
 from server.core import clock
 from server.core.api import Blueprint
-from server.teams import errors, queries, services
+from server.teams import errors, invitations, queries, services
 from server.teams.schemas import (
+    InvitationOut,
     InviteIn,
     JoinIn,
     MembershipOut,
@@ -33,7 +34,7 @@ blueprints = [teams, memberships, my_teams]
 
 class PendingOut(ma.Schema):
     requests = ma.fields.List(ma.fields.Nested(MembershipOut))
-    invitations = ma.fields.List(ma.fields.Nested(MembershipOut))
+    invitations = ma.fields.List(ma.fields.Nested(InvitationOut))
 
 
 class MyTeamsOut(ma.Schema):
@@ -76,11 +77,23 @@ def request_to_join(data, team_id):
 @login_required
 @invite_limit
 @teams.arguments(InviteIn)
-@teams.response(201, MembershipOut)
+@teams.response(201, InvitationOut)
 def invite(data, team_id):
-    """Invite a person by phone (leaders); a request of theirs is approved instead."""
-    return services.invite(services.get_team(team_id), phone=data["phone"], actor=_actor(),
-                           now=clock.now())
+    """Invite a number (leaders): recorded, and answered alike whether or not it has an
+    account; its person sees it in their teams and messages, now or once they register."""
+    return invitations.invite(services.get_team(team_id), phone=data["phone"],
+                              actor=_actor(), now=clock.now())
+
+
+@teams.route("/<int:team_id>/invitations/<int:invitation_id>/cancel", methods=["POST"])
+@login_required
+@teams.response(200, InvitationOut)
+def cancel_invitation(team_id, invitation_id):
+    """Take back an invitation not yet answered (leaders)."""
+    invitation = invitations.get_invitation(invitation_id)
+    if invitation.team_id != team_id:
+        raise errors.InvitationNotFound()
+    return invitations.cancel(invitation.id, actor=_actor(), now=clock.now())
 
 
 @teams.route("/<int:team_id>/pending", methods=["GET"])
@@ -92,7 +105,7 @@ def pending(team_id):
     if not services.can_manage(_actor(), team):
         raise errors.LeadersOnly()
     return {"requests": queries.waiting(team.id, "requested"),
-            "invitations": queries.waiting(team.id, "invited")}
+            "invitations": invitations.waiting(team.id)}
 
 
 @teams.route("/<int:team_id>/signups", methods=["POST"])

@@ -15,6 +15,11 @@ class MembershipNotFound(NotFound):
     message = _l("We could not find this invitation, request or membership.")
 
 
+class InvitationNotFound(NotFound):
+    code = "team_invitation_not_found"
+    message = _l("We could not find this invitation.")
+
+
 class LeadersOnly(Forbidden):
     code = "team_leaders_only"
     message = _l("Only the team's leaders can do this.")

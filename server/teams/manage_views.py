@@ -10,7 +10,7 @@ from flask_login import login_required
 from server.core import clock, timefmt
 from server.core.labels import sentences
 from server.core.pages import FORM_ERRORS, load_form, me, problem
-from server.teams import errors, queries, services
+from server.teams import errors, invitations, queries, services
 from server.teams.schemas import InviteIn, TeamReasonIn, TeamRoleIn, TeamSignupIn
 from server.teams.throttle import invite_limit
 from server.teams.views import bp
@@ -37,7 +37,7 @@ def render_manage(team, *, status: int = 200, **extra):
     context = {
         "team": team, "view": queries.team_view(team, me()),
         "requests": queries.waiting(team.id, "requested"),
-        "invitations": queries.waiting(team.id, "invited"),
+        "invitations": invitations.waiting(team.id),
         "activities": queries.open_activities(now=clock.now()),
         "invite_errors": {}, "invite_phone": "", "signup_errors": {}, "results": None,
     }
@@ -60,13 +60,31 @@ def invite(team_id: int):
     team = _managed(team_id)
     try:
         data = load_form(InviteIn())
-        m = services.invite(team, phone=data["phone"], actor=me(), now=clock.now())
+        invitations.invite(team, phone=data["phone"], actor=me(), now=clock.now())
     except FORM_ERRORS as exc:
         message, fields, status = problem(exc)
         return render_manage(team, status=status, invite_errors=fields or {"phone": [message]},
                              invite_phone=request.form.get("phone", ""))
-    flash(_("Approved: they are a member now.") if m.state == "active" else
-          _("Invitation sent. They will see it in their messages."), "success")
+    # the same words whoever has the number (teams.invitations)
+    flash(_("Invitation recorded. If the number has an account, its owner sees it in "
+            "their messages; if not, they will when they register with it."), "success")
+    return redirect(url_for("teams_pages.manage", team_id=team.id))
+
+
+@bp.route("/teams/<int:team_id>/invitations/<int:invitation_id>/cancel", methods=["POST"])
+@login_required
+def cancel_invitation(team_id: int, invitation_id: int):
+    """Take back an invitation not yet answered."""
+    team = _managed(team_id)
+    try:
+        invitation = invitations.get_invitation(invitation_id)
+        if invitation.team_id != team.id:
+            raise errors.InvitationNotFound()
+        invitations.cancel(invitation.id, actor=me(), now=clock.now())
+    except FORM_ERRORS as exc:
+        flash(problem(exc)[0], "warning")
+    else:
+        flash(_("Taken back."), "success")
     return redirect(url_for("teams_pages.manage", team_id=team.id))
 
 

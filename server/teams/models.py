@@ -30,6 +30,7 @@ STATES = (*OPEN_STATES,
           "removed")    # a leader removed a member
 ROLES = ("member", "leader")
 OPEN_SQL = "state IN ('invited', 'requested', 'active')"
+INVITATION_WAITING_SQL = "membership_id IS NULL AND cancelled_at IS NULL"
 
 
 class Membership(db.Model):
@@ -93,6 +94,51 @@ class Membership(db.Model):
         if known is None:
             known = known_to_team(self.team_id, self.user_id)
         return self.user.name if known else mask_name(self.user.name)
+
+
+class Invitation(db.Model):
+    """A leader's invitation by phone, as the leader sent it: the same whether or not the
+    number has an account, so an invitation never tells a leader whose number it is
+    (account enumeration). A number with an account is invited at once (its Membership,
+    `membership_id`, waits in the person's own list and messages); a number without one
+    waits here and becomes that Membership when someone registers with it
+    (teams.invitations.on_phone_claimed). Waiting: not taken back, and either not yet
+    anyone's or its Membership not yet answered."""
+
+    __tablename__ = "team_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # the number as typed, normalised; cleared once the invitation is over for a number no
+    # account has, or when the account it reached is deleted (the masked one stays)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("team_memberships.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    team: Mapped[Organisation] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    membership: Mapped[Membership | None] = relationship()
+
+    __table_args__ = (
+        # one invitation waiting for an account per number and team: two leaders sending
+        # one at once make one (the loser's unit of work runs again and finds it)
+        Index("uq_team_invitations_waiting", "team_id", "phone", unique=True,
+              sqlite_where=text(INVITATION_WAITING_SQL),
+              postgresql_where=text(INVITATION_WAITING_SQL)),
+        Index("ix_team_invitations_phone", "phone"),
+        Index("ix_team_invitations_team", "team_id", "created_at"),
+        CheckConstraint("(cancelled_at IS NULL) = (cancelled_by_id IS NULL)",
+                        name="cancelled"),
+    )
+
+    @property
+    def waiting(self) -> bool:
+        return self.cancelled_at is None and (
+            self.membership is None or self.membership.state == "invited")
 
 
 def _shown_themselves():

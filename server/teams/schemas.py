@@ -68,6 +68,19 @@ class MembershipOut(ma.Schema):
     end_reason = ma.fields.String(allow_none=True)
 
 
+class InvitationOut(ma.Schema):
+    """An invitation by phone as its leaders see it: the number masked, never a name nor
+    whether the number has an account (the same answer either way)."""
+
+    id = ma.fields.Integer()
+    team_id = Id()
+    phone = ma.fields.String(attribute="phone_masked",
+                             metadata={"description": "the number invited, masked"})
+    created_at = LocalDateTime()
+    created_by_name = ma.fields.Function(lambda i: i.created_by.name)
+    cancelled_at = LocalDateTime(allow_none=True)
+
+
 class MemberOut(ma.Schema):
     """A member on the team page: their role, since when, hours in the team."""
 

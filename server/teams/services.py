@@ -1,4 +1,5 @@
-"""Team membership rules: invite, request, answer, remove, leave, leaders, sign-ups.
+"""Team membership rules: request, answer, remove, leave, leaders, sign-ups (invitations
+by phone: teams.invitations).
 
 Every answer locks the membership row (SELECT … FOR UPDATE) and decides on what is
 committed now, so two leaders approving one request approve it once. Two first steps
@@ -16,9 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from server.accounts import permissions
-from server.accounts.errors import UserNotFound
 from server.accounts.models import User
-from server.accounts.roles import find_user_by_phone
 from server.communities.models import Organisation
 from server.core.db import fetch
 from server.core.errors import ValidationError, WusheError
@@ -95,26 +94,6 @@ def request_to_join(team: Organisation, *, user: User, now: datetime,
     db.session.flush()
     for leader_id in _leaders(team.id):
         notify(leader_id, "team_join_requested", now=now, **_facts(team, name=user.name))
-    return m
-
-
-def invite(team: Organisation, *, phone: str, actor: User, now: datetime) -> Membership:
-    """A leader invites a person by phone; they are told. Already asked: an approval."""
-    _require_manager(actor, team)
-    person = find_user_by_phone(phone)
-    if person is None or not person.active:
-        raise UserNotFound(errors={"phone": [str(UserNotFound.message)]})
-    existing = open_membership(team.id, person.id)
-    if existing is not None:
-        if existing.state == "requested":
-            return answer_request(existing.id, actor=actor, approve=True, now=now)
-        raise errors.AlreadyMember() if existing.state == "active" else errors.AlreadyPending()
-    m = Membership(team_id=team.id, user_id=person.id, state="invited", role="member",
-                   origin="invitation", created_at=now, created_by_id=actor.id)
-    db.session.add(m)
-    db.session.flush()
-    notify(person.id, "team_invited", now=now,
-           **_facts(team, leader=actor.name, membership_id=m.id))
     return m
 
 

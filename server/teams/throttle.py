@@ -1,7 +1,8 @@
-"""Invitations by phone are counted per leader, page and API alike: each answer tells
-whether a number has an account (an unknown one is user_not_found), as registration's
-does, so the budget bounds how many numbers one leader can probe
-(server.accounts.throttle counts registrations per address for the same reason)."""
+"""Invitations by phone are counted per leader, page and API alike. An invitation answers
+the same whether or not a number has an account (server.teams.invitations), so it cannot
+be used to find out who is on the platform; the budget still bounds how many numbers one
+leader can send invitations to (and so messages to people), as registration's bounds the
+codes sent per address (server.accounts.throttle)."""
 
 from __future__ import annotations
 

@@ -111,17 +111,15 @@ def test_invite_accept_leave_and_remove_by_api(app, crew, make_user):
               "invalid_phone")
     _envelope(boss.post(f"/api/v1/teams/{team.id}/invitations", json={}), 422,
               "validation_error")
-    _envelope(boss.post(f"/api/v1/teams/{team.id}/invitations",
-                        json={"phone": "13999999990"}), 404, "user_not_found")
     _envelope(member.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": guest.phone}),
               403, "team_leaders_only")
     resp = boss.post(f"/api/v1/teams/{team.id}/invitations", json={"phone": guest.phone})
-    assert resp.status_code == 201 and resp.get_json()["phone"] != guest.phone
-    # the leader typed a phone: until the person accepts, it names them masked
-    assert resp.get_json()["name"] == "赵**"
-    mid = resp.get_json()["id"]
-    assert [m["name"] for m in invitee.get("/api/v1/me/teams").get_json()["invited"]] == [
-        "赵大爷"]  # to themselves, in full
+    assert resp.status_code == 201 and resp.get_json()["phone"] == "139****" + guest.phone[-4:]
+    # the leader typed a phone: the answer names nobody
+    assert "name" not in resp.get_json() and "赵" not in str(resp.get_json())
+    [mine] = invitee.get("/api/v1/me/teams").get_json()["invited"]
+    assert mine["name"] == "赵大爷"  # to themselves, in full
+    mid = mine["id"]
     _envelope(member.post(f"/api/v1/team-memberships/{mid}/accept"), 404,
               "team_membership_not_found")
     accepted = invitee.post(f"/api/v1/team-memberships/{mid}/accept").get_json()
@@ -150,19 +148,19 @@ def test_anonymous_callers_are_asked_to_log_in(api, crew):
 
 def test_invitations_are_counted_per_leader(app, api, crew, make_user, make_team, enrol,
                                             monkeypatch):
-    """Each answer tells whether a number has an account: a leader's budget bounds how
-    many numbers they can probe, page and API together."""
+    """A leader's budget bounds how many numbers they can send invitations to, page and
+    API together (each is answered alike, account or not)."""
     team, leader, *_ = crew()
     monkeypatch.setitem(app.config, "INVITE_RATE_LIMIT", "3 per hour")
     api.login(leader)
     url = f"/api/v1/teams/{team.id}/invitations"
     for n in range(2):
-        _envelope(api.post(url, json={"phone": f"1399999000{n}"}), 404, "user_not_found")
+        assert api.post(url, json={"phone": f"1399999000{n}"}).status_code == 201
     from tests.pages import login
     page = app.test_client()
     token = login(page, leader)
     assert page.post(f"/teams/{team.id}/invite", data={
-        "csrf_token": token, "phone": "13999990009"}).status_code == 404
+        "csrf_token": token, "phone": "13999990009"}).status_code == 302
     refused = api.post(url, json={"phone": make_user().phone})
     # an hourly limit says so: the rest of the hour, not "a minute"
     wait = int(refused.headers["Retry-After"])
@@ -175,8 +173,46 @@ def test_invitations_are_counted_per_leader(app, api, crew, make_user, make_team
     api.post("/api/v1/auth/logout")
     api.refresh_token()
     api.login(other_leader)
-    _envelope(api.post(f"/api/v1/teams/{other_team.id}/invitations",
-                       json={"phone": "13999990010"}), 404, "user_not_found")
+    assert api.post(f"/api/v1/teams/{other_team.id}/invitations",
+                    json={"phone": "13999990010"}).status_code == 201
+
+
+def test_an_invitation_answers_alike_whether_or_not_the_number_is_registered(app, api, crew,
+                                                                             make_user):
+    """The answer was 404 user_not_found for a number nobody has and 201 naming "赵**" for
+    one somebody has: any leader could learn who is on the platform. Now the status, the
+    body and the leaders' list are alike; the number waits for whoever registers with it."""
+    team, leader, _a, _b = crew()
+    make_user(name="赵大爷", phone="13900001111")
+    api.login(leader)
+    url = f"/api/v1/teams/{team.id}/invitations"
+    answers = [api.post(url, json={"phone": phone}) for phone in ("13900001111", "13900002222")]
+    assert [r.status_code for r in answers] == [201, 201]
+    bodies = [r.get_json() for r in answers]
+
+    def shape(body):
+        return {k: v for k, v in body.items() if k not in ("id", "phone", "created_at")}
+    assert shape(bodies[0]) == shape(bodies[1])
+    assert [b["phone"] for b in bodies] == ["139****1111", "139****2222"]
+    assert "赵" not in str(bodies)
+    listed = api.get(f"/api/v1/teams/{team.id}/pending").get_json()["invitations"]
+    assert [shape(i) for i in listed] == [shape(bodies[0])] * 2
+    assert [i["phone"] for i in listed] == ["139****1111", "139****2222"]
+    # whoever registers with the waiting number finds the invitation in their messages
+    from tests.conftest import ApiClient
+    newcomer = ApiClient(app.test_client())
+    made = newcomer.post("/api/v1/auth/register", json={
+        "phone": "13900002222", "password": "correct horse 9", "name": "钱新来",
+        "accept_privacy": True})
+    assert made.status_code == 201, made.get_json()
+    [invited] = newcomer.get("/api/v1/me/teams").get_json()["invited"]
+    assert (invited["team_id"], invited["name"]) == (team.id, "钱新来")
+    kinds = [n["kind"] for n in newcomer.get("/api/v1/me/notifications").get_json()["items"]]
+    assert kinds.count("team_invited") == 1
+    # taken back by its id, alike
+    cancelled = api.post(f"{url}/{bodies[0]['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["cancelled_at"]
+    _envelope(api.post(f"{url}/{bodies[0]['id']}/cancel"), 409, "team_already_answered")
 
 
 def test_an_invitation_never_accepted_names_its_person_masked_to_the_leader(app, crew,
@@ -186,24 +222,21 @@ def test_an_invitation_never_accepted_names_its_person_masked_to_the_leader(app,
     boss, guest_api = ApiClient(app.test_client()), ApiClient(app.test_client())
     boss.login(leader)
     url = f"/api/v1/teams/{team.id}/invitations"
-    # taken back by the leader: the answer still does not name them
+    # taken back by the leader: the answer does not name them
     first = make_user(name="孙大妈")
     made = boss.post(url, json={"phone": first.phone}).get_json()
-    taken_back = boss.post(f"/api/v1/team-memberships/{made['id']}/cancel").get_json()
-    assert (taken_back["state"], taken_back["name"]) == ("cancelled", "孙**")
+    taken_back = boss.post(f"{url}/{made['id']}/cancel").get_json()
+    assert taken_back["cancelled_at"] and "孙" not in str(taken_back)
     # declined by the person: nor does the leader's notice
     second = make_user(name="钱大爷")
-    made = boss.post(url, json={"phone": second.phone}).get_json()
+    boss.post(url, json={"phone": second.phone})
     guest_api.login(second)
-    assert guest_api.post(f"/api/v1/team-memberships/{made['id']}/decline").get_json()[
+    [mine] = guest_api.get("/api/v1/me/teams").get_json()["invited"]
+    assert guest_api.post(f"/api/v1/team-memberships/{mine['id']}/decline").get_json()[
         "name"] == "钱大爷"  # to themselves, in full
     [notice] = boss.get("/api/v1/me/notifications").get_json()["items"]
     assert notice["kind"] == "team_invitation_declined"
     assert "钱**" in str(notice) and "钱大爷" not in str(notice)
-    # a former member invited again is named, as the team knew them
-    services.leave(services.open_membership(team.id, a.id).id, user=a, now=clock.now())
-    again = boss.post(url, json={"phone": a.phone}).get_json()
-    assert again["name"] == "王芳"
 
 
 def test_the_waiting_invitations_cost_the_same_statements_however_many(app, crew, make_user):
@@ -240,11 +273,12 @@ def test_the_waiting_invitations_cost_the_same_statements_however_many(app, crew
     seen = []
     for n, person in enumerate([a, *(make_user(name=f"孙{n}号") for n in range(5))]):
         boss.post(url, json={"phone": person.phone})
+        boss.post(url, json={"phone": f"1399888000{n}"})  # a number nobody has
         if n in (1, 5):
             api_count, listed = statements(f"/api/v1/teams/{team.id}/pending")
             page_count, _shown = statements(f"/teams/{team.id}/manage")
             seen.append((api_count, page_count))
-            names = [m["name"] for m in listed.get_json()["invitations"]]
-            assert names[0] == "王芳"  # a former member: named, as the team knew them
-            assert all(name.startswith("孙") and name.endswith("*") for name in names[1:])
+            shown = str(listed.get_json()["invitations"])
+            assert "王芳" not in shown and "孙" not in shown  # numbers, masked; no names
+            assert len(listed.get_json()["invitations"]) == 2 * (n + 1)
     assert seen[0] == seen[1], seen

@@ -72,9 +72,17 @@ def test_invitation_shows_on_my_teams_and_is_accepted(app, client, crew, make_us
     resp = boss.post(f"/teams/{team.id}/invite", data={"csrf_token": boss_token,
                                                        "phone": guest.phone})
     assert resp.status_code == 302
-    # until they accept, the leader sees the invitation's person masked, not named
+    flashed = text(boss.get(f"/teams/{team.id}/manage"))
+    # the same words and list whether or not the number has an account: the number
+    # masked, no name (not even 赵**)
+    resp = boss.post(f"/teams/{team.id}/invite", data={"csrf_token": boss_token,
+                                                       "phone": "13999997777"})
+    assert resp.status_code == 302
     waiting = text(boss.get(f"/teams/{team.id}/manage"))
-    assert "赵**" in waiting and "赵大爷" not in waiting
+    said = "邀请已记录。如果该号码已注册，机主会在消息中看到；如果尚未注册，注册后即可看到。"
+    assert said in flashed and said in waiting
+    assert guest.phone[:3] + "****" + guest.phone[-4:] in waiting and "139****7777" in waiting
+    assert "赵" not in waiting
     token = login(client, guest)
     assert "我的服务队" in text(client.get("/me"))
     mine = text(client.get("/me/teams"))

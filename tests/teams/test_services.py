@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from server.accounts.errors import InvalidPhone, UserNotFound
+from server.accounts.errors import InvalidPhone
 from server.activities.models import Signup
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.hours.models import HourEntry, HourReview
 from server.notifications.models import Notification
-from server.teams import errors, queries, services
+from server.teams import errors, invitations, queries, services
 from server.teams.models import Membership
 
 
@@ -54,41 +54,76 @@ def test_only_leaders_and_staff_answer_requests(crew, make_user, grant, now):
 def test_an_invitation_by_phone_is_accepted_or_declined(crew, make_user, now):
     team, leader, _a, _b = crew()
     person = make_user(name="赵大爷", phone="13800001234")
-    m = services.invite(team, phone="138 0000 1234", actor=leader, now=now)
+    sent = invitations.invite(team, phone="138 0000 1234", actor=leader, now=now)
+    m = sent.membership
     assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
+    assert (sent.phone_masked, sent.waiting) == ("138****1234", True)
     assert _kinds(person) == ["team_invited"]
-    with pytest.raises(errors.AlreadyPending):
-        services.invite(team, phone="13800001234", actor=leader, now=now)
+    # sent again: the same invitation, nothing sent twice
+    assert invitations.invite(team, phone="13800001234", actor=leader, now=now).id == sent.id
+    assert _kinds(person) == ["team_invited"]
     services.answer_invitation(m.id, user=person, accept=True, now=now)
     assert m.state == "active" and _kinds(leader) == ["team_invitation_accepted"]
-    with pytest.raises(errors.AlreadyMember) as exc:
-        services.invite(team, phone="13800001234", actor=leader, now=now)
-    assert exc.value.code == "team_already_member"
+    assert not sent.waiting and invitations.waiting(team.id) == []
 
     other = make_user(name="钱阿姨")
-    m2 = services.invite(team, phone=other.phone, actor=leader, now=now)
+    m2 = invitations.invite(team, phone=other.phone, actor=leader, now=now).membership
     with pytest.raises(errors.MembershipNotFound):
         services.answer_invitation(m2.id, user=person, accept=True, now=now)
     services.decline(m2.id, actor=other, now=now)
     assert m2.state == "declined" and "team_invitation_declined" in _kinds(leader)
 
 
-def test_invite_refuses_unknown_and_malformed_phones(crew, now):
-    team, leader, _a, _b = crew()
-    with pytest.raises(UserNotFound) as exc:
-        services.invite(team, phone="13999999999", actor=leader, now=now)
-    assert exc.value.code == "user_not_found" and "phone" in exc.value.errors
+def test_an_invitation_answers_alike_whoever_has_the_number(crew, make_user, now):
+    """No user_not_found, no name: a number nobody has, a person's and a member's are each
+    recorded as an invitation waiting, which the leaders' list shows alike (masked)."""
+    team, leader, member, _b = crew()
+    person = make_user(name="赵大爷", phone="13800001234")
+    sent = {phone: invitations.invite(team, phone=phone, actor=leader, now=now)
+            for phone in ("13999999999", person.phone, member.phone)}
+    assert [i.phone_masked for i in invitations.waiting(team.id)] == [
+        "139****9999", "138****1234", member.phone[:3] + "****" + member.phone[-4:]]
+    assert all(i.waiting and i.created_by_id == leader.id for i in sent.values())
+    # only the person with an account and no membership was told
+    assert _kinds(person) == ["team_invited"] and _kinds(member) == []
+    # taken back alike
+    for invitation in sent.values():
+        invitations.cancel(invitation.id, actor=leader, now=now)
+    assert invitations.waiting(team.id) == []
+    assert sent[person.phone].membership.state == "cancelled"
+    assert sent["13999999999"].phone is None  # a number nobody has is not kept
+    with pytest.raises(errors.AlreadyAnswered):
+        invitations.cancel(sent[person.phone].id, actor=leader, now=now)
     with pytest.raises(InvalidPhone):
-        services.invite(team, phone="12345", actor=leader, now=now)
+        invitations.invite(team, phone="12345", actor=leader, now=now)
+
+
+def test_an_invitation_reaches_whoever_registers_with_the_number(crew, make_user, now):
+    from server.accounts.services import register_user
+    team, leader, member, _b = crew()
+    waiting = invitations.invite(team, phone="13999990001", actor=leader, now=now)
+    taken_back = invitations.invite(team, phone="13999990002", actor=leader, now=now)
+    invitations.cancel(taken_back.id, actor=leader, now=now)
+    newcomer = register_user(phone="13999990001", password="correct horse 9", name="孙新来",
+                             now=now, accept_privacy=True)
+    m = services.open_membership(team.id, newcomer.id)
+    assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
+    assert waiting.membership_id == m.id and waiting.waiting
+    assert _kinds(newcomer) == ["team_invited"]
+    late = register_user(phone="13999990002", password="correct horse 9", name="李后来",
+                         now=now, accept_privacy=True)
+    assert services.open_membership(team.id, late.id) is None and _kinds(late) == []
+    services.answer_invitation(m.id, user=newcomer, accept=True, now=now)
+    assert m.state == "active" and not waiting.waiting
 
 
 def test_crossing_invitation_and_request_make_one_membership(crew, make_user, now):
     team, leader, _a, _b = crew()
     asked, invited = make_user(name="甲"), make_user(name="乙")
     services.request_to_join(team, user=asked, now=now)
-    m = services.invite(team, phone=asked.phone, actor=leader, now=now)
+    m = invitations.invite(team, phone=asked.phone, actor=leader, now=now).membership
     assert (m.state, m.origin, m.decided_by_id) == ("active", "request", leader.id)
-    services.invite(team, phone=invited.phone, actor=leader, now=now)
+    invitations.invite(team, phone=invited.phone, actor=leader, now=now)
     m = services.request_to_join(team, user=invited, now=now)
     assert (m.state, m.origin) == ("active", "invitation")
     rows = db.session.scalars(select(Membership).where(
@@ -115,7 +150,7 @@ def test_taking_back_a_request_or_an_invitation(crew, make_user, now):
         services.cancel(asked.id, actor=member, now=now)
     services.cancel(asked.id, actor=person, now=now)
     assert asked.state == "cancelled"
-    invited = services.invite(team, phone=guest.phone, actor=leader, now=now)
+    invited = invitations.invite(team, phone=guest.phone, actor=leader, now=now).membership
     services.cancel(invited.id, actor=leader, now=now)
     assert invited.state == "cancelled"
     with pytest.raises(errors.AlreadyAnswered):
@@ -263,8 +298,23 @@ def test_someone_only_invited_is_not_named_by_a_team_sign_up(crew, make_user, ma
                                                               now):
     team, leader, *_ = crew()
     guest = make_user(name="赵大爷", phone="13922223333")
-    services.invite(team, phone=guest.phone, actor=leader, now=now)
+    invitations.invite(team, phone=guest.phone, actor=leader, now=now)
     [result] = services.sign_up_members(team, activity_id=make_activity().id,
                                         user_ids=[guest.id], actor=leader, now=now)
     assert (result.name, result.code) == ("", "team_not_a_member")
     assert "赵大爷" not in result.message
+
+
+def test_a_deleted_account_s_number_goes_from_the_invitations(crew, make_user, now):
+    from server.accounts import erasure
+    team, leader, member, _b = crew()
+    person = make_user(name="赵大爷", phone="13800005678")
+    reached = invitations.invite(team, phone=person.phone, actor=leader, now=now)
+    erasure.erase(person, confirmed=True, now=now)
+    assert (reached.phone, reached.phone_masked) == (None, "138****5678")
+    assert invitations.waiting(team.id) == []
+    # a number nobody has waits; an inert invitation to a member ends with their account
+    inert = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    services.leave(services.open_membership(team.id, member.id).id, user=member, now=now)
+    erasure.erase(member, confirmed=True, now=now)
+    assert inert.phone is None and inert.cancelled_at == now
