@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.db import UTCDateTime
@@ -73,6 +73,11 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     contact_phone: Mapped[str | None] = mapped_column(String(20))
+    # the organisation chose to publish its contact number in full; otherwise a mobile
+    # (often a person's own, beside the 负责人's name) is shown masked to the public
+    # (services.contact_phone_for); a landline is an office's, shown as it is
+    contact_phone_public: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     # 负责人: the person in charge who signs certificates (志愿服务记录证明)
     leader_name: Mapped[str | None] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

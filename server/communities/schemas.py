@@ -14,6 +14,9 @@ SINCE = v.Regexp(r"^\d{4}-\d{2}$", flags=re.ASCII)  # ASCII digits (server.core.
 PHONE_HELP = {"description": "a mainland mobile (11 digits) or a landline with its area code "
                              "(010-12345678); certificates print it as the contact"}
 LEADER_HELP = {"description": "负责人: the person in charge, printed on certificates"}
+PUBLIC_HELP = {"description": "publish a mobile contact number in full to everyone; "
+                              "otherwise it is masked (138****5678) but to the staff of the "
+                              "organisation and those over it (a landline is always shown)"}
 
 
 class NodeIn(ma.Schema):
@@ -51,6 +54,7 @@ class OrganisationIn(ma.Schema):
                                      validate=v.Length(max=20), metadata=PHONE_HELP)
     leader_name = ma.fields.String(load_default=None, allow_none=True,
                                    validate=v.Length(max=40), metadata=LEADER_HELP)
+    contact_phone_public = ma.fields.Boolean(load_default=False, metadata=PUBLIC_HELP)
 
 
 class OrganisationPatch(ma.Schema):
@@ -61,7 +65,16 @@ class OrganisationPatch(ma.Schema):
                                      metadata=PHONE_HELP)
     leader_name = ma.fields.String(allow_none=True, validate=v.Length(max=40),
                                    metadata=LEADER_HELP)
+    contact_phone_public = ma.fields.Boolean(metadata=PUBLIC_HELP)
     active = ma.fields.Boolean()
+
+
+def _contact_phone(org) -> str | None:
+    from flask_login import current_user
+
+    from server.communities.services import contact_phone_for
+    viewer = current_user if current_user.is_authenticated else None
+    return contact_phone_for(org, viewer)
 
 
 class OrganisationOut(ma.Schema):
@@ -72,6 +85,10 @@ class OrganisationOut(ma.Schema):
     name = ma.fields.String()
     description = ma.fields.String()
     # both are printed on its certificates: the body's contact and 负责人
-    contact_phone = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.Function(
+        lambda o: _contact_phone(o), allow_none=True,
+        metadata={"description": "a mobile masked (138****5678) unless published or the "
+                                 "reader is the organisation's staff or over it"})
+    contact_phone_public = ma.fields.Boolean()
     leader_name = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()

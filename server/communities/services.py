@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from server.accounts import permissions
 from server.accounts.models import User
+from server.accounts.privacy import mask_phone
 from server.communities import errors
 from server.communities.models import NODE_KINDS, ORG_KINDS, PARENT_LEVEL, Node, Organisation
 from server.core.errors import Forbidden, ValidationError
@@ -58,6 +59,20 @@ def normalise_contact_phone(value: str | None) -> str | None:
     if MOBILE.fullmatch(text) or LANDLINE.fullmatch(text):
         return text
     raise errors.InvalidContactPhone()
+
+
+def contact_phone_for(org: Organisation, viewer: User | None) -> str | None:
+    """The contact number as `viewer` may see it. A mobile is often a person's own (the
+    负责人's, printed beside their name): the public sees it masked (138****5678) unless
+    the organisation chose to publish it; its staff and the coordinators and admins over
+    it see it in full. A landline (010-…) is an office's, shown to everyone."""
+    phone = org.contact_phone
+    if not phone or org.contact_phone_public or not MOBILE.fullmatch(phone):
+        return phone
+    if viewer is not None and (org.id in permissions.organiser_org_ids(viewer)
+                               or permissions.oversees(viewer, org.node)):
+        return phone
+    return mask_phone(phone)
 
 
 def _leader(value: str | None) -> str | None:
@@ -140,7 +155,8 @@ def places_for_residents() -> list[Node]:
 
 def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: datetime,
                         description: str = "", contact_phone: str | None = None,
-                        leader_name: str | None = None) -> Organisation:
+                        leader_name: str | None = None,
+                        contact_phone_public: bool = False) -> Organisation:
     if not permissions.is_admin_for(actor, node):
         raise Forbidden()
     if kind not in ORG_KINDS:
@@ -149,7 +165,9 @@ def create_organisation(*, actor: User, node: Node, kind: str, name: str, now: d
     _name_free(Organisation, None, None, name)
     org = Organisation(node_id=node.id, kind=kind, name=name, description=description or "",
                        contact_phone=normalise_contact_phone(contact_phone),
-                       leader_name=_leader(leader_name), created_at=now, active=True)
+                       leader_name=_leader(leader_name),
+                       contact_phone_public=bool(contact_phone_public), created_at=now,
+                       active=True)
     db.session.add(org)
     db.session.flush()
     return org
@@ -171,6 +189,8 @@ def update_organisation(org: Organisation, *, actor: User, now: datetime,
         org.contact_phone = normalise_contact_phone(changes["contact_phone"])
     if "leader_name" in changes:
         org.leader_name = _leader(changes["leader_name"])
+    if "contact_phone_public" in changes:
+        org.contact_phone_public = bool(changes["contact_phone_public"])
     if "description" in changes:
         org.description = changes["description"] or ""
     if "active" in changes:

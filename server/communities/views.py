@@ -104,6 +104,7 @@ def _editable(user, node):
 def _org_values(org) -> dict:
     return {"name": org.name, "kind": org.kind, "description": org.description,
             "contact_phone": org.contact_phone, "leader_name": org.leader_name,
+            "contact_phone_public": org.contact_phone_public,
             "active": org.active}
 
 

@@ -166,3 +166,49 @@ def test_another_subtrees_admin_cannot_change_the_contact(api, make_user, make_o
     _envelope(api.patch(f"/api/v1/organisations/{org.id}", json={"contact_phone": "13900000000"}),
               403, "forbidden")
     assert db.session.get(Organisation, org.id).contact_phone == "010-81521234"
+
+
+def test_a_mobile_contact_is_masked_to_the_public_unless_published(app, api, make_user,
+                                                                   make_node, grant):
+    """A demo organisation published 13911526100 beside its 负责人's name to anyone who
+    asked: a mobile is often the person's own. The public sees it masked; the staff of
+    the organisation and the coordinators over it see it in full; an organisation that
+    chose to publish it shows it to all. A landline (an office's) is shown as it is."""
+    from tests.conftest import ApiClient
+    town = make_node(name="魏善庄镇", kind="town")
+    village = make_node(name="赵庄子村", kind="village", parent=town)
+    admin = make_user()
+    grant(admin, "admin", town)
+    api.login(admin)
+    made = api.post("/api/v1/organisations", json={
+        "node_id": village.id, "kind": "social_org", "name": "法律公益讲堂",
+        "contact_phone": "139 1152 6100", "leader_name": "韩志远"}).get_json()
+    office = api.post("/api/v1/organisations", json={
+        "node_id": village.id, "kind": "social_work", "name": "赵庄子村社工站",
+        "contact_phone": "010-89281234", "leader_name": "孙建华"}).get_json()
+    assert made["contact_phone"] == "13911526100"  # to the admin over it, in full
+    url = f"/api/v1/organisations/{made['id']}"
+
+    public = ApiClient(app.test_client())
+    assert public.get(url).get_json()["contact_phone"] == "139****6100"
+    listed = {o["id"]: o["contact_phone"] for o in public.get("/api/v1/organisations").get_json()}
+    assert listed[made["id"]] == "139****6100" and listed[office["id"]] == "010-89281234"
+    # a resident logged in is the public too
+    public.login(make_user())
+    assert public.get(url).get_json()["contact_phone"] == "139****6100"
+    # its organiser, and a coordinator over the place, see it in full
+    org = db.session.get(Organisation, made["id"])
+    organiser, coordinator, elsewhere = make_user(), make_user(), make_user()
+    grant(organiser, "organiser", village, organisation=org)
+    grant(coordinator, "coordinator", town)
+    grant(elsewhere, "coordinator", make_node(name="通运街道", kind="street"))
+    for who, seen in ((organiser, "13911526100"), (coordinator, "13911526100"),
+                      (elsewhere, "139****6100")):
+        reader = ApiClient(app.test_client())
+        reader.login(who)
+        assert reader.get(url).get_json()["contact_phone"] == seen
+    # published by choice: in full to everyone
+    assert made["contact_phone_public"] is False
+    chose = api.patch(url, json={"contact_phone_public": True}).get_json()
+    assert chose["contact_phone_public"] is True
+    assert ApiClient(app.test_client()).get(url).get_json()["contact_phone"] == "13911526100"

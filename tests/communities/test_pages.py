@@ -223,3 +223,21 @@ def test_only_admins_above_edit_a_place(app, client, make_user, make_node, grant
     resident = app.test_client()
     login(resident, make_user(name="居民"))
     assert resident.get(f"/admin/nodes/{town.id}/edit").status_code == 403
+
+
+def test_an_admin_chooses_to_publish_a_mobile_contact_in_full(client, make_user, make_node,
+                                                              make_org, grant):
+    admin, district, token = _admin(client, make_user, make_node, grant)
+    org = _org(make_org, district, make_node, contact_phone="13800138000")
+    form = text(client.get(f"/admin/organisations/{org.id}/edit"))
+    assert "完整公开联系电话" in form
+    fields = {"csrf_token": token, "name": org.name, "kind": "social_work", "description": "",
+              "contact_phone": "13800138000", "leader_name": "孙建华", "active": "1"}
+    resp = client.post(f"/admin/organisations/{org.id}/edit",
+                       data={**fields, "contact_phone_public": "1"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert org.contact_phone_public is True
+    assert client.post(f"/admin/organisations/{org.id}/edit", data=fields).status_code == 302
+    db.session.expire_all()
+    assert org.contact_phone_public is False  # unticked: masked to the public again
