@@ -16,49 +16,19 @@ so a scheduler that was down does it when it comes back, once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server.core import clock, outbox
 from server.extensions import db
+from server.scheduler.daily import daily_digest, pledges_due
+from server.scheduler.tally import Tally, describe_error
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Tally:
-    done: int = 0
-    failures: list[dict] = field(default_factory=list)
-
-    def each(self, subjects: Iterable, work: Callable[[object], int | bool | None],
-             describe: Callable[[object], str] = str) -> Tally:
-        """Run `work` on each subject as its own unit of work."""
-        for subject in subjects:
-            try:
-                did = work(subject)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - recorded, retried next run
-                db.session.rollback()
-                outbox.discard()
-                log.warning("job record %s failed: %s", describe(subject), exc)
-                self.failures.append({"subject": describe(subject),
-                                      "error": _describe_error(exc)})
-                continue
-            outbox.run()
-            self.done += int(did or 0)
-        return self
-
-
-def _describe_error(exc: Exception) -> str:
-    """What an administrator reads: the error's first line (a database error's next lines
-    hold the statement and its values, which may be personal)."""
-    text = exc.text() if hasattr(exc, "text") else (str(exc).splitlines() or [""])[0]
-    return f"{type(exc).__name__}: {text}"[:500]
 
 
 @dataclass(frozen=True)
@@ -76,10 +46,6 @@ class Job:
         if self.every_setting:
             return int(config[self.every_setting])
         return int(config["SCHEDULER_TICK_SECONDS"]) * self.every_ticks
-
-
-def _at_or_after(now: datetime, hour: int) -> bool:
-    return clock.local(now).time() >= time(hour)
 
 
 # --- activities: finish, and with it the automatic check-out and pending hours ----------
@@ -194,51 +160,6 @@ def deadline_warnings(now: datetime) -> Tally:
     return Tally().each(candidates, warn, lambda p: f"activity {p[0].id}")
 
 
-# --- the daily summary for coordinators -------------------------------------------------
-
-def daily_digest(now: datetime) -> Tally:
-    """From DIGEST_HOUR on, once a day, each coordinator and admin with something waiting
-    hears what: hours to review (overdue, due soon), pledges to confirm (overdue)."""
-    from server.accounts.models import User
-    from server.accounts.roles import holders_of
-    from server.donations.services import queue
-    from server.hours import review
-    from server.notifications.services import already_told, notify
-    if not _at_or_after(now, current_app.config["DIGEST_HOUR"]):
-        return Tally()
-    today = clock.local(now).date()
-    key = f"digest:{today.isoformat()}"
-    done = already_told(key)
-    people = [uid for uid in holders_of("coordinator", "admin") if uid not in done]
-
-    def summarise(user_id: int) -> bool:
-        user = db.session.get(User, user_id)
-        hours = review.waiting(user, today=today)
-        pledges, pledges_overdue = queue.waiting(user, now=now)
-        if not (hours.pending or pledges):
-            return False
-        return notify(user_id, "work_digest", now=now, key=key, hours=hours.pending,
-                      activities=hours.activities, overdue=hours.overdue, soon=hours.soon,
-                      pledges=pledges, pledges_overdue=pledges_overdue) is not None
-    return Tally().each(people, summarise, lambda uid: f"person {uid}")
-
-
-# --- pledges ------------------------------------------------------------------------------
-
-def pledges_due(now: datetime) -> Tally:
-    """From PLEDGE_REMINDER_HOUR on the day a pledge falls due, a gentle word to its
-    donor (overdue pledges are flagged on the desk and in the coordinators' summary)."""
-    from server.donations.models import Pledge
-    from server.donations.services import notices, queue
-    if not _at_or_after(now, current_app.config["PLEDGE_REMINDER_HOUR"]):
-        return Tally()
-    today = clock.local(now).date()
-
-    def remind(pledge_id: int) -> bool:
-        return notices.remind_due(db.session.get(Pledge, pledge_id), now=now)
-    return Tally().each(queue.falling_due(today, now=now), remind, lambda i: f"pledge {i}")
-
-
 # --- the dashboard's statistics ------------------------------------------------------------
 
 def stats(now: datetime) -> Tally:
@@ -278,7 +199,7 @@ def deliveries(now: datetime) -> Tally:
             outbox.discard()
             log.exception("delivery %s failed", delivery_id)
             tally.failures.append({"subject": f"delivery {delivery_id}",
-                                   "error": _describe_error(exc)})
+                                   "error": describe_error(exc)})
             continue
         if status == "sent":
             tally.done += 1
@@ -307,7 +228,7 @@ def _claimed(now: datetime, label: str, claim: Callable[..., int | None],
             fail(subject, exc, now=now)
             db.session.commit()
             tally.failures.append({"subject": f"{label} {subject}",
-                                   "error": _describe_error(exc)})
+                                   "error": describe_error(exc)})
         now = clock.now()
     return tally
 

@@ -62,8 +62,8 @@ def run_job(app: Flask, name: str, *, holder: str, check_lease: bool = True) -> 
         except Exception as exc:  # noqa: BLE001 - the whole run failed: recorded, retried
             db.session.rollback()
             log.exception("job %s failed", name)
-            from server.scheduler.jobs import Tally, _describe_error
-            tally, message = Tally(), _describe_error(exc)
+            from server.scheduler.tally import Tally, describe_error
+            tally, message = Tally(), describe_error(exc)
         if run_id is None:
             if not (tally.done or tally.failures or message):
                 return None

@@ -232,6 +232,7 @@ def test_the_daily_summary_from_eight_once_a_day_when_anything_waits(app, autumn
     grant(coordinator, "coordinator", activity.node)
     grant(idle, "coordinator", _other_place(activity))
     day = date(2026, 10, 16)
+    _ran("daily_digest", _at(day - timedelta(days=1), 8))  # up yesterday: nothing to catch up
     assert jobs.daily_digest(_at(day, 7)).done == 0
     assert jobs.daily_digest(_at(day, 8)).done == 1
     [digest] = _told("work_digest")
@@ -241,6 +242,55 @@ def test_the_daily_summary_from_eight_once_a_day_when_anything_waits(app, autumn
     assert jobs.daily_digest(_at(day + timedelta(days=1), 8)).done == 1
     from server.notifications.services import render
     assert "2条服务时长待审核" in render(digest) and "1项活动已逾期" in render(digest)
+
+
+def _ran(job: str, at: datetime) -> None:
+    """A run of `job` recorded at `at`, as the runner records it: the scheduler was up."""
+    from server.scheduler import services
+    run = services.start_run(job, holder="leader-1", term=1, now=at)
+    services.finish_run(run.id, now=at, done=0, failures=[])
+
+
+def _digest_days() -> list[str]:
+    return sorted(n.dedupe_key for n in _told("work_digest"))
+
+
+def test_a_summary_whose_whole_day_was_missed_goes_once_when_the_scheduler_is_back(
+        app, autumn, make_user, grant):
+    """The scheduler was down from before eight on the 15th until three at night: the
+    summary of the 15th had never gone, and was never sent later. Now it goes on the
+    return, once (a second scheduler, a second run: nothing more), and the 16th's at
+    eight as usual."""
+    activity, _ = autumn()
+    coordinator = make_user(name="赵红梅")
+    grant(coordinator, "coordinator", activity.node)
+    day = date(2026, 10, 16)
+    _ran("daily_digest", _at(day - timedelta(days=1), 7))  # the last run before it stopped
+    assert jobs.daily_digest(_at(day, 3)).done == 1
+    assert _digest_days() == ["digest:2026-10-15"]
+    assert jobs.daily_digest(_at(day, 3)).done == 0  # another scheduler at the same moment
+    _ran("daily_digest", _at(day, 3))
+    assert jobs.daily_digest(_at(day, 4)).done == 0
+    assert jobs.daily_digest(_at(day, 8)).done == 1
+    assert _digest_days() == ["digest:2026-10-15", "digest:2026-10-16"]
+    [late, _today] = _told("work_digest")
+    assert late.params["hours"] == 2  # what waits as the scheduler came back
+
+
+def test_a_summary_missed_for_days_is_sent_only_for_the_latest(app, autumn, make_user, grant):
+    """Down a week: one summary on the return (the latest due), not seven; and a scheduler
+    back after eight sends that day's alone."""
+    activity, _ = autumn()
+    coordinator = make_user(name="赵红梅")
+    grant(coordinator, "coordinator", activity.node)
+    day = date(2026, 10, 16)
+    _ran("daily_digest", _at(day - timedelta(days=8), 9))
+    assert jobs.daily_digest(_at(day, 6)).done == 1
+    assert _digest_days() == ["digest:2026-10-15"]
+    later = date(2026, 10, 20)
+    _ran("daily_digest", _at(day, 6))
+    assert jobs.daily_digest(_at(later, 11)).done == 1
+    assert _digest_days() == ["digest:2026-10-15", "digest:2026-10-20"]
 
 
 def _other_place(activity):
@@ -268,6 +318,35 @@ def test_a_donor_hears_on_the_day_a_pledge_falls_due(app, make_fund, pledge_mone
     assert jobs.pledges_due(_at(due_day, 15)).done == 0
     [note] = _told("pledge_due")
     assert note.user_id == pledge.donor_id and note.params["reference"] == pledge.reference
+
+
+def test_a_pledge_reminder_its_day_missed_goes_the_next_day_once(app, make_fund, pledge_money,
+                                                                  now):
+    """The scheduler down all the day a pledge fell due: the reminder was never sent. It
+    goes as the scheduler comes back the next day, once, saying the day it fell due (not
+    "today"); two days late it is not sent (the pledge shows overdue on the desk)."""
+    from flask_babel import force_locale
+
+    from server.notifications.services import render
+    fund, _coordinator = make_fund(title="白玉县图书捐赠")
+    due_day = local(now + timedelta(days=3)).date()
+    missed = pledge_money(fund, "200.00", due_on=due_day)
+    told = pledge_money(fund, "50.00", due_on=due_day)
+    older = pledge_money(fund, "80.00", due_on=due_day - timedelta(days=1))
+    from server.donations.services import notices
+    notices.remind_due(told, now=_at(due_day, 9))  # told on its day, before it stopped
+    next_day = due_day + timedelta(days=1)
+    assert jobs.pledges_due(_at(next_day, 2)).done == 1
+    assert jobs.pledges_due(_at(next_day, 2)).done == 0  # a second scheduler: nothing more
+    assert jobs.pledges_due(_at(next_day, 9)).done == 0
+    notes = {n.params["pledge_id"]: n for n in _told("pledge_due")}
+    assert set(notes) == {missed.id, told.id}  # two days late: not reminded
+    assert older.id not in notes
+    late = notes[missed.id]
+    assert late.params["late"] is True and "late" not in notes[told.id].params
+    with app.test_request_context(), force_locale("en"):
+        assert "fell due on" in render(late) and "due today" not in render(late)
+        assert "due today" in render(notes[told.id])
 
 
 # --- the bookkeeping of runs ------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from server.core.clock import local
 from server.core.labels import join, label
 from server.donations.vocab import PLEDGE_STATE, counted
 from server.notifications.kinds import declare
@@ -33,6 +34,10 @@ def _due(p: dict) -> str:
         day = format_date(date.fromisoformat(p["due_on"]), "medium")
     except (KeyError, TypeError, ValueError):
         day = ""
+    if p.get("late"):  # sent the day after, the scheduler having missed its day
+        return _("Your pledge %(reference)s to “%(title)s” fell due on %(day)s. If it is on "
+                 "its way, thank you; if plans changed, you can change or withdraw it.",
+                 reference=p.get("reference", ""), title=p.get("title", ""), day=day)
     return _("Your pledge %(reference)s to “%(title)s” is due today (%(day)s). If it is on "
              "its way, thank you; if plans changed, you can change or withdraw it.",
              reference=p.get("reference", ""), title=p.get("title", ""), day=day)
@@ -46,8 +51,16 @@ declare("pledge_closed", topic="giving", link=_pledge, text=lambda p: _(
 declare("pledge_due", topic="giving", link=_pledge, text=_due)
 
 
-def remind_due(pledge, *, now: datetime) -> bool:
+def due_key(pledge_id: int, due_on: date) -> str:
     """Once per pledge and due date (a changed date is a new reminder)."""
-    return notify(pledge.donor_id, "pledge_due", now=now, key=f"pledge_due:{pledge.id}:"
-                  f"{pledge.due_on.isoformat()}", pledge_id=pledge.id, title=pledge.fund.title,
-                  reference=pledge.reference, due_on=pledge.due_on.isoformat()) is not None
+    return f"pledge_due:{pledge_id}:{due_on.isoformat()}"
+
+
+def remind_due(pledge, *, now: datetime) -> bool:
+    """Once per pledge and due date; a day late (jobs.pledges_due catching up), it says
+    the day it fell due rather than "today"."""
+    late = pledge.due_on < local(now).date()
+    return notify(pledge.donor_id, "pledge_due", now=now, key=due_key(pledge.id, pledge.due_on),
+                  pledge_id=pledge.id, title=pledge.fund.title, reference=pledge.reference,
+                  due_on=pledge.due_on.isoformat(), **({"late": True} if late else {})
+                  ) is not None
