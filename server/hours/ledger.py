@@ -236,17 +236,36 @@ def _reverse(entry: HourEntry, *, reviewer: User, reason: str | None,
                               reviewer_id=reviewer.id, reason=reason, decided_at=now))
 
 
+def _behind(entry_id: int) -> HourEntry:
+    """What a replacement stands in for: back along the chain, past replacements that never
+    counted (set aside by a later upload, or rejected), to the entry that counts or waits.
+    A late upload replaces the waiting head of the chain, so the approved entry it corrects
+    can be several links back."""
+    old = db.session.get(HourEntry, entry_id, with_for_update=True)
+    while (old.kind == "replacement" and old.status in ("superseded", "rejected")
+           and old.replaces_id is not None):
+        old = db.session.get(HourEntry, old.replaces_id, with_for_update=True)
+    return old
+
+
+def _take_place_of(entry_id: int, *, reviewer: User, reason: str | None,
+                   now: datetime) -> None:
+    """An approved replacement of `entry_id` counts instead of it: what counted behind it
+    is reversed (once), what still waited is set aside."""
+    old = _behind(entry_id)
+    already = db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == old.id))
+    if old.status == "approved" and already is None:
+        _reverse(old, reviewer=reviewer, reason=reason, now=now)
+    elif old.status == "pending":
+        _supersede(old, now=now, reason=reason)
+
+
 def settle_replaced(entry: HourEntry, *, reviewer: User, now: datetime) -> None:
     """An approved replacement takes the place of what it replaces: that one is reversed
     if it counted, set aside if it was still waiting. The caller holds the entry's lock."""
     if entry.kind != "replacement" or entry.replaces_id is None:
         return
-    old = db.session.get(HourEntry, entry.replaces_id, with_for_update=True)
-    already = db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == old.id))
-    if old.status == "approved" and already is None:
-        _reverse(old, reviewer=reviewer, reason=entry.reason, now=now)
-    elif old.status == "pending":
-        _supersede(old, now=now, reason=entry.reason)
+    _take_place_of(entry.replaces_id, reviewer=reviewer, reason=entry.reason, now=now)
 
 
 def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
@@ -266,6 +285,8 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
     elif entry.status == "pending":
         db.session.add(HourReview(entry_id=entry.id, decision="rejected",
                                   reviewer_id=reviewer.id, reason=reason, decided_at=now))
+        if entry.kind == "replacement":  # a late upload's: the new minutes stand for what it
+            _take_place_of(entry.replaces_id, reviewer=reviewer, reason=reason, now=now)
     new = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
                     signup_id=entry.signup_id, kind="replacement", minutes=minutes,
                     served_from=entry.served_from, served_to=entry.served_to,

@@ -341,3 +341,54 @@ def test_a_rejection_declines_the_correction_asked_on_that_entry(done, now):
     db.session.expire_all()
     assert (req.answer, req.answer_reason, req.new_entry_id) == ("declined", "当天不在场", None)
     assert services.open_correction(entry) is None
+
+
+@pytest.mark.parametrize("then", ["another_upload", "rejected_then_upload", "adjusted"])
+def test_a_chain_of_late_replacements_counts_only_its_last(done, now, then):
+    """Approved, then an offline phone uploads an earlier entry scan (a replacement waits);
+    whatever comes after it (another upload, a rejection and an upload, the reviewer's own
+    minutes), the hours that count are the last approved ones, once: the approved entry
+    behind the waiting one is reversed, not left counting beside its successor."""
+    activity, organiser, volunteer, signup = done
+    start = activity.starts_at
+    _scan(signup, activity, "entry", start + timedelta(minutes=30))
+    _scan(signup, activity, "exit", start + timedelta(minutes=60))
+    first = ledger.close_attendance(activity, now=now)[0]
+    review.approve(first.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", start + timedelta(minutes=10))
+    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    assert (waiting.minutes, waiting.status) == (50, "pending")
+    if then == "adjusted":
+        last = review.adjust(waiting.id, reviewer=organiser, minutes=45, reason="核对签到表",
+                             now=now)
+    else:
+        if then == "rejected_then_upload":
+            review.reject(waiting.id, reviewer=organiser, reason="再核对一下", now=now)
+        _scan(signup, activity, "entry", start + timedelta(minutes=1))
+        last = ledger.follow_late_scans(signup=signup, now=now)
+        review.approve(last.id, reviewer=organiser, now=now)
+    db.session.expire_all()
+    mine = services.summary(volunteer, now=now)
+    assert mine.total_minutes == last.minutes == (45 if then == "adjusted" else 59)
+    assert [(r.minutes, r.entry_id) for r in mine.by_activity] == [(last.minutes, last.id)]
+    assert services.correctable(db.session.get(HourEntry, last.id))
+    assert not services.correctable(db.session.get(HourEntry, first.id))
+
+
+def test_an_approved_entry_whose_late_replacement_was_rejected_still_takes_reports(done, now):
+    """A rejected replacement took nothing's place: the approved entry still counts, and
+    我的时长 leads to it, where an error in it can be reported."""
+    activity, organiser, volunteer, signup = done
+    start = activity.starts_at
+    _scan(signup, activity, "entry", start + timedelta(minutes=30))
+    _scan(signup, activity, "exit", start + timedelta(minutes=60))
+    first = ledger.close_attendance(activity, now=now)[0]
+    review.approve(first.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", start + timedelta(minutes=10))
+    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    assert not services.correctable(first)  # its review is under way
+    review.reject(waiting.id, reviewer=organiser, reason="那台手机的时间不准", now=now)
+    db.session.expire_all()
+    mine = services.summary(volunteer, now=now)
+    assert [(r.minutes, r.entry_id) for r in mine.by_activity] == [(30, first.id)]
+    assert services.correctable(db.session.get(HourEntry, first.id))
