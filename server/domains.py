@@ -49,8 +49,7 @@ def _template_globals() -> dict:
     return {
         "current_locale": locale,
         "current_locale_tag": "zh-CN" if locale.startswith("zh") else "en",
-        # between the items of a list in the reader's language (labels.join for plain text)
-        "list_sep": "、" if locale.startswith("zh") else ", ",
+        "list_sep": labels.list_separator(),  # in lists built of markup (labels.join)
         "care_mode": bool(user and user.care_mode) or request.cookies.get("care") == "1",
         "labels": labels,
         "label": labels.label,

@@ -95,11 +95,15 @@ def label(table: dict, code: str | None) -> str:
     return str(table.get(code, code or ""))
 
 
+def list_separator() -> str:
+    """Between the items of a list in the reader's language: 、 or a comma."""
+    from server.core.language import chinese
+    return "、" if chinese() else ", "
+
+
 def join(items) -> str:
     """A list in the reader's language: 法律、教育 / Legal, Education."""
-    from server.core.language import chinese
-    separator = "、" if chinese() else ", "
-    return separator.join(str(i) for i in items)
+    return list_separator().join(str(i) for i in items)
 
 
 def sentences(parts) -> str:

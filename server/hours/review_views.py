@@ -15,7 +15,7 @@ from flask_login import login_required
 from server.activities.services import can_manage, get_activity
 from server.core import clock
 from server.core.errors import Forbidden, ValidationError, WusheError
-from server.core.labels import sentences
+from server.core.labels import join, sentences
 from server.core.pages import is_htmx, load_args, load_form, me, problem
 from server.hours import ledger, review, services
 from server.hours.api import get_correction, is_reviewer
@@ -50,7 +50,7 @@ def paper_entered_by(entry, names: list[str] | None = None) -> str:
         names = review.paper_entered_by(entry) if "paper" in (entry.flags or []) else []
     if not names:
         return ""
-    return _("Paper sign-in sheet, entered by %(names)s", names="、".join(names))
+    return _("Paper sign-in sheet, entered by %(names)s", names=join(names))
 
 
 @bp.app_template_filter("day")

@@ -188,8 +188,9 @@ class ActivityHoursOut(ma.Schema):
     minutes = ma.fields.Integer()
     hours = ma.fields.Function(lambda r: hours_text(r.minutes))
     entry_id = Id(allow_none=True, metadata={
-        "description": "The entry that counts now: open it to see its review or report "
-                       "an error (POST /hours/entries/{id}/corrections)."})
+        "description": "The entry that counts now: GET /api/v1/me/hours/entries/{id} for "
+                       "its review, POST /api/v1/me/hours/entries/{id}/corrections to "
+                       "report an error in it."})
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -75,8 +75,9 @@ def summary(user: User, *, now: datetime) -> Summary:
     total = sum(e.minutes for e in approved)
     year = local(now).year
     year_total = sum(e.minutes for e in approved if local(e.activity.starts_at).year == year)
-    # an entry replaced or reversed no longer counts (correctable, without a query each)
-    done_with = {e.replaces_id for e in entries} | {e.reverses_id for e in entries}
+    # an entry an approved replacement or a reversal took the place of no longer counts
+    # (one that was rejected, or set aside by a later upload, took nothing's place)
+    done_with = {e.replaces_id for e in approved} | {e.reverses_id for e in approved}
     per: dict[int, ActivityHours] = {}
     for e in approved:  # newest first
         row = per.setdefault(e.activity_id, ActivityHours(e.activity_id, e.activity.title,
@@ -115,8 +116,11 @@ def correctable(entry: HourEntry) -> bool:
     was rejected, set aside or replaced (those are answered with 补录 or a new review)."""
     if entry.kind == "reversal" or entry.status in ("rejected", "superseded"):
         return False
-    replaced = db.session.scalar(select(HourEntry.id).where(
-        HourEntry.replaces_id == entry.id).limit(1))
+    # a replacement waiting or approved (one rejected or set aside replaced nothing)
+    replaced = db.session.scalar(
+        select(HourEntry.id).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
+        .where(HourEntry.replaces_id == entry.id,
+               or_(HourReview.id.is_(None), HourReview.decision == "approved")).limit(1))
     reversed_ = db.session.scalar(select(HourEntry.id).where(
         HourEntry.reverses_id == entry.id).limit(1))
     return replaced is None and reversed_ is None

@@ -41,6 +41,16 @@ class Dashboard:
     def change(self, name: str) -> tuple[object, object]:
         return self.now.headline(name), self.before.headline(name)
 
+    def movement(self, name: str, *, running: bool) -> str:
+        """up, down or same against the period before; "so_far" for a period still running
+        that is below the whole of the one before: it has not fallen, it is not over."""
+        now, before = self.change(name)
+        if now == before:
+            return "same"
+        if now > before:
+            return "up"
+        return "so_far" if running else "down"
+
 
 def readable(viewer: User | None) -> list[Node]:
     """The top places whose statistics the viewer reads (their coordinator and admin

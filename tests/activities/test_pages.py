@@ -142,6 +142,16 @@ def test_ineligible_people_see_why(client, make_activity, make_user):
     assert "/me/edit" in page
 
 
+def test_a_list_joins_in_the_readers_language(client, make_activity, make_user):
+    """Legal, Medical in English; 法律、医务 in Chinese (list_sep, labels.join)."""
+    activity = make_activity(required_skills=["legal", "medical"])
+    login(client, make_user())
+    english = text(client.get(f"/activities/{activity.id}", headers=EN))
+    assert "Legal, Medical" in english and "、" not in english
+    chinese = text(client.get(f"/activities/{activity.id}", headers={"Accept-Language": "zh-CN"}))
+    assert "法律、医务" in chinese
+
+
 def test_resident_cannot_see_the_roster(client, make_activity, make_user):
     activity = make_activity()
     login(client, make_user())

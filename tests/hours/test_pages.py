@@ -288,7 +288,7 @@ def test_a_correction_is_answered_from_the_queue(app, make_held, now):  # noqa: 
     told = re.search(r'data-testid="correction-hours">(.*?)</p>', text(resp), re.S).group(1)
     duration = app.jinja_env.filters["duration"]
     assert " ".join(re.sub(r"<[^>]+>", "", told).split()).startswith(
-        f"{duration(was)} → {duration(110)} · asked ")  # what it was, and what it became
+        f"{duration(was)} → corrected to {duration(110)} · asked ")  # was, and became
 
     volunteer = app.test_client()
     login(volunteer, w.people["王小红"])
