@@ -1,0 +1,89 @@
+"""What an outside tester found on a 360 px phone (zh and en, dark and care mode), each
+checked where it was found: the programme page no wider than the phone, the paper sheet's
+rows fitting with full-size time fields, the unread badge on screen, action links that are
+targets of their own, and the main pages without sideways scrolling in care mode."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from server.activities.models import Programme
+from server.extensions import db
+from tests.browser.demo_site import ROLES, log_in, new_phone, seed_demo, set_mode
+from tests.browser.test_layout import _pages
+
+pytestmark = pytest.mark.browser
+
+NARROW = {"width": 360, "height": 740}
+
+# how far the page reaches to the right, and what passes the phone's edge
+WIDTH = """() => ({scroll: document.documentElement.scrollWidth, inner: innerWidth,
+  out: [...document.body.querySelectorAll('*')].filter(e => e.checkVisibility()
+    && e.getBoundingClientRect().right > 360.5).slice(0, 3)
+    .map(e => e.tagName + '.' + e.className + ' ' + (e.innerText || '').slice(0, 20))})"""
+
+
+def _fits(page, where: str) -> None:
+    """No sideways scrolling. Compared with the phone's width too: a mobile Chromium widens
+    its layout viewport (innerWidth) to take in a page that overflows."""
+    w = page.evaluate(WIDTH)
+    assert w["scroll"] <= min(w["inner"], NARROW["width"]), (
+        f"{where}: {w['scroll']} px wide on {w['inner']}: {w['out']}")
+
+
+def _narrow_phone(browser, locale="zh-CN"):
+    return new_phone(browser, width=NARROW["width"], height=NARROW["height"], locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_programme_page_fits_a_360_phone_in_normal_and_care_mode(browser, live_server,
+                                                                      locale):
+    seed_demo()
+    programme = db.session.scalar(select(Programme.id).order_by(Programme.id))
+    db.session.close()
+    context = _narrow_phone(browser, locale)
+    page = context.new_page()
+    page.goto(f"{live_server}/programmes/{programme}")
+    figures = page.locator(".programme-figures dt")
+    assert figures.count() == 4
+    for mode in ("light", "dark", "care"):
+        set_mode(page, live_server, mode)
+        _fits(page, f"programme {mode}")
+        # every figure's label whole and on the phone, each on one line
+        for box in page.evaluate("""() => [...document.querySelectorAll('.programme-figures dt')]
+            .map(d => [d.getBoundingClientRect().right, d.getClientRects().length,
+                       d.scrollWidth <= d.clientWidth + 1])"""):
+            assert box[0] <= NARROW["width"] and box[1] == 1 and box[2], (mode, box)
+    context.close()
+
+
+def test_the_main_pages_do_not_scroll_sideways_on_a_360_phone_in_care_mode(browser,
+                                                                           live_server):
+    seed_demo()
+    pages = _pages()
+    programme = db.session.scalar(select(Programme.id).order_by(Programme.id))
+    db.session.close()
+    pages["resident"] += [("programmes", "/programmes"),
+                          ("programme", f"/programmes/{programme}"), ("teams", "/teams"),
+                          ("funds", "/funds"), ("me-edit", "/me/edit")]
+    pages["organiser"] += [("manage", "/manage"), ("review-certificates", "/review/certificates")]
+    pages["visitor"] = [("login", "/login"), ("register", "/register")]
+    problems, measured = [], 0
+    for role, visits in pages.items():
+        context = _narrow_phone(browser)
+        context.add_cookies([{"name": "care", "value": "1", "url": live_server}])
+        page = context.new_page()
+        if ROLES[role]:
+            log_in(page, live_server, ROLES[role])
+        for name, path in visits:
+            response = page.goto(live_server + path)
+            assert response is not None and response.status == 200, (path, response)
+            assert page.evaluate("document.documentElement.classList.contains('care-mode')")
+            w = page.evaluate(WIDTH)
+            measured += 1
+            if w["scroll"] > min(w["inner"], NARROW["width"]):
+                problems.append(f"{role} {name}: {w['scroll']} px wide: {w['out']}")
+        context.close()
+    assert measured == sum(map(len, pages.values()))
+    assert not problems, "\n".join(problems)
