@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from server.activities.models import Programme
+from server.activities.models import Activity, Programme
+from server.demo import upcoming
 from server.extensions import db
 from tests.browser.demo_site import ROLES, log_in, new_phone, seed_demo, set_mode
 from tests.browser.test_layout import _pages
@@ -87,3 +88,42 @@ def test_the_main_pages_do_not_scroll_sideways_on_a_360_phone_in_care_mode(brows
         context.close()
     assert measured == sum(map(len, pages.values()))
     assert not problems, "\n".join(problems)
+
+
+def test_the_paper_sheet_fits_a_360_phone_and_its_fields_are_full_size(browser,
+                                                                       live_server):
+    seed_demo()
+    live = db.session.scalar(select(Activity.id).where(Activity.title == upcoming.LIVE_TITLE))
+    db.session.close()
+    context = _narrow_phone(browser)
+    page = context.new_page()
+    log_in(page, live_server, ROLES["organiser"])
+    page.goto(f"{live_server}/manage/{live}/paper-sheet")
+    assert page.locator("tr[data-signup-id]").count() > 0
+    for mode, least in (("light", 44), ("dark", 44), ("care", 48)):
+        set_mode(page, live_server, mode)
+        _fits(page, f"paper sheet {mode}")
+        sizes = page.evaluate("""() => ({
+          table: document.querySelector('.paper-entry__table').getBoundingClientRect().right,
+          region: document.querySelector('.paper-entry .table-scroll').clientWidth,
+          tableWidth: document.querySelector('.paper-entry__table').scrollWidth,
+          times: [...document.querySelectorAll('.paper-entry__table input[type=time]')]
+            .map(i => [i.getBoundingClientRect().height, i.getBoundingClientRect().right]),
+          ticks: [...document.querySelectorAll('.paper-entry__tick')]
+            .map(l => [l.getBoundingClientRect().height, l.getBoundingClientRect().width]),
+        })""")
+        # the sheet itself fits: nothing to scroll sideways inside its box either
+        assert sizes["table"] <= NARROW["width"], (mode, sizes["table"])
+        assert sizes["tableWidth"] <= sizes["region"], (mode, sizes)
+        assert sizes["times"] and sizes["ticks"]
+        for height, right in sizes["times"]:
+            assert height >= least - 0.5 and right <= NARROW["width"], (mode, height, right)
+        for height, width in sizes["ticks"]:
+            assert height >= least - 0.5 and width >= least - 0.5, (mode, height, width)
+    # each box still says what it is for where the column heads are not shown
+    set_mode(page, live_server, "light")
+    first = page.locator("tr[data-signup-id]").first
+    assert first.locator(".paper-entry__cue").first.is_visible()
+    first.locator(".paper-entry__tick").first.click()
+    assert first.locator("input[name=entry]").is_checked()
+    context.close()
