@@ -127,3 +127,24 @@ def test_the_paper_sheet_fits_a_360_phone_and_its_fields_are_full_size(browser,
     first.locator(".paper-entry__tick").first.click()
     assert first.locator("input[name=entry]").is_checked()
     context.close()
+
+
+def test_the_unread_badge_stays_on_a_360_phone_in_care_mode(browser, live_server):
+    seed_demo()  # the demo resident has messages unread
+    context = _narrow_phone(browser)
+    page = context.new_page()
+    log_in(page, live_server, ROLES["resident"])
+    page.goto(f"{live_server}/me")
+    badge = page.locator("#tab-badge .weui-badge")
+    for mode in ("light", "care"):
+        set_mode(page, live_server, mode)
+        assert badge.is_visible()
+        for text in (None, "99+"):  # what it says, and the widest it can say
+            if text:
+                badge.evaluate("(b, t) => { b.textContent = t; }", text)
+            box = badge.bounding_box()
+            icon = page.locator(".wushe-tabbar a[href='/me'] .weui-tabbar__icon").bounding_box()
+            assert box["x"] + box["width"] <= NARROW["width"], (mode, text, box)
+            # still the icon's badge: it starts beside the icon, over its tab
+            assert box["x"] >= icon["x"] and box["y"] < icon["y"] + icon["height"], (box, icon)
+    context.close()
