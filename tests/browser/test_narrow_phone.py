@@ -148,3 +148,49 @@ def test_the_unread_badge_stays_on_a_360_phone_in_care_mode(browser, live_server
             # still the icon's badge: it starts beside the icon, over its tab
             assert box["x"] >= icon["x"] and box["y"] < icon["y"] + icon["height"], (box, icon)
     context.close()
+
+
+def test_action_links_are_targets_of_their_own(browser, live_server):
+    """The consent row: the words tick the box, the policy is its own link; the log-in
+    pages' other ways in are full-size targets."""
+    context = _narrow_phone(browser)
+    page = context.new_page()
+    page.goto(f"{live_server}/register")
+    box = page.locator("#accept_privacy")
+    link = page.locator("a#accept_privacy-link")
+    assert link.text_content().strip() == "《隐私政策》"
+    link_box = link.bounding_box()
+    assert link_box["height"] >= 44 and link_box["width"] >= 44
+    # the link is no part of the label: what the label covers ticks the box, and the
+    # label's words (all of them, up to the link) are a tap on the label
+    assert not page.evaluate("() => !!document.querySelector('#accept_privacy-link')"
+                             ".closest('label')")
+    words = page.locator("#accept_privacy-text")
+    assert not box.is_checked()
+    words.click()
+    assert box.is_checked()
+    page.locator("label[for=accept_privacy] .weui-icon-checked").click()
+    assert not box.is_checked()
+    # the box is named by its whole sentence, link included
+    assert box.get_attribute("aria-labelledby") == "accept_privacy-text accept_privacy-link"
+    # the link opens the notice and leaves the box as it was
+    with context.expect_page() as opened:
+        link.click()
+    opened.value.wait_for_load_state()
+    assert "/privacy" in opened.value.url
+    assert not box.is_checked()
+
+    for path in ("/register", "/login", "/login/sms", "/password/forgot"):
+        page.goto(live_server + path)
+        for set_care in (False, True):
+            if set_care:
+                set_mode(page, live_server, "care")
+            least = 48 if set_care else 44
+            small = page.evaluate("""(least) => [...document.querySelectorAll(
+                '.auth-alt a, .agree-row__link')].filter(a => a.checkVisibility()).map(a => {
+                const r = a.getBoundingClientRect();
+                return [a.textContent.trim(), Math.round(r.width), Math.round(r.height)]; })
+                .filter(([t, w, h]) => w < least - 0.5 || h < least - 0.5)""", least)
+            assert not small, (path, set_care, small)
+        page.context.clear_cookies(name="care")
+    context.close()
