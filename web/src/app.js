@@ -1,5 +1,6 @@
 // Wushe page glue: CSRF for htmx, which responses htmx swaps, success toasts,
-// and a dialog when the server or the network fails. Nothing else lives here.
+// a dialog when the server or the network fails, and where the focus goes after a swap.
+// Nothing else lives here.
 (function () {
   "use strict";
 
@@ -172,6 +173,64 @@
     if (!link || window.history.length < 2) return;
     evt.preventDefault();
     window.history.back();
+  });
+
+  // ---- where the focus goes after a swap -----------------------------------
+  // An htmx swap that replaces the element holding the focus (the Approve button of a
+  // review row) drops the keyboard and the screen reader back to <body>, at the top of
+  // the page; so does a form the server refused and sent back whole. Templates mark the
+  // place to go on with data-take-focus (a result message, a new line's first field);
+  // a refused form sends the focus to its error summary (.error-tip) or its first
+  // invalid field; failing both, the swapped content itself takes the focus.
+  // A poll's swap (a badge, a progress bar) moves nothing: only a swap that took the
+  // focus away gives it back.
+
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+  function focusOn(el) {
+    if (!el || !el.isConnected) return false;
+    if (!el.matches(FOCUSABLE)) el.setAttribute("tabindex", "-1");
+    el.focus();
+    return document.activeElement === el;
+  }
+
+  function placeToGoOn(scope) {
+    var marked = scope.matches("[data-take-focus]") ? scope
+      : scope.querySelector("[data-take-focus]");
+    if (marked) return marked;
+    var form = scope.matches("form") ? scope : scope.querySelector("form");
+    if (!form) return null;
+    return form.querySelector(".error-tip[role=alert]")
+      || form.querySelector("[aria-invalid=true]");
+  }
+
+  function focusLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !active.isConnected;
+  }
+
+  function settleFocus(scope, fallback) {
+    var el = placeToGoOn(scope) || fallback;
+    if (el && focusOn(el) && el.hasAttribute("data-take-focus")) {
+      el.removeAttribute("data-take-focus"); // once: a later swap does not come back here
+    }
+  }
+
+  window.wushe.takeFocus = settleFocus;
+
+  // a whole page: a refused form, or a result the server marked
+  document.addEventListener("DOMContentLoaded", function () {
+    if (focusLost() && document.body) settleFocus(document.body, null);
+  });
+
+  var hadFocus = null;
+  document.addEventListener("htmx:beforeSwap", function () { hadFocus = document.activeElement; });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var lost = hadFocus && hadFocus !== document.body && !hadFocus.isConnected;
+    hadFocus = null;
+    var elt = evt.detail && evt.detail.elt;
+    if (!lost || !focusLost() || !elt || !elt.isConnected) return;
+    settleFocus(elt, elt);
   });
 
   // Server side: HX-Trigger: {"wushe:toast": {"message": "..."}}

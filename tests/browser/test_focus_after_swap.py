@@ -1,0 +1,118 @@
+"""Where the keyboard's (and the screen reader's) focus goes when what had it is replaced:
+a review row after Approve or Reject, the scanner's answer after a name was picked, a new
+goods line, a form the server sent back with errors. Never <body>, the top of the page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from server.activities import services as activity_services
+from server.activities import signups
+from server.extensions import db
+from tests.browser.test_hours_review import log_in
+
+pytestmark = pytest.mark.browser
+
+# what has the focus: its id, classes and text, or "body"
+ACTIVE = """() => { const a = document.activeElement;
+  return !a || a === document.body ? 'body'
+    : [a.tagName.toLowerCase(), a.id, a.className, (a.textContent || '').trim()].join('|'); }"""
+
+
+def _is_active(page, selector: str) -> bool:
+    return page.evaluate("(s) => document.activeElement === document.querySelector(s)",
+                         selector)
+
+
+def test_after_approve_and_reject_the_focus_is_on_the_rows_answer(
+        live_server, phone, make_node, make_org, make_user, make_activity, grant, scan):
+    street = make_node(name="通运街道", kind="street")
+    community = make_node(name="运河园社区", parent=street)
+    org = make_org(name="运河园志愿队", node=community, kind="volunteer_team")
+    activity = make_activity(org=org, starts_in=timedelta(days=-1), hours=2, title="助老服务日")
+    organiser = make_user(name="社工小张")
+    grant(organiser, "organiser", community, org)
+    coordinator = make_user(name="街道协调员老周", phone="13700001111")
+    grant(coordinator, "coordinator", street)
+    people = [make_user(name=n, phone=p) for n, p in
+              (("王小红", "13912340001"), ("李大伟", "13912340002"), ("赵三", "13912340003"))]
+    for person in people:
+        signups.sign_up(activity.id, user=person, now=activity.starts_at - timedelta(hours=3))
+        scan(activity, organiser, user_id=person.id,
+             at=activity.starts_at - timedelta(minutes=10))
+        scan(activity, organiser, user_id=person.id, at=activity.ends_at, direction="exit")
+    activity_services.finish(activity, actor=organiser,
+                             now=activity.ends_at + timedelta(minutes=20))
+    db.session.commit()
+    coordinator_phone = coordinator.phone
+    db.session.close()
+
+    page = phone
+    log_in(page, live_server, coordinator_phone)
+    page.goto(f"{live_server}/review/hours")
+    rows = page.locator(".review-entry[data-status=pending]")
+    expect(rows).to_have_count(3)
+    first_id = rows.first.get_attribute("id")
+    rows.first.locator("button.review-approve").focus()
+    page.keyboard.press("Enter")  # a keyboard user
+    done = page.locator(f"#{first_id} .hours-msg--ok")
+    expect(done).to_be_visible()
+    page.wait_for_function("(s) => document.activeElement === document.querySelector(s)",
+                           arg=f"#{first_id} .hours-msg--ok", timeout=5000)
+    assert page.evaluate(ACTIVE) != "body"
+    # Tab goes on from there, down the list: to the row's history, then the next row
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('.review-entry').id") == first_id
+
+    # Reject, with the reason and the confirm dialog (which gives the focus back to the
+    # button, and the swap takes that button away)
+    second = page.locator(".review-entry[data-status=pending]").first
+    second_id = second.get_attribute("id")
+    reject = second.locator("details").first
+    reject.locator("summary").click()  # 不通过
+    reject.locator("textarea[name=reason]").fill("签退时间与现场记录不符")
+    reject.locator("button.weui-btn_warn").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="不通过").click()
+    expect(page.locator(f"#{second_id}")).to_have_attribute("data-status", "rejected")
+    page.wait_for_function("(s) => document.activeElement === document.querySelector(s)",
+                           arg=f"#{second_id} .hours-msg--ok", timeout=5000)
+    page.shot("focus-after-reject")
+
+
+def test_a_refused_form_puts_the_focus_on_what_to_correct(live_server, phone, make_user):
+    make_user(name="王小红", phone="13912340001")
+    db.session.commit()
+    db.session.close()
+
+    # one message over the form: the message
+    phone.goto(f"{live_server}/login")
+    phone.fill("input[name=phone]", "13912340001")
+    phone.fill("input[name=password]", "not-the-password")
+    phone.locator("form.auth-form button[type=submit]").click()
+    message = phone.locator("form.auth-form .error-tip[role=alert]")
+    expect(message).to_be_visible()
+    phone.wait_for_function(
+        "() => document.activeElement === document.querySelector('form .error-tip')",
+        timeout=5000)
+
+    # errors by field under a message saying so: the message, which says what to do
+    phone.goto(f"{live_server}/register")
+    phone.fill("input[name=phone]", "13912340002")
+    phone.fill("input[name=password]", "a-long-password-1")
+    phone.fill("input[name=name]", "李大伟")
+    phone.locator("form.register-form button[type=submit]").click()
+    phone.wait_for_load_state("load")
+    expect(phone.locator("#accept_privacy")).to_have_attribute("aria-invalid", "true")
+    phone.wait_for_function(
+        "() => document.activeElement === document.querySelector('form .error-tip')",
+        timeout=5000)
+
+    # errors by field alone (the message gone): the first field to correct
+    phone.evaluate("""() => { document.querySelector('form .error-tip').remove();
+                              document.activeElement.blur(); }""")
+    phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
+    assert _is_active(phone, "form [aria-invalid=true]"), phone.evaluate(ACTIVE)
+
