@@ -13,6 +13,7 @@ from server.activities import services as activity_services
 from server.activities import signups
 from server.extensions import db
 from tests.browser.test_hours_review import log_in
+from tests.browser.test_scanner import _scanning_for
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +81,29 @@ def test_after_approve_and_reject_the_focus_is_on_the_rows_answer(
     page.wait_for_function("(s) => document.activeElement === document.querySelector(s)",
                            arg=f"#{second_id} .hours-msg--ok", timeout=5000)
     page.shot("focus-after-reject")
+
+
+def test_after_a_name_is_picked_at_the_scanner_the_answer_has_the_focus(
+        live_server, phone, make_activity, make_user, grant, now):
+    def signed_up(activity):
+        person = make_user(name="王小红", phone="13912340001", home_node=activity.node)
+        signups.sign_up(activity.id, user=person, now=now)
+        return person
+
+    _scanning_for(live_server, phone, make_activity, make_user, grant, signed_up)
+    phone.fill("#scanner-q", "王小红")
+    person = phone.locator(".scanner__person")
+    expect(person).to_have_count(1)
+    person.focus()
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#scanner-overlay.is-ok")).to_be_visible()
+    phone.wait_for_function("() => document.activeElement.id === 'scanner-message'",
+                            timeout=5000)
+    expect(phone.locator("#scanner-message")).not_to_be_empty()
+    # done with this one: back to the search, for the next name
+    phone.locator("#scanner-overlay").click()
+    expect(phone.locator("#scanner-overlay")).to_be_hidden()
+    assert _is_active(phone, "#scanner-q"), phone.evaluate(ACTIVE)
 
 
 def test_a_refused_form_puts_the_focus_on_what_to_correct(live_server, phone, make_user):

@@ -104,6 +104,13 @@
       state.walkIn = answer.walkIn || null;
       el.walkin.hidden = !state.walkIn;
       el.overlay.hidden = false;
+      // a name picked from the search list took its button away: the focus would fall to
+      // <body>; the answer's words take it (and a screen reader reads them)
+      var active = document.activeElement;
+      if (!active || active === document.body || !active.isConnected) {
+        el.message.focus();
+        state.answerFocused = true;
+      }
       window.WusheCamera.feedback(!!answer.ok);
       var ms = state.walkIn ? 8000 : answer.ok ? 2200 : 4000;
       state.overlayTimer = setTimeout(hide, ms);
@@ -111,7 +118,18 @@
 
     function hide() {
       clearTimeout(state.overlayTimer);
+      // (a tap on the answer has already moved the focus off it, to <body>)
+      var hadFocus = state.answerFocused || el.overlay.contains(document.activeElement);
+      state.answerFocused = false;
       el.overlay.hidden = true;
+      // back to where the next person is found: the search box after a search, else the
+      // direction buttons (no keyboard pops up over the camera)
+      if (hadFocus) {
+        var back = state.fromSearch ? el.q
+          : document.querySelector('.scanner__dir[aria-pressed="true"]');
+        if (back) back.focus();
+      }
+      state.fromSearch = false;
       state.walkIn = null;
       if (state.lastText) {
         var until = Date.now() + SAME_CODE_MS;

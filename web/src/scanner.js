@@ -42,6 +42,8 @@
     lastText: null,
     walkIn: null,         // the scan a "Walk-in: admit" tap would resend
     overlayTimer: null,
+    fromSearch: false,    // the answer on screen is for a name picked from the search
+    answerFocused: false, // the answer took the focus (scanner-ui.js gives it back)
   };
 
   var N = window.WusheScannerNet;
@@ -362,6 +364,7 @@
       el.q.value = "";
       el.results.textContent = "";
       el.q.blur();
+      state.fromSearch = true;
       submit({ user_id: Number(b.dataset.userId) });
     });
     el.retry.addEventListener("click", function () {
