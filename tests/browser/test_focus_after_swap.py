@@ -14,6 +14,7 @@ from server.activities import signups
 from server.extensions import db
 from tests.browser.test_hours_review import log_in
 from tests.browser.test_scanner import _scanning_for
+from tests.donations.conftest import make_fund  # noqa: F401 - the shared fixture
 
 pytestmark = pytest.mark.browser
 
@@ -106,6 +107,26 @@ def test_after_a_name_is_picked_at_the_scanner_the_answer_has_the_focus(
     assert _is_active(phone, "#scanner-q"), phone.evaluate(ACTIVE)
 
 
+def test_a_new_goods_line_takes_the_focus_and_a_removed_one_gives_it_back(
+        live_server, phone, make_fund, make_user):  # noqa: F811
+    fund, _coordinator = make_fund(title="绘本漂流", target=None, accepts_money=False)
+    resident = make_user(name="王小红", phone="13912340001", gender="female")
+    db.session.commit()
+    fund_id, resident_phone = fund.id, resident.phone
+    db.session.close()
+
+    log_in(phone, live_server, resident_phone)
+    phone.goto(f"{live_server}/funds/{fund_id}/pledge")
+    phone.get_by_test_id("add-line").click()
+    expect(phone.locator("[data-goods-line]")).to_have_count(2)
+    assert _is_active(phone, "select[name='lines-1-category']"), phone.evaluate(ACTIVE)
+    phone.get_by_test_id("add-line").click()
+    assert _is_active(phone, "select[name='lines-2-category']"), phone.evaluate(ACTIVE)
+    phone.locator("[data-goods-line]").nth(2).locator(".goods-line__remove").click()
+    expect(phone.locator("[data-goods-line]")).to_have_count(2)
+    assert _is_active(phone, "select[name='lines-1-category']"), phone.evaluate(ACTIVE)
+
+
 def test_a_refused_form_puts_the_focus_on_what_to_correct(live_server, phone, make_user):
     make_user(name="王小红", phone="13912340001")
     db.session.commit()
@@ -139,4 +160,3 @@ def test_a_refused_form_puts_the_focus_on_what_to_correct(live_server, phone, ma
                               document.activeElement.blur(); }""")
     phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
     assert _is_active(phone, "form [aria-invalid=true]"), phone.evaluate(ACTIVE)
-

@@ -36,10 +36,20 @@ document.addEventListener("alpine:init", function () {
         var html = this.$refs.tpl.innerHTML.split("__i__").join(String(this.next));
         this.next += 1;
         this.$refs.lines.insertAdjacentHTML("beforeend", html);
+        // the button that was pressed stays, but the person's next step is the new line:
+        // its first field takes the focus (a screen reader says which line it is)
+        var line = this.$refs.lines.lastElementChild;
+        var first = line && line.querySelector("input:not([type=hidden]), select, textarea");
+        if (first) first.focus();
       },
       removeLine: function () {
         var line = this.$el.closest("[data-goods-line]");
-        if (line) line.remove();
+        if (!line) return;
+        // the focus was on the removed line's button: it goes to the line before
+        var before = line.previousElementSibling;
+        line.remove();
+        var next = before && before.querySelector("input:not([type=hidden]), select, textarea");
+        if (next) next.focus();
       },
     };
   });
