@@ -175,15 +175,11 @@
     window.history.back();
   });
 
-  // ---- where the focus goes after a swap -----------------------------------
-  // An htmx swap that replaces the element holding the focus (the Approve button of a
-  // review row) drops the keyboard and the screen reader back to <body>, at the top of
-  // the page; so does a form the server refused and sent back whole. Templates mark the
-  // place to go on with data-take-focus (a result message, a new line's first field);
-  // a refused form sends the focus to its error summary (.error-tip) or its first
-  // invalid field; failing both, the swapped content itself takes the focus.
-  // A poll's swap (a badge, a progress bar) moves nothing: only a swap that took the
-  // focus away gives it back.
+  // ---- the focus after a swap ------------------------------------------------
+  // A swap that removes the focused element (a review row's Approve) or a refused form
+  // sent back whole would leave the focus on <body>. It goes instead to what the server
+  // marked data-take-focus, else the form's error summary or first invalid field, else
+  // the swapped content. Polls (badge, progress) move nothing: only a lost focus is given.
 
   var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
 
