@@ -127,6 +127,23 @@ def register(app: Flask) -> None:
         from server.hours import ledger
         report_drift(ledger.queue_drift(), "the review queue agrees with the ledger")
 
+    @hours.command("check-replaced")
+    def check_replaced() -> None:
+        """List approved hours still counting beside their approved replacement."""
+        from server.hours import repair
+        report_drift([c.describe() for c in repair.double_counted()],
+                     "no approved hours count beside their replacement")
+
+    @hours.command("settle-replaced")
+    def settle_replaced() -> None:
+        """Reverse approved hours that still count beside their approved replacement."""
+        from server.hours import repair
+        settled = repair.settle(now=clock.now())
+        db.session.commit()
+        for pair in settled:
+            click.echo(f"reversed: {pair.describe()}")
+        click.echo(f"{len(settled)} entries reversed")
+
     @hours.command("rebuild-queue")
     def rebuild_queue() -> None:
         """Set the review queue (hour_queue) from the hours ledger."""

@@ -224,35 +224,36 @@ def file_for(*, actor: User, activity: Activity, phone: str, minutes: int, evide
                             evidence=evidence, now=now)
 
 
-def _reverse(entry: HourEntry, *, reviewer: User, reason: str | None,
+def _reverse(entry: HourEntry, *, reviewer: User | None, reason: str | None,
              now: datetime) -> None:
     reversal = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
                          signup_id=None, kind="reversal", minutes=-entry.minutes,
                          reverses_id=entry.id, reason=reason, sources=[], flags=[],
-                         created_by_id=reviewer.id, created_at=now)
+                         created_by_id=reviewer.id if reviewer else None, created_at=now)
     db.session.add(reversal)
     db.session.flush()
     db.session.add(HourReview(entry_id=reversal.id, decision="approved",
-                              reviewer_id=reviewer.id, reason=reason, decided_at=now))
+                              reviewer_id=reviewer.id if reviewer else None, reason=reason,
+                              decided_at=now))
 
 
-def _behind(entry_id: int) -> HourEntry:
+def behind(entry_id: int, *, lock: bool = True) -> HourEntry:
     """What a replacement stands in for: back along the chain, past replacements that never
     counted (set aside by a later upload, or rejected), to the entry that counts or waits.
     A late upload replaces the waiting head of the chain, so the approved entry it corrects
     can be several links back."""
-    old = db.session.get(HourEntry, entry_id, with_for_update=True)
+    old = db.session.get(HourEntry, entry_id, with_for_update=lock)
     while (old.kind == "replacement" and old.status in ("superseded", "rejected")
            and old.replaces_id is not None):
-        old = db.session.get(HourEntry, old.replaces_id, with_for_update=True)
+        old = db.session.get(HourEntry, old.replaces_id, with_for_update=lock)
     return old
 
 
-def _take_place_of(entry_id: int, *, reviewer: User, reason: str | None,
+def take_place_of(entry_id: int, *, reviewer: User | None, reason: str | None,
                    now: datetime) -> None:
     """An approved replacement of `entry_id` counts instead of it: what counted behind it
     is reversed (once), what still waited is set aside."""
-    old = _behind(entry_id)
+    old = behind(entry_id)
     already = db.session.scalar(select(HourEntry.id).where(HourEntry.reverses_id == old.id))
     if old.status == "approved" and already is None:
         _reverse(old, reviewer=reviewer, reason=reason, now=now)
@@ -265,7 +266,7 @@ def settle_replaced(entry: HourEntry, *, reviewer: User, now: datetime) -> None:
     if it counted, set aside if it was still waiting. The caller holds the entry's lock."""
     if entry.kind != "replacement" or entry.replaces_id is None:
         return
-    _take_place_of(entry.replaces_id, reviewer=reviewer, reason=entry.reason, now=now)
+    take_place_of(entry.replaces_id, reviewer=reviewer, reason=entry.reason, now=now)
 
 
 def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
@@ -286,7 +287,7 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
         db.session.add(HourReview(entry_id=entry.id, decision="rejected",
                                   reviewer_id=reviewer.id, reason=reason, decided_at=now))
         if entry.kind == "replacement":  # a late upload's: the new minutes stand for what it
-            _take_place_of(entry.replaces_id, reviewer=reviewer, reason=reason, now=now)
+            take_place_of(entry.replaces_id, reviewer=reviewer, reason=reason, now=now)
     new = HourEntry(user_id=entry.user_id, activity_id=entry.activity_id,
                     signup_id=entry.signup_id, kind="replacement", minutes=minutes,
                     served_from=entry.served_from, served_to=entry.served_to,

@@ -11,7 +11,7 @@ from server.activities import signups
 from server.checkin.models import Scan
 from server.core.errors import WusheError
 from server.extensions import db
-from server.hours import compute, deadlines, ledger, review, services
+from server.hours import compute, deadlines, ledger, repair, review, services
 from server.hours.models import HourEntry
 
 
@@ -373,6 +373,7 @@ def test_a_chain_of_late_replacements_counts_only_its_last(done, now, then):
     assert [(r.minutes, r.entry_id) for r in mine.by_activity] == [(last.minutes, last.id)]
     assert services.correctable(db.session.get(HourEntry, last.id))
     assert not services.correctable(db.session.get(HourEntry, first.id))
+    assert repair.double_counted() == []  # and the check finds nothing to settle
 
 
 def test_an_approved_entry_whose_late_replacement_was_rejected_still_takes_reports(done, now):
