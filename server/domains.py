@@ -91,6 +91,7 @@ def _subscribe() -> None:
     events.subscribe(events.ACTIVITY_CHANGED, activity_notices.on_changed)
     events.subscribe(events.HOURS_DECIDED, hours_notices.on_decided)
     events.subscribe(events.PHONE_CLAIMED, team_invitations.on_phone_claimed)
+    events.subscribe(events.PHONES_CLAIMED, team_invitations.on_phones_claimed)
     _erasure(events)
     recipients.provide(accounts.recipient)
     _personal_data()

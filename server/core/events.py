@@ -39,9 +39,12 @@ PERSON_ERASED = "person_erased"
 # own number): invitations that waited for that number reach the person (payload: user,
 # now)
 PHONE_CLAIMED = "phone_claimed"
+# the same for accounts made in bulk (a roster import), one announcement a batch (payload:
+# phones, now)
+PHONES_CLAIMED = "phones_claimed"
 
 EVENTS = (ACTIVITY_FINISHED, ATTENDANCE_CHANGED, ACTIVITY_CANCELLING, ACTIVITY_CANCELLED,
-          ACTIVITY_CHANGED, HOURS_DECIDED, PERSON_ERASED, PHONE_CLAIMED)
+          ACTIVITY_CHANGED, HOURS_DECIDED, PERSON_ERASED, PHONE_CLAIMED, PHONES_CLAIMED)
 _handlers: dict[str, list[Callable[..., Any]]] = {name: [] for name in EVENTS}
 
 

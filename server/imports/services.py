@@ -26,6 +26,7 @@ from server.accounts import identity, permissions
 from server.accounts.models import Consent, User
 from server.activities.models import Activity
 from server.communities.models import Node
+from server.core import events
 from server.core.db import fetch
 from server.core.errors import Forbidden
 from server.extensions import db
@@ -271,6 +272,8 @@ def confirm(file: ImportFile, *, actor: User, now: datetime,
              "registered_by_id": actor.id, "active": True, "care_mode": False}
             for r in rows])
         people += len(rows)
+        # invitations that waited for these numbers reach their new owners (teams)
+        events.announce(events.PHONES_CLAIMED, phones=[r.phone for r in rows], now=now)
         if progress:
             progress(len(rows))
     resolve.match_accounts(file.id)

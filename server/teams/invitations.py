@@ -139,6 +139,21 @@ def on_phone_claimed(*, user: User, now: datetime, **_) -> None:
     db.session.flush()
 
 
+def on_phones_claimed(*, phones: list[str], now: datetime, **_) -> None:
+    """PHONES_CLAIMED: accounts made in bulk (a roster import). One look for invitations
+    waiting for any of the numbers; each number that has some is claimed as above."""
+    if not phones:
+        return
+    waited_for = set(db.session.scalars(select(Invitation.phone).where(
+        Invitation.phone.in_(phones), Invitation.membership_id.is_(None),
+        Invitation.cancelled_at.is_(None))))
+    if not waited_for:
+        return
+    for user in db.session.scalars(select(User).where(User.phone.in_(sorted(waited_for)))
+                                   .order_by(User.id)):
+        on_phone_claimed(user=user, now=now)
+
+
 def on_person_erased(*, user: User, now: datetime, **_) -> None:
     """PERSON_ERASED: the number goes from the invitations it was typed into; one still
     waiting ends (their memberships end with the others, teams.services.on_person_erased)."""

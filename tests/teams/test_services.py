@@ -17,6 +17,7 @@ from server.hours.models import HourEntry, HourReview
 from server.notifications.models import Notification
 from server.teams import errors, invitations, queries, services
 from server.teams.models import Membership
+from tests.imports.conftest import world, xlsx  # noqa: F401 - the import fixture
 
 
 def _kinds(user):
@@ -318,3 +319,26 @@ def test_a_deleted_account_s_number_goes_from_the_invitations(crew, make_user, n
     services.leave(services.open_membership(team.id, member.id).id, user=member, now=now)
     erasure.erase(member, confirmed=True, now=now)
     assert inert.phone is None and inert.cancelled_at == now
+
+
+def test_an_invitation_reaches_whoever_a_roster_import_makes_an_account_for(
+        crew, world, now):  # noqa: F811
+    """Accounts made in bulk claim their numbers too (PHONES_CLAIMED): the waiting
+    invitation becomes the new account's, in its messages; other numbers change nothing."""
+    import io
+
+    from server.accounts.models import User
+    from server.imports import services as imports
+    team, leader, _a, _b = crew()
+    waiting = invitations.invite(team, phone="13812345678", actor=leader, now=now)
+    data = xlsx(people=[["张三", "13812345678", "运河园", "", ""],
+                        ["李四", "13812345679", "新华社区", "", ""]])
+    checked = imports.check_upload(actor=world.coordinator, node=world.street,
+                                   filename="名单.xlsx", stream=io.BytesIO(data), now=now)
+    imports.confirm(checked, actor=world.coordinator, now=now)
+    zhang = db.session.scalar(select(User).where(User.phone == "13812345678"))
+    li = db.session.scalar(select(User).where(User.phone == "13812345679"))
+    m = services.open_membership(team.id, zhang.id)
+    assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
+    assert waiting.membership_id == m.id and _kinds(zhang) == ["team_invited"]
+    assert services.open_membership(team.id, li.id) is None and _kinds(li) == []
