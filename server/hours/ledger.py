@@ -249,6 +249,20 @@ def behind(entry_id: int, *, lock: bool = True) -> HourEntry:
     return old
 
 
+def ahead(entry_id: int) -> list[HourEntry]:
+    """The replacements that stand, or wait to stand, for this entry: forward along the
+    chain, past replacements that never counted (set aside, rejected), to the approved or
+    waiting ones. The mirror of `behind`."""
+    found, frontier = [], [entry_id]
+    while frontier:
+        children = db.session.scalars(select(HourEntry).where(
+            HourEntry.replaces_id.in_(frontier), HourEntry.kind == "replacement")
+            .order_by(HourEntry.id)).all()
+        frontier = [c.id for c in children if c.status in ("superseded", "rejected")]
+        found += [c for c in children if c.status not in ("superseded", "rejected")]
+    return found
+
+
 def take_place_of(entry_id: int, *, reviewer: User | None, reason: str | None,
                    now: datetime) -> None:
     """An approved replacement of `entry_id` counts instead of it: what counted behind it
@@ -277,8 +291,7 @@ def replace(entry: HourEntry, *, minutes: int, reviewer: User, reason: str,
     cap = compute.activity_minutes(entry.activity)
     if not 0 <= minutes <= cap:
         raise errors.OverCap(cap=cap)
-    for waiting in db.session.scalars(select(HourEntry).where(
-            HourEntry.replaces_id == entry.id, HourEntry.kind == "replacement")):
+    for waiting in ahead(entry.id):  # a late upload's, however far along the chain
         if waiting.status == "pending":
             _supersede(waiting, now=now, reason=reason)
     if entry.status == "approved":

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -16,7 +16,7 @@ from server.communities.models import Node
 from server.core.clock import local
 from server.core.errors import Forbidden, ValidationError
 from server.extensions import db
-from server.hours import errors, notices, review
+from server.hours import errors, ledger, notices, review
 from server.hours.models import CorrectionRequest, HourEntry, HourReview
 
 
@@ -116,11 +116,9 @@ def correctable(entry: HourEntry) -> bool:
     was rejected, set aside or replaced (those are answered with 补录 or a new review)."""
     if entry.kind == "reversal" or entry.status in ("rejected", "superseded"):
         return False
-    # a replacement waiting or approved (one rejected or set aside replaced nothing)
-    replaced = db.session.scalar(
-        select(HourEntry.id).outerjoin(HourReview, HourReview.entry_id == HourEntry.id)
-        .where(HourEntry.replaces_id == entry.id,
-               or_(HourReview.id.is_(None), HourReview.decision == "approved")).limit(1))
+    # a replacement waiting or approved anywhere along the chain (ledger.ahead: one
+    # rejected or set aside replaced nothing)
+    replaced = ledger.ahead(entry.id) or None
     reversed_ = db.session.scalar(select(HourEntry.id).where(
         HourEntry.reverses_id == entry.id).limit(1))
     return replaced is None and reversed_ is None

@@ -393,3 +393,32 @@ def test_an_approved_entry_whose_late_replacement_was_rejected_still_takes_repor
     mine = services.summary(volunteer, now=now)
     assert [(r.minutes, r.entry_id) for r in mine.by_activity] == [(30, first.id)]
     assert services.correctable(db.session.get(HourEntry, first.id))
+
+
+@pytest.mark.parametrize("first_upload", ["set_aside", "rejected"])
+def test_new_minutes_for_an_approved_entry_set_aside_a_late_upload_further_along(
+        done, now, first_upload):
+    """Approved, then two late uploads (the first set aside by the second, or rejected):
+    the one still waiting stands for the approved entry though it names the first upload.
+    While it waits no error is reported on the approved entry; the reviewer's own minutes
+    for it set the waiting upload aside, so the hours count once."""
+    activity, organiser, volunteer, signup = done
+    start = activity.starts_at
+    _scan(signup, activity, "entry", start + timedelta(minutes=30))
+    _scan(signup, activity, "exit", start + timedelta(minutes=60))
+    first = ledger.close_attendance(activity, now=now)[0]
+    review.approve(first.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", start + timedelta(minutes=10))
+    upload = ledger.follow_late_scans(signup=signup, now=now)
+    if first_upload == "rejected":
+        review.reject(upload.id, reviewer=organiser, reason="再核对一下", now=now)
+    _scan(signup, activity, "entry", start + timedelta(minutes=1))
+    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    assert waiting.replaces_id == upload.id and waiting.status == "pending"
+    assert not services.correctable(db.session.get(HourEntry, first.id))
+    review.adjust(first.id, reviewer=organiser, minutes=45, reason="核对签到表", now=now)
+    db.session.expire_all()
+    assert db.session.get(HourEntry, waiting.id).status == "superseded"
+    with pytest.raises(WusheError):
+        review.approve(waiting.id, reviewer=organiser, now=now)
+    assert services.summary(volunteer, now=now).total_minutes == 45
