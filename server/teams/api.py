@@ -149,7 +149,8 @@ def decline(membership_id):
 @login_required
 @memberships.response(200, MembershipOut)
 def cancel(membership_id):
-    """Take back one's own request, or (leaders) the team's invitation."""
+    """Take back one's own request. Leaders take back an invitation as the invitation:
+    POST /teams/{team_id}/invitations/{invitation_id}/cancel."""
     return services.cancel(membership_id, actor=_actor(), now=clock.now())
 
 

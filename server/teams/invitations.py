@@ -78,18 +78,18 @@ def invite(team: Organisation, *, phone: str, actor: User, now: datetime) -> Inv
     """A leader invites a number: recorded, and answered alike whoever has it."""
     services._require_manager(actor, team)
     phone = normalise_phone(phone)
-    same = db.session.scalar(_waiting_query(team.id).where(Invitation.phone == phone)
-                             .order_by(Invitation.id).limit(1))
-    if same is not None:
-        return same
+    invitation = db.session.scalar(_waiting_query(team.id).where(Invitation.phone == phone)
+                                   .order_by(Invitation.id).limit(1))
+    if invitation is None:
+        invitation = Invitation(team_id=team.id, phone=phone, phone_masked=mask_phone(phone),
+                                created_at=now, created_by_id=actor.id)
+        db.session.add(invitation)
     person = db.session.scalar(select(User).where(User.phone == phone))
-    m = None
-    if person is not None and person.active:
+    # the same number again: an invitation that waited (a member then, who has left since)
+    # reaches the person now
+    if invitation.membership_id is None and person is not None and person.active:
         m = _invite_person(team, person, actor=actor, now=now)
-    invitation = Invitation(team_id=team.id, phone=phone, phone_masked=mask_phone(phone),
-                            created_at=now, created_by_id=actor.id,
-                            membership_id=m.id if m is not None else None)
-    db.session.add(invitation)
+        invitation.membership_id = m.id if m is not None else None
     db.session.flush()
     return invitation
 
@@ -108,7 +108,7 @@ def cancel(invitation_id: int, *, actor: User, now: datetime) -> Invitation:
         raise errors.AlreadyAnswered()
     if invitation.membership_id is not None:
         # under the membership's lock: refused if the person answered meanwhile
-        services.cancel(invitation.membership_id, actor=actor, now=now)
+        services.take_back_invitation(invitation.membership_id, actor=actor, now=now)
     else:
         invitation.phone = None  # nobody's number that we need to keep
     invitation.cancelled_at, invitation.cancelled_by_id = now, actor.id

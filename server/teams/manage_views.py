@@ -108,7 +108,7 @@ def sign_up(team_id: int):
 @login_required
 def remove(membership_id: int):
     """Remove a member, with a reason they are told."""
-    m = services.get_membership(membership_id)
+    m = services.get_membership(membership_id, viewer=me())
     try:
         data = load_form(TeamReasonIn())
         services.remove(m.id, actor=me(), now=clock.now(), reason=data["reason"])
@@ -124,7 +124,7 @@ def remove(membership_id: int):
 @login_required
 def set_role(membership_id: int):
     """Make a member a leader, or a leader a member again."""
-    m = services.get_membership(membership_id)
+    m = services.get_membership(membership_id, viewer=me())
     try:
         data = load_form(TeamRoleIn())
         services.set_role(m.id, role=data["role"], actor=me(), now=clock.now())

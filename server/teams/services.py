@@ -59,8 +59,15 @@ def _require_manager(user: User, team: Organisation) -> None:
         raise errors.LeadersOnly()
 
 
-def get_membership(membership_id: int, *, lock: bool = False) -> Membership:
-    return fetch(Membership, membership_id, errors.MembershipNotFound, lock=lock)
+def get_membership(membership_id: int, *, lock: bool = False,
+                   viewer: User | None = None) -> Membership:
+    """A membership, as `viewer` may reach it by its id: an invitation not yet answered is
+    the invited person's alone. Leaders reach it as the invitation (teams.invitations), so
+    its id, made only when the number had an account, tells nobody else anything."""
+    m = fetch(Membership, membership_id, errors.MembershipNotFound, lock=lock)
+    if viewer is not None and m.state == "invited" and m.user_id != viewer.id:
+        raise errors.MembershipNotFound()
+    return m
 
 
 def _leaders(team_id: int) -> list[int]:
@@ -119,7 +126,7 @@ def answer_invitation(membership_id: int, *, user: User, accept: bool,
 def answer_request(membership_id: int, *, actor: User, approve: bool,
                    now: datetime) -> Membership:
     """A leader approves or declines a request to join; the person is told."""
-    m = get_membership(membership_id, lock=True)
+    m = get_membership(membership_id, lock=True, viewer=actor)
     _require_manager(actor, m.team)
     if m.state != "requested":
         raise errors.AlreadyAnswered()
@@ -135,7 +142,7 @@ def answer_request(membership_id: int, *, actor: User, approve: bool,
 
 def decline(membership_id: int, *, actor: User, now: datetime) -> Membership:
     """No to an invitation (the invited person) or to a request (a leader)."""
-    m = get_membership(membership_id)
+    m = get_membership(membership_id, viewer=actor)
     if m.state == "invited" and m.user_id == actor.id:
         return answer_invitation(m.id, user=actor, accept=False, now=now)
     if m.state == "requested" and m.user_id != actor.id:
@@ -146,14 +153,22 @@ def decline(membership_id: int, *, actor: User, now: datetime) -> Membership:
 
 
 def cancel(membership_id: int, *, actor: User, now: datetime) -> Membership:
-    """The person takes back their request, or a leader the team's invitation."""
-    m = get_membership(membership_id, lock=True)
-    if m.user_id == actor.id:
-        waiting = "requested"
-    elif can_manage(actor, m.team):
-        waiting = "invited"
-    else:
+    """The person takes back their request. (A leader takes back an invitation as the
+    invitation: teams.invitations.cancel.)"""
+    m = get_membership(membership_id, lock=True, viewer=actor)
+    if m.user_id != actor.id:
         raise errors.MembershipNotFound()
+    return _cancelled(m, waiting="requested", actor=actor, now=now)
+
+
+def take_back_invitation(membership_id: int, *, actor: User, now: datetime) -> Membership:
+    """The invitation's membership, taken back by a leader (teams.invitations.cancel,
+    which has checked the right): refused if the person answered meanwhile."""
+    m = get_membership(membership_id, lock=True)
+    return _cancelled(m, waiting="invited", actor=actor, now=now)
+
+
+def _cancelled(m: Membership, *, waiting: str, actor: User, now: datetime) -> Membership:
     if m.state != waiting:
         raise errors.AlreadyAnswered()
     m.state, m.decided_at, m.decided_by_id = "cancelled", now, actor.id
@@ -192,7 +207,7 @@ def remove(membership_id: int, *, actor: User, now: datetime, reason: str) -> Me
     """A leader removes a member, with a reason they are told."""
     if not (reason or "").strip():
         raise ValidationError(errors={"reason": ["required"]})
-    m = get_membership(membership_id)
+    m = get_membership(membership_id, viewer=actor)
     _require_manager(actor, m.team)
     # again under the leaders' lock, which every end of a leadership takes: two leaders
     # removing each other at once both passed the check above, and the second must find
@@ -220,7 +235,7 @@ def set_role(membership_id: int, *, role: str, actor: User, now: datetime) -> Me
     """A leader makes a member a leader, or a leader a member again (never the last)."""
     if role not in ROLES:
         raise ValidationError(errors={"role": ["unknown"]})
-    m = get_membership(membership_id)
+    m = get_membership(membership_id, viewer=actor)
     _require_manager(actor, m.team)
     _lock_leaders(m.team_id)  # as remove: the actor's leadership as it stands now
     _require_manager(actor, m.team)

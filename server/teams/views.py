@@ -75,7 +75,7 @@ def _act(action: str, membership_id: int):
 @login_required
 def answer(membership_id: int, action: str):
     """Accept, approve, decline, take back or leave; then back to where the person was."""
-    m = services.get_membership(membership_id)
+    m = services.get_membership(membership_id, viewer=me())
     back = safe_next(url_for("teams_pages.detail", team_id=m.team_id))
     try:
         _act(action, membership_id)

@@ -225,6 +225,13 @@ def test_an_invitation_never_accepted_names_its_person_masked_to_the_leader(app,
     # taken back by the leader: the answer does not name them
     first = make_user(name="孙大妈")
     made = boss.post(url, json={"phone": first.phone}).get_json()
+    # its membership's id (made only for a number with an account) is not the leader's
+    # to reach: every action on it is "not found", not a 409 that tells it exists
+    from server.teams.models import Membership
+    m_id = db.session.scalar(select(Membership.id).where(Membership.user_id == first.id))
+    for action in ("decline", "cancel", "approve"):
+        _envelope(boss.post(f"/api/v1/team-memberships/{m_id}/{action}"), 404,
+                  "team_membership_not_found")
     taken_back = boss.post(f"{url}/{made['id']}/cancel").get_json()
     assert taken_back["cancelled_at"] and "孙" not in str(taken_back)
     # declined by the person: nor does the leader's notice

@@ -151,8 +151,19 @@ def test_taking_back_a_request_or_an_invitation(crew, make_user, now):
         services.cancel(asked.id, actor=member, now=now)
     services.cancel(asked.id, actor=person, now=now)
     assert asked.state == "cancelled"
-    invited = invitations.invite(team, phone=guest.phone, actor=leader, now=now).membership
-    services.cancel(invited.id, actor=leader, now=now)
+    invitation = invitations.invite(team, phone=guest.phone, actor=leader, now=now)
+    invited = invitation.membership
+    # by its membership's id an unanswered invitation is the invited person's alone: that
+    # id exists only if the number had an account, so to a leader it is not found
+    for act in (lambda: services.cancel(invited.id, actor=leader, now=now),
+                lambda: services.decline(invited.id, actor=leader, now=now),
+                lambda: services.answer_request(invited.id, actor=leader, approve=True,
+                                                now=now),
+                lambda: services.set_role(invited.id, role="leader", actor=leader, now=now),
+                lambda: services.remove(invited.id, actor=leader, now=now, reason="试探")):
+        with pytest.raises(errors.MembershipNotFound):
+            act()
+    invitations.cancel(invitation.id, actor=leader, now=now)
     assert invited.state == "cancelled"
     with pytest.raises(errors.AlreadyAnswered):
         services.answer_invitation(invited.id, user=guest, accept=True, now=now)
@@ -342,3 +353,19 @@ def test_an_invitation_reaches_whoever_a_roster_import_makes_an_account_for(
     assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
     assert waiting.membership_id == m.id and _kinds(zhang) == ["team_invited"]
     assert services.open_membership(team.id, li.id) is None and _kinds(li) == []
+
+
+def test_inviting_a_member_again_after_they_left_reaches_them(crew, now):
+    """An invitation to a member waits (answered alike: the leader cannot tell a member's
+    number from a stranger's); once they have left, the same invitation reaches them."""
+    team, leader, member, _b = crew()
+    waiting = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    assert waiting.membership_id is None and "team_invited" not in _kinds(member)
+    services.leave(services.open_membership(team.id, member.id).id, user=member, now=now)
+    again = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    m = services.open_membership(team.id, member.id)
+    assert again.id == waiting.id and again.membership_id == m.id
+    assert (m.state, m.origin) == ("invited", "invitation")
+    assert _kinds(member).count("team_invited") == 1
+    assert invitations.invite(team, phone=member.phone, actor=leader, now=now).id == again.id
+    assert _kinds(member).count("team_invited") == 1  # asked once, told once
