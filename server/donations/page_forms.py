@@ -33,8 +33,10 @@ BATCH_SPLIT = re.compile(r"([\s,;]+)")
 # A word of one to three digits (or already grouped by commas), a bare space, and three
 # digits: either reading is plausible, so the line is refused (BatchAmountAmbiguous), never
 # guessed. A semicolon or a comma before a receipt number says it is one ("500; 123").
-SPACED_THOUSANDS = re.compile(r"^\S+?[\s,;]+(¥?\d{1,3}(?:,\d{3})*(?:[ \t]+\d{3})+(?:\.\d*)?)"
-                              r"(?=$|[\s,;])", re.ASCII)
+# Only a space groups thousands (a tab is a spreadsheet's column: "REF⇥50⇥123" is ¥50 and
+# receipt 123), and a unit written after the digits does not hide it ("1 000元").
+SPACED_THOUSANDS = re.compile(r"^\S+?[\s,;]+(¥?\d{1,3}(?:,\d{3})*(?: +\d{3})+(?:\.\d*)?)"
+                              r"(?![\d.])", re.ASCII)
 STOCK_SEPARATOR = "|"
 
 WITHDRAW_REASONS = {
