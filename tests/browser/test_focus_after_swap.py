@@ -160,3 +160,27 @@ def test_a_refused_form_puts_the_focus_on_what_to_correct(live_server, phone, ma
                               document.activeElement.blur(); }""")
     phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
     assert _is_active(phone, "form [aria-invalid=true]"), phone.evaluate(ACTIVE)
+
+
+def test_a_page_sent_back_puts_the_focus_on_any_refused_form_or_its_warning(live_server,
+                                                                             phone):
+    """The refused form need not be the page's first (a team page has several), and a
+    refusal told as a warning at the top (a redirect with a flash) has the focus too."""
+    phone.goto(f"{live_server}/login")
+    phone.evaluate("""() => {
+        const form = document.createElement('form');
+        form.innerHTML = '<p class="error-tip" role="alert">第二个表单的错误</p>';
+        document.querySelector('main, body').appendChild(form);
+        document.activeElement.blur(); }""")
+    phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
+    assert phone.evaluate("() => document.activeElement.textContent") == "第二个表单的错误"
+    phone.evaluate("""() => {
+        document.querySelectorAll('form .error-tip').forEach((e) => e.remove());
+        const tips = document.createElement('div');
+        tips.className = 'weui-cells flash-tips';
+        tips.setAttribute('role', 'alert');
+        tips.textContent = '这个名额已经没有了';
+        document.querySelector('main, body').prepend(tips);
+        document.activeElement.blur(); }""")
+    phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
+    assert phone.evaluate("() => document.activeElement.textContent") == "这个名额已经没有了"

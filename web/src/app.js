@@ -194,10 +194,14 @@
     var marked = scope.matches("[data-take-focus]") ? scope
       : scope.querySelector("[data-take-focus]");
     if (marked) return marked;
-    var form = scope.matches("form") ? scope : scope.querySelector("form");
-    if (!form) return null;
-    return form.querySelector(".error-tip[role=alert]")
-      || form.querySelector("[aria-invalid=true]");
+    if (scope.matches("form")) {
+      return scope.querySelector(".error-tip[role=alert]")
+        || scope.querySelector("[aria-invalid=true]");
+    }
+    // any refused form (not only the first), else a warning the page came back with
+    return scope.querySelector("form .error-tip[role=alert]")
+      || scope.querySelector("form [aria-invalid=true]")
+      || scope.querySelector(".flash-tips[role=alert]");
   }
 
   function focusLost() {
