@@ -118,10 +118,10 @@ def correctable(entry: HourEntry) -> bool:
         return False
     # a replacement waiting or approved anywhere along the chain (ledger.ahead: one
     # rejected or set aside replaced nothing)
-    replaced = ledger.ahead(entry.id) or None
-    reversed_ = db.session.scalar(select(HourEntry.id).where(
-        HourEntry.reverses_id == entry.id).limit(1))
-    return replaced is None and reversed_ is None
+    if ledger.ahead(entry.id):
+        return False
+    return db.session.scalar(select(HourEntry.id).where(
+        HourEntry.reverses_id == entry.id).limit(1)) is None
 
 
 def open_correction(entry: HourEntry) -> CorrectionRequest | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from server.extensions import db
-from server.hours import ledger, review, services
+from server.hours import ledger, services
 from server.hours.models import HourEntry, HourReview
-from tests.hours.test_services import _scan, done  # noqa: F401 - the shared fixture
+from tests.hours.test_services import _approved_then_late, _scan, done  # noqa: F401
 
 
 def _left_counting(done, now):  # noqa: F811
@@ -16,12 +16,7 @@ def _left_counting(done, now):  # noqa: F811
     59, and the 59 approved without reversing the 30."""
     activity, organiser, volunteer, signup = done
     start = activity.starts_at
-    _scan(signup, activity, "entry", start + timedelta(minutes=30))
-    _scan(signup, activity, "exit", start + timedelta(minutes=60))
-    first = ledger.close_attendance(activity, now=now)[0]
-    review.approve(first.id, reviewer=organiser, now=now)
-    _scan(signup, activity, "entry", start + timedelta(minutes=10))
-    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    first, waiting = _approved_then_late(done, now)
     _scan(signup, activity, "entry", start + timedelta(minutes=1))
     last = ledger.follow_late_scans(signup=signup, now=now)
     assert db.session.get(HourEntry, waiting.id).status == "superseded"

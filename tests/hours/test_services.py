@@ -343,6 +343,19 @@ def test_a_rejection_declines_the_correction_asked_on_that_entry(done, now):
     assert services.open_correction(entry) is None
 
 
+def _approved_then_late(done, now):
+    """30 minutes approved (scanned in at 9:30, out at 10:00), then an offline phone's
+    upload of a 9:10 entry scan: a 50-minute replacement waits. Returns (first, waiting)."""
+    activity, organiser, _volunteer, signup = done
+    start = activity.starts_at
+    _scan(signup, activity, "entry", start + timedelta(minutes=30))
+    _scan(signup, activity, "exit", start + timedelta(minutes=60))
+    first = ledger.close_attendance(activity, now=now)[0]
+    review.approve(first.id, reviewer=organiser, now=now)
+    _scan(signup, activity, "entry", start + timedelta(minutes=10))
+    return first, ledger.follow_late_scans(signup=signup, now=now)
+
+
 @pytest.mark.parametrize("then", ["another_upload", "rejected_then_upload", "adjusted"])
 def test_a_chain_of_late_replacements_counts_only_its_last(done, now, then):
     """Approved, then an offline phone uploads an earlier entry scan (a replacement waits);
@@ -351,12 +364,7 @@ def test_a_chain_of_late_replacements_counts_only_its_last(done, now, then):
     behind the waiting one is reversed, not left counting beside its successor."""
     activity, organiser, volunteer, signup = done
     start = activity.starts_at
-    _scan(signup, activity, "entry", start + timedelta(minutes=30))
-    _scan(signup, activity, "exit", start + timedelta(minutes=60))
-    first = ledger.close_attendance(activity, now=now)[0]
-    review.approve(first.id, reviewer=organiser, now=now)
-    _scan(signup, activity, "entry", start + timedelta(minutes=10))
-    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    first, waiting = _approved_then_late(done, now)
     assert (waiting.minutes, waiting.status) == (50, "pending")
     if then == "adjusted":
         last = review.adjust(waiting.id, reviewer=organiser, minutes=45, reason="核对签到表",
@@ -379,14 +387,8 @@ def test_a_chain_of_late_replacements_counts_only_its_last(done, now, then):
 def test_an_approved_entry_whose_late_replacement_was_rejected_still_takes_reports(done, now):
     """A rejected replacement took nothing's place: the approved entry still counts, and
     我的时长 leads to it, where an error in it can be reported."""
-    activity, organiser, volunteer, signup = done
-    start = activity.starts_at
-    _scan(signup, activity, "entry", start + timedelta(minutes=30))
-    _scan(signup, activity, "exit", start + timedelta(minutes=60))
-    first = ledger.close_attendance(activity, now=now)[0]
-    review.approve(first.id, reviewer=organiser, now=now)
-    _scan(signup, activity, "entry", start + timedelta(minutes=10))
-    waiting = ledger.follow_late_scans(signup=signup, now=now)
+    _activity, organiser, volunteer, _signup = done
+    first, waiting = _approved_then_late(done, now)
     assert not services.correctable(first)  # its review is under way
     review.reject(waiting.id, reviewer=organiser, reason="那台手机的时间不准", now=now)
     db.session.expire_all()
@@ -404,12 +406,7 @@ def test_new_minutes_for_an_approved_entry_set_aside_a_late_upload_further_along
     for it set the waiting upload aside, so the hours count once."""
     activity, organiser, volunteer, signup = done
     start = activity.starts_at
-    _scan(signup, activity, "entry", start + timedelta(minutes=30))
-    _scan(signup, activity, "exit", start + timedelta(minutes=60))
-    first = ledger.close_attendance(activity, now=now)[0]
-    review.approve(first.id, reviewer=organiser, now=now)
-    _scan(signup, activity, "entry", start + timedelta(minutes=10))
-    upload = ledger.follow_late_scans(signup=signup, now=now)
+    first, upload = _approved_then_late(done, now)
     if first_upload == "rejected":
         review.reject(upload.id, reviewer=organiser, reason="再核对一下", now=now)
     _scan(signup, activity, "entry", start + timedelta(minutes=1))
