@@ -29,14 +29,64 @@ def _read(path: Path) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def _coerce(raw: str, default: Any) -> Any:
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+# intervals something waits or divides by, and limits that refuse everything at 0: at
+# least 1 (an int setting not named here may be 0, e.g. no grace, no HSTS)
+AT_LEAST_ONE = frozenset({
+    "SCHEDULER_TICK_SECONDS", "SCHEDULER_LEASE_SECONDS", "SCHEDULER_BEAT_SECONDS",
+    "EXPORT_POLL_SECONDS", "IMPORT_POLL_SECONDS", "ROTATING_CODE_STEP_SECONDS",
+    "EXPORT_INLINE_ROWS", "EXPORT_DIRECT_MAX_ROWS", "IMPORT_INLINE_ROWS", "EXPORT_KEEP_HOURS",
+    "MAX_CONTENT_LENGTH", "MAX_JSON_BYTES", "PHONE_CODE_MINUTES", "PHONE_CODE_MAX_TRIES",
+    "PHONE_CODE_PER_HOUR", "PHONE_CODE_PER_DAY", "PHONE_CODE_PER_ADDRESS_HOUR",
+    "LOGIN_SESSION_HOURS", "REMEMBER_COOKIE_DURATION_DAYS", "WTF_CSRF_TIME_LIMIT",
+    "NOTIFY_TIMEOUT_SECONDS", "NOTIFY_MAX_ATTEMPTS", "BACKUP_KEEP", "SMTP_PORT"})
+HOUR_OF_DAY = frozenset({"DIGEST_HOUR", "PLEDGE_REMINDER_HOUR"})
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """An environment variable's text as the setting's type; a value that is not one
+    ("ture", "60s", a list that is not JSON) is refused, not read as false or default."""
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        return int(raw)
-    if isinstance(default, list):
-        return json.loads(raw)
+        word = raw.strip().lower()
+        if word not in _TRUE | _FALSE:
+            raise SettingsError(f"{name} must be true or false, not {raw!r}")
+        return word in _TRUE
+    try:
+        if isinstance(default, int):
+            return int(raw.strip())
+        if isinstance(default, list):
+            value = json.loads(raw)
+            if not isinstance(value, list):
+                raise ValueError("not a list")
+            return value
+    except ValueError as exc:
+        kind = "a whole number" if isinstance(default, int) else "a JSON list"
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}") from exc
     return raw
+
+
+def _check(source: str, layer: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """Each value of a file or override has its default's type and a sensible range, so
+    that `SCHEDULER_TICK_SECONDS = "60"` or `= 0` stops the start instead of the
+    scheduler (a mistyped production file is an error, like an unknown key)."""
+    for key, value in layer.items():
+        if key not in defaults:
+            continue
+        default = defaults[key]
+        kind = type(default)
+        if type(value) is not kind:  # 60.0 or "60" where a whole number goes, too
+            raise SettingsError(f"{key} in {source} must be {kind.__name__}, "
+                                f"not {type(value).__name__} ({value!r})")
+        if kind is not int:
+            continue
+        low, high = (1, None) if key in AT_LEAST_ONE else (0, None)
+        if key in HOUR_OF_DAY:
+            high = 23
+        if key == "SMTP_PORT":
+            high = 65535
+        if value < low or (high is not None and value > high):
+            limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise SettingsError(f"{key} in {source} must be {limits}, not {value!r}")
 
 
 def normalise_database_url(url: str) -> str:
@@ -56,6 +106,7 @@ def load_settings(overrides: dict[str, Any] | None = None,
     environ = dict(os.environ if environ is None else environ)
     overrides = dict(overrides or {})
     settings = _read(CONFIG_DIR / "default.toml")
+    defaults = dict(settings)
     known = set(settings) | EXTRA_KEYS
 
     env_name = overrides.get("ENV") or environ.get("WUSHE_ENV") or settings["ENV"]
@@ -77,7 +128,7 @@ def load_settings(overrides: dict[str, Any] | None = None,
                      key if key in {"DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS"}
                      else None):
             if name and name in environ:
-                from_env[key] = _coerce(environ[name], settings.get(key, ""))
+                from_env[key] = _coerce(name, environ[name], settings.get(key, ""))
     layers.append(("environment", from_env))
     layers.append(("overrides", overrides))
 
@@ -85,8 +136,14 @@ def load_settings(overrides: dict[str, Any] | None = None,
         unknown = set(layer) - known
         if unknown:
             raise SettingsError(f"unknown setting(s) in {source}: {', '.join(sorted(unknown))}")
+        _check(source, layer, defaults)
         settings.update(layer)
     settings["ENV"] = env_name
+    if settings["SCHEDULER_BEAT_SECONDS"] * 2 >= settings["SCHEDULER_LEASE_SECONDS"]:
+        # the leader renews its lease every beat: one late or missed renewal must not let
+        # the lease lapse and another process take over (server.scheduler.runner)
+        raise SettingsError("SCHEDULER_BEAT_SECONDS must be under half of "
+                            "SCHEDULER_LEASE_SECONDS")
 
     if env_name == "production":
         explicit = {k for _, layer in layers for k in layer}

@@ -39,3 +39,62 @@ def test_environment_values_are_typed():
     assert settings["GUARDIAN_CONSENT_AGE"] == 16
     assert settings["STAR_THRESHOLDS_HOURS"] == [1, 2, 3, 4, 5]
     assert settings["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("ture", "SESSION_COOKIE_SECURE must be true or false, not 'ture'"),
+    ("yes please", "must be true or false"),
+])
+def test_a_mistyped_switch_is_refused_not_read_as_off(raw, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ={"WUSHE_SESSION_COOKIE_SECURE": raw})
+
+
+@pytest.mark.parametrize(("name", "raw", "message"), [
+    ("WUSHE_SCHEDULER_TICK_SECONDS", "60s", "must be a whole number, not '60s'"),
+    ("WUSHE_SCHEDULER_TICK_SECONDS", "1.5", "must be a whole number"),
+    ("WUSHE_STAR_THRESHOLDS_HOURS", "[1, 2", "must be a JSON list"),
+    ("WUSHE_STAR_THRESHOLDS_HOURS", '{"a": 1}', "must be a JSON list"),
+    ("WUSHE_SCHEDULER_TICK_SECONDS", "0", "SCHEDULER_TICK_SECONDS in environment must be "
+                                          "at least 1, not 0"),
+    ("WUSHE_EXPORT_POLL_SECONDS", "-3", "at least 1"),
+    ("WUSHE_DIGEST_HOUR", "24", "DIGEST_HOUR in environment must be from 0 to 23, not 24"),
+    ("WUSHE_ARRIVE_EARLY_MINUTES", "-1", "at least 0"),
+])
+def test_environment_values_out_of_type_or_range_are_refused(name, raw, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ={name: raw})
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"SCHEDULER_TICK_SECONDS": "60"}, "SCHEDULER_TICK_SECONDS in overrides must be int, "
+                                       r"not str \('60'\)"),
+    ({"SCHEDULER_TICK_SECONDS": 60.0}, "must be int, not float"),
+    ({"SESSION_COOKIE_SECURE": 1}, "must be bool, not int"),
+    ({"FAMILY_MEMBERS_MAX": True}, "must be int, not bool"),
+    ({"LANGUAGES": "zh_CN"}, "must be list, not str"),
+    ({"SMTP_PORT": 70000}, "from 1 to 65535"),
+    ({"SCHEDULER_BEAT_SECONDS": 15, "SCHEDULER_LEASE_SECONDS": 30},
+     "SCHEDULER_BEAT_SECONDS must be under half of SCHEDULER_LEASE_SECONDS"),
+])
+def test_file_and_override_values_must_have_their_defaults_type_and_range(overrides, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(overrides=overrides, environ={})
+
+
+def test_a_production_file_with_a_mistyped_value_is_refused(tmp_path):
+    own = tmp_path / "wushe.toml"
+    own.write_text('SCHEDULER_TICK_SECONDS = "60"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=f"SCHEDULER_TICK_SECONDS in {own} must be int"):
+        load_settings(environ={"WUSHE_CONFIG": str(own)})
+
+
+def test_zero_stays_allowed_where_it_means_none():
+    settings = load_settings(environ={"WUSHE_HSTS_MAX_AGE_SECONDS": "0",
+                                      "WUSHE_CHECKIN_EXIT_GRACE_MINUTES": "0",
+                                      "WUSHE_DIGEST_HOUR": "0",
+                                      "WUSHE_SESSION_COOKIE_SECURE": "off"})
+    assert settings["HSTS_MAX_AGE_SECONDS"] == 0
+    assert settings["CHECKIN_EXIT_GRACE_MINUTES"] == 0
+    assert settings["DIGEST_HOUR"] == 0
+    assert settings["SESSION_COOKIE_SECURE"] is False
