@@ -53,7 +53,7 @@ const VENDOR = [
 // phones without BarcodeDetector (a megabyte) is kept only once a scanner has loaded it.
 const OFFLINE = [
   "vendor/weui/weui.min.css", "vendor/htmx/htmx.min.js", "vendor/alpine/alpine-csp.min.js",
-  "dist/app.css", "dist/app.js", "dist/confirm.js", "dist/components.js",
+  "dist/app.css", "dist/checkin.css", "dist/app.js", "dist/confirm.js", "dist/components.js",
   "dist/checkin-pages.js", "dist/offline-queue.js", "dist/scanner-net.js", "dist/scanner-camera.js",
   "dist/scanner-ui.js", "dist/scanner.js",
 ];
