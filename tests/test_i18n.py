@@ -85,3 +85,24 @@ def test_a_decision_reads_as_a_decision_and_a_total_as_a_total(app):
         from flask_babel import gettext
         assert str(STATUS["approved"]) == "已通过"
         assert gettext("Approved hours") == "已审核时长"
+
+
+def test_english_names_chinese_only_as_a_gloss():
+    """The English text a person reads names the English screens: "under Me → My pledges",
+    "Choose Ms or Mr", not 我的 or 先生/女士 they cannot see there. Chinese stays only as a
+    gloss in brackets after the English ("retroactive hours (补录)"), as what a name looks
+    like ("(e.g. 王女士)"), or as the name of a real programme given as an example."""
+    import re
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    names = ("全职妈妈成长计划",)
+    leftover = []
+    for english in extracted_ids():
+        text = re.sub(r"%\([a-z_]+\)[sd]", "%s", english)  # placeholders hold brackets too
+        # a gloss: Chinese alone in brackets, what a masked name looks like, or the
+        # Chinese column names a sheet must have ("(姓名, 手机号, 社区)")
+        text = re.sub(r"\((?:e\.g\. )?[\u3400-\u9fff·*]+(?:, [\u3400-\u9fff]+)*\)", "", text)
+        for name in names:
+            text = text.replace(name, "")
+        if cjk.search(text):
+            leftover.append(english)
+    assert sorted(leftover) == []

@@ -21,8 +21,8 @@ RESULT_TEXT = {
     "not_allowed": _l("You may not scan for this activity"),
     "already_checked_out": _l("Already checked out"),
     "not_checked_in": _l("Not checked in yet"),
-    "attendance_closed": _l("Attendance is closed: the activity is finished. File missing "
-                            "hours as 补录"),
+    "attendance_closed": _l("Attendance is closed: the activity is finished. File "
+                            "retroactive hours (补录) for any that are missing"),
     "activity_full": _l("Full: no place left to admit a walk-in"),
     "nonce_reused": _l("This scan's number was already used: scan again"),
 }

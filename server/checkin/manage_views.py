@@ -49,7 +49,7 @@ def _scanner_texts() -> dict[str, str]:
         "no_match": _("Nobody found among those signed up."),
         "by_phone": _("Not on the list: look up %(phone)s to admit as a walk-in", phone="{n}"),
         "walk_in_refused": _("This number cannot be admitted here: ask them to show their "
-                             "own code (我的码), or register them as a resident first."),
+                             "own code (My code), or register them as a resident first."),
         "family_of": _("Family member, signed up by %(name)s", name="{n}"),
         "waitlisted_tag": _("Waitlist"),
         "present_tag": _("Present"),

@@ -62,7 +62,7 @@ class PledgeEnded(Conflict):
 
 class BadTransition(Conflict):
     code = "pledge_bad_transition"
-    message = _l("This pledge is %(state)s, so this cannot be done now.")
+    message = _l("This cannot be done now: the pledge is marked “%(state)s”.")
 
 
 class PledgeChanged(Conflict):
@@ -159,7 +159,7 @@ class ReasonRequired(ValidationError):
 class TitleRequired(ValidationError):
     code = "title_required"
     field = "title"
-    message = _l("Choose 先生 or 女士 to go with the surname.")
+    message = _l("Choose Ms or Mr to go with the surname.")
 
 
 class OrganisationRequired(ValidationError):

@@ -82,7 +82,8 @@ class HelpedRecord(Forbidden):
 class NotCorrectable(Conflict):
     code = "not_correctable"
     message = _l("Only the entry that counts now can be reported: this one was rejected, "
-                 "reversed or replaced. File 补录 if hours are missing.")
+                 "reversed or replaced. File retroactive hours (补录) if some are "
+                 "missing.")
 
 
 class CorrectionNotFound(NotFound):

@@ -153,8 +153,10 @@ def approve_all(activity_id: int):
     done = sentences([
         ngettext("%(num)d entry approved.", "%(num)d entries approved.", result.approved),
         result.left and ngettext(
-            "%(num)d needs a look of its own (补录, or hours you helped record).",
-            "%(num)d need a look of their own (补录, or hours you helped record).",
+            "%(num)d needs a look of its own: retroactive hours (补录), or hours you "
+            "helped record.",
+            "%(num)d need a look of their own: retroactive hours (补录), or hours you "
+            "helped record.",
             result.left)])
     if not is_htmx():
         flash(done, "success")
