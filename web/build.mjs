@@ -55,7 +55,7 @@ const OFFLINE = [
   "vendor/weui/weui.min.css", "vendor/htmx/htmx.min.js", "vendor/alpine/alpine-csp.min.js",
   "dist/app.css", "dist/checkin.css", "dist/app.js", "dist/confirm.js", "dist/components.js",
   "dist/checkin-pages.js", "dist/offline-queue.js", "dist/scanner-net.js", "dist/scanner-camera.js",
-  "dist/scanner-ui.js", "dist/scanner.js",
+  "dist/scanner-sync.js", "dist/scanner-ui.js", "dist/scanner.js",
 ];
 const COMPRESSIBLE = new Set([".css", ".js", ".json", ".svg", ".wasm", ".map", ".txt", ".html"]);
 // files the service worker or the decoder ask for by name: no hashed twin needed

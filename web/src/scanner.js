@@ -3,7 +3,8 @@
 // Without network it decides from the roster cached in IndexedDB, queues the scan
 // (offline-queue.js) and uploads the queue when the network is back.
 // Texts come translated from the page (#scanner-config); nothing here is in a language.
-// Helpers live in scanner-net.js, what is drawn on screen in scanner-ui.js.
+// Helpers live in scanner-net.js, the roster and the queue's upload in scanner-sync.js,
+// what is drawn on screen in scanner-ui.js.
 (function () {
   "use strict";
 
@@ -52,136 +53,26 @@
 
   function online() { return navigator.onLine !== false && !state.netDown; }
 
-  var ui = window.WusheScannerUI.create({
+  // the roster and the queue (scanner-sync.js) draw through the ui, made after them
+  var ui = null;
+  var sync = window.WusheScannerSync.create({
+    root: root, cfg: cfg, state: state, Q: Q, request: request, csrf: csrf,
+    refreshMs: REFRESH_MS,
+    renderCounts: function () { ui.renderCounts(); },
+    renderBanner: function () { ui.renderBanner(); },
+    renderConflicts: function () { return ui.renderConflicts(); },
+  });
+  var presenceOf = sync.presenceOf, loadState = sync.loadState, loadCounts = sync.loadCounts;
+  var refreshSoon = sync.refreshSoon, refreshPending = sync.refreshPending;
+  var upload = sync.upload;
+
+  ui = window.WusheScannerUI.create({
     root: root, cfg: cfg, el: el, state: state, Q: Q,
     presenceOf: presenceOf, online: online, sameCodeMs: SAME_CODE_MS,
   });
-  var t = ui.t, renderCounts = ui.renderCounts, renderBanner = ui.renderBanner;
+  var t = ui.t, renderBanner = ui.renderBanner;
   var renderConflicts = ui.renderConflicts, show = ui.show, hide = ui.hide;
   var renderResults = ui.renderResults;
-
-  // ---- roster, presence and counts ----------------------------------------
-
-  function setRoster(rows) {
-    state.rows = rows;
-    state.byId = {};
-    state.byHash = {};
-    rows.forEach(function (r) {
-      state.byId[r.user_id] = r;
-      if (r.code_hash) state.byHash[r.code_hash] = r;
-    });
-  }
-
-  // A delta (data.full false): the rows changed since the cursor replace theirs (by
-  // sign-up), the sign-ups in data.removed leave; a full answer replaces the list.
-  function mergeRoster(data) {
-    if (data.full || !state.rows) return data.roster;
-    var bySignup = {};
-    state.rows.forEach(function (r) { bySignup[r.signup_id] = r; });
-    data.removed.forEach(function (id) { delete bySignup[id]; });
-    data.roster.forEach(function (r) { bySignup[r.signup_id] = r; });
-    return Object.keys(bySignup).map(function (id) { return bySignup[id]; });
-  }
-
-  function stateUrl() {
-    if (state.cursor === null || !state.rows) return cfg.urls.state;
-    return cfg.urls.state + (cfg.urls.state.indexOf("?") < 0 ? "?" : "&") +
-      "since=" + encodeURIComponent(state.cursor);
-  }
-
-  // The roster's presence, moved on by what this phone admitted and has not uploaded.
-  function presenceOf(row) {
-    var p = row.presence || "none";
-    state.pending.forEach(function (item) {
-      if (item.roster_user_id === row.user_id && item.local_result === "queued") {
-        p = item.direction === "entry" ? "in" : "out";
-      }
-    });
-    return p;
-  }
-
-  function loadState() {
-    // ask the server whenever the browser thinks it is online: a success ends netDown
-    var fromServer = navigator.onLine === false ? Promise.reject(new Error("offline"))
-      : request(stateUrl(), {}, 10000).then(function (resp) {
-        if (!resp.ok) throw new Error(String(resp.status));
-        return resp.json();
-      });
-    return fromServer.then(function (data) {
-      state.netDown = false;
-      var rows = mergeRoster(data);
-      setRoster(rows);
-      state.cursor = data.cursor;
-      state.serverCounts = data.counts;
-      root.dataset.roster = "server";
-      root.dataset.rosterFetch = data.full ? "full" : "delta";
-      return Q.saveRoster(cfg.activityId, rows).catch(function () {});
-    }).catch(function () {
-      if (state.rows) return null;
-      return Q.getRoster(cfg.activityId).then(function (saved) {
-        if (saved) { setRoster(saved.rows); root.dataset.roster = "saved"; }
-      }).catch(function () {});
-    }).then(function () { renderCounts(); renderBanner(); });
-  }
-
-  function loadCounts() {
-    return request(cfg.urls.counts, {}, 6000).then(function (resp) {
-      if (!resp.ok) throw new Error(String(resp.status));
-      return resp.json();
-    }).then(function (counts) {
-      state.netDown = false;
-      state.serverCounts = counts;
-    }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
-  }
-
-  // After a scan: one roster fetch for a burst of scans, not one per scan.
-  var refreshTimer = null;
-  function refreshSoon() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(loadState, 1200);
-  }
-
-  function refreshPending() {
-    return Q.list(cfg.operatorId, cfg.activityId).then(function (items) {
-      state.pending = items;
-    }).catch(function () {}).then(function () { renderCounts(); renderBanner(); });
-  }
-
-  // ---- uploading the queue -------------------------------------------------
-
-  // one upload at a time; after a batch is given up the next try is the timer's, not the
-  // tick's, so the retry is offered in between
-  var retryTimer = null;
-  var inflight = null;
-  function upload() {
-    if (inflight) return inflight;
-    clearTimeout(retryTimer);
-    retryTimer = null;
-    if (navigator.onLine === false) { renderBanner(); return Promise.resolve(); }
-    inflight = Q.list(cfg.operatorId).then(function (all) {
-      if (!all.length) return null;
-      state.uploading = true;
-      renderBanner();
-      return Q.upload({
-        operatorId: cfg.operatorId,
-        batchUrl: function (id) { return cfg.urls.batch.replace("{id}", id); },
-        csrf: csrf,
-      }).then(function (summary) {
-        state.uploading = false;
-        var err = summary.error;
-        state.netDown = !!(err && err.kind === "network");
-        state.uploadError = err && err.kind === "refused" ? err.message : null;
-        if (err && err.kind === "network") {
-          retryTimer = setTimeout(function () { retryTimer = null; upload(); }, REFRESH_MS);
-        }
-        return refreshPending().then(renderConflicts).then(function () {
-          return summary.uploaded ? loadState() : null;
-        });
-      });
-    }).catch(function () { state.uploading = false; renderBanner(); })
-      .then(function () { inflight = null; });
-    return inflight;
-  }
 
   // ---- deciding a scan -----------------------------------------------------
 
@@ -369,7 +260,7 @@
     });
     el.retry.addEventListener("click", function () {
       state.netDown = false;
-      Promise.resolve(inflight).then(upload); // after the one under way, if any
+      Promise.resolve(sync.inflight()).then(upload); // after the one under way, if any
     });
     el.conflictsClear.addEventListener("click", function () {
       Q.clearConflicts(cfg.activityId).then(renderConflicts);
@@ -398,7 +289,7 @@
     setInterval(function () {
       tick += 1;
       var refresh = tick % ROSTER_EVERY === 0 || !online() ? loadState() : loadCounts();
-      refresh.then(function () { if (state.pending.length && online() && !retryTimer) upload(); });
+      refresh.then(function () { if (state.pending.length && online() && !sync.retrying()) upload(); });
     }, REFRESH_MS);
   }
 
