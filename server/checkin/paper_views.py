@@ -3,6 +3,7 @@ back in one batch (a form of the sheet's rows). Organisers and coordinators abov
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from server.checkin.errors import PaperRowsRefused, result_text
 from server.checkin.models import PaperBatch
 from server.checkin.views import bp
 from server.core import clock
-from server.core.errors import NotFound, ValidationError
+from server.core.errors import NotFound
 from server.core.pages import FORM_ERRORS, me, problem
 from server.extensions import db
 
@@ -34,26 +35,45 @@ def paper_pdf(activity_id: int):
     return sheet_pdf_response(_overseen(activity_id))
 
 
+# what a time box sends (type="time": "09:30", or "09:30:00" with seconds), and what a
+# phone without one lets people type: "9:30", "9：30" (a Chinese keyboard's colon)
+_CLOCK = re.compile(r"(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?")
+
+
+class _BadTime(Exception):
+    pass
+
+
 def _time(activity, text: str) -> datetime | None:
     """"HH:MM" written on the sheet, Beijing time, on the activity's day it belongs to."""
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        hours, minutes = (int(x) for x in text.split(":")[:2])
-        return paper.sheet_time(activity, hours, minutes)
-    except ValueError:
-        raise ValidationError(errors={f"time-{text[:10]}": ["invalid"]}) from None
+    found = _CLOCK.fullmatch(text)
+    if found is None:
+        raise _BadTime()
+    hours, minutes = int(found[1]), int(found[2])
+    if hours > 23 or minutes > 59:
+        raise _BadTime()
+    return paper.sheet_time(activity, hours, minutes)
 
 
-def _ticks(activity, rows) -> list[paper.Tick]:
+def _ticks(activity, rows) -> tuple[list[paper.Tick], dict[int, str]]:
+    """The form's ticks, and the rows whose written time is not a time of day (each told
+    so beside its row; nothing is entered until they are put right)."""
     form = request.form
     entry, exit_ = set(form.getlist("entry")), set(form.getlist("exit"))
-    return [paper.Tick(signup_id=r.signup.id, entry=str(r.signup.id) in entry,
-                       exit=str(r.signup.id) in exit_,
-                       entry_time=_time(activity, form.get(f"entry_time-{r.signup.id}", "")),
-                       exit_time=_time(activity, form.get(f"exit_time-{r.signup.id}", "")))
-            for r in rows]
+    ticks, wrong = [], {}
+    for r in rows:
+        sid = r.signup.id
+        try:
+            times = [_time(activity, form.get(f"{d}_time-{sid}", "")) for d in ("entry", "exit")]
+        except _BadTime:
+            wrong[sid] = _("Write the time as hours:minutes, e.g. 09:30.")
+            continue
+        ticks.append(paper.Tick(signup_id=sid, entry=str(sid) in entry, exit=str(sid) in exit_,
+                                entry_time=times[0], exit_time=times[1]))
+    return ticks, wrong
 
 
 @bp.route("/manage/<int:activity_id>/paper-sheet", methods=["GET", "POST"])
@@ -62,12 +82,15 @@ def paper_entry(activity_id: int):
     """Enter a paper sheet's ticks: every row at once, or none if one is wrong."""
     activity = _overseen(activity_id)
     rows = paper.sheet(activity)
-    message, row_errors, status = None, {}, 200
-    if request.method == "POST":
+    message, status = None, 200
+    ticks, row_errors = _ticks(activity, rows) if request.method == "POST" else ([], {})
+    if row_errors:
+        message, status = _("Some times on the sheet are not times of day: see the rows "
+                            "marked."), 422
+    elif request.method == "POST":
         try:
-            batch = paper.enter(activity.id, _ticks(activity, rows),
-                                nonce=request.form.get("nonce", ""), operator=me(),
-                                now=clock.now())
+            batch = paper.enter(activity.id, ticks, nonce=request.form.get("nonce", ""),
+                                operator=me(), now=clock.now())
         except FORM_ERRORS as exc:
             message, _fields, status = problem(exc)
             if isinstance(exc, PaperRowsRefused):

@@ -101,3 +101,41 @@ def test_the_page_refuses_an_exit_written_before_the_entry_at_any_hour(client, n
     assert resp.status_code == 422
     assert "The check-out time is before the check-in time." in text(resp)
     assert db.session.scalars(select(Scan).where(Scan.activity_id == activity.id)).all() == []
+
+
+@pytest.mark.parametrize("written", [
+    "99999999999999999999:00",  # too large for the platform's integers: was a 500
+    "25:00", "09:75", "-1:30", "9.30", "noon", "9:3",
+])
+def test_the_page_marks_the_row_whose_time_is_not_a_time_of_day(client, night_sheet, written):
+    activity, organiser, places = night_sheet
+    token = login(client, organiser)
+    s0, s1 = (p.id for p in places)
+    resp = client.post(f"/manage/{activity.id}/paper-sheet", headers=EN, data={
+        "csrf_token": token, "nonce": "night-sheet-0003", "entry": [str(s0), str(s1)],
+        f"entry_time-{s0}": "22:15", f"entry_time-{s1}": written})
+    assert resp.status_code == 422
+    page = text(resp)
+    assert "Some times on the sheet are not times of day: see the rows marked." in page
+    assert page.count("Write the time as hours:minutes, e.g. 09:30.") == 1
+    # beside the row written wrong, and what was typed is still there to put right
+    row = resp.get_data(as_text=True).split(f'data-signup-id="{s1}"')[1].split("</tr>")[0]
+    assert "Write the time as hours:minutes" in row
+    assert 'value="22:15"' in resp.get_data(as_text=True)
+    assert db.session.scalars(select(Scan).where(Scan.activity_id == activity.id)).all() == []
+
+
+@pytest.mark.parametrize("written", ["22：30", "22:15:00", "２２:１５"])
+def test_the_page_reads_a_time_typed_with_a_chinese_colon_seconds_or_wide_digits(
+        client, night_sheet, written):
+    activity, organiser, places = night_sheet
+    token = login(client, organiser)
+    s0 = places[0].id
+    resp = client.post(f"/manage/{activity.id}/paper-sheet", headers=EN, data={
+        "csrf_token": token, "nonce": "night-sheet-0004", "entry": [str(s0)],
+        f"entry_time-{s0}": written})
+    assert resp.status_code == 302, text(resp)
+    scan = db.session.scalars(select(Scan).where(Scan.activity_id == activity.id)).one()
+    minutes = 30 if "：" in written else 15
+    assert scan.result == "ok"
+    assert scan.effective_time == _at(local(activity.starts_at).date(), 22, minutes)
