@@ -151,7 +151,7 @@ def test_the_organiser_scans_the_residents_code_at_once(app, now):
     zhou = _as(app, "13800000003")
     assert zhou.get(f"/api/v1/activities/{town.id}/scanner/counts").get_json()["present"] >= 2
     denied = zhou.post(f"/api/v1/activities/{live.id}/scans", json={"code": code})
-    assert denied.get_json()["result"] == "not_allowed"
+    assert (denied.status_code, denied.get_json()["code"]) == (403, "scan_not_allowed")
 
 
 def test_every_reviewer_has_hours_to_review(app, now):

@@ -3,7 +3,7 @@ import functools
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from server.core.errors import Conflict, ValidationError
+from server.core.errors import Conflict, Forbidden, ValidationError
 
 # The words shown big on the scanner for each result code.
 RESULT_TEXT = {
@@ -93,3 +93,10 @@ class PeopleCheckedIn(Conflict):
     code = "people_checked_in"
     message = _l("People have checked in to this activity, so it took place: finish it "
                  "instead of cancelling it, and their hours will be reviewed as usual.")
+
+
+class MayNotScan(Forbidden):
+    """Scanning for an activity one does not organise or oversee: refused, and nothing is
+    written to its scan log (any account could otherwise fill another's log with rows)."""
+    code = "scan_not_allowed"
+    message = _l("You may not scan for this activity.")

@@ -28,7 +28,7 @@ from server.activities import signups as signup_rules
 from server.activities.models import Activity, Signup
 from server.activities.services import can_oversee
 from server.checkin import codes, geo
-from server.checkin.errors import NeedsOneOf
+from server.checkin.errors import MayNotScan, NeedsOneOf
 from server.checkin.models import Scan
 from server.core import events
 from server.core.errors import NotFound
@@ -231,6 +231,14 @@ def _closed(activity: Activity, req: ScanRequest, effective: datetime) -> bool:
                 and effective <= activity.finished_at)
 
 
+def require_scanner(operator: User | None, activity: Activity) -> None:
+    """Staff scans (a code, a search, a walk-in, an offline upload, a forced scan) come
+    from those who organise or oversee the activity; anyone else is refused before a row
+    is written (MayNotScan, 403), as the scan log and the roster refuse them."""
+    if not can_oversee(operator, activity):
+        raise MayNotScan()
+
+
 def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
     """Decide and record one scan. Returns the Scan; its `result` is the answer."""
     replay = _replayed(req, now)
@@ -254,8 +262,7 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
         return _record(req, result=result, now=now, effective=effective, user_id=shown, **kw)
 
     if req.source in STAFF_SOURCES or req.forced or req.walk_in:
-        if not can_oversee(req.operator, activity):
-            return answer("not_allowed")
+        require_scanner(req.operator, activity)
     elif req.operator is None or req.user_id != req.operator.id:
         return answer("not_allowed")  # a self check-in is only ever for oneself
     if failure:

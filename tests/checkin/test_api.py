@@ -44,13 +44,20 @@ def test_scan_answers_with_result_and_masked_person(api, venue):
     assert db.session.query(Scan).count() == 2
 
 
-def test_a_resident_scanning_is_recorded_as_not_allowed(api, venue, make_user):
+def test_a_resident_scanning_is_refused_and_writes_nothing(api, venue, make_user):
+    """Found by an outside test: any account could add rows to any activity's scan log
+    (200, result not_allowed, stored), five a second, while the log itself answered 403."""
     activity, _, _, payload = venue
     api.login(make_user(name="好奇的居民"))
-    body = api.post(f"/api/v1/activities/{activity.id}/scans",
-                    json={"code": payload}).get_json()
-    assert (body["result"], body["person"]) == ("not_allowed", None)
-    assert db.session.query(Scan).filter_by(result="not_allowed").count() == 1
+    for body in ({"code": payload}, {"code": "x0"}, {"code": payload, "walk_in": True}):
+        resp = api.post(f"/api/v1/activities/{activity.id}/scans", json=body)
+        assert resp.status_code == 403, resp.get_json()
+        assert resp.get_json()["code"] == "scan_not_allowed"
+        assert resp.get_json()["message"] == "您无权为该活动扫码。"
+    batch = api.post(f"/api/v1/activities/{activity.id}/scans/batch", json={"scans": [
+        {"code": payload, "nonce": "resident-batch-0001", "client_time": "2026-01-01T09:00"}]})
+    assert batch.status_code == 403, batch.get_json()
+    assert db.session.query(Scan).count() == 0
     assert api.get(f"/api/v1/activities/{activity.id}/scanner").status_code == 403
 
 
