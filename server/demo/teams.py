@@ -20,8 +20,9 @@ def seed_team(s: Story, w: World, *, weeks: int) -> None:
     team, zhang = w.orgs[BQTEAM], w["张丽娜"]
     start = s.at(-7 * weeks - 30, 10)
     for i, person in enumerate(w.crew(FIRST)):
-        invited = invitations.invite(team, phone=person.phone, actor=zhang,
-                                     now=start + timedelta(minutes=i))
+        at = start + timedelta(minutes=i)
+        invited = invitations.invite(team, phone=person.phone, actor=zhang, now=at)
+        invitations.deliver(invited.id, actor=zhang, now=at)  # as after the answer
         teams.answer_invitation(invited.membership_id, user=person, accept=True,
                                 now=start + timedelta(hours=2 + i))
     leader = teams.open_membership(team.id, w["王芳"].id)
@@ -32,4 +33,5 @@ def seed_team(s: Story, w: World, *, weeks: int) -> None:
                          now=start + timedelta(days=3, hours=2))
     teams.request_to_join(team, user=w["高洁"], now=s.at(-1, 20),
                           message="周末有空，想参加绘本共读。")
-    invitations.invite(team, phone=w["罗兰"].phone, actor=w["王芳"], now=s.at(-2, 19))
+    invited = invitations.invite(team, phone=w["罗兰"].phone, actor=w["王芳"], now=s.at(-2, 19))
+    invitations.deliver(invited.id, actor=w["王芳"], now=s.at(-2, 19))

@@ -5,8 +5,13 @@ let any leader find out who is on the platform, one number at a time (account
 enumeration): the invitation is recorded and the answer is the same in every case, a
 row in the list of invitations out (a masked number, no name) until it is answered.
 
-- a number with an account and no open membership: invited at once (a Membership the
-  person sees in their teams and messages, accepted or declined by them);
+The answer must not take longer either. So the leader's request does the same work
+whatever the number: it records the Invitation row, nothing else, and asks for its
+delivery after the response has gone out (server.core.outbox, `after_response`), in a
+unit of work of its own with the leader and the moment passed in (`deliver`). There:
+
+- a number with an account and no open membership: the invitation reaches them (a
+  Membership the person sees in their teams and messages, accepted or declined by them);
 - a number without an account: the invitation waits, and becomes that Membership when
   someone registers with the number (PHONE_CLAIMED, on_phone_claimed);
 - a number already invited, waiting: the same invitation again, nothing sent twice;
@@ -14,26 +19,42 @@ row in the list of invitations out (a masked number, no name) until it is answer
 - a member already: an invitation that waits, as one to a number nobody has, until the
   leader takes it back (the list must not tell a member's number from a stranger's).
 
+A delivery that did not happen (the worker stopped after answering, the database was
+away) is made by the scheduler (`undelivered_ids`, the job team_invitations). Every path
+takes the invitation's row lock first and looks again, and the partial unique index on
+open memberships stands behind them: a delivery, a leader taking the invitation back and
+the person registering or asking to join at the same moment leave one membership.
+
 Only the invitee's own answer (accept, decline) shows who they are. The rate limit
 (teams.throttle) stays: it bounds the invitations a leader can send at all.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import random
+import time
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from server.accounts.models import User
 from server.accounts.privacy import mask_phone
 from server.accounts.services import normalise_phone
 from server.communities.models import Organisation
+from server.core import outbox
 from server.core.db import fetch
+from server.core.http import is_transient
 from server.extensions import db
 from server.notifications.services import notify
 from server.teams import errors, services
-from server.teams.models import Invitation, Membership
+from server.teams.models import OPEN_STATES, Invitation, Membership
+
+log = logging.getLogger(__name__)
+# the scheduler leaves a fresh invitation to the delivery its request asked for
+DELIVERY_GRACE = timedelta(minutes=2)
 
 
 def _waiting_query(team_id: int):
@@ -75,7 +96,10 @@ def _invite_person(team: Organisation, person: User, *, actor: User,
 
 
 def invite(team: Organisation, *, phone: str, actor: User, now: datetime) -> Invitation:
-    """A leader invites a number: recorded, and answered alike whoever has it."""
+    """A leader invites a number: recorded, and answered alike whoever has it.
+
+    The same statements whatever the number (tests/teams/test_invitation_alike.py): the
+    account behind it is not even looked up here, but once the answer has gone (`deliver`)."""
     services._require_manager(actor, team)
     phone = normalise_phone(phone)
     invitation = db.session.scalar(_waiting_query(team.id).where(Invitation.phone == phone)
@@ -84,14 +108,73 @@ def invite(team: Organisation, *, phone: str, actor: User, now: datetime) -> Inv
         invitation = Invitation(team_id=team.id, phone=phone, phone_masked=mask_phone(phone),
                                 created_at=now, created_by_id=actor.id)
         db.session.add(invitation)
-    person = db.session.scalar(select(User).where(User.phone == phone))
-    # the same number again: an invitation that waited (a member then, who has left since)
-    # reaches the person now
-    if invitation.membership_id is None and person is not None and person.active:
-        m = _invite_person(team, person, actor=actor, now=now)
-        invitation.membership_id = m.id if m is not None else None
     db.session.flush()
+    # asked again too: an invitation that waited (a member then, who has left since)
+    # reaches the person now
+    outbox.later("team_invitation", invitation.id, actor_id=actor.id, now=now)
     return invitation
+
+
+def deliver(invitation_id: int, *, actor: User, now: datetime) -> Membership | None:
+    """An invitation reaches the account its number belongs to now, if any (the rules
+    above); None when it waits. Under the invitation's row lock, looked at afresh: taken
+    back, delivered already (another delivery, the person registering: PHONE_CLAIMED) or
+    the team closed, it does nothing."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id).with_for_update()
+        .execution_options(populate_existing=True))
+    if (invitation is None or invitation.cancelled_at is not None or invitation.phone is None
+            or invitation.membership_id is not None or not invitation.team.active):
+        return None
+    person = db.session.scalar(select(User).where(User.phone == invitation.phone))
+    if person is None or not person.active:
+        return None
+    m = _invite_person(invitation.team, person, actor=actor, now=now)
+    invitation.membership_id = m.id if m is not None else None
+    db.session.flush()
+    return m
+
+
+@outbox.handler("team_invitation", after_response=True)
+def deliver_after_commit(invitation_id: int, *, actor_id: int, now: datetime) -> None:
+    """`deliver` as its own unit of work, once the leader's answer has gone out (so how
+    long it takes tells the leader nothing). A transient failure (a request to join, or a
+    registration, crossing it at the unique index) runs it again; past the retries the
+    scheduler delivers it."""
+    retries = current_app.config["TRANSIENT_RETRIES"]
+    for attempt in range(retries + 1):
+        try:
+            deliver(invitation_id, actor=db.session.get(User, actor_id), now=now)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            outbox.discard()
+            if not is_transient(exc) or attempt == retries:
+                raise
+            log.warning("invitation %s: transient failure, again (%s)", invitation_id,
+                        str(getattr(exc, "orig", exc)).splitlines()[0])
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+            continue
+        outbox.run()  # the notification's pushes, after this commit
+        return
+
+
+def undelivered_ids(*, now: datetime) -> list[int]:
+    """Invitations whose delivery did not happen: waiting for no account, but the number
+    has an active account with no open membership in the team, and that has not been in
+    the team nor had an answer from it since the invitation was sent (a member who left
+    since is reached when a leader invites them again, as before). Oldest first."""
+    since = and_(Membership.team_id == Invitation.team_id, Membership.user_id == User.id,
+                 or_(Membership.state.in_(OPEN_STATES),
+                     func.coalesce(Membership.left_at, Membership.decided_at)
+                     >= Invitation.created_at))
+    return list(db.session.scalars(
+        select(Invitation.id).join(User, User.phone == Invitation.phone)
+        .join(Organisation, Organisation.id == Invitation.team_id)
+        .where(Invitation.membership_id.is_(None), Invitation.cancelled_at.is_(None),
+               Invitation.created_at <= now - DELIVERY_GRACE, User.active.is_(True),
+               Organisation.active.is_(True), ~exists().where(since))
+        .order_by(Invitation.id)))
 
 
 def get_invitation(invitation_id: int, *, lock: bool = False) -> Invitation:

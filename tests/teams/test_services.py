@@ -20,6 +20,14 @@ from server.teams.models import Membership
 from tests.imports.conftest import world, xlsx  # noqa: F401 - the import fixture
 
 
+def _invite(team, *, phone, actor, now):
+    """A leader's invitation and its delivery, which follows once the answer has gone out
+    (teams.invitations.deliver, run by the outbox after the response)."""
+    sent = invitations.invite(team, phone=phone, actor=actor, now=now)
+    invitations.deliver(sent.id, actor=actor, now=now)
+    return sent
+
+
 def _kinds(user):
     return [n.kind for n in db.session.scalars(
         select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))]
@@ -55,20 +63,20 @@ def test_only_leaders_and_staff_answer_requests(crew, make_user, grant, now):
 def test_an_invitation_by_phone_is_accepted_or_declined(crew, make_user, now):
     team, leader, _a, _b = crew()
     person = make_user(name="赵大爷", phone="13800001234")
-    sent = invitations.invite(team, phone="138 0000 1234", actor=leader, now=now)
+    sent = _invite(team, phone="138 0000 1234", actor=leader, now=now)
     m = sent.membership
     assert (m.state, m.origin, m.created_by_id) == ("invited", "invitation", leader.id)
     assert (sent.phone_masked, sent.waiting) == ("138****1234", True)
     assert _kinds(person) == ["team_invited"]
     # sent again: the same invitation, nothing sent twice
-    assert invitations.invite(team, phone="13800001234", actor=leader, now=now).id == sent.id
+    assert _invite(team, phone="13800001234", actor=leader, now=now).id == sent.id
     assert _kinds(person) == ["team_invited"]
     services.answer_invitation(m.id, user=person, accept=True, now=now)
     assert m.state == "active" and _kinds(leader) == ["team_invitation_accepted"]
     assert not sent.waiting and invitations.waiting(team.id) == []
 
     other = make_user(name="钱阿姨")
-    m2 = invitations.invite(team, phone=other.phone, actor=leader, now=now).membership
+    m2 = _invite(team, phone=other.phone, actor=leader, now=now).membership
     with pytest.raises(errors.MembershipNotFound):
         services.answer_invitation(m2.id, user=person, accept=True, now=now)
     services.decline(m2.id, actor=other, now=now)
@@ -80,7 +88,7 @@ def test_an_invitation_answers_alike_whoever_has_the_number(crew, make_user, now
     recorded as an invitation waiting, which the leaders' list shows alike (masked)."""
     team, leader, member, _b = crew()
     person = make_user(name="赵大爷", phone="13800001234")
-    sent = {phone: invitations.invite(team, phone=phone, actor=leader, now=now)
+    sent = {phone: _invite(team, phone=phone, actor=leader, now=now)
             for phone in ("13999999999", person.phone, member.phone)}
     assert [i.phone_masked for i in invitations.waiting(team.id)] == [
         "139****9999", "138****1234", member.phone[:3] + "****" + member.phone[-4:]]
@@ -96,14 +104,14 @@ def test_an_invitation_answers_alike_whoever_has_the_number(crew, make_user, now
     with pytest.raises(errors.AlreadyAnswered):
         invitations.cancel(sent[person.phone].id, actor=leader, now=now)
     with pytest.raises(InvalidPhone):
-        invitations.invite(team, phone="12345", actor=leader, now=now)
+        _invite(team, phone="12345", actor=leader, now=now)
 
 
 def test_an_invitation_reaches_whoever_registers_with_the_number(crew, make_user, now):
     from server.accounts.services import register_user
     team, leader, member, _b = crew()
-    waiting = invitations.invite(team, phone="13999990001", actor=leader, now=now)
-    taken_back = invitations.invite(team, phone="13999990002", actor=leader, now=now)
+    waiting = _invite(team, phone="13999990001", actor=leader, now=now)
+    taken_back = _invite(team, phone="13999990002", actor=leader, now=now)
     invitations.cancel(taken_back.id, actor=leader, now=now)
     newcomer = register_user(phone="13999990001", password="correct horse 9", name="孙新来",
                              now=now, accept_privacy=True)
@@ -122,9 +130,9 @@ def test_crossing_invitation_and_request_make_one_membership(crew, make_user, no
     team, leader, _a, _b = crew()
     asked, invited = make_user(name="甲"), make_user(name="乙")
     services.request_to_join(team, user=asked, now=now)
-    m = invitations.invite(team, phone=asked.phone, actor=leader, now=now).membership
+    m = _invite(team, phone=asked.phone, actor=leader, now=now).membership
     assert (m.state, m.origin, m.decided_by_id) == ("active", "request", leader.id)
-    invitations.invite(team, phone=invited.phone, actor=leader, now=now)
+    _invite(team, phone=invited.phone, actor=leader, now=now)
     m = services.request_to_join(team, user=invited, now=now)
     assert (m.state, m.origin) == ("active", "invitation")
     rows = db.session.scalars(select(Membership).where(
@@ -151,7 +159,7 @@ def test_taking_back_a_request_or_an_invitation(crew, make_user, now):
         services.cancel(asked.id, actor=member, now=now)
     services.cancel(asked.id, actor=person, now=now)
     assert asked.state == "cancelled"
-    invitation = invitations.invite(team, phone=guest.phone, actor=leader, now=now)
+    invitation = _invite(team, phone=guest.phone, actor=leader, now=now)
     invited = invitation.membership
     # by its membership's id an unanswered invitation is the invited person's alone: that
     # id exists only if the number had an account, so to a leader it is not found
@@ -310,7 +318,7 @@ def test_someone_only_invited_is_not_named_by_a_team_sign_up(crew, make_user, ma
                                                               now):
     team, leader, *_ = crew()
     guest = make_user(name="赵大爷", phone="13922223333")
-    invitations.invite(team, phone=guest.phone, actor=leader, now=now)
+    _invite(team, phone=guest.phone, actor=leader, now=now)
     [result] = services.sign_up_members(team, activity_id=make_activity().id,
                                         user_ids=[guest.id], actor=leader, now=now)
     assert (result.name, result.code) == ("", "team_not_a_member")
@@ -321,12 +329,12 @@ def test_a_deleted_account_s_number_goes_from_the_invitations(crew, make_user, n
     from server.accounts import erasure
     team, leader, member, _b = crew()
     person = make_user(name="赵大爷", phone="13800005678")
-    reached = invitations.invite(team, phone=person.phone, actor=leader, now=now)
+    reached = _invite(team, phone=person.phone, actor=leader, now=now)
     erasure.erase(person, confirmed=True, now=now)
     assert (reached.phone, reached.phone_masked) == (None, "138****5678")
     assert invitations.waiting(team.id) == []
     # a number nobody has waits; an inert invitation to a member ends with their account
-    inert = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    inert = _invite(team, phone=member.phone, actor=leader, now=now)
     services.leave(services.open_membership(team.id, member.id).id, user=member, now=now)
     erasure.erase(member, confirmed=True, now=now)
     assert inert.phone is None and inert.cancelled_at == now
@@ -341,7 +349,7 @@ def test_an_invitation_reaches_whoever_a_roster_import_makes_an_account_for(
     from server.accounts.models import User
     from server.imports import services as imports
     team, leader, _a, _b = crew()
-    waiting = invitations.invite(team, phone="13812345678", actor=leader, now=now)
+    waiting = _invite(team, phone="13812345678", actor=leader, now=now)
     data = xlsx(people=[["张三", "13812345678", "运河园", "", ""],
                         ["李四", "13812345679", "新华社区", "", ""]])
     checked = imports.check_upload(actor=world.coordinator, node=world.street,
@@ -359,13 +367,13 @@ def test_inviting_a_member_again_after_they_left_reaches_them(crew, now):
     """An invitation to a member waits (answered alike: the leader cannot tell a member's
     number from a stranger's); once they have left, the same invitation reaches them."""
     team, leader, member, _b = crew()
-    waiting = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    waiting = _invite(team, phone=member.phone, actor=leader, now=now)
     assert waiting.membership_id is None and "team_invited" not in _kinds(member)
     services.leave(services.open_membership(team.id, member.id).id, user=member, now=now)
-    again = invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    again = _invite(team, phone=member.phone, actor=leader, now=now)
     m = services.open_membership(team.id, member.id)
     assert again.id == waiting.id and again.membership_id == m.id
     assert (m.state, m.origin) == ("invited", "invitation")
     assert _kinds(member).count("team_invited") == 1
-    assert invitations.invite(team, phone=member.phone, actor=leader, now=now).id == again.id
+    assert _invite(team, phone=member.phone, actor=leader, now=now).id == again.id
     assert _kinds(member).count("team_invited") == 1  # asked once, told once
