@@ -176,6 +176,24 @@ def stats(now: datetime) -> Tally:
     return tally
 
 
+# --- team invitations whose delivery did not happen ---------------------------------------
+
+def team_invitations(now: datetime) -> Tally:
+    """Invitations by phone are delivered once the leader's answer has gone out; one that
+    was not (the worker stopped, the database was away) reaches its account here, from
+    whoever sent it. Under the invitation's lock, looked at
+    afresh: one delivered or taken back meanwhile is left alone."""
+    from server.teams import invitations
+    from server.teams.models import Invitation
+
+    def deliver(invitation_id: int) -> bool:
+        invitation = db.session.get(Invitation, invitation_id)
+        return invitations.deliver(invitation_id, actor=invitation.created_by,
+                                   now=now) is not None
+    return Tally().each(invitations.undelivered_ids(now=now), deliver,
+                        lambda i: f"team invitation {i}")
+
+
 # --- pushes that failed, and housekeeping -------------------------------------------------
 
 def deliveries(now: datetime) -> Tally:
@@ -290,6 +308,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         lottery_draws),
     Job("reminders", _l("Reminders the day before and two hours before"), reminders),
     Job("deliveries", _l("Send and retry SMS, WeChat and e-mail messages"), deliveries),
+    Job("team_invitations", _l("Deliver team invitations not yet delivered"),
+        team_invitations),
     Job("deadline_warnings", _l("Warn organisers before the record deadline"),
         deadline_warnings, every_ticks=5),
     Job("daily_digest", _l("The coordinators' daily summary"), daily_digest, every_ticks=5),

@@ -377,3 +377,75 @@ def test_inviting_a_member_again_after_they_left_reaches_them(crew, now):
     assert _kinds(member).count("team_invited") == 1
     assert _invite(team, phone=member.phone, actor=leader, now=now).id == again.id
     assert _kinds(member).count("team_invited") == 1  # asked once, told once
+
+
+def test_an_invitation_reaches_its_person_only_when_delivered_and_once(crew, make_user, now):
+    """The leader's request records the invitation and asks for its delivery after the
+    answer (the outbox); the person is reached by the delivery, once however often."""
+    from server.core import outbox
+    team, leader, _a, _b = crew()
+    person = make_user(name="赵大爷")
+    sent = invitations.invite(team, phone=person.phone, actor=leader, now=now)
+    assert sent.membership_id is None and services.open_membership(team.id, person.id) is None
+    assert _kinds(person) == []
+    assert ("team_invitation", sent.id, (("actor_id", leader.id), ("now", now))) in \
+        outbox.waiting()
+    m = invitations.deliver(sent.id, actor=leader, now=now)
+    assert (m.state, m.created_by_id, sent.membership_id) == ("invited", leader.id, m.id)
+    assert invitations.deliver(sent.id, actor=leader, now=now) is None
+    assert _kinds(person) == ["team_invited"]
+
+
+def test_an_invitation_taken_back_before_its_delivery_reaches_nobody(crew, make_user, now):
+    team, leader, _a, _b = crew()
+    person = make_user(name="赵大爷")
+    sent = invitations.invite(team, phone=person.phone, actor=leader, now=now)
+    invitations.cancel(sent.id, actor=leader, now=now)
+    assert invitations.deliver(sent.id, actor=leader, now=now) is None
+    assert services.open_membership(team.id, person.id) is None and _kinds(person) == []
+    assert invitations.waiting(team.id) == []
+
+
+def test_a_delivery_after_the_person_registered_finds_it_delivered(crew, now):
+    from server.accounts.services import register_user
+    team, leader, _a, _b = crew()
+    sent = invitations.invite(team, phone="13999990031", actor=leader, now=now)
+    newcomer = register_user(phone="13999990031", password="correct horse 9", name="孙新来",
+                             now=now, accept_privacy=True)
+    m = services.open_membership(team.id, newcomer.id)
+    assert sent.membership_id == m.id
+    assert invitations.deliver(sent.id, actor=leader, now=now) is None
+    assert _kinds(newcomer) == ["team_invited"]
+
+
+def test_the_scheduler_delivers_an_invitation_whose_delivery_did_not_happen(crew, make_user,
+                                                                            now):
+    """The worker stopped after answering: the job team_invitations delivers it, from
+    whoever sent it, once; not to a member, nor to one who has left since (a leader's new
+    invitation reaches them), nor one taken back."""
+    from server.core import outbox
+    from server.scheduler import jobs
+    team, leader, member, other = crew()
+    person, gone, dropped = make_user(name="赵大爷"), make_user(), make_user()
+    lost = invitations.invite(team, phone=person.phone, actor=leader, now=now)
+    invitations.invite(team, phone=member.phone, actor=leader, now=now)
+    invitations.invite(team, phone=other.phone, actor=leader, now=now)
+    services.leave(services.open_membership(team.id, other.id).id, user=other, now=now)
+    taken_back = invitations.invite(team, phone=dropped.phone, actor=leader, now=now)
+    invitations.cancel(taken_back.id, actor=leader, now=now)
+    gone.active = False
+    invitations.invite(team, phone=gone.phone, actor=leader, now=now)
+    db.session.flush()
+    outbox.discard()  # the worker stopped once it had answered: no delivery followed
+    # a fresh invitation is left to the delivery its request asked for
+    assert jobs.team_invitations(now + timedelta(minutes=1)).done == 0
+    tally = jobs.team_invitations(now + timedelta(minutes=5))
+    assert (tally.done, tally.failures) == (1, [])
+    m = services.open_membership(team.id, person.id)
+    assert (m.state, m.created_by_id, lost.membership_id) == ("invited", leader.id, m.id)
+    assert _kinds(person) == ["team_invited"]
+    assert jobs.team_invitations(now + timedelta(minutes=10)).done == 0  # once
+    for someone in (other, dropped, gone):
+        assert services.open_membership(team.id, someone.id) is None
+        assert "team_invited" not in _kinds(someone)
+    assert services.open_membership(team.id, member.id).state == "active"
