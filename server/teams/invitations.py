@@ -31,6 +31,7 @@ Only the invitee's own answer (accept, decline) shows who they are. The rate lim
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -55,6 +56,21 @@ from server.teams.models import OPEN_STATES, Invitation, Membership
 log = logging.getLogger(__name__)
 # the scheduler leaves a fresh invitation to the delivery its request asked for
 DELIVERY_GRACE = timedelta(minutes=2)
+_LOCK_NUMBER = 0x57535401  # advisory locks of numbers invitations wait for (PostgreSQL)
+
+
+def _hold_number(phone: str) -> None:
+    """One delivery or claim of a number's invitations at a time, until the transaction
+    ends. A delivery looks for the account, a registration for the invitations: each
+    reads only what is committed, so without this a number registered while the delivery
+    of an invitation to it ran could be missed by both (the registration looked before the
+    invitation was committed, the delivery before the account was). Taken before any
+    invitation's row lock, by both, so they never wait for each other in a circle. SQLite
+    has one writer at a time (BEGIN IMMEDIATE) already."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
+    db.session.execute(select(func.pg_advisory_xact_lock(_LOCK_NUMBER, key)))
 
 
 def _waiting_query(team_id: int):
@@ -120,10 +136,14 @@ def deliver(invitation_id: int, *, actor: User, now: datetime) -> Membership | N
     above); None when it waits. Under the invitation's row lock, looked at afresh: taken
     back, delivered already (another delivery, the person registering: PHONE_CLAIMED) or
     the team closed, it does nothing."""
+    phone = db.session.scalar(select(Invitation.phone).where(Invitation.id == invitation_id))
+    if phone is None:
+        return None  # gone, or over for a number nobody had (its phone is cleared)
+    _hold_number(phone)
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.id == invitation_id).with_for_update()
         .execution_options(populate_existing=True))
-    if (invitation is None or invitation.cancelled_at is not None or invitation.phone is None
+    if (invitation is None or invitation.phone != phone or invitation.cancelled_at is not None
             or invitation.membership_id is not None or not invitation.team.active):
         return None
     person = db.session.scalar(select(User).where(User.phone == invitation.phone))
@@ -204,6 +224,7 @@ def on_phone_claimed(*, user: User, now: datetime, **_) -> None:
     for. Each becomes an invitation to them, from whoever sent it, in their messages."""
     if not user.phone:
         return
+    _hold_number(user.phone)
     found = db.session.scalars(
         select(Invitation).join(Organisation, Organisation.id == Invitation.team_id)
         .where(Invitation.phone == user.phone, Invitation.membership_id.is_(None),
