@@ -184,3 +184,22 @@ def test_a_page_sent_back_puts_the_focus_on_any_refused_form_or_its_warning(live
         document.activeElement.blur(); }""")
     phone.evaluate("() => window.wushe.takeFocus(document.body, null)")
     assert phone.evaluate("() => document.activeElement.textContent") == "这个名额已经没有了"
+
+
+RING = """(s) => { const e = document.querySelector(s); const c = getComputedStyle(e);
+  return [document.activeElement === e, c.outlineStyle, c.outlineWidth].join('|'); }"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_button_reached_by_the_keyboard_shows_the_focus_ring(live_server, phone, scheme):
+    """WeUI's `button.weui-btn:focus { outline: 0 }` outranked our :focus-visible ring:
+    tabbing onto 登录 (or any WeUI button) showed nothing (found by an outside test)."""
+    page = phone
+    page.emulate_media(color_scheme=scheme)
+    page.goto(f"{live_server}/login")
+    button = "form button.weui-btn_primary[type=submit]"
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if _is_active(page, button):
+            break
+    assert page.evaluate(RING, button) == "true|solid|3px"
