@@ -74,8 +74,9 @@ def handle_schema_error(exc: ma.ValidationError) -> Response:
 
 
 def handle_csrf_error(exc: CSRFError) -> Response:
+    from server.core import resend
     db.session.rollback()
-    return error_response(errors.CsrfFailed())
+    return resend.offer() or error_response(errors.CsrfFailed())
 
 
 def handle_http_exception(exc: HTTPException) -> Response:
