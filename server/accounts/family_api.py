@@ -15,6 +15,7 @@ from server.accounts.schemas import (
     ResidentIn,
     ResidentOut,
 )
+from server.accounts.throttle import handover_limit
 from server.core import clock
 from server.core.api import Blueprint
 
@@ -79,6 +80,7 @@ def remove_member(member_id):
 
 @members.route("/<int:member_id>/handover/code", methods=["POST"])
 @login_required
+@handover_limit
 @members.arguments(HandoverCodeIn)
 @members.response(202, CodeSentOut)
 def ask_handover(data, member_id):

@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from server.accounts import errors, family, permissions
 from server.accounts.schemas import FamilyMemberIn, HandoverCodeIn, HandoverIn, ResidentIn
+from server.accounts.throttle import handover_limit
 from server.accounts.views import bp
 from server.communities.services import places_for_residents
 from server.core import clock
@@ -105,6 +106,7 @@ def remove_family_member(member_id: int):
 
 @bp.route("/me/family/<int:member_id>/handover", methods=["GET", "POST"])
 @login_required
+@handover_limit
 def handover(member_id: int):
     """Give a member their own login: their phone number, then the code sent to it."""
     member = _own_member(member_id)

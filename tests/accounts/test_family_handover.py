@@ -101,3 +101,39 @@ def test_pages_number_then_code_then_they_leave_the_list(app, client, household,
     db.session.expire_all()
     assert db.session.get(User, parent.id).phone == NUMBER
     assert client.get(f"/me/family/{parent.id}").status_code == 404
+
+
+def test_asking_hand_over_codes_for_many_numbers_is_bounded_like_registration(
+        api, app, household, make_user, client):
+    """Found by an outside test: each answer says whether a number has an account (409
+    phone_taken) and sends a code to one that has none, with no bound across numbers. The
+    hand-over now spends registration's budget per address (page and API alike) and as
+    much again per person."""
+    from tests.pages import login
+    guardian, parent = household
+    api.client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    api.login(guardian)
+    budget = int(app.config["REGISTER_RATE_LIMIT"].split()[0])
+    taken = make_user(phone="13700007777")
+    answers = [api.post(f"/api/v1/me/family/{parent.id}/handover/code",
+                        json={"phone": taken.phone if n % 2 else f"137000100{n:02d}"})
+               for n in range(budget)]
+    assert {r.status_code for r in answers} == {202, 409}
+    refused = api.post(f"/api/v1/me/family/{parent.id}/handover/code",
+                       json={"phone": "13700010099"})
+    assert refused.status_code == 429 and refused.get_json()["code"] == "rate_limited"
+    # the page is the same budget: from the same address, and by the same person elsewhere
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    token = login(client, guardian)
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    page = client.post(f"/me/family/{parent.id}/handover",
+                       data={"csrf_token": token, "phone": "13700010098"})
+    assert page.status_code == 429
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.2"
+    page = client.post(f"/me/family/{parent.id}/handover",
+                       data={"csrf_token": token, "phone": "13700010097"})
+    assert page.status_code == 429  # the person's own budget is spent too
+    # registration from that address shares the address's budget
+    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    blocked = api.post("/api/v1/auth/register", json={"phone": "13700010096"})
+    assert blocked.status_code == 429
