@@ -13,7 +13,7 @@ from server.core.pages import FORM_ERRORS, load_form, me, problem
 from server.teams import errors, invitations, queries, services
 from server.teams.schemas import InviteIn, TeamReasonIn, TeamRoleIn, TeamSignupIn
 from server.teams.throttle import invite_limit
-from server.teams.views import bp
+from server.teams.views import bp, team_page
 
 
 @bp.app_template_global()
@@ -117,7 +117,7 @@ def remove(membership_id: int):
         flash(sentences([message, *fields.get("reason", [])]), "warning")
     else:
         flash(_("Removed from the team."), "success")
-    return redirect(url_for("teams_pages.manage", team_id=m.team_id))
+    return redirect(team_page(m.team_id))
 
 
 @bp.route("/team-memberships/<int:membership_id>/role", methods=["POST"])
@@ -132,4 +132,4 @@ def set_role(membership_id: int):
         flash(problem(exc)[0], "warning")
     else:
         flash(_("Role changed."), "success")
-    return redirect(url_for("teams_pages.manage", team_id=m.team_id))
+    return redirect(team_page(m.team_id))

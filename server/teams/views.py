@@ -48,6 +48,16 @@ def join(team_id: int):
     return redirect(url_for("teams_pages.detail", team_id=team.id))
 
 
+def team_page(team_id: int) -> str:
+    """Where a team action sends the person afterwards: the leaders' page while they may
+    still manage the team, else the team's own page (a leader who stepped down or removed
+    themselves would otherwise land on a refusal under the success message)."""
+    team = services.get_team(team_id)
+    if services.can_manage(me(), team):
+        return url_for("teams_pages.manage", team_id=team.id)
+    return url_for("teams_pages.detail", team_id=team.id)
+
+
 DONE = {
     "accept": lambda: _("Welcome to the team."),
     "decline": lambda: _("Declined."),
@@ -83,6 +93,8 @@ def answer(membership_id: int, action: str):
         flash(problem(exc)[0], "warning")
     else:
         flash(DONE[action](), "success")
+        if back == url_for("teams_pages.manage", team_id=m.team_id):
+            back = team_page(m.team_id)  # a leader who left may manage it no more
     return redirect(back)
 
 

@@ -173,3 +173,43 @@ def test_the_leader_names_a_leader_and_removes_a_member_with_a_reason(client, cr
     assert services.open_membership(team.id, b.id) is None
     page = text(client.get(f"/teams/{team.id}"))
     assert "李秀英" not in page and "王芳" in page
+
+
+def test_a_leader_who_steps_down_lands_on_the_team_page_with_the_success(client, crew):
+    team, leader, a, _b = crew()
+    token = login(client, leader)
+    ma, mine = (services.open_membership(team.id, p.id).id for p in (a, leader))
+    resp = client.post(f"/team-memberships/{ma}/role", data={"csrf_token": token,
+                                                             "role": "leader"})
+    assert resp.headers["Location"].endswith(f"/teams/{team.id}/manage")  # still a leader
+    client.get(resp.headers["Location"])  # the toast shown
+    resp = client.post(f"/team-memberships/{mine}/role", data={"csrf_token": token,
+                                                               "role": "member"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/teams/{team.id}")
+    landed = client.get(resp.headers["Location"])
+    assert landed.status_code == 200 and "角色已更改。" in text(landed)
+    assert not services.is_leader(leader, team)
+
+
+def test_a_leader_who_removes_themselves_or_leaves_from_the_manage_page_is_not_refused(
+        app, client, crew):
+    team, leader, a, b = crew()
+    services.set_role(services.open_membership(team.id, a.id).id, role="leader", actor=leader,
+                      now=services.open_membership(team.id, a.id).joined_at)
+    token = login(client, leader)
+    mine = services.open_membership(team.id, leader.id).id
+    resp = client.post(f"/team-memberships/{mine}/remove", data={"csrf_token": token,
+                                                                 "reason": "交接"})
+    assert resp.headers["Location"].endswith(f"/teams/{team.id}")
+    assert client.get(resp.headers["Location"]).status_code == 200
+
+    other = app.test_client()
+    other_token = login(other, a)
+    services.set_role(services.open_membership(team.id, b.id).id, role="leader", actor=a,
+                      now=services.open_membership(team.id, b.id).joined_at)
+    own = services.open_membership(team.id, a.id).id
+    resp = other.post(f"/team-memberships/{own}/leave",
+                      data={"csrf_token": other_token, "next": f"/teams/{team.id}/manage"})
+    assert resp.headers["Location"].endswith(f"/teams/{team.id}")
+    landed = other.get(resp.headers["Location"])
+    assert landed.status_code == 200 and "您已退出服务队" in text(landed)
