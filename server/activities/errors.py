@@ -13,6 +13,13 @@ class SignupNotFound(NotFound):
     message = _l("You are not signed up for this activity.")
 
 
+class SignupAlreadyRemoved(Conflict):
+    """An organiser removes someone already off the list (a second tap, or they withdrew
+    meanwhile): said to the organiser, not as "you are not signed up"."""
+    code = "signup_already_removed"
+    message = _l("%(name)s is already off the list.")
+
+
 class BadTransition(Conflict):
     code = "activity_bad_transition"
     message = _l("This activity is “%(current)s”: it cannot become “%(target)s”.")

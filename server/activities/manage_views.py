@@ -227,15 +227,22 @@ def _roster_page(activity, *, message=None, phone="", status=200):
                            phone=phone, can_manage=services.can_manage(me(), activity)), status
 
 
+def _back_to_roster(activity, notice: str):
+    flash(notice, "warning")
+    return redirect(url_for("activities_pages.roster", activity_id=activity.id))
+
+
 @bp.route("/manage/<int:activity_id>/roster/<int:signup_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_signup(activity_id: int, signup_id: int):
     """Take someone off the list, with a reason they are told (signups.remove)."""
     activity = _managed(activity_id)
     signup = signups.get_signup(signup_id)
-    if (signup is None or signup.activity_id != activity.id
-            or signup.status not in LIVE_SIGNUP):
+    if signup is None or signup.activity_id != activity.id:
         raise errors.SignupNotFound()
+    if signup.status not in LIVE_SIGNUP:  # a second tap: the first one did it
+        return _back_to_roster(
+            activity, errors.SignupAlreadyRemoved(name=signup.user.name).text())
     message, fields, status = None, {}, 200
     if signup.presence != "none":  # they came: the form would only be refused
         message, _f, status = problem(errors.SignupAttended())
@@ -243,6 +250,8 @@ def remove_signup(activity_id: int, signup_id: int):
         try:
             data = load_form(ReasonIn())
             signups.remove(signup, actor=me(), now=clock.now(), reason=data["reason"])
+        except errors.SignupAlreadyRemoved as exc:  # two taps that crossed
+            return _back_to_roster(activity, problem(exc)[0])
         except FORM_ERRORS as exc:
             message, fields, status = problem(exc)
         else:

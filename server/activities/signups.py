@@ -294,8 +294,10 @@ def remove(signup: Signup, *, actor: User, now: datetime, reason: str) -> Signup
     # the sign-up's own lock, after the activity's: a scan deciding now (it holds only the
     # sign-up's) is waited for, and its check-in seen below
     db.session.refresh(signup, with_for_update={"key_share": True})
-    if signup.status not in LIVE_SIGNUP or signup.activity_id != activity.id:
+    if signup.activity_id != activity.id:
         raise errors.SignupNotFound()
+    if signup.status not in LIVE_SIGNUP:
+        raise errors.SignupAlreadyRemoved(name=signup.user.name)
     if activity.status == "finished":
         raise errors.ActivityFinished()
     if signup.presence != "none":

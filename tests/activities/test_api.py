@@ -183,6 +183,27 @@ def test_organiser_removes_someone_with_a_reason(api, make_user, make_activity, 
     assert db.session.get(Signup, out.id).end_reason == "重复报名"
 
 
+def test_removing_someone_again_says_they_are_already_off_the_list(api, make_user,
+                                                                   make_activity, grant, now):
+    """A second tap (or a removal after they withdrew) is told to the organiser as such,
+    not as the volunteer's "you are not signed up"; the person is told once."""
+    from server.notifications.models import Notification
+    activity = make_activity(capacity=2)
+    out = signups.sign_up(activity.id, user=make_user(name="宋佳"), now=now)
+    gone = signups.sign_up(activity.id, user=(quitter := make_user(name="罗敏")), now=now)
+    signups.withdraw(gone, actor=quitter, now=now)
+    api.login(_organiser(make_user, grant, activity.organisation))
+    assert api.post(f"/api/v1/signups/{out.id}/remove",
+                    json={"reason": "重复报名"}).status_code == 200
+    again = _envelope(api.post(f"/api/v1/signups/{out.id}/remove", json={"reason": "重复报名"}),
+                      409, "signup_already_removed")
+    assert "宋佳" in again["message"]
+    _envelope(api.post(f"/api/v1/signups/{gone.id}/remove", json={"reason": "测试"}), 409,
+              "signup_already_removed")
+    assert db.session.scalar(db.select(db.func.count()).select_from(Notification).where(
+        Notification.user_id == out.user_id, Notification.kind == "signup_removed")) == 1
+
+
 def test_nobody_who_came_or_of_a_finished_activity_is_removed(api, make_user, make_activity,
                                                                grant, scan, now):
     """Once someone has checked in, or the activity is finished, their sign-up stays: the

@@ -317,6 +317,25 @@ def test_an_organiser_removes_someone_from_the_roster_page_with_a_reason(
     assert other.get(f"/manage/{activity.id}/roster/{waiting.id}/remove").status_code == 403
 
 
+def test_a_second_tap_on_remove_goes_back_to_the_roster_saying_so(
+        app, make_activity, make_user, make_org, grant, now):
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    activity = make_activity(org=org, capacity=2)
+    out = signups.sign_up(activity.id, user=make_user(name="宋佳"), now=now)
+    db.session.commit()
+    url = f"/manage/{activity.id}/roster/{out.id}/remove"
+    first = staff.post(url, data={"csrf_token": token, "reason": "重复报名"})
+    assert first.status_code == 302
+    staff.get(first.headers["Location"])  # its toast shown
+    second = staff.post(url, data={"csrf_token": token, "reason": "重复报名"})
+    assert second.status_code == 302 and second.headers["Location"].endswith("/roster")
+    roster = staff.get(second.headers["Location"])
+    assert roster.status_code == 200
+    assert "宋佳已不在名单上。" in text(roster) and "您未报名该活动" not in text(roster)
+    # a stale link to the form says the same
+    assert staff.get(url).headers["Location"].endswith("/roster")
+
+
 def test_residents_cannot_sign_up_others(client, make_activity, make_user):
     activity = make_activity()
     make_user(name="王奶奶", phone="13911113333")
