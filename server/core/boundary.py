@@ -9,6 +9,14 @@
   MAX_DEPTH levels, each key once per object, numbers of bounded length parsed as Decimal
   or int (never float), no NaN or Infinity. Parsed once per request and cached.
 - Size: MAX_CONTENT_LENGTH for every body (Flask answers 413), smaller for JSON.
+
+A refusal names the fields that held such text. A page's form is not answered with a bare
+error page, which would lose what the person typed: the boundary takes the characters out
+of its fields and notes which they were, and the view runs with the cleaned form. Its
+first read of the form (server.core.pages.load_form) refuses it as a field error, so the
+view's ordinary form-error path shows the form again, cleaned, with the message beside
+each field. A view that never read the form that way is refused afterwards as before, its
+work rolled back (refuse_unread): the characters never reach a service unannounced.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
 
 from server.core.errors import TooLarge, WusheError
 
@@ -40,6 +49,15 @@ class InvalidCharacters(WusheError):
     code = "invalid_characters"
     message = _l("The text contains characters that cannot be stored (control characters "
                  "or broken ones). Remove them and try again.")
+
+
+class CharactersRemoved(InvalidCharacters):
+    """A page's form held such characters: they were taken out of the fields named, which
+    the form shows again (the same code; a field error, as a schema's)."""
+    status = 422
+    message = _l("Some text held characters that cannot be stored (control characters, "
+                 "which text pasted from Word or Excel can carry): nothing was saved. Check "
+                 "the text and send it again.")
 
 
 class InvalidJson(WusheError):
@@ -66,7 +84,7 @@ class TooDeep(WusheError):
 
 def check_text(value: str, where: str | None = None) -> str:
     if BAD_CHARS.search(value):
-        raise InvalidCharacters(errors={where: ["invalid"]} if where else None)
+        raise InvalidCharacters(errors={where: ["characters"]} if where else None)
     return value
 
 
@@ -93,20 +111,27 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _screen(value: Any) -> None:
-    """Depth and text of a parsed document, without recursion."""
-    stack = [(value, 1)]
+    """Depth and text of a parsed document, without recursion. The refusal names each
+    field that held such text by its path ("title", "lines.0.note"); a key that holds it
+    is named by the object it is in."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    bad: list[str] = []
     while stack:
-        item, depth = stack.pop()
+        item, depth, path = stack.pop()
         if isinstance(item, str):
-            check_text(item)
+            if BAD_CHARS.search(item):
+                bad.append(path)
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 raise TooDeep()
-            children = item.items() if isinstance(item, dict) else ((None, v) for v in item)
+            children = item.items() if isinstance(item, dict) else enumerate(item)
             for key, child in children:
-                if key is not None:
-                    check_text(key, key if not BAD_CHARS.search(key) else None)
-                stack.append((child, depth + 1))
+                if isinstance(key, str) and BAD_CHARS.search(key):
+                    bad.append(path)
+                    continue
+                stack.append((child, depth + 1, f"{path}.{key}" if path else str(key)))
+    if bad:
+        raise InvalidCharacters(errors={p: ["characters"] for p in sorted(set(bad)) if p})
 
 
 def parse_json(raw: bytes) -> Any:
@@ -161,13 +186,50 @@ def _screen_request() -> None:
             # werkzeug drops a whole multipart body it cannot decode; without this the
             # person would be told their session expired (the CSRF token went with it)
             raise UnreadableForm()
+        bad = []
         for key, values in request.form.lists():
             check_text(key)
-            for value in values:
-                check_text(value, key)
+            if any(BAD_CHARS.search(value) for value in values):
+                bad.append(key)
         for key, upload in request.files.items(multi=True):
             check_text(key)
             check_text(upload.filename or "", key)
+        if bad:
+            _clean_page_form(bad)
+
+
+def _clean_page_form(fields: list[str]) -> None:
+    """A page's form: the characters out, the fields noted for the view's first read of
+    the form to refuse (module docstring). An API client is refused here and now."""
+    from server.core.http import wants_json  # which imports this module
+    if wants_json():
+        raise InvalidCharacters(errors={name: ["characters"] for name in fields})
+    request.form = ImmutableMultiDict(
+        [(key, BAD_CHARS.sub("", value)) for key, values in request.form.lists()
+         for value in values])
+    request.__dict__.pop("values", None)  # args and form together, read again from these
+    g._wushe_bad_fields = fields
+    g._wushe_bad_read = False
+    g._wushe_session = dict(session)
+
+
+def refuse_cleaned_form() -> None:
+    """The view reads its form: if the boundary cleaned it, that is a field error."""
+    fields = g.get("_wushe_bad_fields")
+    if fields:
+        g._wushe_bad_read = True
+        raise CharactersRemoved(errors={name: ["characters_removed"] for name in fields})
+
+
+def refuse_unread() -> None:
+    """After the view, before its work commits: a cleaned form the view never read through
+    load_form is refused as it was sent, the work rolled back by the caller and the
+    session (a login, a logout, its messages) as it was before the view."""
+    fields = g.get("_wushe_bad_fields")
+    if fields and not g.get("_wushe_bad_read"):
+        session.clear()
+        session.update(g._wushe_session)
+        raise InvalidCharacters(errors={name: ["characters"] for name in fields})
 
 
 def register(app: Flask) -> None:

@@ -198,6 +198,10 @@ REASONS: dict[str, LazyString] = {
     "window": _l("Sign-up must open before it closes, and close by the end."),
     "unknown": _l("Choose one of the options."),
     "invalid": _l("Check this entry."),
+    "characters": _l("This holds characters that cannot be stored (control characters or "
+                     "broken ones). Remove them."),
+    "characters_removed": _l("Characters that cannot be stored were removed from this. "
+                             "Check it and send it again."),
     "not_this_organisation": _l("Choose one of this organisation's own."),
     "period_too_long": _l("Choose a shorter period."),
     "unreadable": _l("Check each line: a reference code and an amount."),

@@ -26,7 +26,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from server.core import direct, errors, outbox
+from server.core import boundary, direct, errors, outbox
 from server.core.errors import WusheError, field_texts
 from server.extensions import db, limiter
 
@@ -63,6 +63,11 @@ def error_response(exc: WusheError) -> Response:
 
 def handle_wushe_error(exc: WusheError) -> Response:
     db.session.rollback()
+    if isinstance(exc, boundary.CharactersRemoved):
+        # a view that read its form outside its form-error path: no form shown again, so
+        # the characters are not "removed" for the person (going back brings them back)
+        exc = boundary.InvalidCharacters(
+            errors={name: ["characters"] for name in exc.errors})
     return error_response(exc)
 
 
@@ -151,6 +156,7 @@ class UnitOfWork:
             try:
                 try:
                     response = self.app.make_response(dispatch())
+                    boundary.refuse_unread()
                 except WusheError as refusal:
                     if refusal.keeps_work:
                         db.session.commit()  # the refusal is recorded (errors.keeps_work)

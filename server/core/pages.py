@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from server.core import errors
+from server.core import boundary, errors
 from server.extensions import db
 
 
@@ -28,7 +28,8 @@ class DuplicateField(errors.ValidationError):
 
 
 # Errors a person can fix on the form they just sent; others go to the error page.
-FORM_ERRORS = (ma.ValidationError, errors.ValidationError, errors.Conflict)
+FORM_ERRORS = (ma.ValidationError, errors.ValidationError, errors.Conflict,
+               boundary.CharactersRemoved)
 
 
 def me():
@@ -59,6 +60,10 @@ def form_input(schema: ma.Schema, source: MultiDict | None = None, *,
     """The raw form, shaped for `schema`: only its fields, blanks and checkboxes resolved.
     strict: a field sent twice is refused (forms); filters in a URL take the first."""
     source = request.form if source is None else source
+    if strict:
+        # the boundary took characters that cannot be stored out of this form: said beside
+        # the fields, the form shown again as it now is (server.core.boundary)
+        boundary.refuse_cleaned_form()
     data: dict = {}
     for name, field in schema.fields.items():
         if field.dump_only:

@@ -246,6 +246,18 @@ def _new_activity(org, now, **changes):
     return body
 
 
+def test_control_characters_are_refused_naming_the_fields(api, make_user, make_org, grant,
+                                                         now):
+    org = make_org()
+    api.login(_organiser(make_user, grant, org))
+    body = _envelope(api.post("/api/v1/activities", json=_new_activity(
+        org, now, title="亲子\x00阅读", description="第一行\x0b第二行")),
+        400, "invalid_characters")
+    assert set(body["errors"]) == {"title", "description"}
+    assert all(texts and texts[0] for texts in body["errors"].values())
+    assert db.session.scalar(db.select(db.func.count()).select_from(Activity)) == 0
+
+
 def test_create_publish_update_cancel(api, make_user, make_org, grant, now):
     org = make_org()
     organiser = _organiser(make_user, grant, org)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from server.activities import signups
-from server.activities.models import Signup
+from server.activities.models import Activity, Signup
 from server.extensions import db
 from tests.pages import EN, login, text
 
@@ -186,6 +186,26 @@ def _form(org, token, **changes):
             "insurance_required": "1", "contact_name": "李老师"}
     data.update(changes)
     return data
+
+
+def test_control_characters_bring_the_form_back_with_what_was_typed(
+        app, make_user, make_org, grant):
+    """Text pasted from Word or Excel can carry control characters: the form comes back
+    with everything typed (those characters out) and a message beside each such field."""
+    staff, token, org = _organiser(app, make_user, make_org, grant)
+    resp = staff.post("/manage/new", data=_form(org, token, title="法律问题\x00进社区",
+                                                description="第一行\x0b第二行"), headers=EN)
+    page = text(resp)
+    assert resp.status_code == 422
+    assert "cannot be stored (control characters" in page and "nothing was saved" in page
+    assert page.count("Characters that cannot be stored were removed from this") == 2
+    assert 'value="法律问题进社区"' in page and "第一行第二行" in page
+    assert 'value="运河园社区活动室"' in page and 'value="李老师"' in page
+    assert db.session.scalar(db.select(db.func.count()).select_from(Activity)) == 0
+    # sent again as shown, it is saved
+    again = staff.post("/manage/new", data=_form(org, token, title="法律问题进社区",
+                                                 description="第一行第二行"))
+    assert again.status_code == 302
 
 
 def test_organiser_creates_publishes_and_cancels(app, make_user, make_org, grant):

@@ -60,8 +60,54 @@ def test_nul_in_a_form_field_is_refused_and_nothing_is_written(client):
                                           "password": "secret123", "accept_privacy": "on",
                                           "csrf_token": csrf(client, "/register")},
                        headers={"Accept": "application/json"})
-    _envelope(resp, 400, "invalid_characters")
+    body = _envelope(resp, 400, "invalid_characters")
+    assert list(body["errors"]) == ["name"]
     assert _users() == before
+
+
+def test_json_refusals_name_the_fields(api):
+    body = _envelope(api.post("/api/v1/auth/login", json={
+        "phone": "138\x0b00000001", "password": "x", "extra": {"notes": ["ok", "a\x01"]}}),
+        400, "invalid_characters")
+    assert set(body["errors"]) == {"phone", "extra.notes.1"}
+    assert body["errors"]["phone"] == ["此项含有无法保存的字符（控制字符或损坏的字符），请删除。"]
+
+
+def test_a_page_form_comes_back_with_what_was_typed_and_the_field_named(client):
+    before = _users()
+    token = csrf(client, "/register")
+    resp = client.post("/register", data={"phone": "13912345678", "name": "李\x00梅",
+                                          "password": "secret123", "accept_privacy": "on",
+                                          "csrf_token": token})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and _users() == before
+    assert "已从此项中删除无法保存的字符" in page and 'value="李梅"' in page
+    assert 'value="13912345678"' in page and 'data-error-code' not in page
+
+
+def test_the_profile_form_too(client, make_user):
+    from tests.pages import login
+    user = make_user(name="旧名字")
+    token = login(client, user)
+    resp = client.post("/me/edit", data={"csrf_token": token, "name": "新\x0c名字"},
+                       headers=EN)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and 'value="新名字"' in page
+    assert "Characters that cannot be stored were removed from this" in page
+    db.session.expire_all()
+    assert db.session.get(User, user.id).name == "旧名字"
+
+
+def test_a_field_the_view_never_reads_is_refused_after_it_and_its_work_undone(
+        client, make_user):
+    """A view that does not read its form through a schema still never acts on it: what
+    it did is rolled back, and the session (here, a logout) is as it was."""
+    from tests.pages import login
+    token = login(client, make_user())
+    resp = client.post("/logout", data={"csrf_token": token, "note": "好\x00评"}, headers=EN)
+    assert resp.status_code == 400 and "characters that cannot be stored" in (
+        resp.get_data(as_text=True))
+    assert client.get("/me").status_code == 200  # still logged in
 
 
 def test_deep_json_is_refused_not_a_crash(api):

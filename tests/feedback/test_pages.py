@@ -90,8 +90,11 @@ def test_a_nul_in_the_comment_is_refused_without_a_500(client, finished, attende
     resp = client.post(f"/activities/{activity.id}/feedback",
                        data={"csrf_token": token, "rating": "4", "comment": "好\x00"},
                        headers=EN)
-    assert resp.status_code == 400
+    # the form again, with the comment as it can be kept and the field named
+    assert resp.status_code == 422
     assert "characters that cannot be stored" in text(resp)
+    assert "Characters that cannot be stored were removed from this" in text(resp)
+    assert ">好</textarea>" in text(resp)
     assert _count(activity) == 0
 
 
