@@ -126,3 +126,47 @@ def test_every_parameter_is_in_a_place_openapi_3_knows(client):
     schema = doc["components"]["schemas"][
         upload["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]]
     assert set(schema["required"]) == {"file", "node_id"}
+
+
+TYPED = {"type", "$ref", "allOf", "oneOf", "anyOf"}
+
+
+def _untyped(node, where: str = "") -> list[str]:
+    """Every property in the document, anywhere (components, parameters, bodies), that says
+    nothing of its type: a client generated from it would not know what it reads."""
+    found = []
+    if isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            if isinstance(prop, dict) and not TYPED & set(prop):
+                found.append(f"{where}.{name}")
+        for key, value in node.items():
+            found += _untyped(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _untyped(value, f"{where}[{i}]")
+    return found
+
+
+def test_every_property_has_a_type(client):
+    """A Function or Method field says nothing apispec can read: server.core.fields'
+    Computed (Text, Count, Flag, When) and NestedFrom give it its type."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert _untyped(doc) == []
+    parameters = [p for path in doc["paths"].values() for op in path.values()
+                  if isinstance(op, dict) for p in op.get("parameters", [])]
+    assert [p["name"] for p in parameters if not TYPED & set(p["schema"])] == []
+
+
+def test_computed_fields_say_their_type_and_nullability(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    activity = schemas["ActivityOut"]["properties"]
+    assert activity["programme_name"] == {"type": "string", "nullable": True, "readOnly": True}
+    assert activity["kind_label"]["type"] == "string"
+    assert "nullable" not in activity["node_name"]
+    signup = schemas["SignupOut"]["properties"]["starts_at"]
+    assert (signup["type"], signup["format"]) == ("string", "date-time")
+    lottery = schemas["LotteryOut"]["properties"]
+    assert lottery["activity_id"]["type"] == "integer"
+    assert lottery["results"]["items"]["$ref"].endswith("/LotteryResultOut")
+    assert schemas["PersonOut"]["properties"]["phone"]["type"] == "string"
+

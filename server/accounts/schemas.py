@@ -7,7 +7,7 @@ from marshmallow import validate as v
 
 from server.accounts.models import PUBLIC_CODE_PURPOSES, RELATIONS, ROLES, SKILLS
 from server.accounts.privacy import mask_phone
-from server.core.fields import Day, Id
+from server.core.fields import Day, Id, Text
 
 GENDERS = ("female", "male")
 
@@ -51,13 +51,13 @@ class RoleOut(ma.Schema):
     id = ma.fields.Integer()
     role = ma.fields.String()
     node_id = Id()
-    node_name = ma.fields.Function(lambda a: a.node.name)
+    node_name = Text(lambda a: a.node.name)
     organisation_id = Id(allow_none=True)
-    organisation_name = ma.fields.Function(
-        lambda a: a.organisation.name if a.organisation else None)
+    organisation_name = Text(
+        lambda a: a.organisation.name if a.organisation else None, nullable=True)
     user_id = Id()
-    user_name = ma.fields.Function(lambda a: a.user.name)
-    user_phone = ma.fields.Function(lambda a: mask_phone(a.user.phone))
+    user_name = Text(lambda a: a.user.name)
+    user_phone = Text(lambda a: mask_phone(a.user.phone))
 
 
 class ErasureIn(ma.Schema):
@@ -85,7 +85,7 @@ class MeOut(ma.Schema):
     gender = ma.fields.String(allow_none=True)
     birth_date = Day(allow_none=True)
     home_node_id = Id(allow_none=True)
-    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
+    home_node_name = Text(lambda u: u.home_node.name if u.home_node else None, nullable=True)
     skills = ma.fields.List(ma.fields.String())
     locale = ma.fields.String(allow_none=True)
     care_mode = ma.fields.Boolean()
@@ -99,8 +99,8 @@ class PersonOut(ma.Schema):
 
     id = ma.fields.Integer()
     name = ma.fields.String()
-    phone = ma.fields.Function(lambda u: mask_phone(u.phone))
-    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
+    phone = Text(lambda u: mask_phone(u.phone))
+    home_node_name = Text(lambda u: u.home_node.name if u.home_node else None, nullable=True)
     skills = ma.fields.List(ma.fields.String())
 
 
@@ -173,9 +173,9 @@ class FamilyMemberOut(ma.Schema):
     relation = ma.fields.String()
     birth_date = Day(allow_none=True)
     gender = ma.fields.String(allow_none=True)
-    home_node_name = ma.fields.Function(lambda u: u.home_node.name if u.home_node else None)
-    registered_by_name = ma.fields.Function(
-        lambda u: u.registered_by.name if u.registered_by else None)
+    home_node_name = Text(lambda u: u.home_node.name if u.home_node else None, nullable=True)
+    registered_by_name = Text(
+        lambda u: u.registered_by.name if u.registered_by else None, nullable=True)
 
 
 class HandoverCodeIn(ma.Schema):
@@ -201,5 +201,5 @@ class ResidentIn(ma.Schema):
 class ResidentOut(PersonOut):
     """A resident a worker registered: phone masked, and who registered them."""
 
-    registered_by_name = ma.fields.Function(
-        lambda u: u.registered_by.name if u.registered_by else None)
+    registered_by_name = Text(
+        lambda u: u.registered_by.name if u.registered_by else None, nullable=True)

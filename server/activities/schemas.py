@@ -11,7 +11,18 @@ from server.accounts.privacy import mask_phone
 from server.activities.models import ACTIVITY_KINDS, FORCES, SIGNUP_MODES
 from server.activities.search import MAX_QUERY, NEARS, SORTS, WHENS, ActivityFilter
 from server.core import clock
-from server.core.fields import EventDay, Id, LocalDateTime, Whole, said
+from server.core.fields import (
+    Count,
+    EventDay,
+    Flag,
+    Id,
+    LocalDateTime,
+    NestedFrom,
+    Text,
+    When,
+    Whole,
+    said,
+)
 from server.core.labels import ACTIVITY_KIND, ACTIVITY_PHASE, ACTIVITY_STATUS, label
 
 
@@ -83,14 +94,14 @@ class ActivityOut(ma.Schema):
     id = ma.fields.Integer()
     title = ma.fields.String()
     kind = ma.fields.String()
-    kind_label = ma.fields.Function(lambda a: label(ACTIVITY_KIND, a.kind))
+    kind_label = Text(lambda a: label(ACTIVITY_KIND, a.kind))
     status = ma.fields.String()
-    status_label = ma.fields.Function(lambda a: label(ACTIVITY_STATUS, a.status))
+    status_label = Text(lambda a: label(ACTIVITY_STATUS, a.status))
     # the status as people read it now: "under_way" or "ended" for a published activity
     # past its start (not yet marked finished), else the status itself
-    phase = ma.fields.Function(lambda a: a.phase(clock.now()), metadata={
+    phase = Text(lambda a: a.phase(clock.now()), metadata={
         "enum": list(ACTIVITY_PHASE)})
-    phase_label = ma.fields.Function(lambda a: label(ACTIVITY_PHASE, a.phase(clock.now())))
+    phase_label = Text(lambda a: label(ACTIVITY_PHASE, a.phase(clock.now())))
     description = ma.fields.String()
     place = ma.fields.String()
     starts_at = LocalDateTime()
@@ -112,11 +123,11 @@ class ActivityOut(ma.Schema):
     contact_name = ma.fields.String()
     cancel_reason = ma.fields.String(allow_none=True)
     organisation_id = Id()
-    organisation_name = ma.fields.Function(lambda a: a.organisation.name)
+    organisation_name = Text(lambda a: a.organisation.name)
     node_id = Id()
-    node_name = ma.fields.Function(lambda a: a.node.name)
+    node_name = Text(lambda a: a.node.name)
     programme_id = Id(allow_none=True)
-    programme_name = ma.fields.Function(lambda a: a.programme.name if a.programme else None)
+    programme_name = Text(lambda a: a.programme.name if a.programme else None, nullable=True)
 
 
 class ActivityPageOut(ma.Schema):
@@ -129,18 +140,16 @@ class ActivityPageOut(ma.Schema):
 class SignupOut(ma.Schema):
     id = ma.fields.Integer()
     activity_id = Id()
-    activity_title = ma.fields.Function(lambda s: s.activity.title)
-    starts_at = ma.fields.Function(lambda s: LocalDateTime()._serialize(
-        s.activity.starts_at, None, None))
+    activity_title = Text(lambda s: s.activity.title)
+    starts_at = When(lambda s: s.activity.starts_at)
     status = ma.fields.String()
     position = ma.fields.Integer(allow_none=True, dump_default=None)
     created_at = LocalDateTime()
     promoted_at = LocalDateTime(allow_none=True)
     user_id = Id(metadata={"description": "who is signed up (oneself or a family member)"})
-    user_name = ma.fields.Function(lambda s: s.user.name)
-    acted_by_name = ma.fields.Function(lambda s: s.acted_by.name if s.acted_by else None,
-                                       metadata={"description": "who signed them up, when "
-                                                                "not themself"})
+    user_name = Text(lambda s: s.user.name)
+    acted_by_name = Text(lambda s: s.acted_by.name if s.acted_by else None, nullable=True,
+                         metadata={"description": "who signed them up, when not themself"})
 
 
 class MyActivitiesOut(ma.Schema):
@@ -154,12 +163,12 @@ class RosterEntryOut(ma.Schema):
 
     id = ma.fields.Integer()
     user_id = Id()
-    name = ma.fields.Function(lambda s: s.user.name)
-    phone = ma.fields.Function(lambda s: mask_phone(s.user.phone))
+    name = Text(lambda s: s.user.name)
+    phone = Text(lambda s: mask_phone(s.user.phone))
     status = ma.fields.String()
     queue_no = ma.fields.Integer()
     created_at = LocalDateTime()
-    acted_by_name = ma.fields.Function(lambda s: s.acted_by.name if s.acted_by else None)
+    acted_by_name = Text(lambda s: s.acted_by.name if s.acted_by else None, nullable=True)
 
 
 class SignupIn(ma.Schema):
@@ -194,36 +203,44 @@ class DrawOut(ma.Schema):
     source = ma.fields.String()
 
 
+class LotteryResultOut(ma.Schema):
+    """One entry's outcome, in drawn order."""
+
+    entry_id = ma.fields.Integer()
+    outcome = ma.fields.String(validate=v.OneOf(["confirmed", "waitlisted"]))
+    position = ma.fields.Integer(allow_none=True, metadata={
+        "description": "place on the waiting list; null when confirmed"})
+    passed_over = ma.fields.Boolean(metadata={"description": "passed over for a clash"})
+
+
 class LotteryOut(ma.Schema):
+
     """An activity's lottery: its window and commitment; once drawn, the draw to re-run.
     Dumps server.activities.lottery.Lottery."""
 
-    activity_id = ma.fields.Function(lambda lot: lot.activity.id)
-    opens_at = ma.fields.Function(lambda lot: LocalDateTime()._serialize(
-        lot.activity.signup_opens_at, None, None))
-    closes_at = ma.fields.Function(lambda lot: LocalDateTime()._serialize(
-        lot.activity.signup_closes_at, None, None))
-    commitment = ma.fields.Function(lambda lot: lot.activity.lottery_commitment)
+    activity_id = Count(lambda lot: lot.activity.id)
+    opens_at = When(lambda lot: lot.activity.signup_opens_at, nullable=True)
+    closes_at = When(lambda lot: lot.activity.signup_closes_at, nullable=True)
+    commitment = Text(lambda lot: lot.activity.lottery_commitment, nullable=True)
     entries = ma.fields.Integer()
-    drawn = ma.fields.Function(lambda lot: lot.draw is not None)
+    drawn = Flag(lambda lot: lot.draw is not None)
     draw = ma.fields.Nested(DrawOut, allow_none=True)
-    results = ma.fields.Function(lambda lot: [
+    results = NestedFrom(LotteryResultOut, lambda lot: [
         {"entry_id": i, "outcome": o, "position": p, "passed_over": passed}
-        for i, o, p, passed in lot.outcome()])
+        for i, o, p, passed in lot.outcome()], many=True)
 
 
 class NextStepsOut(ma.Schema):
     """After signing up (dumps activities.next_steps.NextSteps)."""
 
-    signup_id = ma.fields.Function(lambda n: n.signup.id)
-    activity_id = ma.fields.Function(lambda n: n.activity.id)
-    status = ma.fields.Function(lambda n: n.signup.status)
+    signup_id = Count(lambda n: n.signup.id)
+    activity_id = Count(lambda n: n.activity.id)
+    status = Text(lambda n: n.signup.status)
     position = ma.fields.Integer(allow_none=True)
-    starts_at = ma.fields.Function(lambda n: LocalDateTime()._serialize(
-        n.activity.starts_at, None, None))
-    ends_at = ma.fields.Function(lambda n: LocalDateTime()._serialize(
-        n.activity.ends_at, None, None))
-    place = ma.fields.Function(lambda n: n.activity.place)
+    starts_at = When(lambda n: n.activity.starts_at)
+    ends_at = When(lambda n: n.activity.ends_at)
+    place = Text(lambda n: n.activity.place)
+
     arrive_at = LocalDateTime(allow_none=True, metadata={
         "description": "null for a lottery entry (no place yet)"})
     arrive_minutes = ma.fields.Integer()

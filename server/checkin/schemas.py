@@ -8,7 +8,17 @@ from marshmallow import validate as v
 from server.accounts.privacy import mask_phone
 from server.checkin.errors import result_text
 from server.checkin.models import DIRECTIONS, RESULTS, UNRECORDED
-from server.core.fields import Coordinate, Id, LocalDateTime, Whole
+from server.core.fields import (
+    Computed,
+    Coordinate,
+    Count,
+    Flag,
+    Id,
+    LocalDateTime,
+    NestedFrom,
+    Text,
+    Whole,
+)
 
 NONCE = v.Regexp(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -42,12 +52,20 @@ class BatchIn(ma.Schema):
                            validate=v.Length(min=1, max=500))
 
 
+class ScannedPersonOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String(metadata={"description": "masked"})
+    managed_by_name = ma.fields.String(allow_none=True, metadata={
+        "description": "who manages a family member (who signed them up)"})
+
+
 class ScanOut(ma.Schema):
     id = ma.fields.Integer(allow_none=True, metadata={
         "description": "null when the answer was not recorded (nonce_reused)"})
     result = ma.fields.String(validate=v.OneOf(RESULTS + UNRECORDED))
-    ok = ma.fields.Function(lambda s: s.result == "ok")
-    message = ma.fields.Function(lambda s: result_text(s.result, s.direction))
+    ok = Flag(lambda s: s.result == "ok")
+    message = Text(lambda s: result_text(s.result, s.direction))
     direction = ma.fields.String()
     source = ma.fields.String()
     nonce = ma.fields.String(allow_none=True)
@@ -61,11 +79,10 @@ class ScanOut(ma.Schema):
     effective_time = LocalDateTime()
     # whoever may not scan here learns nothing about the code's owner
     # a family member without a phone also names who manages them (who signed them up)
-    person = ma.fields.Function(lambda s: {"id": s.user.id, "name": s.user.name,
-                                           "phone": mask_phone(s.user.phone),
-                                           "managed_by_name": s.user.managed_by.name
-                                           if s.user.managed_by else None}
-                                if s.user and s.result != "not_allowed" else None)
+    person = NestedFrom(ScannedPersonOut, lambda s: {
+        "id": s.user.id, "name": s.user.name, "phone": mask_phone(s.user.phone),
+        "managed_by_name": s.user.managed_by.name if s.user.managed_by else None}
+        if s.user and s.result != "not_allowed" else None, allow_none=True)
 
 
 class BatchOut(ma.Schema):
@@ -152,10 +169,10 @@ class ScanLogOut(ScanOut):
 
     device = ma.fields.String(allow_none=True)
     client_time = LocalDateTime(allow_none=True)
-    operator_name = ma.fields.Function(lambda s: s.operator.name if s.operator else None)
-    latitude = ma.fields.Function(lambda s: _near(s.latitude), allow_none=True, metadata={
+    operator_name = Text(lambda s: s.operator.name if s.operator else None, nullable=True)
+    latitude = Computed(lambda s: _near(s.latitude), "number", nullable=True, metadata={
         "description": "GCJ-02, to three decimals (about 100 m); null without a position"})
-    longitude = ma.fields.Function(lambda s: _near(s.longitude), allow_none=True)
+    longitude = Computed(lambda s: _near(s.longitude), "number", nullable=True)
 
 
 class ScanLogArgs(ma.Schema):
@@ -169,10 +186,10 @@ class SheetRowOut(ma.Schema):
     """A printed row: the code is the row's own, valid on this activity's sheet only."""
 
     number = ma.fields.Integer()
-    signup_id = ma.fields.Function(lambda r: r.signup.id)
-    name = ma.fields.Function(lambda r: r.user.name)
-    phone = ma.fields.Function(lambda r: mask_phone(r.user.phone))
-    presence = ma.fields.Function(lambda r: r.signup.presence)
+    signup_id = Count(lambda r: r.signup.id)
+    name = Text(lambda r: r.user.name)
+    phone = Text(lambda r: mask_phone(r.user.phone))
+    presence = Text(lambda r: r.signup.presence)
     token = ma.fields.String()
 
 
@@ -202,29 +219,35 @@ class PaperBatchIn(ma.Schema):
 
 class PaperTickOut(ma.Schema):
     result = ma.fields.String()
-    ok = ma.fields.Function(lambda s: s.result == "ok")
-    message = ma.fields.Function(lambda s: result_text(s.result, s.direction))
+    ok = Flag(lambda s: s.result == "ok")
+    message = Text(lambda s: result_text(s.result, s.direction))
     effective_time = LocalDateTime()
     late = ma.fields.Boolean()
 
 
 class PaperRowOut(ma.Schema):
     signup_id = Id()
-    name = ma.fields.Function(lambda r: r.user.name)
-    phone = ma.fields.Function(lambda r: mask_phone(r.user.phone))
+    name = Text(lambda r: r.user.name)
+    phone = Text(lambda r: mask_phone(r.user.phone))
     entry = ma.fields.Nested(PaperTickOut, allow_none=True)
     exit = ma.fields.Nested(PaperTickOut, allow_none=True)
 
 
+class EnteredByOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
 class PaperBatchOut(ma.Schema):
+
     """The batch as entered; sending the same nonce again returns this very answer."""
 
     id = Id()
     nonce = ma.fields.String()
-    source = ma.fields.Constant("paper")
-    entered_by = ma.fields.Function(lambda b: {"id": b.entered_by.id, "name": b.entered_by.name})
+    source = ma.fields.Constant("paper", metadata={"type": "string", "enum": ["paper"]})
+    entered_by = NestedFrom(EnteredByOut, lambda b: b.entered_by)
     entered_at = LocalDateTime()
-    rows = ma.fields.Function(lambda b: PaperRowOut(many=True).dump(_entered(b)))
+    rows = NestedFrom(PaperRowOut, lambda b: _entered(b), many=True)
 
 
 def _entered(batch):

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from server.communities.models import NODE_KINDS, ORG_KINDS
-from server.core.fields import Id
+from server.core.fields import Id, Text
 
 SINCE = v.Regexp(r"^\d{4}-\d{2}$", flags=re.ASCII)  # ASCII digits (server.core.numbers)
 PHONE_HELP = {"description": "a mainland mobile (11 digits) or a landline with its area code "
@@ -80,13 +80,14 @@ def _contact_phone(org) -> str | None:
 class OrganisationOut(ma.Schema):
     id = ma.fields.Integer()
     node_id = Id()
-    node_name = ma.fields.Function(lambda o: o.node.name)
+    node_name = Text(lambda o: o.node.name)
     kind = ma.fields.String()
     name = ma.fields.String()
     description = ma.fields.String()
     # both are printed on its certificates: the body's contact and 负责人
-    contact_phone = ma.fields.Function(
-        lambda o: _contact_phone(o), allow_none=True,
+    contact_phone = Text(
+        lambda o: _contact_phone(o), nullable=True,
+
         metadata={"description": "a mobile masked (138****5678) unless published or the "
                                  "reader is the organisation's staff or over it"})
     contact_phone_public = ma.fields.Boolean()

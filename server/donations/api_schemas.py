@@ -14,7 +14,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
 from server.core import clock
-from server.core.fields import LocalDateTime
+from server.core.fields import Flag, LocalDateTime, Text
 from server.core.labels import label
 from server.donations import schemas
 from server.donations.models import Fund
@@ -50,9 +50,9 @@ class Amount(ma.fields.String):
         return None if value is None else f"{yuan(value):.2f}"
 
 
-def Label(table: dict, attr: str) -> ma.fields.Function:  # noqa: N802 - used like a field
+def Label(table: dict, attr: str) -> ma.fields.Field:  # noqa: N802 - used like a field
     """The translated label of a code, for clients that show it as it is."""
-    return ma.fields.Function(lambda obj: label(table, getattr(obj, attr)))
+    return Text(lambda obj: label(table, getattr(obj, attr)))
 
 
 # --- funds ----------------------------------------------------------------------------------
@@ -68,10 +68,10 @@ class FundOut(ma.Schema):
     criteria = ma.fields.String(metadata={"description": "who may receive help"})
     how_to_give = ma.fields.String()
     host_id = ma.fields.Integer()
-    host_name = ma.fields.Function(lambda f: f.host.name,
-                                   metadata={"description": "the charity issuing receipts"})
+    host_name = Text(lambda f: f.host.name,
+                     metadata={"description": "the charity issuing receipts"})
     node_id = ma.fields.Integer()
-    node_name = ma.fields.Function(lambda f: f.node.name)
+    node_name = Text(lambda f: f.node.name)
     target_amount = Amount(allow_none=True)
     goods_wanted = ma.fields.String()
     accepts_money = ma.fields.Boolean()
@@ -79,7 +79,7 @@ class FundOut(ma.Schema):
     closes_on = ma.fields.Date(allow_none=True)
     status = ma.fields.String()
     status_label = Label(FUND_STATUS, "status")
-    takes_pledges = ma.fields.Function(
+    takes_pledges = Flag(
         lambda f: funds.takes_pledges(f, today=clock.local(clock.now()).date()),
         metadata={"description": "open and not past its closing day"})
 
@@ -116,15 +116,16 @@ class LedgerRowOut(ma.Schema):
     kind_label = Label(LEDGER_KIND, "kind")
     amount = Amount(allow_none=True, metadata={"description": "cash, negative when out"})
     category = ma.fields.String(allow_none=True)
-    category_label = ma.fields.Function(
-        lambda e: label(CATEGORY, e.category) if e.category else None)
+    category_label = Text(
+        lambda e: label(CATEGORY, e.category) if e.category else None, nullable=True)
     item = ma.fields.String(allow_none=True)
     unit = ma.fields.String(allow_none=True)
-    unit_label = ma.fields.Function(lambda e: label(UNIT, e.unit) if e.unit else None)
+    unit_label = Text(lambda e: label(UNIT, e.unit) if e.unit else None, nullable=True)
     quantity = ma.fields.Integer(allow_none=True)
     value = Amount(allow_none=True, metadata={"description": "in-kind value"})
     purpose = ma.fields.String()
-    donor = ma.fields.Function(lambda e: donor_display.public_name(e.pledge) if e.pledge else None)
+    donor = Text(lambda e: donor_display.public_name(e.pledge) if e.pledge else None,
+                 nullable=True)
     recipient_public = ma.fields.String(allow_none=True)
     note = ma.fields.String()
     reverses_id = ma.fields.Integer(allow_none=True)
@@ -201,7 +202,8 @@ class DistributionOut(ma.Schema):
     recipient_kind = ma.fields.String()
     recipient_kind_label = Label(RECIPIENT, "recipient_kind")
     recipient_name = ma.fields.String()
-    recipient_public = ma.fields.Function(
+    recipient_public = Text(
+
         lambda d: ledger.recipient_public(d.recipient_kind, d.recipient_name))
     recipient_org_id = ma.fields.Integer(allow_none=True)
     decision_ref = ma.fields.String(allow_none=True)
@@ -210,7 +212,7 @@ class DistributionOut(ma.Schema):
     distributed_on = ma.fields.Date()
     reverses_id = ma.fields.Integer(allow_none=True)
     reason = ma.fields.String(allow_none=True)
-    recorded_by_name = ma.fields.Function(lambda d: d.recorded_by.name)
+    recorded_by_name = Text(lambda d: d.recorded_by.name)
     recorded_at = LocalDateTime()
 
 

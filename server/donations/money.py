@@ -106,6 +106,9 @@ class Yuan(ma.fields.Field):
 
     def __init__(self, *, maximum: Decimal | str = "10000000.00", allow_zero: bool = False,
                  **kwargs):
+        # documented as what it reads: text ("50.50") or a JSON number
+        kwargs["metadata"] = {"anyOf": [{"type": "string", "example": "50.50"},
+                                        {"type": "number"}], **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
         self.maximum = yuan(str(maximum))
         self.allow_zero = allow_zero

@@ -11,7 +11,7 @@ import marshmallow as ma
 
 from server.accounts.models import User
 from server.accounts.privacy import mask_phone
-from server.core.fields import LocalDateTime
+from server.core.fields import LocalDateTime, NestedFrom, Text
 from server.core.labels import label
 from server.donations.api_schemas import Amount, GoodsOut, Label
 from server.donations.models import Pledge
@@ -63,8 +63,8 @@ class DeskFulfilmentOut(FulfilmentOut):
 
     fund_id = ma.fields.Integer()
     batch_id = ma.fields.Integer(allow_none=True)
-    pledge_reference = ma.fields.Function(lambda f: f.pledge.reference)
-    recorded_by_name = ma.fields.Function(lambda f: f.recorded_by.name)
+    pledge_reference = Text(lambda f: f.pledge.reference)
+    recorded_by_name = Text(lambda f: f.recorded_by.name)
     recorded_at = LocalDateTime()
 
 
@@ -101,8 +101,8 @@ class FundedOut(ma.Schema):
 
     uses = ma.fields.List(ma.fields.Nested(UseOut))
     held_amount = Amount(metadata={"description": "of the gift, still in the fund"})
-    held_goods = ma.fields.Function(lambda f: HeldGoodsOut(many=True).dump(
-        [Held(item, unit, qty) for (item, unit), qty in f.held_goods.items()]))
+    held_goods = NestedFrom(HeldGoodsOut, lambda f: [
+        Held(item, unit, qty) for (item, unit), qty in f.held_goods.items()], many=True)
 
 
 # --- pledges ----------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class PledgeOut(ma.Schema):
     id = ma.fields.Integer()
     reference = ma.fields.String(metadata={"description": "quote it at drop-off or transfer"})
     fund_id = ma.fields.Integer()
-    fund_title = ma.fields.Function(lambda p: p.fund.title)
+    fund_title = Text(lambda p: p.fund.title)
     kind = ma.fields.String()
     kind_label = Label(PLEDGE_KIND, "kind")
     amount = Amount(allow_none=True)
@@ -162,8 +162,9 @@ class PledgeOut(ma.Schema):
     display = ma.fields.String()
     display_label = Label(DISPLAY, "display")
     title = ma.fields.String(allow_none=True)
-    public_name = ma.fields.Function(donor_display.public_name,
-                                     metadata={"description": "as the public ledger shows it"})
+    public_name = Text(donor_display.public_name,
+                       metadata={"description": "as the public ledger shows it"})
+
     created_at = LocalDateTime()
     end_reason = ma.fields.String(allow_none=True)
     ended_at = LocalDateTime(allow_none=True)
@@ -219,7 +220,7 @@ class MyPledgeDetailOut(MyPledgeOut):
 class DeskPledgeOut(PledgeOut):
     """A pledge in the coordinators' queue: the phone masked, the version to confirm against."""
 
-    donor_phone = ma.fields.Function(lambda p: mask_phone(p.donor_phone) or None)
+    donor_phone = Text(lambda p: mask_phone(p.donor_phone) or None, nullable=True)
     version = ma.fields.Integer()
     accepted_at = LocalDateTime(allow_none=True)
     actions = ma.fields.List(ma.fields.String(), metadata={
@@ -246,7 +247,7 @@ class DeskPledgeDetailOut(DeskPledgeOut):
 
     donor_phone = ma.fields.String(allow_none=True)
     created_by_id = ma.fields.Integer(allow_none=True)
-    ended_by_name = ma.fields.Function(lambda p: p.ended_by.name if p.ended_by else None)
+    ended_by_name = Text(lambda p: p.ended_by.name if p.ended_by else None, nullable=True)
     fulfilments = ma.fields.List(ma.fields.Nested(DeskFulfilmentOut))
 
     @ma.post_dump(pass_original=True)

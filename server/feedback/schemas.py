@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate as v
 
-from server.core.fields import LocalDateTime, Whole
+from server.core.fields import Computed, LocalDateTime, Whole
 from server.feedback.models import COMMENT_MAX
 
 
@@ -39,8 +39,8 @@ class CommentOut(ma.Schema):
 
     rating = ma.fields.Integer()
     comment = ma.fields.String()
-    given_on = ma.fields.Function(lambda c: LocalDateTime()._serialize(
-        c.given_on, None, None)[:10])
+    given_on = Computed(lambda c: LocalDateTime()._serialize(c.given_on, None, None)[:10],
+                        "string", format="date")
     activity_id = ma.fields.Integer()
     activity_title = ma.fields.String()
 
@@ -48,9 +48,11 @@ class CommentOut(ma.Schema):
 class FeedbackSummaryOut(ma.Schema):
     count = ma.fields.Integer()
     average = ma.fields.Decimal(as_string=True, places=1, allow_none=True)
-    distribution = ma.fields.Function(
-        lambda s: {str(k): n for k, n in sorted(s.distribution.items())},
-        metadata={"description": "rating (1-5) -> how many gave it"})
+    distribution = Computed(
+        lambda s: {str(k): n for k, n in sorted(s.distribution.items())}, "object",
+        metadata={"description": "rating (1-5) -> how many gave it",
+                  "additionalProperties": {"type": "integer"}})
+
     activities = ma.fields.Integer(metadata={"description": "activities with feedback"})
     comments = ma.fields.List(ma.fields.Nested(CommentOut))
 

@@ -13,7 +13,7 @@ from server.accounts.family import acting_for
 from server.communities.services import get_organisation
 from server.core import clock
 from server.core.api import Blueprint
-from server.core.fields import Id, LocalDateTime
+from server.core.fields import Id, LocalDateTime, NestedFrom, Text
 from server.core.pages import me
 from server.hours import certificates as certs
 from server.hours import errors
@@ -68,18 +68,31 @@ class CertificateLineOut(ma.Schema):
     date = ma.fields.String()
     title = ma.fields.String()
     minutes = ma.fields.Integer()
-    hours = ma.fields.Function(lambda line: certs.hours_text(line["minutes"]))
+    hours = Text(lambda line: certs.hours_text(line["minutes"]))
+
+
+class CertificateBodyOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class CertificateVolunteerOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    id_number_masked = ma.fields.String(allow_none=True)
 
 
 class CertificateOut(ma.Schema):
+
     """A certificate as its volunteer and the issuing body's reviewers see it."""
 
     id = ma.fields.Integer()
     number = ma.fields.String(allow_none=True)
     status = ma.fields.String()
-    organisation = ma.fields.Function(
+    organisation = NestedFrom(
+        CertificateBodyOut,
         lambda c: {"id": c.organisation_id, "name": certs.organisation_of(c).name})
-    volunteer = ma.fields.Function(lambda c: {
+    volunteer = NestedFrom(CertificateVolunteerOut, lambda c: {
         "id": c.user_id, "name": c.user.name,
         "id_number_masked": identity.masked_number(c.user) or None})
     purpose = ma.fields.String(allow_none=True)
@@ -89,8 +102,9 @@ class CertificateOut(ma.Schema):
     id_number_masked = ma.fields.String(allow_none=True)
     volunteer_number = ma.fields.String(allow_none=True)
     total_minutes = ma.fields.Integer(allow_none=True)
-    total_hours = ma.fields.Function(
-        lambda c: None if c.total_minutes is None else certs.hours_text(c.total_minutes))
+    total_hours = Text(
+        lambda c: None if c.total_minutes is None else certs.hours_text(c.total_minutes),
+        nullable=True)
     lines = ma.fields.List(ma.fields.Nested(CertificateLineOut))
     issuer_name = ma.fields.String(allow_none=True)
     leader_name = ma.fields.String(allow_none=True)
@@ -100,8 +114,8 @@ class CertificateOut(ma.Schema):
     reason = ma.fields.String(attribute="revoked_reason", allow_none=True,
                               metadata={"description": "why it was declined or revoked"})
     decided_at = LocalDateTime(attribute="revoked_at", allow_none=True)
-    verify_url = ma.fields.Function(
-        lambda c: certs.verification_url(c) if c.signature else None)
+    verify_url = Text(lambda c: certs.verification_url(c) if c.signature else None,
+                      nullable=True)
 
 
 class VerificationOut(ma.Schema):

@@ -14,7 +14,14 @@ from marshmallow import validate as v
 
 from server.accounts.privacy import mask_phone
 from server.core import timefmt
-from server.core.fields import Id, LocalDateTime, Whole
+from server.core.fields import (
+    Computed,
+    Count,
+    Id,
+    LocalDateTime,
+    Text,
+    Whole,
+)
 from server.core.labels import label
 from server.hours.models import CorrectionRequest, HourEntry
 from server.hours.review import PER_PAGE
@@ -114,7 +121,7 @@ class AnswerIn(ma.Schema):
 class ReviewOut(ma.Schema):
     decision = ma.fields.String()
     reason = ma.fields.String(allow_none=True)
-    reviewer_name = ma.fields.Function(lambda r: r.reviewer.name if r.reviewer else None)
+    reviewer_name = Text(lambda r: r.reviewer.name if r.reviewer else None, nullable=True)
     decided_at = LocalDateTime()
 
 
@@ -123,23 +130,24 @@ class EntryOut(ma.Schema):
 
     id = ma.fields.Integer()
     activity_id = Id()
-    activity_title = ma.fields.Function(lambda e: e.activity.title)
+    activity_title = Text(lambda e: e.activity.title)
     kind = ma.fields.String()
-    kind_label = ma.fields.Function(lambda e: label(KIND, e.kind))
+    kind_label = Text(lambda e: label(KIND, e.kind))
     status = ma.fields.String()
-    status_label = ma.fields.Function(lambda e: label(STATUS, e.status))
+    status_label = Text(lambda e: label(STATUS, e.status))
     minutes = ma.fields.Integer()
-    hours = ma.fields.Function(lambda e: hours_text(e.minutes))
+    hours = Text(lambda e: hours_text(e.minutes))
     served_from = LocalDateTime(allow_none=True)
     served_to = LocalDateTime(allow_none=True)
     sources = ma.fields.List(ma.fields.String())
     flags = ma.fields.List(ma.fields.String())
-    flag_labels = ma.fields.Function(lambda e: [label(FLAG, f) for f in e.flags or []])
+    flag_labels = Computed(lambda e: [label(FLAG, f) for f in e.flags or []], "array",
+                           items={"type": "string"})
     evidence = ma.fields.String(allow_none=True)
     reason = ma.fields.String(allow_none=True)
     reverses_id = Id(allow_none=True)
     replaces_id = Id(allow_none=True)
-    created_by_name = ma.fields.Function(lambda e: e.created_by.name if e.created_by else None)
+    created_by_name = Text(lambda e: e.created_by.name if e.created_by else None, nullable=True)
     created_at = LocalDateTime()
     review = ma.fields.Nested(ReviewOut, allow_none=True)
 
@@ -150,7 +158,7 @@ class CorrectionOut(ma.Schema):
     message = ma.fields.String()
     created_at = LocalDateTime()
     answer = ma.fields.String(allow_none=True)
-    answer_label = ma.fields.Function(lambda c: label(ANSWER, c.answer))
+    answer_label = Text(lambda c: label(ANSWER, c.answer))
     answer_reason = ma.fields.String(allow_none=True)
     answered_at = LocalDateTime(allow_none=True)
     new_entry_id = Id(allow_none=True)
@@ -186,7 +194,7 @@ class ActivityHoursOut(ma.Schema):
     title = ma.fields.String()
     starts_at = LocalDateTime()
     minutes = ma.fields.Integer()
-    hours = ma.fields.Function(lambda r: hours_text(r.minutes))
+    hours = Text(lambda r: hours_text(r.minutes))
     entry_id = Id(allow_none=True, metadata={
         "description": "The entry that counts now: GET /api/v1/me/hours/entries/{id} for "
                        "its review, POST /api/v1/me/hours/entries/{id}/corrections to "
@@ -204,9 +212,9 @@ class SummaryOut(ma.Schema):
     dumps a SummaryView."""
 
     total_minutes = ma.fields.Integer()
-    total_hours = ma.fields.Function(lambda s: hours_text(s.total_minutes))
+    total_hours = Text(lambda s: hours_text(s.total_minutes))
     year_minutes = ma.fields.Integer()
-    year_hours = ma.fields.Function(lambda s: hours_text(s.year_minutes))
+    year_hours = Text(lambda s: hours_text(s.year_minutes))
     stars = ma.fields.Integer()
     next_star_hours = ma.fields.Integer(allow_none=True)
     minutes_to_next = ma.fields.Integer(allow_none=True)
@@ -229,8 +237,8 @@ class QueueEntryOut(EntryOut):
     """An entry as a reviewer sees it: the volunteer's name and masked phone."""
 
     user_id = Id()
-    volunteer_name = ma.fields.Function(lambda e: e.user.name)
-    volunteer_phone = ma.fields.Function(lambda e: mask_phone(e.user.phone))
+    volunteer_name = Text(lambda e: e.user.name)
+    volunteer_phone = Text(lambda e: mask_phone(e.user.phone))
 
 
 class QueueActivityOut(ma.Schema):
@@ -246,17 +254,20 @@ class QueueGroupOut(ma.Schema):
     due = ma.fields.Date(allow_none=True, metadata={
         "description": "the 10th working day after the activity (China's holidays and 调休); "
                        "null while that year's holidays are not known"})
-    due_state = ma.fields.Function(lambda g: g.deadline.state, metadata={
-        "description": "overdue | soon (2 working days or fewer left) | unknown | empty"})
+    due_state = Text(lambda g: g.deadline.state, metadata={
+        "enum": ["overdue", "soon", "unknown", ""],
+        "description": "overdue | soon (2 working days or fewer left) | unknown | empty "
+                       "(in time)"})
     entries = ma.fields.List(ma.fields.Nested(QueueEntryOut))
 
 
 class OpenCorrectionOut(CorrectionOut):
-    activity_id = ma.fields.Function(lambda c: c.entry.activity_id)
-    activity_title = ma.fields.Function(lambda c: c.entry.activity.title)
-    volunteer_name = ma.fields.Function(lambda c: c.entry.user.name)
-    volunteer_phone = ma.fields.Function(lambda c: mask_phone(c.entry.user.phone))
-    minutes = ma.fields.Function(lambda c: c.entry.minutes)
+    activity_id = Count(lambda c: c.entry.activity_id)
+
+    activity_title = Text(lambda c: c.entry.activity.title)
+    volunteer_name = Text(lambda c: c.entry.user.name)
+    volunteer_phone = Text(lambda c: mask_phone(c.entry.user.phone))
+    minutes = Count(lambda c: c.entry.minutes)
 
 
 class QueuePageIn(ma.Schema):

@@ -6,7 +6,12 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate as v
 
-from server.core.fields import Id, LocalDateTime, Whole
+from server.core.fields import (
+    Id,
+    LocalDateTime,
+    Text,
+    Whole,
+)
 from server.imports.errors import REASONS
 from server.imports.models import ROW_STATUSES, SHEETS
 
@@ -46,7 +51,8 @@ class RowOut(ma.Schema):
     row_no = ma.fields.Integer(metadata={"description": "the row number in Excel"})
     status = ma.fields.String()
     reason = ma.fields.String(allow_none=True)
-    reason_text = ma.fields.Method("_reason_text")
+    reason_text = Text("_reason_text", nullable=True)
+
     cells = ma.fields.List(ma.fields.String(), metadata={
         "description": "the row as written (ID numbers masked)"})
 

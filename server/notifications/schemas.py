@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from server.core.fields import Id, LocalDateTime
+from server.core.fields import Count, Flag, Id, LocalDateTime, Text
 from server.notifications import kinds
 
 
 class ActionOut(ma.Schema):
-    label = ma.fields.Function(lambda a: str(a.label))
+    label = Text(lambda a: str(a.label))
     url = ma.fields.String(metadata={"description": "POST here (with the CSRF header)"})
-    confirm = ma.fields.Function(lambda a: str(a.confirm), metadata={
+    confirm = Text(lambda a: str(a.confirm), metadata={
+
         "description": "ask the person this before posting"})
 
 
 class NotificationOut(ma.Schema):
     """Dumps services.Item: a message with what the reader can do from it."""
 
-    id = ma.fields.Function(lambda item: item.note.id)
-    kind = ma.fields.Function(lambda item: item.note.kind)
+    id = Count(lambda item: item.note.id)
+    kind = Text(lambda item: item.note.kind)
     text = ma.fields.String(metadata={"description": "in the reader's language"})
     link = ma.fields.String(allow_none=True)
     created_at = LocalDateTime(attribute="note.created_at")
-    read = ma.fields.Function(lambda item: item.note.read_at is not None)
+    read = Flag(lambda item: item.note.read_at is not None)
     actions = ma.fields.List(ma.fields.Nested(ActionOut))
 
 

@@ -6,7 +6,14 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from server.activities.schemas import ActivityOut
-from server.core.fields import Id, LocalDateTime, Whole
+from server.core.fields import (
+    Count,
+    Id,
+    NestedFrom,
+    Text,
+    When,
+    Whole,
+)
 
 
 class ProgrammeIn(ma.Schema):
@@ -44,20 +51,17 @@ class ProgrammeTotalsOut(ma.Schema):
 class ProgrammeOut(ma.Schema):
     """Dumps a services.Overview."""
 
-    id = ma.fields.Function(lambda o: o.programme.id)
-    name = ma.fields.Function(lambda o: o.programme.name)
-    description = ma.fields.Function(lambda o: o.programme.description)
-    organisation_id = ma.fields.Function(lambda o: o.programme.organisation_id)
-    organisation = ma.fields.Function(lambda o: o.programme.organisation.name)
-    created_at = ma.fields.Function(
-        lambda o: LocalDateTime()._serialize(o.programme.created_at, None, None))
-    figures = ma.fields.Method("_figures")
+    id = Count(lambda o: o.programme.id)
+    name = Text(lambda o: o.programme.name)
+    description = Text(lambda o: o.programme.description)
+    organisation_id = Count(lambda o: o.programme.organisation_id)
+    organisation = Text(lambda o: o.programme.organisation.name)
+    created_at = When(lambda o: o.programme.created_at)
+    figures = NestedFrom(ProgrammeTotalsOut, lambda o: {
+        "activities": o.figures.activities, "upcoming": o.upcoming,
+        "participants": o.figures.participants, "person_times": o.figures.person_times,
+        "hours": o.figures.hours})
 
-    def _figures(self, o):
-        f = o.figures
-        return ProgrammeTotalsOut().dump({"activities": f.activities, "upcoming": o.upcoming,
-                                  "participants": f.participants,
-                                  "person_times": f.person_times, "hours": f.hours})
 
 
 class ProgrammePageOut(ma.Schema):

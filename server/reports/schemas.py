@@ -85,9 +85,18 @@ class OwnOut(ma.Schema):
                        "volunteers, organisations and community_orgs, do not: absent)"})
 
 
+# a count is a number; hours and money are decimal strings ("12.5", "300.00")
+FIGURE = {"anyOf": [{"type": "integer"}, {"type": "string", "format": "decimal"}]}
+
+
+def Figure(**metadata) -> ma.fields.Raw:  # noqa: N802 - used like a field class
+    """One figure's value, as server.reports.api._plain gives it."""
+    return ma.fields.Raw(metadata={**FIGURE, **metadata})
+
+
 class OwnComparedOut(ma.Schema):
-    value = ma.fields.Raw()
-    previous = ma.fields.Raw()
+    value = Figure()
+    previous = Figure()
 
 
 class MonthOut(ma.Schema):
@@ -128,8 +137,8 @@ class DashboardOut(ma.Schema):
 
 class ComparedChildOut(ma.Schema):
     place = ma.fields.Nested(PlaceOut)
-    value = ma.fields.Raw(metadata={"description": "as `value` above"})
-    previous = ma.fields.Raw()
+    value = Figure(description="as `value` above")
+    previous = Figure()
 
 
 class ActivityRowOut(ma.Schema):
@@ -207,10 +216,9 @@ class BehindOut(ma.Schema):
 
     figure = ma.fields.String(validate=v.OneOf(HEADLINES))
     list = ma.fields.String()
-    value = ma.fields.Raw(metadata={
-        "description": "the figure, this period: a whole number, or for hours and money a "
-                       "decimal string"})
-    previous = ma.fields.Raw(metadata={"description": "the figure, the period before"})
+    value = Figure(description="the figure, this period: a whole number, or for hours and "
+                               "money a decimal string")
+    previous = Figure(description="the figure, the period before")
     children = ma.fields.List(ma.fields.Nested(ComparedChildOut))
     own = ma.fields.Nested(OwnComparedOut, allow_none=True, metadata={
         "description": "the place itself beside the places below (as in the dashboard); "

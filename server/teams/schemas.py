@@ -6,7 +6,14 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from server.accounts.privacy import mask_phone
-from server.core.fields import Id, LocalDateTime, Whole
+from server.core.fields import (
+    Count,
+    Id,
+    LocalDateTime,
+    Text,
+    When,
+    Whole,
+)
 from server.teams.models import ROLES
 
 
@@ -19,11 +26,11 @@ class TeamArgs(ma.Schema):
 class TeamOut(ma.Schema):
     """A team as the list shows it; dumps {"team": Organisation, "members": int}."""
 
-    id = ma.fields.Function(lambda r: r["team"].id)
-    name = ma.fields.Function(lambda r: r["team"].name)
-    description = ma.fields.Function(lambda r: r["team"].description)
-    node_id = ma.fields.Function(lambda r: r["team"].node_id)
-    node_name = ma.fields.Function(lambda r: r["team"].node.name)
+    id = Count(lambda r: r["team"].id)
+    name = Text(lambda r: r["team"].name)
+    description = Text(lambda r: r["team"].description)
+    node_id = Count(lambda r: r["team"].node_id)
+    node_name = Text(lambda r: r["team"].node.name)
     members = ma.fields.Integer()
 
 
@@ -50,19 +57,19 @@ class MembershipOut(ma.Schema):
 
     id = ma.fields.Integer()
     team_id = Id()
-    team_name = ma.fields.Function(lambda m: m.team.name)
+    team_name = Text(lambda m: m.team.name)
     user_id = Id()
-    name = ma.fields.Function(lambda m: m.name_for(_viewer_id()))
-    phone = ma.fields.Function(lambda m: shown_phone(m.user))
+    name = Text(lambda m: m.name_for(_viewer_id()))
+    phone = Text(lambda m: shown_phone(m.user))
     state = ma.fields.String()
     role = ma.fields.String()
     origin = ma.fields.String()
     message = ma.fields.String(allow_none=True)
     created_at = LocalDateTime()
-    created_by_name = ma.fields.Function(lambda m: m.created_by.name)
+    created_by_name = Text(lambda m: m.created_by.name)
     decided_at = LocalDateTime(allow_none=True)
-    decided_by_name = ma.fields.Function(
-        lambda m: m.decided_by.name if m.decided_by else None)
+    decided_by_name = Text(
+        lambda m: m.decided_by.name if m.decided_by else None, nullable=True)
     joined_at = LocalDateTime(allow_none=True)
     left_at = LocalDateTime(allow_none=True)
     end_reason = ma.fields.String(allow_none=True)
@@ -77,22 +84,22 @@ class InvitationOut(ma.Schema):
     phone = ma.fields.String(attribute="phone_masked",
                              metadata={"description": "the number invited, masked"})
     created_at = LocalDateTime()
-    created_by_name = ma.fields.Function(lambda i: i.created_by.name)
+    created_by_name = Text(lambda i: i.created_by.name)
     cancelled_at = LocalDateTime(allow_none=True)
 
 
 class MemberOut(ma.Schema):
     """A member on the team page: their role, since when, hours in the team."""
 
-    membership_id = ma.fields.Function(lambda r: r.membership.id)
-    user_id = ma.fields.Function(lambda r: r.user.id)
-    name = ma.fields.Function(lambda r: r.user.name)
-    phone = ma.fields.Function(lambda r: shown_phone(r.user) if r.phone_shown else None,
-                               metadata={"description": "masked; null for a fellow member "
-                                                        "(leaders and staff see it)"})
-    role = ma.fields.Function(lambda r: r.membership.role)
-    joined_at = ma.fields.Function(lambda r: LocalDateTime()._serialize(
-        r.membership.joined_at, None, None))
+    membership_id = Count(lambda r: r.membership.id)
+    user_id = Count(lambda r: r.user.id)
+    name = Text(lambda r: r.user.name)
+    phone = Text(lambda r: shown_phone(r.user) if r.phone_shown else None, nullable=True,
+                 metadata={"description": "masked; null for a fellow member "
+                                          "(leaders and staff see it)"})
+    role = Text(lambda r: r.membership.role)
+    joined_at = When(lambda r: r.membership.joined_at)
+
     minutes = ma.fields.Integer()
 
 
