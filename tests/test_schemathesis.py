@@ -101,3 +101,64 @@ def test_every_operation_answers_as_documented(label, people, app):
                                       headers=sent, checks=checks)
 
     each()
+
+
+@pytest.fixture
+def real(app, make_user, make_node, make_org, make_activity, grant, scan, now):
+    """Objects as they are in use, so the answers carry values (names, labels, times,
+    nulls) rather than the 404s of generated ids: an activity in a programme and one
+    outside any, a sign-up, a scan, a masked phone."""
+    from server.activities.models import Programme
+    from server.checkin import codes
+    from server.extensions import db
+
+    street = make_node(name="通运街道", kind="street")
+    community = make_node(name="运河园社区", parent=street)
+    org = make_org(node=community)
+    coordinator = make_user(name="协调员")
+    grant(coordinator, "coordinator", street)
+    programme = Programme(organisation_id=org.id, name="法律进社区", description="",
+                          created_at=now, created_by_id=coordinator.id)
+    db.session.add(programme)
+    db.session.flush()
+    in_programme = make_activity(org=org, starts_in=timedelta(minutes=5),
+                                 programme_id=programme.id)
+    alone = make_activity(org=org, starts_in=timedelta(days=2))
+    resident = make_user(name="居民", home_node=community, phone="13912345678")
+    signup = signups.sign_up(in_programme.id, user=resident, now=now)
+    signups.sign_up(alone.id, user=resident, now=now)
+    scan(in_programme, coordinator, code=codes.personal_payload(
+        codes.active_code(resident, now=now)))
+    ids = {"activity_id": in_programme.id, "signup_id": signup.id, "node_id": community.id,
+           "org_id": org.id, "programme_id": programme.id}
+    return ids, {"resident": _session(app, resident),
+                 "coordinator": _session(app, coordinator)}
+
+
+def test_real_objects_answer_as_documented(real, app):
+    """Every GET whose path the objects above fill, as the resident and the coordinator:
+    each answer's values match their documented types and nullability (a string field
+    answering null, or a number answering text, fails response_schema_conformance)."""
+    ids, roles = real
+    answered = {}
+    for label, operation in sorted(OPERATIONS.items()):
+        names = [p.name for p in operation.path_parameters]
+        if operation.method.upper() != "GET" or not set(names) <= set(ids):
+            continue
+        checks = [c for c in CHECKS if not (label in ANSWERS_503 and c is not_a_server_error)]
+        case = operation.Case(path_parameters={name: ids[name] for name in names})
+        for role, (headers, cookies) in roles.items():
+            sent = {**headers, "Accept-Encoding": "identity",
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+            response = contextvars.Context().run(
+                case.call_and_validate, app=app, session=Client(app, use_cookies=False),
+                headers=sent, checks=checks)
+            if response.status_code == 200:
+                answered[label, role] = response
+    activities = answered["GET /api/v1/activities", "resident"].json()["items"]
+    assert {a["programme_name"] for a in activities} == {"法律进社区", None}
+    mine = answered["GET /api/v1/me/activities", "resident"].json()["upcoming"]
+    assert len(mine) == 2 and all(s["starts_at"].endswith("+08:00") for s in mine)
+    log = answered["GET /api/v1/activities/{activity_id}/scans", "coordinator"].json()
+    assert [(s["ok"], s["person"]["phone"]) for s in log] == [(True, "139****5678")]
+    assert len(answered) >= 30, sorted(answered)

@@ -44,8 +44,20 @@ def document_errors(api: Api) -> None:
         "| code | status | field | message (English) |", "|---|---|---|---|", *rows])
 
 
+def decimal_text(self, field, **kwargs) -> dict:
+    """A Decimal dumped as text ("12.5") is a string with a decimal in it; apispec calls
+    every Decimal a number, which a client would then read wrongly."""
+    if isinstance(field, ma.fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
+
+
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(decimal_text)
 
     def _register_error_handlers(self):
         # server.core.http registers the single envelope for the whole app
