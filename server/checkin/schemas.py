@@ -176,7 +176,8 @@ class ScanLogOut(ScanOut):
 
 
 class ScanLogArgs(ma.Schema):
-    result = ma.fields.String(load_default=None, validate=v.Length(max=24))
+    result = ma.fields.String(load_default=None, validate=v.OneOf(RESULTS), metadata={
+        "description": "only the scans with this result"})
     limit = Whole(load_default=200, validate=v.Range(1, 1000))
 
 

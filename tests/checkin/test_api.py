@@ -8,7 +8,7 @@ import pytest
 
 from server.activities import signups
 from server.checkin import codes
-from server.checkin.models import Scan
+from server.checkin.models import RESULTS, Scan
 from server.core import clock
 from server.extensions import db
 
@@ -42,6 +42,27 @@ def test_scan_answers_with_result_and_masked_person(api, venue):
                       json={"code": payload, "nonce": "nonce-00000001"}).get_json()
     assert replay == body
     assert db.session.query(Scan).count() == 2
+
+
+def test_the_scan_log_filters_by_a_result_code_and_refuses_any_other(api, venue, client):
+    activity, organiser, _, payload = venue
+    api.login(organiser)
+    url = f"/api/v1/activities/{activity.id}/scans"
+    for nonce in ("nonce-00000011", "nonce-00000012"):
+        api.post(url, json={"code": payload, "nonce": nonce})
+    assert [s["nonce"] for s in api.get(f"{url}?result=ok").get_json()] == ["nonce-00000011"]
+    assert [s["result"] for s in api.get(f"{url}?result=already_checked_in").get_json()] == [
+        "already_checked_in"]
+    assert api.get(f"{url}?result=activity_full").get_json() == []
+    for bogus in ("bogus", "nonce_reused", "OK", ""):
+        resp = api.get(f"{url}?result={bogus}")
+        assert resp.status_code == 422, bogus
+        body = resp.get_json()
+        assert (body["code"], set(body["errors"])) == ("validation_error", {"result"}), body
+    spec = client.get("/api/v1/openapi.json").get_json()
+    params = spec["paths"]["/api/v1/activities/{activity_id}/scans"]["get"]["parameters"]
+    result = next(p for p in params if p["name"] == "result")
+    assert [code for code in result["schema"]["enum"] if code] == list(RESULTS)
 
 
 def test_a_resident_scanning_is_refused_and_writes_nothing(api, venue, make_user):
