@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tests.conftest import ApiClient
+
 EXPECTED = {
     "/api/v1/hours/exports": {"post"},
     "/api/v1/exports": {"get"},
@@ -170,3 +172,70 @@ def test_computed_fields_say_their_type_and_nullability(client):
     assert lottery["results"]["items"]["$ref"].endswith("/LotteryResultOut")
     assert schemas["PersonOut"]["properties"]["phone"]["type"] == "string"
 
+
+def _operations(doc):
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if method in METHODS:
+                yield path, method, op
+
+
+def test_operations_document_login_and_not_found(client):
+    """server.core.api.document_answers: 401 from the view's login requirement, 404 with
+    the domain's not-found code from the path's parameters."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    roster = doc["paths"]["/api/v1/activities/{activity_id}/roster"]["get"]["responses"]
+    assert roster["401"]["description"] == "Not logged in: `login_required`."
+    assert "`activity_not_found`" in roster["404"]["description"]
+    assert roster["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+    public = doc["paths"]["/api/v1/activities"]["get"]["responses"]
+    assert "401" not in public and "404" not in public
+    scan = doc["paths"]["/api/v1/activities/{activity_id}/scans"]["post"]["responses"]
+    assert "401" in scan  # checkin's own login check, marked needs_login
+    declared = set(doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"])
+    for path, method, op in _operations(doc):
+        if "404" in op["responses"]:
+            listed = re.findall(r"`(\w+)`", op["responses"]["404"]["description"])
+            assert listed and set(listed) <= declared, (method, path, listed)
+
+
+def _filled(path: str, value: int = 1) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: {"figure": "people", "fmt": "png",
+                                            "code": "X"}.get(m[1], str(value)), path)
+
+
+def test_a_documented_401_is_what_an_anonymous_request_gets(app, client):
+    """Every operation, called without a login: 401 exactly where the document says so."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    wrong = []
+    for path, method, op in _operations(doc):
+        # a browser of its own each time: logging out (one of the operations) ends the
+        # session its CSRF token belongs to
+        resp = ApiClient(app.test_client()).open(_filled(path), method=method.upper(),
+                                                 json={})
+        if (resp.status_code == 401) != ("401" in op["responses"]):
+            wrong.append((method, path, resp.status_code))
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_a_documented_404_is_what_a_missing_object_gets(api, make_user, make_node, grant):
+    """Every GET naming an object that does not exist, by a coordinator: 404 with one of the
+    codes the document lists."""
+    coordinator = make_user(name="协调员")
+    grant(coordinator, "coordinator", make_node(name="通运街道", kind="street"))
+    api.login(coordinator)
+    doc = api.get("/api/v1/openapi.json").get_json()
+    wrong, checked = [], 0
+    for path, method, op in _operations(doc):
+        if method != "get" or "404" not in op["responses"]:
+            continue
+        resp = api.get(_filled(path, 999_999_999))
+        if resp.status_code == 422:  # its query is read before the object is looked up
+            continue
+        checked += 1
+        listed = re.findall(r"`(\w+)`", op["responses"]["404"]["description"])
+        code = (resp.get_json(silent=True) or {}).get("code")
+        if resp.status_code != 404 or code not in listed:
+            wrong.append((path, resp.status_code, code, listed))
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert checked >= 30

@@ -76,6 +76,7 @@ def _login_or_carried(view):
         if _carried_login() is None and not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
         return view(*args, **kwargs)
+    checked.needs_login = True  # documented as login_required's (server.core.api)
     return checked
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
+from flask_login import login_required
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs import core as webargs_core
@@ -35,6 +38,7 @@ def document_errors(api: Api) -> None:
     from server.core.errors import declared
     codes = declared()
     api.spec.components.schemas["Error"]["properties"]["code"]["enum"] = list(codes)
+    document_answers(api, codes)
     rows = [f"| `{code}` | {cls.status} | {cls.field or ''} | {_msgid(cls.message)} |"
             for code, cls in codes.items()]
     api.spec.options.setdefault("info", {})["description"] = "\n".join([
@@ -50,6 +54,86 @@ def decimal_text(self, field, **kwargs) -> dict:
     if isinstance(field, ma.fields.Decimal) and field.as_string:
         return {"type": "string", "format": "decimal"}
     return {}
+
+
+# --- the errors each operation documents --------------------------------------------------
+# Derived from the views themselves, not written by hand beside each one: 401 where the view
+# needs a login, 404 (with the domain's not-found code) where the path names an object.
+# Conflicts (409) and refusals (403) depend on the service's rules: the `default` answer
+# and the API description's table of codes cover them.
+
+# flask_login wraps every view in one and the same inner function: its code object marks a
+# view that needs a login, through any decorators stacked above or below it
+_LOGIN_CODE = login_required(lambda: None).__code__
+# a path parameter whose name is not its domain's (activity_id -> activity_not_found)
+NOT_FOUND_NAMES = {"org": "organisation", "note": "notification", "cert": "certificate",
+                   "job": "export", "invitation": "team_invitation",
+                   "membership": "team_membership", "figure": "unknown_figure",
+                   "code": "reference"}
+
+
+def needs_login(view) -> bool:
+    """Whether the view refuses an anonymous request with login_required: flask_login's
+    decorator, or one of ours marked `needs_login = True`."""
+    while view is not None:
+        if getattr(view, "__code__", None) is _LOGIN_CODE or getattr(view, "needs_login",
+                                                                      False):
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def not_found(*codes: str):
+    """For a view whose missing object answers a code its path parameters do not name
+    (a node_id whose 404 is stats_place_not_found)."""
+    def mark(view):
+        view.not_found_codes = codes
+        return view
+    return mark
+
+
+def not_found_codes(view, parameters, codes) -> list[str]:
+    """The codes a missing object named by these path parameters answers with; none for
+    a parameter that names no object (a file format)."""
+    while view is not None:
+        if getattr(view, "not_found_codes", None):
+            return list(view.not_found_codes)
+        view = getattr(view, "__wrapped__", None)
+    found = []
+    for name in parameters:
+        if not name.endswith("_id") and name not in NOT_FOUND_NAMES:
+            continue
+        stem = NOT_FOUND_NAMES.get(name.removesuffix("_id"), name.removesuffix("_id"))
+        code = stem if stem in codes else f"{stem}_not_found"
+        if code in codes and codes[code].status == 404 and code not in found:
+            found.append(code)
+    return found
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document_answers(api: Api, codes: dict) -> None:
+    """401 and 404 on every operation they apply to, from its view and its path."""
+    paths = api.spec._paths  # apispec keeps the document's paths here, as registered
+    for rule in api._app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        if path not in paths:
+            continue
+        view = api._app.view_functions[rule.endpoint]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = paths[path].get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if needs_login(view):
+                responses.setdefault("401", _error("Not logged in: `login_required`."))
+            missing = not_found_codes(view, sorted(rule.arguments), codes)
+            if missing:
+                listed = ", ".join(f"`{code}`" for code in missing)
+                responses.setdefault("404", _error(f"Not found: {listed}."))
 
 
 class Api(_Api):

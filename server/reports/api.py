@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask_login import current_user, login_required
 
 from server.core import clock
-from server.core.api import Blueprint
+from server.core.api import Blueprint, not_found
 from server.reports import lists, services
 from server.reports.figures import DISTINCT, HEADLINES, Figures, Own
 from server.reports.labels import period_label
@@ -55,6 +55,7 @@ def places():
 
 
 @stats.route("/<int:node_id>", methods=["GET"])
+@not_found("stats_place_not_found")
 @login_required
 @stats.arguments(PeriodArgs, location="query")
 @stats.response(200, DashboardOut)
@@ -79,6 +80,7 @@ def dashboard(args, node_id: int):
 
 
 @stats.route("/<int:node_id>/figures/<figure>", methods=["GET"])
+@not_found("stats_place_not_found", "unknown_figure")
 @login_required
 @stats.arguments(BehindArgs, location="query")
 @stats.response(200, BehindOut)
