@@ -262,6 +262,11 @@ def redeem(req: ScanRequest, *, now: datetime) -> Scan | Answer:
         return _record(req, result=result, now=now, effective=effective, user_id=shown, **kw)
 
     if req.source in STAFF_SOURCES or req.forced or req.walk_in:
+        if req.source == "offline_upload" and not can_oversee(req.operator, activity):
+            # a phone's queue, uploaded by someone who may not scan here (any longer): each
+            # scan is answered, so the phone files it with its conflicts and sends the rest
+            # of its queue, and none is written (a replay above kept its first answer)
+            return Answer(req, "not_allowed", now)
         require_scanner(req.operator, activity)
     elif req.operator is None or req.user_id != req.operator.id:
         return answer("not_allowed")  # a self check-in is only ever for oneself

@@ -145,15 +145,38 @@ def test_only_organisers_and_coordinators_above_may_scan(venue, make_user, make_
     grant(elsewhere, "coordinator", make_node(name="别处", kind="street"))
     for stranger in (other_org, resident, elsewhere):
         for how in ({"code": code}, {"code": code, "forced": True},
-                    {"user_id": volunteer.id, "source": "manual_search"},
-                    {"code": code, "source": "offline_upload"}):
+                    {"user_id": volunteer.id, "source": "manual_search"}):
             with pytest.raises(MayNotScan):
                 scan(activity, stranger, **how)
+        # a phone's queued scan: answered (the phone files it and sends the rest), unwritten
+        queued = scan(activity, stranger, code=code, source="offline_upload",
+                      nonce=f"queued-{stranger.id:08d}")
+        assert (queued.result, queued.id) == ("not_allowed", None)
     # refused before a row is written: nobody can fill another activity's scan log
     assert db.session.scalars(select(Scan).where(Scan.activity_id == activity.id)).all() == []
     above = make_user(name="街道协调员")
     grant(above, "coordinator", activity.node.parent)
     assert scan(activity, above, code=code).result == "ok"
+
+
+def test_an_upload_sent_again_after_the_right_ended_keeps_its_first_answers(
+        venue, make_org, grant, scan, now):
+    """A queue that reached the server, its answer lost on the way back, is sent again after
+    the organiser's role ended: the scans it holds are answered as first recorded."""
+    from server.accounts.models import RoleAssignment
+    activity, organiser, _, code = venue
+    first = scan(activity, organiser, code=code, source="offline_upload",
+                 nonce="queued-again-0001", client_time=now)
+    assert first.result == "ok"
+    db.session.execute(RoleAssignment.__table__.delete().where(
+        RoleAssignment.user_id == organiser.id))
+    db.session.expire_all()
+    again = scan(activity, organiser, code=code, source="offline_upload",
+                 nonce="queued-again-0001", client_time=now)
+    assert (again.id, again.result) == (first.id, "ok")
+    new = scan(activity, organiser, code=code, source="offline_upload",
+               nonce="queued-again-0002", client_time=now, direction="exit")
+    assert (new.id, new.result) == (None, "not_allowed")
 
 
 def test_self_check_in_only_for_oneself(venue, make_user, scan):
