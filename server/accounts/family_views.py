@@ -13,7 +13,7 @@ from server.accounts.throttle import handover_limit
 from server.accounts.views import bp
 from server.communities.services import places_for_residents
 from server.core import clock
-from server.core.pages import FORM_ERRORS, load_form, me, problem
+from server.core.pages import FORM_ERRORS, kept_values, load_form, me, problem
 
 
 @bp.route("/me/family", endpoint="family")
@@ -131,7 +131,7 @@ def handover(member_id: int):
 def confirm_handover(member_id: int):
     """The code from the member's phone: they log in themself from now on."""
     member = _own_member(member_id)
-    values = {k: v for k, v in request.form.items() if k != "code"}
+    values = kept_values(request.form)
     try:
         data = load_form(HandoverIn())
         family.hand_over(me(), member, phone=data["phone"], code=data["code"], now=clock.now())

@@ -32,6 +32,20 @@ FORM_ERRORS = (ma.ValidationError, errors.ValidationError, errors.Conflict,
                boundary.CharactersRemoved)
 
 
+# what a page never writes back into itself, whatever sent it back: any password, an ID
+# number (身份证), an SMS code; a form holding one is filled in again
+SECRET_FIELDS = frozenset({"id_number", "code"})
+
+
+def is_secret(name: str) -> bool:
+    return name in SECRET_FIELDS or "password" in name.lower()
+
+
+def kept_values(form: MultiDict) -> dict:
+    """A refused form's values to show again, secrets left out (SECRET_FIELDS)."""
+    return {k: v for k, v in form.items() if not is_secret(k)}
+
+
 def me():
     """The logged-in person as a plain object (services compare ids, not proxies)."""
     if current_user and current_user.is_authenticated:

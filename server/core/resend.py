@@ -6,15 +6,18 @@ typed comes back in a form of the same fields with a fresh token, sent again wit
 Offered only for a form this site served (the browser says so: Sec-Fetch-Site, else
 Origin, else Referer, on this very origin). A form another site made a browser send is
 what the token stops, and it is answered as before, with nothing of it written back.
-Never for a password (not written into a page) nor a file (a page cannot give one back):
-those forms are filled in again.
+Never for a secret (a password, an ID number, an SMS code: server.core.pages.SECRET_FIELDS,
+not written into a page) nor a file (a page cannot give one back), nor text the boundary
+cleaned (its form says so beside the fields): those forms are filled in again.
 """
 
 from __future__ import annotations
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import same_origin
+
+from server.core.pages import is_secret
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -38,10 +41,13 @@ def offer() -> Response | None:
     token_field = current_app.config["WTF_CSRF_FIELD_NAME"]
     fields = [(name, value) for name, value in request.form.items(multi=True)
               if name != token_field]
-    if request.files or any("password" in name.lower() for name, _ in fields):
+    if (request.files or any(is_secret(name) for name, _ in fields)
+            or g.get("_wushe_bad_fields")):
+        # a secret is not written into a page, a file cannot be given back, and text the
+        # boundary cleaned is shown beside its fields by the form itself, not sent unseen
         return None
-    action = request.path + (f"?{request.query_string.decode('latin-1')}"
-                             if request.query_string else "")
+    action = request.script_root + request.path + (
+        f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
     resp = Response(render_template("errors/resend.html", action=action, fields=fields,
                                     logged_out=not current_user.is_authenticated,
                                     code="csrf_failed"), status=400)

@@ -11,7 +11,7 @@ from flask_login import login_required
 from server.accounts import family, identity, permissions
 from server.communities.services import get_organisation
 from server.core import clock
-from server.core.pages import FORM_ERRORS, load_form, me, problem
+from server.core.pages import FORM_ERRORS, kept_values, load_form, me, problem
 from server.hours import certificates as certs
 from server.hours.cert_api import CertificateRequestIn, CertReasonIn, IssueIn, pdf_response
 
@@ -73,7 +73,7 @@ def request_certificate():
             purpose=data["purpose"], id_type=data["id_type"], id_number=data["id_number"])
     except FORM_ERRORS as exc:
         message, fields, status = problem(exc)
-        values = {k: v for k, v in request.form.items() if k != "id_number"}
+        values = kept_values(request.form)
         return _render_mine(values=values, errors=fields, message=message, status=status)
     flash(_("Request sent. The organisation will issue your certificate free of charge."),
           "success")
