@@ -21,6 +21,7 @@ work rolled back (refuse_unread): the characters never reach a service unannounc
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from decimal import Decimal
@@ -210,7 +211,7 @@ def _clean_page_form(fields: list[str]) -> None:
     request.__dict__.pop("values", None)  # args and form together, read again from these
     g._wushe_bad_fields = fields
     g._wushe_bad_read = False
-    g._wushe_session = dict(session)
+    g._wushe_session = copy.deepcopy(dict(session))  # a flash appends to a list in it
 
 
 def refuse_cleaned_form() -> None:
