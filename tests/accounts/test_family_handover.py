@@ -104,7 +104,7 @@ def test_pages_number_then_code_then_they_leave_the_list(app, client, household,
 
 
 def test_asking_hand_over_codes_for_many_numbers_is_bounded_like_registration(
-        api, app, household, make_user, client):
+        api, app, household, make_user, client, now):
     """Found by an outside test: each answer says whether a number has an account (409
     phone_taken) and sends a code to one that has none, with no bound across numbers. The
     hand-over now spends registration's budget per address (page and API alike) and as
@@ -122,13 +122,18 @@ def test_asking_hand_over_codes_for_many_numbers_is_bounded_like_registration(
     refused = api.post(f"/api/v1/me/family/{parent.id}/handover/code",
                        json={"phone": "13700010099"})
     assert refused.status_code == 429 and refused.get_json()["code"] == "rate_limited"
-    # the page is the same budget: from the same address, and by the same person elsewhere
-    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
-    token = login(client, guardian)
-    client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
-    page = client.post(f"/me/family/{parent.id}/handover",
-                       data={"csrf_token": token, "phone": "13700010098"})
+    # the page is the same budget: another guardian, from the same address
+    other = make_user(name="王红", phone="13911114444")
+    member = family.add_member(other, name="王大爷", relation="parent",
+                               birth_date=date(1950, 3, 1), now=now, consent=True)
+    other_client = app.test_client()
+    other_token = login(other_client, other)
+    other_client.environ_base["REMOTE_ADDR"] = "10.77.0.1"
+    page = other_client.post(f"/me/family/{member.id}/handover",
+                             data={"csrf_token": other_token, "phone": "13700010098"})
     assert page.status_code == 429
+    # and the first guardian's own budget, from elsewhere
+    token = login(client, guardian)
     client.environ_base["REMOTE_ADDR"] = "10.77.0.2"
     page = client.post(f"/me/family/{parent.id}/handover",
                        data={"csrf_token": token, "phone": "13700010097"})
