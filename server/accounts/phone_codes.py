@@ -33,13 +33,14 @@ from math import ceil
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from server.accounts import errors, sessions
 from server.accounts.models import CODE_PURPOSES, PhoneCode, User
 from server.accounts.passwords import hash_password
 from server.accounts.services import check_password, normalise_phone
 from server.core import clock, keys, numbers, outbox
+from server.core.db import hold
 from server.core.errors import ValidationError
 from server.extensions import db
 from server.notifications import channels
@@ -99,18 +100,12 @@ def _hash_matches(stored: str, code: str, *, phone: str, purpose: str) -> bool:
                for k in keys.hmac_keys(_LABEL))
 
 
-def _lock_key(value: str) -> int:
-    return int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
-
-
 def _serialise(phone: str, ip: str | None) -> None:
     """One request at a time per address, then per number, until the transaction ends.
     Always in this order, so two requests never wait for each other in a circle."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return  # SQLite: the transaction began with BEGIN IMMEDIATE, one writer at a time
     for namespace, value in ((_LOCK_ADDRESS, ip), (_LOCK_PHONE, phone)):
         if value:
-            db.session.execute(select(func.pg_advisory_xact_lock(namespace, _lock_key(value))))
+            hold(namespace, value)
 
 
 def _recent(column, value: str, limits: list[_Limit], now: datetime) -> list[datetime]:

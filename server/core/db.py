@@ -61,3 +61,19 @@ def fetch(model, ident, missing: type[Exception], *, lock: bool = False,
     if row is None:
         raise missing()
     return row
+
+
+def hold(namespace: int, value: str) -> None:
+    """A lock on `value` within `namespace` until the transaction ends (PostgreSQL's
+    advisory lock): one writer at a time for something no row stands for yet, such as a
+    phone number. SQLite needs none: a write transaction begins with BEGIN IMMEDIATE, one
+    writer at a time already."""
+    import hashlib
+
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
+    db.session.execute(select(func.pg_advisory_xact_lock(namespace, key)))

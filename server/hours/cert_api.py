@@ -71,11 +71,6 @@ class CertificateLineOut(ma.Schema):
     hours = Text(lambda line: certs.hours_text(line["minutes"]))
 
 
-class CertificateBodyOut(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-
-
 class CertificateVolunteerOut(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
@@ -83,14 +78,13 @@ class CertificateVolunteerOut(ma.Schema):
 
 
 class CertificateOut(ma.Schema):
-
     """A certificate as its volunteer and the issuing body's reviewers see it."""
 
     id = ma.fields.Integer()
     number = ma.fields.String(allow_none=True)
     status = ma.fields.String()
     organisation = NestedFrom(
-        CertificateBodyOut,
+        OrganisationRefOut,
         lambda c: {"id": c.organisation_id, "name": certs.organisation_of(c).name})
     volunteer = NestedFrom(CertificateVolunteerOut, lambda c: {
         "id": c.user_id, "name": c.user.name,

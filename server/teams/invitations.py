@@ -31,7 +31,6 @@ Only the invitee's own answer (accept, decline) shows who they are. The rate lim
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
@@ -46,7 +45,7 @@ from server.accounts.privacy import mask_phone
 from server.accounts.services import normalise_phone
 from server.communities.models import Organisation
 from server.core import outbox
-from server.core.db import fetch
+from server.core.db import fetch, hold
 from server.core.http import is_transient
 from server.extensions import db
 from server.notifications.services import notify
@@ -65,12 +64,8 @@ def _hold_number(phone: str) -> None:
     reads only what is committed, so without this a number registered while the delivery
     of an invitation to it ran could be missed by both (the registration looked before the
     invitation was committed, the delivery before the account was). Taken before any
-    invitation's row lock, by both, so they never wait for each other in a circle. SQLite
-    has one writer at a time (BEGIN IMMEDIATE) already."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return
-    key = int.from_bytes(hashlib.sha256(phone.encode()).digest()[:4], "big", signed=True)
-    db.session.execute(select(func.pg_advisory_xact_lock(_LOCK_NUMBER, key)))
+    invitation's row lock, by both, so they never wait for each other in a circle."""
+    hold(_LOCK_NUMBER, phone)
 
 
 def _waiting_query(team_id: int):
